@@ -1,0 +1,173 @@
+// swift-tools-version:6.2
+// Citizens' proposals (百姓提案) pipeline: five services over Kafka and one PostgreSQL store.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+// One executable per service; its library holds the build function that tests call too.
+func service(_ name: String, executable: String) -> [Target] {
+    [
+        .target(
+            name: "\(name)Service",
+            dependencies: [
+                "Models", "Storage", "Messaging", "EventPipeline", "ServiceKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Services/\(name)/\(name)Service",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: executable,
+            dependencies: [.target(name: "\(name)Service"), "ServiceKit"],
+            path: "Services/\(name)/\(executable)",
+            swiftSettings: strict
+        ),
+    ]
+}
+
+let package = Package(
+    name: "citizens-proposals",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "intake", targets: ["intake"]),
+        .executable(name: "triage", targets: ["triage"]),
+        .executable(name: "assignment", targets: ["assignment"]),
+        .executable(name: "supervision", targets: ["supervision"]),
+        .executable(name: "publicity", targets: ["publicity"]),
+        .executable(name: "kafka-mock-broker", targets: ["kafka-mock-broker"]),
+        .executable(name: "proposals-ctl", targets: ["proposals-ctl"]),
+        .executable(name: "bench-outbox", targets: ["bench-outbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.9.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.25.0"),
+    ],
+    targets: [
+        // librdkafka from Debian's librdkafka-dev (2.0.2), including the mock cluster header.
+        .systemLibrary(
+            name: "CRdKafka",
+            path: "Shared/CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(name: "Models", path: "Shared/Models", swiftSettings: strict),
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Messaging",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Storage",
+            dependencies: [
+                "Models",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Shared/Storage",
+            resources: [.copy("Migrations")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "EventPipeline",
+            dependencies: [
+                "Models", "Messaging", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/EventPipeline",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "Models", "Messaging", "Storage", "EventPipeline",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/ServiceKit",
+            swiftSettings: strict
+        ),
+    ]
+    + service("Intake", executable: "intake")
+    + service("Triage", executable: "triage")
+    + service("Assignment", executable: "assignment")
+    + service("Supervision", executable: "supervision")
+    + service("Publicity", executable: "publicity")
+    + [
+        .executableTarget(
+            name: "kafka-mock-broker",
+            dependencies: ["CRdKafka"],
+            path: "ops/mock-broker",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "proposals-ctl",
+            dependencies: [
+                "Models", "Messaging", "Storage", "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "ops/ctl",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bench-outbox",
+            dependencies: [
+                "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "ops/bench/outbox",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Models", "Messaging", "Storage", "EventPipeline", "ServiceKit"],
+            path: "Tests/Support",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ModelsTests",
+            dependencies: ["Models"],
+            path: "Tests/ModelsTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "TestSupport", "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
+                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/IntegrationTests",
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,4 @@
+import AssignmentService
+import ServiceKit
+
+await ServiceMain.run(AssignmentService.definition)

@@ -1,0 +1,4 @@
+import PublicityService
+import ServiceKit
+
+await ServiceMain.run(PublicityService.definition)

@@ -1,0 +1,4 @@
+import SupervisionService
+import ServiceKit
+
+await ServiceMain.run(SupervisionService.definition)

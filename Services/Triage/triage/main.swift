@@ -1,0 +1,4 @@
+import ServiceKit
+import TriageService
+
+await ServiceMain.run(TriageService.definition)

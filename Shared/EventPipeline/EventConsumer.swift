@@ -1,0 +1,233 @@
+import Foundation
+import Logging
+import Messaging
+import Metrics
+import Models
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// A service's reaction to events. `handle` runs inside the batch's transaction, already scoped
+/// to the event's district, and sees each event once per consumer group.
+public protocol EventHandler: Sendable {
+    func handle(_ event: EventEnvelope, in transaction: Transaction) async throws
+}
+
+/// Thrown by a handler for an event it can never apply (bad payload, impossible reference):
+/// the message goes to the dead-letter topic and the partition moves on.
+public struct EventRejection: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Reads a service's input topics as one consumer group and applies each batch of events in one
+/// PostgreSQL transaction, then commits the offsets. Redeliveries are recognised by event id;
+/// malformed or unknown messages go to `<topic>.dlq` with the reason; database or broker
+/// failures are retried, holding the batch, so nothing is skipped.
+public final class EventConsumer: Service, Sendable {
+    private let group: String
+    private let topics: [TopicSpec]
+    private let kafka: KafkaConfiguration
+    private let settings: ConsumerConfiguration
+    private let database: Database
+    private let producer: KafkaProducer
+    private let handler: any EventHandler
+    private let logger: Logger
+    private let started = Mutex<KafkaConsumer?>(nil)
+
+    public init(
+        group: String, topics: [TopicSpec], kafka: KafkaConfiguration, database: Database,
+        deadLetterProducer producer: KafkaProducer, handler: any EventHandler, logger: Logger,
+        configure: (inout ConsumerConfiguration) -> Void = { _ in }
+    ) {
+        self.group = group
+        self.topics = topics
+        self.kafka = kafka
+        var settings = ConsumerConfiguration(groupID: group, topics: topics.map { kafka.topicName($0.name) })
+        configure(&settings)
+        self.settings = settings
+        self.database = database
+        self.producer = producer
+        self.handler = handler
+        var logger = logger
+        logger[metadataKey: "consumer"] = "\(group)"
+        self.logger = logger
+    }
+
+    /// The partitions this instance owns now (empty before the first rebalance).
+    public var assignment: Set<TopicPartition> { started.withLock { $0?.assignment ?? [] } }
+
+    public func run() async throws {
+        let consumer = try KafkaConsumer(configuration: kafka, consumer: settings, logger: logger)
+        started.withLock { $0 = consumer }
+        logger.info("consuming \(settings.topics.joined(separator: ", "))")
+        var backoff = Backoff()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let batch: [KafkaMessage]
+            do {
+                batch = try await consumer.poll()
+            } catch {
+                logger.warning("poll failed: \(error)")
+                await pause(backoff.next())
+                continue
+            }
+            guard !batch.isEmpty else { continue }
+            await process(batch, consumer: consumer)
+            backoff.reset()
+        }
+        await consumer.close()
+        started.withLock { $0 = nil }
+    }
+
+    /// Applies one batch and commits its offsets; returns only when both are done (or the
+    /// service is stopping hard), retrying infrastructure failures with backoff.
+    func process(_ batch: [KafkaMessage], consumer: KafkaConsumer) async {
+        let start = ContinuousClock.now
+        var decoded: [(KafkaMessage, EventEnvelope)] = []
+        var rejected: [(KafkaMessage, String)] = []
+        for message in batch {
+            switch decode(message) {
+            case .success(let envelope): decoded.append((message, envelope))
+            case .failure(let rejection): rejected.append((message, rejection.reason))
+            }
+        }
+
+        var backoff = Backoff()
+        applying: while true {
+            do {
+                try await apply(decoded.map(\.1))
+                break applying
+            } catch is EventRejection {
+                // One event spoils the batch: apply them one at a time to find it.
+                guard let spoilt = await applyOneByOne(decoded) else { return }
+                rejected += spoilt
+                break applying
+            } catch {
+                guard !stopping else {
+                    logger.warning("stopping with an unapplied batch; it will be redelivered: \(String(reflecting: error))")
+                    return
+                }
+                let delay = backoff.next()
+                logger.warning("batch of \(decoded.count) events failed, retrying in \(delay): \(String(reflecting: error))")
+                await pause(delay)
+            }
+        }
+
+        guard await deadLetter(rejected) else { return }
+        do {
+            try await consumer.commit(batch)
+        } catch {
+            // After a rebalance the new owner receives these again and skips them by event id.
+            logger.warning("offset commit failed (messages will be redelivered and deduplicated): \(error)")
+        }
+        Timer(label: "consumer_batch_duration_seconds", dimensions: [("consumer", group)])
+            .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+        for (topic, count) in Dictionary(grouping: batch, by: \.topic).mapValues(\.count) {
+            Counter(label: "consumer_messages_total", dimensions: [("consumer", group), ("topic", topic)]).increment(by: count)
+        }
+    }
+
+    private func decode(_ message: KafkaMessage) -> Result<EventEnvelope, EventRejection> {
+        let topicName = kafka.unprefixed(message.topic)
+        guard let topic = topics.first(where: { $0.name == topicName }) else {
+            return .failure(EventRejection("message from unexpected topic \(message.topic)"))
+        }
+        let envelope: EventEnvelope
+        do {
+            envelope = try EventEnvelope.decode(from: message.value)
+        } catch {
+            return .failure(EventRejection(error.description))
+        }
+        guard topic.knows(type: envelope.type) else {
+            return .failure(EventRejection("unknown event type \(envelope.type) on \(topic.name)"))
+        }
+        guard topic.accepts(type: envelope.type, version: envelope.schemaVersion) else {
+            return .failure(EventRejection("unsupported schema version \(envelope.schemaVersion) of \(envelope.type)"))
+        }
+        return .success(envelope)
+    }
+
+    /// Applies events in one transaction; events seen before (by id) are skipped.
+    private func apply(_ events: [EventEnvelope]) async throws {
+        guard !events.isEmpty else { return }
+        let (group, handler) = (self.group, self.handler)
+        let duplicates = try await database.transaction(.none) { transaction in
+            var fresh = try await ProcessedEvents.recordNew(events.map(\.eventID), consumer: group, in: transaction)
+            var scope: DistrictCode?
+            var skipped = 0
+            for event in events {
+                guard fresh.remove(event.eventID) != nil else {
+                    skipped += 1
+                    continue
+                }
+                if scope != event.district {
+                    try await transaction.scope(to: .district(event.district))
+                    scope = event.district
+                }
+                try await handler.handle(event, in: transaction)
+            }
+            return skipped
+        }
+        if duplicates > 0 {
+            Counter(label: "consumer_duplicate_events_total", dimensions: [("consumer", group)]).increment(by: duplicates)
+        }
+    }
+
+    /// Infrastructure failures are retried until they pass, unless the service is stopping.
+    private var stopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
+
+    /// The slow path after a rejection: each event in a transaction of its own. Nil when the
+    /// service stopped before every event was applied or rejected.
+    private func applyOneByOne(_ events: [(KafkaMessage, EventEnvelope)]) async -> [(KafkaMessage, String)]? {
+        var rejected: [(KafkaMessage, String)] = []
+        for (message, event) in events {
+            var backoff = Backoff()
+            retrying: while true {
+                do {
+                    try await apply([event])
+                    break retrying
+                } catch let rejection as EventRejection {
+                    rejected.append((message, rejection.reason))
+                    break retrying
+                } catch {
+                    if stopping { return nil }
+                    let delay = backoff.next()
+                    logger.warning("event \(event.eventID) failed, retrying in \(delay): \(String(reflecting: error))")
+                    await pause(delay)
+                }
+            }
+        }
+        return rejected
+    }
+
+    /// Publishes rejected messages to their topic's dead-letter topic and waits for delivery, so
+    /// the offsets committed next never pass a message that is neither applied nor dead-lettered.
+    /// False when the service stopped first.
+    private func deadLetter(_ rejected: [(KafkaMessage, String)]) async -> Bool {
+        guard !rejected.isEmpty else { return true }
+        var pending = rejected.map { DeadLetter.message(for: $0.0, reason: $0.1, consumerGroup: group) }
+        for (message, reason) in rejected {
+            logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(reason)")
+            Counter(label: "consumer_dead_lettered_total", dimensions: [("consumer", group), ("topic", message.topic)]).increment()
+        }
+        var backoff = Backoff()
+        while true {
+            let results = await producer.send(pending)
+            pending = zip(pending, results).compactMap { message, result in
+                if case .failure = result { return message }
+                return nil
+            }
+            if pending.isEmpty { return true }
+            if stopping { return false }
+            logger.warning("\(pending.count) dead letters not delivered yet, retrying")
+            await pause(backoff.next())
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// A typed event payload. The type name and schema version travel in the envelope.
+public protocol EventPayload: Codable, Sendable {
+    static var eventType: String { get }
+    static var schemaVersion: Int { get }
+}
+
+/// The one shape every event on every topic has.
+public struct EventEnvelope: Codable, Sendable, Hashable {
+    public var eventID: UUID
+    public var type: String
+    public var schemaVersion: Int
+    public var district: DistrictCode
+    public var occurredAt: Date
+    /// The first event of the chain (e.g. the clue's receipt); shared by everything that follows from it.
+    public var correlationID: UUID
+    /// The event that directly caused this one; nil for events caused by a request.
+    public var causationID: UUID?
+    public var payload: JSONValue
+
+    enum CodingKeys: String, CodingKey {
+        case eventID = "eventId"
+        case type
+        case schemaVersion
+        case district
+        case occurredAt
+        case correlationID = "correlationId"
+        case causationID = "causationId"
+        case payload
+    }
+
+    public init(
+        eventID: UUID = UUID(), type: String, schemaVersion: Int, district: DistrictCode,
+        occurredAt: Date, correlationID: UUID, causationID: UUID? = nil, payload: JSONValue
+    ) {
+        self.eventID = eventID
+        self.type = type
+        self.schemaVersion = schemaVersion
+        self.district = district
+        self.occurredAt = occurredAt
+        self.correlationID = correlationID
+        self.causationID = causationID
+        self.payload = payload
+    }
+
+    /// A new event. Without a cause it starts its own correlation chain.
+    public init<P: EventPayload>(
+        _ payload: P, district: DistrictCode, occurredAt: Date,
+        eventID: UUID = UUID(), causedBy cause: EventEnvelope? = nil
+    ) throws {
+        self.init(
+            eventID: eventID, type: P.eventType, schemaVersion: P.schemaVersion, district: district,
+            occurredAt: occurredAt, correlationID: cause?.correlationID ?? eventID,
+            causationID: cause?.eventID, payload: try EventCoding.jsonValue(of: payload))
+    }
+
+    /// The payload as `P`, after checking the type and version match.
+    public func decodePayload<P: EventPayload>(as _: P.Type) throws -> P {
+        guard type == P.eventType, schemaVersion == P.schemaVersion else {
+            throw EnvelopeError.typeMismatch(expected: "\(P.eventType) v\(P.schemaVersion)", found: "\(type) v\(schemaVersion)")
+        }
+        do {
+            return try EventCoding.decoder.decode(P.self, from: EventCoding.encoder.encode(payload))
+        } catch {
+            throw EnvelopeError.invalidPayload("\(type) v\(schemaVersion): \(EventCoding.describe(error))")
+        }
+    }
+
+    public func encoded() throws -> Data { try EventCoding.encoder.encode(self) }
+
+    /// Decodes an envelope from a message value, with a reason fit for a dead-letter header on failure.
+    public static func decode(from data: Data) throws(EnvelopeError) -> EventEnvelope {
+        do {
+            return try EventCoding.decoder.decode(EventEnvelope.self, from: data)
+        } catch {
+            throw EnvelopeError.notAnEnvelope(EventCoding.describe(error))
+        }
+    }
+}
+
+public enum EnvelopeError: Error, Equatable, Sendable, CustomStringConvertible {
+    case notAnEnvelope(String)
+    case typeMismatch(expected: String, found: String)
+    case invalidPayload(String)
+
+    public var description: String {
+        switch self {
+        case .notAnEnvelope(let reason): "not a valid event envelope: \(reason)"
+        case .typeMismatch(let expected, let found): "expected \(expected), found \(found)"
+        case .invalidPayload(let reason): "invalid payload for \(reason)"
+        }
+    }
+}
+
+/// One JSON convention for every event: ISO 8601 dates with fractional seconds, sorted keys.
+public enum EventCoding {
+    static let fractionalISO8601 = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(fractionalISO8601))
+        }
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = try? fractionalISO8601.parse(text) { return date }
+            if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 date: \(text)")
+        }
+        return decoder
+    }
+
+    static func jsonValue<T: Encodable>(of value: T) throws -> JSONValue {
+        try decoder.decode(JSONValue.self, from: encoder.encode(value))
+    }
+
+    /// A one-line reason naming the path of the offending field.
+    public static func describe(_ error: any Error) -> String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.isEmpty ? "(root)" : codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing field \(path(context.codingPath + [key]))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "wrong type at \(path(context.codingPath)): \(context.debugDescription)"
+        case DecodingError.dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "malformed JSON" : "invalid value at \(path(context.codingPath)): \(context.debugDescription)"
+        default:
+            return String(describing: error)
+        }
+    }
+}

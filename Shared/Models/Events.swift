@@ -1,0 +1,42 @@
+import Foundation
+
+// Event payloads. They carry identifiers and classifications only: names, phone numbers,
+// addresses and free text stay in PostgreSQL, so topics never hold personal data.
+
+/// Intake accepted a clue and stored it (intake-events).
+public struct ClueReceived: EventPayload, Hashable {
+    public static let eventType = "clue.received"
+    public static let schemaVersion = 1
+
+    public var clueID: UUID
+    public var trackingNumber: TrackingNumber
+    public var channel: Channel
+    public var sourceCategory: SourceCategory
+    public var isAnonymous: Bool
+    public var receivedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case clueID = "clueId", trackingNumber, channel, sourceCategory, isAnonymous, receivedAt
+    }
+
+    public init(clueID: UUID, trackingNumber: TrackingNumber, channel: Channel, sourceCategory: SourceCategory, isAnonymous: Bool, receivedAt: Date) {
+        self.clueID = clueID
+        self.trackingNumber = trackingNumber
+        self.channel = channel
+        self.sourceCategory = sourceCategory
+        self.isAnonymous = isAnonymous
+        self.receivedAt = receivedAt
+    }
+}
+
+/// Triage put a received clue into its clue database and review queue (triage-events).
+public struct ClueRegistered: EventPayload, Hashable {
+    public static let eventType = "clue.registered"
+    public static let schemaVersion = 1
+
+    public var clueID: UUID
+
+    enum CodingKeys: String, CodingKey { case clueID = "clueId" }
+
+    public init(clueID: UUID) { self.clueID = clueID }
+}

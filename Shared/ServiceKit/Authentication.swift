@@ -1,0 +1,189 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Models
+import Storage
+
+/// What a staff or handling-unit bearer token says about its holder.
+public struct StaffClaims: Codable, Sendable, Hashable {
+    public enum Role: String, Codable, Sendable, CaseIterable {
+        /// 提案线索处理组: triages clues.
+        case clueHandler = "clue-handler"
+        /// 提案委: files and assigns proposals, decides contests.
+        case proposalsCommittee = "proposals-committee"
+        case specialCommittee = "special-committee"
+        case memberStudio = "member-studio"
+        case member
+        /// A handling unit (承办单位); `unitID` names which.
+        case handlingUnit = "handling-unit"
+        case administrator
+    }
+
+    public var subject: String
+    public var role: Role
+    public var district: DistrictCode
+    public var unitID: UUID?
+    public var expiresAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case subject = "sub", role, district, unitID = "unit", expiresAt = "exp"
+    }
+
+    public init(subject: String, role: Role, district: DistrictCode, unitID: UUID? = nil, expiresAt: Date) {
+        self.subject = subject
+        self.role = role
+        self.district = district
+        self.unitID = unitID
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Signed bearer tokens: `v1.<base64url claims JSON>.<base64url HMAC-SHA256>`.
+public struct StaffTokenSigner: Sendable {
+    private let key: SymmetricKey
+
+    public init(secret: String) { key = SymmetricKey(data: Data(secret.utf8)) }
+
+    public func token(for claims: StaffClaims) throws -> String {
+        let payload = "v1." + Base64URL.encode(try EventCoding.encoder.encode(claims))
+        let signature = HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key)
+        return payload + "." + Base64URL.encode(Data(signature))
+    }
+
+    /// The claims of a well-signed, unexpired token; nil otherwise.
+    public func verify(_ token: String, now: Date = Date()) -> StaffClaims? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "v1",
+              let signature = Base64URL.decode(String(parts[2])),
+              let body = Base64URL.decode(String(parts[1]))
+        else { return nil }
+        let signed = Data("\(parts[0]).\(parts[1])".utf8)
+        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: key),
+              let claims = try? EventCoding.decoder.decode(StaffClaims.self, from: body),
+              claims.expiresAt > now
+        else { return nil }
+        return claims
+    }
+}
+
+/// Requires `Authorization: Bearer <token>` signed with the service's token secret.
+public struct StaffAuthenticator: RouterMiddleware {
+    public typealias Context = AppRequestContext
+    let signer: StaffTokenSigner
+    let roles: Set<StaffClaims.Role>?
+
+    /// `roles`: who may pass; nil lets any valid token through.
+    public init(signer: StaffTokenSigner, roles: Set<StaffClaims.Role>? = nil) {
+        self.signer = signer
+        self.roles = roles
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+              let claims = signer.verify(String(header.dropFirst("Bearer ".count)))
+        else { throw APIError.unauthorized }
+        if let roles, !roles.contains(claims.role) {
+            throw APIError(.forbidden, code: "forbidden", message: "role \(claims.role.rawValue) may not do this")
+        }
+        var context = context
+        context.caller = .staff(claims)
+        return try await next(request, context)
+    }
+}
+
+/// Machine integrations sign each request:
+/// `X-Key-Id`, `X-Timestamp` (Unix seconds), `X-Nonce` (unique per request) and
+/// `X-Signature` = hex HMAC-SHA256 over `METHOD\nPATH?QUERY\nTIMESTAMP\nNONCE\nhex(SHA256(body))`.
+public enum RequestSignature {
+    public static func canonical(method: String, path: String, timestamp: String, nonce: String, body: Data) -> Data {
+        let bodyHash = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        return Data("\(method)\n\(path)\n\(timestamp)\n\(nonce)\n\(bodyHash)".utf8)
+    }
+
+    public static func sign(secret: String, method: String, path: String, timestamp: String, nonce: String, body: Data) -> String {
+        let code = HMAC<SHA256>.authenticationCode(
+            for: canonical(method: method, path: path, timestamp: timestamp, nonce: nonce, body: body),
+            using: SymmetricKey(data: Data(secret.utf8)))
+        return code.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The headers an integration sends with a request.
+    public static func headers(keyID: String, secret: String, method: String, path: String, body: Data, now: Date = Date(), nonce: String = UUID().uuidString) -> [String: String] {
+        let timestamp = String(Int(now.timeIntervalSince1970))
+        return [
+            "X-Key-Id": keyID, "X-Timestamp": timestamp, "X-Nonce": nonce,
+            "X-Signature": sign(secret: secret, method: method, path: path, timestamp: timestamp, nonce: nonce, body: body),
+        ]
+    }
+}
+
+/// Verifies signed integration requests against `integration_keys`; a stale timestamp or a
+/// nonce seen before (on any instance) is refused.
+public struct IntegrationAuthenticator: RouterMiddleware {
+    public typealias Context = AppRequestContext
+    let database: Database
+    let windowSeconds: Int
+
+    public init(database: Database, windowSeconds: Int) {
+        self.database = database
+        self.windowSeconds = windowSeconds
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
+        guard let keyID = header("X-Key-Id"), let timestamp = header("X-Timestamp"),
+              let nonce = header("X-Nonce"), let signature = header("X-Signature"),
+              (8...128).contains(nonce.utf8.count)
+        else { throw APIError.unauthorized }
+        guard let seconds = Int(timestamp), abs(Date().timeIntervalSince1970 - Double(seconds)) <= Double(windowSeconds) else {
+            throw APIError(.unauthorized, code: "stale-request", message: "X-Timestamp is outside the \(windowSeconds)-second window")
+        }
+        var request = request
+        let body = Data(buffer: try await request.collectBody(upTo: context.maxUploadSize))
+        let window = windowSeconds
+        let district: DistrictCode? = try await database.transaction(.none) { transaction in
+            let rows = try await transaction.query("SELECT district, secret FROM integration_keys WHERE key_id = \(keyID) AND active")
+            var found: (String, String)?
+            for try await row in rows.decode((String, String).self) { found = row }
+            guard let (district, secret) = found else { return nil }
+            let expected = RequestSignature.sign(
+                secret: secret, method: request.method.rawValue, path: request.uri.description,
+                timestamp: timestamp, nonce: nonce, body: body)
+            guard constantTimeEqual(expected, signature.lowercased()) else { return nil }
+            // Recording the nonce is what refuses a replay, on this instance or any other.
+            let inserted = try await transaction.query("""
+                INSERT INTO request_nonces (key_id, nonce, expires_at)
+                VALUES (\(keyID), \(nonce), now() + make_interval(secs => \(Double(2 * window))))
+                ON CONFLICT DO NOTHING RETURNING 1
+                """)
+            var fresh = false
+            for try await _ in inserted { fresh = true }
+            guard fresh else { throw APIError(.unauthorized, code: "replayed-request", message: "this X-Nonce was already used") }
+            try await transaction.execute("DELETE FROM request_nonces WHERE expires_at < now() AND key_id = \(keyID)")
+            return DistrictCode(rawValue: district)
+        }
+        guard let district else { throw APIError.unauthorized }
+        var context = context
+        context.caller = .integration(keyID: keyID, district: district)
+        return try await next(request, context)
+    }
+}
+
+private func constantTimeEqual(_ left: String, _ right: String) -> Bool {
+    let (a, b) = (Array(left.utf8), Array(right.utf8))
+    guard a.count == b.count else { return false }
+    return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+}
+
+enum Base64URL {
+    static func encode(_ data: Data) -> String {
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64)
+    }
+}

@@ -1,0 +1,160 @@
+import EventPipeline
+import Foundation
+import Hummingbird
+import Logging
+import Messaging
+import Models
+import NIOCore
+import ServiceLifecycle
+import Storage
+
+/// What a service's routes and handlers are built from.
+public struct ServiceParts: Sendable {
+    public let configuration: ServiceConfiguration
+    public let logger: Logger
+    public let database: Database
+    public let producer: KafkaProducer
+    public let tokens: StaffTokenSigner
+}
+
+/// A service is its name, its reaction to its input topics and its HTTP routes; everything
+/// else (store, broker, outbox relay, health, metrics, shutdown) is the same for all five.
+public struct ServiceDefinition: Sendable {
+    public var name: ServiceName
+    public var handler: (@Sendable (ServiceParts) -> any EventHandler)?
+    public var routes: @Sendable (RouterGroup<AppRequestContext>, ServiceParts) -> Void
+
+    public init(
+        name: ServiceName,
+        handler: (@Sendable (ServiceParts) -> any EventHandler)? = nil,
+        routes: @escaping @Sendable (RouterGroup<AppRequestContext>, ServiceParts) -> Void = { _, _ in }
+    ) {
+        self.name = name
+        self.handler = handler
+        self.routes = routes
+    }
+}
+
+/// A built service, ready to run. Tests build the very same thing on port 0.
+public final class ServiceApp: Sendable {
+    public let parts: ServiceParts
+    public let readiness: Readiness
+    public let relay: OutboxRelay
+    public let consumer: EventConsumer?
+    public let group: ServiceGroup
+    private let port = AsyncStream<Int>.makeStream()
+
+    public init(_ definition: ServiceDefinition, configuration: ServiceConfiguration, handleSignals: Bool = true) throws {
+        Telemetry.bootstrap()
+        var logger = Logger(label: definition.name.rawValue)
+        logger.logLevel = configuration.logLevel
+        logger[metadataKey: "instance"] = "\(configuration.instanceID)"
+        let database = Database(configuration: configuration.database, logger: logger)
+        let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
+        let admin = try KafkaAdmin(configuration: configuration.kafka, logger: logger)
+        let parts = ServiceParts(
+            configuration: configuration, logger: logger, database: database, producer: producer,
+            tokens: StaffTokenSigner(secret: configuration.tokenSecret))
+        self.parts = parts
+        self.readiness = Readiness(database: database, admin: admin, logger: logger)
+        self.relay = OutboxRelay(database: database, producer: producer, source: definition.name, kafka: configuration.kafka, logger: logger)
+        let inputs = TopicCatalogue.inputs(of: definition.name)
+        if let makeHandler = definition.handler, !inputs.isEmpty {
+            consumer = EventConsumer(
+                group: definition.name.rawValue, topics: inputs, kafka: configuration.kafka, database: database,
+                deadLetterProducer: producer, handler: makeHandler(parts), logger: logger)
+        } else {
+            consumer = nil
+        }
+
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        let readiness = self.readiness
+        router.get("/health/live") { _, _ in try jsonResponse(["status": "live"]) }
+        router.get("/health/ready") { _, _ in
+            let state = readiness.current
+            return try jsonResponse(state, status: state.ready ? .ok : .serviceUnavailable)
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: Telemetry.registry.emitToBuffer())))
+        }
+        definition.routes(router.group("/v1"), parts)
+
+        let continuation = port.continuation
+        let serverLogger = logger
+        let application = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: definition.name.rawValue),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.httpPort
+                serverLogger.info("\(definition.name.rawValue) listening on http://\(configuration.httpHost):\(port)")
+                continuation.yield(port)
+                continuation.finish()
+            },
+            logger: logger)
+
+        // Stopped in reverse order: HTTP first, then consuming (the batch in flight finishes and
+        // commits), the relay, the producer (flushes), and the store last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: database.client),
+            .init(service: ProducerService(producer: producer)),
+            .init(service: relay),
+        ]
+        if let consumer { services.append(.init(service: consumer)) }
+        services.append(.init(service: readiness))
+        services.append(.init(service: application))
+        var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
+        if handleSignals { groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint] }
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+        self.group = ServiceGroup(configuration: groupConfiguration)
+    }
+
+    public func run() async throws {
+        try await group.run()
+    }
+
+    /// The port the HTTP server listens on, once it does.
+    public func listeningPort() async -> Int? {
+        for await port in port.stream { return port }
+        return nil
+    }
+
+    public func shutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+}
+
+/// Closes the producer when the group shuts down, after the services that produce stopped.
+struct ProducerService: Service {
+    let producer: KafkaProducer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await producer.close()
+    }
+}
+
+/// The entry point of every service executable: read the environment, build, run; a bad
+/// configuration is one line per variable on standard error and exit code 2.
+public enum ServiceMain {
+    public static func run(_ definition: ServiceDefinition) async {
+        let configuration: ServiceConfiguration
+        do {
+            configuration = try ServiceConfiguration.fromEnvironment(definition.name)
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            exit(2)
+        }
+        LoggingSetup.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
+        do {
+            let app = try ServiceApp(definition, configuration: configuration)
+            try await app.run()
+        } catch {
+            FileHandle.standardError.write(Data("\(definition.name.rawValue): \(error)\n".utf8))
+            exit(1)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Logging
+import Models
+import NIOSSL
+import PostgresNIO
+
+/// Which district's rows a transaction may see. Row-level security enforces it in PostgreSQL.
+public enum DistrictScope: Sendable, Hashable {
+    case district(DistrictCode)
+    /// System-wide reads (operators, statistics); writes to district tables are refused.
+    case allDistricts
+    /// No district: district tables look empty. For infrastructure tables only.
+    case none
+
+    var setting: String {
+        switch self {
+        case .district(let code): code.rawValue
+        case .allDistricts: "*"
+        case .none: ""
+        }
+    }
+}
+
+/// The shared PostgreSQL store: a connection pool and district-scoped transactions.
+/// Run `client` as a service (swift-service-lifecycle) for as long as the store is used.
+public final class Database: Sendable {
+    public let client: PostgresClient
+    public let configuration: DatabaseConfiguration
+    let logger: Logger
+
+    public init(configuration: DatabaseConfiguration, logger: Logger) {
+        var postgres = PostgresClient.Configuration(
+            host: configuration.host, port: configuration.port, username: configuration.user,
+            password: configuration.password, database: configuration.database,
+            tls: configuration.requireTLS ? .require(.makeClientConfiguration()) : .disable)
+        postgres.options.maximumConnections = configuration.maximumConnections
+        postgres.options.connectTimeout = .seconds(5)
+        self.client = PostgresClient(configuration: postgres, backgroundLogger: logger)
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs `body` in one transaction whose district tables are limited to `scope`.
+    /// Commits when `body` returns, rolls back and rethrows `body`'s own error when it throws.
+    public func transaction<Result: Sendable>(
+        _ scope: DistrictScope,
+        _ body: (Transaction) async throws -> Result
+    ) async throws -> Result {
+        try await client.withConnection { connection in
+            let transaction = Transaction(connection: connection, logger: logger)
+            try await transaction.execute("BEGIN")
+            do {
+                try await transaction.scope(to: scope)
+                let result = try await body(transaction)
+                try await transaction.execute("COMMIT")
+                return result
+            } catch {
+                try? await transaction.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Whether the server answers a trivial query.
+    public func ping() async -> Bool {
+        do {
+            try await client.query("SELECT 1", logger: logger)
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+/// One open transaction on a leased connection. Queries bind their interpolated values.
+public struct Transaction: Sendable {
+    public let connection: PostgresConnection
+    public let logger: Logger
+
+    @discardableResult
+    public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
+        try await connection.query(query, logger: logger, file: file, line: line)
+    }
+
+    /// Runs a statement and discards its rows.
+    public func execute(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws {
+        for try await _ in try await connection.query(query, logger: logger, file: file, line: line) {}
+    }
+
+    /// Changes the district scope for the rest of the transaction (`SET LOCAL`).
+    public func scope(to scope: DistrictScope) async throws {
+        try await execute("SELECT set_config('app.district', \(scope.setting), true)")
+    }
+}
