@@ -7,6 +7,8 @@
 // Control: one command per line on the TCP control port, answered with one line:
 //   down N | up N      take broker N (1-based) down or bring it back
 //   rtt N MS           add MS milliseconds of round-trip time to broker N
+//   topic NAME PARTITIONS [REPLICATION]
+//                      create a topic (the mock has no CreateTopics API); an existing one is kept
 //   bootstraps         print the bootstrap list
 //   ping               answer "ok"
 import CRdKafka
@@ -109,8 +111,18 @@ func control(_ line: String) -> String {
         guard let id = broker(1), words.count > 2, let milliseconds = Int32(words[2]) else { return "error usage: rtt BROKER MS" }
         let code = rd_kafka_mock_broker_set_rtt(cluster, id, milliseconds)
         return code == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok" : "error \(String(cString: rd_kafka_err2str(code)))"
+    case "topic":
+        guard words.count >= 3, let partitions = Int32(words[2]), partitions > 0 else {
+            return "error usage: topic NAME PARTITIONS [REPLICATION]"
+        }
+        let replication = words.count > 3 ? Int32(words[3]) ?? brokers : min(3, brokers)
+        let code = rd_kafka_mock_topic_create(cluster, words[1], partitions, min(replication, brokers))
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else {
+            return "error \(String(cString: rd_kafka_err2str(code)))"
+        }
+        return "ok"
     default:
-        return "error unknown command (down N, up N, rtt N MS, bootstraps, ping)"
+        return "error unknown command (down N, up N, rtt N MS, topic NAME PARTITIONS [RF], bootstraps, ping)"
     }
 }
 }

@@ -1,0 +1,187 @@
+// proposals-ctl: the operator's command line. Reads DATABASE_URL, KAFKA_BROKERS and the other
+// variables of README.md's configuration table, like the services do.
+import ArgumentParser
+import Foundation
+import Logging
+import Messaging
+import Models
+import ServiceKit
+import Storage
+
+@main
+struct ProposalsControl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proposals-ctl",
+        abstract: "Operate the citizens' proposals pipeline: database, topics, districts, credentials.",
+        subcommands: [Migrate.self, Topics.self, Districts.self, IntegrationKeys.self, Token.self])
+}
+
+/// Environment shared by the subcommands; only what a command uses is required.
+struct Environment {
+    static func database(logger: Logger) throws -> Database {
+        let reader = EnvironmentReader()
+        let url = reader.string("DATABASE_URL", help: "postgres://user:password@host:port/database")
+        try reader.validate()
+        guard let configuration = DatabaseConfiguration(url: url) else {
+            throw ValidationError("DATABASE_URL: must look like postgres://user:password@host:port/database")
+        }
+        return Database(configuration: configuration, logger: logger)
+    }
+
+    static func kafka() throws -> KafkaConfiguration {
+        let reader = EnvironmentReader()
+        let brokers = reader.string("KAFKA_BROKERS", help: "comma-separated host:port list")
+        let prefix = reader.string("KAFKA_TOPIC_PREFIX", default: "", help: "")
+        try reader.validate()
+        return KafkaConfiguration(brokers: brokers.split(separator: ",").map(String.init), clientID: "proposals-ctl", topicPrefix: prefix)
+    }
+
+    static var logger: Logger {
+        var logger = Logger(label: "proposals-ctl")
+        logger.logLevel = .error
+        return logger
+    }
+}
+
+/// Runs `body` while the database client runs.
+func withDatabase<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
+    let database = try Environment.database(logger: Environment.logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await database.client.run() }
+        defer { group.cancelAll() }
+        return try await body(database)
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the database migrations that are missing (safe to run from several processes at once).")
+
+    func run() async throws {
+        let logger = Environment.logger
+        let applied = try await withDatabase { database in try await Migrator().migrate(database, logger: logger) }
+        print(applied.isEmpty ? "database is up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+    }
+}
+
+struct Topics: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create and list the pipeline's topics.", subcommands: [Create.self, List.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create every topic of the catalogue and its dead-letter topic; existing topics are kept.")
+
+        @Option(help: "Replication factor (3 on a production cluster, at most the number of brokers).")
+        var replicationFactor: Int = Int(ProcessInfo.processInfo.environment["KAFKA_REPLICATION_FACTOR"] ?? "") ?? 3
+
+        @Option(help: "Control address of the local mock cluster (host:port); its topics are created through it because the mock has no CreateTopics API. Default: KAFKA_MOCK_CONTROL.")
+        var mockControl: String?
+
+        func run() async throws {
+            let kafka = try Environment.kafka()
+            let topics = TopicCatalogue.all.flatMap { topic in
+                [
+                    KafkaAdmin.NewTopic(name: kafka.topicName(topic.name), partitions: topic.partitions, replicationFactor: replicationFactor),
+                    KafkaAdmin.NewTopic(name: kafka.topicName(topic.deadLetterName), partitions: 1, replicationFactor: replicationFactor),
+                ]
+            }
+            if let mockControl = mockControl ?? ProcessInfo.processInfo.environment["KAFKA_MOCK_CONTROL"] {
+                guard let control = MockClusterControl(address: mockControl) else { throw ValidationError("--mock-control: expected host:port") }
+                for topic in topics { try control.createTopic(topic.name, partitions: topic.partitions, replicationFactor: topic.replicationFactor) }
+            } else {
+                let admin = try KafkaAdmin(configuration: kafka, logger: Environment.logger)
+                try await admin.createTopics(topics)
+                await admin.close()
+            }
+            for topic in topics { print("\(topic.name)\t\(topic.partitions) partitions") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the cluster's topics with their partition counts.")
+
+        func run() async throws {
+            let admin = try KafkaAdmin(configuration: try Environment.kafka(), logger: Environment.logger)
+            let topics = try await admin.topics()
+            await admin.close()
+            for (name, partitions) in topics.sorted(by: { $0.key < $1.key }) { print("\(name)\t\(partitions)") }
+        }
+    }
+}
+
+struct Districts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Configure districts.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a district, or rename one that exists.")
+
+        @Argument(help: "District code: lower-case letters, digits and hyphens (e.g. haizhu).")
+        var code: String
+        @Argument(help: "Display name (e.g. 海珠区).")
+        var name: String
+
+        func run() async throws {
+            guard let district = DistrictCode(rawValue: code) else { throw ValidationError("code: 2-32 lower-case letters, digits or hyphens") }
+            let name = self.name
+            try await withDatabase { database in
+                try await database.transaction(.none) { transaction in
+                    try await transaction.execute("""
+                        INSERT INTO districts (code, name) VALUES (\(district.rawValue), \(name))
+                        ON CONFLICT (code) DO UPDATE SET name = excluded.name
+                        """)
+                }
+            }
+            print("district \(district) \(name)")
+        }
+    }
+}
+
+struct IntegrationKeys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "integration-key", abstract: "Credentials of machine integrations.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an integration key for a district and print its secret once.")
+
+        @Option(help: "District the integration submits for.") var district: String
+        @Option(help: "Key id the integration sends in X-Key-Id.") var keyID: String
+        @Option(help: "What the integration is.") var description: String = ""
+
+        func run() async throws {
+            guard let district = DistrictCode(rawValue: district) else { throw ValidationError("--district: not a district code") }
+            let secret = (0..<4).map { _ in UUID().uuidString.replacingOccurrences(of: "-", with: "") }.joined()
+            let (keyID, description) = (self.keyID, self.description)
+            try await withDatabase { database in
+                try await database.transaction(.none) { transaction in
+                    try await transaction.execute("""
+                        INSERT INTO integration_keys (key_id, district, secret, description)
+                        VALUES (\(keyID), \(district.rawValue), \(secret), \(description))
+                        """)
+                }
+            }
+            print("key id: \(keyID)\nsecret: \(secret)")
+        }
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Issue a signed bearer token for staff or a handling unit (uses TOKEN_SECRET).")
+
+    @Option(help: "Who holds it (a person's or unit's identifier).") var subject: String
+    @Option(help: "Role: \(StaffClaims.Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: String
+    @Option(help: "District code.") var district: String
+    @Option(help: "Handling unit id, for the handling-unit role.") var unit: String?
+    @Option(help: "Validity in hours.") var hours: Int = 12
+
+    func run() async throws {
+        let reader = EnvironmentReader()
+        let secret = reader.string("TOKEN_SECRET", help: "at least 32 characters")
+        try reader.validate()
+        guard let role = StaffClaims.Role(rawValue: role) else { throw ValidationError("--role: not a known role") }
+        guard let district = DistrictCode(rawValue: district) else { throw ValidationError("--district: not a district code") }
+        let unitID = try unit.map { text in
+            guard let id = UUID(uuidString: text) else { throw ValidationError("--unit: not a UUID") }
+            return id
+        }
+        let claims = StaffClaims(subject: subject, role: role, district: district, unitID: unitID, expiresAt: Date().addingTimeInterval(Double(hours) * 3600))
+        print(try StaffTokenSigner(secret: secret).token(for: claims))
+    }
+}

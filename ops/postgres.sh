@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# A private PostgreSQL cluster under $STATE on a free port.
+#   ops/postgres.sh start   initdb if needed, start, create the app role and database;
+#                           prints DATABASE_URL and writes it to $STATE/database-url
+#   ops/postgres.sh stop
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+APP_USER=proposals
+APP_PASSWORD="${APP_PASSWORD:-proposals-local}"
+APP_DB=proposals
+
+# PostgreSQL refuses to run as root: when root, the cluster belongs to the 'postgres' user.
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+data_dir() {
+  local dir="$STATE/pgdata"
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+    mkdir -p "$dir"
+    chown postgres "$dir"
+    # The owner must reach the folder; a checkout under a private home may not allow it.
+    if ! runuser -u postgres -- test -w "$dir"; then
+      local fallback="/tmp/proposals-pg-$(echo "$STATE" | md5sum | cut -c1-8)"
+      mkdir -p "$fallback"; chown postgres "$fallback"; chmod 700 "$fallback"
+      dir="$fallback"
+    fi
+  fi
+  mkdir -p "$dir"
+  echo "$dir"
+}
+
+start() {
+  local data port
+  data="$(data_dir)"
+  if [ -f "$STATE/pg.port" ] && as_owner "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    say "PostgreSQL already running on port $(cat "$STATE/pg.port")"
+  else
+    if [ ! -f "$data/PG_VERSION" ]; then
+      say "initdb $data"
+      as_owner "$PGBIN/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+        --auth-local=trust --auth-host=scram-sha-256 >"$STATE/initdb.log" 2>&1 || { cat "$STATE/initdb.log"; die "initdb failed"; }
+    fi
+    port="$(free_port "${PG_PORT:-55432}")"
+    echo "$port" >"$STATE/pg.port"
+    echo "$data" >"$STATE/pg.data"
+    touch "$STATE/postgres.log"; [ "$(id -u)" -eq 0 ] && chown postgres "$STATE/postgres.log"
+    say "starting PostgreSQL on 127.0.0.1:$port"
+    as_owner "$PGBIN/pg_ctl" -D "$data" -l "$STATE/postgres.log" -w -t 60 \
+      -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB" start >/dev/null \
+      || { tail -20 "$STATE/postgres.log"; die "PostgreSQL did not start"; }
+  fi
+  port="$(cat "$STATE/pg.port")"
+  local psql=(as_owner "$PGBIN/psql" -h "$data" -p "$port" -U postgres -v ON_ERROR_STOP=1 -qtA)
+  # The services' role: no superuser, so row-level security applies to it; CREATEDB for tests.
+  "${psql[@]}" -d postgres -c "DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$APP_USER') THEN
+        CREATE ROLE $APP_USER LOGIN CREATEDB PASSWORD '$APP_PASSWORD';
+      END IF; END \$\$;" >/dev/null
+  if [ -z "$("${psql[@]}" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$APP_DB'")" ]; then
+    "${psql[@]}" -d postgres -c "CREATE DATABASE $APP_DB OWNER $APP_USER" >/dev/null
+  fi
+  local url="postgres://$APP_USER:$APP_PASSWORD@127.0.0.1:$port/$APP_DB"
+  echo "$url" >"$STATE/database-url"
+  echo "$url"
+}
+
+stop() {
+  [ -f "$STATE/pg.data" ] || { say "PostgreSQL is not running"; return 0; }
+  as_owner "$PGBIN/pg_ctl" -D "$(cat "$STATE/pg.data")" -m fast -w stop >/dev/null 2>&1 || true
+  rm -f "$STATE/pg.port"
+  say "PostgreSQL stopped"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the project needs and the machine lacks; does nothing when all is there.
+# Needs: Swift (on the machine image), librdkafka-dev (2.0.x), PostgreSQL server binaries, curl.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+missing=()
+pkg-config --exists rdkafka 2>/dev/null || missing+=(librdkafka-dev)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v psql >/dev/null || missing+=(postgresql-client)
+command -v curl >/dev/null || missing+=(curl)
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || die "Swift is not installed (expected on the machine image)"
+say "set-up complete: librdkafka $(pkg-config --modversion rdkafka), $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
