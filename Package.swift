@@ -160,6 +160,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SharedTests",
+            dependencies: ["Models", "Messaging", "Storage", "ServiceKit"],
+            path: "Tests/SharedTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "TestSupport", "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",

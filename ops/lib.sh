@@ -38,3 +38,15 @@ wait_for_http() {
 bin_path() {
   swift build -c "${BUILD_CONFIGURATION:-debug}" --show-bin-path
 }
+
+# swift build with a short progress line per 200 steps, errors and warnings in full; the whole
+# log is kept in $STATE/build.log. Fails when the build fails.
+build_quietly() {
+  local status
+  set +e
+  swift build "$@" 2>&1 | tee "$STATE/build.log" \
+    | { grep --line-buffered -E "error:|warning: |Build complete|^\[[0-9]*[02468]00/" | grep -v "unhandled; explicitly declare"; true; }
+  status="${PIPESTATUS[0]}"
+  set -e
+  [ "$status" -eq 0 ] || die "build failed; see $STATE/build.log"
+}

@@ -45,6 +45,11 @@ public struct IllegalTransition: Error, Equatable, Sendable, CustomStringConvert
     public let from: ProposalStatus
     public let transition: ProposalTransition
 
+    public init(from: ProposalStatus, transition: ProposalTransition) {
+        self.from = from
+        self.transition = transition
+    }
+
     public var description: String {
         "a proposal that is \(from.rawValue) cannot \(transition.rawValue)"
     }

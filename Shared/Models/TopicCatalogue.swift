@@ -21,6 +21,13 @@ public struct TopicSpec: Sendable, Hashable {
     public let producer: ServiceName
     public let eventTypes: [EventTypeSpec]
 
+    public init(name: String, partitions: Int, producer: ServiceName, eventTypes: [EventTypeSpec]) {
+        self.name = name
+        self.partitions = partitions
+        self.producer = producer
+        self.eventTypes = eventTypes
+    }
+
     public var deadLetterName: String { name + ".dlq" }
 
     /// Whether events of `type` in `version` may appear on this topic.

@@ -60,8 +60,9 @@ public final class ServiceApp: Sendable {
         self.relay = OutboxRelay(database: database, producer: producer, source: definition.name, kafka: configuration.kafka, logger: logger)
         let inputs = TopicCatalogue.inputs(of: definition.name)
         if let makeHandler = definition.handler, !inputs.isEmpty {
+            // The topic prefix also separates consumer groups of deployments sharing a cluster.
             consumer = EventConsumer(
-                group: definition.name.rawValue, topics: inputs, kafka: configuration.kafka, database: database,
+                group: configuration.kafka.topicPrefix + definition.name.rawValue, topics: inputs, kafka: configuration.kafka, database: database,
                 deadLetterProducer: producer, handler: makeHandler(parts), logger: logger)
         } else {
             consumer = nil

@@ -1,0 +1,89 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Models
+import ServiceKit
+import Storage
+import Testing
+import TestSupport
+
+@Suite(.timeLimit(.minutes(2)))
+struct AuthenticationTests {
+    let secret = "integration-secret-0123456789"
+
+    func application(_ store: TestDatabase, signer: StaffTokenSigner) -> some ApplicationProtocol {
+        let router = Router(context: AppRequestContext.self)
+        router.group("/integration")
+            .add(middleware: IntegrationAuthenticator(database: store.database, windowSeconds: 300))
+            .post("/clues") { _, context in context.caller?.district.rawValue ?? "nobody" }
+        router.group("/staff")
+            .add(middleware: StaffAuthenticator(signer: signer, roles: [.clueHandler]))
+            .get("/queue") { _, context in context.caller?.district.rawValue ?? "nobody" }
+        return Application(router: router)
+    }
+
+    func fields(_ headers: [String: String]) -> HTTPFields {
+        var fields = HTTPFields()
+        for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+        return fields
+    }
+
+    @Test func signedIntegrationRequestsPassOnceAndOnlyWhenFresh() async throws {
+        let store = try await TestDatabase()
+        try await store.execute("INSERT INTO integration_keys (key_id, district, secret) VALUES ('gov-app', 'haizhu', \(secret))")
+        let body = Data(#"{"title":"路灯不亮"}"#.utf8)
+        let signed = RequestSignature.headers(keyID: "gov-app", secret: secret, method: "POST", path: "/integration/clues", body: body)
+        let app = application(store, signer: StaffTokenSigner(secret: String(repeating: "s", count: 32)))
+
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/integration/clues", method: .post, headers: fields(signed), body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "haizhu")
+            }
+            // The very same request again is a replay.
+            try await client.execute(uri: "/integration/clues", method: .post, headers: fields(signed), body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .unauthorized)
+                #expect(String(buffer: response.body).contains("replayed-request"))
+            }
+            let stale = RequestSignature.headers(keyID: "gov-app", secret: secret, method: "POST", path: "/integration/clues", body: body, now: Date().addingTimeInterval(-600))
+            try await client.execute(uri: "/integration/clues", method: .post, headers: fields(stale), body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .unauthorized)
+                #expect(String(buffer: response.body).contains("stale-request"))
+            }
+            let fresh = RequestSignature.headers(keyID: "gov-app", secret: secret, method: "POST", path: "/integration/clues", body: body)
+            try await client.execute(uri: "/integration/clues", method: .post, headers: fields(fresh), body: ByteBuffer(string: #"{"title":"改过的"}"#)) { response in
+                #expect(response.status == .unauthorized, "a body changed after signing is refused")
+            }
+            let wrongKey = RequestSignature.headers(keyID: "gov-app", secret: "not-the-secret", method: "POST", path: "/integration/clues", body: body)
+            try await client.execute(uri: "/integration/clues", method: .post, headers: fields(wrongKey), body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .unauthorized)
+            }
+            let unknown = RequestSignature.headers(keyID: "nobody", secret: secret, method: "POST", path: "/integration/clues", body: body)
+            try await client.execute(uri: "/integration/clues", method: .post, headers: fields(unknown), body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .unauthorized)
+                #expect(String(buffer: response.body).contains(#""code":"unauthorized""#))
+            }
+        }
+    }
+
+    @Test func staffTokensCarryRoleAndDistrict() async throws {
+        let store = try await TestDatabase()
+        let signer = StaffTokenSigner(secret: String(repeating: "s", count: 32))
+        let app = application(store, signer: signer)
+        let handler = try signer.token(for: StaffClaims(subject: "a", role: .clueHandler, district: haizhu, expiresAt: Date().addingTimeInterval(60)))
+        let unit = try signer.token(for: StaffClaims(subject: "b", role: .handlingUnit, district: haizhu, unitID: UUID(), expiresAt: Date().addingTimeInterval(60)))
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/staff/queue", method: .get, headers: [.authorization: "Bearer \(handler)"]) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "haizhu")
+            }
+            try await client.execute(uri: "/staff/queue", method: .get, headers: [.authorization: "Bearer \(unit)"]) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/staff/queue", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import EventPipeline
+import Foundation
+import Messaging
+import Models
+import Storage
+import Testing
+import TestSupport
+
+@Suite(.timeLimit(.minutes(3)))
+struct EventConsumerTests {
+    func publish(_ fixture: PipelineFixture, _ values: [Data], key: String = "one-key", headers: [KafkaHeader] = []) async throws {
+        let topic = fixture.kafka.topicName(pingTopic.name)
+        let results = await fixture.producer.send(values.map { OutgoingMessage(topic: topic, key: key, value: $0, headers: headers) })
+        for result in results { _ = try result.get() }
+    }
+
+    @Test func theSameEventDeliveredTwiceAppliesOnce() async throws {
+        let fixture = try await PipelineFixture()
+        let event = try ping("k", 1)
+        let group = "g-\(UUID())"
+        let services = RunningServices([fixture.consumer(group: group)])
+
+        // Twice in one batch, then once more in a later batch.
+        try await publish(fixture, [try event.encoded(), try event.encoded()])
+        #expect(try await eventually { try await fixture.appliedCount() == 1 })
+        try await publish(fixture, [try event.encoded(), try ping("k", 2).encoded()])
+        #expect(try await eventually { try await fixture.appliedCount() == 2 })
+        try await services.stop()
+
+        #expect(try await fixture.maximumTimesApplied() == 1)
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM processed_events WHERE event_id = \(event.eventID) AND consumer = \(group)") == 1)
+        await fixture.close()
+    }
+
+    @Test func malformedAndUnknownMessagesGoToTheDeadLetterTopicAndThePartitionMovesOn() async throws {
+        let fixture = try await PipelineFixture()
+        let group = "g-\(UUID())"
+        var unknownType = try ping("k", 9)
+        unknownType.type = "test.unheard-of"
+        var newerVersion = try ping("k", 9)
+        newerVersion.schemaVersion = 2
+        var wrongPayload = try ping("k", 9)
+        wrongPayload.payload = .object(["key": .string("k")])
+        let first = try ping("k", 0)
+        let poison = try ping("k", -1)
+        let last = try ping("k", 1)
+        // All on one key, so one partition: the bad ones sit between good ones.
+        try await publish(fixture, [
+            try first.encoded(), Data("this is not JSON".utf8), try unknownType.encoded(), try newerVersion.encoded(),
+            try wrongPayload.encoded(), try poison.encoded(), try last.encoded(),
+        ], headers: [KafkaHeader(name: "origin", string: "test")])
+
+        let services = RunningServices([fixture.consumer(group: group)])
+        #expect(try await eventually { try await fixture.appliedCount() == 2 })
+        let letters = try await readTopic(fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 5, settle: .milliseconds(500))
+        try await services.stop()
+
+        #expect(letters.count == 5)
+        let reasons = letters.sorted { $0.offset < $1.offset }.compactMap { $0.header(DeadLetter.reasonHeader) }
+        #expect(reasons.count == 5)
+        #expect(reasons[0].contains("malformed JSON"))
+        #expect(reasons[1].contains("unknown event type test.unheard-of"))
+        #expect(reasons[2].contains("unsupported schema version 2"))
+        #expect(reasons[3].contains("missing field sequence"))
+        #expect(reasons[4].contains("negative sequence -1"))
+        for letter in letters {
+            #expect(letter.header(DeadLetter.originTopicHeader) == fixture.kafka.topicName(pingTopic.name))
+            #expect(letter.header(DeadLetter.originPartitionHeader).flatMap(Int.init) != nil)
+            #expect(letter.header(DeadLetter.originOffsetHeader).flatMap(Int.init) != nil)
+            #expect(letter.header(DeadLetter.consumerGroupHeader) == group)
+            #expect(letter.header("origin") == "test", "original headers are kept")
+        }
+        #expect(letters.first?.value == Data("this is not JSON".utf8), "the original value is kept for replay")
+        // The poison event's partial write was rolled back.
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM applied_pings WHERE sequence < 0") == 0)
+
+        // Offsets were committed past the bad messages: a restarted member dead-letters nothing again.
+        let restarted = RunningServices([fixture.consumer(group: group)])
+        try await publish(fixture, [try ping("k", 2).encoded()])
+        #expect(try await eventually { try await fixture.appliedCount() == 3 })
+        try await restarted.stop()
+        let lettersAfterRestart = try await readTopic(fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 6, timeout: .seconds(3))
+        #expect(lettersAfterRestart.count == 5)
+        await fixture.close()
+    }
+
+    @Test func twoMembersSplitThePartitionsAndOneTakesOverWhenTheOtherStops() async throws {
+        let fixture = try await PipelineFixture()
+        let group = "g-\(UUID())"
+        let first = fixture.consumer(group: group)
+        let second = fixture.consumer(group: group)
+        let firstRunning = RunningServices([first])
+        let secondRunning = RunningServices([second])
+        let all = Set((0..<Int32(pingTopic.partitions)).map { TopicPartition(topic: fixture.kafka.topicName(pingTopic.name), partition: $0) })
+
+        #expect(try await eventually(timeout: .seconds(60)) {
+            let (a, b) = (first.assignment, second.assignment)
+            return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.union(b) == all
+        }, "both members own partitions, together all of them")
+
+        let services = RunningServices([fixture.relay()])
+        try await fixture.writePings(keys: 30, perKey: 10, keyPrefix: "a")
+        #expect(try await eventually { try await fixture.appliedCount() == 300 })
+
+        try await firstRunning.stop()
+        #expect(await eventually(timeout: .seconds(60)) { second.assignment == all }, "the remaining member owns every partition")
+
+        try await fixture.writePings(keys: 30, perKey: 10, keyPrefix: "b")
+        #expect(try await eventually { try await fixture.appliedCount() == 600 })
+        try await services.stop()
+        try await secondRunning.stop()
+        #expect(try await fixture.maximumTimesApplied() == 1)
+        await fixture.close()
+    }
+}

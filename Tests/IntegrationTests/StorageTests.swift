@@ -1,0 +1,90 @@
+import Foundation
+import Models
+import PostgresNIO
+import Storage
+import Testing
+import TestSupport
+
+@Suite(.timeLimit(.minutes(2)))
+struct StorageTests {
+    @Test func migrationsRunConcurrentlyFromSeveralProcessesApplyOnce() async throws {
+        let server = try TestEnvironment.databaseServer()
+        let name = "m_\(UUID().uuidString.prefix(8).lowercased())"
+        let admin = Database(configuration: server, logger: TestEnvironment.logger)
+        let adminRunner = Task { await admin.client.run() }
+        try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: TestEnvironment.logger)
+        adminRunner.cancel()
+
+        // Four clients, as four processes would have, migrate at once.
+        let clients = (0..<4).map { _ in Database(configuration: server.with(database: name), logger: TestEnvironment.logger) }
+        let runners = clients.map { database in Task { await database.client.run() } }
+        defer { runners.forEach { $0.cancel() } }
+        let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for database in clients {
+                group.addTask { try await Migrator().migrate(database, logger: TestEnvironment.logger) }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let expected = Migrator.bundled().map(\.version)
+        #expect(applied.sorted() == expected, "each migration applied by exactly one of them")
+        let recorded = try await clients[0].transaction(.none) { transaction in
+            try await transaction.query("SELECT version FROM schema_migrations ORDER BY version").decode(Int.self).reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(recorded == expected)
+        #expect(try await Migrator().migrate(clients[1], logger: TestEnvironment.logger).isEmpty)
+
+        // A migration edited after it was applied is refused, not silently skipped.
+        try await clients[0].transaction(.none) { transaction in
+            try await transaction.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
+        }
+        await #expect {
+            try await Migrator().migrate(clients[2], logger: TestEnvironment.logger)
+        } throws: { error in
+            String(describing: error).contains("was changed after it was applied")
+        }
+    }
+
+    @Test func districtScopeIsEnforcedByRowLevelSecurity() async throws {
+        let store = try await TestDatabase()
+        let database = store.database
+        let tianhe = DistrictCode(rawValue: "tianhe")!
+        func insertClue(_ district: DistrictCode, scope: DistrictScope) async throws {
+            try await database.transaction(scope) { transaction in
+                try await transaction.execute("""
+                    INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
+                                       source_category, channel, is_anonymous, received_at)
+                    VALUES (\(UUID()), \(district.rawValue), \(UUID().uuidString), 't', 's', 's', 'community', 'web', true, now())
+                    """)
+            }
+        }
+        try await insertClue(haizhu, scope: .district(haizhu))
+        try await insertClue(tianhe, scope: .district(tianhe))
+        try await insertClue(tianhe, scope: .district(tianhe))
+
+        #expect(try await store.integer("SELECT count(*)::int FROM clues", scope: .district(haizhu)) == 1)
+        #expect(try await store.integer("SELECT count(*)::int FROM clues", scope: .district(tianhe)) == 2)
+        #expect(try await store.integer("SELECT count(*)::int FROM clues", scope: .allDistricts) == 3)
+        #expect(try await store.integer("SELECT count(*)::int FROM clues", scope: .none) == 0)
+        await #expect(throws: PSQLError.self, "a haizhu transaction cannot write a tianhe clue") {
+            try await insertClue(tianhe, scope: .district(haizhu))
+        }
+        await #expect(throws: PSQLError.self, "system-wide reads cannot write") {
+            try await insertClue(haizhu, scope: .allDistricts)
+        }
+        // The services' role must not bypass row-level security.
+        let bypass = try await store.integer("SELECT (rolsuper OR rolbypassrls)::int FROM pg_roles WHERE rolname = current_user", scope: .none)
+        #expect(bypass == 0)
+    }
+
+    @Test func outboxRowsRollBackWithTheirTransaction() async throws {
+        let store = try await TestDatabase()
+        struct Abort: Error {}
+        await #expect(throws: Abort.self) {
+            try await store.database.transaction(.district(haizhu)) { transaction in
+                try await Outbox.append(try ping("k", 0), to: pingTopic, key: "k", in: transaction)
+                throw Abort()
+            }
+        }
+        #expect(try await store.integer("SELECT count(*)::int FROM outbox") == 0)
+    }
+}

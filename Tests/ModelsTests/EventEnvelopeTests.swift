@@ -1,0 +1,94 @@
+import Foundation
+import Models
+import Testing
+
+@Suite struct EventEnvelopeTests {
+    let haizhu = DistrictCode(rawValue: "haizhu")!
+    let received = ClueReceived(
+        clueID: UUID(), trackingNumber: TrackingNumber(rawValue: "HAIZHU-2026-000007"), channel: .wechat,
+        sourceCategory: .streetStudio, isAnonymous: false, receivedAt: Date(timeIntervalSince1970: 1_795_000_000.123))
+
+    @Test func roundTripKeepsEveryField() throws {
+        let cause = try EventEnvelope(received, district: haizhu, occurredAt: Date(timeIntervalSince1970: 1_795_000_000.5))
+        let effect = try EventEnvelope(ClueRegistered(clueID: received.clueID), district: haizhu, occurredAt: Date(timeIntervalSince1970: 1_795_000_001.25), causedBy: cause)
+
+        let decoded = try EventEnvelope.decode(from: effect.encoded())
+        #expect(decoded == effect)
+        #expect(decoded.type == "clue.registered")
+        #expect(decoded.schemaVersion == 1)
+        #expect(decoded.correlationID == cause.eventID)
+        #expect(decoded.causationID == cause.eventID)
+        #expect(try decoded.decodePayload(as: ClueRegistered.self) == ClueRegistered(clueID: received.clueID))
+
+        let original = try EventEnvelope.decode(from: cause.encoded())
+        #expect(original.correlationID == original.eventID)
+        #expect(original.causationID == nil)
+        #expect(try original.decodePayload(as: ClueReceived.self) == received)
+    }
+
+    @Test func wireFormatUsesDocumentedNames() throws {
+        let envelope = try EventEnvelope(received, district: haizhu, occurredAt: Date(timeIntervalSince1970: 0))
+        let object = try #require(try JSONSerialization.jsonObject(with: envelope.encoded()) as? [String: Any])
+        #expect(Set(object.keys) == ["eventId", "type", "schemaVersion", "district", "occurredAt", "correlationId", "payload"])
+        #expect(object["occurredAt"] as? String == "1970-01-01T00:00:00.000Z")
+        let payload = try #require(object["payload"] as? [String: Any])
+        #expect(payload["trackingNumber"] as? String == "HAIZHU-2026-000007")
+    }
+
+    @Test func payloadCarriesNoPersonalData() throws {
+        let envelope = try EventEnvelope(received, district: haizhu, occurredAt: Date())
+        let text = String(decoding: try envelope.encoded(), as: UTF8.self)
+        for field in ["name", "phone", "address", "contact"] {
+            #expect(!text.lowercased().contains("\"\(field)"), "no \(field) field on a topic")
+        }
+    }
+
+    @Test(arguments: [
+        ("not json at all", "malformed JSON"),
+        (#"{"type":"clue.received"}"#, "missing field eventId"),
+        (#"{"eventId":"x","type":"t","schemaVersion":1,"district":"haizhu","occurredAt":"2026-01-01T00:00:00Z","correlationId":"00000000-0000-0000-0000-000000000000","payload":{}}"#, "invalid value at eventId"),
+        (#"{"eventId":"00000000-0000-0000-0000-000000000001","type":"t","schemaVersion":1,"district":"Hai Zhu","occurredAt":"2026-01-01T00:00:00Z","correlationId":"00000000-0000-0000-0000-000000000000","payload":{}}"#, "invalid value at district"),
+    ])
+    func malformedEnvelopesAreRejectedWithAReason(input: String, reason: String) {
+        #expect {
+            try EventEnvelope.decode(from: Data(input.utf8))
+        } throws: { error in
+            guard case EnvelopeError.notAnEnvelope(let text) = error else { return false }
+            return text.hasPrefix(reason)
+        }
+    }
+
+    @Test func payloadOfAnotherTypeIsRefused() throws {
+        let envelope = try EventEnvelope(received, district: haizhu, occurredAt: Date())
+        #expect(throws: EnvelopeError.typeMismatch(expected: "clue.registered v1", found: "clue.received v1")) {
+            try envelope.decodePayload(as: ClueRegistered.self)
+        }
+    }
+
+    @Test func catalogueNamesEveryTopicOnce() {
+        let names = TopicCatalogue.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        for service in ServiceName.allCases {
+            #expect(TopicCatalogue.output(of: service).producer == service)
+        }
+        #expect(TopicCatalogue.intakeEvents.accepts(type: "clue.received", version: 1))
+        #expect(!TopicCatalogue.intakeEvents.accepts(type: "clue.received", version: 2))
+        #expect(TopicCatalogue.inputs(of: .triage) == [TopicCatalogue.intakeEvents])
+        #expect(TopicCatalogue.all.allSatisfy { $0.partitions >= 3 })
+    }
+
+    @Test(arguments: ["haizhu", "ab", "yue-xiu", "d2"])
+    func validDistrictCodes(_ code: String) {
+        #expect(DistrictCode(rawValue: code) != nil)
+    }
+
+    @Test(arguments: ["", "a", "Haizhu", "hai zhu", "-hz", "hz-", "海珠", String(repeating: "a", count: 33)])
+    func invalidDistrictCodes(_ code: String) {
+        #expect(DistrictCode(rawValue: code) == nil)
+    }
+
+    @Test func trackingNumbersArePadded() {
+        #expect(TrackingNumber(district: haizhu, year: 2026, sequence: 42).rawValue == "HAIZHU-2026-000042")
+        #expect(TrackingNumber(district: haizhu, year: 2026, sequence: 1_234_567).rawValue == "HAIZHU-2026-1234567")
+    }
+}

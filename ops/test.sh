@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test: set-up, build, a fresh PostgreSQL cluster and Kafka mock cluster for the
+# tests, `swift test`, tear-down. Exits non-zero on any failure.
+#
+#   ops/test.sh [swift test arguments, e.g. --filter OutboxTests]
+export STATE="${STATE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.local/test}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+bash "$ROOT/ops/setup.sh"
+cd "$ROOT"
+say "building the package and its tests"
+build_quietly --build-tests
+BIN="$(bin_path)"
+
+# A fresh database cluster and broker for every run.
+bash "$ROOT/ops/kafka.sh" stop >/dev/null 2>&1 || true
+bash "$ROOT/ops/postgres.sh" stop >/dev/null 2>&1 || true
+rm -rf "$STATE"/pgdata "$STATE"/pg.*
+teardown() {
+  bash "$ROOT/ops/kafka.sh" stop || true
+  bash "$ROOT/ops/postgres.sh" stop || true
+}
+trap teardown EXIT
+
+export TEST_DATABASE_URL KAFKA_BROKERS KAFKA_MOCK_CONTROL MOCK_BROKER_BINARY="$BIN/kafka-mock-broker" SERVICE_BINARIES="$BIN"
+TEST_DATABASE_URL="$(bash "$ROOT/ops/postgres.sh" start)"
+KAFKA_BROKERS="$(bash "$ROOT/ops/kafka.sh" start 3)"
+KAFKA_MOCK_CONTROL="$(cat "$STATE/kafka-control")"
+
+say "running tests"
+swift test --skip-build "$@"
