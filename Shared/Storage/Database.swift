@@ -60,13 +60,21 @@ public final class Database: Sendable {
         }
     }
 
-    /// Whether the server answers a trivial query.
-    public func ping() async -> Bool {
-        do {
-            try await client.query("SELECT 1", logger: logger)
-            return true
-        } catch {
-            return false
+    /// Whether the server answers a trivial query within `timeout`; the pool keeps trying to
+    /// connect to an absent server, so a ping must not wait for it.
+    public func ping(timeout: Duration = .seconds(2)) async -> Bool {
+        let (client, logger) = (self.client, self.logger)
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                (try? await client.query("SELECT 1", logger: logger)) != nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
     }
 }

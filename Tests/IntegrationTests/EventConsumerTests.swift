@@ -79,7 +79,7 @@ struct EventConsumerTests {
         try await publish(fixture, [try ping("k", 2).encoded()])
         #expect(try await eventually { try await fixture.appliedCount() == 3 })
         try await restarted.stop()
-        let lettersAfterRestart = try await readTopic(fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 6, timeout: .seconds(3))
+        let lettersAfterRestart = try await readTopic(fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 5, timeout: .seconds(30), settle: .seconds(1))
         #expect(lettersAfterRestart.count == 5)
         await fixture.close()
     }
@@ -93,7 +93,7 @@ struct EventConsumerTests {
         let secondRunning = RunningServices([second])
         let all = Set((0..<Int32(pingTopic.partitions)).map { TopicPartition(topic: fixture.kafka.topicName(pingTopic.name), partition: $0) })
 
-        #expect(try await eventually(timeout: .seconds(60)) {
+        #expect(await eventually(timeout: .seconds(60)) {
             let (a, b) = (first.assignment, second.assignment)
             return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.union(b) == all
         }, "both members own partitions, together all of them")

@@ -6,7 +6,7 @@ import Testing
     let haizhu = DistrictCode(rawValue: "haizhu")!
     let received = ClueReceived(
         clueID: UUID(), trackingNumber: TrackingNumber(rawValue: "HAIZHU-2026-000007"), channel: .wechat,
-        sourceCategory: .streetStudio, isAnonymous: false, receivedAt: Date(timeIntervalSince1970: 1_795_000_000.123))
+        sourceCategory: .streetStudio, isAnonymous: false, receivedAt: Date(timeIntervalSince1970: 1_795_000_000.125))
 
     @Test func roundTripKeepsEveryField() throws {
         let cause = try EventEnvelope(received, district: haizhu, occurredAt: Date(timeIntervalSince1970: 1_795_000_000.5))
