@@ -145,6 +145,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "ops/bench/outbox",
+            exclude: ["run.sh"],
             swiftSettings: strict
         ),
         .target(

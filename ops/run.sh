@@ -30,7 +30,6 @@ declare -A BASE_PORT=([intake]=8081 [triage]=8082 [assignment]=8083 [supervision
 PIDS=()
 
 stop_all() {
-  trap - INT TERM EXIT
   say "stopping services"
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -38,7 +37,8 @@ stop_all() {
   bash "$ROOT/ops/postgres.sh" stop
   say "stopped"
 }
-trap stop_all INT TERM EXIT
+trap stop_all EXIT
+trap 'exit 130' INT TERM
 
 export DATABASE_URL KAFKA_BROKERS KAFKA_MOCK_CONTROL TOKEN_SECRET
 DATABASE_URL="$(bash "$ROOT/ops/postgres.sh" start)"
@@ -99,6 +99,7 @@ cat >&2 <<INFO
   Ctrl-C stops everything.
 INFO
 
-# Stop everything when any service dies, or on Ctrl-C.
+# Everything stops on Ctrl-C, or when any service dies.
 wait -n "${PIDS[@]}" || true
 say "a service exited; see $STATE/logs/"
+exit 1

@@ -62,22 +62,18 @@ public final class EventConsumer: Service, Sendable {
         let consumer = try KafkaConsumer(configuration: kafka, consumer: settings, logger: logger)
         started.withLock { $0 = consumer }
         logger.info("consuming \(settings.topics.joined(separator: ", "))")
-        var backoff = Backoff()
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let batch: [KafkaMessage]
-            do {
-                batch = try await consumer.poll()
-            } catch {
-                logger.warning("poll failed: \(error)")
-                await pause(backoff.next())
-                continue
+        defer { started.withLock { $0 = nil } }
+        do {
+            for try await batch in consumer.batches {
+                await process(batch, consumer: consumer)
             }
-            guard !batch.isEmpty else { continue }
-            await process(batch, consumer: consumer)
-            backoff.reset()
+        } catch {
+            // The service group stops the process; a supervisor restarts it.
+            logger.error("consuming failed: \(error)")
+            await consumer.close()
+            throw error
         }
         await consumer.close()
-        started.withLock { $0 = nil }
     }
 
     /// Applies one batch and commits its offsets; returns only when both are done (or the

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOPosix
+import ServiceLifecycle
 
 /// A consumer-group member. Offsets are never committed automatically: the caller commits
 /// after its database transaction, so a crash re-delivers rather than skips.
@@ -82,10 +83,11 @@ public final class KafkaConsumer: Sendable {
         logger.info("consumer closed")
     }
 
-    /// Batches as an async sequence; ends when the task is cancelled.
+    /// Batches as an async sequence; ends when the task is cancelled or its service group
+    /// begins a graceful shutdown, so the caller finishes the batch in hand and stops.
     public var batches: Batches { Batches(consumer: self) }
 
-    /// Single messages as an async sequence; ends when the task is cancelled.
+    /// Single messages as an async sequence; ends like `batches`.
     public var messages: Messages { Messages(consumer: self) }
 
     public struct Batches: AsyncSequence, Sendable {
@@ -95,7 +97,7 @@ public final class KafkaConsumer: Sendable {
             let consumer: KafkaConsumer
 
             public mutating func next() async throws -> [KafkaMessage]? {
-                while !Task.isCancelled {
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
                     let batch = try await consumer.poll()
                     if !batch.isEmpty { return batch }
                 }
