@@ -44,6 +44,14 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
+    /// The broker id leading each partition of `topic`.
+    public func leaders(of topic: String, timeoutMilliseconds: Int = 5_000) async throws -> [Int32: Int32] {
+        let client = self.client
+        return try await thread.runIfActive {
+            try client.metadata(timeoutMilliseconds: Int32(timeoutMilliseconds)).first { $0.name == topic }?.leaders ?? [:]
+        }
+    }
+
     /// Low and high watermark of one partition.
     public func watermarks(topic: String, partition: Int32, timeoutMilliseconds: Int = 5_000) async throws -> (low: Int64, high: Int64) {
         let client = self.client

@@ -281,6 +281,8 @@ final class RDKafkaClient: @unchecked Sendable {
     struct TopicMetadata: Sendable {
         var name: String
         var partitions: Int
+        /// The broker id leading each partition, by partition.
+        var leaders: [Int32: Int32]
         var error: KafkaError?
     }
 
@@ -293,8 +295,10 @@ final class RDKafkaClient: @unchecked Sendable {
         let metadata = pointer.pointee
         return (0..<Int(metadata.topic_cnt)).map { index in
             let topic = metadata.topics[index]
+            let leaders = (0..<Int(topic.partition_cnt)).map { (topic.partitions[$0].id, topic.partitions[$0].leader) }
             return TopicMetadata(
                 name: String(cString: topic.topic), partitions: Int(topic.partition_cnt),
+                leaders: Dictionary(leaders, uniquingKeysWith: { first, _ in first }),
                 error: topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : Self.error(topic.err))
         }
     }
