@@ -8,16 +8,19 @@ let strict: [SwiftSetting] = [
 ]
 
 // One executable per service; its library holds the build function that tests call too.
-func service(_ name: String, executable: String) -> [Target] {
+func service(_ name: String, executable: String, resources: [Resource]? = nil) -> [Target] {
     [
         .target(
             name: "\(name)Service",
             dependencies: [
                 "Models", "Storage", "Messaging", "EventPipeline", "ServiceKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Services/\(name)/\(name)Service",
+            resources: resources,
             swiftSettings: strict
         ),
         .executableTarget(
@@ -117,7 +120,7 @@ let package = Package(
             swiftSettings: strict
         ),
     ]
-    + service("Intake", executable: "intake")
+    + service("Intake", executable: "intake", resources: [.copy("Resources/openapi.json")])
     + service("Triage", executable: "triage")
     + service("Assignment", executable: "assignment")
     + service("Supervision", executable: "supervision")
@@ -158,6 +161,12 @@ let package = Package(
             name: "ModelsTests",
             dependencies: ["Models"],
             path: "Tests/ModelsTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntakeTests",
+            dependencies: ["IntakeService", "Models", "ServiceKit"],
+            path: "Tests/IntakeTests",
             swiftSettings: strict
         ),
         .testTarget(

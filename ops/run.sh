@@ -49,9 +49,9 @@ TOKEN_SECRET="$(cat "$STATE/token-secret")"
 
 "$BIN/proposals-ctl" migrate
 "$BIN/proposals-ctl" topics create --replication-factor 3 >/dev/null
-"$BIN/proposals-ctl" districts add haizhu 海珠区 >/dev/null
-"$BIN/proposals-ctl" districts add tianhe 天河区 >/dev/null
-"$BIN/proposals-ctl" districts add yuexiu 越秀区 >/dev/null
+"$BIN/proposals-ctl" districts add haizhu 海珠区 --tracking-prefix HZ --public-submission >/dev/null
+"$BIN/proposals-ctl" districts add tianhe 天河区 --tracking-prefix TH --public-submission >/dev/null
+"$BIN/proposals-ctl" districts add yuexiu 越秀区 --tracking-prefix YX >/dev/null
 
 mkdir -p "$STATE/logs"
 for service in "${SERVICES[@]}"; do

@@ -21,6 +21,40 @@ public enum SourceCategory: String, Codable, Sendable, CaseIterable {
     case directReportPoint = "direct-report-point"
     case governmentDepartment = "government-department"
     case consultationActivity = "consultation-activity"
+
+    /// The name on the standard form's 来源 line.
+    public var chineseName: String {
+        switch self {
+        case .onlinePlatform: "网上平台"
+        case .streetStudio: "街道委员工作室"
+        case .community: "社区"
+        case .committeeMember: "政协委员"
+        case .specialCommitteeResearch: "专委会调研视察"
+        case .directReportPoint: "直报点"
+        case .governmentDepartment: "政府部门"
+        case .consultationActivity: "协商活动"
+        }
+    }
+
+    /// A code (`street-studio`) or a name as people write it on forms (街道委员工作室, 委员工作室).
+    public init?(label: String) {
+        let text = label.trimmingCharacters(in: .whitespaces)
+        if let code = SourceCategory(rawValue: text.lowercased()) {
+            self = code
+            return
+        }
+        let names: [String: SourceCategory] = [
+            "网上平台": .onlinePlatform, "线上平台": .onlinePlatform, "网络平台": .onlinePlatform, "在线平台": .onlinePlatform,
+            "街道委员工作室": .streetStudio, "委员工作室": .streetStudio, "街道工作室": .streetStudio,
+            "社区": .community, "社区党组织": .community,
+            "政协委员": .committeeMember, "委员": .committeeMember,
+            "专委会调研视察": .specialCommitteeResearch, "专委会": .specialCommitteeResearch, "调研视察": .specialCommitteeResearch,
+            "直报点": .directReportPoint, "政府部门": .governmentDepartment,
+            "协商活动": .consultationActivity, "有事好商量": .consultationActivity,
+        ]
+        guard let category = names[text] else { return nil }
+        self = category
+    }
 }
 
 /// The resident or unit behind a clue. Contact data never leaves PostgreSQL.
@@ -41,21 +75,62 @@ public struct Contact: Codable, Sendable, Hashable {
     }
 }
 
-/// A tracking number residents quote: district, year and a per-district sequence, e.g. `HAIZHU-2026-000042`.
+/// Who took the clue in when it was entered on someone's behalf (接收人: 委员/街道工作室).
+public struct Receiver: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case member
+        case studio
+    }
+
+    public var kind: Kind
+    public var name: String
+
+    public init(kind: Kind, name: String) {
+        self.kind = kind
+        self.name = name
+    }
+}
+
+/// A file sent with a clue (附件). The content is stored in PostgreSQL beside the clue.
+public struct AttachmentMetadata: Codable, Sendable, Hashable {
+    public var name: String
+    public var mediaType: String
+    public var size: Int
+    /// Lower-case hex SHA-256 of the content.
+    public var sha256: String
+
+    public init(name: String, mediaType: String, size: Int, sha256: String) {
+        self.name = name
+        self.mediaType = mediaType
+        self.size = size
+        self.sha256 = sha256
+    }
+}
+
+/// A tracking number residents quote: the district's prefix, the year and a per-district,
+/// per-year sequence, e.g. `HZ-2026-000123`.
 public struct TrackingNumber: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
 
-    public init(district: DistrictCode, year: Int, sequence: Int) {
+    public init(prefix: String, year: Int, sequence: Int) {
         let digits = String(sequence)
         let padded = String(repeating: "0", count: max(0, 6 - digits.count)) + digits
-        self.rawValue = "\(district.rawValue.uppercased())-\(year)-\(padded)"
+        self.rawValue = "\(prefix)-\(year)-\(padded)"
+    }
+
+    /// Whether `text` has the shape of a tracking number (prefix, year, six or more digits).
+    public static func isWellFormed(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, (1...8).contains(parts[0].count), parts[1].count == 4, (6...9).contains(parts[2].count) else { return false }
+        return parts[0].allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
+            && parts[1].allSatisfy { $0.isASCII && $0.isNumber } && parts[2].allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     public var description: String { rawValue }
 }
 
-/// A clue (线索) as submitted on the standard form (附件3).
+/// A clue (线索) as submitted on the standard form (附件3). Received time is the server's.
 public struct Clue: Sendable, Hashable {
     public var id: UUID
     public var district: DistrictCode
@@ -65,13 +140,18 @@ public struct Clue: Sendable, Hashable {
     public var specificSuggestions: String
     public var sourceCategory: SourceCategory
     public var channel: Channel
+    public var receiver: Receiver?
     public var submitter: Submitter
+    public var consentToPublish: Bool
+    public var themedCallID: UUID?
+    public var attachments: [AttachmentMetadata]
     public var receivedAt: Date
 
     public init(
         id: UUID, district: DistrictCode, trackingNumber: TrackingNumber, title: String,
         situationAnalysis: String, specificSuggestions: String, sourceCategory: SourceCategory,
-        channel: Channel, submitter: Submitter, receivedAt: Date
+        channel: Channel, receiver: Receiver? = nil, submitter: Submitter, consentToPublish: Bool = false,
+        themedCallID: UUID? = nil, attachments: [AttachmentMetadata] = [], receivedAt: Date
     ) {
         self.id = id
         self.district = district
@@ -81,7 +161,37 @@ public struct Clue: Sendable, Hashable {
         self.specificSuggestions = specificSuggestions
         self.sourceCategory = sourceCategory
         self.channel = channel
+        self.receiver = receiver
         self.submitter = submitter
+        self.consentToPublish = consentToPublish
+        self.themedCallID = themedCallID
+        self.attachments = attachments
         self.receivedAt = receivedAt
+    }
+}
+
+/// A themed call (选题征集): a topic opened to the public for a period; clues may answer it.
+public struct ThemedCall: Codable, Sendable, Hashable {
+    public var id: UUID
+    public var district: DistrictCode
+    public var title: String
+    public var description: String
+    public var opensAt: Date
+    public var closesAt: Date?
+    public var closedAt: Date?
+
+    public init(id: UUID, district: DistrictCode, title: String, description: String, opensAt: Date, closesAt: Date?, closedAt: Date?) {
+        self.id = id
+        self.district = district
+        self.title = title
+        self.description = description
+        self.opensAt = opensAt
+        self.closesAt = closesAt
+        self.closedAt = closedAt
+    }
+
+    /// Open when it has begun, was not closed and its period has not ended.
+    public func isOpen(at date: Date) -> Bool {
+        closedAt == nil && opensAt <= date && (closesAt.map { date < $0 } ?? true)
     }
 }

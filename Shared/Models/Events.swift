@@ -13,18 +13,28 @@ public struct ClueReceived: EventPayload, Hashable {
     public var channel: Channel
     public var sourceCategory: SourceCategory
     public var isAnonymous: Bool
+    public var consentToPublish: Bool
+    public var themedCallID: UUID?
+    public var attachmentCount: Int
     public var receivedAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case clueID = "clueId", trackingNumber, channel, sourceCategory, isAnonymous, receivedAt
+        case clueID = "clueId", trackingNumber, channel, sourceCategory, isAnonymous, consentToPublish
+        case themedCallID = "themedCallId", attachmentCount, receivedAt
     }
 
-    public init(clueID: UUID, trackingNumber: TrackingNumber, channel: Channel, sourceCategory: SourceCategory, isAnonymous: Bool, receivedAt: Date) {
+    public init(
+        clueID: UUID, trackingNumber: TrackingNumber, channel: Channel, sourceCategory: SourceCategory, isAnonymous: Bool,
+        consentToPublish: Bool = false, themedCallID: UUID? = nil, attachmentCount: Int = 0, receivedAt: Date
+    ) {
         self.clueID = clueID
         self.trackingNumber = trackingNumber
         self.channel = channel
         self.sourceCategory = sourceCategory
         self.isAnonymous = isAnonymous
+        self.consentToPublish = consentToPublish
+        self.themedCallID = themedCallID
+        self.attachmentCount = attachmentCount
         self.receivedAt = receivedAt
     }
 }

@@ -119,38 +119,44 @@ public enum RequestSignature {
 }
 
 /// Verifies signed integration requests against `integration_keys`; a stale timestamp or a
-/// nonce seen before (on any instance) is refused.
+/// nonce seen before (on any instance) is refused, and each key's requests per minute are
+/// counted across instances (429 with `Retry-After` beyond its limit).
 public struct IntegrationAuthenticator: RouterMiddleware {
     public typealias Context = AppRequestContext
     let database: Database
     let windowSeconds: Int
+    let bodyLimit: Int
 
-    public init(database: Database, windowSeconds: Int) {
+    public init(database: Database, windowSeconds: Int, bodyLimit: Int = 8 * 1024 * 1024) {
         self.database = database
         self.windowSeconds = windowSeconds
+        self.bodyLimit = bodyLimit
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { request.headers[$0] } }
-        guard let keyID = header("X-Key-Id"), let timestamp = header("X-Timestamp"),
-              let nonce = header("X-Nonce"), let signature = header("X-Signature"),
+        guard let keyID = request.header("X-Key-Id"), let timestamp = request.header("X-Timestamp"),
+              let nonce = request.header("X-Nonce"), let signature = request.header("X-Signature"),
               (8...128).contains(nonce.utf8.count)
         else { throw APIError.unauthorized }
         guard let seconds = Int(timestamp), abs(Date().timeIntervalSince1970 - Double(seconds)) <= Double(windowSeconds) else {
             throw APIError(.unauthorized, code: "stale-request", message: "X-Timestamp is outside the \(windowSeconds)-second window")
         }
         var request = request
-        let body = Data(buffer: try await request.collectBody(upTo: context.maxUploadSize))
+        let buffer = try await request.collectBody(limit: bodyLimit)
+        request.body = .init(buffer: buffer)
+        let body = Data(buffer: buffer)
+        let path = request.uri.description
+        let method = request.method.rawValue
         let window = windowSeconds
-        let district: DistrictCode? = try await database.transaction(.none) { transaction in
-            let rows = try await transaction.query("SELECT district, secret FROM integration_keys WHERE key_id = \(keyID) AND active")
-            var found: (String, String)?
-            for try await row in rows.decode((String, String).self) { found = row }
-            guard let (district, secret) = found else { return nil }
-            let expected = RequestSignature.sign(
-                secret: secret, method: request.method.rawValue, path: request.uri.description,
-                timestamp: timestamp, nonce: nonce, body: body)
-            guard constantTimeEqual(expected, signature.lowercased()) else { return nil }
+        let (credentials, decision) = try await database.transaction(.none) { transaction -> (IntegrationCredentials?, RateLimits.Decision) in
+            let rows = try await transaction.query("""
+                SELECT secret, districts, channels, requests_per_minute FROM integration_keys WHERE key_id = \(keyID) AND active
+                """)
+            var found: (String, [String], [String], Int)?
+            for try await row in rows.decode((String, [String], [String], Int).self) { found = row }
+            guard let (secret, districts, channels, perMinute) = found else { return (nil, .allowed) }
+            let expected = RequestSignature.sign(secret: secret, method: method, path: path, timestamp: timestamp, nonce: nonce, body: body)
+            guard constantTimeEqual(expected, signature.lowercased()) else { return (nil, .allowed) }
             // Recording the nonce is what refuses a replay, on this instance or any other.
             let inserted = try await transaction.query("""
                 INSERT INTO request_nonces (key_id, nonce, expires_at)
@@ -161,11 +167,64 @@ public struct IntegrationAuthenticator: RouterMiddleware {
             for try await _ in inserted { fresh = true }
             guard fresh else { throw APIError(.unauthorized, code: "replayed-request", message: "this X-Nonce was already used") }
             try await transaction.execute("DELETE FROM request_nonces WHERE expires_at < now() AND key_id = \(keyID)")
-            return DistrictCode(rawValue: district)
+            let decision = try await RateLimits.hit("integration:\(keyID)", limit: perMinute, windowSeconds: 60, in: transaction)
+            let credentials = IntegrationCredentials(
+                keyID: keyID, districts: Set(districts.compactMap(DistrictCode.init(rawValue:))), channels: Set(channels))
+            return (credentials, decision)
         }
-        guard let district else { throw APIError.unauthorized }
+        guard let credentials else { throw APIError.unauthorized }
+        if case .exceeded(let retryAfter) = decision {
+            throw APIError.tooManyRequests(retryAfter: retryAfter, message: "integration key \(keyID) exceeded its requests per minute")
+        }
         var context = context
-        context.caller = .integration(keyID: keyID, district: district)
+        context.caller = .integration(credentials)
+        return try await next(request, context)
+    }
+
+    /// Open311 clients send one `api_key` (`<key id>:<secret>`) instead of a signature; the same
+    /// scopes and rate limit apply.
+    public func verify(apiKey: String) async throws -> IntegrationCredentials {
+        guard let colon = apiKey.firstIndex(of: ":") else { throw APIError.unauthorized }
+        let keyID = String(apiKey[..<colon])
+        let secret = String(apiKey[apiKey.index(after: colon)...])
+        let (credentials, decision) = try await database.transaction(.none) { transaction -> (IntegrationCredentials?, RateLimits.Decision) in
+            let rows = try await transaction.query("""
+                SELECT secret, districts, channels, requests_per_minute FROM integration_keys WHERE key_id = \(keyID) AND active
+                """)
+            var found: (String, [String], [String], Int)?
+            for try await row in rows.decode((String, [String], [String], Int).self) { found = row }
+            guard let (expected, districts, channels, perMinute) = found, constantTimeEqual(expected, secret) else { return (nil, .allowed) }
+            let decision = try await RateLimits.hit("integration:\(keyID)", limit: perMinute, windowSeconds: 60, in: transaction)
+            return (IntegrationCredentials(keyID: keyID, districts: Set(districts.compactMap(DistrictCode.init(rawValue:))), channels: Set(channels)), decision)
+        }
+        guard let credentials else { throw APIError.unauthorized }
+        if case .exceeded(let retryAfter) = decision {
+            throw APIError.tooManyRequests(retryAfter: retryAfter, message: "integration key \(keyID) exceeded its requests per minute")
+        }
+        return credentials
+    }
+}
+
+/// For routes open to residents as well as to integrations and staff: a signed request is
+/// verified as an integration's, a bearer token as staff's; bad credentials are refused, and a
+/// request with none goes on with no caller.
+public struct OptionalCredentials: RouterMiddleware {
+    public typealias Context = AppRequestContext
+    let staff: StaffAuthenticator
+    let integrations: IntegrationAuthenticator
+
+    public init(staff: StaffAuthenticator, integrations: IntegrationAuthenticator) {
+        self.staff = staff
+        self.integrations = integrations
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if request.header("X-Key-Id") != nil || request.header("X-Signature") != nil {
+            return try await integrations.handle(request, context: context, next: next)
+        }
+        if request.headers[.authorization] != nil {
+            return try await staff.handle(request, context: context, next: next)
+        }
         return try await next(request, context)
     }
 }

@@ -22,15 +22,20 @@ public struct ServiceParts: Sendable {
 public struct ServiceDefinition: Sendable {
     public var name: ServiceName
     public var handler: (@Sendable (ServiceParts) -> any EventHandler)?
-    public var routes: @Sendable (RouterGroup<AppRequestContext>, ServiceParts) -> Void
+    /// Adds the service's routes (its API lives under `/v1`).
+    public var routes: @Sendable (Router<AppRequestContext>, ServiceParts) -> Void
+    /// Reads the service's own settings, so a bad value stops the start with the others.
+    public var checkSettings: (@Sendable (EnvironmentReader) -> Void)?
 
     public init(
         name: ServiceName,
         handler: (@Sendable (ServiceParts) -> any EventHandler)? = nil,
-        routes: @escaping @Sendable (RouterGroup<AppRequestContext>, ServiceParts) -> Void = { _, _ in }
+        checkSettings: (@Sendable (EnvironmentReader) -> Void)? = nil,
+        routes: @escaping @Sendable (Router<AppRequestContext>, ServiceParts) -> Void = { _, _ in }
     ) {
         self.name = name
         self.handler = handler
+        self.checkSettings = checkSettings
         self.routes = routes
     }
 }
@@ -71,6 +76,7 @@ public final class ServiceApp: Sendable {
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: ErrorBodyMiddleware())
         let readiness = self.readiness
         router.get("/health/live") { _, _ in try jsonResponse(["status": "live"]) }
         router.get("/health/ready") { _, _ in
@@ -82,7 +88,7 @@ public final class ServiceApp: Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: Telemetry.registry.emitToBuffer())))
         }
-        definition.routes(router.group("/v1"), parts)
+        definition.routes(router, parts)
 
         let continuation = port.continuation
         let serverLogger = logger
@@ -144,7 +150,7 @@ public enum ServiceMain {
     public static func run(_ definition: ServiceDefinition) async {
         let configuration: ServiceConfiguration
         do {
-            configuration = try ServiceConfiguration.fromEnvironment(definition.name)
+            configuration = try ServiceConfiguration.fromEnvironment(definition.name, checkSettings: definition.checkSettings)
         } catch {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             exit(2)

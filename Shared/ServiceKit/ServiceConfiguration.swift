@@ -27,14 +27,18 @@ public struct ServiceConfiguration: Sendable {
     public var tokenSecret: String
     /// How far a signed integration request's timestamp may be from the server's clock.
     public var signatureWindowSeconds: Int
+    /// The variables the service was started with, for settings of its own (e.g. intake's
+    /// limits), which it checks through `ServiceDefinition.checkSettings`.
+    public var environment: [String: String]
 
     public static let defaultPorts: [ServiceName: Int] = [.intake: 8081, .triage: 8082, .assignment: 8083, .supervision: 8084, .publicity: 8085]
 
     public init(
         service: ServiceName, instanceID: String, httpHost: String = "127.0.0.1", httpPort: Int,
         database: DatabaseConfiguration, kafka: KafkaConfiguration, logLevel: Logger.Level = .info,
-        logFormat: LogFormat = .plain, tokenSecret: String, signatureWindowSeconds: Int = 300
+        logFormat: LogFormat = .plain, tokenSecret: String, signatureWindowSeconds: Int = 300, environment: [String: String] = [:]
     ) {
+        self.environment = environment
         self.service = service
         self.instanceID = instanceID
         self.httpHost = httpHost
@@ -48,8 +52,12 @@ public struct ServiceConfiguration: Sendable {
     }
 
     /// Reads and validates the environment; the error lists every bad variable.
-    public static func fromEnvironment(_ service: ServiceName, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> ServiceConfiguration {
+    public static func fromEnvironment(
+        _ service: ServiceName, environment: [String: String] = ProcessInfo.processInfo.environment,
+        checkSettings: ((EnvironmentReader) -> Void)? = nil
+    ) throws(ConfigurationError) -> ServiceConfiguration {
         let reader = EnvironmentReader(environment)
+        checkSettings?(reader)
         let prefix = service.rawValue.uppercased()
         let instance = reader.string("INSTANCE_ID", default: "\(service.rawValue)-\(ProcessInfo.processInfo.hostName)-\(getpid())", help: "")
         let host = reader.string("HTTP_HOST", default: "127.0.0.1", help: "")
@@ -78,7 +86,7 @@ public struct ServiceConfiguration: Sendable {
         return ServiceConfiguration(
             service: service, instanceID: instance, httpHost: host, httpPort: port, database: database!,
             kafka: KafkaConfiguration(brokers: brokers, clientID: instance, topicPrefix: topicPrefix, properties: properties),
-            logLevel: level, logFormat: format, tokenSecret: secret, signatureWindowSeconds: window)
+            logLevel: level, logFormat: format, tokenSecret: secret, signatureWindowSeconds: window, environment: environment)
     }
 
     private static func isHostPort(_ text: String) -> Bool {

@@ -16,10 +16,10 @@ struct AuthenticationTests {
         let router = Router(context: AppRequestContext.self)
         router.group("/integration")
             .add(middleware: IntegrationAuthenticator(database: store.database, windowSeconds: 300))
-            .post("/clues") { _, context in context.caller?.district.rawValue ?? "nobody" }
+            .post("/clues") { _, context in context.caller?.districts.map(\.rawValue).sorted().joined(separator: ",") ?? "nobody" }
         router.group("/staff")
             .add(middleware: StaffAuthenticator(signer: signer, roles: [.clueHandler]))
-            .get("/queue") { _, context in context.caller?.district.rawValue ?? "nobody" }
+            .get("/queue") { _, context in context.caller?.districts.map(\.rawValue).sorted().joined(separator: ",") ?? "nobody" }
         return Application(router: router)
     }
 
@@ -31,7 +31,7 @@ struct AuthenticationTests {
 
     @Test func signedIntegrationRequestsPassOnceAndOnlyWhenFresh() async throws {
         let store = try await TestDatabase()
-        try await store.execute("INSERT INTO integration_keys (key_id, district, secret) VALUES ('gov-app', 'haizhu', \(secret))")
+        try await store.execute("INSERT INTO integration_keys (key_id, districts, secret) VALUES ('gov-app', ARRAY['haizhu'], \(secret))")
         let body = Data(#"{"title":"路灯不亮"}"#.utf8)
         let signed = RequestSignature.headers(keyID: "gov-app", secret: secret, method: "POST", path: "/integration/clues", body: body)
         let app = application(store, signer: StaffTokenSigner(secret: String(repeating: "s", count: 32)))

@@ -40,7 +40,7 @@ struct WalkingSkeletonTests {
              "specificSuggestions":"建设集中充电桩","channel":"wechat","sourceCategory":"online-platform",
              "contact":{"name":"王小明","phone":"13800000000","address":"海珠区某街道"}}
             """)
-        #expect(submitted.status == 202)
+        #expect(submitted.status == 201)
         let accepted = try JSONSerialization.jsonObject(with: Data(submitted.body.utf8)) as? [String: Any]
         let clueID = try #require((accepted?["clueId"] as? String).flatMap { UUID(uuidString: $0) })
         #expect((accepted?["trackingNumber"] as? String)?.hasPrefix("HAIZHU-") == true)

@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func trackingNumbersArePadded() {
-        #expect(TrackingNumber(district: haizhu, year: 2026, sequence: 42).rawValue == "HAIZHU-2026-000042")
-        #expect(TrackingNumber(district: haizhu, year: 2026, sequence: 1_234_567).rawValue == "HAIZHU-2026-1234567")
+        #expect(TrackingNumber(prefix: "HZ", year: 2026, sequence: 42).rawValue == "HZ-2026-000042")
+        #expect(TrackingNumber(prefix: "HZ", year: 2026, sequence: 1_234_567).rawValue == "HZ-2026-1234567")
     }
 }

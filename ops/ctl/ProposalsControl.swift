@@ -118,19 +118,35 @@ struct Districts: AsyncParsableCommand {
         var code: String
         @Argument(help: "Display name (e.g. 海珠区).")
         var name: String
+        @Option(help: "Tracking-number prefix: 1-8 upper-case letters or digits, starting with a letter (e.g. HZ).")
+        var trackingPrefix: String
+        @Flag(help: "Let residents submit through the public web form without credentials.")
+        var publicSubmission = false
+        @Option(help: "Public submissions allowed per client address and hour.")
+        var publicSubmissionsPerHour = 20
+
+        func validate() throws {
+            guard DistrictCode(rawValue: code) != nil else { throw ValidationError("code: 2-32 lower-case letters, digits or hyphens") }
+            guard trackingPrefix.range(of: "^[A-Z][A-Z0-9]{0,7}$", options: .regularExpression) != nil else {
+                throw ValidationError("--tracking-prefix: 1-8 upper-case letters or digits, starting with a letter")
+            }
+            guard publicSubmissionsPerHour > 0 else { throw ValidationError("--public-submissions-per-hour: must be positive") }
+        }
 
         func run() async throws {
-            guard let district = DistrictCode(rawValue: code) else { throw ValidationError("code: 2-32 lower-case letters, digits or hyphens") }
-            let name = self.name
+            let district = DistrictCode(rawValue: code)!
+            let (name, prefix, open, perHour) = (self.name, trackingPrefix, publicSubmission, publicSubmissionsPerHour)
             try await withDatabase { database in
                 try await database.transaction(.none) { transaction in
                     try await transaction.execute("""
-                        INSERT INTO districts (code, name) VALUES (\(district.rawValue), \(name))
-                        ON CONFLICT (code) DO UPDATE SET name = excluded.name
+                        INSERT INTO districts (code, name, tracking_prefix, public_submission, public_submissions_per_hour)
+                        VALUES (\(district.rawValue), \(name), \(prefix), \(open), \(perHour))
+                        ON CONFLICT (code) DO UPDATE SET name = excluded.name, tracking_prefix = excluded.tracking_prefix,
+                            public_submission = excluded.public_submission, public_submissions_per_hour = excluded.public_submissions_per_hour
                         """)
                 }
             }
-            print("district \(district) \(name)")
+            print("district \(district) \(name), tracking numbers \(prefix)-YYYY-NNNNNN, public submission \(open ? "on (\(perHour)/hour per address)" : "off")")
         }
     }
 }
@@ -139,25 +155,38 @@ struct IntegrationKeys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "integration-key", abstract: "Credentials of machine integrations.", subcommands: [Add.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an integration key for a district and print its secret once.")
+        static let configuration = CommandConfiguration(abstract: "Create an integration key scoped to districts and channels; print its secret once.")
 
-        @Option(help: "District the integration submits for.") var district: String
-        @Option(help: "Key id the integration sends in X-Key-Id.") var keyID: String
+        @Option(name: .customLong("district"), help: "A district the integration submits for (repeatable).") var districts: [String]
+        @Option(name: .customLong("channel"), help: "A channel the integration submits through (repeatable; default: government-service-app, wechat, web, qr-code, open311).")
+        var channels: [String] = []
+        @Option(help: "Key id the integration sends in X-Key-Id (letters, digits, - and _).") var keyID: String
+        @Option(help: "Requests per minute before 429.") var requestsPerMinute = 600
         @Option(help: "What the integration is.") var description: String = ""
 
+        func validate() throws {
+            guard !districts.isEmpty, districts.allSatisfy({ DistrictCode(rawValue: $0) != nil }) else { throw ValidationError("--district: give one or more district codes") }
+            guard channels.allSatisfy({ Channel(rawValue: $0) != nil }) else {
+                throw ValidationError("--channel: one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard keyID.range(of: "^[A-Za-z0-9_-]{2,64}$", options: .regularExpression) != nil else { throw ValidationError("--key-id: 2-64 letters, digits, - or _") }
+            guard requestsPerMinute > 0 else { throw ValidationError("--requests-per-minute: must be positive") }
+        }
+
         func run() async throws {
-            guard let district = DistrictCode(rawValue: district) else { throw ValidationError("--district: not a district code") }
             let secret = (0..<4).map { _ in UUID().uuidString.replacingOccurrences(of: "-", with: "") }.joined()
-            let (keyID, description) = (self.keyID, self.description)
+            let channels = self.channels.isEmpty ? ["government-service-app", "wechat", "web", "qr-code", "open311"] : self.channels
+            let (keyID, description, districts, perMinute) = (self.keyID, self.description, self.districts, requestsPerMinute)
             try await withDatabase { database in
                 try await database.transaction(.none) { transaction in
                     try await transaction.execute("""
-                        INSERT INTO integration_keys (key_id, district, secret, description)
-                        VALUES (\(keyID), \(district.rawValue), \(secret), \(description))
+                        INSERT INTO integration_keys (key_id, districts, channels, requests_per_minute, secret, description)
+                        VALUES (\(keyID), \(districts), \(channels), \(perMinute), \(secret), \(description))
                         """)
                 }
             }
-            print("key id: \(keyID)\nsecret: \(secret)")
+            print("key id: \(keyID)\nsecret: \(secret)\nOpen311 api_key: \(keyID):\(secret)")
+            print("districts: \(districts.joined(separator: ", ")); channels: \(channels.joined(separator: ", ")); \(perMinute) requests/minute")
         }
     }
 }

@@ -1,62 +1,320 @@
+import Crypto
 import EventPipeline
 import Foundation
 import Models
 import PostgresNIO
+import ServiceKit
 import Storage
 
-struct UnknownDistrict: Error {}
+/// Who hands a clue in, as far as intake's rules care.
+enum Submission: Sendable, Hashable {
+    case integration(IntegrationCredentials)
+    case staff(StaffClaims)
+    /// A resident without credentials, from this address (the public web form).
+    case resident(address: String)
 
-struct MissingRow: Error {}
+    /// Recorded with the clue and scoping idempotency keys.
+    var identity: String {
+        switch self {
+        case .integration(let credentials): Caller.integration(credentials).identity
+        case .staff(let claims): Caller.staff(claims).identity
+        case .resident(let address): "resident:\(address)"
+        }
+    }
+}
 
-/// Clues in PostgreSQL; SQL for clues lives here and nowhere else.
+/// The answer to an accepted clue; also the stored answer replayed to idempotent retries.
+public struct Receipt: Codable, Sendable, Hashable {
+    public var clueId: UUID
+    public var trackingNumber: String
+    /// Shown once: with the tracking number it opens the clue's status. Only its hash is kept.
+    public var receiptToken: String
+    public var receivedAt: Date
+    public var status: String
+    /// True when the same contact sent the same text within the resubmission window: the
+    /// tracking number is the first clue's, and no second clue was stored.
+    public var resubmission: Bool
+}
+
+enum AcceptOutcome: Sendable {
+    case created(Receipt)
+    case resubmitted(Receipt)
+    /// The first answer to this Idempotency-Key, sent again.
+    case replayed(status: Int, body: Data)
+
+    /// The HTTP status and JSON body of the answer.
+    func answer() throws -> (status: Int, body: Data) {
+        switch self {
+        case .created(let receipt): (201, try EventCoding.encoder.encode(receipt))
+        case .resubmitted(let receipt): (200, try EventCoding.encoder.encode(receipt))
+        case .replayed(let status, let body): (status, body)
+        }
+    }
+}
+
+/// An Idempotency-Key and the hash of the request it came with.
+struct IdempotencyClaim: Sendable, Hashable {
+    var key: String
+    var requestHash: Data
+
+    init?(key: String?, body: Data) {
+        guard let key, !key.isEmpty else { return nil }
+        self.key = key
+        self.requestHash = Data(SHA256.hash(data: body))
+    }
+
+    init(key: String, requestHash: Data) {
+        self.key = key
+        self.requestHash = requestHash
+    }
+
+    static func validate(_ key: String?) throws(APIError) {
+        guard let key else { return }
+        guard (1...200).contains(key.utf8.count), key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
+            throw APIError.badRequest("Idempotency-Key must be 1 to 200 visible ASCII characters", field: "Idempotency-Key")
+        }
+    }
+}
+
+/// What a receipt holder sees of their clue.
+public struct ClueStatus: Codable, Sendable, Hashable {
+    public var trackingNumber: String
+    public var title: String
+    public var status: String
+    public var statusLabel: String
+    public var channel: String
+    public var themedCall: String?
+    public var receivedAt: Date
+    public var updatedAt: Date
+}
+
+/// Clues in PostgreSQL; SQL for clues, receipts, themed calls and intake's directories lives here.
 struct ClueRepository: Sendable {
     let database: Database
+    let settings: IntakeSettings
 
-    /// Stores the clue and its clue-received event in one transaction.
-    func accept(_ submission: ClueSubmission.Valid, receivedAt: Date) async throws -> Clue {
-        try await database.transaction(.district(submission.district)) { transaction in
-            guard try await districtExists(submission.district, in: transaction) else { throw UnknownDistrict() }
-            let clue = Clue(
-                id: UUID(), district: submission.district,
-                trackingNumber: try await nextTrackingNumber(submission.district, at: receivedAt, in: transaction),
-                title: submission.title, situationAnalysis: submission.situationAnalysis,
-                specificSuggestions: submission.specificSuggestions, sourceCategory: submission.sourceCategory,
-                channel: submission.channel, submitter: submission.submitter, receivedAt: receivedAt)
-            let contact: Contact? = if case .named(let contact) = clue.submitter { contact } else { nil }
-            try await transaction.execute("""
-                INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
-                                   source_category, channel, is_anonymous, contact_name, contact_phone, contact_address, received_at)
-                VALUES (\(clue.id), \(clue.district.rawValue), \(clue.trackingNumber.rawValue), \(clue.title),
-                        \(clue.situationAnalysis), \(clue.specificSuggestions), \(clue.sourceCategory.rawValue),
-                        \(clue.channel.rawValue), \(contact == nil), \(contact?.name), \(contact?.phone), \(contact?.address),
-                        \(clue.receivedAt))
-                """)
-            let event = try EventEnvelope(
-                ClueReceived(
-                    clueID: clue.id, trackingNumber: clue.trackingNumber, channel: clue.channel,
-                    sourceCategory: clue.sourceCategory, isAnonymous: contact == nil, receivedAt: receivedAt),
-                district: clue.district, occurredAt: receivedAt)
-            try await Outbox.append(event, to: TopicCatalogue.intakeEvents, key: clue.id.uuidString, in: transaction)
-            return clue
+    /// Stores the clue, its receipt, attachments and clue-received event in one transaction, or
+    /// finds that it was sent before (idempotent retry, resubmission). Nothing is stored when it throws.
+    func accept(_ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date = Date()) async throws -> AcceptOutcome {
+        let settings = self.settings
+        return try await database.transaction(.district(clue.district)) { transaction in
+            let district = try await Self.districtRules(clue.district, channel: clue.channel, in: transaction)
+            if case .resident = submission, !district.publicSubmission {
+                throw APIError(.forbidden, code: "public-submission-disabled",
+                               message: "district \(clue.district) accepts clues only through integrations and staff", field: "district")
+            }
+            if let idempotency {
+                switch try await IdempotentRequests.claim(
+                    caller: submission.identity, key: idempotency.key, requestHash: idempotency.requestHash,
+                    district: clue.district.rawValue, in: transaction)
+                {
+                case .fresh: break
+                case .replay(let status, let body): return .replayed(status: status, body: body)
+                case .conflict:
+                    throw APIError(.unprocessableContent, code: "idempotency-key-reused",
+                                   message: "this Idempotency-Key was used with a different request", field: "Idempotency-Key")
+                }
+            }
+            if case .resident(let address) = submission {
+                let decision = try await RateLimits.hit(
+                    "public:\(clue.district.rawValue):\(address)", limit: district.publicPerHour, windowSeconds: 3600, in: transaction)
+                if case .exceeded(let retryAfter) = decision {
+                    throw APIError.tooManyRequests(retryAfter: retryAfter, message: "too many submissions from this address; try again later")
+                }
+            }
+            if let callID = clue.themedCallID {
+                try await Self.checkOpen(callID, district: clue.district, at: receivedAt, in: transaction)
+            }
+
+            let token = Self.newReceiptToken()
+            let outcome: AcceptOutcome
+            if let contact = clue.contactFingerprint, settings.resubmissionWindowHours > 0,
+               let earlier = try await Self.earlierClue(clue, contact: contact, windowHours: settings.resubmissionWindowHours, in: transaction)
+            {
+                try await transaction.execute("""
+                    INSERT INTO clue_receipts (clue_id, district, token_hash) VALUES (\(earlier.id), \(clue.district.rawValue), \(Self.hash(token)))
+                    """)
+                outcome = .resubmitted(Receipt(
+                    clueId: earlier.id, trackingNumber: earlier.trackingNumber, receiptToken: token,
+                    receivedAt: earlier.receivedAt, status: earlier.status, resubmission: true))
+            } else {
+                let stored = try await Self.insert(clue, prefix: district.trackingPrefix, submittedBy: submission.identity, token: token, receivedAt: receivedAt, in: transaction)
+                outcome = .created(Receipt(
+                    clueId: stored.id, trackingNumber: stored.trackingNumber.rawValue, receiptToken: token,
+                    receivedAt: receivedAt, status: "received", resubmission: false))
+            }
+            if let idempotency {
+                let (status, body) = try outcome.answer()
+                try await IdempotentRequests.record(caller: submission.identity, key: idempotency.key, status: status, body: body, in: transaction)
+            }
+            return outcome
         }
     }
 
-    private func districtExists(_ district: DistrictCode, in transaction: Transaction) async throws -> Bool {
-        for try await _ in try await transaction.query("SELECT 1 FROM districts WHERE code = \(district.rawValue)") { return true }
-        return false
+    struct DistrictRules {
+        var trackingPrefix: String
+        var publicSubmission: Bool
+        var publicPerHour: Int
     }
 
-    /// The district's next number this year; the row lock serialises concurrent intakes briefly.
-    private func nextTrackingNumber(_ district: DistrictCode, at date: Date, in transaction: Transaction) async throws -> TrackingNumber {
-        let year = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "Asia/Shanghai")!, from: date).year!
+    /// The district's settings; an unknown district or a disabled channel is a 422.
+    static func districtRules(_ district: DistrictCode, channel: Models.Channel, in transaction: Transaction) async throws -> DistrictRules {
+        let rows = try await transaction.query("""
+            SELECT coalesce(d.tracking_prefix, upper(d.code)), d.public_submission, d.public_submissions_per_hour,
+                   coalesce((SELECT enabled FROM channels WHERE code = \(channel.rawValue)), false)
+            FROM districts d WHERE d.code = \(district.rawValue)
+            """)
+        for try await (prefix, open, perHour, channelEnabled) in rows.decode((String, Bool, Int, Bool).self) {
+            guard channelEnabled else { throw APIError.invalid("channel", "channel \(channel.rawValue) is not enabled") }
+            return DistrictRules(trackingPrefix: prefix, publicSubmission: open, publicPerHour: perHour)
+        }
+        throw APIError.invalid("district", "no district \(district) is configured")
+    }
+
+    static func checkOpen(_ callID: UUID, district: DistrictCode, at date: Date, in transaction: Transaction) async throws {
+        let rows = try await transaction.query("SELECT opens_at, closes_at, closed_at FROM themed_calls WHERE id = \(callID)")
+        for try await (opensAt, closesAt, closedAt) in rows.decode((Date, Date?, Date?).self) {
+            let call = ThemedCall(id: callID, district: district, title: "", description: "", opensAt: opensAt, closesAt: closesAt, closedAt: closedAt)
+            guard call.isOpen(at: date) else {
+                throw APIError(.unprocessableContent, code: "themed-call-closed", message: "themed call \(callID) is not open for clues", field: "themedCallId")
+            }
+            return
+        }
+        throw APIError(.unprocessableContent, code: "unknown-themed-call", message: "district \(district) has no themed call \(callID)", field: "themedCallId")
+    }
+
+    struct EarlierClue {
+        var id: UUID
+        var trackingNumber: String
+        var receivedAt: Date
+        var status: String
+    }
+
+    /// The same contact's clue with the same text within the window. The advisory lock makes two
+    /// identical submissions arriving together wait for each other, so the second finds the first.
+    static func earlierClue(_ clue: ValidClue, contact: Data, windowHours: Int, in transaction: Transaction) async throws -> EarlierClue? {
+        let content = clue.contentFingerprint
+        let lockName = clue.district.rawValue + ":" + contact.map { String(format: "%02x", $0) }.joined()
+        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(lockName), 0))")
+        let rows = try await transaction.query("""
+            SELECT id, tracking_number, received_at, status FROM clues
+            WHERE district = \(clue.district.rawValue) AND contact_fingerprint = \(contact) AND content_fingerprint = \(content)
+              AND received_at > now() - make_interval(hours => \(windowHours)::int)
+            ORDER BY received_at LIMIT 1
+            """)
+        for try await (id, number, receivedAt, status) in rows.decode((UUID, String, Date, String).self) {
+            return EarlierClue(id: id, trackingNumber: number, receivedAt: receivedAt, status: status)
+        }
+        return nil
+    }
+
+    static func insert(_ valid: ValidClue, prefix: String, submittedBy: String, token: String, receivedAt: Date, in transaction: Transaction) async throws -> Clue {
+        let clue = Clue(
+            id: UUID(), district: valid.district,
+            trackingNumber: try await nextTrackingNumber(valid.district, prefix: prefix, at: receivedAt, in: transaction),
+            title: valid.title, situationAnalysis: valid.situationAnalysis, specificSuggestions: valid.specificSuggestions,
+            sourceCategory: valid.sourceCategory, channel: valid.channel, receiver: valid.receiver, submitter: valid.submitter,
+            consentToPublish: valid.consentToPublish, themedCallID: valid.themedCallID,
+            attachments: valid.attachments.map(\.metadata), receivedAt: receivedAt)
+        let contact: Contact? = if case .named(let contact) = clue.submitter { contact } else { nil }
+        try await transaction.execute("""
+            INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
+                               source_category, channel, is_anonymous, contact_name, contact_phone, contact_address, received_at,
+                               receiver_kind, receiver_name, consent_to_publish, themed_call_id, submitted_by,
+                               contact_fingerprint, content_fingerprint)
+            VALUES (\(clue.id), \(clue.district.rawValue), \(clue.trackingNumber.rawValue), \(clue.title),
+                    \(clue.situationAnalysis), \(clue.specificSuggestions), \(clue.sourceCategory.rawValue),
+                    \(clue.channel.rawValue), \(contact == nil), \(contact?.name), \(contact?.phone), \(contact?.address),
+                    \(clue.receivedAt), \(clue.receiver?.kind.rawValue), \(clue.receiver?.name), \(clue.consentToPublish),
+                    \(clue.themedCallID), \(submittedBy), \(valid.contactFingerprint), \(valid.contentFingerprint))
+            """)
+        try await transaction.execute("""
+            INSERT INTO clue_receipts (clue_id, district, token_hash) VALUES (\(clue.id), \(clue.district.rawValue), \(hash(token)))
+            """)
+        for (position, attachment) in valid.attachments.enumerated() {
+            let digest = Data(SHA256.hash(data: attachment.content))
+            try await transaction.execute("""
+                INSERT INTO clue_attachments (id, clue_id, district, position, name, media_type, size_bytes, sha256, content)
+                VALUES (\(UUID()), \(clue.id), \(clue.district.rawValue), \(position), \(attachment.metadata.name),
+                        \(attachment.metadata.mediaType), \(attachment.metadata.size), \(digest), \(attachment.content))
+                """)
+        }
+        let event = try EventEnvelope(
+            ClueReceived(
+                clueID: clue.id, trackingNumber: clue.trackingNumber, channel: clue.channel,
+                sourceCategory: clue.sourceCategory, isAnonymous: contact == nil, consentToPublish: clue.consentToPublish,
+                themedCallID: clue.themedCallID, attachmentCount: clue.attachments.count, receivedAt: receivedAt),
+            district: clue.district, occurredAt: receivedAt)
+        try await Outbox.append(event, to: TopicCatalogue.intakeEvents, key: clue.id.uuidString, in: transaction)
+        return clue
+    }
+
+    /// The district's next number this year. The row lock serialises the intakes of one district
+    /// until commit, so numbers are unique; a rolled-back number was never shown to anyone.
+    static func nextTrackingNumber(_ district: DistrictCode, prefix: String, at date: Date, in transaction: Transaction) async throws -> TrackingNumber {
+        let year = chinaCalendar.component(.year, from: date)
         let rows = try await transaction.query("""
             INSERT INTO tracking_sequences (district, year, last_value) VALUES (\(district.rawValue), \(year), 1)
             ON CONFLICT (district, year) DO UPDATE SET last_value = tracking_sequences.last_value + 1
             RETURNING last_value
             """)
         for try await value in rows.decode(Int.self) {
-            return TrackingNumber(district: district, year: year, sequence: value)
+            return TrackingNumber(prefix: prefix, year: year, sequence: value)
         }
-        throw MissingRow()
+        throw APIError(.internalServerError, code: "internal", message: "no tracking number was issued")
+    }
+
+    static let chinaCalendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        return calendar
+    }()
+
+    static func newReceiptToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    }
+
+    static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+
+    /// The clue's status for the holder of its receipt; nil for an unknown number or a wrong
+    /// token alike, so the answer says nothing about whether the number exists.
+    func status(trackingNumber: String, receiptToken: String) async throws -> ClueStatus? {
+        guard TrackingNumber.isWellFormed(trackingNumber), (1...200).contains(receiptToken.utf8.count) else { return nil }
+        let tokenHash = Self.hash(receiptToken)
+        return try await database.transaction(.allDistricts) { transaction in
+            let rows = try await transaction.query("""
+                SELECT c.tracking_number, c.title, c.status, c.channel, t.title, c.received_at, coalesce(c.status_updated_at, c.received_at)
+                FROM clues c
+                JOIN clue_receipts r ON r.clue_id = c.id AND r.token_hash = \(tokenHash)
+                LEFT JOIN themed_calls t ON t.id = c.themed_call_id
+                WHERE c.tracking_number = \(trackingNumber)
+                """)
+            for try await (number, title, status, channel, call, receivedAt, updatedAt) in rows.decode((String, String, String, String, String?, Date, Date).self) {
+                return ClueStatus(
+                    trackingNumber: number, title: title, status: status, statusLabel: ClueStatusLabel.chinese(status),
+                    channel: channel, themedCall: call, receivedAt: receivedAt, updatedAt: updatedAt)
+            }
+            return nil
+        }
+    }
+}
+
+/// How a clue's status reads to residents.
+enum ClueStatusLabel {
+    static func chinese(_ status: String) -> String {
+        switch status {
+        case "received": "已受理，等待梳理"
+        case "awaiting-review": "梳理中"
+        case "forwarded": "已转送有关部门研处"
+        case "to-special-committee": "已转专委会研究"
+        case "reference-topic": "已作为参考选题发布"
+        case "filed": "已立案"
+        case "merged": "已与同类线索合并"
+        case "closed": "已办结"
+        case "not-adopted": "未予采纳"
+        default: status
+        }
     }
 }

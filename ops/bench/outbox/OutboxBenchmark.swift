@@ -53,7 +53,7 @@ struct OutboxBenchmark: AsyncParsableCommand {
         let envelopes = try (0..<events).map { index in
             try EventEnvelope(
                 ClueReceived(
-                    clueID: UUID(), trackingNumber: TrackingNumber(district: district, year: 2026, sequence: index), channel: .wechat,
+                    clueID: UUID(), trackingNumber: TrackingNumber(prefix: "HZ", year: 2026, sequence: index), channel: .wechat,
                     sourceCategory: .onlinePlatform, isAnonymous: true, receivedAt: Date()),
                 district: district, occurredAt: Date())
         }

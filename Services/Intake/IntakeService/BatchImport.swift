@@ -1,0 +1,276 @@
+import Crypto
+import Foundation
+import Hummingbird
+import Models
+import ServiceKit
+
+/// The standard form's columns as a studio's spreadsheet names them, in Chinese or English.
+enum BatchColumn: String, CaseIterable, Sendable {
+    case title, situationAnalysis, specificSuggestions, sourceCategory, receiverName, receiverKind
+    case contactName, contactPhone, contactAddress, anonymous, consentToPublish, themedCallId
+
+    static let headerNames: [String: BatchColumn] = {
+        var names: [String: BatchColumn] = [:]
+        let synonyms: [BatchColumn: [String]] = [
+            .title: ["标题", "title"],
+            .situationAnalysis: ["情况分析", "situationanalysis", "situation"],
+            .specificSuggestions: ["具体建议", "specificsuggestions", "suggestions", "建议"],
+            .sourceCategory: ["来源", "sourcecategory", "source"],
+            .receiverName: ["接收人", "receiver", "receivername", "接收人（委员/街道工作室）", "接收人(委员/街道工作室)"],
+            .receiverKind: ["接收人类型", "receiverkind"],
+            .contactName: ["联系人", "姓名", "contactname", "name"],
+            .contactPhone: ["联系电话", "电话", "contactphone", "phone"],
+            .contactAddress: ["联系地址", "地址", "contactaddress", "address"],
+            .anonymous: ["匿名", "是否匿名", "anonymous"],
+            .consentToPublish: ["同意公开", "是否同意公开", "consenttopublish", "consent"],
+            .themedCallId: ["选题", "选题编号", "themedcallid", "themedcall"],
+        ]
+        for (column, list) in synonyms { for name in list { names[name] = column } }
+        return names
+    }()
+
+    /// Header text compared without case, spaces, underscores or hyphens.
+    static func named(_ header: String) -> BatchColumn? {
+        let key = header.trimmingCharacters(in: .whitespaces).lowercased().filter { $0 != " " && $0 != "_" && $0 != "-" }
+        return headerNames[key]
+    }
+}
+
+/// Which column of this file holds which field.
+struct BatchLayout: Sendable {
+    var positions: [BatchColumn: Int]
+    var ignored: [String]
+
+    /// Reads the header line; title and suggestions columns are required, unknown ones ignored.
+    init(header: [String]) throws(APIError) {
+        positions = [:]
+        ignored = []
+        for (index, name) in header.enumerated() {
+            guard let column = BatchColumn.named(name) else {
+                if !name.trimmingCharacters(in: .whitespaces).isEmpty { ignored.append(name) }
+                continue
+            }
+            guard positions[column] == nil else { throw APIError.invalid("header", "column \(name) appears twice") }
+            positions[column] = index
+        }
+        for required in [BatchColumn.title, .specificSuggestions] where positions[required] == nil {
+            throw APIError.invalid("header", "the header has no \(required == .title ? "标题/title" : "具体建议/specificSuggestions") column")
+        }
+    }
+
+    /// One row as a submission; `defaults` fills what the file leaves out.
+    func submission(_ fields: [String], district: DistrictCode, defaults: BatchDefaults) throws(APIError) -> ClueSubmission {
+        func value(_ column: BatchColumn) -> String? {
+            guard let index = positions[column], index < fields.count else { return nil }
+            let text = fields[index].trimmingCharacters(in: .whitespaces)
+            return text.isEmpty ? nil : text
+        }
+        func flag(_ column: BatchColumn) throws(APIError) -> Bool? {
+            guard let text = value(column) else { return nil }
+            switch text.lowercased() {
+            case "是", "yes", "y", "true", "1", "同意": return true
+            case "否", "no", "n", "false", "0", "不同意": return false
+            default: throw APIError.invalid(column.rawValue, "must be 是/否 (yes/no)")
+            }
+        }
+        var category = defaults.sourceCategory?.rawValue
+        if let label = value(.sourceCategory) {
+            guard let known = SourceCategory(label: label) else {
+                throw APIError.invalid("sourceCategory", "unknown source category \(label); e.g. 街道委员工作室, 社区, 政协委员 or a code such as street-studio")
+            }
+            category = known.rawValue
+        }
+        var receiver = defaults.receiver.map { ClueSubmission.ReceiverInput(kind: $0.kind.rawValue, name: $0.name) }
+        if let name = value(.receiverName) {
+            var kind = name.contains("工作室") ? "studio" : "member"
+            if let text = value(.receiverKind) {
+                switch text.lowercased() {
+                case "委员", "member": kind = "member"
+                case "工作室", "街道工作室", "studio": kind = "studio"
+                default: throw APIError.invalid("receiverKind", "must be 委员 (member) or 工作室 (studio)")
+                }
+            }
+            receiver = .init(kind: kind, name: name)
+        }
+        let (name, phone, address) = (value(.contactName), value(.contactPhone), value(.contactAddress))
+        // A paper form with no contact at all was handed in anonymously.
+        let anonymous = try flag(.anonymous) ?? (name == nil && phone == nil && address == nil)
+        return ClueSubmission(
+            district: district.rawValue, title: value(.title), situationAnalysis: value(.situationAnalysis),
+            specificSuggestions: value(.specificSuggestions), sourceCategory: category, channel: Models.Channel.batchImport.rawValue,
+            receiver: receiver, anonymous: anonymous,
+            contact: anonymous ? nil : .init(name: name, phone: phone, address: address),
+            consentToPublish: try flag(.consentToPublish), themedCallId: value(.themedCallId))
+    }
+}
+
+/// What a batch's rows get when they leave a field empty (query parameters of the upload).
+struct BatchDefaults: Sendable {
+    var sourceCategory: SourceCategory?
+    var receiver: Receiver?
+}
+
+/// One row's result in the answer to a batch upload.
+struct BatchRowResult: Encodable, Sendable {
+    struct Problem: Encodable, Sendable {
+        var code: String
+        var message: String
+        var field: String?
+    }
+
+    /// The row's number in the file, the header being row 1.
+    var row: Int
+    var result: String
+    var trackingNumber: String?
+    var receiptToken: String?
+    var resubmission: Bool?
+    var error: Problem?
+}
+
+struct BatchAnswer: Encodable, Sendable {
+    var district: String
+    var accepted: Int
+    var rejected: Int
+    var ignoredColumns: [String]
+    /// True when the upload went past the size or row limit and the rest was not read.
+    var truncated: Bool
+    var rows: [BatchRowResult]
+}
+
+/// `POST /v1/clues/batch`: a studio's monthly collection as CSV. Rows are read as the upload
+/// streams in and each valid row is stored in its own transaction, so good rows are kept when
+/// others fail. With an `Idempotency-Key`, a re-sent file gets the same answers row by row.
+struct BatchImportController: Sendable {
+    let repository: ClueRepository
+    let settings: IntakeSettings
+
+    @Sendable func importCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let submission = ClueController.submission(of: request, context: context, settings: settings)
+        if case .resident = submission { throw APIError.unauthorized }
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("text/csv") || contentType.hasPrefix("application/csv") else {
+            throw APIError(.unsupportedMediaType, code: "unsupported-media-type", message: "send the file as text/csv (UTF-8)", field: "Content-Type")
+        }
+        if let charset = contentType.split(separator: ";").dropFirst().first(where: { $0.contains("charset") }),
+           !charset.contains("utf-8") && !charset.contains("utf8") {
+            throw APIError(.unsupportedMediaType, code: "unsupported-media-type", message: "the file must be UTF-8", field: "Content-Type")
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.batchMaximumBytes {
+            throw APIError.bodyTooLarge(limit: settings.batchMaximumBytes)
+        }
+        let key = request.header("Idempotency-Key")
+        try IdempotencyClaim.validate(key)
+        let district = try Self.district(of: submission, query: request.uri.queryParameters["district"].map(String.init))
+        let defaults = try Self.defaults(request.uri.queryParameters)
+
+        var reader = CSVRecords()
+        var layout: BatchLayout?
+        var answer = BatchAnswer(district: district.rawValue, accepted: 0, rejected: 0, ignoredColumns: [], truncated: false, rows: [])
+        var recordNumber = 0
+        var bytesRead = 0
+
+        func handle(_ record: CSVRecords.Record) async throws {
+            recordNumber += 1
+            guard let layout else {
+                guard case .success(let header) = record else { throw APIError.invalid("header", "the header line cannot be read") }
+                let read = try BatchLayout(header: header)
+                layout = read
+                answer.ignoredColumns = read.ignored
+                return
+            }
+            // Blank lines and rows of empty cells (spreadsheets export them) are not clues.
+            if case .success(let fields) = record, fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { return }
+            guard recordNumber - 1 <= settings.batchMaximumRows else {
+                answer.truncated = true
+                return
+            }
+            let result = await importRow(record, number: recordNumber, layout: layout, district: district, defaults: defaults, submission: submission, key: key)
+            if result.result == "rejected" { answer.rejected += 1 } else { answer.accepted += 1 }
+            answer.rows.append(result)
+        }
+
+        reading: for try await buffer in request.body {
+            bytesRead += buffer.readableBytes
+            if bytesRead > settings.batchMaximumBytes {
+                answer.truncated = true
+                break reading
+            }
+            for record in reader.feed(buffer.readableBytesView) {
+                try await handle(record)
+                if answer.truncated { break reading }
+            }
+        }
+        if !answer.truncated {
+            for record in reader.finish() { try await handle(record) }
+        }
+        guard layout != nil else { throw APIError.invalid("header", "the file is empty; the first line must name the columns") }
+        context.logger.info("batch imported", metadata: ["district": "\(district)", "accepted": "\(answer.accepted)", "rejected": "\(answer.rejected)"])
+        return try jsonResponse(answer)
+    }
+
+    /// Validates and stores one row; every failure of the row itself becomes its rejection.
+    /// A failure of the store (e.g. the database is down) ends the upload with 503: rows before
+    /// it are stored, and re-sending the file with the same Idempotency-Key answers them again.
+    func importRow(
+        _ record: CSVRecords.Record, number: Int, layout: BatchLayout, district: DistrictCode, defaults: BatchDefaults,
+        submission: Submission, key: String?
+    ) async -> BatchRowResult {
+        do {
+            let fields: [String]
+            switch record {
+            case .success(let values): fields = values
+            case .failure(let problem): throw APIError(.unprocessableContent, code: "malformed-csv", message: problem.description)
+            }
+            let input = try layout.submission(fields, district: district, defaults: defaults)
+            let clue = try input.validated(settings: settings, defaultChannel: .batchImport)
+            try SubmissionPolicy.check(clue, from: submission)
+            let claim = key.map { IdempotencyClaim(key: "\($0)#\(number)", requestHash: Data(SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)))) }
+            let receipt: Receipt
+            switch try await repository.accept(clue, from: submission, idempotency: claim) {
+            case .created(let stored), .resubmitted(let stored): receipt = stored
+            case .replayed(_, let body): receipt = try EventCoding.decoder.decode(Receipt.self, from: body)
+            }
+            return BatchRowResult(
+                row: number, result: "accepted", trackingNumber: receipt.trackingNumber, receiptToken: receipt.receiptToken,
+                resubmission: receipt.resubmission)
+        } catch let error as APIError {
+            return BatchRowResult(row: number, result: "rejected", error: .init(code: error.code, message: error.message, field: error.field))
+        } catch {
+            return BatchRowResult(row: number, result: "rejected", error: .init(code: "not-stored", message: "the row could not be stored: \(error)"))
+        }
+    }
+
+    static func district(of submission: Submission, query: String?) throws(APIError) -> DistrictCode {
+        switch submission {
+        case .staff(let claims):
+            if let query, query != claims.district.rawValue {
+                throw .forbidden("a staff token of \(claims.district) may not import for \(query)", field: "district")
+            }
+            return claims.district
+        case .integration(let credentials):
+            guard let query else { throw .invalid("district", "is required as a query parameter") }
+            guard let district = DistrictCode(rawValue: query) else { throw .invalid("district", "must be a district code") }
+            guard credentials.districts.contains(district) else {
+                throw .forbidden("integration key \(credentials.keyID) may not submit for district \(district)", field: "district")
+            }
+            return district
+        case .resident:
+            throw APIError.unauthorized
+        }
+    }
+
+    static func defaults(_ query: Parameters) throws(APIError) -> BatchDefaults {
+        var defaults = BatchDefaults()
+        if let text = query["sourceCategory"].map(String.init) {
+            guard let category = SourceCategory(label: text) else { throw .invalid("sourceCategory", "unknown source category \(text)") }
+            defaults.sourceCategory = category
+        }
+        if let name = query["receiverName"].map(String.init) {
+            let kindText = query["receiverKind"].map(String.init) ?? (name.contains("工作室") ? "studio" : "member")
+            guard let kind = Receiver.Kind(rawValue: kindText) else { throw .invalid("receiverKind", "must be member or studio") }
+            let clean = try ClueSubmission.required(name, "receiverName", limit: FieldLimits.receiverName, multiline: false)
+            defaults.receiver = Receiver(kind: kind, name: clean)
+        }
+        return defaults
+    }
+}

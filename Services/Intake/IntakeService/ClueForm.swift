@@ -1,0 +1,355 @@
+import Crypto
+import Foundation
+import Models
+import ServiceKit
+
+/// The standard form (附件3) as submitted: the body of `POST /v1/clues`, and what a CSV row,
+/// an Open311 request or the web form is turned into. Field limits are in README.md.
+public struct ClueSubmission: Codable, Sendable, Hashable {
+    public var district: String
+    public var title: String?
+    public var situationAnalysis: String?
+    public var specificSuggestions: String?
+    public var sourceCategory: String?
+    public var channel: String?
+    public var receiver: ReceiverInput?
+    public var anonymous: Bool?
+    public var contact: ContactInput?
+    public var consentToPublish: Bool?
+    public var themedCallId: String?
+    public var attachments: [AttachmentInput]?
+
+    public struct ReceiverInput: Codable, Sendable, Hashable {
+        public var kind: String?
+        public var name: String?
+        public init(kind: String?, name: String?) {
+            self.kind = kind
+            self.name = name
+        }
+    }
+
+    public struct ContactInput: Codable, Sendable, Hashable {
+        public var name: String?
+        public var phone: String?
+        public var address: String?
+        public init(name: String?, phone: String?, address: String?) {
+            self.name = name
+            self.phone = phone
+            self.address = address
+        }
+    }
+
+    public struct AttachmentInput: Codable, Sendable, Hashable {
+        public var name: String?
+        public var mediaType: String?
+        /// The file, base64-encoded.
+        public var content: String?
+        /// Optional hex SHA-256 the client computed; checked against the content.
+        public var sha256: String?
+    }
+
+    public init(
+        district: String, title: String?, situationAnalysis: String?, specificSuggestions: String?, sourceCategory: String? = nil,
+        channel: String? = nil, receiver: ReceiverInput? = nil, anonymous: Bool? = nil, contact: ContactInput? = nil,
+        consentToPublish: Bool? = nil, themedCallId: String? = nil, attachments: [AttachmentInput]? = nil
+    ) {
+        self.district = district
+        self.title = title
+        self.situationAnalysis = situationAnalysis
+        self.specificSuggestions = specificSuggestions
+        self.sourceCategory = sourceCategory
+        self.channel = channel
+        self.receiver = receiver
+        self.anonymous = anonymous
+        self.contact = contact
+        self.consentToPublish = consentToPublish
+        self.themedCallId = themedCallId
+        self.attachments = attachments
+    }
+}
+
+/// An attachment that passed validation, with its content.
+public struct ValidAttachment: Sendable, Hashable {
+    public var metadata: AttachmentMetadata
+    public var content: Data
+}
+
+/// A submission that passed every check that needs no database.
+public struct ValidClue: Sendable, Hashable {
+    public var district: DistrictCode
+    public var title: String
+    public var situationAnalysis: String
+    public var specificSuggestions: String
+    public var sourceCategory: SourceCategory
+    public var channel: Models.Channel
+    public var receiver: Receiver?
+    public var submitter: Submitter
+    public var consentToPublish: Bool
+    public var themedCallID: UUID?
+    public var attachments: [ValidAttachment]
+
+    /// Identifies "the same contact" for resubmission: the phone number, else name and address;
+    /// nil for anonymous clues, which are never merged.
+    public var contactFingerprint: Data? {
+        guard case .named(let contact) = submitter else { return nil }
+        if let phone = contact.phone { return Self.sha256("phone:\(phone)") }
+        guard let address = contact.address else { return nil }
+        return Self.sha256("name:\(TextRules.comparable(contact.name))\u{1F}\(TextRules.comparable(address))")
+    }
+
+    /// The text with case, width, spacing and punctuation ignored: "near-exact" resubmissions match.
+    public var contentFingerprint: Data {
+        Self.sha256([title, situationAnalysis, specificSuggestions].map(TextRules.comparable).joined(separator: "\u{1F}"))
+    }
+
+    static func sha256(_ text: String) -> Data { Data(SHA256.hash(data: Data(text.utf8))) }
+}
+
+/// Field limits, in characters. Documented in README.md and openapi.json.
+public enum FieldLimits {
+    public static let title = 100
+    public static let situationAnalysis = 5_000
+    public static let specificSuggestions = 5_000
+    public static let contactName = 50
+    public static let contactAddress = 200
+    public static let receiverName = 100
+    public static let attachmentName = 200
+}
+
+/// Text checks shared by every way a clue comes in.
+public enum TextRules {
+    public enum Problem: Error, Equatable {
+        case controlCharacter
+        case tooLong(Int)
+        case empty
+    }
+
+    /// Trims and checks one field. Single-line fields refuse line breaks; every field refuses
+    /// control characters other than tab and line breaks (C0, DEL, C1), and NUL.
+    public static func clean(_ text: String, limit: Int, multiline: Bool) -> Result<String, Problem> {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        for scalar in trimmed.unicodeScalars {
+            let value = scalar.value
+            let allowed = value == 0x09 || (multiline && (value == 0x0A || value == 0x0D))
+            let isControl = value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029
+            if isControl && !allowed { return .failure(.controlCharacter) }
+        }
+        if trimmed.isEmpty { return .failure(.empty) }
+        if trimmed.count > limit { return .failure(.tooLong(limit)) }
+        return .success(trimmed)
+    }
+
+    /// Compatibility-normalised (full-width to half-width), lower-cased, letters and digits only.
+    public static func comparable(_ text: String) -> String {
+        let folded = text.precomposedStringWithCompatibilityMapping.lowercased()
+        return String(folded.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+    }
+}
+
+/// Mainland phone numbers: mobile (1[3-9] and nine digits, optionally +86) or landline (area
+/// code 0XX or 0XXX, seven or eight digits, optional extension).
+public enum PhoneNumber {
+    /// The normalised number (`13800138000`, `020-12345678`, `0757-1234567-801`), or nil.
+    public static func normalized(_ raw: String) -> String? {
+        var text = raw.trimmingCharacters(in: .whitespaces)
+        text = text.replacingOccurrences(of: "（", with: "(").replacingOccurrences(of: "）", with: ")")
+        guard text.unicodeScalars.allSatisfy({ $0.isASCIIDigit || " -+()#".unicodeScalars.contains($0) || $0 == "转" }) else { return nil }
+        // Mobile: digits only after removing separators and the country code.
+        var digits = String(text.unicodeScalars.filter(\.isASCIIDigit).map(Character.init))
+        if text.hasPrefix("+") && !text.hasPrefix("+86") { return nil }
+        if text.hasPrefix("+86") || text.hasPrefix("0086") || (digits.hasPrefix("86") && digits.count == 13) {
+            digits = String(digits.dropFirst(digits.hasPrefix("0086") ? 4 : 2))
+            return isMobile(digits) ? digits : nil
+        }
+        if isMobile(digits) && !text.contains("转") && !text.contains("#") { return digits }
+        // Landline: area code, number, optional extension after 转, # or a second hyphen.
+        let unified = text.replacingOccurrences(of: "转", with: "#").replacingOccurrences(of: "(", with: "").replacingOccurrences(of: ")", with: "-")
+        let extensionParts = unified.split(separator: "#", omittingEmptySubsequences: false)
+        guard extensionParts.count <= 2 else { return nil }
+        var groups = extensionParts[0].split(whereSeparator: { $0 == "-" || $0 == " " }).map(String.init)
+        var extensionNumber = extensionParts.count == 2 ? extensionParts[1].trimmingCharacters(in: .whitespaces) : nil
+        if groups.count == 3 && extensionNumber == nil { extensionNumber = groups.removeLast() }
+        let area: String
+        let local: String
+        if groups.count == 2 {
+            (area, local) = (groups[0], groups[1])
+        } else if groups.count == 1, let single = groups.first, single.hasPrefix("0") {
+            let areaLength = single.hasPrefix("01") || single.hasPrefix("02") ? 3 : 4
+            guard single.count > areaLength else { return nil }
+            (area, local) = (String(single.prefix(areaLength)), String(single.dropFirst(areaLength)))
+        } else {
+            return nil
+        }
+        let areaOK = area.allSatisfy(\.isASCIIDigitCharacter) && area.hasPrefix("0")
+            && area.count == (area.hasPrefix("01") || area.hasPrefix("02") ? 3 : 4)
+        let localOK = local.allSatisfy(\.isASCIIDigitCharacter) && (7...8).contains(local.count) && !local.hasPrefix("0") && !local.hasPrefix("1")
+        guard areaOK, localOK else { return nil }
+        if let extensionNumber {
+            guard (1...6).contains(extensionNumber.count), extensionNumber.allSatisfy(\.isASCIIDigitCharacter) else { return nil }
+            return "\(area)-\(local)-\(extensionNumber)"
+        }
+        return "\(area)-\(local)"
+    }
+
+    static func isMobile(_ digits: String) -> Bool {
+        let bytes = Array(digits.utf8)
+        return bytes.count == 11 && bytes[0] == UInt8(ascii: "1") && (UInt8(ascii: "3")...UInt8(ascii: "9")).contains(bytes[1])
+    }
+}
+
+extension Unicode.Scalar {
+    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}
+
+extension Character {
+    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
+}
+
+extension ClueSubmission {
+    /// Checks every field that needs no database; the first problem becomes a 4xx naming it.
+    /// `defaultChannel` and `defaultCategory` fill what the caller's route implies.
+    public func validated(settings: IntakeSettings, defaultChannel: Models.Channel? = nil, defaultCategory: SourceCategory? = nil) throws(APIError) -> ValidClue {
+        guard let district = DistrictCode(rawValue: district) else {
+            throw .invalid("district", "must be a district code such as haizhu (lower-case letters, digits, hyphens)")
+        }
+        let title = try Self.required(title, "title", limit: FieldLimits.title, multiline: false)
+        let situation = try Self.optional(situationAnalysis, "situationAnalysis", limit: FieldLimits.situationAnalysis, multiline: true) ?? ""
+        let suggestions = try Self.required(specificSuggestions, "specificSuggestions", limit: FieldLimits.specificSuggestions, multiline: true)
+
+        let channel: Models.Channel
+        if let code = self.channel {
+            guard let known = Channel(rawValue: code) else {
+                throw .invalid("channel", "unknown channel; one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            channel = known
+        } else if let defaultChannel {
+            channel = defaultChannel
+        } else {
+            throw .invalid("channel", "is required")
+        }
+        let category: SourceCategory
+        if let code = self.sourceCategory {
+            guard let known = SourceCategory(rawValue: code) else {
+                throw .invalid("sourceCategory", "unknown source category; one of \(SourceCategory.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            category = known
+        } else if let implied = defaultCategory ?? Self.impliedCategory(of: channel) {
+            category = implied
+        } else {
+            throw .invalid("sourceCategory", "is required for channel \(channel.rawValue)")
+        }
+
+        var validReceiver: Receiver?
+        if let receiver {
+            guard let kindText = receiver.kind, let kind = Receiver.Kind(rawValue: kindText) else {
+                throw .invalid("receiver.kind", "must be member or studio")
+            }
+            let name = try Self.required(receiver.name, "receiver.name", limit: FieldLimits.receiverName, multiline: false)
+            validReceiver = Receiver(kind: kind, name: name)
+        }
+        if channel == .staffEntry && validReceiver == nil {
+            throw .invalid("receiver", "is required when a clue is entered on someone's behalf (接收人)")
+        }
+
+        let submitter: Submitter
+        if anonymous == true {
+            submitter = .anonymous
+        } else {
+            guard let contact else { throw .invalid("contact.name", "is required unless anonymous is true") }
+            let name = try Self.required(contact.name, "contact.name", limit: FieldLimits.contactName, multiline: false)
+            var phone: String?
+            if let raw = contact.phone, !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+                guard let normalized = PhoneNumber.normalized(raw) else {
+                    throw .invalid("contact.phone", "must be a mainland mobile (13800138000, +86 allowed) or landline number (020-12345678)")
+                }
+                phone = normalized
+            }
+            let address = try Self.optional(contact.address, "contact.address", limit: FieldLimits.contactAddress, multiline: false)
+            submitter = .named(Contact(name: name, phone: phone, address: address))
+        }
+
+        var themedCallID: UUID?
+        if let themedCallId, !themedCallId.isEmpty {
+            guard let id = UUID(uuidString: themedCallId) else { throw .invalid("themedCallId", "must be the id of a themed call (a UUID)") }
+            themedCallID = id
+        }
+
+        let files = attachments ?? []
+        guard files.count <= settings.maximumAttachments else {
+            throw .invalid("attachments", "at most \(settings.maximumAttachments) attachments")
+        }
+        var validAttachments: [ValidAttachment] = []
+        for (index, file) in files.enumerated() {
+            validAttachments.append(try Self.attachment(file, at: index, settings: settings))
+        }
+
+        return ValidClue(
+            district: district, title: title, situationAnalysis: situation, specificSuggestions: suggestions,
+            sourceCategory: category, channel: channel, receiver: validReceiver, submitter: submitter,
+            consentToPublish: consentToPublish ?? false, themedCallID: themedCallID, attachments: validAttachments)
+    }
+
+    /// Residents' own channels imply the online platform; entries on someone's behalf must say where from.
+    static func impliedCategory(of channel: Models.Channel) -> SourceCategory? {
+        switch channel {
+        case .web, .wechat, .governmentServiceApp, .qrCode, .open311: .onlinePlatform
+        case .batchImport: .streetStudio
+        case .staffEntry: nil
+        }
+    }
+
+    static func required(_ text: String?, _ field: String, limit: Int, multiline: Bool) throws(APIError) -> String {
+        guard let text else { throw .invalid(field, "is required") }
+        switch TextRules.clean(text, limit: limit, multiline: multiline) {
+        case .success(let value): return value
+        case .failure(let problem): throw problem.apiError(field)
+        }
+    }
+
+    static func optional(_ text: String?, _ field: String, limit: Int, multiline: Bool) throws(APIError) -> String? {
+        guard let text else { return nil }
+        switch TextRules.clean(text, limit: limit, multiline: multiline) {
+        case .success(let value): return value
+        case .failure(.empty): return nil
+        case .failure(let problem): throw problem.apiError(field)
+        }
+    }
+
+    static func attachment(_ file: AttachmentInput, at index: Int, settings: IntakeSettings) throws(APIError) -> ValidAttachment {
+        let field = "attachments.\(index)"
+        let name = try required(file.name, "\(field).name", limit: FieldLimits.attachmentName, multiline: false)
+        guard !name.contains("/"), !name.contains("\\") else { throw .invalid("\(field).name", "must be a file name without a path") }
+        guard let mediaType = file.mediaType?.lowercased().trimmingCharacters(in: .whitespaces), !mediaType.isEmpty else {
+            throw .invalid("\(field).mediaType", "is required")
+        }
+        guard settings.attachmentMediaTypes.contains(mediaType) else {
+            throw APIError(.unsupportedMediaType, code: "refused-media-type",
+                           message: "\(mediaType) is not accepted; accepted: \(settings.attachmentMediaTypes.sorted().joined(separator: ", "))",
+                           field: "\(field).mediaType")
+        }
+        guard let encoded = file.content, let content = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters), !content.isEmpty else {
+            throw .invalid("\(field).content", "must be the file's content, base64-encoded and not empty")
+        }
+        guard content.count <= settings.maximumAttachmentBytes else {
+            throw APIError(.contentTooLarge, code: "attachment-too-large",
+                           message: "the attachment has \(content.count) bytes; at most \(settings.maximumAttachmentBytes) are accepted",
+                           field: "\(field).content")
+        }
+        let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
+        if let claimed = file.sha256, claimed.lowercased() != digest {
+            throw .invalid("\(field).sha256", "does not match the content (SHA-256 of the content is \(digest))")
+        }
+        return ValidAttachment(
+            metadata: AttachmentMetadata(name: name, mediaType: mediaType, size: content.count, sha256: digest), content: content)
+    }
+}
+
+extension TextRules.Problem {
+    func apiError(_ field: String) -> APIError {
+        switch self {
+        case .empty: .invalid(field, "must not be empty")
+        case .tooLong(let limit): APIError(.unprocessableContent, code: "too-long", message: "at most \(limit) characters", field: field)
+        case .controlCharacter: APIError(.unprocessableContent, code: "control-character", message: "contains a control character", field: field)
+        }
+    }
+}

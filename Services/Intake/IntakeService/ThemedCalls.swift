@@ -1,0 +1,170 @@
+import Foundation
+import Hummingbird
+import Models
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// A themed call (选题征集) as the API shows it.
+struct ThemedCallView: Codable, Sendable, Hashable {
+    var id: UUID
+    var district: String
+    var title: String
+    var description: String
+    var opensAt: Date
+    var closesAt: Date?
+    var closedAt: Date?
+    var open: Bool
+    var clueCount: Int
+}
+
+/// The body of `POST /v1/themed-calls`.
+struct NewThemedCall: Decodable, Sendable {
+    var district: String?
+    var title: String?
+    var description: String?
+    var opensAt: Date?
+    var closesAt: Date?
+}
+
+/// Themed calls and the directories intake answers from the database (districts, channels).
+struct IntakeDirectory: Sendable {
+    let database: Database
+
+    func create(_ input: NewThemedCall, by claims: StaffClaims, now: Date = Date()) async throws -> ThemedCallView {
+        let district = claims.district
+        if let requested = input.district, requested != district.rawValue {
+            throw APIError.forbidden("a staff token of \(district) cannot open calls for \(requested)", field: "district")
+        }
+        let title = try ClueSubmission.required(input.title, "title", limit: FieldLimits.title, multiline: false)
+        let description = try ClueSubmission.optional(input.description, "description", limit: 2_000, multiline: true) ?? ""
+        let opensAt = input.opensAt ?? now
+        if let closesAt = input.closesAt {
+            guard closesAt > opensAt else { throw APIError.invalid("closesAt", "must be after opensAt") }
+            guard closesAt > now else { throw APIError.invalid("closesAt", "must be in the future") }
+        }
+        let id = UUID()
+        try await database.transaction(.district(district)) { transaction in
+            try await transaction.execute("""
+                INSERT INTO themed_calls (id, district, title, description, opens_at, closes_at, created_by)
+                VALUES (\(id), \(district.rawValue), \(title), \(description), \(opensAt), \(input.closesAt), \(claims.subject))
+                """)
+        }
+        return ThemedCallView(
+            id: id, district: district.rawValue, title: title, description: description, opensAt: opensAt,
+            closesAt: input.closesAt, closedAt: nil, open: opensAt <= now, clueCount: 0)
+    }
+
+    /// The district's calls, newest first; only open ones unless `includeClosed`.
+    func calls(in district: DistrictCode, includeClosed: Bool, now: Date = Date()) async throws -> [ThemedCallView] {
+        try await database.transaction(.district(district)) { transaction in
+            let rows = try await transaction.query("""
+                SELECT t.id, t.title, t.description, t.opens_at, t.closes_at, t.closed_at,
+                       (SELECT count(*) FROM clues c WHERE c.themed_call_id = t.id)::int
+                FROM themed_calls t
+                WHERE \(includeClosed) OR (t.closed_at IS NULL AND t.opens_at <= \(now) AND (t.closes_at IS NULL OR t.closes_at > \(now)))
+                ORDER BY t.opens_at DESC, t.id
+                """)
+            var calls: [ThemedCallView] = []
+            for try await (id, title, description, opensAt, closesAt, closedAt, count) in rows.decode((UUID, String, String, Date, Date?, Date?, Int).self) {
+                let call = ThemedCall(id: id, district: district, title: title, description: description, opensAt: opensAt, closesAt: closesAt, closedAt: closedAt)
+                calls.append(ThemedCallView(
+                    id: id, district: district.rawValue, title: title, description: description, opensAt: opensAt,
+                    closesAt: closesAt, closedAt: closedAt, open: call.isOpen(at: now), clueCount: count))
+            }
+            return calls
+        }
+    }
+
+    /// Closes a call; closing a closed call changes nothing. Nil when the district has no such call.
+    func close(_ id: UUID, in district: DistrictCode) async throws -> ThemedCallView? {
+        try await database.transaction(.district(district)) { transaction in
+            try await transaction.execute("UPDATE themed_calls SET closed_at = now() WHERE id = \(id) AND closed_at IS NULL")
+        }
+        return try await calls(in: district, includeClosed: true).first { $0.id == id }
+    }
+
+    struct DistrictView: Codable, Sendable, Hashable {
+        var code: String
+        var name: String
+        var trackingPrefix: String
+        var publicSubmission: Bool
+    }
+
+    func districts() async throws -> [DistrictView] {
+        try await database.transaction(.none) { transaction in
+            let rows = try await transaction.query("""
+                SELECT code, name, coalesce(tracking_prefix, upper(code)), public_submission FROM districts ORDER BY code
+                """)
+            var districts: [DistrictView] = []
+            for try await (code, name, prefix, open) in rows.decode((String, String, String, Bool).self) {
+                districts.append(DistrictView(code: code, name: name, trackingPrefix: prefix, publicSubmission: open))
+            }
+            return districts
+        }
+    }
+
+    func district(_ code: DistrictCode) async throws -> DistrictView? {
+        try await districts().first { $0.code == code.rawValue }
+    }
+
+    struct ChannelView: Codable, Sendable, Hashable {
+        var code: String
+        var name: String
+    }
+
+    func channels() async throws -> [ChannelView] {
+        try await database.transaction(.none) { transaction in
+            let rows = try await transaction.query("SELECT code, name FROM channels WHERE enabled ORDER BY code")
+            var channels: [ChannelView] = []
+            for try await (code, name) in rows.decode((String, String).self) { channels.append(ChannelView(code: code, name: name)) }
+            return channels
+        }
+    }
+}
+
+/// `/v1/themed-calls`, `/v1/districts`, `/v1/channels`.
+struct DirectoryController: Sendable {
+    let directory: IntakeDirectory
+    let signer: StaffTokenSigner
+
+    static let callManagers: Set<StaffClaims.Role> = [.clueHandler, .proposalsCommittee, .administrator]
+
+    func register(on router: Router<AppRequestContext>) {
+        let v1 = router.group("/v1")
+        v1.get("/districts") { _, _ in try jsonResponse(["districts": try await directory.districts()]) }
+        v1.get("/channels") { _, _ in try jsonResponse(["channels": try await directory.channels()]) }
+        v1.get("/themed-calls", use: list)
+        v1.group("/themed-calls")
+            .add(middleware: StaffAuthenticator(signer: signer, roles: Self.callManagers))
+            .post(use: create)
+            .post("/:id/close", use: close)
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let code = request.uri.queryParameters["district"].map(String.init) else { throw APIError.invalid("district", "is required (a district code)") }
+        guard let district = DistrictCode(rawValue: code), try await directory.district(district) != nil else {
+            throw APIError.invalid("district", "no district \(code) is configured")
+        }
+        let includeClosed: Bool
+        switch request.uri.queryParameters["includeClosed"].map(String.init) {
+        case nil, "false": includeClosed = false
+        case "true": includeClosed = true
+        default: throw APIError.invalid("includeClosed", "must be true or false")
+        }
+        return try jsonResponse(["themedCalls": try await directory.calls(in: district, includeClosed: includeClosed)])
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
+        let input = try await request.decodeJSON(as: NewThemedCall.self, context: context, limit: 64 * 1024)
+        return try jsonResponse(try await directory.create(input, by: claims), status: .created)
+    }
+
+    @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
+        guard let call = try await directory.close(id, in: claims.district) else { throw APIError.notFound }
+        return try jsonResponse(call)
+    }
+}
