@@ -70,15 +70,32 @@ for service in "${SERVICES[@]}"; do
 done
 
 if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-loaded" ]; then
-  say "submitting demo clues from the Haizhu pilot"
+  say "loading demo data: the Haizhu pilot's themed calls, resident clues and a studio's monthly CSV"
+  STAFF="$("$BIN/proposals-ctl" token --district haizhu --role clue-handler --subject demo-clue-handler)"
+  STUDIO="$("$BIN/proposals-ctl" token --district haizhu --role member-studio --subject shayuan-studio)"
+  # The six pilot topics of the Haizhu opinions (附件2).
+  for topic in "推动沙园七街“三线”下地" "持续推进“一网通办”，提升政务服务全流程网上办理率" "尽快开通琶洲港澳客运口岸" \
+               "历史建筑活化利用" "以“一号工程”推动广州塔琶洲商圈建成国际消费中心城市" "推动珠江沿岸高质量发展"; do
+    curl -fsS -o /dev/null -X POST "http://127.0.0.1:8081/v1/themed-calls" -H "Authorization: Bearer $STAFF" \
+      -H 'Content-Type: application/json' -d "{\"title\":\"$topic\",\"description\":\"海珠区政协“百姓提案”试点议题\"}"
+  done
   while IFS='|' read -r title situation suggestion; do
     curl -fsS -o /dev/null -X POST "http://127.0.0.1:8081/v1/clues" -H 'Content-Type: application/json' \
-      -d "{\"district\":\"haizhu\",\"title\":\"$title\",\"situationAnalysis\":\"$situation\",\"specificSuggestions\":\"$suggestion\",\"channel\":\"wechat\",\"sourceCategory\":\"online-platform\",\"anonymous\":true}"
+      -d "{\"district\":\"haizhu\",\"title\":\"$title\",\"situationAnalysis\":\"$situation\",\"specificSuggestions\":\"$suggestion\",\"consentToPublish\":true,\"anonymous\":true}"
   done <<'CLUES'
 电动自行车楼道充电安全隐患|老旧小区居民在楼道内为电动自行车充电，存在火灾隐患|在小区内建设集中充电桩并加强巡查
 琶洲人才公寓配套不足|琶洲人工智能与数字经济试验区人才公寓周边缺少商业和交通配套|增加公交线路并引入便民商业
 老旧小区加装电梯协调难|部分老旧小区加装电梯因低层住户意见不一而停滞|建立街道协调机制并公开补贴标准
 CLUES
+  printf '%s\r\n' "标题,情况分析,具体建议,来源,接收人,联系人,联系电话,同意公开" \
+    "沙园七街架空线杂乱,电力通信线路私拉乱接，雨天有安全隐患,推动三线下地并统一规划管线,街道委员工作室,沙园街委员工作室,陈先生,020-84123456,是" \
+    "社区长者饭堂排队久,港海社区长者饭堂午餐时段排队超过半小时,增加供餐窗口并推行线上预约,社区,沙园街委员工作室,,,是" \
+    "历史建筑闲置,辖内多处历史建筑长期闲置，缺乏维护,引入社会资本活化利用，设立公共文化空间,政协委员,沙园街委员工作室,李女士,13912345678,否" \
+    | curl -fsS -o /dev/null -X POST "http://127.0.0.1:8081/v1/clues/batch" -H "Authorization: Bearer $STUDIO" \
+        -H 'Content-Type: text/csv; charset=utf-8' --data-binary @-
+  "$BIN/proposals-ctl" integration-key add --district haizhu --district tianhe --key-id gov-platform \
+    --description "government-service platform (demo)" >"$STATE/demo-integration-key"
+  echo "$STAFF" >"$STATE/demo-staff-token"
   touch "$STATE/demo-loaded"
 fi
 
@@ -94,8 +111,11 @@ cat >&2 <<INFO
   PostgreSQL   $DATABASE_URL
   Kafka        $KAFKA_BROKERS (mock cluster; control $KAFKA_MOCK_CONTROL)
   Logs         $STATE/logs/
+  Residents   http://127.0.0.1:8081/submit (web form), http://127.0.0.1:8081/track (status)
+  API         http://127.0.0.1:8081/openapi.json; Open311 at /open311/v2/services.json?jurisdiction_id=haizhu
+  Demo credentials in $STATE: demo-staff-token (clue handler, haizhu), demo-integration-key
   Try: curl -X POST http://127.0.0.1:8081/v1/clues -H 'Content-Type: application/json' \\
-         -d '{"district":"haizhu","title":"...","situationAnalysis":"...","specificSuggestions":"...","channel":"web","sourceCategory":"online-platform","anonymous":true}'
+         -d '{"district":"haizhu","title":"...","specificSuggestions":"...","anonymous":true}'
   Ctrl-C stops everything.
 INFO
 

@@ -160,6 +160,7 @@ set +e
     --request-timeout 30 \
     --generation-database "$WORK/examples" \
     --report ndjson --report-ndjson-path "$WORK/events.ndjson" \
+    --output-sanitize false \
     --no-color
 ) >"$WORK/schemathesis.log" 2>&1
 status=$?

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Intake benchmark: accepted clues per second over HTTP (request → clue row, receipt and outbox
+# event committed → 201), with p50/p99 latency, against pgbench running the same statements
+# (one transaction per clue) on the same database in the same run. Not a test: it prints figures.
+#
+#   ops/bench/intake/run.sh [--seconds 20] [--connections 32] [--pool 16]
+#
+# Needs wrk (Debian package `wrk`; installed when missing) and pgbench (postgresql-contrib).
+export STATE="${STATE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/.local/bench}"
+source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
+export BUILD_CONFIGURATION=release
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+SECONDS_PER_RUN=20 CONNECTIONS=32 POOL=16
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) SECONDS_PER_RUN="$2"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    --pool) POOL="$2"; shift 2 ;;
+    -h|--help) sed -n 2,8p "$0"; exit 0 ;;
+    *) die "unknown argument $1 (see --help)" ;;
+  esac
+done
+
+bash "$ROOT/ops/setup.sh"
+command -v wrk >/dev/null || { say "installing wrk"; ${SUDO:-$([ "$(id -u)" -ne 0 ] && echo sudo)} apt-get install -y -qq wrk >/dev/null; }
+command -v pgbench >/dev/null || die "pgbench is missing (Debian: postgresql-contrib or postgresql-client)"
+cd "$ROOT"
+say "building intake, proposals-ctl and the mock broker (release)"
+build_quietly -c release --product intake
+build_quietly -c release --product proposals-ctl
+build_quietly -c release --product kafka-mock-broker
+BIN="$(bin_path)"
+
+INTAKE_PID=""
+teardown() {
+  [ -n "$INTAKE_PID" ] && kill "$INTAKE_PID" 2>/dev/null && wait "$INTAKE_PID" 2>/dev/null
+  bash "$ROOT/ops/kafka.sh" stop || true
+  bash "$ROOT/ops/postgres.sh" stop || true
+}
+trap teardown EXIT
+export DATABASE_URL KAFKA_BROKERS KAFKA_MOCK_CONTROL TOKEN_SECRET="bench-secret-0123456789-0123456789-abcdef"
+DATABASE_URL="$(bash "$ROOT/ops/postgres.sh" start)"
+KAFKA_BROKERS="$(bash "$ROOT/ops/kafka.sh" start 3)"
+KAFKA_MOCK_CONTROL="$(cat "$STATE/kafka-control")"
+# A fresh database for every run, so earlier runs' rows do not weigh on this one.
+psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS intake_bench" -c "CREATE DATABASE intake_bench" >/dev/null
+DATABASE_URL="${DATABASE_URL%/*}/intake_bench"
+"$BIN/proposals-ctl" migrate >/dev/null
+"$BIN/proposals-ctl" topics create --replication-factor 3 >/dev/null
+"$BIN/proposals-ctl" districts add haizhu 海珠区 --tracking-prefix HZ >/dev/null
+TOKEN="$("$BIN/proposals-ctl" token --district haizhu --role member-studio --subject bench-studio)"
+
+PORT="$(free_port 18081)"
+DATABASE_POOL_SIZE="$POOL" HTTP_PORT="$PORT" LOG_LEVEL=warning "$BIN/intake" >"$STATE/intake-bench.log" 2>&1 &
+INTAKE_PID=$!
+wait_for_http "http://127.0.0.1:$PORT/health/ready" 60 || die "intake is not ready; see $STATE/intake-bench.log"
+
+cat >"$STATE/clue.json" <<'JSON'
+{"district":"haizhu","title":"电动自行车楼道充电安全隐患","situationAnalysis":"老旧小区居民在楼道内为电动自行车充电，存在火灾隐患，近期已发生多起险情。","specificSuggestions":"在小区内建设集中充电桩，加强物业巡查，开展消防安全宣传。","channel":"staff-entry","sourceCategory":"street-studio","receiver":{"kind":"studio","name":"沙园街委员工作室"},"anonymous":true,"consentToPublish":true}
+JSON
+export BENCH_BODY_FILE="$STATE/clue.json" BENCH_TOKEN="$TOKEN"
+
+say "warming up (3 s)"
+wrk -t 2 -c "$CONNECTIONS" -d 3s -s "$HERE/submit.lua" "http://127.0.0.1:$PORT" >/dev/null
+say "intake over HTTP: $CONNECTIONS connections, $SECONDS_PER_RUN s"
+wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" --latency -s "$HERE/submit.lua" "http://127.0.0.1:$PORT" | tee "$STATE/wrk.out"
+INTAKE_RATE="$(awk '/^Requests\/sec/ {print $2}' "$STATE/wrk.out")"
+INTAKE_P50="$(awk '$1 == "50%" {print $2}' "$STATE/wrk.out")"
+INTAKE_P99="$(awk '$1 == "99%" {print $2}' "$STATE/wrk.out")"
+NON_2XX="$(awk '/Non-2xx/ {print $5}' "$STATE/wrk.out")"
+[ -z "$NON_2XX" ] || die "intake answered $NON_2XX requests with a non-2xx status; see $STATE/intake-bench.log"
+STORED="$(psql -qtA "$DATABASE_URL" -c "SELECT set_config('app.district','haizhu',false); SELECT count(*) FROM clues" | tail -1)"
+
+# The very statements intake runs for one such clue (see ClueRepository.accept), same district,
+# same row-level security, extended protocol like PostgresNIO; a year of its own keeps its
+# tracking numbers apart from intake's.
+say "pgbench, the same statements: $POOL clients (intake's pool size), $SECONDS_PER_RUN s"
+rm -f "$STATE"/pgbench_log.*
+(cd "$STATE" && pgbench -n -M extended -c "$POOL" -j 2 -T "$SECONDS_PER_RUN" -f "$HERE/intake.sql" --log --log-prefix=pgbench_log "$DATABASE_URL") | tee "$STATE/pgbench.out"
+PGBENCH_RATE="$(awk -F'= ' '/^tps/ {split($2, a, " "); print a[1]}' "$STATE/pgbench.out")"
+read -r PGBENCH_P50 PGBENCH_P99 < <(cat "$STATE"/pgbench_log.* | awk '{print $3}' | sort -n \
+  | awk '{v[NR]=$1} END {printf "%.2fms %.2fms\n", v[int(NR*0.50)]/1000, v[int(NR*0.99)]/1000}')
+
+cores="$(nproc)"; memory="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+cpu="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+cat <<REPORT
+
+Intake benchmark ($cores cores, $memory, $cpu; PostgreSQL $(psql -qtA "$DATABASE_URL" -c 'SHOW server_version'))
+  intake over HTTP   $INTAKE_RATE clues/s   p50 $INTAKE_P50   p99 $INTAKE_P99   ($CONNECTIONS connections, pool $POOL; $STORED clues stored; relay publishing)
+  pgbench same SQL   $PGBENCH_RATE tx/s      p50 $PGBENCH_P50   p99 $PGBENCH_P99   ($POOL clients)
+  ratio              $(awk -v a="$INTAKE_RATE" -v b="$PGBENCH_RATE" 'BEGIN {printf "%.0f %%", 100 * a / b}') of pgbench (target ≥ 70 %)
+REPORT
