@@ -3,6 +3,7 @@
 # tests, `swift test`, tear-down. Exits non-zero on any failure.
 #
 #   ops/test.sh [swift test arguments, e.g. --filter OutboxTests]
+#   ops/test/api-conformance.sh runs after the Swift tests when no arguments are given.
 export STATE="${STATE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.local/test}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -29,3 +30,10 @@ KAFKA_MOCK_CONTROL="$(cat "$STATE/kafka-control")"
 
 say "running tests"
 swift test --skip-build "$@"
+
+# The whole run also checks intake's HTTP API against its OpenAPI document (schemathesis);
+# a filtered run (arguments given) skips it.
+if [ $# -eq 0 ]; then
+  say "checking intake's API against its OpenAPI document"
+  bash "$ROOT/ops/test/api-conformance.sh"
+fi

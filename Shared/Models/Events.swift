@@ -37,6 +37,20 @@ public struct ClueReceived: EventPayload, Hashable {
         self.attachmentCount = attachmentCount
         self.receivedAt = receivedAt
     }
+
+    /// Fields added after the first version decode with their defaults, so older events still apply.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        clueID = try container.decode(UUID.self, forKey: .clueID)
+        trackingNumber = try container.decode(TrackingNumber.self, forKey: .trackingNumber)
+        channel = try container.decode(Channel.self, forKey: .channel)
+        sourceCategory = try container.decode(SourceCategory.self, forKey: .sourceCategory)
+        isAnonymous = try container.decode(Bool.self, forKey: .isAnonymous)
+        consentToPublish = try container.decodeIfPresent(Bool.self, forKey: .consentToPublish) ?? false
+        themedCallID = try container.decodeIfPresent(UUID.self, forKey: .themedCallID)
+        attachmentCount = try container.decodeIfPresent(Int.self, forKey: .attachmentCount) ?? 0
+        receivedAt = try container.decode(Date.self, forKey: .receivedAt)
+    }
 }
 
 /// Triage put a received clue into its clue database and review queue (triage-events).

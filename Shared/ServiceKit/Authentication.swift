@@ -136,7 +136,8 @@ public struct IntegrationAuthenticator: RouterMiddleware {
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let keyID = request.header("X-Key-Id"), let timestamp = request.header("X-Timestamp"),
               let nonce = request.header("X-Nonce"), let signature = request.header("X-Signature"),
-              (8...128).contains(nonce.utf8.count)
+              (8...128).contains(nonce.utf8.count), Self.isWellFormedKeyID(keyID),
+              nonce.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
         else { throw APIError.unauthorized }
         guard let seconds = Int(timestamp), abs(Date().timeIntervalSince1970 - Double(seconds)) <= Double(windowSeconds) else {
             throw APIError(.unauthorized, code: "stale-request", message: "X-Timestamp is outside the \(windowSeconds)-second window")
@@ -181,12 +182,19 @@ public struct IntegrationAuthenticator: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// Key ids are what `proposals-ctl integration-key add` accepts; anything else cannot match.
+    static func isWellFormedKeyID(_ keyID: String) -> Bool {
+        (2...64).contains(keyID.utf8.count)
+            && keyID.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }
+    }
+
     /// Open311 clients send one `api_key` (`<key id>:<secret>`) instead of a signature; the same
     /// scopes and rate limit apply.
     public func verify(apiKey: String) async throws -> IntegrationCredentials {
         guard let colon = apiKey.firstIndex(of: ":") else { throw APIError.unauthorized }
         let keyID = String(apiKey[..<colon])
         let secret = String(apiKey[apiKey.index(after: colon)...])
+        guard Self.isWellFormedKeyID(keyID) else { throw APIError.unauthorized }
         let (credentials, decision) = try await database.transaction(.none) { transaction -> (IntegrationCredentials?, RateLimits.Decision) in
             let rows = try await transaction.query("""
                 SELECT secret, districts, channels, requests_per_minute FROM integration_keys WHERE key_id = \(keyID) AND active

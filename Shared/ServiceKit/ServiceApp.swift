@@ -26,16 +26,20 @@ public struct ServiceDefinition: Sendable {
     public var routes: @Sendable (Router<AppRequestContext>, ServiceParts) -> Void
     /// Reads the service's own settings, so a bad value stops the start with the others.
     public var checkSettings: (@Sendable (EnvironmentReader) -> Void)?
+    /// Background work of the service's own (e.g. pruning), run and stopped with the rest.
+    public var background: (@Sendable (ServiceParts) -> [any Service])?
 
     public init(
         name: ServiceName,
         handler: (@Sendable (ServiceParts) -> any EventHandler)? = nil,
         checkSettings: (@Sendable (EnvironmentReader) -> Void)? = nil,
+        background: (@Sendable (ServiceParts) -> [any Service])? = nil,
         routes: @escaping @Sendable (Router<AppRequestContext>, ServiceParts) -> Void = { _, _ in }
     ) {
         self.name = name
         self.handler = handler
         self.checkSettings = checkSettings
+        self.background = background
         self.routes = routes
     }
 }
@@ -111,6 +115,7 @@ public final class ServiceApp: Sendable {
             .init(service: relay),
         ]
         if let consumer { services.append(.init(service: consumer)) }
+        for service in definition.background?(parts) ?? [] { services.append(.init(service: service)) }
         services.append(.init(service: readiness))
         services.append(.init(service: application))
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)

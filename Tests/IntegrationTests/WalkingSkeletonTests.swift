@@ -35,9 +35,10 @@ struct WalkingSkeletonTests {
             #expect(try await eventually { try await http("GET", "http://127.0.0.1:\(port)/health/ready").status == 200 })
         }
 
+        try await store.execute("UPDATE districts SET public_submission = true WHERE code = 'haizhu'")
         let submitted = try await http("POST", "\(intake)/v1/clues", json: """
             {"district":"haizhu","title":"电动自行车楼道充电","situationAnalysis":"楼道充电有火灾隐患",
-             "specificSuggestions":"建设集中充电桩","channel":"wechat","sourceCategory":"online-platform",
+             "specificSuggestions":"建设集中充电桩","channel":"web","sourceCategory":"online-platform",
              "contact":{"name":"王小明","phone":"13800000000","address":"海珠区某街道"}}
             """)
         #expect(submitted.status == 201)

@@ -72,7 +72,9 @@ struct ClueController: Sendable {
         }
         let (status, body) = try outcome.answer()
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-        if status == 201, case .created(let receipt) = outcome { headers[.location] = "/v1/clues/\(receipt.trackingNumber)" }
+        if status == 201, let receipt = try? EventCoding.decoder.decode(Receipt.self, from: body) {
+            headers[.location] = "/v1/clues/\(receipt.trackingNumber)"
+        }
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

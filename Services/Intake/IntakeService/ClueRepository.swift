@@ -1,6 +1,7 @@
 import Crypto
 import EventPipeline
 import Foundation
+import Metrics
 import Models
 import PostgresNIO
 import ServiceKit
@@ -97,7 +98,7 @@ struct ClueRepository: Sendable {
     /// finds that it was sent before (idempotent retry, resubmission). Nothing is stored when it throws.
     func accept(_ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date = Date()) async throws -> AcceptOutcome {
         let settings = self.settings
-        return try await database.transaction(.district(clue.district)) { transaction in
+        let outcome = try await database.transaction(.district(clue.district)) { transaction -> AcceptOutcome in
             let district = try await Self.districtRules(clue.district, channel: clue.channel, in: transaction)
             if case .resident = submission, !district.publicSubmission {
                 throw APIError(.forbidden, code: "public-submission-disabled",
@@ -149,6 +150,13 @@ struct ClueRepository: Sendable {
             }
             return outcome
         }
+        let result = switch outcome {
+        case .created: "created"
+        case .resubmitted: "resubmission"
+        case .replayed: "replayed"
+        }
+        Counter(label: "intake_clues_total", dimensions: [("district", clue.district.rawValue), ("channel", clue.channel.rawValue), ("result", result)]).increment()
+        return outcome
     }
 
     struct DistrictRules {

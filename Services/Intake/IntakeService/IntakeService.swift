@@ -10,6 +10,7 @@ public enum IntakeService {
     public static let definition = ServiceDefinition(
         name: .intake,
         checkSettings: { reader in _ = IntakeSettings(reader) },
+        background: { parts in [IntakeHousekeeping(database: parts.database, logger: parts.logger)] },
         routes: { router, parts in
             let settings = IntakeSettings(EnvironmentReader(parts.configuration.environment))
             let repository = ClueRepository(database: parts.database, settings: settings)

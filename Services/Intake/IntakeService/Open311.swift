@@ -21,6 +21,7 @@ struct Open311Controller: Sendable {
         var status: HTTPResponse.Status
         var description: String
         var field: String?
+        var retryAfter: Int?
 
         init(_ status: HTTPResponse.Status, _ description: String, field: String? = nil) {
             self.status = status
@@ -30,6 +31,7 @@ struct Open311Controller: Sendable {
 
         init(_ error: APIError) {
             self.init(error.status, error.field.map { "\($0): \(error.message)" } ?? error.message, field: error.field.map(Open311Controller.parameter(for:)))
+            retryAfter = error.retryAfter
         }
 
         struct Item: Encodable {
@@ -40,7 +42,7 @@ struct Open311Controller: Sendable {
 
         func response(from request: Request, context: some RequestContext) throws -> Response {
             var response = try jsonResponse([Item(code: Int(status.code), description: description, field: field)], status: status)
-            if status == .tooManyRequests { response.headers[HTTPField.Name.retryAfter] = "60" }
+            if let retryAfter { response.headers[HTTPField.Name.retryAfter] = String(retryAfter) }
             return response
         }
     }
@@ -251,6 +253,7 @@ struct Open311Controller: Sendable {
         guard let file = context.parameters.get("id"), file.hasSuffix(".json") else { throw Failure(.notFound, "use /requests/{service_request_id}.json") }
         let id = String(file.dropLast(".json".count))
         let (credentials, district) = try await caller(request)
+        guard TrackingNumber.isWellFormed(id) else { throw Failure(.notFound, "no service request \(id) from this api_key", field: "service_request_id") }
         let found = try await repository.open311Requests(
             district: district, submittedBy: Caller.integration(credentials).identity, ids: [id], from: nil, to: nil)
         guard !found.isEmpty else { throw Failure(.notFound, "no service request \(id) from this api_key", field: "service_request_id") }
@@ -260,7 +263,10 @@ struct Open311Controller: Sendable {
     @Sendable func requests(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (credentials, district) = try await caller(request)
         let query = request.uri.queryParameters
-        let ids = query["service_request_id"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        // Only well-formed tracking numbers can match; the rest never reach the database.
+        let ids = query["service_request_id"].map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter(TrackingNumber.isWellFormed)
+        }
         func date(_ name: String) throws -> Date? {
             guard let text = query[Substring(name)].map(String.init) else { return nil }
             guard let date = Open311Time.parse(text) else { throw Failure(.badRequest, "\(name) must be a W3C date-time such as 2026-11-01T00:00:00+08:00", field: name) }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Models
 import ServiceKit
@@ -73,7 +74,9 @@ struct WebFormController: Sendable {
             response.status = receipt.resubmission ? .ok : .created
             return response
         } catch let problem as APIError {
-            return try await render(district, values: values, problem: problem, status: problem.status)
+            var page = try await render(district, values: values, problem: problem, status: problem.status)
+            if let retryAfter = problem.retryAfter { page.headers[.retryAfter] = String(retryAfter) }
+            return page
         }
     }
 

@@ -61,6 +61,25 @@ cat >"$STATE/clue.json" <<'JSON'
 JSON
 export BENCH_BODY_FILE="$STATE/clue.json" BENCH_TOKEN="$TOKEN"
 
+# A studio's batch of 10,000 rows: how long it takes and how much memory intake needs for it.
+python3 - "$STATE/batch.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w", encoding="utf-8-sig", newline="") as f:
+    f.write("标题,情况分析,具体建议,来源,接收人,联系人,联系电话,同意公开\r\n")
+    for i in range(10000):
+        f.write(f"第{i}号线索：路灯不亮,夜间无照明，居民出行不便（{i}）,尽快维修并定期巡查,街道委员工作室,沙园街委员工作室,,,是\r\n")
+PY
+rss() { awk -v key="$1" '$1 == key":" {printf "%.1f", $2 / 1024}' "/proc/$INTAKE_PID/status"; }
+BATCH_BYTES="$(stat -c %s "$STATE/batch.csv")"
+RSS_BEFORE="$(rss VmRSS)" HWM_BEFORE="$(rss VmHWM)"
+say "batch import of 10,000 rows ($((BATCH_BYTES / 1024)) KiB)"
+BATCH_START="$(date +%s.%N)"
+curl -fsS -o "$STATE/batch-answer.json" -X POST "http://127.0.0.1:$PORT/v1/clues/batch" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: text/csv; charset=utf-8' --data-binary @"$STATE/batch.csv"
+BATCH_SECONDS="$(awk -v s="$BATCH_START" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')"
+BATCH_ACCEPTED="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["accepted"])' "$STATE/batch-answer.json")"
+HWM_AFTER="$(rss VmHWM)"
+
 say "warming up (3 s)"
 wrk -t 2 -c "$CONNECTIONS" -d 3s -s "$HERE/submit.lua" "http://127.0.0.1:$PORT" >/dev/null
 say "intake over HTTP: $CONNECTIONS connections, $SECONDS_PER_RUN s"
@@ -90,4 +109,5 @@ Intake benchmark ($cores cores, $memory, $cpu; PostgreSQL $(psql -qtA "$DATABASE
   intake over HTTP   $INTAKE_RATE clues/s   p50 $INTAKE_P50   p99 $INTAKE_P99   ($CONNECTIONS connections, pool $POOL; $STORED clues stored; relay publishing)
   pgbench same SQL   $PGBENCH_RATE tx/s      p50 $PGBENCH_P50   p99 $PGBENCH_P99   ($POOL clients)
   ratio              $(awk -v a="$INTAKE_RATE" -v b="$PGBENCH_RATE" 'BEGIN {printf "%.0f %%", 100 * a / b}') of pgbench (target ≥ 70 %)
+  batch import       10,000 CSV rows ($((BATCH_BYTES / 1024)) KiB) in $BATCH_SECONDS s, $BATCH_ACCEPTED accepted; intake resident memory $RSS_BEFORE MiB before, peak $HWM_AFTER MiB after (peak before: $HWM_BEFORE MiB)
 REPORT
