@@ -138,8 +138,10 @@ struct BatchAnswer: Encodable, Sendable {
 }
 
 /// `POST /v1/clues/batch`: a studio's monthly collection as CSV. Rows are read as the upload
-/// streams in and each valid row is stored in its own transaction, so good rows are kept when
-/// others fail. With an `Idempotency-Key`, a re-sent file gets the same answers row by row.
+/// streams in; valid rows are stored a hundred to a transaction, each in a savepoint, so good
+/// rows are kept when others fail. A store failure (e.g. the database is down) ends the upload
+/// with an error: rows before it are stored, and re-sending the file with the same
+/// Idempotency-Key answers them again without storing them twice.
 struct BatchImportController: Sendable {
     let repository: ClueRepository
     let settings: IntakeSettings
@@ -166,27 +168,55 @@ struct BatchImportController: Sendable {
         var reader = CSVRecords()
         var layout: BatchLayout?
         var answer = BatchAnswer(district: district.rawValue, accepted: 0, rejected: 0, ignoredColumns: [], truncated: false, rows: [])
+        var pending: [(row: Int, clue: ValidClue, idempotency: IdempotencyClaim?)] = []
         var recordNumber = 0
         var bytesRead = 0
 
-        func handle(_ record: CSVRecords.Record) async throws {
+        func record(_ result: BatchRowResult) {
+            if result.result == "rejected" { answer.rejected += 1 } else { answer.accepted += 1 }
+            answer.rows.append(result)
+        }
+
+        // Valid rows are stored a group at a time: one commit for many clues.
+        func flush() async throws {
+            guard !pending.isEmpty else { return }
+            let results: [Result<AcceptOutcome, APIError>]
+            do {
+                results = try await repository.acceptAll(pending.map { ($0.clue, $0.idempotency) }, district: district, from: submission)
+            } catch let error as APIError {
+                throw error
+            } catch {
+                context.logger.error("batch import stopped", metadata: ["error": "\(String(reflecting: error))", "row": "\(pending[0].row)"])
+                throw APIError(.serviceUnavailable, code: "store-unavailable",
+                               message: "the rows before row \(pending[0].row) were stored, the rest not; send the file again with the same Idempotency-Key",
+                               retryAfter: 5)
+            }
+            for (item, result) in zip(pending, results) { record(Self.rowResult(item.row, result)) }
+            pending.removeAll(keepingCapacity: true)
+        }
+
+        func handle(_ csvRecord: CSVRecords.Record) async throws {
             recordNumber += 1
             guard let layout else {
-                guard case .success(let header) = record else { throw APIError.invalid("header", "the header line cannot be read") }
+                guard case .success(let header) = csvRecord else { throw APIError.invalid("header", "the header line cannot be read") }
                 let read = try BatchLayout(header: header)
                 layout = read
                 answer.ignoredColumns = read.ignored
                 return
             }
             // Blank lines and rows of empty cells (spreadsheets export them) are not clues.
-            if case .success(let fields) = record, fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { return }
+            if case .success(let fields) = csvRecord, fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { return }
             guard recordNumber - 1 <= settings.batchMaximumRows else {
                 answer.truncated = true
                 return
             }
-            let result = await importRow(record, number: recordNumber, layout: layout, district: district, defaults: defaults, submission: submission, key: key)
-            if result.result == "rejected" { answer.rejected += 1 } else { answer.accepted += 1 }
-            answer.rows.append(result)
+            do {
+                let (clue, claim) = try validRow(csvRecord, number: recordNumber, layout: layout, district: district, defaults: defaults, submission: submission, key: key)
+                pending.append((recordNumber, clue, claim))
+                if pending.count >= Self.rowsPerTransaction { try await flush() }
+            } catch let error as APIError {
+                record(Self.rowResult(recordNumber, .failure(error)))
+            }
         }
 
         reading: for try await buffer in request.body {
@@ -195,48 +225,51 @@ struct BatchImportController: Sendable {
                 answer.truncated = true
                 break reading
             }
-            for record in reader.feed(buffer.readableBytesView) {
-                try await handle(record)
+            for csvRecord in reader.feed(buffer.readableBytesView) {
+                try await handle(csvRecord)
                 if answer.truncated { break reading }
             }
         }
         if !answer.truncated {
-            for record in reader.finish() { try await handle(record) }
+            for csvRecord in reader.finish() { try await handle(csvRecord) }
         }
+        try await flush()
         guard layout != nil else { throw APIError.invalid("header", "the file is empty; the first line must name the columns") }
+        answer.rows.sort { $0.row < $1.row }
         context.logger.info("batch imported", metadata: ["district": "\(district)", "accepted": "\(answer.accepted)", "rejected": "\(answer.rejected)"])
         return try jsonResponse(answer)
     }
 
-    /// Validates and stores one row; every failure of the row itself becomes its rejection.
-    /// A failure of the store (e.g. the database is down) ends the upload with 503: rows before
-    /// it are stored, and re-sending the file with the same Idempotency-Key answers them again.
-    func importRow(
+    static let rowsPerTransaction = 100
+
+    /// One row as a valid clue, or the reason it is not one.
+    func validRow(
         _ record: CSVRecords.Record, number: Int, layout: BatchLayout, district: DistrictCode, defaults: BatchDefaults,
         submission: Submission, key: String?
-    ) async -> BatchRowResult {
-        do {
-            let fields: [String]
-            switch record {
-            case .success(let values): fields = values
-            case .failure(let problem): throw APIError(.unprocessableContent, code: "malformed-csv", message: problem.description)
+    ) throws(APIError) -> (ValidClue, IdempotencyClaim?) {
+        let fields: [String]
+        switch record {
+        case .success(let values): fields = values
+        case .failure(let problem): throw APIError(.unprocessableContent, code: "malformed-csv", message: problem.description)
+        }
+        let input = try layout.submission(fields, district: district, defaults: defaults)
+        let clue = try input.validated(settings: settings, defaultChannel: .batchImport)
+        try SubmissionPolicy.check(clue, from: submission)
+        let claim = key.map { IdempotencyClaim(key: "\($0)#\(number)", requestHash: Data(SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)))) }
+        return (clue, claim)
+    }
+
+    static func rowResult(_ row: Int, _ result: Result<AcceptOutcome, APIError>) -> BatchRowResult {
+        switch result {
+        case .success(.created(let receipt)), .success(.resubmitted(let receipt)):
+            return BatchRowResult(row: row, result: "accepted", trackingNumber: receipt.trackingNumber, receiptToken: receipt.receiptToken, resubmission: receipt.resubmission)
+        case .success(.replayed(_, let body)):
+            guard let receipt = try? EventCoding.decoder.decode(Receipt.self, from: body) else {
+                return BatchRowResult(row: row, result: "rejected", error: .init(code: "not-stored", message: "the stored answer of this row cannot be read"))
             }
-            let input = try layout.submission(fields, district: district, defaults: defaults)
-            let clue = try input.validated(settings: settings, defaultChannel: .batchImport)
-            try SubmissionPolicy.check(clue, from: submission)
-            let claim = key.map { IdempotencyClaim(key: "\($0)#\(number)", requestHash: Data(SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)))) }
-            let receipt: Receipt
-            switch try await repository.accept(clue, from: submission, idempotency: claim) {
-            case .created(let stored), .resubmitted(let stored): receipt = stored
-            case .replayed(_, let body): receipt = try EventCoding.decoder.decode(Receipt.self, from: body)
-            }
-            return BatchRowResult(
-                row: number, result: "accepted", trackingNumber: receipt.trackingNumber, receiptToken: receipt.receiptToken,
-                resubmission: receipt.resubmission)
-        } catch let error as APIError {
-            return BatchRowResult(row: number, result: "rejected", error: .init(code: error.code, message: error.message, field: error.field))
-        } catch {
-            return BatchRowResult(row: number, result: "rejected", error: .init(code: "not-stored", message: "the row could not be stored: \(error)"))
+            return BatchRowResult(row: row, result: "accepted", trackingNumber: receipt.trackingNumber, receiptToken: receipt.receiptToken, resubmission: receipt.resubmission)
+        case .failure(let error):
+            return BatchRowResult(row: row, result: "rejected", error: .init(code: error.code, message: error.message, field: error.field))
         }
     }
 

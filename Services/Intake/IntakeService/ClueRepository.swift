@@ -6,6 +6,7 @@ import Models
 import PostgresNIO
 import ServiceKit
 import Storage
+import Synchronization
 
 /// Who hands a clue in, as far as intake's rules care.
 enum Submission: Sendable, Hashable {
@@ -89,73 +90,152 @@ public struct ClueStatus: Codable, Sendable, Hashable {
     public var updatedAt: Date
 }
 
+/// Tracking numbers come from one PostgreSQL sequence per district and year. `nextval` holds no
+/// lock until commit, so concurrent intakes do not queue behind each other's commits (a counter
+/// row would make every clue of a district wait for the previous one's commit). A number taken
+/// by a transaction that rolls back is skipped: numbers are unique and never reused, not gapless.
+final class TrackingSequences: Sendable {
+    private let known = Mutex<Set<String>>([])
+
+    static func name(_ district: DistrictCode, year: Int) -> String {
+        "tracking_\(district.rawValue.replacingOccurrences(of: "-", with: "_"))_\(year)"
+    }
+
+    /// The sequence's name, created on first use (once per process; safe from several at once).
+    func ensure(_ district: DistrictCode, year: Int, database: Database) async throws -> String {
+        let name = Self.name(district, year: year)
+        if known.withLock({ $0.contains(name) }) { return name }
+        try await database.transaction(.none) { transaction in
+            try await transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended('tracking-sequences', 0))")
+            // The name is built from a validated district code and a year: safe as an identifier.
+            try await transaction.execute(PostgresQuery(unsafeSQL: "CREATE SEQUENCE IF NOT EXISTS \(name)"))
+        }
+        known.withLock { _ = $0.insert(name) }
+        return name
+    }
+}
+
 /// Clues in PostgreSQL; SQL for clues, receipts, themed calls and intake's directories lives here.
 struct ClueRepository: Sendable {
     let database: Database
     let settings: IntakeSettings
 
+    let sequences: TrackingSequences
+
+    init(database: Database, settings: IntakeSettings) {
+        self.database = database
+        self.settings = settings
+        self.sequences = TrackingSequences()
+    }
+
     /// Stores the clue, its receipt, attachments and clue-received event in one transaction, or
     /// finds that it was sent before (idempotent retry, resubmission). Nothing is stored when it throws.
     func accept(_ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date = Date()) async throws -> AcceptOutcome {
         let settings = self.settings
-        let outcome = try await database.transaction(.district(clue.district)) { transaction -> AcceptOutcome in
-            let district = try await Self.districtRules(clue.district, channel: clue.channel, in: transaction)
-            if case .resident = submission, !district.publicSubmission {
-                throw APIError(.forbidden, code: "public-submission-disabled",
-                               message: "district \(clue.district) accepts clues only through integrations and staff", field: "district")
-            }
-            if let idempotency {
-                switch try await IdempotentRequests.claim(
-                    caller: submission.identity, key: idempotency.key, requestHash: idempotency.requestHash,
-                    district: clue.district.rawValue, in: transaction)
-                {
-                case .fresh: break
-                case .replay(let status, let body): return .replayed(status: status, body: body)
-                case .conflict:
-                    throw APIError(.unprocessableContent, code: "idempotency-key-reused",
-                                   message: "this Idempotency-Key was used with a different request", field: "Idempotency-Key")
-                }
-            }
-            if case .resident(let address) = submission {
-                let decision = try await RateLimits.hit(
-                    "public:\(clue.district.rawValue):\(address)", limit: district.publicPerHour, windowSeconds: 3600, in: transaction)
-                if case .exceeded(let retryAfter) = decision {
-                    throw APIError.tooManyRequests(retryAfter: retryAfter, message: "too many submissions from this address; try again later")
-                }
-            }
-            if let callID = clue.themedCallID {
-                try await Self.checkOpen(callID, district: clue.district, at: receivedAt, in: transaction)
-            }
-
-            let token = Self.newReceiptToken()
-            let outcome: AcceptOutcome
-            if let contact = clue.contactFingerprint, settings.resubmissionWindowHours > 0,
-               let earlier = try await Self.earlierClue(clue, contact: contact, windowHours: settings.resubmissionWindowHours, in: transaction)
-            {
-                try await transaction.execute("""
-                    INSERT INTO clue_receipts (clue_id, district, token_hash) VALUES (\(earlier.id), \(clue.district.rawValue), \(Self.hash(token)))
-                    """)
-                outcome = .resubmitted(Receipt(
-                    clueId: earlier.id, trackingNumber: earlier.trackingNumber, receiptToken: token,
-                    receivedAt: earlier.receivedAt, status: earlier.status, resubmission: true))
-            } else {
-                let stored = try await Self.insert(clue, prefix: district.trackingPrefix, submittedBy: submission.identity, token: token, receivedAt: receivedAt, in: transaction)
-                outcome = .created(Receipt(
-                    clueId: stored.id, trackingNumber: stored.trackingNumber.rawValue, receiptToken: token,
-                    receivedAt: receivedAt, status: "received", resubmission: false))
-            }
-            if let idempotency {
-                let (status, body) = try outcome.answer()
-                try await IdempotentRequests.record(caller: submission.identity, key: idempotency.key, status: status, body: body, in: transaction)
-            }
-            return outcome
+        let sequence = try await sequences.ensure(clue.district, year: Self.year(of: receivedAt), database: database)
+        let outcome = try await database.transaction(.district(clue.district)) { transaction in
+            try await Self.accept(clue, from: submission, idempotency: idempotency, receivedAt: receivedAt, sequence: sequence, settings: settings, in: transaction)
         }
+        Self.count(outcome, of: clue)
+        return outcome
+    }
+
+    /// Many clues of one district in one transaction (one commit instead of one per clue), each in
+    /// a savepoint of its own: a clue refused for any reason is rolled back alone, the others stay.
+    func acceptAll(
+        _ clues: [(clue: ValidClue, idempotency: IdempotencyClaim?)], district: DistrictCode, from submission: Submission, receivedAt: Date = Date()
+    ) async throws -> [Result<AcceptOutcome, APIError>] {
+        guard !clues.isEmpty else { return [] }
+        let settings = self.settings
+        let sequence = try await sequences.ensure(district, year: Self.year(of: receivedAt), database: database)
+        let results = try await database.transaction(.district(district)) { transaction in
+            var results: [Result<AcceptOutcome, APIError>] = []
+            for (clue, idempotency) in clues {
+                try await transaction.execute("SAVEPOINT clue")
+                do {
+                    guard clue.district == district else { throw APIError.invalid("district", "this batch is for \(district)") }
+                    let outcome = try await Self.accept(
+                        clue, from: submission, idempotency: idempotency, receivedAt: receivedAt, sequence: sequence, settings: settings, in: transaction)
+                    try await transaction.execute("RELEASE SAVEPOINT clue")
+                    results.append(.success(outcome))
+                } catch {
+                    try await transaction.execute("ROLLBACK TO SAVEPOINT clue")
+                    results.append(.failure(error as? APIError ?? APIError(
+                        .unprocessableContent, code: "not-stored", message: "the row could not be stored: \(String(describing: error))")))
+                }
+            }
+            return results
+        }
+        for case (let item, .success(let outcome)) in zip(clues, results) { Self.count(outcome, of: item.clue) }
+        return results
+    }
+
+    static func count(_ outcome: AcceptOutcome, of clue: ValidClue) {
         let result = switch outcome {
         case .created: "created"
         case .resubmitted: "resubmission"
         case .replayed: "replayed"
         }
         Counter(label: "intake_clues_total", dimensions: [("district", clue.district.rawValue), ("channel", clue.channel.rawValue), ("result", result)]).increment()
+    }
+
+    static func year(of date: Date) -> Int { chinaCalendar.component(.year, from: date) }
+
+    /// The work of `accept` inside a transaction scoped to the clue's district.
+    static func accept(
+        _ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date, sequence: String,
+        settings: IntakeSettings, in transaction: Transaction
+    ) async throws -> AcceptOutcome {
+        let district = try await districtRules(clue.district, channel: clue.channel, in: transaction)
+        if case .resident = submission, !district.publicSubmission {
+            throw APIError(.forbidden, code: "public-submission-disabled",
+                           message: "district \(clue.district) accepts clues only through integrations and staff", field: "district")
+        }
+        if let idempotency {
+            switch try await IdempotentRequests.claim(
+                caller: submission.identity, key: idempotency.key, requestHash: idempotency.requestHash,
+                district: clue.district.rawValue, in: transaction)
+            {
+            case .fresh: break
+            case .replay(let status, let body): return .replayed(status: status, body: body)
+            case .conflict:
+                throw APIError(.unprocessableContent, code: "idempotency-key-reused",
+                               message: "this Idempotency-Key was used with a different request", field: "Idempotency-Key")
+            }
+        }
+        if case .resident(let address) = submission {
+            let decision = try await RateLimits.hit(
+                "public:\(clue.district.rawValue):\(address)", limit: district.publicPerHour, windowSeconds: 3600, in: transaction)
+            if case .exceeded(let retryAfter) = decision {
+                throw APIError.tooManyRequests(retryAfter: retryAfter, message: "too many submissions from this address; try again later")
+            }
+        }
+        if let callID = clue.themedCallID {
+            try await checkOpen(callID, district: clue.district, at: receivedAt, in: transaction)
+        }
+
+        let token = newReceiptToken()
+        let outcome: AcceptOutcome
+        if let contact = clue.contactFingerprint, settings.resubmissionWindowHours > 0,
+           let earlier = try await earlierClue(clue, contact: contact, windowHours: settings.resubmissionWindowHours, in: transaction)
+        {
+            try await transaction.execute("""
+                INSERT INTO clue_receipts (clue_id, district, token_hash) VALUES (\(earlier.id), \(clue.district.rawValue), \(hash(token)))
+                """)
+            outcome = .resubmitted(Receipt(
+                clueId: earlier.id, trackingNumber: earlier.trackingNumber, receiptToken: token,
+                receivedAt: earlier.receivedAt, status: earlier.status, resubmission: true))
+        } else {
+            let number = try await nextTrackingNumber(sequence, prefix: district.trackingPrefix, year: year(of: receivedAt), in: transaction)
+            let stored = try await insert(clue, number: number, submittedBy: submission.identity, token: token, receivedAt: receivedAt, in: transaction)
+            outcome = .created(Receipt(
+                clueId: stored.id, trackingNumber: stored.trackingNumber.rawValue, receiptToken: token,
+                receivedAt: receivedAt, status: "received", resubmission: false))
+        }
+        if let idempotency {
+            let (status, body) = try outcome.answer()
+            try await IdempotentRequests.record(caller: submission.identity, key: idempotency.key, status: status, body: body, in: transaction)
+        }
         return outcome
     }
 
@@ -216,10 +296,9 @@ struct ClueRepository: Sendable {
         return nil
     }
 
-    static func insert(_ valid: ValidClue, prefix: String, submittedBy: String, token: String, receivedAt: Date, in transaction: Transaction) async throws -> Clue {
+    static func insert(_ valid: ValidClue, number: TrackingNumber, submittedBy: String, token: String, receivedAt: Date, in transaction: Transaction) async throws -> Clue {
         let clue = Clue(
-            id: UUID(), district: valid.district,
-            trackingNumber: try await nextTrackingNumber(valid.district, prefix: prefix, at: receivedAt, in: transaction),
+            id: UUID(), district: valid.district, trackingNumber: number,
             title: valid.title, situationAnalysis: valid.situationAnalysis, specificSuggestions: valid.specificSuggestions,
             sourceCategory: valid.sourceCategory, channel: valid.channel, receiver: valid.receiver, submitter: valid.submitter,
             consentToPublish: valid.consentToPublish, themedCallID: valid.themedCallID,
@@ -257,16 +336,9 @@ struct ClueRepository: Sendable {
         return clue
     }
 
-    /// The district's next number this year. The row lock serialises the intakes of one district
-    /// until commit, so numbers are unique; a rolled-back number was never shown to anyone.
-    static func nextTrackingNumber(_ district: DistrictCode, prefix: String, at date: Date, in transaction: Transaction) async throws -> TrackingNumber {
-        let year = chinaCalendar.component(.year, from: date)
-        let rows = try await transaction.query("""
-            INSERT INTO tracking_sequences (district, year, last_value) VALUES (\(district.rawValue), \(year), 1)
-            ON CONFLICT (district, year) DO UPDATE SET last_value = tracking_sequences.last_value + 1
-            RETURNING last_value
-            """)
-        for try await value in rows.decode(Int.self) {
+    /// The next number of the district's sequence for the year.
+    static func nextTrackingNumber(_ sequence: String, prefix: String, year: Int, in transaction: Transaction) async throws -> TrackingNumber {
+        for try await value in try await transaction.query("SELECT nextval(\(sequence)::regclass)").decode(Int.self) {
             return TrackingNumber(prefix: prefix, year: year, sequence: value)
         }
         throw APIError(.internalServerError, code: "internal", message: "no tracking number was issued")

@@ -9,6 +9,11 @@ ALTER TABLE districts
     ADD COLUMN public_submissions_per_hour integer NOT NULL DEFAULT 20 CHECK (public_submissions_per_hour > 0);
 CREATE UNIQUE INDEX districts_tracking_prefix ON districts (tracking_prefix);
 
+-- Tracking numbers come from one sequence per district and year (tracking_<district>_<year>,
+-- created by intake on first use): a counter row locked until commit made every clue of a
+-- district wait for the previous one's commit.
+DROP TABLE tracking_sequences;
+
 -- Channels a deployment accepts; the codes are those of Models.Channel, the names are shown.
 CREATE TABLE channels (
     code text PRIMARY KEY,

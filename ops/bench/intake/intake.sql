@@ -6,9 +6,7 @@ SELECT set_config('app.district', 'haizhu', true);
 SELECT coalesce(d.tracking_prefix, upper(d.code)), d.public_submission, d.public_submissions_per_hour,
        coalesce((SELECT enabled FROM channels WHERE code = 'staff-entry'), false)
 FROM districts d WHERE d.code = 'haizhu';
-INSERT INTO tracking_sequences (district, year, last_value) VALUES ('haizhu', 2099, 1)
-ON CONFLICT (district, year) DO UPDATE SET last_value = tracking_sequences.last_value + 1
-RETURNING last_value AS number \gset
+SELECT nextval('tracking_haizhu_2099'::regclass) AS number \gset
 INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
                    source_category, channel, is_anonymous, contact_name, contact_phone, contact_address, received_at,
                    receiver_kind, receiver_name, consent_to_publish, themed_call_id, submitted_by,

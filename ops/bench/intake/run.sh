@@ -49,6 +49,7 @@ DATABASE_URL="${DATABASE_URL%/*}/intake_bench"
 "$BIN/proposals-ctl" migrate >/dev/null
 "$BIN/proposals-ctl" topics create --replication-factor 3 >/dev/null
 "$BIN/proposals-ctl" districts add haizhu 海珠区 --tracking-prefix HZ >/dev/null
+psql -q "$DATABASE_URL" -c "CREATE SEQUENCE tracking_haizhu_2099" >/dev/null  # pgbench's own year
 TOKEN="$("$BIN/proposals-ctl" token --district haizhu --role member-studio --subject bench-studio)"
 
 PORT="$(free_port 18081)"
@@ -81,9 +82,9 @@ BATCH_ACCEPTED="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])
 HWM_AFTER="$(rss VmHWM)"
 
 say "warming up (3 s)"
-wrk -t 2 -c "$CONNECTIONS" -d 3s -s "$HERE/submit.lua" "http://127.0.0.1:$PORT" >/dev/null
+wrk -t 2 -c "$CONNECTIONS" -d 3s -s "$HERE/submit.lua" "http://127.0.0.1:$PORT/v1/clues" >/dev/null
 say "intake over HTTP: $CONNECTIONS connections, $SECONDS_PER_RUN s"
-wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" --latency -s "$HERE/submit.lua" "http://127.0.0.1:$PORT" | tee "$STATE/wrk.out"
+wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" --latency -s "$HERE/submit.lua" "http://127.0.0.1:$PORT/v1/clues" | tee "$STATE/wrk.out"
 INTAKE_RATE="$(awk '/^Requests\/sec/ {print $2}' "$STATE/wrk.out")"
 INTAKE_P50="$(awk '$1 == "50%" {print $2}' "$STATE/wrk.out")"
 INTAKE_P99="$(awk '$1 == "99%" {print $2}' "$STATE/wrk.out")"
