@@ -41,15 +41,20 @@ public final class Database: Sendable {
 
     /// Runs `body` in one transaction whose district tables are limited to `scope`.
     /// Commits when `body` returns, rolls back and rethrows `body`'s own error when it throws.
+    ///
+    /// `scopeSetByBody`: the body's first statement sets the scope itself (see
+    /// `Transaction.scopeSetting`), saving a round trip on hot paths. Until it does, district
+    /// tables are empty and refuse writes, so forgetting it fails safe.
     public func transaction<Result: Sendable>(
         _ scope: DistrictScope,
+        scopeSetByBody: Bool = false,
         _ body: (Transaction) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection { connection in
             let transaction = Transaction(connection: connection, logger: logger)
             try await transaction.execute("BEGIN")
             do {
-                try await transaction.scope(to: scope)
+                if !scopeSetByBody { try await transaction.scope(to: scope) }
                 let result = try await body(transaction)
                 try await transaction.execute("COMMIT")
                 return result
@@ -98,4 +103,8 @@ public struct Transaction: Sendable {
     public func scope(to scope: DistrictScope) async throws {
         try await execute("SELECT set_config('app.district', \(scope.setting), true)")
     }
+
+    /// The value to pass to `set_config('app.district', $1, true)` in a statement of the body's
+    /// own, for transactions opened with `scopeSetByBody`.
+    public static func scopeSetting(_ scope: DistrictScope) -> String { scope.setting }
 }

@@ -85,7 +85,7 @@ say "warming up (3 s)"
 wrk -t 2 -c "$CONNECTIONS" -d 3s -s "$HERE/submit.lua" "http://127.0.0.1:$PORT/v1/clues" >/dev/null
 say "intake over HTTP: $CONNECTIONS connections, $SECONDS_PER_RUN s"
 wrk -t 2 -c "$CONNECTIONS" -d "${SECONDS_PER_RUN}s" --latency -s "$HERE/submit.lua" "http://127.0.0.1:$PORT/v1/clues" | tee "$STATE/wrk.out"
-INTAKE_RATE="$(awk '/^Requests\/sec/ {print $2}' "$STATE/wrk.out")"
+INTAKE_RATE="$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$STATE/wrk.out")"
 INTAKE_P50="$(awk '$1 == "50%" {print $2}' "$STATE/wrk.out")"
 INTAKE_P99="$(awk '$1 == "99%" {print $2}' "$STATE/wrk.out")"
 NON_2XX="$(awk '/Non-2xx/ {print $5}' "$STATE/wrk.out")"
@@ -98,8 +98,15 @@ STORED="$(psql -qtA "$DATABASE_URL" -c "SELECT set_config('app.district','haizhu
 say "pgbench, the same statements: $POOL clients (intake's pool size), $SECONDS_PER_RUN s"
 rm -f "$STATE"/pgbench_log.*
 (cd "$STATE" && pgbench -n -M extended -c "$POOL" -j 2 -T "$SECONDS_PER_RUN" -f "$HERE/intake.sql" --log --log-prefix=pgbench_log "$DATABASE_URL") | tee "$STATE/pgbench.out"
-PGBENCH_RATE="$(awk -F'= ' '/^tps/ {split($2, a, " "); print a[1]}' "$STATE/pgbench.out")"
+PGBENCH_RATE="$(awk -F'= ' '/^tps/ {split($2, a, " "); printf "%.0f", a[1]}' "$STATE/pgbench.out")"
 read -r PGBENCH_P50 PGBENCH_P99 < <(cat "$STATE"/pgbench_log.* | awk '{print $3}' | sort -n \
+  | awk '{v[NR]=$1} END {printf "%.2fms %.2fms\n", v[int(NR*0.50)]/1000, v[int(NR*0.99)]/1000}')
+
+say "pgbench, only the clue and outbox INSERTs: $POOL clients, $SECONDS_PER_RUN s"
+rm -f "$STATE"/pgbench_log.*
+(cd "$STATE" && pgbench -n -M extended -c "$POOL" -j 2 -T "$SECONDS_PER_RUN" -f "$HERE/clue-and-outbox.sql" --log --log-prefix=pgbench_log "$DATABASE_URL") | tee "$STATE/pgbench-narrow.out"
+NARROW_RATE="$(awk -F'= ' '/^tps/ {split($2, a, " "); printf "%.0f", a[1]}' "$STATE/pgbench-narrow.out")"
+read -r NARROW_P50 NARROW_P99 < <(cat "$STATE"/pgbench_log.* | awk '{print $3}' | sort -n \
   | awk '{v[NR]=$1} END {printf "%.2fms %.2fms\n", v[int(NR*0.50)]/1000, v[int(NR*0.99)]/1000}')
 
 cores="$(nproc)"; memory="$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
@@ -108,7 +115,8 @@ cat <<REPORT
 
 Intake benchmark ($cores cores, $memory, $cpu; PostgreSQL $(psql -qtA "$DATABASE_URL" -c 'SHOW server_version'))
   intake over HTTP   $INTAKE_RATE clues/s   p50 $INTAKE_P50   p99 $INTAKE_P99   ($CONNECTIONS connections, pool $POOL; $STORED clues stored; relay publishing)
-  pgbench same SQL   $PGBENCH_RATE tx/s      p50 $PGBENCH_P50   p99 $PGBENCH_P99   ($POOL clients)
-  ratio              $(awk -v a="$INTAKE_RATE" -v b="$PGBENCH_RATE" 'BEGIN {printf "%.0f %%", 100 * a / b}') of pgbench (target ≥ 70 %)
+  pgbench same SQL   $PGBENCH_RATE tx/s   p50 $PGBENCH_P50   p99 $PGBENCH_P99   ($POOL clients; every statement intake runs for the clue)
+  pgbench INSERTs    $NARROW_RATE tx/s   p50 $NARROW_P50   p99 $NARROW_P99   ($POOL clients; only the clue and outbox INSERTs)
+  ratio              $(awk -v a="$INTAKE_RATE" -v b="$PGBENCH_RATE" 'BEGIN {printf "%.0f %%", 100 * a / b}') of pgbench with the same statements, $(awk -v a="$INTAKE_RATE" -v b="$NARROW_RATE" 'BEGIN {printf "%.0f %%", 100 * a / b}') of the INSERTs alone (target ≥ 70 %)
   batch import       10,000 CSV rows ($((BATCH_BYTES / 1024)) KiB) in $BATCH_SECONDS s, $BATCH_ACCEPTED accepted; intake resident memory $RSS_BEFORE MiB before, peak $HWM_AFTER MiB after (peak before: $HWM_BEFORE MiB)
 REPORT
