@@ -83,14 +83,19 @@ struct IntakeInputTests {
         let staffChannel = try await intake.post("/v1/clues", json: residentClue(extra: ["channel": "staff-entry", "sourceCategory": "community", "receiver": ["kind": "member", "name": "x"]]))
         #expect(staffChannel.status == 403 && staffChannel.errorField == "channel")
         // Residents are rate-limited per address (yuexiu allows 2 an hour).
+        // Windows are fixed (per hour here): should the hour turn during the test, the new window
+        // allows two more, so a 429 still comes within six requests.
         var statuses: [Int] = []
         var retryAfter: String?
-        for index in 0..<3 {
+        for index in 0..<6 {
             let answer = try await intake.post("/v1/clues", json: residentClue(index, district: "yuexiu"))
             statuses.append(answer.status)
-            retryAfter = answer.header("Retry-After")
+            if answer.status == 429 {
+                retryAfter = answer.header("Retry-After")
+                break
+            }
         }
-        #expect(statuses == [201, 201, 429])
+        #expect(statuses.last == 429 && statuses.dropLast().allSatisfy { $0 == 201 } && (3...5).contains(statuses.count), "\(statuses)")
         #expect(retryAfter.flatMap(Int.init).map { $0 > 0 && $0 <= 3600 } == true)
 
         // Staff enter for their own district only, with a role that enters clues.
@@ -116,9 +121,19 @@ struct IntakeInputTests {
         #expect(wrongChannel.status == 403 && wrongChannel.errorField == "channel")
         let wrongDistrict = try await intake.signed("POST", "/v1/clues", keyID: "gov-app", secret: secret, json: residentClue(10, district: "tianhe", extra: ["channel": "wechat"]))
         #expect(wrongDistrict.status == 403 && wrongDistrict.errorField == "district")
-        let overLimit = try await intake.signed("POST", "/v1/clues", keyID: "gov-app", secret: secret, json: residentClue(11, extra: ["channel": "wechat"]))
-        #expect(overLimit.status == 429)
-        #expect(overLimit.header("Retry-After").flatMap(Int.init).map { $0 >= 1 && $0 <= 60 } == true)
+        // Four requests a minute, in fixed windows: the fifth of a window is refused. Should the
+        // minute turn during the test, the refusal still comes within the next five.
+        var overLimit: HTTPAnswer?
+        for index in 0..<6 {
+            let answer = try await intake.signed("POST", "/v1/clues", keyID: "gov-app", secret: secret, json: residentClue(11 + index, extra: ["channel": "wechat"]))
+            if answer.status == 429 {
+                overLimit = answer
+                break
+            }
+            #expect(answer.status == 201)
+        }
+        #expect(overLimit?.status == 429)
+        #expect(overLimit?.header("Retry-After").flatMap(Int.init).map { $0 >= 1 && $0 <= 60 } == true)
         try await intake.stop()
     }
 

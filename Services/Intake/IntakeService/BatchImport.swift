@@ -127,14 +127,34 @@ struct BatchRowResult: Encodable, Sendable {
     var error: Problem?
 }
 
+/// The answer to a batch upload: counts, then `rows`, one result per row in file order.
 struct BatchAnswer: Encodable, Sendable {
     var district: String
-    var accepted: Int
-    var rejected: Int
-    var ignoredColumns: [String]
+    var accepted = 0
+    var rejected = 0
+    var ignoredColumns: [String] = []
     /// True when the upload went past the size or row limit and the rest was not read.
-    var truncated: Bool
-    var rows: [BatchRowResult]
+    var truncated = false
+}
+
+/// The row results, kept as encoded JSON as they come (a few dozen bytes a row) rather than
+/// as values to encode at the end, so a 10,000-row answer needs little more than its own size.
+struct BatchRows {
+    private(set) var json = ByteBuffer()
+
+    mutating func append(_ result: BatchRowResult) throws {
+        json.writeString(json.readableBytes == 0 ? "" : ",")
+        json.writeBytes(try EventCoding.encoder.encode(result))
+    }
+
+    /// `{...answer..., "rows": [...]}`.
+    func response(_ answer: BatchAnswer) throws -> Response {
+        var body = ByteBuffer(bytes: try EventCoding.encoder.encode(answer).dropLast())
+        body.writeString(#","rows":["#)
+        body.writeImmutableBuffer(json)
+        body.writeString("]}")
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
+    }
 }
 
 /// `POST /v1/clues/batch`: a studio's monthly collection as CSV. Rows are read as the upload
@@ -167,14 +187,15 @@ struct BatchImportController: Sendable {
 
         var reader = CSVRecords()
         var layout: BatchLayout?
-        var answer = BatchAnswer(district: district.rawValue, accepted: 0, rejected: 0, ignoredColumns: [], truncated: false, rows: [])
+        var answer = BatchAnswer(district: district.rawValue)
+        var rows = BatchRows()
         var pending: [(row: Int, clue: ValidClue, idempotency: IdempotencyClaim?)] = []
         var recordNumber = 0
         var bytesRead = 0
 
-        func record(_ result: BatchRowResult) {
+        func record(_ result: BatchRowResult) throws {
             if result.result == "rejected" { answer.rejected += 1 } else { answer.accepted += 1 }
-            answer.rows.append(result)
+            try rows.append(result)
         }
 
         // Valid rows are stored a group at a time: one commit for many clues.
@@ -191,7 +212,7 @@ struct BatchImportController: Sendable {
                                message: "the rows before row \(pending[0].row) were stored, the rest not; send the file again with the same Idempotency-Key",
                                retryAfter: 5)
             }
-            for (item, result) in zip(pending, results) { record(Self.rowResult(item.row, result)) }
+            for (item, result) in zip(pending, results) { try record(Self.rowResult(item.row, result)) }
             pending.removeAll(keepingCapacity: true)
         }
 
@@ -215,7 +236,9 @@ struct BatchImportController: Sendable {
                 pending.append((recordNumber, clue, claim))
                 if pending.count >= Self.rowsPerTransaction { try await flush() }
             } catch let error as APIError {
-                record(Self.rowResult(recordNumber, .failure(error)))
+                // Rows before it go first, so results stay in file order.
+                try await flush()
+                try record(Self.rowResult(recordNumber, .failure(error)))
             }
         }
 
@@ -235,9 +258,8 @@ struct BatchImportController: Sendable {
         }
         try await flush()
         guard layout != nil else { throw APIError.invalid("header", "the file is empty; the first line must name the columns") }
-        answer.rows.sort { $0.row < $1.row }
         context.logger.info("batch imported", metadata: ["district": "\(district)", "accepted": "\(answer.accepted)", "rejected": "\(answer.rejected)"])
-        return try jsonResponse(answer)
+        return try rows.response(answer)
     }
 
     static let rowsPerTransaction = 100

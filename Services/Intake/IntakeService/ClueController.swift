@@ -72,8 +72,13 @@ struct ClueController: Sendable {
         }
         let (status, body) = try outcome.answer()
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-        if status == 201, let receipt = try? EventCoding.decoder.decode(Receipt.self, from: body) {
+        switch outcome {
+        case .created(let receipt):
             headers[.location] = "/v1/clues/\(receipt.trackingNumber)"
+        case .replayed(201, _):
+            if let receipt = try? EventCoding.decoder.decode(Receipt.self, from: body) { headers[.location] = "/v1/clues/\(receipt.trackingNumber)" }
+        default:
+            break
         }
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }

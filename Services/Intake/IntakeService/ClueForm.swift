@@ -77,9 +77,9 @@ public struct ValidAttachment: Sendable, Hashable {
 /// A submission that passed every check that needs no database.
 public struct ValidClue: Sendable, Hashable {
     public var district: DistrictCode
-    public var title: String
-    public var situationAnalysis: String
-    public var specificSuggestions: String
+    public let title: String
+    public let situationAnalysis: String
+    public let specificSuggestions: String
     public var sourceCategory: SourceCategory
     public var channel: Models.Channel
     public var receiver: Receiver?
@@ -87,6 +87,24 @@ public struct ValidClue: Sendable, Hashable {
     public var consentToPublish: Bool
     public var themedCallID: UUID?
     public var attachments: [ValidAttachment]
+
+    init(
+        district: DistrictCode, title: String, situationAnalysis: String, specificSuggestions: String, sourceCategory: SourceCategory,
+        channel: Models.Channel, receiver: Receiver?, submitter: Submitter, consentToPublish: Bool, themedCallID: UUID?, attachments: [ValidAttachment]
+    ) {
+        self.district = district
+        self.title = title
+        self.situationAnalysis = situationAnalysis
+        self.specificSuggestions = specificSuggestions
+        self.sourceCategory = sourceCategory
+        self.channel = channel
+        self.receiver = receiver
+        self.submitter = submitter
+        self.consentToPublish = consentToPublish
+        self.themedCallID = themedCallID
+        self.attachments = attachments
+        contentFingerprint = Self.sha256([title, situationAnalysis, specificSuggestions].map(TextRules.comparable).joined(separator: "\u{1F}"))
+    }
 
     /// Identifies "the same contact" for resubmission: the phone number, else name and address;
     /// nil for anonymous clues, which are never merged.
@@ -98,9 +116,7 @@ public struct ValidClue: Sendable, Hashable {
     }
 
     /// The text with case, width, spacing and punctuation ignored: "near-exact" resubmissions match.
-    public var contentFingerprint: Data {
-        Self.sha256([title, situationAnalysis, specificSuggestions].map(TextRules.comparable).joined(separator: "\u{1F}"))
-    }
+    public let contentFingerprint: Data
 
     static func sha256(_ text: String) -> Data { Data(SHA256.hash(data: Data(text.utf8))) }
 }
@@ -141,8 +157,12 @@ public enum TextRules {
 
     /// Compatibility-normalised (full-width to half-width), lower-cased, letters and digits only.
     public static func comparable(_ text: String) -> String {
-        let folded = text.precomposedStringWithCompatibilityMapping.lowercased()
-        return String(folded.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+        var kept = String.UnicodeScalarView()
+        for scalar in text.precomposedStringWithCompatibilityMapping.lowercased().unicodeScalars {
+            let properties = scalar.properties
+            if properties.isAlphabetic || properties.numericType != nil { kept.append(scalar) }
+        }
+        return String(kept)
     }
 }
 
