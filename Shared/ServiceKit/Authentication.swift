@@ -178,12 +178,7 @@ public struct IntegrationAuthenticator: RouterMiddleware {
         let method = request.method.rawValue
         let window = windowSeconds
         let (credentials, decision) = try await database.transaction(.none) { transaction -> (IntegrationCredentials?, RateLimits.Decision) in
-            let rows = try await transaction.query("""
-                SELECT secret, districts, channels, requests_per_minute FROM integration_keys WHERE key_id = \(keyID) AND active
-                """)
-            var found: (String, [String], [String], Int)?
-            for try await row in rows.decode((String, [String], [String], Int).self) { found = row }
-            guard let (secret, districts, channels, perMinute) = found else { return (nil, .allowed) }
+            guard let (secret, districts, channels, perMinute) = try await Self.key(keyID, in: transaction) else { return (nil, .allowed) }
             let expected = RequestSignature.sign(secret: secret, method: method, path: path, timestamp: timestamp, nonce: nonce, body: body)
             guard constantTimeEqual(expected, signature.lowercased()) else { return (nil, .allowed) }
             // Recording the nonce is what refuses a replay, on this instance or any other.
@@ -210,6 +205,16 @@ public struct IntegrationAuthenticator: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// An active key's secret, districts, channels and requests per minute.
+    static func key(_ keyID: String, in transaction: Transaction) async throws -> (String, [String], [String], Int)? {
+        let rows = try await transaction.query("""
+            SELECT secret, districts, channels, requests_per_minute FROM integration_keys WHERE key_id = \(keyID) AND active
+            """)
+        var found: (String, [String], [String], Int)?
+        for try await row in rows.decode((String, [String], [String], Int).self) { found = row }
+        return found
+    }
+
     /// Key ids are what `proposals-ctl integration-key add` accepts; anything else cannot match.
     static func isWellFormedKeyID(_ keyID: String) -> Bool {
         (2...64).contains(keyID.utf8.count)
@@ -224,12 +229,9 @@ public struct IntegrationAuthenticator: RouterMiddleware {
         let secret = String(apiKey[apiKey.index(after: colon)...])
         guard Self.isWellFormedKeyID(keyID) else { throw APIError.unauthorized }
         let (credentials, decision) = try await database.transaction(.none) { transaction -> (IntegrationCredentials?, RateLimits.Decision) in
-            let rows = try await transaction.query("""
-                SELECT secret, districts, channels, requests_per_minute FROM integration_keys WHERE key_id = \(keyID) AND active
-                """)
-            var found: (String, [String], [String], Int)?
-            for try await row in rows.decode((String, [String], [String], Int).self) { found = row }
-            guard let (expected, districts, channels, perMinute) = found, constantTimeEqual(expected, secret) else { return (nil, .allowed) }
+            guard let (expected, districts, channels, perMinute) = try await Self.key(keyID, in: transaction),
+                  constantTimeEqual(expected, secret)
+            else { return (nil, .allowed) }
             let decision = try await RateLimits.hit("integration:\(keyID)", limit: perMinute, windowSeconds: 60, in: transaction)
             return (IntegrationCredentials(keyID: keyID, districts: Set(districts.compactMap(DistrictCode.init(rawValue:))), channels: Set(channels)), decision)
         }

@@ -283,10 +283,8 @@ struct BatchImportController: Sendable {
 
     static func rowResult(_ row: Int, _ result: Result<AcceptOutcome, APIError>) -> BatchRowResult {
         switch result {
-        case .success(.created(let receipt)), .success(.resubmitted(let receipt)):
-            return BatchRowResult(row: row, result: "accepted", trackingNumber: receipt.trackingNumber, receiptToken: receipt.receiptToken, resubmission: receipt.resubmission)
-        case .success(.replayed(_, let body)):
-            guard let receipt = try? EventCoding.decoder.decode(Receipt.self, from: body) else {
+        case .success(let outcome):
+            guard let receipt = try? outcome.receipt() else {
                 return BatchRowResult(row: row, result: "rejected", error: .init(code: "not-stored", message: "the stored answer of this row cannot be read"))
             }
             return BatchRowResult(row: row, result: "accepted", trackingNumber: receipt.trackingNumber, receiptToken: receipt.receiptToken, resubmission: receipt.resubmission)

@@ -44,6 +44,14 @@ enum AcceptOutcome: Sendable {
     /// The first answer to this Idempotency-Key, sent again.
     case replayed(status: Int, body: Data)
 
+    /// The receipt in the answer (a replayed answer's is read back from its stored body).
+    func receipt() throws -> Receipt {
+        switch self {
+        case .created(let receipt), .resubmitted(let receipt): receipt
+        case .replayed(_, let body): try EventCoding.decoder.decode(Receipt.self, from: body)
+        }
+    }
+
     /// The HTTP status and JSON body of the answer.
     func answer() throws -> (status: Int, body: Data) {
         switch self {

@@ -199,11 +199,7 @@ struct Open311Controller: Sendable {
                 consentToPublish: try yesNo("consent_to_publish"), themedCallId: call)
             let clue = try submission.validated(settings: settings)
             try SubmissionPolicy.check(clue, from: .integration(credentials))
-            let receipt: Receipt
-            switch try await repository.accept(clue, from: .integration(credentials), idempotency: nil) {
-            case .created(let stored), .resubmitted(let stored): receipt = stored
-            case .replayed(_, let body): receipt = try EventCoding.decoder.decode(Receipt.self, from: body)
-            }
+            let receipt = try await repository.accept(clue, from: .integration(credentials), idempotency: nil).receipt()
             struct Created: Encodable {
                 var service_request_id: String
                 var service_notice: String

@@ -57,11 +57,7 @@ struct WebFormController: Sendable {
             let claim = values["formToken"].flatMap { UUID(uuidString: $0) }.map {
                 IdempotencyClaim(key: "web-form:\($0.uuidString)", requestHash: Data(data))
             }
-            let receipt: Receipt
-            switch try await repository.accept(clue, from: submission, idempotency: claim) {
-            case .created(let stored), .resubmitted(let stored): receipt = stored
-            case .replayed(_, let body): receipt = try EventCoding.decoder.decode(Receipt.self, from: body)
-            }
+            let receipt = try await repository.accept(clue, from: submission, idempotency: claim).receipt()
             var response = HTML.page(title: "提交成功", body: """
                 <h1>提交成功</h1>
                 <p>\(receipt.resubmission ? "您此前已提交过相同内容，沿用原受理编号。" : "感谢您的建议，我们已受理。")</p>
