@@ -12,12 +12,39 @@ public enum Outbox {
     /// Records `envelope` for publication on `topic` with `key` (the aggregate's id, so its
     /// events stay in order on one partition).
     public static func append(_ envelope: EventEnvelope, to topic: TopicSpec, key: String, in transaction: Transaction) async throws {
-        let body = String(decoding: try envelope.encoded(), as: UTF8.self)
+        let row = try Row(envelope, to: topic, key: key)
         try await transaction.execute("""
-            INSERT INTO outbox (event_id, source, topic, partition_key, shard, event_type, district, envelope)
-            VALUES (\(envelope.eventID), \(topic.producer.rawValue), \(topic.name), \(key), \(shard(of: key)),
-                    \(envelope.type), \(envelope.district.rawValue), \(body)::json)
+            INSERT INTO outbox (\(unescaped: columns))
+            VALUES (\(row.eventID), \(row.source), \(row.topic), \(row.key), \(row.shard), \(row.eventType), \(row.district), \(row.envelope)::json)
             """)
+    }
+
+    /// The columns `Row` fills, in its order.
+    public static let columns = "event_id, source, topic, partition_key, shard, event_type, district, envelope"
+
+    /// One outbox row's values, for a hot path that writes the event in the same statement as
+    /// the change it announces (a data-modifying CTE: one round trip instead of two):
+    /// `INSERT INTO outbox (\(unescaped: Outbox.columns)) VALUES (\(row.eventID), ..., \(row.envelope)::json)`.
+    public struct Row: Sendable {
+        public let eventID: UUID
+        public let source: String
+        public let topic: String
+        public let key: String
+        public let shard: Int16
+        public let eventType: String
+        public let district: String
+        public let envelope: String
+
+        public init(_ envelope: EventEnvelope, to topic: TopicSpec, key: String) throws {
+            eventID = envelope.eventID
+            source = topic.producer.rawValue
+            self.topic = topic.name
+            self.key = key
+            shard = Outbox.shard(of: key)
+            eventType = envelope.type
+            district = envelope.district.rawValue
+            self.envelope = String(decoding: try envelope.encoded(), as: UTF8.self)
+        }
     }
 
     /// A stable hash (FNV-1a), the same on every platform and run.

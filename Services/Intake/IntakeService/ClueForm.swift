@@ -103,7 +103,11 @@ public struct ValidClue: Sendable, Hashable {
         self.consentToPublish = consentToPublish
         self.themedCallID = themedCallID
         self.attachments = attachments
-        contentFingerprint = Self.sha256([title, situationAnalysis, specificSuggestions].map(TextRules.comparable).joined(separator: "\u{1F}"))
+        contentFingerprint = if case .named = submitter {
+            Self.sha256([title, situationAnalysis, specificSuggestions].map(TextRules.comparable).joined(separator: "\u{1F}"))
+        } else {
+            nil
+        }
     }
 
     /// Identifies "the same contact" for resubmission: the phone number, else name and address;
@@ -115,8 +119,9 @@ public struct ValidClue: Sendable, Hashable {
         return Self.sha256("name:\(TextRules.comparable(contact.name))\u{1F}\(TextRules.comparable(address))")
     }
 
-    /// The text with case, width, spacing and punctuation ignored: "near-exact" resubmissions match.
-    public let contentFingerprint: Data
+    /// The text with case, width, spacing and punctuation ignored, so "near-exact" resubmissions
+    /// match; only for clues with a contact, since anonymous ones are never merged.
+    public let contentFingerprint: Data?
 
     static func sha256(_ text: String) -> Data { Data(SHA256.hash(data: Data(text.utf8))) }
 }

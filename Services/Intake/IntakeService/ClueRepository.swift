@@ -195,7 +195,13 @@ struct ClueRepository: Sendable {
         _ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date, sequence: String,
         settings: IntakeSettings, in transaction: Transaction
     ) async throws -> AcceptOutcome {
-        let district = try await districtRules(clue.district, channel: clue.channel, in: transaction)
+        // When nothing after the district's rules can refuse the clue (no key to replay, no
+        // address to limit, no call to check, no earlier clue to find), its number is drawn in
+        // the same statement: a round trip less on the common path.
+        let mayBeRefusedLater = idempotency != nil || clue.themedCallID != nil
+            || (clue.contactFingerprint != nil && settings.resubmissionWindowHours > 0)
+            || { if case .resident = submission { true } else { false } }()
+        let district = try await districtRules(clue.district, channel: clue.channel, drawingFrom: mayBeRefusedLater ? nil : sequence, in: transaction)
         if case .resident = submission, !district.publicSubmission {
             throw APIError(.forbidden, code: "public-submission-disabled",
                            message: "district \(clue.district) accepts clues only through integrations and staff", field: "district")
@@ -235,7 +241,12 @@ struct ClueRepository: Sendable {
                 clueId: earlier.id, trackingNumber: earlier.trackingNumber, receiptToken: token,
                 receivedAt: earlier.receivedAt, status: earlier.status, resubmission: true))
         } else {
-            let number = try await nextTrackingNumber(sequence, prefix: district.trackingPrefix, year: year(of: receivedAt), in: transaction)
+            let year = year(of: receivedAt)
+            let number = if let drawn = district.drawnNumber {
+                TrackingNumber(prefix: district.trackingPrefix, year: year, sequence: drawn)
+            } else {
+                try await nextTrackingNumber(sequence, prefix: district.trackingPrefix, year: year, in: transaction)
+            }
             let stored = try await insert(clue, number: number, submittedBy: submission.identity, token: token, receivedAt: receivedAt, in: transaction)
             outcome = .created(Receipt(
                 clueId: stored.id, trackingNumber: stored.trackingNumber.rawValue, receiptToken: token,
@@ -252,21 +263,25 @@ struct ClueRepository: Sendable {
         var trackingPrefix: String
         var publicSubmission: Bool
         var publicPerHour: Int
+        /// The tracking number's sequence value, when it was drawn with the rules.
+        var drawnNumber: Int?
     }
 
     /// The district's settings; an unknown district or a disabled channel is a 422. The same
     /// statement scopes the transaction to the district (districts and channels have no
     /// row-level security, so the order within it does not matter).
-    static func districtRules(_ district: DistrictCode, channel: Models.Channel, in transaction: Transaction) async throws -> DistrictRules {
+    static func districtRules(_ district: DistrictCode, channel: Models.Channel, drawingFrom sequence: String?, in transaction: Transaction) async throws -> DistrictRules {
         let rows = try await transaction.query("""
             SELECT set_config('app.district', \(Transaction.scopeSetting(.district(district))), true),
                    coalesce(d.tracking_prefix, upper(d.code)), d.public_submission, d.public_submissions_per_hour,
-                   coalesce((SELECT enabled FROM channels WHERE code = \(channel.rawValue)), false)
+                   coalesce((SELECT enabled FROM channels WHERE code = \(channel.rawValue)), false),
+                   CASE WHEN \(sequence)::text IS NOT NULL AND coalesce((SELECT enabled FROM channels WHERE code = \(channel.rawValue)), false)
+                        THEN nextval(\(sequence)::regclass) END
             FROM districts d WHERE d.code = \(district.rawValue)
             """)
-        for try await (_, prefix, open, perHour, channelEnabled) in rows.decode((String, String, Bool, Int, Bool).self) {
+        for try await (_, prefix, open, perHour, channelEnabled, number) in rows.decode((String, String, Bool, Int, Bool, Int?).self) {
             guard channelEnabled else { throw APIError.invalid("channel", "channel \(channel.rawValue) is not enabled") }
-            return DistrictRules(trackingPrefix: prefix, publicSubmission: open, publicPerHour: perHour)
+            return DistrictRules(trackingPrefix: prefix, publicSubmission: open, publicPerHour: perHour, drawnNumber: number)
         }
         throw APIError.invalid("district", "no district \(district) is configured")
     }
@@ -293,7 +308,7 @@ struct ClueRepository: Sendable {
     /// The same contact's clue with the same text within the window. The advisory lock makes two
     /// identical submissions arriving together wait for each other, so the second finds the first.
     static func earlierClue(_ clue: ValidClue, contact: Data, windowHours: Int, in transaction: Transaction) async throws -> EarlierClue? {
-        let content = clue.contentFingerprint
+        guard let content = clue.contentFingerprint else { return nil }
         let lockName = clue.district.rawValue + ":" + contact.map { String(format: "%02x", $0) }.joined()
         try await transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(lockName), 0))")
         let rows = try await transaction.query("""
@@ -316,21 +331,34 @@ struct ClueRepository: Sendable {
             consentToPublish: valid.consentToPublish, themedCallID: valid.themedCallID,
             attachments: valid.attachments.map(\.metadata), receivedAt: receivedAt)
         let contact: Contact? = if case .named(let contact) = clue.submitter { contact } else { nil }
-        // The clue and its receipt in one statement: a round trip less per clue.
+        let event = try Outbox.Row(
+            EventEnvelope(
+                ClueReceived(
+                    clueID: clue.id, trackingNumber: clue.trackingNumber, channel: clue.channel,
+                    sourceCategory: clue.sourceCategory, isAnonymous: contact == nil, consentToPublish: clue.consentToPublish,
+                    themedCallID: clue.themedCallID, attachmentCount: clue.attachments.count, receivedAt: receivedAt),
+                district: clue.district, occurredAt: receivedAt),
+            to: TopicCatalogue.intakeEvents, key: clue.id.uuidString)
+        // The clue, its receipt and its clue-received event in one statement: two round trips
+        // less per clue than three INSERTs.
         try await transaction.execute("""
             WITH stored AS (
-            INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
-                               source_category, channel, is_anonymous, contact_name, contact_phone, contact_address, received_at,
-                               receiver_kind, receiver_name, consent_to_publish, themed_call_id, submitted_by,
-                               contact_fingerprint, content_fingerprint)
-            VALUES (\(clue.id), \(clue.district.rawValue), \(clue.trackingNumber.rawValue), \(clue.title),
-                    \(clue.situationAnalysis), \(clue.specificSuggestions), \(clue.sourceCategory.rawValue),
-                    \(clue.channel.rawValue), \(contact == nil), \(contact?.name), \(contact?.phone), \(contact?.address),
-                    \(clue.receivedAt), \(clue.receiver?.kind.rawValue), \(clue.receiver?.name), \(clue.consentToPublish),
-                    \(clue.themedCallID), \(submittedBy), \(valid.contactFingerprint), \(valid.contentFingerprint))
-            RETURNING id
+                INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
+                                   source_category, channel, is_anonymous, contact_name, contact_phone, contact_address, received_at,
+                                   receiver_kind, receiver_name, consent_to_publish, themed_call_id, submitted_by,
+                                   contact_fingerprint, content_fingerprint)
+                VALUES (\(clue.id), \(clue.district.rawValue), \(clue.trackingNumber.rawValue), \(clue.title),
+                        \(clue.situationAnalysis), \(clue.specificSuggestions), \(clue.sourceCategory.rawValue),
+                        \(clue.channel.rawValue), \(contact == nil), \(contact?.name), \(contact?.phone), \(contact?.address),
+                        \(clue.receivedAt), \(clue.receiver?.kind.rawValue), \(clue.receiver?.name), \(clue.consentToPublish),
+                        \(clue.themedCallID), \(submittedBy), \(valid.contactFingerprint), \(valid.contentFingerprint))
+                RETURNING id
             ), receipt AS (
                 INSERT INTO clue_receipts (clue_id, district, token_hash) SELECT id, \(clue.district.rawValue), \(hash(token)) FROM stored
+            ), announced AS (
+                INSERT INTO outbox (\(unescaped: Outbox.columns))
+                VALUES (\(event.eventID), \(event.source), \(event.topic), \(event.key), \(event.shard), \(event.eventType),
+                        \(event.district), \(event.envelope)::json)
             )
             SELECT count(*) FROM stored
             """)
@@ -342,13 +370,6 @@ struct ClueRepository: Sendable {
                         \(attachment.metadata.mediaType), \(attachment.metadata.size), \(digest), \(attachment.content))
                 """)
         }
-        let event = try EventEnvelope(
-            ClueReceived(
-                clueID: clue.id, trackingNumber: clue.trackingNumber, channel: clue.channel,
-                sourceCategory: clue.sourceCategory, isAnonymous: contact == nil, consentToPublish: clue.consentToPublish,
-                themedCallID: clue.themedCallID, attachmentCount: clue.attachments.count, receivedAt: receivedAt),
-            district: clue.district, occurredAt: receivedAt)
-        try await Outbox.append(event, to: TopicCatalogue.intakeEvents, key: clue.id.uuidString, in: transaction)
         return clue
     }
 
