@@ -30,6 +30,8 @@ declare -A BASE_PORT=([intake]=8081 [triage]=8082 [assignment]=8083 [supervision
 PIDS=()
 
 stop_all() {
+  # A second Ctrl-C must not cut the clean-up short and leave the database running.
+  trap '' INT TERM
   say "stopping services"
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
