@@ -107,6 +107,15 @@ struct IntakeChannelTests {
         let englishAnswer = try await intake.send("POST", "/v1/clues/batch", body: english, contentType: "text/csv", headers: ["Authorization": studio["Authorization"]!])
         #expect(englishAnswer.json["accepted"] as? Int == 1)
 
+        // Rows nothing but the district's rules can refuse (no key, no contact) are written together.
+        let simpleRows = Data("标题,具体建议\n路灯,修好\n井盖,补上\n".utf8)
+        let grouped = try await intake.send("POST", "/v1/clues/batch", body: simpleRows, contentType: "text/csv", headers: ["Authorization": studio["Authorization"]!])
+        #expect(grouped.json["accepted"] as? Int == 2)
+        #expect(try await intake.count("clues") == 6)
+        let nowhere = try await intake.send("POST", "/v1/clues/batch", body: simpleRows, contentType: "text/csv",
+                                           headers: ["Authorization": "Bearer \(try intake.staffToken(.memberStudio, district: "nowhere"))"])
+        #expect(nowhere.json["rejected"] as? Int == 2 && nowhere.text.contains(#""field":"district""#))
+
         // Whole-file problems.
         let noHeader = try await intake.send("POST", "/v1/clues/batch", body: Data("a,b\n".utf8), contentType: "text/csv", headers: ["Authorization": studio["Authorization"]!])
         #expect(noHeader.status == 422 && noHeader.errorField == "header")

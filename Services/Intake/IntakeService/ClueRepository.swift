@@ -129,17 +129,35 @@ struct ClueRepository: Sendable {
     let settings: IntakeSettings
 
     let sequences: TrackingSequences
+    let groupCommit: GroupCommit
 
     init(database: Database, settings: IntakeSettings) {
         self.database = database
         self.settings = settings
-        self.sequences = TrackingSequences()
+        let sequences = TrackingSequences()
+        self.sequences = sequences
+        self.groupCommit = GroupCommit { items, district in
+            try await ClueRepository.storeTogether(items, district: district, database: database, sequences: sequences)
+        }
+    }
+
+    /// Whether nothing but the district's rules can refuse the clue: no key to replay, no
+    /// address to limit, no call to check, no earlier clue to find, no attachment to write.
+    static func onlyRulesCanRefuse(_ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, settings: IntakeSettings) -> Bool {
+        if case .resident = submission { return false }
+        return idempotency == nil && clue.themedCallID == nil && clue.attachments.isEmpty
+            && !(clue.contactFingerprint != nil && settings.resubmissionWindowHours > 0)
     }
 
     /// Stores the clue, its receipt, attachments and clue-received event in one transaction, or
     /// finds that it was sent before (idempotent retry, resubmission). Nothing is stored when it throws.
     func accept(_ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date = Date()) async throws -> AcceptOutcome {
         let settings = self.settings
+        if Self.onlyRulesCanRefuse(clue, from: submission, idempotency: idempotency, settings: settings) {
+            let outcome = try await groupCommit.accept(GroupCommit.Item(clue: clue, submittedBy: submission.identity, receivedAt: receivedAt))
+            Self.count(outcome, of: clue)
+            return outcome
+        }
         let sequence = try await sequences.ensure(clue.district, year: Self.year(of: receivedAt), database: database)
         // districtRules sets the district scope in its query: one round trip less per clue.
         let outcome = try await database.transaction(.district(clue.district), scopeSetByBody: true) { transaction in
@@ -156,6 +174,14 @@ struct ClueRepository: Sendable {
     ) async throws -> [Result<AcceptOutcome, APIError>] {
         guard !clues.isEmpty else { return [] }
         let settings = self.settings
+        // When only the district's rules can refuse any of them, they are written together
+        // without savepoints (one statement for all); otherwise one savepoint each.
+        if clues.allSatisfy({ Self.onlyRulesCanRefuse($0.clue, from: submission, idempotency: $0.idempotency, settings: settings) }) {
+            let items = clues.map { GroupCommit.Item(clue: $0.clue, submittedBy: submission.identity, receivedAt: receivedAt) }
+            let results = try await Self.storeTogether(items, district: district, database: database, sequences: sequences)
+            for case (let item, .success(let outcome)) in zip(clues, results) { Self.count(outcome, of: item.clue) }
+            return results
+        }
         let sequence = try await sequences.ensure(district, year: Self.year(of: receivedAt), database: database)
         let results = try await database.transaction(.district(district)) { transaction in
             var results: [Result<AcceptOutcome, APIError>] = []
@@ -324,53 +350,131 @@ struct ClueRepository: Sendable {
     }
 
     static func insert(_ valid: ValidClue, number: TrackingNumber, submittedBy: String, token: String, receivedAt: Date, in transaction: Transaction) async throws -> Clue {
-        let clue = Clue(
-            id: UUID(), district: valid.district, trackingNumber: number,
-            title: valid.title, situationAnalysis: valid.situationAnalysis, specificSuggestions: valid.specificSuggestions,
-            sourceCategory: valid.sourceCategory, channel: valid.channel, receiver: valid.receiver, submitter: valid.submitter,
-            consentToPublish: valid.consentToPublish, themedCallID: valid.themedCallID,
-            attachments: valid.attachments.map(\.metadata), receivedAt: receivedAt)
-        let contact: Contact? = if case .named(let contact) = clue.submitter { contact } else { nil }
-        let event = try Outbox.Row(
-            EventEnvelope(
-                ClueReceived(
-                    clueID: clue.id, trackingNumber: clue.trackingNumber, channel: clue.channel,
-                    sourceCategory: clue.sourceCategory, isAnonymous: contact == nil, consentToPublish: clue.consentToPublish,
-                    themedCallID: clue.themedCallID, attachmentCount: clue.attachments.count, receivedAt: receivedAt),
-                district: clue.district, occurredAt: receivedAt),
-            to: TopicCatalogue.intakeEvents, key: clue.id.uuidString)
-        // The clue, its receipt and its clue-received event in one statement: two round trips
-        // less per clue than three INSERTs.
-        try await transaction.execute("""
+        let new = try NewClue(valid, number: number, submittedBy: submittedBy, token: token, receivedAt: receivedAt)
+        try await write([new], in: transaction)
+        for (position, attachment) in valid.attachments.enumerated() {
+            let digest = Data(SHA256.hash(data: attachment.content))
+            try await transaction.execute("""
+                INSERT INTO clue_attachments (id, clue_id, district, position, name, media_type, size_bytes, sha256, content)
+                VALUES (\(UUID()), \(new.clue.id), \(new.clue.district.rawValue), \(position), \(attachment.metadata.name),
+                        \(attachment.metadata.mediaType), \(attachment.metadata.size), \(digest), \(attachment.content))
+                """)
+        }
+        return new.clue
+    }
+
+    /// A clue with everything decided (id, number, receipt, event), ready to be written.
+    struct NewClue: Sendable {
+        let clue: Clue
+        let valid: ValidClue
+        let submittedBy: String
+        let tokenHash: Data
+        let event: Outbox.Row
+
+        init(_ valid: ValidClue, number: TrackingNumber, submittedBy: String, token: String, receivedAt: Date) throws {
+            clue = Clue(
+                id: UUID(), district: valid.district, trackingNumber: number,
+                title: valid.title, situationAnalysis: valid.situationAnalysis, specificSuggestions: valid.specificSuggestions,
+                sourceCategory: valid.sourceCategory, channel: valid.channel, receiver: valid.receiver, submitter: valid.submitter,
+                consentToPublish: valid.consentToPublish, themedCallID: valid.themedCallID,
+                attachments: valid.attachments.map(\.metadata), receivedAt: receivedAt)
+            self.valid = valid
+            self.submittedBy = submittedBy
+            tokenHash = ClueRepository.hash(token)
+            event = try Outbox.Row(
+                EventEnvelope(
+                    ClueReceived(
+                        clueID: clue.id, trackingNumber: number, channel: valid.channel, sourceCategory: valid.sourceCategory,
+                        isAnonymous: valid.submitter == .anonymous, consentToPublish: valid.consentToPublish,
+                        themedCallID: valid.themedCallID, attachmentCount: valid.attachments.count, receivedAt: receivedAt),
+                    district: valid.district, occurredAt: receivedAt),
+                to: TopicCatalogue.intakeEvents, key: clue.id.uuidString)
+        }
+    }
+
+    /// Writes clues, their receipts and their clue-received events in one statement (one round
+    /// trip however many clues: data-modifying CTEs).
+    static func write(_ clues: [NewClue], in transaction: Transaction) async throws {
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 1_024 + 160 * clues.count, interpolationCount: 30 * clues.count)
+        sql.appendLiteral("""
             WITH stored AS (
                 INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
                                    source_category, channel, is_anonymous, contact_name, contact_phone, contact_address, received_at,
                                    receiver_kind, receiver_name, consent_to_publish, themed_call_id, submitted_by,
                                    contact_fingerprint, content_fingerprint)
-                VALUES (\(clue.id), \(clue.district.rawValue), \(clue.trackingNumber.rawValue), \(clue.title),
-                        \(clue.situationAnalysis), \(clue.specificSuggestions), \(clue.sourceCategory.rawValue),
-                        \(clue.channel.rawValue), \(contact == nil), \(contact?.name), \(contact?.phone), \(contact?.address),
-                        \(clue.receivedAt), \(clue.receiver?.kind.rawValue), \(clue.receiver?.name), \(clue.consentToPublish),
-                        \(clue.themedCallID), \(submittedBy), \(valid.contactFingerprint), \(valid.contentFingerprint))
-                RETURNING id
-            ), receipt AS (
-                INSERT INTO clue_receipts (clue_id, district, token_hash) SELECT id, \(clue.district.rawValue), \(hash(token)) FROM stored
-            ), announced AS (
-                INSERT INTO outbox (\(unescaped: Outbox.columns))
-                VALUES (\(event.eventID), \(event.source), \(event.topic), \(event.key), \(event.shard), \(event.eventType),
-                        \(event.district), \(event.envelope)::json)
-            )
-            SELECT count(*) FROM stored
+                VALUES
             """)
-        for (position, attachment) in valid.attachments.enumerated() {
-            let digest = Data(SHA256.hash(data: attachment.content))
-            try await transaction.execute("""
-                INSERT INTO clue_attachments (id, clue_id, district, position, name, media_type, size_bytes, sha256, content)
-                VALUES (\(UUID()), \(clue.id), \(clue.district.rawValue), \(position), \(attachment.metadata.name),
-                        \(attachment.metadata.mediaType), \(attachment.metadata.size), \(digest), \(attachment.content))
-                """)
+        for (index, new) in clues.enumerated() {
+            let (clue, valid) = (new.clue, new.valid)
+            let contact: Contact? = if case .named(let contact) = clue.submitter { contact } else { nil }
+            try sql.appendRow(first: index == 0, [
+                .value(clue.id), .value(clue.district.rawValue), .value(clue.trackingNumber.rawValue), .value(clue.title),
+                .value(clue.situationAnalysis), .value(clue.specificSuggestions), .value(clue.sourceCategory.rawValue),
+                .value(clue.channel.rawValue), .value(contact == nil), .optional(contact?.name), .optional(contact?.phone),
+                .optional(contact?.address), .value(clue.receivedAt), .optional(clue.receiver?.kind.rawValue),
+                .optional(clue.receiver?.name), .value(clue.consentToPublish), .optional(clue.themedCallID),
+                .value(new.submittedBy), .optional(valid.contactFingerprint), .optional(valid.contentFingerprint),
+            ])
         }
-        return clue
+        sql.appendLiteral(" RETURNING id), receipts AS (INSERT INTO clue_receipts (clue_id, district, token_hash) VALUES ")
+        for (index, new) in clues.enumerated() {
+            try sql.appendRow(first: index == 0, [.value(new.clue.id), .value(new.clue.district.rawValue), .value(new.tokenHash)])
+        }
+        sql.appendLiteral("), announced AS (INSERT INTO outbox (\(Outbox.columns)) VALUES ")
+        for (index, new) in clues.enumerated() {
+            let event = new.event
+            try sql.appendRow(first: index == 0, [
+                .value(event.eventID), .value(event.source), .value(event.topic), .value(event.key), .value(event.shard),
+                .value(event.eventType), .value(event.district), .json(event.envelope),
+            ])
+        }
+        sql.appendLiteral(") SELECT count(*) FROM stored")
+        try await transaction.execute(PostgresQuery(stringInterpolation: sql))
+    }
+
+    /// Clues of one district that nothing but the district's rules can refuse, stored together
+    /// in one transaction of four round trips (see `GroupCommit`). Each gets its own result; a
+    /// failure of the store fails them all, and none is stored.
+    static func storeTogether(
+        _ items: [GroupCommit.Item], district: DistrictCode, database: Database, sequences: TrackingSequences
+    ) async throws -> [Result<AcceptOutcome, APIError>] {
+        guard let first = items.first else { return [] }
+        let year = Self.year(of: first.receivedAt)
+        let sequence = try await sequences.ensure(district, year: year, database: database)
+        return try await database.transaction(.district(district), scopeSetByBody: true) { transaction in
+            let rows = try await transaction.query("""
+                SELECT set_config('app.district', \(Transaction.scopeSetting(.district(district))), true),
+                       coalesce(d.tracking_prefix, upper(d.code)),
+                       (SELECT coalesce(array_agg(code), '{}') FROM channels WHERE enabled),
+                       (SELECT array_agg(nextval(\(sequence)::regclass)) FROM generate_series(1, \(items.count)))
+                FROM districts d WHERE d.code = \(district.rawValue)
+                """)
+            var rules: (prefix: String, channels: [String], numbers: [Int])?
+            for try await (_, prefix, channels, numbers) in rows.decode((String, String, [String], [Int]).self) {
+                rules = (prefix, channels, numbers)
+            }
+            guard let rules, rules.numbers.count == items.count else {
+                return items.map { _ in .failure(APIError.invalid("district", "no district \(district) is configured")) }
+            }
+            var results: [Result<AcceptOutcome, APIError>] = []
+            var new: [NewClue] = []
+            for (item, number) in zip(items, rules.numbers) {
+                guard rules.channels.contains(item.clue.channel.rawValue) else {
+                    results.append(.failure(APIError.invalid("channel", "channel \(item.clue.channel.rawValue) is not enabled")))
+                    continue
+                }
+                let token = Self.newReceiptToken()
+                let clue = try NewClue(
+                    item.clue, number: TrackingNumber(prefix: rules.prefix, year: year, sequence: number),
+                    submittedBy: item.submittedBy, token: token, receivedAt: item.receivedAt)
+                new.append(clue)
+                results.append(.success(.created(Receipt(
+                    clueId: clue.clue.id, trackingNumber: clue.clue.trackingNumber.rawValue, receiptToken: token,
+                    receivedAt: item.receivedAt, status: "received", resubmission: false))))
+            }
+            if !new.isEmpty { try await Self.write(new, in: transaction) }
+            return results
+        }
     }
 
     /// The next number of the district's sequence for the year.
@@ -435,5 +539,36 @@ enum ClueStatusLabel {
         case "not-adopted": "未予采纳"
         default: status
         }
+    }
+}
+
+/// A value in a statement built row by row.
+enum SQLValue {
+    case value(any PostgresThrowingDynamicTypeEncodable)
+    case optional((any PostgresThrowingDynamicTypeEncodable)?)
+    /// JSON text, cast in SQL.
+    case json(String)
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// `(v1, v2, ...)`, preceded by a comma unless it is the first row.
+    mutating func appendRow(first: Bool, _ values: [SQLValue]) throws {
+        appendLiteral(first ? "(" : ", (")
+        for (index, value) in values.enumerated() {
+            if index > 0 { appendLiteral(", ") }
+            switch value {
+            case .value(let bound): try appendBound(bound)
+            case .optional(let bound?): try appendBound(bound)
+            case .optional(nil): appendLiteral("NULL")
+            case .json(let text):
+                appendInterpolation(text)
+                appendLiteral("::json")
+            }
+        }
+        appendLiteral(")")
+    }
+
+    private mutating func appendBound(_ value: some PostgresThrowingDynamicTypeEncodable) throws {
+        try appendInterpolation(value)
     }
 }

@@ -1,5 +1,6 @@
--- pgbench script: the statements intake runs for one anonymous staff-entry clue
--- (ClueRepository.accept), one transaction per clue. Run with -M extended, like PostgresNIO.
+-- pgbench script: the statements intake runs for one anonymous staff-entry clue when it is not
+-- grouped with others (ClueRepository.storeTogether for a group of one), one transaction per
+-- clue. Run with -M extended, like PostgresNIO.
 BEGIN;
 SELECT set_config('app.district', 'haizhu', true),
        coalesce(d.tracking_prefix, upper(d.code)), d.public_submission, d.public_submissions_per_hour,
