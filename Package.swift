@@ -46,6 +46,7 @@ let package = Package(
         .executable(name: "kafka-mock-broker", targets: ["kafka-mock-broker"]),
         .executable(name: "proposals-ctl", targets: ["proposals-ctl"]),
         .executable(name: "bench-outbox", targets: ["bench-outbox"]),
+        .executable(name: "bench-triage-similarity", targets: ["bench-triage-similarity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -153,6 +154,13 @@ let package = Package(
             exclude: ["run.sh"],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "bench-triage-similarity",
+            dependencies: ["TriageService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "ops/bench/triage",
+            exclude: ["run.sh"],
+            swiftSettings: strict
+        ),
         .target(
             name: "TestSupport",
             dependencies: ["Models", "Messaging", "Storage", "EventPipeline", "ServiceKit"],
@@ -169,6 +177,12 @@ let package = Package(
             name: "IntakeTests",
             dependencies: ["IntakeService", "Models", "ServiceKit"],
             path: "Tests/IntakeTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TriageTests",
+            dependencies: ["TriageService", "Models"],
+            path: "Tests/TriageTests",
             swiftSettings: strict
         ),
         .testTarget(

@@ -160,15 +160,8 @@ public enum TextRules {
         return .success(trimmed)
     }
 
-    /// Compatibility-normalised (full-width to half-width), lower-cased, letters and digits only.
-    public static func comparable(_ text: String) -> String {
-        var kept = String.UnicodeScalarView()
-        for scalar in text.precomposedStringWithCompatibilityMapping.lowercased().unicodeScalars {
-            let properties = scalar.properties
-            if properties.isAlphabetic || properties.numericType != nil { kept.append(scalar) }
-        }
-        return String(kept)
-    }
+    /// See `ComparableText`.
+    public static func comparable(_ text: String) -> String { ComparableText.of(text) }
 }
 
 /// Mainland phone numbers: mobile (1[3-9] and nine digits, optionally +86) or landline (area
