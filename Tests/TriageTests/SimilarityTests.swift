@@ -34,6 +34,7 @@ import Testing
         let signature = MinHasher().signature(of: Shingles.of(ebike))
         #expect(signature == hasher.signature(of: Shingles.of(ebike)))
         #expect(signature.count == 128)
+        #expect(Array(signature.prefix(4)) == [30_576_866, 103_269_243, 390_119_680, 80_522_383], "a change here makes stored signatures incomparable")
     }
 
     @Test func bandingFollowsTheThreshold() {

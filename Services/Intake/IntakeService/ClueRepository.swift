@@ -221,13 +221,7 @@ struct ClueRepository: Sendable {
         _ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date, sequence: String,
         settings: IntakeSettings, in transaction: Transaction
     ) async throws -> AcceptOutcome {
-        // When nothing after the district's rules can refuse the clue (no key to replay, no
-        // address to limit, no call to check, no earlier clue to find), its number is drawn in
-        // the same statement: a round trip less on the common path.
-        let mayBeRefusedLater = idempotency != nil || clue.themedCallID != nil
-            || (clue.contactFingerprint != nil && settings.resubmissionWindowHours > 0)
-            || { if case .resident = submission { true } else { false } }()
-        let district = try await districtRules(clue.district, channel: clue.channel, drawingFrom: mayBeRefusedLater ? nil : sequence, in: transaction)
+        let district = try await districtRules(clue.district, channel: clue.channel, in: transaction)
         if case .resident = submission, !district.publicSubmission {
             throw APIError(.forbidden, code: "public-submission-disabled",
                            message: "district \(clue.district) accepts clues only through integrations and staff", field: "district")
@@ -268,11 +262,7 @@ struct ClueRepository: Sendable {
                 receivedAt: earlier.receivedAt, status: earlier.status, resubmission: true))
         } else {
             let year = year(of: receivedAt)
-            let number = if let drawn = district.drawnNumber {
-                TrackingNumber(prefix: district.trackingPrefix, year: year, sequence: drawn)
-            } else {
-                try await nextTrackingNumber(sequence, prefix: district.trackingPrefix, year: year, in: transaction)
-            }
+            let number = try await nextTrackingNumber(sequence, prefix: district.trackingPrefix, year: year, in: transaction)
             let stored = try await insert(clue, number: number, submittedBy: submission.identity, token: token, receivedAt: receivedAt, in: transaction)
             outcome = .created(Receipt(
                 clueId: stored.id, trackingNumber: stored.trackingNumber.rawValue, receiptToken: token,
@@ -289,25 +279,21 @@ struct ClueRepository: Sendable {
         var trackingPrefix: String
         var publicSubmission: Bool
         var publicPerHour: Int
-        /// The tracking number's sequence value, when it was drawn with the rules.
-        var drawnNumber: Int?
     }
 
     /// The district's settings; an unknown district or a disabled channel is a 422. The same
     /// statement scopes the transaction to the district (districts and channels have no
     /// row-level security, so the order within it does not matter).
-    static func districtRules(_ district: DistrictCode, channel: Models.Channel, drawingFrom sequence: String?, in transaction: Transaction) async throws -> DistrictRules {
+    static func districtRules(_ district: DistrictCode, channel: Models.Channel, in transaction: Transaction) async throws -> DistrictRules {
         let rows = try await transaction.query("""
             SELECT set_config('app.district', \(Transaction.scopeSetting(.district(district))), true),
                    coalesce(d.tracking_prefix, upper(d.code)), d.public_submission, d.public_submissions_per_hour,
-                   coalesce((SELECT enabled FROM channels WHERE code = \(channel.rawValue)), false),
-                   CASE WHEN \(sequence)::text IS NOT NULL AND coalesce((SELECT enabled FROM channels WHERE code = \(channel.rawValue)), false)
-                        THEN nextval(\(sequence)::regclass) END
+                   coalesce((SELECT enabled FROM channels WHERE code = \(channel.rawValue)), false)
             FROM districts d WHERE d.code = \(district.rawValue)
             """)
-        for try await (_, prefix, open, perHour, channelEnabled, number) in rows.decode((String, String, Bool, Int, Bool, Int?).self) {
+        for try await (_, prefix, open, perHour, channelEnabled) in rows.decode((String, String, Bool, Int, Bool).self) {
             guard channelEnabled else { throw APIError.invalid("channel", "channel \(channel.rawValue) is not enabled") }
-            return DistrictRules(trackingPrefix: prefix, publicSubmission: open, publicPerHour: perHour, drawnNumber: number)
+            return DistrictRules(trackingPrefix: prefix, publicSubmission: open, publicPerHour: perHour)
         }
         throw APIError.invalid("district", "no district \(district) is configured")
     }
