@@ -124,7 +124,7 @@ let package = Package(
         ),
     ]
     + service("Intake", executable: "intake", resources: [.copy("Resources/openapi.json")])
-    + service("Triage", executable: "triage")
+    + service("Triage", executable: "triage", resources: [.copy("Resources/default-rules.json")])
     + service("Assignment", executable: "assignment")
     + service("Supervision", executable: "supervision")
     + service("Publicity", executable: "publicity")

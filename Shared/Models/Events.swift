@@ -52,15 +52,3 @@ public struct ClueReceived: EventPayload, Hashable {
         receivedAt = try container.decode(Date.self, forKey: .receivedAt)
     }
 }
-
-/// Triage put a received clue into its clue database and review queue (triage-events).
-public struct ClueRegistered: EventPayload, Hashable {
-    public static let eventType = "clue.registered"
-    public static let schemaVersion = 1
-
-    public var clueID: UUID
-
-    enum CodingKeys: String, CodingKey { case clueID = "clueId" }
-
-    public init(clueID: UUID) { self.clueID = clueID }
-}

@@ -49,7 +49,11 @@ public enum TopicCatalogue {
 
     public static let triageEvents = TopicSpec(
         name: "triage-events", partitions: 6, producer: .triage,
-        eventTypes: [EventTypeSpec(ClueRegistered.self)])
+        eventTypes: [
+            EventTypeSpec(ClueTriaged.self), EventTypeSpec(ClueGroupsChanged.self), EventTypeSpec(ClueRouted.self),
+            EventTypeSpec(TopicClaimed.self), EventTypeSpec(ProposalDrafted.self), EventTypeSpec(ProposalFiled.self),
+            EventTypeSpec(ProposalNotFiled.self),
+        ])
 
     public static let assignmentEvents = TopicSpec(
         name: "assignment-events", partitions: 6, producer: .assignment, eventTypes: [])

@@ -80,16 +80,7 @@ final class IntakeFixture: Sendable {
     }
 
     func send(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
-        var request = URLRequest(url: URL(string: base + path)!)
-        request.httpMethod = method
-        request.httpBody = body
-        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as! HTTPURLResponse
-        var fields: [String: String] = [:]
-        for (name, value) in http.allHeaderFields { fields["\(name)"] = "\(value)" }
-        return HTTPAnswer(status: http.statusCode, body: data, headers: fields)
+        try await sendHTTP(method, base + path, body: body, contentType: contentType, headers: headers)
     }
 
     func post(_ path: String, json: Any, headers: [String: String] = [:]) async throws -> HTTPAnswer {
@@ -106,6 +97,20 @@ final class IntakeFixture: Sendable {
     func count(_ table: String) async throws -> Int {
         try await store.integer(PostgresQueryText.count(table))
     }
+}
+
+/// One HTTP exchange with a service under test.
+func sendHTTP(_ method: String, _ url: String, body: Data? = nil, contentType: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+    var request = URLRequest(url: URL(string: url)!)
+    request.httpMethod = method
+    request.httpBody = body
+    if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+    for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    let http = response as! HTTPURLResponse
+    var fields: [String: String] = [:]
+    for (name, value) in http.allHeaderFields { fields["\(name)"] = "\(value)" }
+    return HTTPAnswer(status: http.statusCode, body: data, headers: fields)
 }
 
 /// A resident's clue as JSON, different text for each `index`.

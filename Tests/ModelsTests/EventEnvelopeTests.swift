@@ -10,15 +10,19 @@ import Testing
 
     @Test func roundTripKeepsEveryField() throws {
         let cause = try EventEnvelope(received, district: haizhu, occurredAt: Date(timeIntervalSince1970: 1_795_000_000.5))
-        let effect = try EventEnvelope(ClueRegistered(clueID: received.clueID), district: haizhu, occurredAt: Date(timeIntervalSince1970: 1_795_000_001.25), causedBy: cause)
+        let triaged = ClueTriaged(
+            clueID: received.clueID, domain: "public-safety", committee: "social-legal-ethnic-religious", urgency: .urgent,
+            jurisdiction: .district, street: "南华西", ruleVersion: 3, rules: ["domain:public-safety", "urgency:danger"],
+            groupID: UUID(), groupVoices: 2, startedGroup: false)
+        let effect = try EventEnvelope(triaged, district: haizhu, occurredAt: Date(timeIntervalSince1970: 1_795_000_001.25), causedBy: cause)
 
         let decoded = try EventEnvelope.decode(from: effect.encoded())
         #expect(decoded == effect)
-        #expect(decoded.type == "clue.registered")
+        #expect(decoded.type == "clue.triaged")
         #expect(decoded.schemaVersion == 1)
         #expect(decoded.correlationID == cause.eventID)
         #expect(decoded.causationID == cause.eventID)
-        #expect(try decoded.decodePayload(as: ClueRegistered.self) == ClueRegistered(clueID: received.clueID))
+        #expect(try decoded.decodePayload(as: ClueTriaged.self) == triaged)
 
         let original = try EventEnvelope.decode(from: cause.encoded())
         #expect(original.correlationID == original.eventID)
@@ -60,8 +64,8 @@ import Testing
 
     @Test func payloadOfAnotherTypeIsRefused() throws {
         let envelope = try EventEnvelope(received, district: haizhu, occurredAt: Date())
-        #expect(throws: EnvelopeError.typeMismatch(expected: "clue.registered v1", found: "clue.received v1")) {
-            try envelope.decodePayload(as: ClueRegistered.self)
+        #expect(throws: EnvelopeError.typeMismatch(expected: "clue.triaged v1", found: "clue.received v1")) {
+            try envelope.decodePayload(as: ClueTriaged.self)
         }
     }
 

@@ -98,31 +98,6 @@ public struct ClueStatus: Codable, Sendable, Hashable {
     public var updatedAt: Date
 }
 
-/// Tracking numbers come from one PostgreSQL sequence per district and year. `nextval` holds no
-/// lock until commit, so concurrent intakes do not queue behind each other's commits (a counter
-/// row would make every clue of a district wait for the previous one's commit). A number taken
-/// by a transaction that rolls back is skipped: numbers are unique and never reused, not gapless.
-final class TrackingSequences: Sendable {
-    private let known = Mutex<Set<String>>([])
-
-    static func name(_ district: DistrictCode, year: Int) -> String {
-        "tracking_\(district.rawValue.replacingOccurrences(of: "-", with: "_"))_\(year)"
-    }
-
-    /// The sequence's name, created on first use (once per process; safe from several at once).
-    func ensure(_ district: DistrictCode, year: Int, database: Database) async throws -> String {
-        let name = Self.name(district, year: year)
-        if known.withLock({ $0.contains(name) }) { return name }
-        try await database.transaction(.none) { transaction in
-            try await transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended('tracking-sequences', 0))")
-            // The name is built from a validated district code and a year: safe as an identifier.
-            try await transaction.execute(PostgresQuery(unsafeSQL: "CREATE SEQUENCE IF NOT EXISTS \(name)"))
-        }
-        known.withLock { _ = $0.insert(name) }
-        return name
-    }
-}
-
 /// Clues in PostgreSQL; SQL for clues, receipts, themed calls and intake's directories lives here.
 struct ClueRepository: Sendable {
     let database: Database
@@ -214,7 +189,7 @@ struct ClueRepository: Sendable {
         Counter(label: "intake_clues_total", dimensions: [("district", clue.district.rawValue), ("channel", clue.channel.rawValue), ("result", result)]).increment()
     }
 
-    static func year(of date: Date) -> Int { chinaCalendar.component(.year, from: date) }
+    static func year(of date: Date) -> Int { TrackingSequences.year(of: date) }
 
     /// The work of `accept` inside a transaction scoped to the clue's district.
     static func accept(
@@ -408,11 +383,7 @@ struct ClueRepository: Sendable {
         }
         sql.appendLiteral("), announced AS (INSERT INTO outbox (\(Outbox.columns)) VALUES ")
         for (index, new) in clues.enumerated() {
-            let event = new.event
-            try sql.appendRow(first: index == 0, [
-                .value(event.eventID), .value(event.source), .value(event.topic), .value(event.key), .value(event.shard),
-                .value(event.eventType), .value(event.district), .json(event.envelope),
-            ])
+            try sql.appendRow(first: index == 0, new.event.values)
         }
         sql.appendLiteral(") SELECT count(*) FROM stored")
         try await transaction.execute(PostgresQuery(stringInterpolation: sql))
@@ -471,12 +442,6 @@ struct ClueRepository: Sendable {
         throw APIError(.internalServerError, code: "internal", message: "no tracking number was issued")
     }
 
-    static let chinaCalendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
-        return calendar
-    }()
-
     /// 192 random bits, base64url.
     static func newReceiptToken() -> String {
         var generator = SystemRandomNumberGenerator()
@@ -525,36 +490,5 @@ enum ClueStatusLabel {
         case "not-adopted": "未予采纳"
         default: status
         }
-    }
-}
-
-/// A value in a statement built row by row.
-enum SQLValue {
-    case value(any PostgresThrowingDynamicTypeEncodable)
-    case optional((any PostgresThrowingDynamicTypeEncodable)?)
-    /// JSON text, cast in SQL.
-    case json(String)
-}
-
-extension PostgresQuery.StringInterpolation {
-    /// `(v1, v2, ...)`, preceded by a comma unless it is the first row.
-    mutating func appendRow(first: Bool, _ values: [SQLValue]) throws {
-        appendLiteral(first ? "(" : ", (")
-        for (index, value) in values.enumerated() {
-            if index > 0 { appendLiteral(", ") }
-            switch value {
-            case .value(let bound): try appendBound(bound)
-            case .optional(let bound?): try appendBound(bound)
-            case .optional(nil): appendLiteral("NULL")
-            case .json(let text):
-                appendInterpolation(text)
-                appendLiteral("::json")
-            }
-        }
-        appendLiteral(")")
-    }
-
-    private mutating func appendBound(_ value: some PostgresThrowingDynamicTypeEncodable) throws {
-        try appendInterpolation(value)
     }
 }

@@ -153,3 +153,91 @@ public struct LSHIndex<ID: Hashable & Sendable>: Sendable {
         return found
     }
 }
+
+/// An existing group a new clue may join: its id and its representative's signature.
+public struct GroupCandidate: Sendable, Hashable {
+    public var id: UUID
+    public var signature: [UInt32]
+
+    public init(id: UUID, signature: [UInt32]) {
+        self.id = id
+        self.signature = signature
+    }
+}
+
+/// Where a new clue goes: into the most similar group at or above the threshold, or a group of
+/// its own. Clues of one batch also find each other, in order.
+public struct GroupAssigner: Sendable {
+    public let banding: LSHBands
+    public let threshold: Double
+
+    public init(banding: LSHBands = .stored, threshold: Double) {
+        self.banding = banding
+        self.threshold = threshold
+    }
+
+    public struct Placement: Sendable, Hashable {
+        public var groupID: UUID
+        public var startedGroup: Bool
+        /// The estimated similarity to the group's representative (1 for a new group).
+        public var similarity: Double
+    }
+
+    /// `candidates[i]`: the existing groups the store found for clue `i`; `newGroupIDs[i]`: the
+    /// id clue `i`'s group gets if it starts one.
+    public func assign(signatures: [[UInt32]], candidates: [[GroupCandidate]], newGroupIDs: [UUID]) -> [Placement] {
+        var started = LSHIndex<Int>(banding: banding)
+        var placements: [Placement] = []
+        placements.reserveCapacity(signatures.count)
+        for (index, signature) in signatures.enumerated() {
+            var best: (id: UUID, similarity: Double)?
+            func consider(_ id: UUID, _ other: [UInt32]) {
+                let similarity = MinHasher.similarity(signature, other)
+                if similarity >= threshold, similarity > (best?.similarity ?? -1) { best = (id, similarity) }
+            }
+            for candidate in candidates[index] { consider(candidate.id, candidate.signature) }
+            for earlier in started.candidates(for: signature).sorted() { consider(newGroupIDs[earlier], signatures[earlier]) }
+            if let best {
+                placements.append(Placement(groupID: best.id, startedGroup: false, similarity: best.similarity))
+            } else {
+                placements.append(Placement(groupID: newGroupIDs[index], startedGroup: true, similarity: 1))
+                started.insert(index, signature: signature)
+            }
+        }
+        return placements
+    }
+}
+
+extension LSHBands {
+    /// The banding of the band table. Fixed, because stored keys depend on it: 42 bands of 3
+    /// rows find pairs at Jaccard 0.5 with 99.6 % probability (0.975 when two bands must agree,
+    /// as the store asks); a district's threshold then only decides which candidates join.
+    public static let stored = LSHBands(bands: 42, rows: 3)
+
+    /// How many bands a stored group must share with a clue to be a candidate: one shared band
+    /// is common between unrelated clues that share stock phrases, two rarely are.
+    public static let storedMinimumSharedBands = 2
+}
+
+/// Signatures as stored (bytea, 4 bytes per value, little-endian).
+public enum SignatureCoding {
+    public static func hex(_ signature: [UInt32]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(signature.count * 8)
+        for value in signature {
+            for shift in stride(from: 0, to: 32, by: 8) {
+                let byte = UInt8(truncatingIfNeeded: value >> UInt32(shift))
+                bytes.append(digits[Int(byte >> 4)])
+                bytes.append(digits[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public static func signature(from bytes: [UInt8]) -> [UInt32] {
+        stride(from: 0, to: bytes.count - 3, by: 4).map { offset in
+            UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+        }
+    }
+}

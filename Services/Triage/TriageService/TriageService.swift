@@ -1,31 +1,82 @@
-import Foundation
 import EventPipeline
+import Foundation
+import Hummingbird
 import Models
+import PostgresNIO
 import ServiceKit
 import Storage
 
-/// Triage (梳理、分级分类处理): every received clue lands in the district's clue database.
+/// Triage (梳理、分级分类处理): every received clue lands in the district's clue database,
+/// classified and grouped, and waits for staff to give it one route.
 public enum TriageService {
-    public static let definition = ServiceDefinition(name: .triage, handler: { _ in ClueIntakeHandler() })
+    public static let definition = ServiceDefinition(
+        name: .triage,
+        handler: { parts in ClueIntakeHandler(registrar: ClueRegistrar(rules: RuleBook(logger: parts.logger))) },
+        routes: { router, parts in
+            let registrar = ClueRegistrar(rules: RuleBook(logger: parts.logger))
+            TriageController(
+                database: parts.database, registrar: registrar, sequences: TrackingSequences(), signer: parts.tokens
+            ).register(on: router)
+            CultivationController(database: parts.database, signer: parts.tokens).register(on: router)
+            let domainNames = Dictionary(RuleSet.builtIn.domains.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
+            CompilationController(database: parts.database, signer: parts.tokens, domainNames: domainNames).register(on: router)
+        })
 }
 
-/// Registers each received clue in the clue database and announces it, exactly once.
+/// Registers received clues in the clue database, a batch at a time, exactly once.
 struct ClueIntakeHandler: EventHandler {
+    let registrar: ClueRegistrar
+
     func handle(_ event: EventEnvelope, in transaction: Transaction) async throws {
-        guard event.type == ClueReceived.eventType else { return }
-        let received: ClueReceived
-        do {
-            received = try event.decodePayload(as: ClueReceived.self)
-        } catch {
-            throw EventRejection("\(error)")
+        try await handle([event], of: event.district, in: transaction)
+    }
+
+    func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws {
+        var received: [(EventEnvelope, ClueReceived)] = []
+        for event in events where event.type == ClueReceived.eventType {
+            do {
+                received.append((event, try event.decodePayload(as: ClueReceived.self)))
+            } catch {
+                throw EventRejection("\(error)")
+            }
         }
-        try await transaction.execute("""
-            INSERT INTO triage_clues (clue_id, district, tracking_number, channel, received_at)
-            VALUES (\(received.clueID), \(event.district.rawValue), \(received.trackingNumber.rawValue),
-                    \(received.channel.rawValue), \(received.receivedAt))
+        guard !received.isEmpty else { return }
+        let texts = try await Self.texts(of: received.map(\.1.clueID), in: transaction)
+        var incoming: [IncomingClue] = []
+        var seen: Set<UUID> = []
+        for (event, clue) in received {
+            guard let text = texts[clue.clueID] else {
+                throw EventRejection("clue \(clue.clueID) of \(district) is not in the store")
+            }
+            // Registered already (e.g. the same clue announced twice under different event ids).
+            guard !text.registered, seen.insert(clue.clueID).inserted else { continue }
+            incoming.append(IncomingClue(
+                id: clue.clueID, trackingNumber: clue.trackingNumber.rawValue, channel: clue.channel.rawValue,
+                receivedAt: clue.receivedAt, sourceCategory: clue.sourceCategory.rawValue, themedCallID: clue.themedCallID,
+                text: text.text, linkedFromClueID: nil, cause: event))
+        }
+        try await registrar.register(incoming, in: district, transaction: transaction)
+    }
+
+    struct StoredText {
+        var text: ClueText
+        var registered: Bool
+    }
+
+    /// The clues' text from the store (events carry none), and whether triage has them already.
+    static func texts(of ids: [UUID], in transaction: Transaction) async throws -> [UUID: StoredText] {
+        let rows = try await transaction.query("""
+            SELECT c.id, c.title, c.situation_analysis, c.specific_suggestions, c.contact_address, c.receiver_name,
+                   t.clue_id IS NOT NULL
+            FROM clues c LEFT JOIN triage_clues t ON t.clue_id = c.id
+            WHERE c.id = ANY(\(ids))
             """)
-        let registered = try EventEnvelope(ClueRegistered(clueID: received.clueID), district: event.district, occurredAt: Date(), causedBy: event)
-        try await Outbox.append(registered, to: TopicCatalogue.triageEvents, key: received.clueID.uuidString, in: transaction)
+        var texts: [UUID: StoredText] = [:]
+        for try await (id, title, situation, suggestions, address, receiver, registered) in rows.decode((UUID, String, String, String, String?, String?, Bool).self) {
+            texts[id] = StoredText(
+                text: ClueText(title: title, situation: situation, suggestions: suggestions, address: address, receiver: receiver),
+                registered: registered)
+        }
+        return texts
     }
 }
-
