@@ -46,7 +46,7 @@ let package = Package(
         .executable(name: "kafka-mock-broker", targets: ["kafka-mock-broker"]),
         .executable(name: "proposals-ctl", targets: ["proposals-ctl"]),
         .executable(name: "bench-outbox", targets: ["bench-outbox"]),
-        .executable(name: "bench-triage-similarity", targets: ["bench-triage-similarity"]),
+        .executable(name: "bench-triage", targets: ["bench-triage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -155,8 +155,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .executableTarget(
-            name: "bench-triage-similarity",
-            dependencies: ["TriageService", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            name: "bench-triage",
+            dependencies: [
+                "TriageService", "Models", "Messaging", "Storage", "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "ops/bench/triage",
             exclude: ["run.sh"],
             swiftSettings: strict

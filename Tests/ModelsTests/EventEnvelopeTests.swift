@@ -1,5 +1,5 @@
 import Foundation
-import Models
+@testable import Models
 import Testing
 
 @Suite struct EventEnvelopeTests {
@@ -94,5 +94,22 @@ import Testing
     @Test func trackingNumbersArePadded() {
         #expect(TrackingNumber(prefix: "HZ", year: 2026, sequence: 42).rawValue == "HZ-2026-000042")
         #expect(TrackingNumber(prefix: "HZ", year: 2026, sequence: 1_234_567).rawValue == "HZ-2026-1234567")
+    }
+}
+
+@Suite struct ComparableTextTests {
+    @Test func theCommonScalarPathAgreesWithFullNormalisation() {
+        let samples = [
+            "电动自行车楼道充电，存在火灾隐患！建议：建设集中充电桩（ABC）。", "Ｆｕｌｌ－ｗｉｄｔｈ １２３ ＡＢＣ ａｂｃ", "Mixed CASE, ascii; 42!",
+            "“引号”‘单引号’……——·、。《书名号》【括号】〔〕", "\t tabs\nand\r\nnewlines ", "", "，，，",
+        ]
+        for sample in samples {
+            #expect(ComparableText.commonScalarsOnly(sample) == ComparableText.normalisedInFull(sample), "\(sample)")
+        }
+        // Anything else takes the full path.
+        for other in ["㈠ ① ﬁ é Ⅻ 〸", "한국어", "𠀀 rare ideograph"] {
+            #expect(ComparableText.commonScalarsOnly(other) == nil)
+            #expect(ComparableText.of(other) == ComparableText.normalisedInFull(other))
+        }
     }
 }

@@ -93,14 +93,15 @@ struct ClueRegistrar: Sendable {
     }
 
     /// Registers `clues` (all of `district`, none registered before) and returns what was announced.
+    /// `announce: false` loads an existing clue database (e.g. history) without publishing events.
     @discardableResult
-    func register(_ clues: [IncomingClue], in district: DistrictCode, transaction: Transaction) async throws -> [ClueTriaged] {
+    func register(_ clues: [IncomingClue], in district: DistrictCode, announce: Bool = true, transaction: Transaction) async throws -> [ClueTriaged] {
         guard !clues.isEmpty else { return [] }
         let settings = try await Self.settings(of: district, in: transaction)
         let ruleSet = try await rules.rules(for: district, version: settings.ruleVersion, in: transaction)
 
         let classifications = clues.map { ruleSet.classify($0.text) }
-        let signatures = clues.map { hasher.signature(of: Shingles.of($0.text.comparedText)) }
+        let signatures = clues.map { hasher.signature(ofText: $0.text.comparedText) }
         let banding = LSHBands.stored
         let keys = signatures.map { banding.keys(of: $0) }
         let newGroupIDs = clues.map { _ in UUID() }
@@ -129,6 +130,7 @@ struct ClueRegistrar: Sendable {
             in: transaction)
         try await Self.storeClues(clues, classifications: classifications, placements: placements, district: district, ruleVersion: settings.ruleVersion, in: transaction)
 
+        guard announce else { return announced }
         let now = Date()
         var rows: [Outbox.Row] = []
         for (clue, event) in zip(clues, announced) {

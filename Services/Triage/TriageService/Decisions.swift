@@ -401,7 +401,7 @@ extension TriageDecisions {
         for try await (title, situation, suggestions) in try await transaction.query(
             "SELECT title, situation_analysis, specific_suggestions FROM clues WHERE id = \(clue)"
         ).decode((String, String, String).self) {
-            return hasher.signature(of: Shingles.of(title + "\n" + situation + "\n" + suggestions))
+            return hasher.signature(ofText: title + "\n" + situation + "\n" + suggestions)
         }
         throw APIError.notFound
     }

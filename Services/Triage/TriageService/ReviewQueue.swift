@@ -331,7 +331,7 @@ struct ReviewQueue: Sendable {
     /// Other groups whose representatives look like `text`: any shared band makes a candidate
     /// here (the list is for people, and short), best estimated similarity first.
     func similarGroups(to text: String, excluding group: UUID?, in district: DistrictCode, transaction: Transaction) async throws -> [ClueReview.Similar] {
-        let signature = hasher.signature(of: Shingles.of(text))
+        let signature = hasher.signature(ofText: text)
         let keys = LSHBands.stored.keys(of: signature)
         let rows = try await transaction.query("""
             SELECT g.id, g.voices, g.representative, c.title, g.signature

@@ -6,17 +6,33 @@ import Models
 /// signature finds the candidates worth comparing without looking at every earlier clue. Chinese
 /// needs no word segmenter here: shingles are runs of characters.
 public enum Shingles {
-    /// The distinct `length`-character runs of the comparable text, hashed to 64 bits
-    /// (FNV-1a: stable across runs and machines, since signatures are stored).
-    public static func of(_ text: String, length: Int = 2) -> Set<UInt64> {
+    /// The distinct 2-character runs of the comparable text, hashed to 64 bits (FNV-1a: stable
+    /// across runs and machines, since signatures are stored), stock phrases left out.
+    public static func of(_ text: String) -> Set<UInt64> {
+        Set(hashes(of: text))
+    }
+
+    /// The shingles in text order, repeats included (a signature does not mind them).
+    /// Shingles inside the stock phrases every clue uses (建议, 社区, 有关部门…) are left out,
+    /// so that sharing them makes two clues neither similar nor candidates; a text made of
+    /// nothing else keeps them, so it still has a signature.
+    static func hashes(of text: String) -> [UInt64] {
         let scalars = Array(ComparableText.of(text).unicodeScalars)
-        guard !scalars.isEmpty else { return [] }
-        guard scalars.count > length else { return [hash(scalars[...])] }
-        var shingles = Set<UInt64>(minimumCapacity: scalars.count)
-        for start in 0...(scalars.count - length) {
-            shingles.insert(hash(scalars[start..<(start + length)]))
+        guard scalars.count > 1 else { return scalars.isEmpty ? [] : [hash(scalars[...])] }
+        var all: [UInt64] = []
+        all.reserveCapacity(scalars.count - 1)
+        var kept: [UInt64] = []
+        kept.reserveCapacity(scalars.count - 1)
+        for start in 0..<(scalars.count - 1) {
+            var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+            hash ^= UInt64(scalars[start].value)
+            hash = hash &* 0x0000_0100_0000_01B3
+            hash ^= UInt64(scalars[start + 1].value)
+            hash = hash &* 0x0000_0100_0000_01B3
+            all.append(hash)
+            if !StockPhrases.contains(hash) { kept.append(hash) }
         }
-        return shingles
+        return kept.isEmpty ? all : kept
     }
 
     static func hash(_ scalars: ArraySlice<Unicode.Scalar>) -> UInt64 {
@@ -36,8 +52,50 @@ public enum Shingles {
     }
 }
 
-/// MinHash with `count` hash functions h_i(x) = a_i·x + b_i (mod 2^64) over the shingle hashes;
-/// the signature keeps each function's minimum, truncated to 32 bits.
+/// Stock phrases of clues and proposals: words nearly every clue uses whatever its issue.
+/// Their 2-character shingles are left out of similarity; a filter of 2^16 bits answers most
+/// lookups without touching the set.
+enum StockPhrases {
+    static let words = [
+        "建议", "关于", "问题", "希望", "加强", "有关部门", "相关部门", "政府", "街道", "社区", "小区", "居民", "群众", "市民",
+        "反映", "情况", "存在", "影响", "进行", "开展", "工作", "管理", "服务", "解决", "落实", "推进", "完善", "提高", "增加",
+        "设置", "建设", "安全", "隐患", "生活", "出行", "附近", "周边", "目前", "现在", "一些", "很多", "没有", "不能", "需要",
+        "尽快", "及时", "长期", "经常", "严重", "方便", "不便", "我们", "他们", "大家", "已经", "但是", "因为", "所以", "同时",
+        "其中", "还有", "以及", "并且", "或者", "如果", "可以", "应该", "相关", "有关", "部门", "单位", "措施", "机制", "力度",
+    ]
+
+    static let hashes: Set<UInt64> = {
+        var hashes = Set<UInt64>()
+        for word in words {
+            let scalars = Array(word.unicodeScalars)
+            for start in 0..<(scalars.count - 1) { hashes.insert(Shingles.hash(scalars[start...(start + 1)])) }
+        }
+        return hashes
+    }()
+
+    static let filter: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: 1 << 10)
+        for hash in hashes {
+            let bit = Int(truncatingIfNeeded: hash >> 48)
+            bits[bit >> 6] |= 1 << UInt64(bit & 63)
+        }
+        return bits
+    }()
+
+    @inline(__always)
+    static func contains(_ hash: UInt64) -> Bool {
+        let bit = Int(truncatingIfNeeded: hash >> 48)
+        guard filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 else { return false }
+        return hashes.contains(hash)
+    }
+}
+
+/// MinHash signatures: `count` hash values per shingle, each position keeping its minimum;
+/// the share of equal positions of two signatures estimates the Jaccard similarity of their
+/// shingle sets. Value i is the high 32 bits of a_i·x + b_i (mod 2^64) over the shingles' mixed
+/// hashes (multiply-add-shift: the high bits of such a product are well spread, the low ones not).
+/// (One-permutation hashing was faster still but correlates the values of short texts, most
+/// of whose bins are empty and borrowed, and LSH bands of correlated values match far too often.)
 public struct MinHasher: Sendable {
     public let count: Int
     private let multipliers: [UInt64]
@@ -45,12 +103,13 @@ public struct MinHasher: Sendable {
 
     /// The coefficients come from a fixed seed: signatures stored in the database stay comparable.
     public init(count: Int = 128, seed: UInt64 = 0x5EED_0F_C1_0E5) {
+        precondition(count > 0)
         self.count = count
-        var state = seed
+        var random = seed
         func next() -> UInt64 {
             // SplitMix64.
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
+            random &+= 0x9E37_79B9_7F4A_7C15
+            var z = random
             z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
@@ -60,27 +119,52 @@ public struct MinHasher: Sendable {
     }
 
     public func signature(of shingles: Set<UInt64>) -> [UInt32] {
-        var minimums = [UInt64](repeating: .max, count: count)
+        signature(ofHashes: shingles.map(Self.mix))
+    }
+
+    /// The signature of a text's shingles: the same as `signature(of: Shingles.of(text))`,
+    /// without building the set (a repeated shingle changes no minimum).
+    public func signature(ofText text: String) -> [UInt32] {
+        signature(ofHashes: Shingles.hashes(of: text).map(Self.mix))
+    }
+
+    private func signature(ofHashes hashes: [UInt64]) -> [UInt32] {
+        var minimums = [UInt32](repeating: .max, count: count)
         minimums.withUnsafeMutableBufferPointer { minimums in
             multipliers.withUnsafeBufferPointer { multipliers in
                 offsets.withUnsafeBufferPointer { offsets in
-                    for shingle in shingles {
+                    for hash in hashes {
                         for index in 0..<minimums.count {
-                            let value = multipliers[index] &* shingle &+ offsets[index]
-                            if value < minimums[index] { minimums[index] = value }
+                            let value = UInt32(truncatingIfNeeded: (multipliers[index] &* hash &+ offsets[index]) >> 32)
+                            minimums[index] = Swift.min(minimums[index], value)
                         }
                     }
                 }
             }
         }
-        return minimums.map { UInt32(truncatingIfNeeded: $0 >> 32) }
+        return minimums
+    }
+
+    /// A shingle's FNV hash mixed (MurmurHash3's fmix64): FNV leaves the bits of similar
+    /// inputs alike.
+    @inline(__always)
+    static func mix(_ input: UInt64) -> UInt64 {
+        var z = input
+        z = (z ^ (z >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        z = (z ^ (z >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+        return z ^ (z >> 33)
     }
 
     /// The share of equal positions: an estimate of the Jaccard similarity.
     public static func similarity(_ a: [UInt32], _ b: [UInt32]) -> Double {
         guard a.count == b.count, !a.isEmpty else { return 0 }
-        var equal = 0
-        for index in a.indices where a[index] == b[index] { equal += 1 }
+        let equal = a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                var equal = 0
+                for index in 0..<a.count { equal &+= a[index] == b[index] ? 1 : 0 }
+                return equal
+            }
+        }
         return Double(equal) / Double(a.count)
     }
 }
@@ -132,25 +216,90 @@ public struct LSHBands: Sendable, Hashable {
     }
 }
 
-/// An in-memory LSH index: what the database's band table does, for the benchmark and tests.
-public struct LSHIndex<ID: Hashable & Sendable>: Sendable {
+/// An in-memory LSH index over integer ids (positions in the caller's own arrays): what the
+/// database's band table does, for grouping within a batch, the benchmark and tests.
+///
+/// Band keys are hashes already, so they index an open-addressing table directly (no
+/// rehashing), and each bucket's ids are contiguous: a lookup walks hundreds of ids of groups
+/// that share a band by chance, and memory latency, not arithmetic, is what that costs.
+/// Inlinable, so other modules get it specialised.
+public struct LSHIndex: Sendable {
     public let banding: LSHBands
-    private var buckets: [Int64: [ID]] = [:]
+    @usableFromInline var slotKeys: [Int64]
+    /// The bucket of each slot, or -1 for an empty slot.
+    @usableFromInline var slotBuckets: [Int32]
+    @usableFromInline var buckets: [[Int32]] = []
 
-    public init(banding: LSHBands) {
+    public init(banding: LSHBands, capacity: Int = 1 << 12) {
         self.banding = banding
+        var slots = 16
+        while slots < capacity * 2 { slots <<= 1 }
+        slotKeys = Array(repeating: 0, count: slots)
+        slotBuckets = Array(repeating: -1, count: slots)
     }
 
-    public mutating func insert(_ id: ID, signature: [UInt32]) {
-        for key in banding.keys(of: signature) { buckets[key, default: []].append(id) }
-    }
-
-    public func candidates(for signature: [UInt32]) -> Set<ID> {
-        var found = Set<ID>()
+    @inlinable
+    public mutating func insert(_ id: Int, signature: [UInt32]) {
         for key in banding.keys(of: signature) {
-            if let ids = buckets[key] { found.formUnion(ids) }
+            if (buckets.count + 1) * 2 > slotKeys.count { grow() }
+            let slot = findSlot(key)
+            if slotBuckets[slot] < 0 {
+                slotKeys[slot] = key
+                slotBuckets[slot] = Int32(buckets.count)
+                buckets.append([Int32(id)])
+            } else {
+                buckets[Int(slotBuckets[slot])].append(Int32(id))
+            }
         }
-        return found
+    }
+
+    @inlinable
+    public func candidates(for signature: [UInt32]) -> Set<Int> {
+        Set(candidates(for: signature, sharingAtLeast: 1))
+    }
+
+    /// The ids sharing at least `minimum` bands with `signature` (the store asks for two).
+    @inlinable
+    public func candidates(for signature: [UInt32], sharingAtLeast minimum: Int) -> [Int] {
+        var found: [Int32] = []
+        for key in banding.keys(of: signature) {
+            let bucket = slotBuckets[findSlot(key)]
+            if bucket >= 0 { found += buckets[Int(bucket)] }
+        }
+        guard !found.isEmpty else { return [] }
+        found.sort()
+        var result: [Int] = []
+        var run = 1
+        for index in 1...found.count {
+            if index < found.count && found[index] == found[index - 1] {
+                run += 1
+                continue
+            }
+            if run >= minimum { result.append(Int(found[index - 1])) }
+            run = 1
+        }
+        return result
+    }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    @inlinable
+    func findSlot(_ key: Int64) -> Int {
+        let mask = slotKeys.count - 1
+        var slot = Int(truncatingIfNeeded: key) & mask
+        while slotBuckets[slot] >= 0 && slotKeys[slot] != key { slot = (slot + 1) & mask }
+        return slot
+    }
+
+    @usableFromInline
+    mutating func grow() {
+        let (oldKeys, oldBuckets) = (slotKeys, slotBuckets)
+        slotKeys = Array(repeating: 0, count: oldKeys.count * 2)
+        slotBuckets = Array(repeating: -1, count: oldKeys.count * 2)
+        for (key, bucket) in zip(oldKeys, oldBuckets) where bucket >= 0 {
+            let slot = findSlot(key)
+            slotKeys[slot] = key
+            slotBuckets[slot] = bucket
+        }
     }
 }
 
@@ -186,7 +335,7 @@ public struct GroupAssigner: Sendable {
     /// `candidates[i]`: the existing groups the store found for clue `i`; `newGroupIDs[i]`: the
     /// id clue `i`'s group gets if it starts one.
     public func assign(signatures: [[UInt32]], candidates: [[GroupCandidate]], newGroupIDs: [UUID]) -> [Placement] {
-        var started = LSHIndex<Int>(banding: banding)
+        var started = LSHIndex(banding: banding, capacity: 64 * banding.bands)
         var placements: [Placement] = []
         placements.reserveCapacity(signatures.count)
         for (index, signature) in signatures.enumerated() {
