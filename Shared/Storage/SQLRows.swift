@@ -42,6 +42,13 @@ extension Outbox {
     /// Records several events in one statement.
     public static func append(_ rows: [Row], in transaction: Transaction) async throws {
         guard !rows.isEmpty else { return }
+        // At most 65,535 bound values per statement: 8 per row.
+        guard rows.count <= 4_000 else {
+            for start in stride(from: 0, to: rows.count, by: 4_000) {
+                try await append(Array(rows[start..<min(start + 4_000, rows.count)]), in: transaction)
+            }
+            return
+        }
         var sql = PostgresQuery.StringInterpolation(literalCapacity: 64 + 16 * rows.count, interpolationCount: 8 * rows.count)
         sql.appendLiteral("INSERT INTO outbox (\(columns)) VALUES ")
         for (index, row) in rows.enumerated() { try sql.appendRow(first: index == 0, row.values) }

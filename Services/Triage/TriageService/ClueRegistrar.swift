@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Models
 import PostgresNIO
+import ServiceKit
 import Storage
 import Synchronization
 
@@ -64,10 +65,12 @@ final class RuleBook: Sendable {
 ///
 /// Grouping decisions of one district are serialised by a transaction-scoped advisory lock,
 /// taken after the expensive work (reading, classifying, signing) and before the candidate
-/// lookup: two near-identical clues triaged at once on two instances cannot both miss each other,
-/// because the second looks up after the first committed its group.
+/// lookup, which catches up on the groups other instances made: two near-identical clues
+/// triaged at once on two instances cannot both miss each other, because the second looks up
+/// after the first committed its group.
 struct ClueRegistrar: Sendable {
     let rules: RuleBook
+    let groups = GroupIndexes()
     let hasher = MinHasher()
 
     /// The advisory lock of a district's grouping; staff merges and splits take it too.
@@ -102,32 +105,31 @@ struct ClueRegistrar: Sendable {
 
         let classifications = clues.map { ruleSet.classify($0.text) }
         let signatures = clues.map { hasher.signature(ofText: $0.text.comparedText) }
-        let banding = LSHBands.stored
-        let keys = signatures.map { banding.keys(of: $0) }
         let newGroupIDs = clues.map { _ in UUID() }
 
+        // Most of the catching up happens before the lock, so the lock is held briefly.
+        try await groups.catchUp(district, in: transaction)
         try await Self.lockGrouping(of: district, in: transaction)
-        let (candidates, voices) = try await Self.candidates(keys: keys, district: district, in: transaction)
-        let placements = GroupAssigner(banding: banding, threshold: settings.threshold)
+        try await groups.catchUp(district, in: transaction)
+        let candidates = groups.candidates(for: signatures, in: district, minimumSharedBands: LSHBands.storedMinimumSharedBands)
+        let placements = GroupAssigner(banding: .stored, threshold: settings.threshold)
             .assign(signatures: signatures, candidates: candidates, newGroupIDs: newGroupIDs)
+        let voices = try await Self.storeGroups(placements: placements, clues: clues, signatures: signatures, district: district, in: transaction)
 
-        // Voices after this batch, for the events: existing groups from the store, new ones from zero.
-        var groupVoices = voices
+        // Each event counts the group's voices up to its clue; the store has the batch's total.
+        var remaining: [UUID: Int] = [:]
+        for placement in placements { remaining[placement.groupID, default: 0] += 1 }
         var announced: [ClueTriaged] = []
         for (index, placement) in placements.enumerated() {
-            groupVoices[placement.groupID, default: 0] += 1
+            remaining[placement.groupID]! -= 1
             let classification = classifications[index]
             announced.append(ClueTriaged(
                 clueID: clues[index].id, domain: classification.domain, committee: classification.committee,
                 urgency: classification.urgency, jurisdiction: classification.jurisdiction, street: classification.street,
                 ruleVersion: settings.ruleVersion, rules: classification.hits.map { "\($0.kind.rawValue):\($0.rule)" },
-                groupID: placement.groupID, groupVoices: groupVoices[placement.groupID]!, startedGroup: placement.startedGroup,
-                linkedFromClueID: clues[index].linkedFromClueID))
+                groupID: placement.groupID, groupVoices: voices[placement.groupID]! - remaining[placement.groupID]!,
+                startedGroup: placement.startedGroup, linkedFromClueID: clues[index].linkedFromClueID))
         }
-        // An event's voices count the clues up to it; the store gets the batch's total.
-        try await Self.storeGroups(
-            placements: placements, clues: clues, signatures: signatures, keys: keys, voices: groupVoices, district: district,
-            in: transaction)
         try await Self.storeClues(clues, classifications: classifications, placements: placements, district: district, ruleVersion: settings.ruleVersion, in: transaction)
 
         guard announce else { return announced }
@@ -141,79 +143,66 @@ struct ClueRegistrar: Sendable {
         return announced
     }
 
-    /// For each clue, the live groups sharing at least two bands with it, and those groups' voices.
-    static func candidates(keys: [[Int64]], district: DistrictCode, in transaction: Transaction) async throws -> ([[GroupCandidate]], [UUID: Int]) {
-        var flatKeys: [Int64] = []
-        var owners: [Int32] = []
-        for (index, clueKeys) in keys.enumerated() {
-            flatKeys += clueKeys
-            owners += Array(repeating: Int32(index), count: clueKeys.count)
-        }
-        let rows = try await transaction.query("""
-            SELECT shared.owner, g.id, g.signature, g.voices
-            FROM (SELECT k.owner, b.group_id
-                  FROM unnest(\(flatKeys)::bigint[], \(owners)::int[]) AS k(key, owner)
-                  JOIN clue_bands b ON b.district = \(district.rawValue) AND b.band_key = k.key
-                  GROUP BY k.owner, b.group_id
-                  HAVING count(*) >= \(LSHBands.storedMinimumSharedBands)) shared
-            JOIN clue_groups g ON g.id = shared.group_id AND g.merged_into IS NULL
-            """)
-        var candidates = Array(repeating: [GroupCandidate](), count: keys.count)
-        var voices: [UUID: Int] = [:]
-        for try await (owner, id, signature, count) in rows.decode((Int32, UUID, ByteBuffer, Int).self) {
-            candidates[Int(owner)].append(GroupCandidate(id: id, signature: SignatureCoding.signature(from: Array(buffer: signature))))
-            voices[id] = count
-        }
-        return (candidates, voices)
-    }
-
+    /// Writes the batch's new groups and the new voices of the groups clues joined; returns
+    /// every placed group's voices after the batch.
     private static func storeGroups(
-        placements: [GroupAssigner.Placement], clues: [IncomingClue], signatures: [[UInt32]], keys: [[Int64]],
-        voices: [UUID: Int], district: DistrictCode, in transaction: Transaction
-    ) async throws {
+        placements: [GroupAssigner.Placement], clues: [IncomingClue], signatures: [[UInt32]], district: DistrictCode,
+        in transaction: Transaction
+    ) async throws -> [UUID: Int] {
+        var joins: [UUID: Int] = [:]
         var newIDs: [UUID] = [], representatives: [UUID] = [], signatureHex: [String] = []
-        var bandKeys: [Int64] = [], bandGroups: [UUID] = []
-        var joined: Set<UUID> = []
         for (index, placement) in placements.enumerated() {
+            joins[placement.groupID, default: 0] += 1
             if placement.startedGroup {
                 newIDs.append(placement.groupID)
                 representatives.append(clues[index].id)
                 signatureHex.append(SignatureCoding.hex(signatures[index]))
-                bandKeys += keys[index]
-                bandGroups += Array(repeating: placement.groupID, count: keys[index].count)
-            } else {
-                joined.insert(placement.groupID)
             }
         }
+        var voices: [UUID: Int] = [:]
         if !newIDs.isEmpty {
-            let newVoices = newIDs.map { voices[$0] ?? 1 }
+            let counts = newIDs.map { joins[$0]! }
             try await transaction.execute("""
                 INSERT INTO clue_groups (id, district, representative, signature, voices)
                 SELECT id, \(district.rawValue), representative, decode(signature, 'hex'), voices
-                FROM unnest(\(newIDs)::uuid[], \(representatives)::uuid[], \(signatureHex)::text[], \(newVoices)::int[])
+                FROM unnest(\(newIDs)::uuid[], \(representatives)::uuid[], \(signatureHex)::text[], \(counts)::int[])
                      AS n(id, representative, signature, voices)
                 """)
-            try await transaction.execute("""
-                INSERT INTO clue_bands (district, band_key, group_id)
-                SELECT \(district.rawValue), key, group_id FROM unnest(\(bandKeys)::bigint[], \(bandGroups)::uuid[]) AS b(key, group_id)
-                ON CONFLICT DO NOTHING
-                """)
+            for (id, count) in zip(newIDs, counts) { voices[id] = count }
         }
-        let existing = joined.subtracting(newIDs)
+        let existing = joins.keys.filter { voices[$0] == nil }
         if !existing.isEmpty {
-            let ids = Array(existing)
-            let totals = ids.map { voices[$0]! }
-            try await transaction.execute("""
-                UPDATE clue_groups g SET voices = t.voices, updated_at = now()
-                FROM unnest(\(ids)::uuid[], \(totals)::int[]) AS t(id, voices) WHERE g.id = t.id
-                """)
+            let added = existing.map { joins[$0]! }
+            for try await (id, total) in try await transaction.query("""
+                UPDATE clue_groups g SET voices = g.voices + t.added, updated_at = now()
+                FROM unnest(\(existing)::uuid[], \(added)::int[]) AS t(id, added) WHERE g.id = t.id
+                RETURNING g.id, g.voices
+                """).decode((UUID, Int).self) {
+                voices[id] = total
+            }
+            // Groups change only under the lock this transaction holds; a missing one is a bug,
+            // and failing lets the batch be retried rather than announce wrong counts.
+            if let missing = existing.first(where: { voices[$0] == nil }) {
+                throw GroupingInconsistency(group: missing)
+            }
         }
+        return voices
     }
 
     private static func storeClues(
         _ clues: [IncomingClue], classifications: [Classification], placements: [GroupAssigner.Placement],
         district: DistrictCode, ruleVersion: Int, in transaction: Transaction
     ) async throws {
+        // PostgreSQL binds at most 65,535 values per statement: 17 per clue, so 2,000 clues at a time.
+        guard clues.count <= 2_000 else {
+            for start in stride(from: 0, to: clues.count, by: 2_000) {
+                let range = start..<min(start + 2_000, clues.count)
+                try await storeClues(
+                    Array(clues[range]), classifications: Array(classifications[range]), placements: Array(placements[range]),
+                    district: district, ruleVersion: ruleVersion, in: transaction)
+            }
+            return
+        }
         var sql = PostgresQuery.StringInterpolation(literalCapacity: 512 + 64 * clues.count, interpolationCount: 18 * clues.count)
         sql.appendLiteral("""
             INSERT INTO triage_clues (clue_id, district, tracking_number, channel, received_at, domain, committee, urgency,
@@ -236,12 +225,38 @@ struct ClueRegistrar: Sendable {
     }
 }
 
+struct GroupingInconsistency: Error, CustomStringConvertible {
+    var group: UUID
+    var description: String { "group \(group) was in the index but not in the store" }
+}
+
 extension ClueText {
     /// What near-duplicates are compared on: title, situation and suggestions.
     var comparedText: String { title + "\n" + situation + "\n" + suggestions }
 }
 
 extension ClueRegistrar {
+    private struct Shared {
+        weak var database: Database?
+        var registrar: ClueRegistrar
+    }
+
+    private static let perService = Mutex<[ObjectIdentifier: Shared]>([:])
+
+    /// One registrar per running service, shared by its consumer and its HTTP routes, so the
+    /// rules and the groups' index are held in memory once. (Keyed by the store's object; the
+    /// weak reference tells a live store from a new one at a reused address.)
+    static func shared(by parts: ServiceParts) -> ClueRegistrar {
+        perService.withLock { registrars in
+            let key = ObjectIdentifier(parts.database)
+            if let entry = registrars[key], entry.database === parts.database { return entry.registrar }
+            registrars = registrars.filter { $0.value.database != nil }
+            let registrar = ClueRegistrar(rules: RuleBook(logger: parts.logger))
+            registrars[key] = Shared(database: parts.database, registrar: registrar)
+            return registrar
+        }
+    }
+
     /// The district's rules in force and their version.
     func rulesInForce(of district: DistrictCode, in transaction: Transaction) async throws -> (version: Int, rules: CompiledRuleSet) {
         let settings = try await Self.settings(of: district, in: transaction)

@@ -346,9 +346,10 @@ extension TriageDecisions {
                 UPDATE triage_clues SET group_id = \(target) WHERE group_id = ANY(\(groupIDs)) RETURNING clue_id
                 """).decode(UUID.self) { moved.append(id) }
             try await transaction.execute("""
-                UPDATE clue_groups SET merged_into = \(target), voices = 0, updated_at = \(now) WHERE id = ANY(\(groupIDs))
+                UPDATE clue_groups SET merged_into = \(target), voices = 0, updated_at = \(now),
+                       change_seq = nextval('clue_group_changes')
+                WHERE id = ANY(\(groupIDs))
                 """)
-            try await transaction.execute("DELETE FROM clue_bands WHERE group_id = ANY(\(groupIDs))")
             let voices = try await recount(target, now: now, in: transaction)
             return try await record(
                 .merged, group: target, voices: voices, from: groupIDs, moved: moved.sorted { $0.uuidString < $1.uuidString },
@@ -387,7 +388,6 @@ extension TriageDecisions {
             try await transaction.execute("UPDATE triage_clues SET group_id = \(newGroup) WHERE clue_id = ANY(\(clueIDs))")
             if clueIDs.contains(representative) {
                 // The group lost its representative: the earliest remaining clue stands for it now.
-                try await transaction.execute("DELETE FROM clue_bands WHERE group_id = \(source)")
                 try await rebase(source, on: keeper, district: district, in: transaction)
             }
             _ = try await recount(source, now: now, in: transaction)
@@ -412,23 +412,14 @@ extension TriageDecisions {
             INSERT INTO clue_groups (id, district, representative, signature, voices)
             VALUES (\(id), \(district.rawValue), \(representative), decode(\(SignatureCoding.hex(signature)), 'hex'), \(voices))
             """)
-        try await insertBands(of: id, signature: signature, district: district, in: transaction)
     }
 
     private func rebase(_ group: UUID, on representative: UUID, district: DistrictCode, in transaction: Transaction) async throws {
         let signature = try await signature(of: representative, in: transaction)
         try await transaction.execute("""
-            UPDATE clue_groups SET representative = \(representative), signature = decode(\(SignatureCoding.hex(signature)), 'hex')
+            UPDATE clue_groups SET representative = \(representative), signature = decode(\(SignatureCoding.hex(signature)), 'hex'),
+                   change_seq = nextval('clue_group_changes')
             WHERE id = \(group)
-            """)
-        try await insertBands(of: group, signature: signature, district: district, in: transaction)
-    }
-
-    private func insertBands(of group: UUID, signature: [UInt32], district: DistrictCode, in transaction: Transaction) async throws {
-        try await transaction.execute("""
-            INSERT INTO clue_bands (district, band_key, group_id)
-            SELECT \(district.rawValue), key, \(group) FROM unnest(\(LSHBands.stored.keys(of: signature))::bigint[]) AS b(key)
-            ON CONFLICT DO NOTHING
             """)
     }
 

@@ -146,6 +146,7 @@ struct ClueReview: Codable, Sendable {
 /// The review queue's reads.
 struct ReviewQueue: Sendable {
     let database: Database
+    let groups: GroupIndexes
     let hasher = MinHasher()
 
     static let clueColumns = """
@@ -332,21 +333,22 @@ struct ReviewQueue: Sendable {
     /// here (the list is for people, and short), best estimated similarity first.
     func similarGroups(to text: String, excluding group: UUID?, in district: DistrictCode, transaction: Transaction) async throws -> [ClueReview.Similar] {
         let signature = hasher.signature(ofText: text)
-        let keys = LSHBands.stored.keys(of: signature)
+        try await groups.catchUp(district, in: transaction)
+        let candidates = groups.candidates(for: [signature], in: district, minimumSharedBands: 1)[0]
+            .map { ($0.id, MinHasher.similarity(signature, $0.signature)) }
+            .filter { $0.0 != group && $0.1 >= 0.2 }
+            .sorted { $0.1 > $1.1 }
+            .prefix(10)
+        guard !candidates.isEmpty else { return [] }
+        let similarity = Dictionary(uniqueKeysWithValues: candidates.map { ($0.0, $0.1) })
         let rows = try await transaction.query("""
-            SELECT g.id, g.voices, g.representative, c.title, g.signature
-            FROM (SELECT DISTINCT group_id FROM clue_bands WHERE district = \(district.rawValue) AND band_key = ANY(\(keys))) b
-            JOIN clue_groups g ON g.id = b.group_id AND g.merged_into IS NULL
-            JOIN clues c ON c.id = g.representative
-            WHERE g.id IS DISTINCT FROM \(group)
-            LIMIT 200
+            SELECT g.id, g.voices, g.representative, c.title FROM clue_groups g JOIN clues c ON c.id = g.representative
+            WHERE g.id = ANY(\(Array(similarity.keys))) AND g.merged_into IS NULL
             """)
         var similar: [ClueReview.Similar] = []
-        for try await (id, voices, representative, title, stored) in rows.decode((UUID, Int, UUID, String, ByteBuffer).self) {
-            let similarity = MinHasher.similarity(signature, SignatureCoding.signature(from: Array(buffer: stored)))
-            guard similarity >= 0.2 else { continue }
-            similar.append(.init(groupId: id, voices: voices, representativeClueId: representative, title: title, similarity: similarity))
+        for try await (id, voices, representative, title) in rows.decode((UUID, Int, UUID, String).self) {
+            similar.append(.init(groupId: id, voices: voices, representativeClueId: representative, title: title, similarity: similarity[id] ?? 0))
         }
-        return Array(similar.sorted { ($0.similarity, $0.voices) > ($1.similarity, $1.voices) }.prefix(10))
+        return similar.sorted { ($0.similarity, $0.voices) > ($1.similarity, $1.voices) }
     }
 }

@@ -358,9 +358,9 @@ public struct GroupAssigner: Sendable {
 }
 
 extension LSHBands {
-    /// The banding of the band table. Fixed, because stored keys depend on it: 42 bands of 3
-    /// rows find pairs at Jaccard 0.5 with 99.6 % probability (0.975 when two bands must agree,
-    /// as the store asks); a district's threshold then only decides which candidates join.
+    /// The banding of the groups' index: 42 bands of 3 rows find pairs at Jaccard 0.5 with 99.6 %
+    /// probability (0.975 when two bands must agree, as grouping asks); a district's threshold
+    /// then decides which candidates join.
     public static let stored = LSHBands(bands: 42, rows: 3)
 
     /// How many bands a stored group must share with a clue to be a candidate: one shared band

@@ -17,7 +17,7 @@ struct TriageController: Sendable {
     static let reviewers: Set<StaffClaims.Role> = [.clueHandler, .proposalsCommittee, .administrator]
     static let ruleEditors: Set<StaffClaims.Role> = [.clueHandler, .administrator]
 
-    var queue: ReviewQueue { ReviewQueue(database: database) }
+    var queue: ReviewQueue { ReviewQueue(database: database, groups: registrar.groups) }
     var decisions: TriageDecisions { TriageDecisions(database: database, registrar: registrar, sequences: sequences) }
     var rules: RuleEditing { RuleEditing(database: database, registrar: registrar) }
 

@@ -11,9 +11,9 @@ import Storage
 public enum TriageService {
     public static let definition = ServiceDefinition(
         name: .triage,
-        handler: { parts in ClueIntakeHandler(registrar: ClueRegistrar(rules: RuleBook(logger: parts.logger))) },
+        handler: { parts in ClueIntakeHandler(registrar: ClueRegistrar.shared(by: parts)) },
         routes: { router, parts in
-            let registrar = ClueRegistrar(rules: RuleBook(logger: parts.logger))
+            let registrar = ClueRegistrar.shared(by: parts)
             TriageController(
                 database: parts.database, registrar: registrar, sequences: TrackingSequences(), signer: parts.tokens
             ).register(on: router)

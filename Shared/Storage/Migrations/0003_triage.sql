@@ -25,7 +25,10 @@ CREATE TABLE classification_rule_sets (
 );
 
 -- A group (an "issue") of near-duplicate clues, represented by its first clue's MinHash
--- signature; only representatives are in the band table, so lookups stay small as groups grow.
+-- signature. Triage instances keep an LSH index of their districts' groups in memory and catch
+-- up on changes by `change_seq` before each lookup; every change of a district's groups is made
+-- under that district's grouping lock, so sequence order is commit order within a district.
+CREATE SEQUENCE clue_group_changes;
 CREATE TABLE clue_groups (
     id uuid PRIMARY KEY,
     district text NOT NULL REFERENCES districts (code),
@@ -33,18 +36,12 @@ CREATE TABLE clue_groups (
     signature bytea NOT NULL,
     voices integer NOT NULL CHECK (voices >= 0),
     merged_into uuid REFERENCES clue_groups (id),
+    change_seq bigint NOT NULL DEFAULT nextval('clue_group_changes'),
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX clue_groups_district ON clue_groups (district, voices DESC) WHERE merged_into IS NULL;
-
-CREATE TABLE clue_bands (
-    district text NOT NULL,
-    band_key bigint NOT NULL,
-    group_id uuid NOT NULL REFERENCES clue_groups (id),
-    PRIMARY KEY (district, band_key, group_id)
-);
-CREATE INDEX clue_bands_group ON clue_bands (group_id);
+CREATE INDEX clue_groups_changes ON clue_groups (district, change_seq);
 
 ALTER TABLE triage_clues
     ADD COLUMN domain text,
@@ -160,11 +157,6 @@ CREATE POLICY district_scope ON classification_rule_sets
 ALTER TABLE clue_groups ENABLE ROW LEVEL SECURITY;
 ALTER TABLE clue_groups FORCE ROW LEVEL SECURITY;
 CREATE POLICY district_scope ON clue_groups
-    USING (district_visible(district)) WITH CHECK (district_writable(district));
-
-ALTER TABLE clue_bands ENABLE ROW LEVEL SECURITY;
-ALTER TABLE clue_bands FORCE ROW LEVEL SECURITY;
-CREATE POLICY district_scope ON clue_bands
     USING (district_visible(district)) WITH CHECK (district_writable(district));
 
 ALTER TABLE triage_decisions ENABLE ROW LEVEL SECURITY;
