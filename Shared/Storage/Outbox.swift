@@ -35,6 +35,20 @@ public enum Outbox {
         public let district: String
         public let envelope: String
 
+        /// A new event's row, its envelope encoded in one pass (see `EventEnvelope.wireForm`).
+        public init<P: EventPayload>(
+            _ payload: P, district: DistrictCode, occurredAt: Date, causedBy cause: EventEnvelope? = nil, to topic: TopicSpec, key: String
+        ) throws {
+            eventID = UUID()
+            source = topic.producer.rawValue
+            self.topic = topic.name
+            self.key = key
+            shard = Outbox.shard(of: key)
+            eventType = P.eventType
+            self.district = district.rawValue
+            envelope = String(decoding: try EventEnvelope.wireForm(payload, district: district, occurredAt: occurredAt, eventID: eventID, causedBy: cause), as: UTF8.self)
+        }
+
         public init(_ envelope: EventEnvelope, to topic: TopicSpec, key: String) throws {
             eventID = envelope.eventID
             source = topic.producer.rawValue

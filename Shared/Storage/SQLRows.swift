@@ -39,19 +39,16 @@ extension Outbox.Row {
 }
 
 extension Outbox {
-    /// Records several events in one statement.
+    /// Records several events in one statement of column arrays (8 binds however many events).
     public static func append(_ rows: [Row], in transaction: Transaction) async throws {
         guard !rows.isEmpty else { return }
-        // At most 65,535 bound values per statement: 8 per row.
-        guard rows.count <= 4_000 else {
-            for start in stride(from: 0, to: rows.count, by: 4_000) {
-                try await append(Array(rows[start..<min(start + 4_000, rows.count)]), in: transaction)
-            }
-            return
-        }
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 64 + 16 * rows.count, interpolationCount: 8 * rows.count)
-        sql.appendLiteral("INSERT INTO outbox (\(columns)) VALUES ")
-        for (index, row) in rows.enumerated() { try sql.appendRow(first: index == 0, row.values) }
-        try await transaction.execute(PostgresQuery(stringInterpolation: sql))
+        try await transaction.execute("""
+            INSERT INTO outbox (\(unescaped: columns))
+            SELECT event_id, source, topic, partition_key, shard, event_type, district, envelope::json
+            FROM unnest(\(rows.map(\.eventID))::uuid[], \(rows.map(\.source))::text[], \(rows.map(\.topic))::text[],
+                        \(rows.map(\.key))::text[], \(rows.map(\.shard))::smallint[], \(rows.map(\.eventType))::text[],
+                        \(rows.map(\.district))::text[], \(rows.map(\.envelope))::text[])
+                 AS e(event_id, source, topic, partition_key, shard, event_type, district, envelope)
+            """)
     }
 }

@@ -113,3 +113,20 @@ import Testing
         }
     }
 }
+
+@Suite struct WireFormTests {
+    @Test func theOnePassWireFormDecodesToTheSameEnvelope() throws {
+        let haizhu = DistrictCode(rawValue: "haizhu")!
+        let cause = try EventEnvelope(
+            ClueReceived(clueID: UUID(), trackingNumber: TrackingNumber(rawValue: "HZ-2026-000001"), channel: .web,
+                         sourceCategory: .community, isAnonymous: true, receivedAt: Date(timeIntervalSince1970: 1_795_000_000.5)),
+            district: haizhu, occurredAt: Date(timeIntervalSince1970: 1_795_000_000.5))
+        let payload = ClueRouted(clueID: UUID(), decisionID: UUID(), route: .specialCommittee, committee: "economy", purpose: .research)
+        let id = UUID()
+        let at = Date(timeIntervalSince1970: 1_795_000_100.25)
+        let wire = try EventEnvelope.wireForm(payload, district: haizhu, occurredAt: at, eventID: id, causedBy: cause)
+        let expected = try EventEnvelope(payload, district: haizhu, occurredAt: at, eventID: id, causedBy: cause)
+        #expect(try EventEnvelope.decode(from: wire) == expected)
+        #expect(try EventEnvelope.decode(from: wire).decodePayload(as: ClueRouted.self) == payload)
+    }
+}

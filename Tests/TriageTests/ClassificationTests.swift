@@ -311,3 +311,15 @@ import Testing
         }
     }
 }
+
+@Suite struct StoredHitsTests {
+    @Test func hitsWrittenDirectlyReadBackAsTheirCodableForm() throws {
+        let hits = [
+            RuleHit(kind: .domain, rule: "public-safety", phrases: ["充电", "火灾\"隐患\""], fields: ["title", "situation"]),
+            RuleHit(kind: .street, rule: "南华西\\街", phrases: ["tab\there", "line\nbreak", "\u{1}"], fields: []),
+        ]
+        let written = RuleHit.json(hits)
+        #expect(try JSONDecoder().decode([RuleHit].self, from: Data(written.utf8)) == hits)
+        #expect(RuleHit.json([]) == "[]")
+    }
+}

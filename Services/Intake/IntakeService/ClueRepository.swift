@@ -343,13 +343,11 @@ struct ClueRepository: Sendable {
             self.submittedBy = submittedBy
             tokenHash = ClueRepository.hash(token)
             event = try Outbox.Row(
-                EventEnvelope(
-                    ClueReceived(
-                        clueID: clue.id, trackingNumber: number, channel: valid.channel, sourceCategory: valid.sourceCategory,
-                        isAnonymous: valid.submitter == .anonymous, consentToPublish: valid.consentToPublish,
-                        themedCallID: valid.themedCallID, attachmentCount: valid.attachments.count, receivedAt: receivedAt),
-                    district: valid.district, occurredAt: receivedAt),
-                to: TopicCatalogue.intakeEvents, key: clue.id.uuidString)
+                ClueReceived(
+                    clueID: clue.id, trackingNumber: number, channel: valid.channel, sourceCategory: valid.sourceCategory,
+                    isAnonymous: valid.submitter == .anonymous, consentToPublish: valid.consentToPublish,
+                    themedCallID: valid.themedCallID, attachmentCount: valid.attachments.count, receivedAt: receivedAt),
+                district: valid.district, occurredAt: receivedAt, to: TopicCatalogue.intakeEvents, key: clue.id.uuidString)
         }
     }
 
