@@ -51,9 +51,11 @@ TOKEN_SECRET="$(cat "$STATE/token-secret")"
 
 "$BIN/proposals-ctl" migrate
 "$BIN/proposals-ctl" topics create --replication-factor 3 >/dev/null
-"$BIN/proposals-ctl" districts add haizhu 海珠区 --tracking-prefix HZ --public-submission >/dev/null
-"$BIN/proposals-ctl" districts add tianhe 天河区 --tracking-prefix TH --public-submission >/dev/null
-"$BIN/proposals-ctl" districts add yuexiu 越秀区 --tracking-prefix YX >/dev/null
+# The municipal committee's tenant first: the districts' through train (直通车) leads to it.
+"$BIN/proposals-ctl" districts add guangzhou 广州市 --tracking-prefix GZ --session 14 >/dev/null
+"$BIN/proposals-ctl" districts add haizhu 海珠区 --tracking-prefix HZ --public-submission --parent guangzhou --session 14 >/dev/null
+"$BIN/proposals-ctl" districts add tianhe 天河区 --tracking-prefix TH --public-submission --parent guangzhou --session 14 >/dev/null
+"$BIN/proposals-ctl" districts add yuexiu 越秀区 --tracking-prefix YX --parent guangzhou --session 14 >/dev/null
 
 mkdir -p "$STATE/logs"
 for service in "${SERVICES[@]}"; do
@@ -86,6 +88,8 @@ if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-loaded" ]; then
       -d "{\"district\":\"haizhu\",\"title\":\"$title\",\"situationAnalysis\":\"$situation\",\"specificSuggestions\":\"$suggestion\",\"consentToPublish\":true,\"anonymous\":true}"
   done <<'CLUES'
 电动自行车楼道充电安全隐患|老旧小区居民在楼道内为电动自行车充电，存在火灾隐患|在小区内建设集中充电桩并加强巡查
+老旧小区电动自行车楼道充电有安全隐患|居民在楼道内给电动自行车充电，存在火灾隐患|建议小区建设集中充电桩，加强巡查
+地铁站出口无障碍设施不足|地铁8号线沙园站出口没有无障碍电梯，轮椅使用者出行不便|建议地铁集团加装无障碍电梯
 琶洲人才公寓配套不足|琶洲人工智能与数字经济试验区人才公寓周边缺少商业和交通配套|增加公交线路并引入便民商业
 老旧小区加装电梯协调难|部分老旧小区加装电梯因低层住户意见不一而停滞|建立街道协调机制并公开补贴标准
 CLUES
@@ -116,6 +120,8 @@ cat >&2 <<INFO
   Residents   http://127.0.0.1:8081/submit (web form), http://127.0.0.1:8081/track (status)
   API         http://127.0.0.1:8081/openapi.json; Open311 at /open311/v2/services.json?jurisdiction_id=haizhu
   Demo credentials in $STATE: demo-staff-token (clue handler, haizhu), demo-integration-key
+  Review queue: curl -H "Authorization: Bearer \$(cat $STATE/demo-staff-token)" http://127.0.0.1:8082/v1/triage/groups
+                (the two e-bike clues are one group with two voices; /v1/triage/clues?urgency=urgent, /v1/triage/rules)
   Try: curl -X POST http://127.0.0.1:8081/v1/clues -H 'Content-Type: application/json' \\
          -d '{"district":"haizhu","title":"...","specificSuggestions":"...","anonymous":true}'
   Ctrl-C stops everything.

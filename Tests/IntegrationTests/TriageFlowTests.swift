@@ -221,6 +221,36 @@ struct TriageFlowTests {
         try await fixture.stop()
     }
 
+    @Test func eventsTriageCannotApplyGoToTheDeadLetterTopicAndTheRestMovesOn() async throws {
+        let fixture = try await TriageFixture()
+        let haizhu = DistrictCode(rawValue: "haizhu")!
+        func received(_ clueID: UUID) -> ClueReceived {
+            ClueReceived(clueID: clueID, trackingNumber: TrackingNumber(rawValue: "HZ-2026-999999"), channel: .web,
+                         sourceCategory: .onlinePlatform, isAnonymous: true, receivedAt: Date())
+        }
+        var newerVersion = try EventEnvelope(received(UUID()), district: haizhu, occurredAt: Date())
+        newerVersion.schemaVersion = 2
+        let missingClue = try EventEnvelope(received(UUID()), district: haizhu, occurredAt: Date())
+        let producer = try KafkaProducer(configuration: fixture.kafka, logger: TestEnvironment.logger)
+        let topic = fixture.kafka.topicName(TopicCatalogue.intakeEvents.name)
+        // One key, one partition: the good clue after them must still be triaged.
+        for result in await producer.send([
+            OutgoingMessage(topic: topic, key: Data("k".utf8), value: try newerVersion.encoded()),
+            OutgoingMessage(topic: topic, key: Data("k".utf8), value: try missingClue.encoded()),
+        ]) { _ = try result.get() }
+        await producer.close()
+        let good = try await fixture.submit(title: PilotClues.noise.title, situation: PilotClues.noise.situation, suggestions: PilotClues.noise.suggestions)
+        try await fixture.awaitTriaged([good])
+
+        let letters = try await readTopic(fixture.kafka.topicName(TopicCatalogue.intakeEvents.deadLetterName), kafka: fixture.kafka, atLeast: 2, settle: .milliseconds(500))
+        let reasons = letters.compactMap { $0.header(DeadLetter.reasonHeader) }.sorted()
+        #expect(reasons.count == 2)
+        #expect(reasons.contains { $0.contains("unsupported schema version 2") })
+        #expect(reasons.contains { $0.contains("is not in the store") })
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM triage_clues") == 1)
+        try await fixture.stop()
+    }
+
     @Test func twoTriageInstancesPutConcurrentNearDuplicatesInOneGroup() async throws {
         let fixture = try await TriageFixture(triageInstances: 2)
         let topics = [

@@ -20,6 +20,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
     @Option(help: "Clues already in the district's clue database.") var preload = 1_000_000
     @Option(help: "Clues announced and triaged during the measurement.") var measure = 40_000
     @Option(help: "Clues per transaction while preloading.") var loadBatch = 5_000
+    @Option(help: "Triage instances (one consumer group; each loads the district's groups at its first batch).") var instances = 1
 
     func run() async throws {
         do {
@@ -113,12 +114,14 @@ struct PipelineBenchmark: AsyncParsableCommand {
         await producer.close()
         print("announced: \(measure) clue-received events on \(topic) (the backlog triage starts from)")
 
-        // The triage service, as deployed, against that backlog.
-        let configuration = ServiceConfiguration(
-            service: .triage, instanceID: "triage-bench", httpPort: 0, database: databaseConfiguration, kafka: kafka,
-            logLevel: .error, tokenSecret: String(repeating: "b", count: 32))
-        let app = try ServiceApp(TriageService.definition, configuration: configuration, handleSignals: false)
-        let service = Task { try await app.run() }
+        // The triage service, as deployed, against that backlog: `instances` of it in one consumer group.
+        let apps = try (1...instances).map { number in
+            let configuration = ServiceConfiguration(
+                service: .triage, instanceID: "triage-bench-\(number)", httpPort: 0, database: databaseConfiguration, kafka: kafka,
+                logLevel: .error, tokenSecret: String(repeating: "b", count: 32))
+            return try ServiceApp(TriageService.definition, configuration: configuration, handleSignals: false)
+        }
+        let services = apps.map { app in Task { try await app.run() } }
         let baseline = try await registered(district, database: database)
         var firstSeen: (ContinuousClock.Instant, Int)?
         var done = baseline
@@ -129,13 +132,13 @@ struct PipelineBenchmark: AsyncParsableCommand {
             if let (start, _) = firstSeen { progress.report("triaging", done: done - baseline, of: measure, since: start) }
         }
         let finished = ContinuousClock.now
-        await app.shutdown()
-        try await service.value
+        for app in apps { await app.shutdown() }
+        for service in services { try await service.value }
         let (start, atStart) = firstSeen!
         let elapsed = Double((finished - start).components.seconds) + Double((finished - start).components.attoseconds) / 1e18
         let groupsAfter = try await groups(district, database: database)
-        print(String(format: "automatic triage: %.0f clues/s end to end (consume, classify, group, commit; %d clues in %.1f s after the first batch committed; %d groups now)",
-                     Double(baseline + measure - atStart) / elapsed, baseline + measure - atStart, elapsed, groupsAfter))
+        print(String(format: "automatic triage: %.0f clues/s end to end (consume, classify, group, commit; %d clues in %.1f s after the first batch committed; %d instance(s); %d groups now)",
+                     Double(baseline + measure - atStart) / elapsed, baseline + measure - atStart, elapsed, instances, groupsAfter))
     }
 
     func registered(_ district: DistrictCode, database: Database) async throws -> Int {

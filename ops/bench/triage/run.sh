@@ -6,7 +6,8 @@
 #      PostgreSQL and Kafka mock cluster are started, the clue database preloaded, new clues
 #      announced on intake-events, and the triage service consumes, classifies, groups and commits.
 #
-#   ops/bench/triage/run.sh [--preload N] [--measure N]    (pipeline options; core uses defaults)
+#   ops/bench/triage/run.sh [--pipeline-only] [--preload N] [--measure N] [--instances N]
+#   (the options are the pipeline's; the core runs with its defaults, see bench-triage core --help)
 export STATE="${STATE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/.local/bench}"
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
 export BUILD_CONFIGURATION=release
@@ -17,8 +18,12 @@ build_quietly -c release --product bench-triage
 build_quietly -c release --product kafka-mock-broker
 BIN="$(bin_path)"
 
-say "similarity core"
-"$BIN/bench-triage" core
+if [ "${1:-}" = "--pipeline-only" ]; then
+  shift
+else
+  say "similarity core"
+  "$BIN/bench-triage" core
+fi
 
 teardown() { bash "$ROOT/ops/kafka.sh" stop || true; bash "$ROOT/ops/postgres.sh" stop || true; }
 trap teardown EXIT
