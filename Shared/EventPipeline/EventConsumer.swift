@@ -162,7 +162,8 @@ public final class EventConsumer: Service, Sendable {
         let duplicates = try await database.transaction(.none) { transaction in
             var fresh = try await ProcessedEvents.recordNew(events.map(\.eventID), consumer: group, in: transaction)
             // Events of different districts concern different aggregates: each district's events
-            // keep their order, and are handled together in one scope.
+            // keep their order and are handled together in one scope, districts in code order, so
+            // instances that take per-district locks (triage's grouping) take them in one order.
             var districts: [DistrictCode] = []
             var byDistrict: [DistrictCode: [EventEnvelope]] = [:]
             var skipped = 0
@@ -174,7 +175,7 @@ public final class EventConsumer: Service, Sendable {
                 if byDistrict[event.district] == nil { districts.append(event.district) }
                 byDistrict[event.district, default: []].append(event)
             }
-            for district in districts {
+            for district in districts.sorted() {
                 try await transaction.scope(to: .district(district))
                 try await handler.handle(byDistrict[district]!, of: district, in: transaction)
             }

@@ -72,7 +72,8 @@ public final class ServiceApp: Sendable {
             // The topic prefix also separates consumer groups of deployments sharing a cluster.
             consumer = EventConsumer(
                 group: configuration.kafka.topicPrefix + definition.name.rawValue, topics: inputs, kafka: configuration.kafka, database: database,
-                deadLetterProducer: producer, handler: makeHandler(parts), logger: logger)
+                deadLetterProducer: producer, handler: makeHandler(parts), logger: logger,
+                configure: { $0.maxBatchSize = configuration.consumerMaxBatch })
         } else {
             consumer = nil
         }

@@ -27,6 +27,8 @@ public struct ServiceConfiguration: Sendable {
     public var tokenSecret: String
     /// How far a signed integration request's timestamp may be from the server's clock.
     public var signatureWindowSeconds: Int
+    /// Most messages the consumer applies in one transaction (one commit, then the offsets).
+    public var consumerMaxBatch: Int
     /// The variables the service was started with, for settings of its own (e.g. intake's
     /// limits), which it checks through `ServiceDefinition.checkSettings`.
     public var environment: [String: String]
@@ -36,9 +38,11 @@ public struct ServiceConfiguration: Sendable {
     public init(
         service: ServiceName, instanceID: String, httpHost: String = "127.0.0.1", httpPort: Int,
         database: DatabaseConfiguration, kafka: KafkaConfiguration, logLevel: Logger.Level = .info,
-        logFormat: LogFormat = .plain, tokenSecret: String, signatureWindowSeconds: Int = 300, environment: [String: String] = [:]
+        logFormat: LogFormat = .plain, tokenSecret: String, signatureWindowSeconds: Int = 300, consumerMaxBatch: Int = 500,
+        environment: [String: String] = [:]
     ) {
         self.environment = environment
+        self.consumerMaxBatch = consumerMaxBatch
         self.service = service
         self.instanceID = instanceID
         self.httpHost = httpHost
@@ -82,11 +86,13 @@ public struct ServiceConfiguration: Sendable {
             reader.problem("TOKEN_SECRET", "must be at least 32 characters")
         }
         let window = reader.integer("SIGNATURE_WINDOW_SECONDS", default: 300, range: 10...3600)
+        let batch = reader.integer("CONSUMER_MAX_BATCH", default: 500, range: 1...10_000)
         try reader.validate()
         return ServiceConfiguration(
             service: service, instanceID: instance, httpHost: host, httpPort: port, database: database!,
             kafka: KafkaConfiguration(brokers: brokers, clientID: instance, topicPrefix: topicPrefix, properties: properties),
-            logLevel: level, logFormat: format, tokenSecret: secret, signatureWindowSeconds: window, environment: environment)
+            logLevel: level, logFormat: format, tokenSecret: secret, signatureWindowSeconds: window, consumerMaxBatch: batch,
+            environment: environment)
     }
 
     private static func isHostPort(_ text: String) -> Bool {

@@ -21,6 +21,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
     @Option(help: "Clues announced and triaged during the measurement.") var measure = 40_000
     @Option(help: "Clues per transaction while preloading.") var loadBatch = 5_000
     @Option(help: "Triage instances (one consumer group; each loads the district's groups at its first batch).") var instances = 1
+    @Option(help: "Most messages a consumer applies per transaction (CONSUMER_MAX_BATCH).") var consumerBatch = 500
 
     func run() async throws {
         do {
@@ -118,7 +119,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let apps = try (1...instances).map { number in
             let configuration = ServiceConfiguration(
                 service: .triage, instanceID: "triage-bench-\(number)", httpPort: 0, database: databaseConfiguration, kafka: kafka,
-                logLevel: .error, tokenSecret: String(repeating: "b", count: 32))
+                logLevel: .error, tokenSecret: String(repeating: "b", count: 32), consumerMaxBatch: consumerBatch)
             return try ServiceApp(TriageService.definition, configuration: configuration, handleSignals: false)
         }
         let services = apps.map { app in Task { try await app.run() } }
@@ -137,8 +138,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let (start, atStart) = firstSeen!
         let elapsed = Double((finished - start).components.seconds) + Double((finished - start).components.attoseconds) / 1e18
         let groupsAfter = try await groups(district, database: database)
-        print(String(format: "automatic triage: %.0f clues/s end to end (consume, classify, group, commit; %d clues in %.1f s after the first batch committed; %d instance(s); %d groups now)",
-                     Double(baseline + measure - atStart) / elapsed, baseline + measure - atStart, elapsed, instances, groupsAfter))
+        print(String(format: "automatic triage: %.0f clues/s end to end (consume, classify, group, commit; %d clues in %.1f s after the first batch committed; %d instance(s), batches of up to %d; %d groups now)",
+                     Double(baseline + measure - atStart) / elapsed, baseline + measure - atStart, elapsed, instances, consumerBatch, groupsAfter))
     }
 
     func registered(_ district: DistrictCode, database: Database) async throws -> Int {
