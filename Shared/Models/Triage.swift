@@ -32,8 +32,6 @@ public enum ClueTriageStatus: String, Codable, Sendable, CaseIterable {
     case sentToMunicipal = "sent-to-municipal"
     /// Not actionable; the submitter is told why.
     case closed
-
-    public var isTerminal: Bool { self == .forwarded || self == .sentToMunicipal || self == .closed || self == .inProposal }
 }
 
 /// What a special committee is asked to do with a clue.
@@ -126,9 +124,6 @@ extension ClueTriageStatus {
         }
         return .inProposal
     }
-
-    /// Whether the clue may move to another group (merge, split): only before it is routed.
-    public var isRegroupable: Bool { self == .awaitingReview }
 }
 
 /// Where a proposal that is not filed goes instead.

@@ -104,7 +104,7 @@ public struct ValidClue: Sendable, Hashable {
         self.themedCallID = themedCallID
         self.attachments = attachments
         contentFingerprint = if case .named = submitter {
-            Self.sha256([title, situationAnalysis, specificSuggestions].map(TextRules.comparable).joined(separator: "\u{1F}"))
+            Self.sha256([title, situationAnalysis, specificSuggestions].map(ComparableText.of).joined(separator: "\u{1F}"))
         } else {
             nil
         }
@@ -116,7 +116,7 @@ public struct ValidClue: Sendable, Hashable {
         guard case .named(let contact) = submitter else { return nil }
         if let phone = contact.phone { return Self.sha256("phone:\(phone)") }
         guard let address = contact.address else { return nil }
-        return Self.sha256("name:\(TextRules.comparable(contact.name))\u{1F}\(TextRules.comparable(address))")
+        return Self.sha256("name:\(ComparableText.of(contact.name))\u{1F}\(ComparableText.of(address))")
     }
 
     /// The text with case, width, spacing and punctuation ignored, so "near-exact" resubmissions
@@ -135,33 +135,6 @@ public enum FieldLimits {
     public static let contactAddress = 200
     public static let receiverName = 100
     public static let attachmentName = 200
-}
-
-/// Text checks shared by every way a clue comes in.
-public enum TextRules {
-    public enum Problem: Error, Equatable {
-        case controlCharacter
-        case tooLong(Int)
-        case empty
-    }
-
-    /// Trims and checks one field. Single-line fields refuse line breaks; every field refuses
-    /// control characters other than tab and line breaks (C0, DEL, C1), and NUL.
-    public static func clean(_ text: String, limit: Int, multiline: Bool) -> Result<String, Problem> {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        for scalar in trimmed.unicodeScalars {
-            let value = scalar.value
-            let allowed = value == 0x09 || (multiline && (value == 0x0A || value == 0x0D))
-            let isControl = value < 0x20 || (0x7F...0x9F).contains(value) || value == 0x2028 || value == 0x2029
-            if isControl && !allowed { return .failure(.controlCharacter) }
-        }
-        if trimmed.isEmpty { return .failure(.empty) }
-        if trimmed.count > limit { return .failure(.tooLong(limit)) }
-        return .success(trimmed)
-    }
-
-    /// See `ComparableText`.
-    public static func comparable(_ text: String) -> String { ComparableText.of(text) }
 }
 
 /// Mainland phone numbers: mobile (1[3-9] and nine digits, optionally +86) or landline (area
@@ -317,20 +290,11 @@ extension ClueSubmission {
     }
 
     static func required(_ text: String?, _ field: String, limit: Int, multiline: Bool) throws(APIError) -> String {
-        guard let text else { throw .invalid(field, "is required") }
-        switch TextRules.clean(text, limit: limit, multiline: multiline) {
-        case .success(let value): return value
-        case .failure(let problem): throw problem.apiError(field)
-        }
+        try FieldText.required(text, field, limit: limit, multiline: multiline)
     }
 
     static func optional(_ text: String?, _ field: String, limit: Int, multiline: Bool) throws(APIError) -> String? {
-        guard let text else { return nil }
-        switch TextRules.clean(text, limit: limit, multiline: multiline) {
-        case .success(let value): return value
-        case .failure(.empty): return nil
-        case .failure(let problem): throw problem.apiError(field)
-        }
+        try FieldText.optional(text, field, limit: limit, multiline: multiline)
     }
 
     static func attachment(_ file: AttachmentInput, at index: Int, settings: IntakeSettings) throws(APIError) -> ValidAttachment {
@@ -362,12 +326,3 @@ extension ClueSubmission {
     }
 }
 
-extension TextRules.Problem {
-    func apiError(_ field: String) -> APIError {
-        switch self {
-        case .empty: .invalid(field, "must not be empty")
-        case .tooLong(let limit): APIError(.unprocessableContent, code: "too-long", message: "at most \(limit) characters", field: field)
-        case .controlCharacter: APIError(.unprocessableContent, code: "control-character", message: "contains a control character", field: field)
-        }
-    }
-}

@@ -155,34 +155,8 @@ enum ProposalLimits {
     static let reviewReason = 500
 }
 
-/// Text checks of the cultivation forms: trimmed, not empty, within the limit, and without
-/// control characters (tabs anywhere; line breaks only in multi-line fields).
+/// The people of the cultivation forms (text fields are checked by `FieldText`).
 enum CultivationText {
-    static func required(_ value: String?, _ field: String, limit: Int, multiline: Bool) throws -> String {
-        guard let value else { throw APIError.invalid(field, "is required") }
-        guard let text = try Self.optional(value, field, limit: limit, multiline: multiline) else {
-            throw APIError.invalid(field, "must not be empty")
-        }
-        return text
-    }
-
-    /// Nil when absent or blank.
-    static func optional(_ value: String?, _ field: String, limit: Int, multiline: Bool) throws -> String? {
-        guard let value else { return nil }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        for scalar in trimmed.unicodeScalars {
-            let code = scalar.value
-            let allowed = code == 0x09 || (multiline && (code == 0x0A || code == 0x0D))
-            let control = code < 0x20 || (0x7F...0x9F).contains(code) || code == 0x2028 || code == 0x2029
-            if control && !allowed {
-                throw APIError.invalid(field, multiline ? "must not contain control characters other than line breaks and tabs" : "must be one line without control characters")
-            }
-        }
-        guard !trimmed.isEmpty else { return nil }
-        guard trimmed.count <= limit else { throw APIError.invalid(field, "must be at most \(limit) characters") }
-        return trimmed
-    }
-
     /// Proposers or cosigners, each with a name and a kind.
     static func people(_ list: [ProposerInput]?, _ field: String, required: Bool, maximum: Int) throws -> [ProposerEntry] {
         guard let list else {
@@ -194,7 +168,7 @@ enum CultivationText {
         let kinds = ProposerKind.allCases.map(\.rawValue).joined(separator: ", ")
         var people: [ProposerEntry] = []
         for (index, person) in list.enumerated() {
-            let name = try Self.required(person.name, "\(field).\(index).name", limit: ProposalLimits.proposerName, multiline: false)
+            let name = try FieldText.required(person.name, "\(field).\(index).name", limit: ProposalLimits.proposerName, multiline: false)
             guard let text = person.kind else { throw APIError.invalid("\(field).\(index).kind", "is required (one of \(kinds))") }
             guard let kind = ProposerKind(rawValue: text) else { throw APIError.invalid("\(field).\(index).kind", "must be one of \(kinds)") }
             people.append(ProposerEntry(name: name, kind: kind.rawValue))
@@ -223,10 +197,10 @@ struct ValidProposalDraft: Sendable {
 extension ProposalDraftInput {
     /// Checks every field in form order; the first problem is answered 422 naming its field.
     func validated() throws -> ValidProposalDraft {
-        let title = try CultivationText.required(self.title, "title", limit: ProposalLimits.title, multiline: false)
-        let caseSummary = try CultivationText.required(self.caseSummary, "caseSummary", limit: ProposalLimits.caseSummary, multiline: false)
-        let reasons = try CultivationText.required(self.reasons, "reasons", limit: ProposalLimits.reasons, multiline: true)
-        let suggestions = try CultivationText.required(self.suggestions, "suggestions", limit: ProposalLimits.suggestions, multiline: true)
+        let title = try FieldText.required(self.title, "title", limit: ProposalLimits.title, multiline: false)
+        let caseSummary = try FieldText.required(self.caseSummary, "caseSummary", limit: ProposalLimits.caseSummary, multiline: false)
+        let reasons = try FieldText.required(self.reasons, "reasons", limit: ProposalLimits.reasons, multiline: true)
+        let suggestions = try FieldText.required(self.suggestions, "suggestions", limit: ProposalLimits.suggestions, multiline: true)
         let proposers = try CultivationText.people(self.proposers, "proposers", required: true, maximum: ProposalLimits.proposers)
         let cosigners = try CultivationText.people(self.cosigners, "cosigners", required: false, maximum: ProposalLimits.cosigners)
         let texts = self.clueIds ?? []
@@ -289,9 +263,9 @@ extension ProposalReviewInput {
         let reason: String?
         switch decision {
         case .notFile, .returnForRevision:
-            reason = try CultivationText.required(self.reason, "reason", limit: ProposalLimits.reviewReason, multiline: true)
+            reason = try FieldText.required(self.reason, "reason", limit: ProposalLimits.reviewReason, multiline: true)
         case .file:
-            reason = try CultivationText.optional(self.reason, "reason", limit: ProposalLimits.reviewReason, multiline: true)
+            reason = try FieldText.optional(self.reason, "reason", limit: ProposalLimits.reviewReason, multiline: true)
         }
         let routes = AlternativeRoute.allCases.map(\.rawValue).joined(separator: ", ")
         var route: AlternativeRoute?
@@ -326,8 +300,8 @@ struct CultivationStore: Sendable {
 
     /// Claims a topic for the caller (认领). One claimant at a time unless the district allows co-claiming.
     func claim(_ topicID: UUID, input: NewTopicClaim, by claims: StaffClaims, now: Date = Date()) async throws -> TopicClaimView {
-        let name = try CultivationText.required(input.name, "name", limit: ProposalLimits.claimantName, multiline: false)
-        let note = try CultivationText.optional(input.note, "note", limit: ProposalLimits.claimNote, multiline: true) ?? ""
+        let name = try FieldText.required(input.name, "name", limit: ProposalLimits.claimantName, multiline: false)
+        let note = try FieldText.optional(input.note, "note", limit: ProposalLimits.claimNote, multiline: true) ?? ""
         let district = claims.district
         return try await database.transaction(.district(district)) { transaction -> TopicClaimView in
             // The topic row's lock serialises claims: two concurrent claims cannot both see it unclaimed.
@@ -524,10 +498,10 @@ struct CultivationStore: Sendable {
 
     /// Edits a draft; only its drafter or an administrator, and only while it is drafting.
     func edit(_ id: UUID, input: ProposalEditInput, by claims: StaffClaims, now: Date = Date()) async throws -> ProposalView {
-        let title = try CultivationText.optional(input.title, "title", limit: ProposalLimits.title, multiline: false)
-        let caseSummary = try CultivationText.optional(input.caseSummary, "caseSummary", limit: ProposalLimits.caseSummary, multiline: false)
-        let reasons = try CultivationText.optional(input.reasons, "reasons", limit: ProposalLimits.reasons, multiline: true)
-        let suggestions = try CultivationText.optional(input.suggestions, "suggestions", limit: ProposalLimits.suggestions, multiline: true)
+        let title = try FieldText.optional(input.title, "title", limit: ProposalLimits.title, multiline: false)
+        let caseSummary = try FieldText.optional(input.caseSummary, "caseSummary", limit: ProposalLimits.caseSummary, multiline: false)
+        let reasons = try FieldText.optional(input.reasons, "reasons", limit: ProposalLimits.reasons, multiline: true)
+        let suggestions = try FieldText.optional(input.suggestions, "suggestions", limit: ProposalLimits.suggestions, multiline: true)
         // A field that is present must not be blank: the draft keeps every part of the form.
         for (value, text, field) in [
             (input.title, title, "title"), (input.caseSummary, caseSummary, "caseSummary"),

@@ -23,12 +23,12 @@ struct DecisionInput: Decodable, Sendable {
         let kinds = ClueRoute.Kind.allCases.map(\.rawValue).joined(separator: ", ")
         guard let text = route else { throw APIError.invalid("route", "is required (one of \(kinds))") }
         guard let kind = ClueRoute.Kind(rawValue: text) else { throw APIError.invalid("route", "must be one of \(kinds)") }
-        let note = try Self.text(note, "note", limit: 2_000, required: false) ?? ""
+        let note = try FieldText.optional(note, "note", limit: 2_000, multiline: true) ?? ""
         switch kind {
         case .forwardToDistrictBody:
-            return (.forwardToDistrictBody(body: try Self.text(recipient, "recipient", limit: 100, required: true)!), note)
+            return (.forwardToDistrictBody(body: try FieldText.required(recipient, "recipient", limit: 100, multiline: false)), note)
         case .municipalDepartment:
-            return (.municipalDepartment(department: try Self.text(recipient, "recipient", limit: 100, required: true)!), note)
+            return (.municipalDepartment(department: try FieldText.required(recipient, "recipient", limit: 100, multiline: false)), note)
         case .specialCommittee:
             guard let committee else { throw APIError.invalid("committee", "is required for route special-committee") }
             guard committees.contains(committee) else {
@@ -43,21 +43,8 @@ struct DecisionInput: Decodable, Sendable {
         case .throughTrain:
             return (.throughTrain, note)
         case .close:
-            return (.close(reason: try Self.text(reason, "reason", limit: 500, required: true)!), note)
+            return (.close(reason: try FieldText.required(reason, "reason", limit: 500, multiline: true)), note)
         }
-    }
-
-    static func text(_ value: String?, _ field: String, limit: Int, required: Bool) throws -> String? {
-        let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let trimmed, !trimmed.isEmpty else {
-            if required { throw APIError.invalid(field, "is required") }
-            return nil
-        }
-        guard trimmed.count <= limit else { throw APIError.invalid(field, "must be at most \(limit) characters") }
-        guard !trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" }) else {
-            throw APIError.invalid(field, "must not contain control characters")
-        }
-        return trimmed
     }
 }
 
@@ -90,7 +77,7 @@ struct TriageDecisions: Sendable {
         let district = claims.district
         let committees = try await registrar.committees(of: district, database: database)
         let (route, note) = try input.validated(committees: committees)
-        let topicTitle = try DecisionInput.text(input.topicTitle, "topicTitle", limit: 100, required: false)
+        let topicTitle = try FieldText.optional(input.topicTitle, "topicTitle", limit: 100, multiline: false)
         var parent: (code: DistrictCode, sequence: String)?
         if case .throughTrain = route {
             guard let code = try await parentDistrict(of: district) else {
@@ -329,7 +316,7 @@ extension TriageDecisions {
         guard groupIDs.count <= 100 else { throw APIError.invalid("groupIds", "at most 100 groups at once") }
         guard Set(groupIDs).count == groupIDs.count else { throw APIError.invalid("groupIds", "names a group twice") }
         guard !groupIDs.contains(target) else { throw APIError.invalid("groupIds", "cannot merge a group into itself") }
-        let note = try DecisionInput.text(sources.note, "note", limit: 2_000, required: false) ?? ""
+        let note = try FieldText.optional(sources.note, "note", limit: 2_000, multiline: true) ?? ""
         let district = claims.district
         return try await database.transaction(.district(district)) { transaction in
             try await ClueRegistrar.lockGrouping(of: district, in: transaction)
@@ -362,7 +349,7 @@ extension TriageDecisions {
         guard let clueIDs = input.clueIds, !clueIDs.isEmpty else { throw APIError.invalid("clueIds", "name at least one clue to split off") }
         guard clueIDs.count <= 1_000 else { throw APIError.invalid("clueIds", "at most 1000 clues at once") }
         guard Set(clueIDs).count == clueIDs.count else { throw APIError.invalid("clueIds", "names a clue twice") }
-        let note = try DecisionInput.text(input.note, "note", limit: 2_000, required: false) ?? ""
+        let note = try FieldText.optional(input.note, "note", limit: 2_000, multiline: true) ?? ""
         let district = claims.district
         return try await database.transaction(.district(district)) { transaction in
             try await ClueRegistrar.lockGrouping(of: district, in: transaction)

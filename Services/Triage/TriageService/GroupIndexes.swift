@@ -23,12 +23,10 @@ final class GroupIndexes: Sendable {
         var live: [Bool] = []
         var position: [UUID: Int] = [:]
         var lastChange: Int64 = 0
-        var liveCount = 0
 
         mutating func apply(id: UUID, signature: [UInt32], isLive: Bool) {
             if let old = position[id] {
                 if live[old] && isLive && signatures[old] == signature { return }
-                if live[old] { liveCount -= 1 }
                 live[old] = false
                 position[id] = nil
             }
@@ -39,7 +37,6 @@ final class GroupIndexes: Sendable {
             live.append(true)
             position[id] = new
             index.insert(new, signature: signature)
-            liveCount += 1
         }
     }
 
@@ -80,10 +77,5 @@ final class GroupIndexes: Sendable {
                     .map { GroupCandidate(id: groups.ids[$0], signature: groups.signatures[$0]) }
             }
         }
-    }
-
-    /// Live groups of the district in this instance's index.
-    func liveGroups(in district: DistrictCode) -> Int {
-        districts.withLock { $0[district]?.liveCount ?? 0 }
     }
 }

@@ -90,7 +90,7 @@ struct RuleEditing: Sendable {
 
     func save(_ input: RuleSetInput, by claims: StaffClaims, now: Date = Date()) async throws -> RuleSetVersion {
         guard let definition = input.definition else { throw APIError.invalid("definition", "is required (the whole rule set)") }
-        let note = try DecisionInput.text(input.note, "note", limit: 500, required: false) ?? ""
+        let note = try FieldText.optional(input.note, "note", limit: 500, multiline: true) ?? ""
         do throws(RuleSetInvalid) {
             _ = try definition.compile()
         } catch {
@@ -119,11 +119,11 @@ struct RuleEditing: Sendable {
     /// Classifies a sample with the rules in force, or with a draft rule set before saving it.
     func explain(_ sample: ClassificationSample, in district: DistrictCode) async throws -> ClassificationPreview {
         let text = ClueText(
-            title: try DecisionInput.text(sample.title, "title", limit: 100, required: true)!,
-            situation: try DecisionInput.text(sample.situationAnalysis, "situationAnalysis", limit: 5_000, required: false) ?? "",
-            suggestions: try DecisionInput.text(sample.specificSuggestions, "specificSuggestions", limit: 5_000, required: false) ?? "",
-            address: try DecisionInput.text(sample.address, "address", limit: 200, required: false),
-            receiver: try DecisionInput.text(sample.receiver, "receiver", limit: 50, required: false))
+            title: try FieldText.required(sample.title, "title", limit: 100, multiline: false),
+            situation: try FieldText.optional(sample.situationAnalysis, "situationAnalysis", limit: 5_000, multiline: true) ?? "",
+            suggestions: try FieldText.optional(sample.specificSuggestions, "specificSuggestions", limit: 5_000, multiline: true) ?? "",
+            address: try FieldText.optional(sample.address, "address", limit: 200, multiline: false),
+            receiver: try FieldText.optional(sample.receiver, "receiver", limit: 50, multiline: false))
         if let draft = sample.definition {
             do throws(RuleSetInvalid) {
                 return ClassificationPreview(version: nil, classification: try draft.compile().classify(text))
