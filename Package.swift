@@ -8,7 +8,7 @@ let strict: [SwiftSetting] = [
 ]
 
 // One executable per service; its library holds the build function that tests call too.
-func service(_ name: String, executable: String, resources: [Resource]? = nil) -> [Target] {
+func service(_ name: String, executable: String, uses: [Target.Dependency] = [], resources: [Resource]? = nil) -> [Target] {
     [
         .target(
             name: "\(name)Service",
@@ -20,7 +20,7 @@ func service(_ name: String, executable: String, resources: [Resource]? = nil) -
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
+            ] + uses,
             path: "Services/\(name)/\(name)Service",
             resources: resources,
             swiftSettings: strict
@@ -70,6 +70,8 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"])]
         ),
         .target(name: "Models", path: "Shared/Models", swiftSettings: strict),
+        // Near-duplicate detection (MinHash, LSH): clue grouping and unit suggestions.
+        .target(name: "Similarity", dependencies: ["Models"], path: "Shared/Similarity", swiftSettings: strict),
         .target(
             name: "Messaging",
             dependencies: [
@@ -124,8 +126,8 @@ let package = Package(
         ),
     ]
     + service("Intake", executable: "intake", resources: [.copy("Resources/openapi.json")])
-    + service("Triage", executable: "triage", resources: [.copy("Resources/default-rules.json")])
-    + service("Assignment", executable: "assignment")
+    + service("Triage", executable: "triage", uses: ["Similarity"], resources: [.copy("Resources/default-rules.json")])
+    + service("Assignment", executable: "assignment", uses: ["Similarity"])
     + service("Supervision", executable: "supervision")
     + service("Publicity", executable: "publicity")
     + [
@@ -157,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "bench-triage",
             dependencies: [
-                "TriageService", "Models", "Messaging", "Storage", "ServiceKit",
+                "TriageService", "Similarity", "Models", "Messaging", "Storage", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -185,8 +187,14 @@ let package = Package(
         ),
         .testTarget(
             name: "TriageTests",
-            dependencies: ["TriageService", "Models"],
+            dependencies: ["TriageService", "Similarity", "Models"],
             path: "Tests/TriageTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AssignmentTests",
+            dependencies: ["AssignmentService", "Similarity", "Models"],
+            path: "Tests/AssignmentTests",
             swiftSettings: strict
         ),
         .testTarget(
@@ -199,7 +207,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TestSupport", "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
-                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService",
+                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "Similarity",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/IntegrationTests",

@@ -56,7 +56,12 @@ public enum TopicCatalogue {
         ])
 
     public static let assignmentEvents = TopicSpec(
-        name: "assignment-events", partitions: 6, producer: .assignment, eventTypes: [])
+        name: "assignment-events", partitions: 6, producer: .assignment,
+        eventTypes: [
+            EventTypeSpec(ProposalAssigned.self), EventTypeSpec(ProposalPreAssigned.self), EventTypeSpec(AssignmentContested.self),
+            EventTypeSpec(ProposalReassigned.self), EventTypeSpec(ContestRejected.self), EventTypeSpec(AssignmentDeadlineChanged.self),
+            EventTypeSpec(ProposalMarkedKey.self),
+        ])
 
     public static let supervisionEvents = TopicSpec(
         name: "supervision-events", partitions: 6, producer: .supervision, eventTypes: [])

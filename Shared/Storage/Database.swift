@@ -104,6 +104,12 @@ public struct Transaction: Sendable {
         try await execute("SELECT set_config('app.district', \(scope.setting), true)")
     }
 
+    /// Waits for, then holds until commit or rollback, the advisory lock named `name`: the way
+    /// to make one kind of change at a time (a district's grouping, its rule versions).
+    public func lock(_ name: String) async throws {
+        try await execute("SELECT pg_advisory_xact_lock(hashtextextended(\(name), 0))")
+    }
+
     /// The value to pass to `set_config('app.district', $1, true)` in a statement of the body's
     /// own, for transactions opened with `scopeSetByBody`.
     public static func scopeSetting(_ scope: DistrictScope) -> String { scope.setting }

@@ -2,6 +2,7 @@ import Foundation
 import Models
 import Testing
 @testable import TriageService
+import Similarity
 
 @Suite struct SimilarityTests {
     let hasher = MinHasher()
@@ -67,6 +68,30 @@ import Testing
         let strict = LSHBands.forThreshold(0.7)
         #expect(strict.rows > banding.rows, "a higher threshold bands more rows together")
         #expect(strict.candidateProbability(0.7) >= 0.95 && strict.candidateProbability(0.35) < banding.candidateProbability(0.25))
+    }
+
+    /// The counted lookup finds exactly the ids that share at least so many band keys, with one
+    /// tally reused across lookups (stale counts of earlier lookups must not leak in).
+    @Test func countedLookupMatchesCountingBandKeysByHand() {
+        let corpus = GeneratedCorpus(size: 400, seed: 11)
+        let banding = LSHBands.stored
+        var index = LSHIndex(banding: banding)
+        let keys = corpus.texts.map { banding.keys(of: hasher.signature(ofText: $0)) }
+        for (id, text) in corpus.texts.enumerated() { index.insert(id, signature: hasher.signature(ofText: text)) }
+        var tally = LSHTally()
+        var nonEmpty = 0
+        for minimum in [1, 2, 3] {
+            for (id, text) in corpus.texts.enumerated() {
+                let found = index.candidates(for: hasher.signature(ofText: text), sharingAtLeast: minimum, tally: &tally)
+                let expected = keys.indices.filter { other in
+                    zip(keys[id], keys[other]).filter { $0 == $1 }.count >= minimum
+                }
+                #expect(found.sorted() == expected, "clue \(id), at least \(minimum) bands")
+                #expect(found.count == Set(found).count, "no id twice")
+                if expected.count > 1 { nonEmpty += 1 }
+            }
+        }
+        #expect(nonEmpty > 100, "the corpus has clues sharing bands (\(nonEmpty))")
     }
 
     /// Recall of LSH + signature check against brute-force Jaccard at the same threshold, on a

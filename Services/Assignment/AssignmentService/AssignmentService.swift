@@ -1,11 +1,76 @@
 import EventPipeline
+import Foundation
+import Logging
 import Models
 import ServiceKit
+import ServiceLifecycle
 import Storage
+import Synchronization
 
-/// Assignment: starts, reports healthy and consumes its input topics; its domain logic comes with its own issue.
+/// Assignment (交办): every filed proposal gets a ranked suggestion of handling units and is
+/// assigned to one lead unit and any co-units with a deadline; units may contest; the
+/// committee reassigns or rejects the contest. Every step is an event for supervision.
 public enum AssignmentService {
-    public static let definition = ServiceDefinition(name: .assignment, handler: { parts in
-        AcknowledgingHandler(logger: parts.logger)
-    })
+    public static let definition = ServiceDefinition(
+        name: .assignment,
+        handler: { parts in FiledProposalHandler(suggestions: SuggestionService(indexes: PastProposalIndexes.shared(by: parts))) },
+        checkSettings: { reader in _ = AssignmentServiceSettings(reader) },
+        background: { parts in
+            let settings = AssignmentServiceSettings(EnvironmentReader(parts.configuration.environment))
+            return [PreAssignmentSweeper(database: parts.database, logger: parts.logger, interval: .seconds(settings.sweepSeconds))]
+        },
+        routes: { router, parts in
+            let suggestions = SuggestionService(indexes: PastProposalIndexes.shared(by: parts))
+            AssignmentController(
+                desk: AssignmentDesk(database: parts.database, suggestions: suggestions),
+                units: UnitDesk(database: parts.database),
+                directory: UnitDirectory(database: parts.database),
+                settings: AssignmentSettingsStore(database: parts.database),
+                signer: parts.tokens
+            ).register(on: router)
+        })
+}
+
+/// The service's own environment settings.
+struct AssignmentServiceSettings {
+    /// How often pre-assignments past their confirmation window are made final.
+    var sweepSeconds: Int
+
+    init(_ reader: EnvironmentReader) {
+        sweepSeconds = reader.integer("ASSIGNMENT_SWEEP_SECONDS", default: 60, range: 1...3_600)
+    }
+}
+
+/// Makes pre-assignments final once their confirmation window passed without a contest.
+struct PreAssignmentSweeper: Service {
+    let database: Database
+    let logger: Logger
+    let interval: Duration
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let finalized = try await PreAssignments.sweep(database: database)
+                if finalized > 0 { logger.info("pre-assignments made final", metadata: ["count": "\(finalized)"]) }
+            } catch {
+                logger.warning("pre-assignment sweep failed; will try again", metadata: ["error": "\(error)"])
+            }
+            await pause(interval)
+        }
+    }
+}
+
+extension PastProposalIndexes {
+    private static let byDatabase = Mutex<[ObjectIdentifier: PastProposalIndexes]>([:])
+
+    /// One index per store, shared by the consumer and the HTTP routes of one process.
+    static func shared(by parts: ServiceParts) -> PastProposalIndexes {
+        byDatabase.withLock { indexes in
+            let key = ObjectIdentifier(parts.database)
+            if let existing = indexes[key] { return existing }
+            let created = PastProposalIndexes()
+            indexes[key] = created
+            return created
+        }
+    }
 }

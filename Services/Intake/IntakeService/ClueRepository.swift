@@ -297,7 +297,7 @@ struct ClueRepository: Sendable {
     static func earlierClue(_ clue: ValidClue, contact: Data, windowHours: Int, in transaction: Transaction) async throws -> EarlierClue? {
         guard let content = clue.contentFingerprint else { return nil }
         let lockName = clue.district.rawValue + ":" + contact.map { String(format: "%02x", $0) }.joined()
-        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(lockName), 0))")
+        try await transaction.lock(lockName)
         let rows = try await transaction.query("""
             SELECT id, tracking_number, received_at, status FROM clues
             WHERE district = \(clue.district.rawValue) AND contact_fingerprint = \(contact) AND content_fingerprint = \(content)

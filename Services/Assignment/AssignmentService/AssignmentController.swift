@@ -1,0 +1,205 @@
+import Foundation
+import Hummingbird
+import Models
+import ServiceKit
+
+/// The assignment API (`/v1/assignment`). The proposals committee works the queue, assigns,
+/// reassigns, decides contests, marks key proposals, and keeps the unit directory, settings and
+/// holiday calendar; handling units (unit tokens, under `/v1/assignment/my`) see, confirm and
+/// contest only their own assignments. Another district's ids answer 404.
+struct AssignmentController: Sendable {
+    let desk: AssignmentDesk
+    let units: UnitDesk
+    let directory: UnitDirectory
+    let settings: AssignmentSettingsStore
+    let signer: StaffTokenSigner
+
+    static let committee: Set<StaffClaims.Role> = [.proposalsCommittee, .administrator]
+
+    func register(on router: Router<AppRequestContext>) {
+        let staff = router.group("/v1/assignment").add(middleware: StaffAuthenticator(signer: signer, roles: Self.committee))
+        staff.get("/queue", use: queue)
+        staff.get("/proposals/:id", use: openCase)
+        staff.post("/proposals/:id/assignment", use: assign)
+        staff.post("/proposals/:id/reassignment", use: reassign)
+        staff.post("/proposals/:id/key", use: markKey)
+        staff.post("/assignments/:id/deadline", use: changeDeadline)
+        staff.post("/contests/:id/rejection", use: rejectContest)
+        staff.get("/units", use: listUnits)
+        staff.post("/units", use: createUnit)
+        staff.get("/units/:id", use: openUnit)
+        staff.put("/units/:id", use: updateUnit)
+        staff.get("/units/:id/versions", use: unitVersions)
+        staff.get("/settings", use: currentSettings)
+        staff.put("/settings", use: saveSettings)
+        staff.get("/calendar/:year", use: calendar)
+        staff.put("/calendar/:year", use: saveCalendar)
+
+        let unit = router.group("/v1/assignment/my").add(middleware: StaffAuthenticator(signer: signer, roles: [.handlingUnit]))
+        unit.get("/assignments", use: myAssignments)
+        unit.get("/assignments/:id", use: myAssignment)
+        unit.post("/assignments/:id/contest", use: contest)
+        unit.post("/assignments/:id/confirmation", use: confirm)
+    }
+
+    static func staff(_ context: AppRequestContext) throws -> StaffClaims {
+        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
+        return claims
+    }
+
+    static func id(_ context: AppRequestContext) throws -> UUID {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
+        return id
+    }
+
+    static func query(_ request: Request) -> [String: String] {
+        var query: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
+        return query
+    }
+
+    static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = query[name] else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError.badRequest("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)", field: name)
+        }
+        return number
+    }
+
+    static func flag(_ query: [String: String], _ name: String) throws -> Bool {
+        switch query[name] {
+        case nil, "false", "0": return false
+        case "true", "1": return true
+        default: throw APIError.badRequest("\(name) must be true or false", field: name)
+        }
+    }
+
+    static let bodyLimit = 64 * 1024
+
+    @Sendable func queue(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let query = Self.query(request)
+        let entries = try await desk.queue(
+            in: claims.district, state: query["state"], limit: try Self.integer(query, "limit", default: 100, range: 1...500),
+            offset: try Self.integer(query, "offset", default: 0, range: 0...1_000_000))
+        return try jsonResponse(["proposals": entries])
+    }
+
+    @Sendable func openCase(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let fresh = try Self.flag(Self.query(request), "fresh")
+        return try jsonResponse(try await desk.open(try Self.id(context), in: claims.district, freshSuggestion: fresh))
+    }
+
+    @Sendable func assign(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let input = try await request.decodeJSON(as: AssignmentInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.assign(try Self.id(context), input, by: claims), status: .created)
+    }
+
+    @Sendable func reassign(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let input = try await request.decodeJSON(as: AssignmentInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.reassign(try Self.id(context), input, by: claims), status: .created)
+    }
+
+    @Sendable func markKey(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let input = try await request.decodeJSON(as: KeyProposalInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.markKey(try Self.id(context), input, by: claims))
+    }
+
+    @Sendable func changeDeadline(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let input = try await request.decodeJSON(as: DeadlineInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.changeDeadline(try Self.id(context), input, by: claims))
+    }
+
+    @Sendable func rejectContest(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let input = try await request.decodeJSON(as: ContestDecisionInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.rejectContest(try Self.id(context), input, by: claims))
+    }
+
+    @Sendable func listUnits(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let all = try Self.flag(Self.query(request), "includeInactive")
+        return try jsonResponse(["units": try await directory.list(in: claims.district, includeInactive: all)])
+    }
+
+    @Sendable func createUnit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let input = try await request.decodeJSON(as: UnitInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await directory.create(input, by: claims), status: .created)
+    }
+
+    @Sendable func openUnit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        guard let unit = try await directory.unit(try Self.id(context), in: claims.district) else { throw APIError.notFound }
+        return try jsonResponse(unit)
+    }
+
+    @Sendable func updateUnit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let input = try await request.decodeJSON(as: UnitInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await directory.update(try Self.id(context), input, by: claims))
+    }
+
+    @Sendable func unitVersions(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        guard let versions = try await directory.versions(of: try Self.id(context), in: claims.district) else { throw APIError.notFound }
+        return try jsonResponse(["versions": versions])
+    }
+
+    @Sendable func currentSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try jsonResponse(try await settings.settings(of: try Self.staff(context).district))
+    }
+
+    @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let input = try await request.decodeJSON(as: AssignmentSettings.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await settings.save(input, for: claims.district))
+    }
+
+    static func year(_ context: AppRequestContext) throws -> Int {
+        guard let year = context.parameters.get("year").flatMap(Int.init), (2000...2100).contains(year) else {
+            throw APIError.badRequest("the year must be 2000 to 2100", field: "year")
+        }
+        return year
+    }
+
+    @Sendable func calendar(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        return try jsonResponse(["days": try await settings.days(of: try Self.year(context), in: claims.district)])
+    }
+
+    @Sendable func saveCalendar(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let year = try Self.year(context)
+        let input = try await request.decodeJSON(as: CalendarInput.self, context: context, limit: Self.bodyLimit)
+        guard let days = input.days else { throw APIError.invalid("days", "is required: the year's holidays and adjusted working days") }
+        return try jsonResponse(["days": try await settings.replace(year: year, with: days, in: claims.district)])
+    }
+
+    @Sendable func myAssignments(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let all = try Self.flag(Self.query(request), "includeSuperseded")
+        return try jsonResponse(["assignments": try await units.mine(claims, includeSuperseded: all)])
+    }
+
+    @Sendable func myAssignment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        return try jsonResponse(try await units.open(try Self.id(context), claims))
+    }
+
+    @Sendable func contest(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        let input = try await request.decodeJSON(as: ContestInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await units.contest(try Self.id(context), input, by: claims), status: .created)
+    }
+
+    @Sendable func confirm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try Self.staff(context)
+        return try jsonResponse(try await units.confirm(try Self.id(context), by: claims))
+    }
+}
