@@ -73,6 +73,106 @@ for service in "${SERVICES[@]}"; do
   done
 done
 
+# The first value at a path of a JSON document on stdin (e.g. `proposals.0.proposalId`).
+json_value() {
+  python3 -c 'import json, sys
+value = json.load(sys.stdin)
+for key in sys.argv[1].split("."):
+    value = value[int(key)] if key.isdigit() else value[key]
+print(value)' "$1"
+}
+
+# Assignment's demo: Haizhu's handling units and 2026 calendar, and one clue taken all the way
+# from a reference topic through claiming, cultivation and filing into the assignment queue.
+demo_assignment() {
+  local committee member clerk api=http://127.0.0.1:8083/v1/assignment triage=http://127.0.0.1:8082
+  committee="$("$BIN/proposals-ctl" token --district haizhu --role proposals-committee --subject demo-committee)"
+  member="$("$BIN/proposals-ctl" token --district haizhu --role member --subject member-chen)"
+  clerk="$("$BIN/proposals-ctl" token --district haizhu --role clue-handler --subject demo-clue-handler)"
+  send() { curl -fsS -X "$1" "$2" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' -d "$4"; }
+  while IFS='|' read -r code name kind domains keywords; do
+    send POST "$api/units" "$committee" \
+      "{\"code\":\"$code\",\"name\":\"$name\",\"kind\":\"$kind\",\"domains\":[$domains],\"keywords\":[$keywords],\"contacts\":[{\"name\":\"提案办理联络员\",\"phone\":\"020-00000000\"}]}" >/dev/null
+  done <<'UNITS'
+emergency|海珠区应急管理局|district-department|"public-safety"|"消防","火灾","电动自行车","充电"
+civil-affairs|海珠区民政局|district-department|"elderly-care"|"长者饭堂","养老","长者","助餐"
+housing|海珠区住房和城乡建设局|district-department|"urban-renewal"|"加装电梯","老旧小区","三线下地","架空线"
+transport|海珠区交通运输局|district-department|"transport"|"公交","交通","停车","道路"
+education|海珠区教育局|district-department|"education"|"学校","校门","学位"
+health|海珠区卫生健康局|district-department|"health"|"医院","社区卫生","诊所"
+environment|广州市生态环境局海珠分局|district-department|"environment"|"噪音","污水","垃圾分类"
+government-services|海珠区政务服务数据管理局|district-department|"government-services"|"一网通办","政务服务","办事"
+culture|海珠区文化广电旅游体育局|district-department|"culture"|"历史建筑","图书馆","文化"
+commerce|海珠区商务局|district-department|"economy"|"商圈","消费","人才公寓"
+shayuan|海珠区沙园街道办事处|street-office||"沙园"
+nanhuaxi|海珠区南华西街道办事处|street-office||"南华西"
+metro|广州地铁集团有限公司|municipal-department|"transport"|"地铁","无障碍电梯","地铁站"
+UNITS
+  # The 2026 calendar as the State Council's General Office announced it in 2025 (部分节假日安排);
+  # offices check it against the notice before relying on it.
+  days=""
+  while IFS='|' read -r date kind name; do days="$days{\"date\":\"$date\",\"kind\":\"$kind\",\"name\":\"$name\"},"; done <<'DAYS'
+2026-01-01|holiday|元旦
+2026-01-02|holiday|元旦
+2026-01-03|holiday|元旦
+2026-01-04|working-day|元旦调休
+2026-02-14|working-day|春节调休
+2026-02-15|holiday|春节
+2026-02-16|holiday|春节
+2026-02-17|holiday|春节
+2026-02-18|holiday|春节
+2026-02-19|holiday|春节
+2026-02-20|holiday|春节
+2026-02-21|holiday|春节
+2026-02-22|holiday|春节
+2026-02-23|holiday|春节
+2026-02-28|working-day|春节调休
+2026-04-04|holiday|清明节
+2026-04-05|holiday|清明节
+2026-04-06|holiday|清明节
+2026-05-01|holiday|劳动节
+2026-05-02|holiday|劳动节
+2026-05-03|holiday|劳动节
+2026-05-04|holiday|劳动节
+2026-05-05|holiday|劳动节
+2026-05-09|working-day|劳动节调休
+2026-06-19|holiday|端午节
+2026-06-20|holiday|端午节
+2026-06-21|holiday|端午节
+2026-09-20|working-day|国庆节调休
+2026-09-25|holiday|中秋节
+2026-09-26|holiday|中秋节
+2026-09-27|holiday|中秋节
+2026-10-01|holiday|国庆节
+2026-10-02|holiday|国庆节
+2026-10-03|holiday|国庆节
+2026-10-04|holiday|国庆节
+2026-10-05|holiday|国庆节
+2026-10-06|holiday|国庆节
+2026-10-07|holiday|国庆节
+2026-10-10|working-day|国庆节调休
+DAYS
+  send PUT "$api/calendar/2026" "$committee" "{\"days\":[${days%,}]}" >/dev/null
+
+  # The canteen clue: a reference topic, claimed and cultivated by a member, filed on the fast track.
+  local clue="" topic proposal
+  for _ in $(seq 1 100); do
+    clue="$(curl -fsS "$triage/v1/triage/clues?status=awaiting-review" -H "Authorization: Bearer $clerk" |
+      python3 -c 'import json, sys
+print(next((c["clueId"] for c in json.load(sys.stdin)["clues"] if "长者饭堂" in c["title"]), ""))')"
+    [ -n "$clue" ] && break
+    sleep 0.2
+  done
+  [ -n "$clue" ] || die "triage did not register the demo clues; see $STATE/logs/triage-1.log"
+  topic="$(send POST "$triage/v1/triage/clues/$clue/decision" "$clerk" '{"route":"reference-topic","note":"一般性建议，发布为参考选题"}' | json_value topicId)"
+  send POST "$triage/v1/reference-topics/$topic/claims" "$member" '{"name":"陈委员"}' >/dev/null
+  proposal="$(send POST "$triage/v1/proposals" "$member" "{\"topicId\":\"$topic\",\"title\":\"关于优化社区长者饭堂供餐服务的提案\",\"caseSummary\":\"社区长者饭堂午餐排队时间长\",\"reasons\":\"港海社区长者饭堂午餐时段排队超过半小时，老人站立等候辛苦。\",\"suggestions\":\"增加供餐窗口，推行线上预约，设置休息座椅。\",\"proposers\":[{\"name\":\"陈委员\",\"kind\":\"member\"}]}" | json_value id)"
+  send POST "$triage/v1/proposals/$proposal/submit" "$member" '{}' >/dev/null
+  send POST "$triage/v1/proposals/$proposal/review" "$committee" '{"decision":"file"}' >/dev/null
+  echo "$committee" >"$STATE/demo-committee-token"
+  echo "$proposal" >"$STATE/demo-proposal"
+}
+
 if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-loaded" ]; then
   say "loading demo data: the Haizhu pilot's themed calls, resident clues and a studio's monthly CSV"
   STAFF="$("$BIN/proposals-ctl" token --district haizhu --role clue-handler --subject demo-clue-handler)"
@@ -99,6 +199,7 @@ CLUES
     "历史建筑闲置,辖内多处历史建筑长期闲置，缺乏维护,引入社会资本活化利用，设立公共文化空间,政协委员,沙园街委员工作室,李女士,13912345678,否" \
     | curl -fsS -o /dev/null -X POST "http://127.0.0.1:8081/v1/clues/batch" -H "Authorization: Bearer $STUDIO" \
         -H 'Content-Type: text/csv; charset=utf-8' --data-binary @-
+  demo_assignment
   "$BIN/proposals-ctl" integration-key add --district haizhu --district tianhe --key-id gov-platform \
     --description "government-service platform (demo)" >"$STATE/demo-integration-key"
   echo "$STAFF" >"$STATE/demo-staff-token"
@@ -122,6 +223,9 @@ cat >&2 <<INFO
   Demo credentials in $STATE: demo-staff-token (clue handler, haizhu), demo-integration-key
   Review queue: curl -H "Authorization: Bearer \$(cat $STATE/demo-staff-token)" http://127.0.0.1:8082/v1/triage/groups
                 (the two e-bike clues are one group with two voices; /v1/triage/clues?urgency=urgent, /v1/triage/rules)
+  Assignment queue: curl -H "Authorization: Bearer \$(cat $STATE/demo-committee-token)" http://127.0.0.1:8083/v1/assignment/queue
+                (the demo's filed canteen proposal, with the units suggested and why; assign it with
+                 POST /v1/assignment/proposals/\$(cat $STATE/demo-proposal)/assignment {"lead": "<unit id>"})
   Try: curl -X POST http://127.0.0.1:8081/v1/clues -H 'Content-Type: application/json' \\
          -d '{"district":"haizhu","title":"...","specificSuggestions":"...","anonymous":true}'
   Ctrl-C stops everything.
