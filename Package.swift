@@ -47,6 +47,7 @@ let package = Package(
         .executable(name: "proposals-ctl", targets: ["proposals-ctl"]),
         .executable(name: "bench-outbox", targets: ["bench-outbox"]),
         .executable(name: "bench-triage", targets: ["bench-triage"]),
+        .executable(name: "bench-assignment", targets: ["bench-assignment"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -164,6 +165,17 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "ops/bench/triage",
+            exclude: ["run.sh"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bench-assignment",
+            dependencies: [
+                "AssignmentService", "Similarity", "Models", "Messaging", "Storage", "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "ops/bench/assignment",
             exclude: ["run.sh"],
             swiftSettings: strict
         ),

@@ -38,3 +38,36 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 }
+
+/// Pieces of JSON text for the few hot paths that write JSON directly instead of through
+/// `JSONEncoder` (stored classifications, suggestions), where encoding was a large share of a
+/// batch's time. Each such writer is tested against its Codable form.
+public enum JSONText {
+    /// A JSON string literal.
+    public static func quoted(_ value: String) -> String {
+        var quoted = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\r": quoted += "\\r"
+            case "\t": quoted += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                quoted += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
+    }
+
+    /// A finite number (NaN and infinities, which JSON cannot carry, as 0).
+    public static func number(_ value: Double) -> String {
+        value.isFinite ? "\(value)" : "0"
+    }
+
+    public static func strings(_ values: [String]) -> String {
+        "[" + values.map(quoted).joined(separator: ",") + "]"
+    }
+}

@@ -87,6 +87,19 @@ enum Directory {
         #expect(past.nearest(to: signature, limit: 5, minimumSimilarity: 0.2, excluding: Directory.uuid(200)).isEmpty)
     }
 
+    @Test func theStoredJSONDecodesToTheSameSuggestion() throws {
+        let odd = UnitProfile(id: Directory.uuid(7), code: "odd", name: "名称带\"引号\"和\\反斜杠\n与换行\u{01}", domains: ["public-safety"], keywords: ["火灾"])
+        var past = PastProposals()
+        past.record(.init(proposalID: Directory.uuid(300), caseNumber: "HZ-14-2025-\"9\"", signature: hasher.signature(ofText: ebike),
+                          handledBy: [odd.id, Directory.emergency.id]))
+        let similar = past.nearest(to: hasher.signature(ofText: ebike), limit: 10, minimumSimilarity: 0.2)
+        let suggestion = UnitSuggester(units: Directory.all + [odd]).suggest(text: ebike, domain: "public-safety", similar: similar)
+        #expect(!suggestion.similarProposals.isEmpty && !suggestion.coUnits.isEmpty, "every part of the form is written")
+        let decoded = try JSONDecoder().decode(Suggestion.self, from: Data(suggestion.json.utf8))
+        #expect(decoded == suggestion)
+        #expect(try JSONDecoder().decode(Suggestion.self, from: Data(Suggestion.empty.json.utf8)) == .empty)
+    }
+
     @Test func autoAssignmentNeedsAScoreAndAMargin() {
         let rule = AssignmentSettings.AutoAssignment(enabled: true, minimumScore: 6, minimumMargin: 3)
         #expect(rule.isConfident(top: 7.5, runnerUp: 1.5))

