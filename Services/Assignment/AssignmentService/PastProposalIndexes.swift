@@ -18,9 +18,9 @@ final class PastProposalIndexes: Sendable {
     }
 
     /// Reads the district's changed cases since this instance last looked and applies them.
-    /// A change made by a transaction still open may commit with a lower sequence number than
-    /// one read here; it is caught at the next catch-up after a full reload, which `reload` does
-    /// (suggestions tolerate a proposal missing for a moment; nothing else depends on it).
+    /// Needs no lock: every writer of `change_seq` holds the district's lock from its first
+    /// write to its commit (`Cases.lockHandlers`), so a snapshot that sees a sequence number sees
+    /// every smaller one, and reading on from the last one seen misses nothing.
     @discardableResult
     func catchUp(_ district: DistrictCode, in transaction: Transaction) async throws -> Int {
         let since = districts.withLock { $0[district]?.lastChange ?? 0 }
