@@ -64,7 +64,8 @@ public enum TopicCatalogue {
         ])
 
     public static let supervisionEvents = TopicSpec(
-        name: "supervision-events", partitions: 6, producer: .supervision, eventTypes: [])
+        name: "supervision-events", partitions: 6, producer: .supervision,
+        eventTypes: [EventTypeSpec(ReminderDue.self), EventTypeSpec(AssignmentEscalated.self), EventTypeSpec(FollowUpDue.self)])
 
     public static let publicityEvents = TopicSpec(
         name: "publicity-events", partitions: 3, producer: .publicity, eventTypes: [])

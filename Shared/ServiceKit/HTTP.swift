@@ -19,6 +19,27 @@ public struct AppRequestContext: RequestContext {
     }
 
     public var maxUploadSize: Int { 8 * 1024 * 1024 }
+
+    /// The staff member or handling unit the authentication middleware let in; 401 otherwise.
+    public func staffClaims() throws(APIError) -> StaffClaims {
+        guard case .staff(let claims) = caller else { throw APIError.unauthorized }
+        return claims
+    }
+
+    /// The route's `:name` parameter as an id; 404 when it is not one (no such resource).
+    public func uuid(_ name: String = "id") throws(APIError) -> UUID {
+        guard let id = parameters.get(name).flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
+        return id
+    }
+}
+
+extension Request {
+    /// The query's parameters by name (the last value of a repeated name).
+    public var queryValues: [String: String] {
+        var values: [String: String] = [:]
+        for (name, value) in uri.queryParameters { values[String(name)] = String(value) }
+        return values
+    }
 }
 
 /// A machine integration's verified key and what it may do.

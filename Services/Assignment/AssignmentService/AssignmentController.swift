@@ -42,22 +42,6 @@ struct AssignmentController: Sendable {
         unit.post("/assignments/:id/confirmation", use: confirm)
     }
 
-    static func staff(_ context: AppRequestContext) throws -> StaffClaims {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
-        return claims
-    }
-
-    static func id(_ context: AppRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
-        return id
-    }
-
-    static func query(_ request: Request) -> [String: String] {
-        var query: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
-        return query
-    }
-
     static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = query[name] else { return value }
         guard let number = Int(text), range.contains(number) else {
@@ -77,8 +61,8 @@ struct AssignmentController: Sendable {
     static let bodyLimit = 64 * 1024
 
     @Sendable func queue(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        let query = Self.query(request)
+        let claims = try context.staffClaims()
+        let query = request.queryValues
         let entries = try await desk.queue(
             in: claims.district, state: query["state"], limit: try Self.integer(query, "limit", default: 100, range: 1...500),
             offset: try Self.integer(query, "offset", default: 0, range: 0...1_000_000))
@@ -86,77 +70,77 @@ struct AssignmentController: Sendable {
     }
 
     @Sendable func openCase(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        let fresh = try Self.flag(Self.query(request), "fresh")
-        return try jsonResponse(try await desk.open(try Self.id(context), in: claims.district, freshSuggestion: fresh))
+        let claims = try context.staffClaims()
+        let fresh = try Self.flag(request.queryValues, "fresh")
+        return try jsonResponse(try await desk.open(try context.uuid(), in: claims.district, freshSuggestion: fresh))
     }
 
     @Sendable func assign(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: AssignmentInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.assign(try Self.id(context), input, by: claims), status: .created)
+        return try jsonResponse(try await desk.assign(try context.uuid(), input, by: claims), status: .created)
     }
 
     @Sendable func reassign(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: AssignmentInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.reassign(try Self.id(context), input, by: claims), status: .created)
+        return try jsonResponse(try await desk.reassign(try context.uuid(), input, by: claims), status: .created)
     }
 
     @Sendable func markKey(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: KeyProposalInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.markKey(try Self.id(context), input, by: claims))
+        return try jsonResponse(try await desk.markKey(try context.uuid(), input, by: claims))
     }
 
     @Sendable func changeDeadline(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: DeadlineInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.changeDeadline(try Self.id(context), input, by: claims))
+        return try jsonResponse(try await desk.changeDeadline(try context.uuid(), input, by: claims))
     }
 
     @Sendable func rejectContest(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: ContestDecisionInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.rejectContest(try Self.id(context), input, by: claims))
+        return try jsonResponse(try await desk.rejectContest(try context.uuid(), input, by: claims))
     }
 
     @Sendable func listUnits(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        let all = try Self.flag(Self.query(request), "includeInactive")
+        let claims = try context.staffClaims()
+        let all = try Self.flag(request.queryValues, "includeInactive")
         return try jsonResponse(["units": try await directory.list(in: claims.district, includeInactive: all)])
     }
 
     @Sendable func createUnit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: UnitInput.self, context: context, limit: Self.bodyLimit)
         return try jsonResponse(try await directory.create(input, by: claims), status: .created)
     }
 
     @Sendable func openUnit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        guard let unit = try await directory.unit(try Self.id(context), in: claims.district) else { throw APIError.notFound }
+        let claims = try context.staffClaims()
+        guard let unit = try await directory.unit(try context.uuid(), in: claims.district) else { throw APIError.notFound }
         return try jsonResponse(unit)
     }
 
     @Sendable func updateUnit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: UnitInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await directory.update(try Self.id(context), input, by: claims))
+        return try jsonResponse(try await directory.update(try context.uuid(), input, by: claims))
     }
 
     @Sendable func unitVersions(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        guard let versions = try await directory.versions(of: try Self.id(context), in: claims.district) else { throw APIError.notFound }
+        let claims = try context.staffClaims()
+        guard let versions = try await directory.versions(of: try context.uuid(), in: claims.district) else { throw APIError.notFound }
         return try jsonResponse(["versions": versions])
     }
 
     @Sendable func currentSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try jsonResponse(try await settings.settings(of: try Self.staff(context).district))
+        try jsonResponse(try await settings.settings(of: try context.staffClaims().district))
     }
 
     @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: AssignmentSettings.self, context: context, limit: Self.bodyLimit)
         return try jsonResponse(try await settings.save(input, for: claims.district))
     }
@@ -169,12 +153,12 @@ struct AssignmentController: Sendable {
     }
 
     @Sendable func calendar(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         return try jsonResponse(["days": try await settings.days(of: try Self.year(context), in: claims.district)])
     }
 
     @Sendable func saveCalendar(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let year = try Self.year(context)
         let input = try await request.decodeJSON(as: CalendarInput.self, context: context, limit: Self.bodyLimit)
         guard let days = input.days else { throw APIError.invalid("days", "is required: the year's holidays and adjusted working days") }
@@ -182,24 +166,24 @@ struct AssignmentController: Sendable {
     }
 
     @Sendable func myAssignments(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        let all = try Self.flag(Self.query(request), "includeSuperseded")
+        let claims = try context.staffClaims()
+        let all = try Self.flag(request.queryValues, "includeSuperseded")
         return try jsonResponse(["assignments": try await units.mine(claims, includeSuperseded: all)])
     }
 
     @Sendable func myAssignment(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        return try jsonResponse(try await units.open(try Self.id(context), claims))
+        let claims = try context.staffClaims()
+        return try jsonResponse(try await units.open(try context.uuid(), claims))
     }
 
     @Sendable func contest(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: ContestInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await units.contest(try Self.id(context), input, by: claims), status: .created)
+        return try jsonResponse(try await units.contest(try context.uuid(), input, by: claims), status: .created)
     }
 
     @Sendable func confirm(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        return try jsonResponse(try await units.confirm(try Self.id(context), by: claims))
+        let claims = try context.staffClaims()
+        return try jsonResponse(try await units.confirm(try context.uuid(), by: claims))
     }
 }

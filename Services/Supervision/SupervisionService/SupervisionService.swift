@@ -1,11 +1,82 @@
 import EventPipeline
+import Foundation
+import Logging
 import Models
 import ServiceKit
+import ServiceLifecycle
 import Storage
+import Synchronization
 
-/// Supervision: starts, reports healthy and consumes its input topics; its domain logic comes with its own issue.
+/// Supervision (督办): every final assignment is tracked until it is answered or closed, and
+/// timers kept in PostgreSQL remind units before their deadlines and escalate overdue handling.
 public enum SupervisionService {
-    public static let definition = ServiceDefinition(name: .supervision, handler: { parts in
-        AcknowledgingHandler(logger: parts.logger)
-    })
+    public static let definition = definition(clock: .system)
+
+    /// The service with its own clock: tests move time forward instead of waiting for it.
+    public static func definition(clock: SupervisionClock) -> ServiceDefinition {
+        ServiceDefinition(
+            name: .supervision,
+            handler: { _ in AssignmentTracking(clock: clock) },
+            checkSettings: { reader in _ = SupervisionServiceSettings(reader) },
+            background: { parts in
+                let settings = SupervisionServiceSettings(EnvironmentReader(parts.configuration.environment))
+                return [TimerScheduler(database: parts.database, logger: parts.logger, clock: clock,
+                                       interval: .seconds(settings.timerSeconds), batch: settings.timerBatch)]
+            },
+            routes: { router, parts in
+                SupervisionController(database: parts.database, clock: clock, signer: parts.tokens).register(on: router)
+            })
+    }
+}
+
+/// What time it is for supervision. The system clock in production; tests advance it.
+public final class SupervisionClock: Sendable {
+    private let offset = Mutex<TimeInterval>(0)
+
+    public init() {}
+
+    public static let system = SupervisionClock()
+
+    public var now: Date { Date().addingTimeInterval(offset.withLock { $0 }) }
+
+    /// Moves this clock forward (tests only: the system clock is never moved).
+    public func advance(by interval: TimeInterval) {
+        offset.withLock { $0 += interval }
+    }
+}
+
+/// The service's own environment settings.
+struct SupervisionServiceSettings {
+    /// How often an instance looks for due timers.
+    var timerSeconds: Int
+    /// Timers fired per transaction.
+    var timerBatch: Int
+
+    init(_ reader: EnvironmentReader) {
+        timerSeconds = reader.integer("SUPERVISION_TIMER_SECONDS", default: 30, range: 1...3_600)
+        timerBatch = reader.integer("SUPERVISION_TIMER_BATCH", default: 1_000, range: 1...10_000)
+    }
+}
+
+/// Fires due timers every `interval`, as long as the service runs.
+struct TimerScheduler: Service {
+    let database: Database
+    let logger: Logger
+    let clock: SupervisionClock
+    let interval: Duration
+    let batch: Int
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let fired = try await Timers.fireDue(database: database, now: clock.now, batch: batch)
+                if fired.total > 0 {
+                    logger.info("supervision timers fired", metadata: ["fired": "\(fired.acted)", "moot": "\(fired.total - fired.acted)"])
+                }
+            } catch {
+                logger.warning("timer pass failed; will try again", metadata: ["error": "\(error)"])
+            }
+            await pause(interval)
+        }
+    }
 }

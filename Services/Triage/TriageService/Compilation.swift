@@ -393,7 +393,7 @@ struct CompilationController: Sendable {
     }
 
     @Sendable func csv(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
+        let claims = try context.staffClaims()
         let year = try Self.year(context)
         let compilation = try await store.compilation(of: claims.district, year: year, domainNames: domainNames)
         let headers: HTTPFields = [
@@ -404,7 +404,7 @@ struct CompilationController: Sendable {
     }
 
     @Sendable func html(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
+        let claims = try context.staffClaims()
         let year = try Self.year(context)
         let compilation = try await store.compilation(of: claims.district, year: year, domainNames: domainNames)
         return Response(

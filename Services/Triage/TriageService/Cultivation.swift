@@ -876,7 +876,7 @@ struct CultivationController: Sendable {
     }
 
     @Sendable func topics(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
+        let claims = try context.staffClaims()
         var status: ReferenceTopicStatus?
         if let text = request.uri.queryParameters["status"].map(String.init), !text.isEmpty {
             guard let parsed = ReferenceTopicStatus(rawValue: text) else {
@@ -889,46 +889,46 @@ struct CultivationController: Sendable {
     }
 
     @Sendable func claim(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
         let input = try await request.decodeJSON(as: NewTopicClaim.self, context: context, limit: 16 * 1024)
         return try jsonResponse(try await store.claim(id, input: input, by: claims), status: .created)
     }
 
     @Sendable func release(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
         return try jsonResponse(try await store.release(id, by: claims))
     }
 
     @Sendable func draft(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: ProposalDraftInput.self, context: context, limit: 256 * 1024)
         return try jsonResponse(try await store.draft(input, by: claims), status: .created)
     }
 
     @Sendable func edit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
         let input = try await request.decodeJSON(as: ProposalEditInput.self, context: context, limit: 256 * 1024)
         return try jsonResponse(try await store.edit(id, input: input, by: claims))
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
         return try jsonResponse(try await store.submit(id, by: claims))
     }
 
     @Sendable func review(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
         let input = try await request.decodeJSON(as: ProposalReviewInput.self, context: context, limit: 16 * 1024)
         return try jsonResponse(try await store.review(id, input: input, by: claims))
     }
 
     @Sendable func proposals(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
+        let claims = try context.staffClaims()
         let query = request.uri.queryParameters
         var status: ProposalStatus?
         if let text = query["status"].map(String.init), !text.isEmpty {
@@ -952,8 +952,8 @@ struct CultivationController: Sendable {
     }
 
     @Sendable func proposal(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
         guard let proposal = try await store.proposal(id, in: claims.district) else { throw APIError.notFound }
         return try jsonResponse(proposal)
     }

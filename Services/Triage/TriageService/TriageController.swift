@@ -38,44 +38,28 @@ struct TriageController: Sendable {
             .put(use: saveRules)
     }
 
-    static func staff(_ context: AppRequestContext) throws -> StaffClaims {
-        guard case .staff(let claims) = context.caller else { throw APIError.unauthorized }
-        return claims
-    }
-
-    static func id(_ context: AppRequestContext) throws -> UUID {
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound }
-        return id
-    }
-
-    static func query(_ request: Request) -> [String: String] {
-        var query: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters { query[String(name)] = String(value) }
-        return query
-    }
-
     @Sendable func listClues(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        let filter = try QueueFilter(Self.query(request))
+        let claims = try context.staffClaims()
+        let filter = try QueueFilter(request.queryValues)
         return try jsonResponse(["clues": try await queue.clues(in: claims.district, matching: filter)])
     }
 
     @Sendable func openClue(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        guard let review = try await queue.review(try Self.id(context), in: claims.district) else { throw APIError.notFound }
+        let claims = try context.staffClaims()
+        guard let review = try await queue.review(try context.uuid(), in: claims.district) else { throw APIError.notFound }
         return try jsonResponse(review)
     }
 
     @Sendable func decideClue(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        let id = try Self.id(context)
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
         let input = try await request.decodeJSON(as: DecisionInput.self, context: context, limit: 64 * 1024)
         return try jsonResponse(try await decisions.route(.clue(id), input: input, by: claims))
     }
 
     @Sendable func listGroups(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        let query = Self.query(request)
+        let claims = try context.staffClaims()
+        let query = request.queryValues
         let filter = try QueueFilter(query)
         var minimumVoices = 1
         if let text = query["minVoices"] {
@@ -91,48 +75,48 @@ struct TriageController: Sendable {
     }
 
     @Sendable func openGroup(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        guard let (group, clues) = try await queue.group(try Self.id(context), in: claims.district) else { throw APIError.notFound }
+        let claims = try context.staffClaims()
+        guard let (group, clues) = try await queue.group(try context.uuid(), in: claims.district) else { throw APIError.notFound }
         return try jsonResponse(GroupView(group: group, clues: clues))
     }
 
     @Sendable func decideGroup(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        let id = try Self.id(context)
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
         let input = try await request.decodeJSON(as: DecisionInput.self, context: context, limit: 64 * 1024)
         return try jsonResponse(try await decisions.route(.group(id), input: input, by: claims))
     }
 
     @Sendable func merge(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        let id = try Self.id(context)
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
         let input = try await request.decodeJSON(as: MergeInput.self, context: context, limit: 64 * 1024)
         return try jsonResponse(try await decisions.merge(input, into: id, by: claims))
     }
 
     @Sendable func split(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
-        let id = try Self.id(context)
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
         let input = try await request.decodeJSON(as: SplitInput.self, context: context, limit: 256 * 1024)
         return try jsonResponse(try await decisions.split(id, input: input, by: claims), status: .created)
     }
 
     @Sendable func currentRules(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try jsonResponse(try await rules.current(of: try Self.staff(context).district))
+        try jsonResponse(try await rules.current(of: try context.staffClaims().district))
     }
 
     @Sendable func ruleVersions(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try jsonResponse(["versions": try await rules.versions(of: try Self.staff(context).district)])
+        try jsonResponse(["versions": try await rules.versions(of: try context.staffClaims().district)])
     }
 
     @Sendable func saveRules(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: RuleSetInput.self, context: context, limit: 1024 * 1024)
         return try jsonResponse(try await rules.save(input, by: claims), status: .created)
     }
 
     @Sendable func classify(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try Self.staff(context)
+        let claims = try context.staffClaims()
         let sample = try await request.decodeJSON(as: ClassificationSample.self, context: context, limit: 1024 * 1024)
         return try jsonResponse(try await rules.explain(sample, in: claims.district))
     }

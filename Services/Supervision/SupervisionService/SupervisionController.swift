@@ -1,0 +1,138 @@
+import Foundation
+import Hummingbird
+import Models
+import PostgresNIO
+import ServiceKit
+import Storage
+
+struct TrackedAssignment: Codable, Sendable {
+    var assignmentId: UUID
+    var proposalId: UUID
+    var caseNumber: String
+    var unitId: UUID
+    var unitName: String
+    var role: String
+    var round: Int
+    var isKey: Bool
+    var supervisingLeader: String?
+    var assignedOn: String
+    var deadline: String
+    var state: String
+    var escalationLevel: String?
+    var timers: [TimerView]?
+}
+
+struct TimerView: Codable, Sendable {
+    var kind: String
+    var step: Int
+    var day: String
+    var dueAt: Date
+    var firedAt: Date?
+    var cancelledAt: Date?
+    var outcome: String?
+}
+
+/// The supervision API (`/v1/supervision`): what is being handled, what is overdue, each
+/// assignment's timers, and the district's supervision settings. Another district's ids are 404.
+struct SupervisionController: Sendable {
+    let database: Database
+    let clock: SupervisionClock
+    let signer: StaffTokenSigner
+
+    static let committee: Set<StaffClaims.Role> = [.proposalsCommittee, .administrator]
+
+    func register(on router: Router<AppRequestContext>) {
+        let staff = router.group("/v1/supervision").add(middleware: StaffAuthenticator(signer: signer, roles: Self.committee))
+        staff.get("/assignments", use: list)
+        staff.get("/assignments/:id", use: open)
+        staff.get("/settings", use: currentSettings)
+        staff.put("/settings", use: saveSettings)
+    }
+
+    static let columns = """
+        assignment_id, proposal_id, case_number, unit_id, unit_name, role, round, is_key, supervising_leader,
+        to_char(assigned_on, 'YYYY-MM-DD'), to_char(deadline, 'YYYY-MM-DD'), state, escalation_level
+        """
+
+    static func assignments(_ rows: PostgresRowSequence) async throws -> [TrackedAssignment] {
+        var found: [TrackedAssignment] = []
+        for try await row in rows {
+            let columns = row.makeRandomAccess()
+            found.append(TrackedAssignment(
+                assignmentId: try columns[0].decode(UUID.self), proposalId: try columns[1].decode(UUID.self),
+                caseNumber: try columns[2].decode(String.self), unitId: try columns[3].decode(UUID.self),
+                unitName: try columns[4].decode(String.self), role: try columns[5].decode(String.self), round: try columns[6].decode(Int.self),
+                isKey: try columns[7].decode(Bool.self), supervisingLeader: try columns[8].decode(String?.self),
+                assignedOn: try columns[9].decode(String.self), deadline: try columns[10].decode(String.self),
+                state: try columns[11].decode(String.self), escalationLevel: try columns[12].decode(String?.self), timers: nil))
+        }
+        return found
+    }
+
+    /// `?state=handling` (default), `replied`, `closed`, `superseded`; `overdue=true` for those past their deadline.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let query = request.queryValues
+        let states = ["handling", "replied", "closed", "superseded"]
+        let state = query["state"] ?? "handling"
+        guard states.contains(state) else { throw APIError.badRequest("state must be one of \(states.joined(separator: ", "))", field: "state") }
+        let overdue: Bool
+        switch query["overdue"] {
+        case nil, "false": overdue = false
+        case "true": overdue = true
+        default: throw APIError.badRequest("overdue must be true or false", field: "overdue")
+        }
+        let today = LocalDate.on(clock.now, in: TimeZone.chinaTime).description
+        let found = try await database.transaction(.district(claims.district)) { transaction in
+            var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
+            let condition: PostgresQuery = overdue
+                ? "state = \(state) AND deadline < \(today)::date ORDER BY deadline, case_number LIMIT 500"
+                : "state = \(state) ORDER BY deadline, case_number LIMIT 500"
+            sql.sql += condition.sql
+            sql.binds = condition.binds
+            return try await Self.assignments(try await transaction.query(sql))
+        }
+        return try jsonResponse(["assignments": found])
+    }
+
+    @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
+        let found = try await database.transaction(.district(claims.district)) { transaction -> TrackedAssignment? in
+            var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
+            let condition: PostgresQuery = "assignment_id = \(id)"
+            sql.sql += condition.sql
+            sql.binds = condition.binds
+            guard var assignment = try await Self.assignments(try await transaction.query(sql)).first else { return nil }
+            var timers: [TimerView] = []
+            for try await (kind, step, day, dueAt, firedAt, cancelledAt, outcome) in try await transaction.query("""
+                SELECT kind, step, to_char(day, 'YYYY-MM-DD'), due_at, fired_at, cancelled_at, outcome FROM supervision_timers
+                WHERE assignment_id = \(id) ORDER BY due_at, id
+                """).decode((String, Int, String, Date, Date?, Date?, String?).self) {
+                timers.append(TimerView(kind: kind, step: step, day: day, dueAt: dueAt, firedAt: firedAt, cancelledAt: cancelledAt, outcome: outcome))
+            }
+            assignment.timers = timers
+            return assignment
+        }
+        guard let found else { throw APIError.notFound }
+        return try jsonResponse(found)
+    }
+
+    @Sendable func currentSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let settings = try await database.transaction(.district(claims.district)) { try await Timers.settings(of: claims.district, in: $0) }
+        return try jsonResponse(settings)
+    }
+
+    /// New settings apply to timers planned from now on; those planned already keep their days.
+    @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let settings = try await request.decodeJSON(as: SupervisionSettings.self, context: context, limit: 64 * 1024)
+        if let problem = settings.problems.first { throw APIError.invalid(problem.field, problem.message) }
+        let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        try await database.transaction(.district(claims.district)) { transaction in
+            try await transaction.execute("UPDATE districts SET supervision_settings = \(json)::jsonb WHERE code = \(claims.district.rawValue)")
+        }
+        return try jsonResponse(settings)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Models
+import PostgresNIO
+import Storage
+
+/// Supervision timers in PostgreSQL: planned when an assignment is tracked or its deadline
+/// changes, fired by whichever instance claims them first.
+enum Timers {
+    static func settings(of district: DistrictCode, in transaction: Transaction) async throws -> SupervisionSettings {
+        for try await json in try await transaction.query(
+            "SELECT supervision_settings::text FROM districts WHERE code = \(district.rawValue)"
+        ).decode(String.self) {
+            return try JSONDecoder().decode(SupervisionSettings.self, from: Data(json.utf8))
+        }
+        return SupervisionSettings()
+    }
+
+    /// Plans an assignment's reminders and escalation from its deadline.
+    static func plan(
+        assignment: UUID, proposal: UUID, deadline: LocalDate, today: LocalDate, settings: SupervisionSettings,
+        district: DistrictCode, in transaction: Transaction
+    ) async throws {
+        let timers = SupervisionSchedule.timers(deadline: deadline, today: today, settings: settings)
+        guard !timers.isEmpty else { return }
+        try await transaction.execute("""
+            INSERT INTO supervision_timers (district, assignment_id, proposal_id, kind, step, day, due_at)
+            SELECT \(district.rawValue), \(assignment), \(proposal), kind, step, day::date, due_at
+            FROM unnest(\(timers.map(\.kind.rawValue))::text[], \(timers.map(\.step))::int[], \(timers.map(\.day.description))::text[],
+                        \(timers.map(\.dueAt))::timestamptz[]) AS t(kind, step, day, due_at)
+            """)
+    }
+
+    /// Cancels an assignment's unfired reminders and escalations (a new deadline, a reply).
+    static func cancelDeadlineTimers(of assignment: UUID, at now: Date, in transaction: Transaction) async throws {
+        try await transaction.execute("""
+            UPDATE supervision_timers SET cancelled_at = \(now)
+            WHERE assignment_id = \(assignment) AND kind IN ('reminder', 'escalation') AND fired_at IS NULL AND cancelled_at IS NULL
+            """)
+    }
+
+    struct Fired {
+        var total = 0
+        /// Those that did something (not moot).
+        var acted = 0
+    }
+
+    struct Due {
+        var id: Int64
+        var kind: TimerKind
+        var step: Int
+        var day: LocalDate
+        var assignment: UUID
+        var proposal: UUID
+        var unit: UUID
+        var deadline: LocalDate
+        var state: String
+        var supervisingLeader: String?
+    }
+
+    /// Fires every timer due at `now`, district by district, `batch` per transaction. Timers
+    /// are claimed with SKIP LOCKED: an instance never waits for, nor fires, one another
+    /// instance holds; fired ones are marked in the transaction that publishes their events.
+    static func fireDue(database: Database, now: Date, batch: Int) async throws -> Fired {
+        let districts = try await database.transaction(.allDistricts) { transaction in
+            var codes: [DistrictCode] = []
+            for try await code in try await transaction.query("""
+                SELECT DISTINCT district FROM supervision_timers WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= \(now)
+                """).decode(String.self) {
+                if let code = DistrictCode(rawValue: code) { codes.append(code) }
+            }
+            return codes
+        }
+        var fired = Fired()
+        for district in districts {
+            while true {
+                let round = try await database.transaction(.district(district)) { transaction in
+                    try await fireBatch(of: district, now: now, batch: batch, in: transaction)
+                }
+                fired.total += round.total
+                fired.acted += round.acted
+                if round.total < batch { break }
+            }
+        }
+        return fired
+    }
+
+    static func fireBatch(of district: DistrictCode, now: Date, batch: Int, in transaction: Transaction) async throws -> Fired {
+        let rows = try await transaction.query("""
+            SELECT t.id, t.kind, t.step, to_char(t.day, 'YYYY-MM-DD'), a.assignment_id, a.proposal_id, a.unit_id,
+                   to_char(a.deadline, 'YYYY-MM-DD'), a.state, a.supervising_leader
+            FROM supervision_timers t JOIN supervised_assignments a ON a.assignment_id = t.assignment_id
+            WHERE t.district = \(district.rawValue) AND t.fired_at IS NULL AND t.cancelled_at IS NULL AND t.due_at <= \(now)
+            ORDER BY t.due_at, t.id
+            LIMIT \(batch)
+            FOR UPDATE OF t SKIP LOCKED
+            """)
+        var due: [Due] = []
+        for try await (id, kind, step, day, assignment, proposal, unit, deadline, state, leader)
+            in rows.decode((Int64, String, Int, String, UUID, UUID, UUID, String, String, String?).self) {
+            guard let kind = TimerKind(rawValue: kind), let day = LocalDate(day), let deadline = LocalDate(deadline) else { continue }
+            due.append(Due(id: id, kind: kind, step: step, day: day, assignment: assignment, proposal: proposal, unit: unit,
+                           deadline: deadline, state: state, supervisingLeader: leader))
+        }
+        guard !due.isEmpty else { return Fired() }
+        let settings = try await settings(of: district, in: transaction)
+        let today = LocalDate.on(now, in: settings.zone)
+        var outcomes: [String] = []
+        var events: [Outbox.Row] = []
+        // The highest level reached per assignment (several steps may fall due in one pass).
+        var escalated: [UUID: String] = [:]
+        for timer in due {
+            let key = timer.proposal.uuidString
+            switch timer.kind {
+            case .reminder where timer.state == "handling" && today <= timer.deadline:
+                outcomes.append("reminded")
+                events.append(try Outbox.Row(
+                    ReminderDue(assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit, deadline: timer.deadline,
+                                daysLeft: timer.day.days(until: timer.deadline)),
+                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
+            case .escalation where timer.state == "handling":
+                let ladder = settings.escalation
+                let level = ladder.isEmpty ? EscalationLevel.reminder : ladder[min(timer.step, ladder.count - 1)].level
+                outcomes.append("escalated:" + level.rawValue)
+                escalated[timer.assignment] = level.rawValue
+                events.append(try Outbox.Row(
+                    AssignmentEscalated(assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit,
+                                        deadline: timer.deadline, daysOverdue: timer.deadline.days(until: timer.day) - 1, level: level,
+                                        supervisingLeader: timer.supervisingLeader),
+                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
+            case .followUp where timer.state == "replied":
+                outcomes.append("follow-up")
+                events.append(try Outbox.Row(
+                    FollowUpDue(assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit, promised: timer.day),
+                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
+            default:
+                // Answered, superseded or closed meanwhile, or a reminder overtaken by its
+                // deadline: nothing to do.
+                outcomes.append("moot")
+            }
+        }
+        try await transaction.execute("""
+            UPDATE supervision_timers t SET fired_at = \(now), outcome = f.outcome
+            FROM unnest(\(due.map(\.id))::bigint[], \(outcomes)::text[]) AS f(id, outcome)
+            WHERE t.id = f.id
+            """)
+        if !escalated.isEmpty {
+            try await transaction.execute("""
+                UPDATE supervised_assignments a SET escalation_level = e.level, updated_at = \(now)
+                FROM unnest(\(Array(escalated.keys))::uuid[], \(Array(escalated.values))::text[]) AS e(id, level)
+                WHERE a.assignment_id = e.id
+                """)
+        }
+        try await Outbox.append(events, in: transaction)
+        return Fired(total: due.count, acted: events.count)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// A reminder before an assignment's deadline is due (the unit is to be told).
+public struct ReminderDue: EventPayload, Hashable {
+    public static let eventType = "assignment.reminder-due"
+    public static let schemaVersion = 1
+
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var unitID: UUID
+    public var deadline: LocalDate
+    public var daysLeft: Int
+
+    enum CodingKeys: String, CodingKey {
+        case assignmentID = "assignmentId", proposalID = "proposalId", unitID = "unitId", deadline, daysLeft
+    }
+
+    public init(assignmentID: UUID, proposalID: UUID, unitID: UUID, deadline: LocalDate, daysLeft: Int) {
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.unitID = unitID
+        self.deadline = deadline
+        self.daysLeft = daysLeft
+    }
+}
+
+/// An overdue assignment climbed a step of the escalation ladder.
+public struct AssignmentEscalated: EventPayload, Hashable {
+    public static let eventType = "assignment.escalated"
+    public static let schemaVersion = 1
+
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var unitID: UUID
+    public var deadline: LocalDate
+    public var daysOverdue: Int
+    public var level: EscalationLevel
+    /// Who takes it up at this level, where the proposal names one (its supervising leader).
+    public var supervisingLeader: String?
+
+    enum CodingKeys: String, CodingKey {
+        case assignmentID = "assignmentId", proposalID = "proposalId", unitID = "unitId", deadline, daysOverdue, level, supervisingLeader
+    }
+
+    public init(
+        assignmentID: UUID, proposalID: UUID, unitID: UUID, deadline: LocalDate, daysOverdue: Int, level: EscalationLevel,
+        supervisingLeader: String?
+    ) {
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.unitID = unitID
+        self.deadline = deadline
+        self.daysOverdue = daysOverdue
+        self.level = level
+        self.supervisingLeader = supervisingLeader
+    }
+}
+
+/// The follow-up review (回头看) of a B reply is due at its promised date.
+public struct FollowUpDue: EventPayload, Hashable {
+    public static let eventType = "proposal.follow-up-due"
+    public static let schemaVersion = 1
+
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var unitID: UUID
+    public var promised: LocalDate
+
+    enum CodingKeys: String, CodingKey {
+        case assignmentID = "assignmentId", proposalID = "proposalId", unitID = "unitId", promised
+    }
+
+    public init(assignmentID: UUID, proposalID: UUID, unitID: UUID, promised: LocalDate) {
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.unitID = unitID
+        self.promised = promised
+    }
+}

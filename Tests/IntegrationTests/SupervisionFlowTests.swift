@@ -1,0 +1,199 @@
+import Foundation
+import Messaging
+import Models
+import PostgresNIO
+import ServiceKit
+import Storage
+import SupervisionService
+import Synchronization
+import Testing
+import TestSupport
+
+/// Supervision instances on a database and topics of their own, with one clock they share and
+/// tests move forward. Assignments are announced on assignment-events through the broker.
+final class SupervisionFixture: Sendable {
+    let store: TestDatabase
+    let kafka: KafkaConfiguration
+    let clock = SupervisionClock()
+    let haizhu = DistrictCode(rawValue: "haizhu")!
+    private let running = Mutex<[(ServiceApp, Task<Void, any Error>)]>([])
+
+    init() async throws {
+        store = try await TestDatabase()
+        kafka = try TestEnvironment.kafka()
+        try TestEnvironment.createTopics(kafka)
+    }
+
+    /// Starts an instance (another member of the consumer group, another timer scheduler).
+    func start(_ name: String) async throws {
+        let app = try ServiceApp(SupervisionService.definition(clock: clock), configuration: ServiceConfiguration(
+            service: .supervision, instanceID: name, httpPort: 0, database: store.configuration, kafka: kafka, logLevel: .warning,
+            tokenSecret: String(repeating: "s", count: 32), environment: ["SUPERVISION_TIMER_SECONDS": "1"]), handleSignals: false)
+        let task = Task { try await app.run() }
+        _ = await app.listeningPort()
+        running.withLock { $0.append((app, task)) }
+    }
+
+    func stopAll() async throws {
+        let apps = running.withLock { apps in
+            defer { apps = [] }
+            return apps
+        }
+        for (app, _) in apps { await app.shutdown() }
+        for (_, task) in apps { try await task.value }
+    }
+
+    var today: LocalDate { LocalDate.on(clock.now, in: .chinaTime) }
+
+    /// Announces a final assignment of one lead unit (and optionally a co-unit) with `deadline`.
+    @discardableResult
+    func assign(deadline: LocalDate, coUnit: Bool = false, number: Int = 1) async throws -> ProposalAssigned {
+        let proposal = UUID()
+        var units = [AssignedUnit(assignmentID: UUID(), unitID: UUID(), unitName: "区应急管理局", role: .lead, status: .active,
+                                  assignedOn: today, deadline: deadline, contestUntil: today.adding(days: 7))]
+        if coUnit {
+            units.append(AssignedUnit(assignmentID: UUID(), unitID: UUID(), unitName: "南华西街道办事处", role: .coHandling, status: .active,
+                                      assignedOn: today, deadline: deadline, contestUntil: today.adding(days: 7)))
+        }
+        let assigned = ProposalAssigned(
+            proposalID: proposal, caseNumber: String(format: "HZ-14-2026-%04d", number), kind: .citizen, round: 1, units: units,
+            isKey: false, supervisingLeader: nil, automatic: false, confirmedPreAssignment: false)
+        try await publish([try EventEnvelope(assigned, district: haizhu, occurredAt: Date())], key: proposal.uuidString)
+        return assigned
+    }
+
+    func publish(_ envelopes: [EventEnvelope], key: String) async throws {
+        let producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
+        let topic = kafka.topicName(TopicCatalogue.assignmentEvents.name)
+        for result in await producer.send(try envelopes.map { OutgoingMessage(topic: topic, key: Data(key.utf8), value: try $0.encoded()) }) {
+            _ = try result.get()
+        }
+        await producer.close()
+    }
+
+    func awaitTracked(_ count: Int) async throws {
+        let tracked = try await eventually(timeout: .seconds(60)) {
+            try await store.integer("SELECT count(*)::int FROM supervised_assignments") >= count
+        }
+        guard tracked else { throw FixtureError("supervision did not track \(count) assignments in time") }
+    }
+
+    func supervisionEvents(atLeast count: Int) async throws -> [EventEnvelope] {
+        try await readTopic(kafka.topicName(TopicCatalogue.supervisionEvents.name), kafka: kafka, atLeast: count, settle: .milliseconds(2_500))
+            .map { try EventEnvelope.decode(from: $0.value) }
+    }
+}
+
+@Suite(.timeLimit(.minutes(3)))
+struct SupervisionFlowTests {
+    static let day: TimeInterval = 86_400
+
+    @Test func remindersAndEscalationFireOnTimeAcrossARestart() async throws {
+        let fixture = try await SupervisionFixture()
+        try await fixture.start("supervision-1")
+        let deadline = fixture.today.adding(days: 10)
+        let assigned = try await fixture.assign(deadline: deadline, coUnit: true)
+        try await fixture.awaitTracked(2)
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers") == 12, "two reminders and four escalation steps each")
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE fired_at IS NOT NULL") == 0)
+
+        // Four days on, the seven-day reminders are due (day 3, 09:00).
+        fixture.clock.advance(by: 4 * Self.day)
+        let reminded = try await eventually(timeout: .seconds(20)) {
+            try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE outcome = 'reminded'") == 2
+        }
+        #expect(reminded)
+
+        // Stopped; while it is down the deadline passes. On restart the timers due meanwhile fire:
+        // the one-day reminders are moot (the deadline passed), the first escalation step is not.
+        try await fixture.stopAll()
+        fixture.clock.advance(by: 8 * Self.day)
+        try await fixture.start("supervision-2")
+        let escalated = try await eventually(timeout: .seconds(20)) {
+            try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE fired_at IS NOT NULL") == 6
+        }
+        #expect(escalated)
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE outcome = 'moot'") == 2)
+        #expect(try await fixture.string("SELECT max(escalation_level) FROM supervised_assignments") == "reminder")
+
+        let events = try await fixture.supervisionEvents(atLeast: 4)
+        let reminders = try events.filter { $0.type == ReminderDue.eventType }.map { try $0.decodePayload(as: ReminderDue.self) }
+        #expect(reminders.count == 2 && reminders.allSatisfy { $0.daysLeft == 7 && $0.deadline == deadline })
+        let escalations = try events.filter { $0.type == AssignmentEscalated.eventType }.map { try $0.decodePayload(as: AssignmentEscalated.self) }
+        #expect(escalations.count == 2 && escalations.allSatisfy { $0.level == .reminder && $0.daysOverdue == 0 })
+        #expect(Set(escalations.map(\.assignmentID)) == Set(assigned.units.map(\.assignmentID)))
+        try await fixture.stopAll()
+    }
+
+    @Test func twoInstancesFireEveryTimerExactlyOnce() async throws {
+        let fixture = try await SupervisionFixture()
+        try await fixture.start("supervision-1")
+        try await fixture.start("supervision-2")
+        for number in 1...40 { try await fixture.assign(deadline: fixture.today.adding(days: 10), number: number) }
+        try await fixture.awaitTracked(40)
+        fixture.clock.advance(by: 4 * Self.day)
+        let fired = try await eventually(timeout: .seconds(30)) {
+            try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE fired_at IS NOT NULL") == 40
+        }
+        #expect(fired)
+        let events = try await fixture.supervisionEvents(atLeast: 40)
+        #expect(events.count == 40, "one reminder per assignment, whichever instance fired it")
+        #expect(Set(try events.map { try $0.decodePayload(as: ReminderDue.self).assignmentID }).count == 40)
+        try await fixture.stopAll()
+    }
+
+    @Test func aNewDeadlineReplansAndAReassignmentSilencesTheRoundItReplaces() async throws {
+        let fixture = try await SupervisionFixture()
+        try await fixture.start("supervision-1")
+        let first = try await fixture.assign(deadline: fixture.today.adding(days: 10), number: 1)
+        let second = try await fixture.assign(deadline: fixture.today.adding(days: 10), number: 2)
+        try await fixture.awaitTracked(2)
+        let lead = first.units[0]
+        let moved = fixture.today.adding(days: 30)
+        try await fixture.publish([try EventEnvelope(
+            AssignmentDeadlineChanged(assignmentID: lead.assignmentID, proposalID: first.proposalID, unitID: lead.unitID,
+                                      previous: lead.deadline, deadline: moved, reason: "涉及多部门协调"),
+            district: fixture.haizhu, occurredAt: Date())], key: first.proposalID.uuidString)
+        let replacement = AssignedUnit(assignmentID: UUID(), unitID: UUID(), unitName: "区民政局", role: .lead, status: .active,
+                                       assignedOn: fixture.today, deadline: fixture.today.adding(days: 20), contestUntil: nil)
+        try await fixture.publish([try EventEnvelope(
+            ProposalReassigned(proposalID: second.proposalID, caseNumber: second.caseNumber, round: 2, units: [replacement],
+                               superseded: [second.units[0].assignmentID], resolvedContests: [], deadlineRule: .restart, note: "改派"),
+            district: fixture.haizhu, occurredAt: Date())], key: second.proposalID.uuidString)
+        try await fixture.awaitTracked(3)
+        let replanned = try await eventually(timeout: .seconds(20)) {
+            try await fixture.string("SELECT to_char(min(day), 'YYYY-MM-DD') FROM supervision_timers WHERE assignment_id = \(lead.assignmentID) AND cancelled_at IS NULL") == moved.adding(days: -7).description
+        }
+        #expect(replanned, "the new deadline's timers replace the old ones")
+        #expect(try await fixture.string("SELECT state FROM supervised_assignments WHERE assignment_id = \(second.units[0].assignmentID)") == "superseded")
+
+        // Past the old deadline, and past the replacement's seven-day reminder (day 13): only that fires.
+        fixture.clock.advance(by: 14 * Self.day)
+        let settled = try await eventually(timeout: .seconds(20)) {
+            try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE fired_at IS NOT NULL") >= 1
+        }
+        #expect(settled)
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE fired_at IS NOT NULL") == 1)
+        let events = try await fixture.supervisionEvents(atLeast: 1)
+        let assignments = Set(try events.map { event -> UUID in
+            switch event.type {
+            case ReminderDue.eventType: try event.decodePayload(as: ReminderDue.self).assignmentID
+            default: try event.decodePayload(as: AssignmentEscalated.self).assignmentID
+            }
+        })
+        #expect(!assignments.contains(lead.assignmentID), "the moved deadline is still 16 days away")
+        #expect(!assignments.contains(second.units[0].assignmentID), "the superseded assignment is silent")
+        #expect(assignments == [replacement.assignmentID], "only the replacement's reminders: \(events.map(\.type))")
+        try await fixture.stopAll()
+    }
+}
+
+extension SupervisionFixture {
+    func string(_ query: PostgresQuery) async throws -> String? {
+        try await store.database.transaction(.allDistricts) { transaction in
+            for try await value in try await transaction.query(query).decode(String?.self) { return value }
+            return nil
+        }
+    }
+}

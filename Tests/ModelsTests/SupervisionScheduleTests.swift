@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import Models
+
+@Suite struct SupervisionScheduleTests {
+    let settings = SupervisionSettings()
+    let deadline = LocalDate("2026-12-28")!
+
+    func utc(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
+
+    @Test func remindersBeforeAndEscalationAfterTheDeadlineAtNineInTheMorning() {
+        let timers = SupervisionSchedule.timers(deadline: deadline, today: LocalDate("2026-11-26")!, settings: settings)
+        #expect(timers.map(\.kind) == [.reminder, .reminder, .escalation, .escalation, .escalation, .escalation])
+        #expect(timers.map(\.day.description) == ["2026-12-21", "2026-12-27", "2026-12-29", "2027-01-01", "2027-01-08", "2027-01-18"])
+        #expect(timers.map(\.step) == [7, 1, 0, 1, 2, 3], "reminders by days before; escalation by ladder step")
+        // 09:00 in Guangzhou is 01:00 UTC.
+        #expect(timers[0].dueAt == utc("2026-12-21T01:00:00Z"))
+        #expect(timers[2].dueAt == utc("2026-12-29T01:00:00Z"))
+    }
+
+    @Test func remindersWhoseDayHasPassedAreNotPlannedButEscalationsAre() {
+        let late = SupervisionSchedule.timers(deadline: deadline, today: LocalDate("2026-12-25")!, settings: settings)
+        #expect(late.filter { $0.kind == .reminder }.map(\.step) == [1])
+        let overdue = SupervisionSchedule.timers(deadline: deadline, today: LocalDate("2027-01-05")!, settings: settings)
+        #expect(overdue.filter { $0.kind == .reminder }.isEmpty)
+        #expect(overdue.filter { $0.kind == .escalation }.count == 4)
+        let onTheDay = SupervisionSchedule.timers(deadline: deadline, today: deadline.adding(days: -1), settings: settings)
+        #expect(onTheDay.filter { $0.kind == .reminder }.map(\.day) == [deadline.adding(days: -1)], "the day itself still counts")
+    }
+
+    @Test func aFollowUpIsDueOnThePromisedDay() {
+        let followUp = SupervisionSchedule.followUp(promised: LocalDate("2027-03-31")!, settings: settings)
+        #expect(followUp.kind == .followUp && followUp.day.description == "2027-03-31")
+        #expect(followUp.dueAt == utc("2027-03-31T01:00:00Z"))
+    }
+
+    @Test func settingsKeepDefaultsForMissingKeysAndNameBadFields() throws {
+        let partial = try JSONDecoder().decode(SupervisionSettings.self, from: Data(#"{"reminderDaysBefore":[3]}"#.utf8))
+        #expect(partial.reminderDaysBefore == [3] && partial.escalation.count == 4 && partial.fireHour == 9)
+        #expect(partial.problems.isEmpty)
+        var bad = SupervisionSettings()
+        bad.reminderDaysBefore = [7, 7]
+        bad.escalation = [EscalationStep(daysOverdue: 5, level: .formalNotice), EscalationStep(daysOverdue: 2, level: .reminder)]
+        bad.fireHour = 24
+        #expect(bad.problems.map(\.field) == ["reminderDaysBefore", "escalation", "fireHour"])
+    }
+}
