@@ -15,6 +15,8 @@ public struct SupervisionSettings: Codable, Sendable, Hashable {
     ]
     /// The local hour at which a day's timers are due (office hours, not midnight).
     public var fireHour = 9
+    /// Days after assignment a co-unit has to give the lead unit its opinion.
+    public var coUnitOpinionDays = 15
     public var timeZone = "Asia/Shanghai"
 
     public init() {}
@@ -25,6 +27,7 @@ public struct SupervisionSettings: Codable, Sendable, Hashable {
         reminderDaysBefore = try container.decodeIfPresent([Int].self, forKey: .reminderDaysBefore) ?? defaults.reminderDaysBefore
         escalation = try container.decodeIfPresent([EscalationStep].self, forKey: .escalation) ?? defaults.escalation
         fireHour = try container.decodeIfPresent(Int.self, forKey: .fireHour) ?? defaults.fireHour
+        coUnitOpinionDays = try container.decodeIfPresent(Int.self, forKey: .coUnitOpinionDays) ?? defaults.coUnitOpinionDays
         timeZone = try container.decodeIfPresent(String.self, forKey: .timeZone) ?? defaults.timeZone
     }
 
@@ -41,6 +44,7 @@ public struct SupervisionSettings: Codable, Sendable, Hashable {
             problems.append(("escalation", "one or more steps in increasing daysOverdue, 0 to 365"))
         }
         if !(0...23).contains(fireHour) { problems.append(("fireHour", "an hour from 0 to 23")) }
+        if !(1...90).contains(coUnitOpinionDays) { problems.append(("coUnitOpinionDays", "1 to 90 days")) }
         if TimeZone(identifier: timeZone) == nil { problems.append(("timeZone", "must be an IANA time zone such as Asia/Shanghai")) }
         return problems
     }
@@ -119,5 +123,73 @@ public enum SupervisionSchedule {
 
     public static func dueAt(_ day: LocalDate, _ settings: SupervisionSettings) -> Date {
         day.start(in: settings.zone).addingTimeInterval(TimeInterval(settings.fireHour * 3_600))
+    }
+}
+
+/// Why a handling step is refused: each answers 409 or 422 with this reason.
+public struct HandlingRefusal: Error, Sendable, Hashable, CustomStringConvertible {
+    public var field: String?
+    public var reason: String
+    public init(field: String? = nil, _ reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+    public var description: String { reason }
+}
+
+/// The rules of handling (办理) a unit must keep, checked before anything is written.
+public enum HandlingRules {
+    /// A co-unit's part as the lead unit's reply waits on it.
+    public struct CoUnitOpinion: Sendable, Hashable {
+        public var unitName: String
+        public var given: Bool
+        public var due: LocalDate
+        public init(unitName: String, given: Bool, due: LocalDate) {
+            self.unitName = unitName
+            self.given = given
+            self.due = due
+        }
+    }
+
+    /// When a co-unit owes the lead unit its opinion: `days` after assignment, and at the latest
+    /// the day before the lead's deadline (the lead needs it to reply).
+    public static func opinionDue(assignedOn: LocalDate, deadline: LocalDate, days: Int) -> LocalDate {
+        min(assignedOn.adding(days: days), max(assignedOn, deadline.adding(days: -1)))
+    }
+
+    /// A reply: only from the lead unit (co-units give opinions), once, and only when every
+    /// co-unit has given its opinion or its window has passed; a B reply promises a date after
+    /// today, A and C promise none.
+    public static func checkReply(
+        role: Assignment.Role, state: String, coUnits: [CoUnitOpinion], category: ReplyCategory, promised: LocalDate?, today: LocalDate
+    ) throws(HandlingRefusal) {
+        guard role == .lead else { throw HandlingRefusal("a co-handling unit gives its opinion to the lead unit; the lead unit replies") }
+        guard state == "handling" else { throw HandlingRefusal("the assignment is \(state); there is nothing to reply to") }
+        let waiting = coUnits.filter { !$0.given && today <= $0.due }
+        if !waiting.isEmpty {
+            throw HandlingRefusal("waiting for the opinion of \(waiting.map(\.unitName).joined(separator: ", ")) (due \(waiting.map(\.due).max()!))")
+        }
+        switch (category, promised) {
+        case (.inProgressOrPlanned, nil):
+            throw HandlingRefusal(field: "promisedDate", "a B reply (being solved or planned) promises a date")
+        case (.inProgressOrPlanned, let date?) where date <= today:
+            throw HandlingRefusal(field: "promisedDate", "\(date) is not after today (\(today))")
+        case (.solvedOrAdopted, _?), (.keptForReference, _?):
+            throw HandlingRefusal(field: "promisedDate", "only a B reply promises a date")
+        default:
+            break
+        }
+    }
+
+    /// An extension: asked for before the deadline passes (the deadline day itself still
+    /// counts), for a later day, one request open at a time.
+    public static func checkExtension(
+        state: String, deadline: LocalDate, requested: LocalDate, hasOpenRequest: Bool, today: LocalDate
+    ) throws(HandlingRefusal) {
+        guard state == "handling" else { throw HandlingRefusal("the assignment is \(state); it needs no extension") }
+        guard today <= deadline else { throw HandlingRefusal("the deadline \(deadline) has passed; an extension is asked for before it") }
+        guard !hasOpenRequest else { throw HandlingRefusal("an extension request is already waiting for the committee") }
+        guard requested > deadline else { throw HandlingRefusal(field: "deadline", "\(requested) is not after the current deadline \(deadline)") }
+        guard deadline.days(until: requested) <= 366 else { throw HandlingRefusal(field: "deadline", "an extension is at most a year") }
     }
 }

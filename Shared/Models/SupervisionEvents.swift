@@ -77,3 +77,80 @@ public struct FollowUpDue: EventPayload, Hashable {
         self.promised = promised
     }
 }
+
+/// A lead unit replied (答复) to its assignment.
+public struct AssignmentReplied: EventPayload, Hashable {
+    public static let eventType = "assignment.replied"
+    public static let schemaVersion = 1
+
+    public var replyID: UUID
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var unitID: UUID
+    public var category: ReplyCategory
+    public var promisedDate: LocalDate?
+    public var onTime: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case replyID = "replyId", assignmentID = "assignmentId", proposalID = "proposalId", unitID = "unitId", category, promisedDate, onTime
+    }
+
+    public init(replyID: UUID, assignmentID: UUID, proposalID: UUID, unitID: UUID, category: ReplyCategory, promisedDate: LocalDate?, onTime: Bool) {
+        self.replyID = replyID
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.unitID = unitID
+        self.category = category
+        self.promisedDate = promisedDate
+        self.onTime = onTime
+    }
+}
+
+/// A co-unit gave the lead unit its opinion (会办意见).
+public struct CoUnitOpinionGiven: EventPayload, Hashable {
+    public static let eventType = "assignment.opinion-given"
+    public static let schemaVersion = 1
+
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var unitID: UUID
+    public var onTime: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case assignmentID = "assignmentId", proposalID = "proposalId", unitID = "unitId", onTime
+    }
+
+    public init(assignmentID: UUID, proposalID: UUID, unitID: UUID, onTime: Bool) {
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.unitID = unitID
+        self.onTime = onTime
+    }
+}
+
+/// The committee granted or refused a unit's extension request.
+public struct ExtensionDecided: EventPayload, Hashable {
+    public static let eventType = "assignment.extension-decided"
+    public static let schemaVersion = 1
+
+    public var requestID: UUID
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var unitID: UUID
+    public var granted: Bool
+    /// The deadline after the decision.
+    public var deadline: LocalDate
+
+    enum CodingKeys: String, CodingKey {
+        case requestID = "requestId", assignmentID = "assignmentId", proposalID = "proposalId", unitID = "unitId", granted, deadline
+    }
+
+    public init(requestID: UUID, assignmentID: UUID, proposalID: UUID, unitID: UUID, granted: Bool, deadline: LocalDate) {
+        self.requestID = requestID
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.unitID = unitID
+        self.granted = granted
+        self.deadline = deadline
+    }
+}

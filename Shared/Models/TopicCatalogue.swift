@@ -65,7 +65,10 @@ public enum TopicCatalogue {
 
     public static let supervisionEvents = TopicSpec(
         name: "supervision-events", partitions: 6, producer: .supervision,
-        eventTypes: [EventTypeSpec(ReminderDue.self), EventTypeSpec(AssignmentEscalated.self), EventTypeSpec(FollowUpDue.self)])
+        eventTypes: [
+            EventTypeSpec(ReminderDue.self), EventTypeSpec(AssignmentEscalated.self), EventTypeSpec(FollowUpDue.self),
+            EventTypeSpec(AssignmentReplied.self), EventTypeSpec(CoUnitOpinionGiven.self), EventTypeSpec(ExtensionDecided.self),
+        ])
 
     public static let publicityEvents = TopicSpec(
         name: "publicity-events", partitions: 3, producer: .publicity, eventTypes: [])

@@ -40,6 +40,8 @@ public struct Migrator: Sendable {
             else { return nil }
             return Migration(version: version, name: String(stem[stem.index(after: separator)...]), sql: sql)
         }
+        // The directory lists files in no particular order.
+        .sorted { $0.version < $1.version }
     }
 
     /// Applies what is missing; returns the versions applied by this call.

@@ -17,6 +17,8 @@ final class SupervisionFixture: Sendable {
     let clock = SupervisionClock()
     let haizhu = DistrictCode(rawValue: "haizhu")!
     private let running = Mutex<[(ServiceApp, Task<Void, any Error>)]>([])
+    private let base = Mutex<String>("")
+    let signer = StaffTokenSigner(secret: String(repeating: "s", count: 32))
 
     init() async throws {
         store = try await TestDatabase()
@@ -30,7 +32,8 @@ final class SupervisionFixture: Sendable {
             service: .supervision, instanceID: name, httpPort: 0, database: store.configuration, kafka: kafka, logLevel: .warning,
             tokenSecret: String(repeating: "s", count: 32), environment: ["SUPERVISION_TIMER_SECONDS": "1"]), handleSignals: false)
         let task = Task { try await app.run() }
-        _ = await app.listeningPort()
+        let port = await app.listeningPort() ?? 0
+        base.withLock { $0 = "http://127.0.0.1:\(port)" }
         running.withLock { $0.append((app, task)) }
     }
 
@@ -125,6 +128,71 @@ struct SupervisionFlowTests {
         try await fixture.stopAll()
     }
 
+    @Test func theLeadRepliesAfterCoUnitOpinionsAndABReplyIsFollowedUp() async throws {
+        let fixture = try await SupervisionFixture()
+        try await fixture.start("supervision-1")
+        let assigned = try await fixture.assign(deadline: fixture.today.adding(days: 30), coUnit: true)
+        try await fixture.awaitTracked(2)
+        let (lead, co) = (assigned.units[0], assigned.units[1])
+        let leadToken = try fixture.token(.handlingUnit, unit: lead.unitID)
+        let coToken = try fixture.token(.handlingUnit, unit: co.unitID)
+        let leadPath = "/v1/supervision/my/assignments/\(lead.assignmentID)"
+        let coPath = "/v1/supervision/my/assignments/\(co.assignmentID)"
+
+        // The three meetings: validated, and only of the unit's own assignment.
+        let meeting: [String: Any] = ["stage": "before", "heldOn": fixture.today.description, "form": "座谈", "attendees": "提案人、承办人", "summary": "了解诉求"]
+        #expect(try await fixture.call("POST", leadPath + "/meetings", json: meeting, token: leadToken).status == 201)
+        #expect(try await fixture.call("POST", leadPath + "/meetings", json: meeting, token: coToken).status == 404, "not the co-unit's assignment")
+        var future = meeting
+        future["heldOn"] = fixture.today.adding(days: 2).description
+        #expect(try await fixture.call("POST", leadPath + "/meetings", json: future, token: leadToken).errorField == "heldOn")
+        var badStage = meeting
+        badStage["stage"] = "later"
+        #expect(try await fixture.call("POST", leadPath + "/meetings", json: badStage, token: leadToken).errorField == "stage")
+
+        // Co-unit gating: no reply before the co-unit's opinion (its window is open); a co-unit never replies.
+        let reply: [String: Any] = ["text": "已在小区建设集中充电桩，计划明年一季度全部投用。", "category": "B", "promisedDate": fixture.today.adding(days: 60).description]
+        let early = try await fixture.call("POST", leadPath + "/reply", json: reply, token: leadToken)
+        #expect(early.status == 409 && ((early.json["error"] as? [String: Any])?["message"] as? String ?? "").contains("waiting for the opinion of 南华西街道办事处"))
+        #expect(try await fixture.call("POST", coPath + "/reply", json: reply, token: coToken).status == 409)
+        #expect(try await fixture.call("POST", leadPath + "/opinion", json: ["text": "同意"], token: leadToken).status == 409, "the lead gives no opinion")
+        #expect(try await fixture.call("POST", coPath + "/opinion", json: ["text": "街道配合做好选址和宣传。"], token: coToken).status == 201)
+        #expect(try await fixture.call("POST", coPath + "/opinion", json: ["text": "再次"], token: coToken).status == 409, "once")
+
+        // Extensions: before the deadline, later than it, one open at a time; the committee decides.
+        let extensionPath = leadPath + "/extension"
+        #expect(try await fixture.call("POST", extensionPath, json: ["deadline": fixture.today.adding(days: 10).description, "reason": "x"], token: leadToken).errorField == "deadline")
+        let asked = try await fixture.call("POST", extensionPath, json: ["deadline": fixture.today.adding(days: 45).description, "reason": "需协调供电部门"], token: leadToken)
+        #expect(asked.status == 201)
+        #expect(try await fixture.call("POST", extensionPath, json: ["deadline": fixture.today.adding(days: 50).description, "reason": "再次"], token: leadToken).status == 409)
+        let request = try #require(asked.json["id"] as? String)
+        #expect(try await fixture.call("POST", "/v1/supervision/extensions/\(request)/decision", json: ["decision": "maybe"], token: fixture.token()).errorField == "decision")
+        let granted = try await fixture.call("POST", "/v1/supervision/extensions/\(request)/decision", json: ["decision": "granted", "note": "同意延期"], token: fixture.token())
+        #expect(granted.status == 200, "\(granted.text)")
+        #expect(try await fixture.string("SELECT to_char(deadline, 'YYYY-MM-DD') FROM supervised_assignments WHERE assignment_id = \(lead.assignmentID)") == fixture.today.adding(days: 45).description)
+
+        // The reply: B needs a promised date after today; then the follow-up review fires on that day.
+        var noDate = reply
+        noDate["promisedDate"] = nil
+        #expect(try await fixture.call("POST", leadPath + "/reply", json: noDate, token: leadToken).errorField == "promisedDate")
+        #expect(try await fixture.call("POST", leadPath + "/reply", json: reply, token: leadToken).status == 201)
+        #expect(try await fixture.call("POST", leadPath + "/reply", json: reply, token: leadToken).status == 409, "replied already")
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE assignment_id = \(lead.assignmentID) AND kind <> 'follow-up' AND fired_at IS NULL AND cancelled_at IS NULL") == 0,
+                "a reply ends the reminders and escalation")
+        fixture.clock.advance(by: 61 * Self.day)
+        let followedUp = try await eventually(timeout: .seconds(20)) {
+            try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE kind = 'follow-up' AND outcome = 'follow-up'") == 1
+        }
+        #expect(followedUp)
+        let events = try await fixture.supervisionEvents(atLeast: 4)
+        let types = events.map(\.type)
+        #expect(types.contains(CoUnitOpinionGiven.eventType) && types.contains(ExtensionDecided.eventType))
+        #expect(types.contains(AssignmentReplied.eventType) && types.contains(FollowUpDue.eventType))
+        let replied = try #require(try events.first { $0.type == AssignmentReplied.eventType }?.decodePayload(as: AssignmentReplied.self))
+        #expect(replied.category == .inProgressOrPlanned && replied.onTime)
+        try await fixture.stopAll()
+    }
+
     @Test func twoInstancesFireEveryTimerExactlyOnce() async throws {
         let fixture = try await SupervisionFixture()
         try await fixture.start("supervision-1")
@@ -190,6 +258,18 @@ struct SupervisionFlowTests {
 }
 
 extension SupervisionFixture {
+    func token(_ role: StaffClaims.Role = .proposalsCommittee, unit: UUID? = nil) throws -> String {
+        try signer.token(for: StaffClaims(subject: "\(role.rawValue)-\(unit?.uuidString.prefix(4) ?? "1")", role: role, district: haizhu,
+                                          unitID: unit, expiresAt: Date().addingTimeInterval(3600)))
+    }
+
+    /// An HTTP call to the latest instance started.
+    func call(_ method: String, _ path: String, json: Any? = nil, token: String) async throws -> HTTPAnswer {
+        try await sendHTTP(
+            method, base.withLock { $0 } + path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) },
+            contentType: json == nil ? nil : "application/json", headers: ["Authorization": "Bearer \(token)"])
+    }
+
     func string(_ query: PostgresQuery) async throws -> String? {
         try await store.database.transaction(.allDistricts) { transaction in
             for try await value in try await transaction.query(query).decode(String?.self) { return value }

@@ -45,3 +45,63 @@ import Testing
         #expect(bad.problems.map(\.field) == ["reminderDaysBefore", "escalation", "fireHour"])
     }
 }
+
+@Suite struct HandlingRuleTests {
+    let today = LocalDate("2026-12-01")!
+
+    func reply(
+        _ role: Assignment.Role = .lead, state: String = "handling", coUnits: [HandlingRules.CoUnitOpinion] = [],
+        category: ReplyCategory = .solvedOrAdopted, promised: String? = nil
+    ) -> HandlingRefusal? {
+        do throws(HandlingRefusal) {
+            try HandlingRules.checkReply(role: role, state: state, coUnits: coUnits, category: category,
+                                         promised: promised.flatMap(LocalDate.init), today: today)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func theLeadRepliesOnceEveryCoUnitHasGivenItsOpinionOrItsWindowPassed() {
+        #expect(reply() == nil)
+        #expect(reply(.coHandling)?.reason.contains("gives its opinion") == true)
+        #expect(reply(state: "replied") != nil)
+        let waiting = HandlingRules.CoUnitOpinion(unitName: "南华西街道办事处", given: false, due: today)
+        #expect(reply(coUnits: [waiting])?.reason == "waiting for the opinion of 南华西街道办事处 (due 2026-12-01)", "the due day itself still waits")
+        let lapsed = HandlingRules.CoUnitOpinion(unitName: "南华西街道办事处", given: false, due: today.adding(days: -1))
+        let given = HandlingRules.CoUnitOpinion(unitName: "区民政局", given: true, due: today.adding(days: 5))
+        #expect(reply(coUnits: [lapsed, given]) == nil)
+    }
+
+    @Test func onlyABReplyPromisesADateAfterToday() {
+        #expect(reply(category: .inProgressOrPlanned)?.field == "promisedDate")
+        #expect(reply(category: .inProgressOrPlanned, promised: "2026-12-01")?.field == "promisedDate")
+        #expect(reply(category: .inProgressOrPlanned, promised: "2027-03-31") == nil)
+        #expect(reply(category: .keptForReference, promised: "2027-03-31")?.field == "promisedDate")
+        #expect(reply(category: .keptForReference) == nil)
+    }
+
+    @Test func anExtensionIsAskedForBeforeTheDeadlinePasses() {
+        func extend(deadline: String, to requested: String, open: Bool = false, state: String = "handling") -> String? {
+            do throws(HandlingRefusal) {
+                try HandlingRules.checkExtension(state: state, deadline: LocalDate(deadline)!, requested: LocalDate(requested)!,
+                                                 hasOpenRequest: open, today: today)
+                return nil
+            } catch {
+                return error.reason
+            }
+        }
+        #expect(extend(deadline: "2026-12-01", to: "2026-12-31") == nil, "on the deadline day itself")
+        #expect(extend(deadline: "2026-11-30", to: "2026-12-31") == "the deadline 2026-11-30 has passed; an extension is asked for before it")
+        #expect(extend(deadline: "2026-12-10", to: "2026-12-10") == "2026-12-10 is not after the current deadline 2026-12-10")
+        #expect(extend(deadline: "2026-12-10", to: "2026-12-31", open: true) == "an extension request is already waiting for the committee")
+        #expect(extend(deadline: "2026-12-10", to: "2026-12-31", state: "replied") != nil)
+    }
+
+    @Test func aCoUnitsOpinionIsDueBeforeTheLeadsDeadline() {
+        let assigned = LocalDate("2026-12-01")!
+        #expect(HandlingRules.opinionDue(assignedOn: assigned, deadline: LocalDate("2027-01-04")!, days: 15).description == "2026-12-16")
+        #expect(HandlingRules.opinionDue(assignedOn: assigned, deadline: LocalDate("2026-12-10")!, days: 15).description == "2026-12-09")
+        #expect(HandlingRules.opinionDue(assignedOn: assigned, deadline: assigned, days: 15) == assigned)
+    }
+}

@@ -86,13 +86,15 @@ struct AssignmentTracking: EventHandler {
             guard unit.status == .active, let assignedOn = unit.assignedOn, let deadline = unit.deadline else {
                 throw EventRejection("assignment \(unit.assignmentID) is announced as final without a day of assignment and a deadline")
             }
+            let opinionDue = unit.role == .coHandling
+                ? HandlingRules.opinionDue(assignedOn: assignedOn, deadline: deadline, days: settings.coUnitOpinionDays) : nil
             var inserted = false
             for try await _ in try await transaction.query("""
                 INSERT INTO supervised_assignments (assignment_id, district, proposal_id, case_number, unit_id, unit_name, role, round,
-                                                    is_key, supervising_leader, assigned_on, deadline, state, updated_at)
+                                                    is_key, supervising_leader, assigned_on, deadline, state, updated_at, opinion_due)
                 VALUES (\(unit.assignmentID), \(district.rawValue), \(proposal), \(caseNumber), \(unit.unitID), \(unit.unitName),
                         \(unit.role.rawValue), \(round), \(isKey), \(leader), \(assignedOn.description)::date, \(deadline.description)::date,
-                        'handling', \(now))
+                        'handling', \(now), \(opinionDue?.description)::date)
                 ON CONFLICT (assignment_id) DO NOTHING
                 RETURNING 1
                 """) { inserted = true }

@@ -47,6 +47,61 @@ struct SupervisionController: Sendable {
         staff.get("/assignments/:id", use: open)
         staff.get("/settings", use: currentSettings)
         staff.put("/settings", use: saveSettings)
+        staff.post("/extensions/:id/decision", use: decideExtension)
+
+        let unit = router.group("/v1/supervision/my").add(middleware: StaffAuthenticator(signer: signer, roles: [.handlingUnit]))
+        unit.get("/assignments", use: myAssignments)
+        unit.post("/assignments/:id/meetings", use: meeting)
+        unit.post("/assignments/:id/progress", use: progress)
+        unit.post("/assignments/:id/opinion", use: opinion)
+        unit.post("/assignments/:id/extension", use: requestExtension)
+        unit.post("/assignments/:id/reply", use: reply)
+    }
+
+    var desk: HandlingDesk { HandlingDesk(database: database, clock: clock) }
+    static let bodyLimit = 64 * 1024
+
+    @Sendable func myAssignments(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let unit = try HandlingDesk.unit(of: claims)
+        let found = try await database.transaction(.district(claims.district)) { transaction in
+            var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
+            let condition: PostgresQuery = "unit_id = \(unit) AND state <> 'superseded' ORDER BY deadline, case_number LIMIT 500"
+            sql.sql += condition.sql
+            sql.binds = condition.binds
+            return try await Self.assignments(try await transaction.query(sql))
+        }
+        return try jsonResponse(["assignments": found])
+    }
+
+    @Sendable func meeting(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: MeetingInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.meeting(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+    }
+
+    @Sendable func progress(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: TextInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.progress(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+    }
+
+    @Sendable func opinion(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: TextInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.opinion(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+    }
+
+    @Sendable func requestExtension(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: ExtensionInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.requestExtension(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+    }
+
+    @Sendable func reply(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: ReplyInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.reply(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+    }
+
+    @Sendable func decideExtension(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: ExtensionDecisionInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.decideExtension(try context.uuid(), input, by: try context.staffClaims()))
     }
 
     static let columns = """

@@ -1,0 +1,271 @@
+import Foundation
+import Models
+import PostgresNIO
+import ServiceKit
+import Storage
+
+struct MeetingInput: Decodable, Sendable {
+    var stage: String?
+    var heldOn: LocalDate?
+    var form: String?
+    var attendees: String?
+    var summary: String?
+}
+
+struct TextInput: Decodable, Sendable {
+    var text: String?
+}
+
+struct ExtensionInput: Decodable, Sendable {
+    var deadline: LocalDate?
+    var reason: String?
+}
+
+struct ReplyInput: Decodable, Sendable {
+    var text: String?
+    var category: String?
+    var promisedDate: LocalDate?
+}
+
+struct ExtensionDecisionInput: Decodable, Sendable {
+    var decision: String?
+    var note: String?
+}
+
+struct RecordedStep: Codable, Sendable {
+    var id: UUID
+    var assignmentId: UUID
+    var kind: String
+    var at: Date
+}
+
+/// A supervised assignment as its steps need it.
+struct HandledAssignment: Sendable {
+    var id: UUID
+    var proposal: UUID
+    var unit: UUID
+    var unitName: String
+    var role: Assignment.Role
+    var round: Int
+    var state: String
+    var deadline: LocalDate
+    var opinionDue: LocalDate?
+    var opinionGiven: Bool
+}
+
+/// What a handling unit records of its own assignment (unit tokens; another unit's assignment
+/// is 404): the three meetings, a co-unit's opinion, progress, an extension request, the reply;
+/// and the committee's decisions on extensions. Each step checks `HandlingRules` first.
+struct HandlingDesk: Sendable {
+    let database: Database
+    let clock: SupervisionClock
+
+    static func unit(of claims: StaffClaims) throws -> UUID {
+        guard claims.role == .handlingUnit, let unit = claims.unitID else { throw APIError.forbidden("a handling unit's token is required") }
+        return unit
+    }
+
+    static func load(_ id: UUID, unit: UUID?, forUpdate: Bool, in transaction: Transaction) async throws -> HandledAssignment? {
+        var query: PostgresQuery = """
+            SELECT assignment_id, proposal_id, unit_id, unit_name, role, round, state, to_char(deadline, 'YYYY-MM-DD'),
+                   to_char(opinion_due, 'YYYY-MM-DD'), opinion_given_at IS NOT NULL
+            FROM supervised_assignments WHERE assignment_id = \(id) AND (\(unit)::uuid IS NULL OR unit_id = \(unit))
+            """
+        if forUpdate { query.sql += " FOR UPDATE" }
+        for try await (id, proposal, unit, name, role, round, state, deadline, opinionDue, opinionGiven)
+            in try await transaction.query(query).decode((UUID, UUID, UUID, String, String, Int, String, String, String?, Bool).self) {
+            guard let deadline = LocalDate(deadline) else { continue }
+            return HandledAssignment(
+                id: id, proposal: proposal, unit: unit, unitName: name, role: Assignment.Role(rawValue: role) ?? .lead, round: round,
+                state: state, deadline: deadline, opinionDue: opinionDue.flatMap(LocalDate.init), opinionGiven: opinionGiven)
+        }
+        return nil
+    }
+
+    /// The unit's own assignment, locked, in the unit's district; 404 for anyone else's.
+    private func own<Result: Sendable>(
+        _ id: UUID, _ claims: StaffClaims, _ body: (HandledAssignment, LocalDate, Transaction) async throws -> Result
+    ) async throws -> Result {
+        let unit = try Self.unit(of: claims)
+        let now = clock.now
+        return try await database.transaction(.district(claims.district)) { transaction in
+            guard let assignment = try await Self.load(id, unit: unit, forUpdate: true, in: transaction) else { throw APIError.notFound }
+            let settings = try await Timers.settings(of: claims.district, in: transaction)
+            return try await body(assignment, LocalDate.on(now, in: settings.zone), transaction)
+        }
+    }
+
+    static func refused(_ error: HandlingRefusal) -> APIError {
+        error.field.map { APIError.invalid($0, error.reason) } ?? APIError(.conflict, code: "refused", message: error.reason)
+    }
+
+    func meeting(_ id: UUID, _ input: MeetingInput, by claims: StaffClaims) async throws -> RecordedStep {
+        let stages = ["before", "during", "after"]
+        guard let stage = input.stage else { throw APIError.invalid("stage", "is required (before, during or after handling)") }
+        guard stages.contains(stage) else { throw APIError.invalid("stage", "must be one of \(stages.joined(separator: ", "))") }
+        guard let heldOn = input.heldOn else { throw APIError.invalid("heldOn", "is required (YYYY-MM-DD)") }
+        let form = try FieldText.required(input.form, "form", limit: 50, multiline: false)
+        let attendees = try FieldText.required(input.attendees, "attendees", limit: 500, multiline: true)
+        let summary = try FieldText.required(input.summary, "summary", limit: 5_000, multiline: true)
+        let now = clock.now
+        return try await own(id, claims) { assignment, today, transaction in
+            guard assignment.state != "superseded" else { throw APIError(.conflict, code: "refused", message: "the assignment was replaced by a reassignment") }
+            guard heldOn <= today else { throw APIError.invalid("heldOn", "\(heldOn) is after today (\(today)); record a meeting once held") }
+            let meeting = UUID()
+            try await transaction.execute("""
+                INSERT INTO handling_meetings (id, district, assignment_id, stage, held_on, form, attendees, summary, recorded_at, recorded_by)
+                VALUES (\(meeting), \(claims.district.rawValue), \(id), \(stage), \(heldOn.description)::date, \(form), \(attendees),
+                        \(summary), \(now), \(claims.subject))
+                """)
+            return RecordedStep(id: meeting, assignmentId: id, kind: "meeting-" + stage, at: now)
+        }
+    }
+
+    func progress(_ id: UUID, _ input: TextInput, by claims: StaffClaims) async throws -> RecordedStep {
+        let text = try FieldText.required(input.text, "text", limit: 5_000, multiline: true)
+        let now = clock.now
+        return try await own(id, claims) { assignment, _, transaction in
+            guard assignment.state == "handling" else { throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state)") }
+            let note = UUID()
+            try await transaction.execute("""
+                INSERT INTO progress_notes (id, district, assignment_id, text, noted_at, noted_by)
+                VALUES (\(note), \(claims.district.rawValue), \(id), \(text), \(now), \(claims.subject))
+                """)
+            return RecordedStep(id: note, assignmentId: id, kind: "progress", at: now)
+        }
+    }
+
+    /// A co-unit's opinion to the lead unit (会办意见), once.
+    func opinion(_ id: UUID, _ input: TextInput, by claims: StaffClaims) async throws -> RecordedStep {
+        let text = try FieldText.required(input.text, "text", limit: 10_000, multiline: true)
+        let now = clock.now
+        return try await own(id, claims) { assignment, today, transaction in
+            guard assignment.role == .coHandling else {
+                throw APIError(.conflict, code: "refused", message: "the lead unit replies; opinions come from co-handling units")
+            }
+            guard assignment.state == "handling" else { throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state)") }
+            guard !assignment.opinionGiven else { throw APIError(.conflict, code: "refused", message: "the opinion was given already") }
+            let opinion = UUID()
+            try await transaction.execute("""
+                INSERT INTO co_unit_opinions (id, district, assignment_id, proposal_id, text, given_at, given_by)
+                VALUES (\(opinion), \(claims.district.rawValue), \(id), \(assignment.proposal), \(text), \(now), \(claims.subject))
+                """)
+            try await transaction.execute("UPDATE supervised_assignments SET opinion_given_at = \(now), updated_at = \(now) WHERE assignment_id = \(id)")
+            let onTime = assignment.opinionDue.map { today <= $0 } ?? true
+            try await Outbox.append([try Outbox.Row(
+                CoUnitOpinionGiven(assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, onTime: onTime),
+                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
+            return RecordedStep(id: opinion, assignmentId: id, kind: "opinion", at: now)
+        }
+    }
+
+    func requestExtension(_ id: UUID, _ input: ExtensionInput, by claims: StaffClaims) async throws -> RecordedStep {
+        guard let requested = input.deadline else { throw APIError.invalid("deadline", "is required: the deadline asked for (YYYY-MM-DD)") }
+        let reason = try FieldText.required(input.reason, "reason", limit: 2_000, multiline: true)
+        let now = clock.now
+        return try await own(id, claims) { assignment, today, transaction in
+            var open = false
+            for try await _ in try await transaction.query("SELECT 1 FROM extension_requests WHERE assignment_id = \(id) AND decision IS NULL") { open = true }
+            do throws(HandlingRefusal) {
+                try HandlingRules.checkExtension(state: assignment.state, deadline: assignment.deadline, requested: requested,
+                                                 hasOpenRequest: open, today: today)
+            } catch {
+                throw Self.refused(error)
+            }
+            let request = UUID()
+            try await transaction.execute("""
+                INSERT INTO extension_requests (id, district, assignment_id, current_deadline, requested_deadline, reason, requested_at, requested_by)
+                VALUES (\(request), \(claims.district.rawValue), \(id), \(assignment.deadline.description)::date,
+                        \(requested.description)::date, \(reason), \(now), \(claims.subject))
+                """)
+            return RecordedStep(id: request, assignmentId: id, kind: "extension-request", at: now)
+        }
+    }
+
+    /// The lead unit's reply (答复): A, B with a promised date (a follow-up review is planned
+    /// for it), or C. Ends the deadline's reminders and escalation.
+    func reply(_ id: UUID, _ input: ReplyInput, by claims: StaffClaims) async throws -> RecordedStep {
+        let text = try FieldText.required(input.text, "text", limit: 20_000, multiline: true)
+        guard let categoryText = input.category else { throw APIError.invalid("category", "is required: A, B or C") }
+        guard let category = ReplyCategory(rawValue: categoryText) else { throw APIError.invalid("category", "must be A, B or C") }
+        let now = clock.now
+        return try await own(id, claims) { assignment, today, transaction in
+            var coUnits: [HandlingRules.CoUnitOpinion] = []
+            for try await (name, given, due) in try await transaction.query("""
+                SELECT unit_name, opinion_given_at IS NOT NULL, to_char(opinion_due, 'YYYY-MM-DD') FROM supervised_assignments
+                WHERE proposal_id = \(assignment.proposal) AND round = \(assignment.round) AND role = 'co-handling' AND state <> 'superseded'
+                """).decode((String, Bool, String?).self) {
+                coUnits.append(HandlingRules.CoUnitOpinion(unitName: name, given: given, due: due.flatMap(LocalDate.init) ?? assignment.deadline))
+            }
+            do throws(HandlingRefusal) {
+                try HandlingRules.checkReply(role: assignment.role, state: assignment.state, coUnits: coUnits, category: category,
+                                             promised: input.promisedDate, today: today)
+            } catch {
+                throw Self.refused(error)
+            }
+            let reply = UUID()
+            let onTime = today <= assignment.deadline
+            try await transaction.execute("""
+                INSERT INTO replies (id, district, assignment_id, proposal_id, text, category, promised_date, on_time, replied_at, replied_by)
+                VALUES (\(reply), \(claims.district.rawValue), \(id), \(assignment.proposal), \(text), \(category.rawValue),
+                        \(input.promisedDate?.description)::date, \(onTime), \(now), \(claims.subject))
+                """)
+            try await transaction.execute("""
+                UPDATE supervised_assignments SET state = 'replied', replied_at = \(now), updated_at = \(now) WHERE assignment_id = \(id)
+                """)
+            try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
+            if let promised = input.promisedDate {
+                let settings = try await Timers.settings(of: claims.district, in: transaction)
+                let followUp = SupervisionSchedule.followUp(promised: promised, settings: settings)
+                try await transaction.execute("""
+                    INSERT INTO supervision_timers (district, assignment_id, proposal_id, kind, step, day, due_at)
+                    VALUES (\(claims.district.rawValue), \(id), \(assignment.proposal), 'follow-up', 0, \(promised.description)::date, \(followUp.dueAt))
+                    """)
+            }
+            try await Outbox.append([try Outbox.Row(
+                AssignmentReplied(replyID: reply, assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit,
+                                  category: category, promisedDate: input.promisedDate, onTime: onTime),
+                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
+            return RecordedStep(id: reply, assignmentId: id, kind: "reply", at: now)
+        }
+    }
+
+    /// The committee grants (the deadline moves, the timers are planned anew) or refuses.
+    func decideExtension(_ requestID: UUID, _ input: ExtensionDecisionInput, by claims: StaffClaims) async throws -> RecordedStep {
+        guard let decision = input.decision, ["granted", "refused"].contains(decision) else {
+            throw APIError.invalid("decision", "must be granted or refused")
+        }
+        let note = try FieldText.optional(input.note, "note", limit: 2_000, multiline: true)
+        let now = clock.now
+        return try await database.transaction(.district(claims.district)) { transaction in
+            var found: (UUID, String, String?)?
+            for try await row in try await transaction.query("""
+                SELECT assignment_id, to_char(requested_deadline, 'YYYY-MM-DD'), decision FROM extension_requests WHERE id = \(requestID) FOR UPDATE
+                """).decode((UUID, String, String?).self) { found = row }
+            guard let (assignmentID, requestedText, previous) = found, let requested = LocalDate(requestedText) else { throw APIError.notFound }
+            guard previous == nil else { throw APIError(.conflict, code: "refused", message: "the request was \(previous!) already") }
+            guard let assignment = try await Self.load(assignmentID, unit: nil, forUpdate: true, in: transaction) else { throw APIError.notFound }
+            try await transaction.execute("""
+                UPDATE extension_requests SET decision = \(decision), decided_at = \(now), decided_by = \(claims.subject), decision_note = \(note)
+                WHERE id = \(requestID)
+                """)
+            let granted = decision == "granted" && assignment.state == "handling"
+            if granted {
+                let settings = try await Timers.settings(of: claims.district, in: transaction)
+                try await transaction.execute("""
+                    UPDATE supervised_assignments SET deadline = \(requested.description)::date, extensions = extensions + 1,
+                           escalation_level = NULL, updated_at = \(now)
+                    WHERE assignment_id = \(assignmentID)
+                    """)
+                try await Timers.cancelDeadlineTimers(of: assignmentID, at: now, in: transaction)
+                try await Timers.plan(assignment: assignmentID, proposal: assignment.proposal, deadline: requested,
+                                      today: LocalDate.on(now, in: settings.zone), settings: settings, district: claims.district, in: transaction)
+            }
+            try await Outbox.append([try Outbox.Row(
+                ExtensionDecided(requestID: requestID, assignmentID: assignmentID, proposalID: assignment.proposal, unitID: assignment.unit,
+                                 granted: granted, deadline: granted ? requested : assignment.deadline),
+                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
+            return RecordedStep(id: requestID, assignmentId: assignmentID, kind: "extension-" + (granted ? "granted" : "refused"), at: now)
+        }
+    }
+}

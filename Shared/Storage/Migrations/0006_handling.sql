@@ -1,0 +1,104 @@
+-- Handling (办理) under supervision: the three meetings with the proposer (三见面), co-units'
+-- opinions to the lead unit, progress notes, extension requests and the committee's decisions,
+-- and replies (答复) with their result category.
+
+ALTER TABLE supervised_assignments
+    -- Co-units: by when the lead unit is owed their opinion, and when it was given.
+    ADD COLUMN opinion_due date,
+    ADD COLUMN opinion_given_at timestamptz,
+    ADD COLUMN replied_at timestamptz,
+    ADD COLUMN extensions integer NOT NULL DEFAULT 0;
+
+CREATE TABLE handling_meetings (
+    id uuid PRIMARY KEY,
+    district text NOT NULL REFERENCES districts (code),
+    assignment_id uuid NOT NULL REFERENCES supervised_assignments (assignment_id),
+    stage text NOT NULL CHECK (stage IN ('before', 'during', 'after')),
+    held_on date NOT NULL,
+    form text NOT NULL,
+    attendees text NOT NULL,
+    summary text NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    recorded_by text NOT NULL
+);
+CREATE INDEX handling_meetings_assignment ON handling_meetings (assignment_id);
+
+CREATE TABLE co_unit_opinions (
+    id uuid PRIMARY KEY,
+    district text NOT NULL REFERENCES districts (code),
+    assignment_id uuid NOT NULL UNIQUE REFERENCES supervised_assignments (assignment_id),
+    proposal_id uuid NOT NULL,
+    text text NOT NULL,
+    given_at timestamptz NOT NULL,
+    given_by text NOT NULL
+);
+
+CREATE TABLE progress_notes (
+    id uuid PRIMARY KEY,
+    district text NOT NULL REFERENCES districts (code),
+    assignment_id uuid NOT NULL REFERENCES supervised_assignments (assignment_id),
+    text text NOT NULL,
+    noted_at timestamptz NOT NULL,
+    noted_by text NOT NULL
+);
+CREATE INDEX progress_notes_assignment ON progress_notes (assignment_id);
+
+CREATE TABLE extension_requests (
+    id uuid PRIMARY KEY,
+    district text NOT NULL REFERENCES districts (code),
+    assignment_id uuid NOT NULL REFERENCES supervised_assignments (assignment_id),
+    current_deadline date NOT NULL,
+    requested_deadline date NOT NULL,
+    reason text NOT NULL,
+    requested_at timestamptz NOT NULL,
+    requested_by text NOT NULL,
+    decision text CHECK (decision IN ('granted', 'refused')),
+    decided_at timestamptz,
+    decided_by text,
+    decision_note text
+);
+CREATE UNIQUE INDEX extension_requests_open ON extension_requests (assignment_id) WHERE decision IS NULL;
+
+CREATE TABLE replies (
+    id uuid PRIMARY KEY,
+    district text NOT NULL REFERENCES districts (code),
+    assignment_id uuid NOT NULL UNIQUE REFERENCES supervised_assignments (assignment_id),
+    proposal_id uuid NOT NULL,
+    text text NOT NULL,
+    category text NOT NULL CHECK (category IN ('A', 'B', 'C')),
+    promised_date date,
+    attachments jsonb NOT NULL DEFAULT '[]',
+    on_time boolean NOT NULL,
+    replied_at timestamptz NOT NULL,
+    replied_by text NOT NULL,
+    -- The committee may re-categorise on review.
+    reviewed_category text CHECK (reviewed_category IN ('A', 'B', 'C')),
+    reviewed_at timestamptz,
+    reviewed_by text,
+    review_note text
+);
+
+ALTER TABLE handling_meetings ENABLE ROW LEVEL SECURITY;
+ALTER TABLE handling_meetings FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON handling_meetings
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
+ALTER TABLE co_unit_opinions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE co_unit_opinions FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON co_unit_opinions
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
+ALTER TABLE progress_notes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE progress_notes FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON progress_notes
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
+ALTER TABLE extension_requests ENABLE ROW LEVEL SECURITY;
+ALTER TABLE extension_requests FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON extension_requests
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
+ALTER TABLE replies ENABLE ROW LEVEL SECURITY;
+ALTER TABLE replies FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON replies
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
