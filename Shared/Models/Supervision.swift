@@ -17,6 +17,10 @@ public struct SupervisionSettings: Codable, Sendable, Hashable {
     public var fireHour = 9
     /// Days after assignment a co-unit has to give the lead unit its opinion.
     public var coUnitOpinionDays = 15
+    /// Days a unit has to handle again after the proposer was dissatisfied (重新办理).
+    public var rehandlingDays = 30
+    /// Days after a reply the proposer has to evaluate it; after that the proposal may close without.
+    public var evaluationDays = 30
     public var timeZone = "Asia/Shanghai"
 
     public init() {}
@@ -28,6 +32,8 @@ public struct SupervisionSettings: Codable, Sendable, Hashable {
         escalation = try container.decodeIfPresent([EscalationStep].self, forKey: .escalation) ?? defaults.escalation
         fireHour = try container.decodeIfPresent(Int.self, forKey: .fireHour) ?? defaults.fireHour
         coUnitOpinionDays = try container.decodeIfPresent(Int.self, forKey: .coUnitOpinionDays) ?? defaults.coUnitOpinionDays
+        rehandlingDays = try container.decodeIfPresent(Int.self, forKey: .rehandlingDays) ?? defaults.rehandlingDays
+        evaluationDays = try container.decodeIfPresent(Int.self, forKey: .evaluationDays) ?? defaults.evaluationDays
         timeZone = try container.decodeIfPresent(String.self, forKey: .timeZone) ?? defaults.timeZone
     }
 
@@ -45,6 +51,8 @@ public struct SupervisionSettings: Codable, Sendable, Hashable {
         }
         if !(0...23).contains(fireHour) { problems.append(("fireHour", "an hour from 0 to 23")) }
         if !(1...90).contains(coUnitOpinionDays) { problems.append(("coUnitOpinionDays", "1 to 90 days")) }
+        if !(1...180).contains(rehandlingDays) { problems.append(("rehandlingDays", "1 to 180 days")) }
+        if !(1...180).contains(evaluationDays) { problems.append(("evaluationDays", "1 to 180 days")) }
         if TimeZone(identifier: timeZone) == nil { problems.append(("timeZone", "must be an IANA time zone such as Asia/Shanghai")) }
         return problems
     }
@@ -191,5 +199,39 @@ public enum HandlingRules {
         guard !hasOpenRequest else { throw HandlingRefusal("an extension request is already waiting for the committee") }
         guard requested > deadline else { throw HandlingRefusal(field: "deadline", "\(requested) is not after the current deadline \(deadline)") }
         guard deadline.days(until: requested) <= 366 else { throw HandlingRefusal(field: "deadline", "an extension is at most a year") }
+    }
+}
+
+/// When a proposal is done with: every lead unit has replied, and each reply is evaluated
+/// satisfied or basically satisfied, or its evaluation window has passed.
+public enum ClosingRules {
+    public struct LeadPart: Sendable, Hashable {
+        public var unitName: String
+        public var replied: Bool
+        public var satisfaction: Satisfaction?
+        /// The last day the proposer may evaluate the reply.
+        public var evaluationEnds: LocalDate?
+        public init(unitName: String, replied: Bool, satisfaction: Satisfaction?, evaluationEnds: LocalDate?) {
+            self.unitName = unitName
+            self.replied = replied
+            self.satisfaction = satisfaction
+            self.evaluationEnds = evaluationEnds
+        }
+    }
+
+    /// Nil when the proposal may close; otherwise what it waits for.
+    public static func waitingFor(_ leads: [LeadPart], today: LocalDate) -> String? {
+        guard !leads.isEmpty else { return "no unit handles it" }
+        for lead in leads {
+            guard lead.replied else { return "the reply of \(lead.unitName)" }
+            switch lead.satisfaction {
+            case .satisfied, .basicallySatisfied: continue
+            case .dissatisfied: return "the re-handling by \(lead.unitName)"
+            case nil:
+                if let ends = lead.evaluationEnds, today > ends { continue }
+                return "the proposer's evaluation of \(lead.unitName)"
+            }
+        }
+        return nil
     }
 }

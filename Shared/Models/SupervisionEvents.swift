@@ -154,3 +154,71 @@ public struct ExtensionDecided: EventPayload, Hashable {
         self.deadline = deadline
     }
 }
+
+/// The proposer evaluated a unit's handling (满意、基本满意、不满意).
+public struct AssignmentEvaluated: EventPayload, Hashable {
+    public static let eventType = "assignment.evaluated"
+    public static let schemaVersion = 1
+
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var unitID: UUID
+    public var result: Satisfaction
+    public var byProposer: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case assignmentID = "assignmentId", proposalID = "proposalId", unitID = "unitId", result, byProposer
+    }
+
+    public init(assignmentID: UUID, proposalID: UUID, unitID: UUID, result: Satisfaction, byProposer: Bool) {
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.unitID = unitID
+        self.result = result
+        self.byProposer = byProposer
+    }
+}
+
+/// A dissatisfied proposer sent the unit's part back for handling again (重新办理).
+public struct AssignmentReopened: EventPayload, Hashable {
+    public static let eventType = "assignment.reopened"
+    public static let schemaVersion = 1
+
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var unitID: UUID
+    public var deadline: LocalDate
+    public var rehandling: Int
+
+    enum CodingKeys: String, CodingKey {
+        case assignmentID = "assignmentId", proposalID = "proposalId", unitID = "unitId", deadline, rehandling
+    }
+
+    public init(assignmentID: UUID, proposalID: UUID, unitID: UUID, deadline: LocalDate, rehandling: Int) {
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.unitID = unitID
+        self.deadline = deadline
+        self.rehandling = rehandling
+    }
+}
+
+/// A proposal is closed: handled and evaluated, or by the committee's decision with a reason.
+public struct ProposalClosed: EventPayload, Hashable {
+    public static let eventType = "proposal.closed"
+    public static let schemaVersion = 1
+
+    public var proposalID: UUID
+    public var byDecision: Bool
+    public var reason: String
+
+    enum CodingKeys: String, CodingKey {
+        case proposalID = "proposalId", byDecision, reason
+    }
+
+    public init(proposalID: UUID, byDecision: Bool, reason: String) {
+        self.proposalID = proposalID
+        self.byDecision = byDecision
+        self.reason = reason
+    }
+}

@@ -68,6 +68,7 @@ public enum TopicCatalogue {
         eventTypes: [
             EventTypeSpec(ReminderDue.self), EventTypeSpec(AssignmentEscalated.self), EventTypeSpec(FollowUpDue.self),
             EventTypeSpec(AssignmentReplied.self), EventTypeSpec(CoUnitOpinionGiven.self), EventTypeSpec(ExtensionDecided.self),
+            EventTypeSpec(AssignmentEvaluated.self), EventTypeSpec(AssignmentReopened.self), EventTypeSpec(ProposalClosed.self),
         ])
 
     public static let publicityEvents = TopicSpec(

@@ -193,6 +193,66 @@ struct SupervisionFlowTests {
         try await fixture.stopAll()
     }
 
+    @Test func aDissatisfiedProposerReopensHandlingAndASatisfiedOneClosesTheProposal() async throws {
+        let fixture = try await SupervisionFixture()
+        try await fixture.start("supervision-1")
+        let assigned = try await fixture.assign(deadline: fixture.today.adding(days: 30))
+        let other = try await fixture.assign(deadline: fixture.today.adding(days: 30), number: 2)
+        try await fixture.awaitTracked(2)
+        let lead = assigned.units[0]
+        let leadToken = try fixture.token(.handlingUnit, unit: lead.unitID)
+        let replyPath = "/v1/supervision/my/assignments/\(lead.assignmentID)/reply"
+        let committee = try fixture.token()
+        #expect(try await fixture.call("POST", replyPath, json: ["text": "已整改。", "category": "A"], token: leadToken).status == 201)
+
+        let linked = try await fixture.call("POST", "/v1/supervision/proposals/\(assigned.proposalID)/evaluation-link", token: committee)
+        let token = try #require(linked.json["token"] as? String)
+        let link = "/v1/supervision/evaluations/\(token)"
+        let body: [String: Any] = ["assignmentId": lead.assignmentID.uuidString, "result": "dissatisfied", "comment": "充电桩位置不合理"]
+        #expect(try await fixture.call("POST", "/v1/supervision/evaluations/" + String(repeating: "x", count: 43), json: body, token: "").status == 404,
+                "only the proposer's link evaluates")
+        var wrongUnit = body
+        wrongUnit["assignmentId"] = other.units[0].assignmentID.uuidString
+        #expect(try await fixture.call("POST", link, json: wrongUnit, token: "").status == 404, "the link is for its own proposal only")
+        var outOfRange = body
+        outOfRange["result"] = "happy"
+        #expect(try await fixture.call("POST", link, json: outOfRange, token: "").errorField == "result")
+        #expect(try await fixture.call("POST", "/v1/supervision/assignments/\(lead.assignmentID)/evaluation", json: body, token: leadToken).status == 403,
+                "a unit does not evaluate itself")
+
+        let reopened = try await fixture.call("POST", link, json: body, token: "")
+        #expect(reopened.status == 201, "\(reopened.text)")
+        let expected = DeadlineRule(amount: 30, unit: .calendarDays).deadline(from: fixture.today, calendar: .none)
+        #expect(reopened.json["rehandlingDeadline"] as? String == expected.description)
+        #expect(try await fixture.string("SELECT state || ':' || rehandlings FROM supervised_assignments WHERE assignment_id = \(lead.assignmentID)") == "handling:1")
+        #expect(try await fixture.call("POST", link, json: body, token: "").status == 409, "nothing to evaluate until it replies again")
+
+        #expect(try await fixture.call("POST", replyPath, json: ["text": "已调整充电桩位置。", "category": "A"], token: leadToken).status == 201)
+        var satisfied = body
+        satisfied["result"] = "satisfied"
+        let closed = try await fixture.call("POST", "/v1/supervision/assignments/\(lead.assignmentID)/evaluation", json: satisfied, token: committee)
+        #expect(closed.status == 201 && closed.json["proposalClosed"] as? Bool == true, "\(closed.text)")
+
+        // The committee closes the other by decision; its timers then do nothing.
+        let otherPath = "/v1/supervision/proposals/\(other.proposalID)/closing"
+        #expect(try await fixture.call("POST", otherPath, json: [:], token: committee).errorField == "reason")
+        #expect(try await fixture.call("POST", otherPath, json: ["reason": "提案人撤回"], token: committee).status == 200)
+        #expect(try await fixture.call("POST", otherPath, json: ["reason": "再次"], token: committee).status == 409)
+        fixture.clock.advance(by: 40 * Self.day)
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE fired_at IS NOT NULL") == 0)
+
+        let events = try await fixture.supervisionEvents(atLeast: 7)
+        let types = events.map(\.type)
+        #expect(types.filter { $0 == AssignmentEvaluated.eventType }.count == 2)
+        #expect(types.filter { $0 == AssignmentReopened.eventType }.count == 1)
+        let closings = try events.filter { $0.type == ProposalClosed.eventType }.map { try $0.decodePayload(as: ProposalClosed.self) }
+        let closedProposals: Set<UUID> = Set(closings.map(\.proposalID))
+        #expect(closings.count == 2 && closedProposals == [assigned.proposalID, other.proposalID])
+        #expect(closings.first { $0.proposalID == other.proposalID }?.byDecision == true)
+        try await fixture.stopAll()
+    }
+
     @Test func twoInstancesFireEveryTimerExactlyOnce() async throws {
         let fixture = try await SupervisionFixture()
         try await fixture.start("supervision-1")

@@ -105,3 +105,21 @@ import Testing
         #expect(HandlingRules.opinionDue(assignedOn: assigned, deadline: assigned, days: 15) == assigned)
     }
 }
+
+@Suite struct ClosingRuleTests {
+    let today = LocalDate("2026-12-01")!
+
+    func lead(_ replied: Bool, _ satisfaction: Satisfaction?, ends: String? = "2026-12-15") -> ClosingRules.LeadPart {
+        ClosingRules.LeadPart(unitName: "区民政局", replied: replied, satisfaction: satisfaction, evaluationEnds: ends.flatMap(LocalDate.init))
+    }
+
+    @Test func aProposalClosesWhenEveryReplyIsEvaluatedWellOrItsWindowPassed() {
+        #expect(ClosingRules.waitingFor([lead(true, .satisfied), lead(true, .basicallySatisfied)], today: today) == nil)
+        #expect(ClosingRules.waitingFor([lead(true, .satisfied), lead(false, nil)], today: today) == "the reply of 区民政局")
+        #expect(ClosingRules.waitingFor([lead(true, nil)], today: today) == "the proposer's evaluation of 区民政局")
+        #expect(ClosingRules.waitingFor([lead(true, nil, ends: "2026-12-01")], today: today) != nil, "the window's last day still waits")
+        #expect(ClosingRules.waitingFor([lead(true, nil, ends: "2026-11-30")], today: today) == nil, "the window passed")
+        #expect(ClosingRules.waitingFor([lead(true, .dissatisfied)], today: today) == "the re-handling by 区民政局")
+        #expect(ClosingRules.waitingFor([], today: today) == "no unit handles it")
+    }
+}

@@ -12,7 +12,7 @@ struct DistrictRules: Sendable {
 
     static func load(for district: DistrictCode, now: Date, in transaction: Transaction) async throws -> DistrictRules {
         let settings = try await AssignmentSettingsStore.settings(in: transaction, district: district)
-        let calendar = try await AssignmentSettingsStore.calendar(in: transaction)
+        let calendar = try await HolidayCalendars.load(in: transaction)
         return DistrictRules(settings: settings, calendar: calendar, today: LocalDate.on(now, in: settings.zone))
     }
 
@@ -43,17 +43,6 @@ struct AssignmentSettingsStore: Sendable {
         throw APIError.notFound
     }
 
-    static func calendar(in transaction: Transaction) async throws -> HolidayCalendar {
-        var days: [HolidayCalendar.Day] = []
-        for try await (day, kind, name) in try await transaction.query(
-            "SELECT to_char(day, 'YYYY-MM-DD'), kind, name FROM holiday_days ORDER BY day"
-        ).decode((String, String, String).self) {
-            guard let date = LocalDate(day), let kind = HolidayCalendar.Day.Kind(rawValue: kind) else { continue }
-            days.append(HolidayCalendar.Day(date: date, kind: kind, name: name))
-        }
-        return HolidayCalendar(days: days)
-    }
-
     func settings(of district: DistrictCode) async throws -> AssignmentSettings {
         try await database.transaction(.district(district)) { try await Self.settings(in: $0, district: district) }
     }
@@ -71,7 +60,7 @@ struct AssignmentSettingsStore: Sendable {
 
     func days(of year: Int, in district: DistrictCode) async throws -> [HolidayCalendar.Day] {
         try await database.transaction(.district(district)) { transaction in
-            try await Self.calendar(in: transaction).days.filter { $0.date.year == year }
+            try await HolidayCalendars.load(in: transaction).days.filter { $0.date.year == year }
         }
     }
 

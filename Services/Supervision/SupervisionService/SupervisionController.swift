@@ -48,6 +48,12 @@ struct SupervisionController: Sendable {
         staff.get("/settings", use: currentSettings)
         staff.put("/settings", use: saveSettings)
         staff.post("/extensions/:id/decision", use: decideExtension)
+        staff.post("/assignments/:id/evaluation", use: evaluateForProposer)
+        staff.post("/proposals/:id/evaluation-link", use: evaluationLink)
+        staff.post("/proposals/:id/closing", use: close)
+
+        // The proposer's own link: the token is the credential.
+        router.post("/v1/supervision/evaluations/:token", use: evaluateByLink)
 
         let unit = router.group("/v1/supervision/my").add(middleware: StaffAuthenticator(signer: signer, roles: [.handlingUnit]))
         unit.get("/assignments", use: myAssignments)
@@ -59,6 +65,29 @@ struct SupervisionController: Sendable {
     }
 
     var desk: HandlingDesk { HandlingDesk(database: database, clock: clock) }
+    var evaluations: EvaluationDesk { EvaluationDesk(database: database, clock: clock) }
+
+    @Sendable func evaluateForProposer(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: EvaluationInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await evaluations.evaluate(assignment: try context.uuid(), input, by: try context.staffClaims()), status: .created)
+    }
+
+    @Sendable func evaluationLink(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let proposal = try context.uuid()
+        let token = try await evaluations.link(for: proposal, by: try context.staffClaims())
+        return try jsonResponse(["proposalId": proposal.uuidString, "token": token, "path": "/v1/supervision/evaluations/\(token)"], status: .created)
+    }
+
+    @Sendable func evaluateByLink(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let token = context.parameters.get("token"), (20...100).contains(token.count) else { throw APIError.notFound }
+        let input = try await request.decodeJSON(as: EvaluationInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await evaluations.evaluate(token: token, input), status: .created)
+    }
+
+    @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: ClosingInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await evaluations.close(try context.uuid(), input, by: try context.staffClaims()))
+    }
     static let bodyLimit = 64 * 1024
 
     @Sendable func myAssignments(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -1,13 +1,16 @@
 -- Handling (办理) under supervision: the three meetings with the proposer (三见面), co-units'
 -- opinions to the lead unit, progress notes, extension requests and the committee's decisions,
--- and replies (答复) with their result category.
+-- replies (答复) with their result category, the proposer's evaluations (满意度) and closing.
 
 ALTER TABLE supervised_assignments
     -- Co-units: by when the lead unit is owed their opinion, and when it was given.
     ADD COLUMN opinion_due date,
     ADD COLUMN opinion_given_at timestamptz,
     ADD COLUMN replied_at timestamptz,
-    ADD COLUMN extensions integer NOT NULL DEFAULT 0;
+    ADD COLUMN extensions integer NOT NULL DEFAULT 0,
+    -- The proposer's latest evaluation, and how often dissatisfaction sent it back (重新办理).
+    ADD COLUMN satisfaction text CHECK (satisfaction IN ('satisfied', 'basically-satisfied', 'dissatisfied')),
+    ADD COLUMN rehandlings integer NOT NULL DEFAULT 0;
 
 CREATE TABLE handling_meetings (
     id uuid PRIMARY KEY,
@@ -62,7 +65,7 @@ CREATE UNIQUE INDEX extension_requests_open ON extension_requests (assignment_id
 CREATE TABLE replies (
     id uuid PRIMARY KEY,
     district text NOT NULL REFERENCES districts (code),
-    assignment_id uuid NOT NULL UNIQUE REFERENCES supervised_assignments (assignment_id),
+    assignment_id uuid NOT NULL REFERENCES supervised_assignments (assignment_id),
     proposal_id uuid NOT NULL,
     text text NOT NULL,
     category text NOT NULL CHECK (category IN ('A', 'B', 'C')),
@@ -76,6 +79,40 @@ CREATE TABLE replies (
     reviewed_at timestamptz,
     reviewed_by text,
     review_note text
+);
+-- One reply per round of handling; a re-handled assignment replies again.
+CREATE INDEX replies_assignment ON replies (assignment_id, replied_at);
+
+-- The proposer's evaluation of each unit's handling, through the proposer's own link or
+-- entered by staff on the proposer's behalf.
+CREATE TABLE proposer_evaluations (
+    id uuid PRIMARY KEY,
+    district text NOT NULL REFERENCES districts (code),
+    assignment_id uuid NOT NULL REFERENCES supervised_assignments (assignment_id),
+    proposal_id uuid NOT NULL,
+    result text NOT NULL CHECK (result IN ('satisfied', 'basically-satisfied', 'dissatisfied')),
+    comment text NOT NULL DEFAULT '',
+    by_proposer boolean NOT NULL,
+    entered_by text NOT NULL,
+    evaluated_at timestamptz NOT NULL
+);
+CREATE INDEX proposer_evaluations_assignment ON proposer_evaluations (assignment_id, evaluated_at);
+
+-- The proposer's link: a random token, kept only as its SHA-256.
+CREATE TABLE evaluation_links (
+    proposal_id uuid PRIMARY KEY,
+    district text NOT NULL REFERENCES districts (code),
+    token_hash bytea NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL
+);
+
+CREATE TABLE proposal_closures (
+    proposal_id uuid PRIMARY KEY,
+    district text NOT NULL REFERENCES districts (code),
+    closed_at timestamptz NOT NULL,
+    closed_by text NOT NULL,
+    by_decision boolean NOT NULL,
+    reason text NOT NULL
 );
 
 ALTER TABLE handling_meetings ENABLE ROW LEVEL SECURITY;
@@ -101,4 +138,21 @@ CREATE POLICY district_scope ON extension_requests
 ALTER TABLE replies ENABLE ROW LEVEL SECURITY;
 ALTER TABLE replies FORCE ROW LEVEL SECURITY;
 CREATE POLICY district_scope ON replies
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
+ALTER TABLE proposer_evaluations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE proposer_evaluations FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON proposer_evaluations
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
+-- The proposer's link is looked up before the district is known (the token is the credential):
+-- read in the all-districts scope, written in the district's own.
+ALTER TABLE evaluation_links ENABLE ROW LEVEL SECURITY;
+ALTER TABLE evaluation_links FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON evaluation_links
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
+ALTER TABLE proposal_closures ENABLE ROW LEVEL SECURITY;
+ALTER TABLE proposal_closures FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON proposal_closures
     USING (district_visible(district)) WITH CHECK (district_writable(district));

@@ -1,0 +1,193 @@
+import Crypto
+import Foundation
+import Models
+import PostgresNIO
+import ServiceKit
+import Storage
+
+struct EvaluationInput: Decodable, Sendable {
+    /// Through the proposer's link: which unit's handling (its assignment).
+    var assignmentId: UUID?
+    var result: String?
+    var comment: String?
+}
+
+struct ClosingInput: Decodable, Sendable {
+    var reason: String?
+}
+
+struct EvaluationOutcome: Codable, Sendable {
+    var assignmentId: UUID
+    var result: String
+    /// Set when dissatisfaction sent the unit's part back: its new deadline.
+    var rehandlingDeadline: LocalDate?
+    var proposalClosed: Bool
+}
+
+/// The proposer's evaluation of each lead unit's reply (满意度), through the proposer's own
+/// link or entered by staff; dissatisfaction reopens handling with a new deadline; a proposal
+/// closes once every reply is evaluated well, or by the committee's decision.
+struct EvaluationDesk: Sendable {
+    let database: Database
+    let clock: SupervisionClock
+
+    /// A new link for the proposer (the previous one stops working). Only its hash is kept.
+    func link(for proposal: UUID, by claims: StaffClaims) async throws -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var random = SystemRandomNumberGenerator()
+        for index in bytes.indices { bytes[index] = random.next() }
+        let token = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let now = clock.now
+        try await database.transaction(.district(claims.district)) { transaction in
+            var known = false
+            for try await _ in try await transaction.query("SELECT 1 FROM supervised_assignments WHERE proposal_id = \(proposal) LIMIT 1") { known = true }
+            guard known else { throw APIError.notFound }
+            try await transaction.execute("""
+                INSERT INTO evaluation_links (proposal_id, district, token_hash, created_at)
+                VALUES (\(proposal), \(claims.district.rawValue), \(Self.hash(token)), \(now))
+                ON CONFLICT (proposal_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at
+                """)
+        }
+        return token
+    }
+
+    static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+
+    static func result(_ input: EvaluationInput) throws -> (Satisfaction, String) {
+        let results = Satisfaction.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let text = input.result else { throw APIError.invalid("result", "is required (\(results))") }
+        guard let result = Satisfaction(rawValue: text) else { throw APIError.invalid("result", "must be one of \(results)") }
+        return (result, try FieldText.optional(input.comment, "comment", limit: 2_000, multiline: true) ?? "")
+    }
+
+    /// Through the proposer's link: the token names the proposal; the assignment must be one of it.
+    func evaluate(token: String, _ input: EvaluationInput) async throws -> EvaluationOutcome {
+        let (result, comment) = try Self.result(input)
+        guard let assignment = input.assignmentId else { throw APIError.invalid("assignmentId", "is required: which unit's reply") }
+        let found = try await database.transaction(.allDistricts) { transaction -> (UUID, String)? in
+            for try await row in try await transaction.query(
+                "SELECT proposal_id, district FROM evaluation_links WHERE token_hash = \(Self.hash(token))"
+            ).decode((UUID, String).self) { return row }
+            return nil
+        }
+        guard let (proposal, districtCode) = found, let district = DistrictCode(rawValue: districtCode) else { throw APIError.notFound }
+        return try await record(assignment, of: proposal, result: result, comment: comment, byProposer: true, enteredBy: "proposer", district: district)
+    }
+
+    /// Entered by staff on the proposer's behalf (a call, a visit).
+    func evaluate(assignment: UUID, _ input: EvaluationInput, by claims: StaffClaims) async throws -> EvaluationOutcome {
+        let (result, comment) = try Self.result(input)
+        return try await record(assignment, of: nil, result: result, comment: comment, byProposer: false, enteredBy: claims.subject, district: claims.district)
+    }
+
+    private func record(
+        _ id: UUID, of proposal: UUID?, result: Satisfaction, comment: String, byProposer: Bool, enteredBy: String, district: DistrictCode
+    ) async throws -> EvaluationOutcome {
+        let now = clock.now
+        return try await database.transaction(.district(district)) { transaction in
+            guard let assignment = try await HandlingDesk.load(id, unit: nil, forUpdate: true, in: transaction),
+                  proposal == nil || assignment.proposal == proposal
+            else { throw APIError.notFound }
+            guard assignment.role == .lead else {
+                throw APIError(.conflict, code: "refused", message: "a co-handling unit's part is evaluated with the lead unit's reply")
+            }
+            guard assignment.state == "replied" else {
+                throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state); only a reply is evaluated")
+            }
+            let settings = try await Timers.settings(of: district, in: transaction)
+            let today = LocalDate.on(now, in: settings.zone)
+            try await transaction.execute("""
+                INSERT INTO proposer_evaluations (id, district, assignment_id, proposal_id, result, comment, by_proposer, entered_by, evaluated_at)
+                VALUES (\(UUID()), \(district.rawValue), \(id), \(assignment.proposal), \(result.rawValue), \(comment), \(byProposer),
+                        \(enteredBy), \(now))
+                """)
+            var events = [try Outbox.Row(
+                AssignmentEvaluated(assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, result: result, byProposer: byProposer),
+                district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)]
+            var outcome = EvaluationOutcome(assignmentId: id, result: result.rawValue, rehandlingDeadline: nil, proposalClosed: false)
+            if result == .dissatisfied {
+                // Handled again, with a deadline of its own and the reminders and escalation anew.
+                let calendar = try await HolidayCalendars.load(in: transaction)
+                let deadline = DeadlineRule(amount: settings.rehandlingDays, unit: .calendarDays).deadline(from: today, calendar: calendar)
+                var rehandling = 0
+                for try await count in try await transaction.query("""
+                    UPDATE supervised_assignments SET state = 'handling', satisfaction = 'dissatisfied', rehandlings = rehandlings + 1,
+                           deadline = \(deadline.description)::date, escalation_level = NULL, updated_at = \(now)
+                    WHERE assignment_id = \(id) RETURNING rehandlings
+                    """).decode(Int.self) { rehandling = count }
+                try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
+                try await Timers.plan(assignment: id, proposal: assignment.proposal, deadline: deadline, today: today, settings: settings,
+                                      district: district, in: transaction)
+                events.append(try Outbox.Row(
+                    AssignmentReopened(assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, deadline: deadline, rehandling: rehandling),
+                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString))
+                outcome.rehandlingDeadline = deadline
+            } else {
+                try await transaction.execute("""
+                    UPDATE supervised_assignments SET satisfaction = \(result.rawValue), updated_at = \(now) WHERE assignment_id = \(id)
+                    """)
+                if try await Self.waitingFor(assignment.proposal, today: today, settings: settings, in: transaction) == nil {
+                    events.append(try await Self.close(assignment.proposal, byDecision: false, reason: "every reply evaluated",
+                                                       by: enteredBy, now: now, district: district, in: transaction))
+                    outcome.proposalClosed = true
+                }
+            }
+            try await Outbox.append(events, in: transaction)
+            return outcome
+        }
+    }
+
+    /// What the proposal still waits for before it may close; nil when nothing.
+    static func waitingFor(_ proposal: UUID, today: LocalDate, settings: SupervisionSettings, in transaction: Transaction) async throws -> String? {
+        var leads: [ClosingRules.LeadPart] = []
+        for try await (name, state, satisfaction, replied) in try await transaction.query("""
+            SELECT unit_name, state, satisfaction, to_char((replied_at AT TIME ZONE \(settings.timeZone))::date, 'YYYY-MM-DD')
+            FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'lead' AND state <> 'superseded'
+            """).decode((String, String, String?, String?).self) {
+            leads.append(ClosingRules.LeadPart(
+                unitName: name, replied: state == "replied", satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)),
+                evaluationEnds: replied.flatMap(LocalDate.init)?.adding(days: settings.evaluationDays)))
+        }
+        return ClosingRules.waitingFor(leads, today: today)
+    }
+
+    /// Closes the proposal: its parts closed, every unfired timer cancelled; returns the event.
+    static func close(
+        _ proposal: UUID, byDecision: Bool, reason: String, by actor: String, now: Date, district: DistrictCode, in transaction: Transaction
+    ) async throws -> Outbox.Row {
+        try await transaction.execute("""
+            INSERT INTO proposal_closures (proposal_id, district, closed_at, closed_by, by_decision, reason)
+            VALUES (\(proposal), \(district.rawValue), \(now), \(actor), \(byDecision), \(reason))
+            """)
+        try await transaction.execute("""
+            UPDATE supervised_assignments SET state = 'closed', updated_at = \(now) WHERE proposal_id = \(proposal) AND state <> 'superseded'
+            """)
+        try await transaction.execute("""
+            UPDATE supervision_timers SET cancelled_at = \(now) WHERE proposal_id = \(proposal) AND fired_at IS NULL AND cancelled_at IS NULL
+            """)
+        try await transaction.execute("UPDATE proposals SET status = 'closed', updated_at = \(now) WHERE id = \(proposal)")
+        return try Outbox.Row(ProposalClosed(proposalID: proposal, byDecision: byDecision, reason: reason),
+                              district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString)
+    }
+
+    /// The committee closes a proposal with a reason, whatever it still waits for.
+    func close(_ proposal: UUID, _ input: ClosingInput, by claims: StaffClaims) async throws -> [String: String] {
+        let reason = try FieldText.required(input.reason, "reason", limit: 2_000, multiline: true)
+        let now = clock.now
+        return try await database.transaction(.district(claims.district)) { transaction in
+            var known = false
+            for try await _ in try await transaction.query(
+                "SELECT 1 FROM supervised_assignments WHERE proposal_id = \(proposal) FOR UPDATE"
+            ) { known = true }
+            guard known else { throw APIError.notFound }
+            for try await _ in try await transaction.query("SELECT 1 FROM proposal_closures WHERE proposal_id = \(proposal)") {
+                throw APIError(.conflict, code: "refused", message: "the proposal is closed already")
+            }
+            let event = try await Self.close(proposal, byDecision: true, reason: reason, by: claims.subject, now: now,
+                                             district: claims.district, in: transaction)
+            try await Outbox.append([event], in: transaction)
+            return ["proposalId": proposal.uuidString, "state": "closed"]
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import Models
+import PostgresNIO
+
+/// A district's holiday calendar (`holiday_days`), which assignment keeps and supervision counts by.
+public enum HolidayCalendars {
+    /// The calendar of the transaction's district.
+    public static func load(in transaction: Transaction) async throws -> HolidayCalendar {
+        var days: [HolidayCalendar.Day] = []
+        for try await (day, kind, name) in try await transaction.query(
+            "SELECT to_char(day, 'YYYY-MM-DD'), kind, name FROM holiday_days ORDER BY day"
+        ).decode((String, String, String).self) {
+            guard let date = LocalDate(day), let kind = HolidayCalendar.Day.Kind(rawValue: kind) else { continue }
+            days.append(HolidayCalendar.Day(date: date, kind: kind, name: name))
+        }
+        return HolidayCalendar(days: days)
+    }
+}
