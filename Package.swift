@@ -48,6 +48,7 @@ let package = Package(
         .executable(name: "bench-outbox", targets: ["bench-outbox"]),
         .executable(name: "bench-triage", targets: ["bench-triage"]),
         .executable(name: "bench-assignment", targets: ["bench-assignment"]),
+        .executable(name: "bench-supervision", targets: ["bench-supervision"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -176,6 +177,18 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "ops/bench/assignment",
+            exclude: ["run.sh"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bench-supervision",
+            dependencies: [
+                "SupervisionService", "Models", "Storage", "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "ops/bench/supervision",
             exclude: ["run.sh"],
             swiftSettings: strict
         ),

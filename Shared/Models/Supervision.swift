@@ -21,6 +21,10 @@ public struct SupervisionSettings: Codable, Sendable, Hashable {
     public var rehandlingDays = 30
     /// Days after a reply the proposer has to evaluate it; after that the proposal may close without.
     public var evaluationDays = 30
+    /// How the units' evaluation (考核) weighs its rates.
+    public var evaluationWeights = EvaluationWeights()
+    /// Studios' monthly and members' yearly clue quotas.
+    public var quotas = QuotaRule()
     public var timeZone = "Asia/Shanghai"
 
     public init() {}
@@ -34,6 +38,8 @@ public struct SupervisionSettings: Codable, Sendable, Hashable {
         coUnitOpinionDays = try container.decodeIfPresent(Int.self, forKey: .coUnitOpinionDays) ?? defaults.coUnitOpinionDays
         rehandlingDays = try container.decodeIfPresent(Int.self, forKey: .rehandlingDays) ?? defaults.rehandlingDays
         evaluationDays = try container.decodeIfPresent(Int.self, forKey: .evaluationDays) ?? defaults.evaluationDays
+        evaluationWeights = try container.decodeIfPresent(EvaluationWeights.self, forKey: .evaluationWeights) ?? defaults.evaluationWeights
+        quotas = try container.decodeIfPresent(QuotaRule.self, forKey: .quotas) ?? defaults.quotas
         timeZone = try container.decodeIfPresent(String.self, forKey: .timeZone) ?? defaults.timeZone
     }
 
@@ -53,6 +59,8 @@ public struct SupervisionSettings: Codable, Sendable, Hashable {
         if !(1...90).contains(coUnitOpinionDays) { problems.append(("coUnitOpinionDays", "1 to 90 days")) }
         if !(1...180).contains(rehandlingDays) { problems.append(("rehandlingDays", "1 to 180 days")) }
         if !(1...180).contains(evaluationDays) { problems.append(("evaluationDays", "1 to 180 days")) }
+        problems += evaluationWeights.problems.map { ("evaluationWeights." + $0.field, $0.message) }
+        problems += quotas.problems.map { ("quotas." + $0.field, $0.message) }
         if TimeZone(identifier: timeZone) == nil { problems.append(("timeZone", "must be an IANA time zone such as Asia/Shanghai")) }
         return problems
     }

@@ -198,6 +198,13 @@ public struct UnitEvaluation: Codable, Sendable, Hashable {
     public var score: Double
     /// 1 for the best; units with equal scores share a rank, and the next rank skips (1, 1, 3).
     public var rank: Int
+
+    // Ids as the rest of the API spells them.
+    enum CodingKeys: String, CodingKey {
+        case unitID = "unitId", unitName, assignments, leadAssignments, repliesDue, onTimeReplies, onTimeReplyRate
+        case repliedLeadAssignments, threeMeetingsComplete, threeMeetingRate, coUnitAssignments, opinionsDue, opinionsOnTime
+        case coUnitOpinionRate, evaluatedAssignments, satisfiedAssignments, satisfactionRate, rehandlings, extensions, score, rank
+    }
 }
 
 /// The shortlist for year-end commendation (表彰): advanced units (先进承办单位) and excellent
@@ -220,6 +227,10 @@ public struct ExcellentProposal: Codable, Sendable, Hashable {
     public var replyCategory: ReplyCategory
     public var satisfaction: Satisfaction
     public var isKey: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case proposalID = "proposalId", caseNumber, leadUnitName, replyCategory, satisfaction, isKey
+    }
 
     public init(
         proposalID: UUID, caseNumber: String, leadUnitName: String, replyCategory: ReplyCategory,

@@ -253,6 +253,58 @@ struct SupervisionFlowTests {
         try await fixture.stopAll()
     }
 
+    @Test func theUnitEvaluationAndTheQuotasComeFromTheStore() async throws {
+        let fixture = try await SupervisionFixture()
+        try await fixture.start("supervision-1")
+        let good = try await fixture.assign(deadline: fixture.today.adding(days: 30), number: 1)
+        let slow = try await fixture.assign(deadline: fixture.today.adding(days: 30), number: 2)
+        try await fixture.awaitTracked(2)
+        let unit = good.units[0]
+        let token = try fixture.token(.handlingUnit, unit: unit.unitID)
+        let path = "/v1/supervision/my/assignments/\(unit.assignmentID)"
+        for stage in ["before", "during", "after"] {
+            let meeting: [String: Any] = ["stage": stage, "heldOn": fixture.today.description, "form": "走访", "attendees": "提案人", "summary": "沟通"]
+            #expect(try await fixture.call("POST", path + "/meetings", json: meeting, token: token).status == 201)
+        }
+        #expect(try await fixture.call("POST", path + "/reply", json: ["text": "已办结。", "category": "A"], token: token).status == 201)
+        #expect(try await fixture.call("POST", "/v1/supervision/assignments/\(unit.assignmentID)/evaluation", json: ["result": "satisfied"], token: fixture.token()).status == 201)
+
+        let period = "from=\(fixture.today.adding(days: -1))&to=\(fixture.today.adding(days: 1))"
+        let report = try await fixture.call("GET", "/v1/supervision/evaluation?" + period, token: fixture.token())
+        let units = (report.json["units"] as? [[String: Any]]) ?? []
+        #expect(units.count == 2, "\(report.text)")
+        let first = try #require(units.first)
+        #expect(first["unitId"] as? String == unit.unitID.uuidString)
+        #expect(first["onTimeReplyRate"] as? Double == 1 && first["threeMeetingRate"] as? Double == 1 && first["satisfactionRate"] as? Double == 1)
+        #expect(first["score"] as? Double == 100 && first["rank"] as? Int == 1)
+        #expect(units.last?["onTimeReplyRate"] == nil, "nothing of the slow unit is due yet (\(slow.caseNumber))")
+        let csv = try await fixture.call("GET", "/v1/supervision/evaluation?format=csv&" + period, token: fixture.token())
+        #expect(csv.header("Content-Type")?.hasPrefix("text/csv") == true && csv.body.starts(with: [0xEF, 0xBB, 0xBF]))
+        #expect(csv.text.contains("单位") && csv.text.contains("区应急管理局"))
+        #expect(try await fixture.call("GET", "/v1/supervision/evaluation?from=2026-13-01&to=2026-12-31", token: fixture.token()).errorField == "from")
+        #expect(try await fixture.call("GET", "/v1/supervision/evaluation?from=2026-12-31&to=2026-01-01", token: fixture.token()).status == 400)
+
+        // Quotas: a studio with one clue this month and one with none (on the roster) are behind.
+        let roster: [String: Any] = ["entries": [["kind": "studio", "receiver": "沙园街委员工作室"], ["kind": "studio", "receiver": "南华西街委员工作室"],
+                                                 ["kind": "member", "receiver": "陈委员"]]]
+        #expect(try await fixture.call("PUT", "/v1/supervision/quota-roster", json: ["entries": [["kind": "team", "receiver": "x"]]], token: fixture.token()).errorField == "entries[0].kind")
+        #expect(try await fixture.call("PUT", "/v1/supervision/quota-roster", json: roster, token: fixture.token()).status == 200)
+        for (number, receiver) in [(1, "沙园街委员工作室"), (2, "沙园街委员工作室"), (3, "陈委员")] {
+            let kind = receiver.hasSuffix("工作室") ? "studio" : "member"
+            try await fixture.store.execute("""
+                INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions, source_category, channel,
+                                   is_anonymous, received_at, receiver_kind, receiver_name)
+                VALUES (\(UUID()), 'haizhu', \("HZ-Q-\(number)"), '标题', '情况', '建议', 'studio', 'studio', true, now(), \(kind), \(receiver))
+                """, scope: .district(fixture.haizhu))
+        }
+        let month = String(fixture.today.description.prefix(7))
+        let quotas = try await fixture.call("GET", "/v1/supervision/quotas?month=\(month)&behind=true", token: fixture.token())
+        let behind = ((quotas.json["standings"] as? [[String: Any]]) ?? []).map { "\($0["receiver"] ?? ""):\($0["shortfall"] ?? "")" }
+        #expect(behind == ["南华西街委员工作室:2", "陈委员:1"], "\(quotas.text)")
+        #expect(try await fixture.call("GET", "/v1/supervision/quotas?month=2026-13", token: fixture.token()).errorField == "month")
+        try await fixture.stopAll()
+    }
+
     @Test func twoInstancesFireEveryTimerExactlyOnce() async throws {
         let fixture = try await SupervisionFixture()
         try await fixture.start("supervision-1")

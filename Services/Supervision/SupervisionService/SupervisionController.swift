@@ -51,6 +51,9 @@ struct SupervisionController: Sendable {
         staff.post("/assignments/:id/evaluation", use: evaluateForProposer)
         staff.post("/proposals/:id/evaluation-link", use: evaluationLink)
         staff.post("/proposals/:id/closing", use: close)
+        staff.get("/evaluation", use: evaluation)
+        staff.get("/quotas", use: quotas)
+        staff.put("/quota-roster", use: replaceRoster)
 
         // The proposer's own link: the token is the credential.
         router.post("/v1/supervision/evaluations/:token", use: evaluateByLink)

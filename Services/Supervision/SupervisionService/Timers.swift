@@ -4,8 +4,9 @@ import PostgresNIO
 import Storage
 
 /// Supervision timers in PostgreSQL: planned when an assignment is tracked or its deadline
-/// changes, fired by whichever instance claims them first.
-enum Timers {
+/// changes, fired by whichever instance claims them first. Public only for the scheduler pass
+/// (`fireDue`), which ops/bench/supervision measures.
+public enum Timers {
     static func settings(of district: DistrictCode, in transaction: Transaction) async throws -> SupervisionSettings {
         for try await json in try await transaction.query(
             "SELECT supervision_settings::text FROM districts WHERE code = \(district.rawValue)"
@@ -38,10 +39,12 @@ enum Timers {
             """)
     }
 
-    struct Fired {
-        var total = 0
+    /// What a pass fired. Sendable by declaration: a public struct is not inferred to be, and
+    /// each batch's count leaves its transaction.
+    public struct Fired: Sendable {
+        public var total = 0
         /// Those that did something (not moot).
-        var acted = 0
+        public var acted = 0
     }
 
     struct Due {
@@ -60,7 +63,7 @@ enum Timers {
     /// Fires every timer due at `now`, district by district, `batch` per transaction. Timers
     /// are claimed with SKIP LOCKED: an instance never waits for, nor fires, one another
     /// instance holds; fired ones are marked in the transaction that publishes their events.
-    static func fireDue(database: Database, now: Date, batch: Int) async throws -> Fired {
+    public static func fireDue(database: Database, now: Date, batch: Int) async throws -> Fired {
         let districts = try await database.transaction(.allDistricts) { transaction in
             var codes: [DistrictCode] = []
             for try await code in try await transaction.query("""

@@ -140,6 +140,19 @@ ALTER TABLE replies FORCE ROW LEVEL SECURITY;
 CREATE POLICY district_scope ON replies
     USING (district_visible(district)) WITH CHECK (district_writable(district));
 
+-- Who owes clues (street studios monthly, members yearly), so those with none are listed too.
+CREATE TABLE quota_roster (
+    district text NOT NULL REFERENCES districts (code),
+    kind text NOT NULL CHECK (kind IN ('studio', 'member')),
+    receiver text NOT NULL,
+    PRIMARY KEY (district, kind, receiver)
+);
+
+ALTER TABLE quota_roster ENABLE ROW LEVEL SECURITY;
+ALTER TABLE quota_roster FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON quota_roster
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
 ALTER TABLE proposer_evaluations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE proposer_evaluations FORCE ROW LEVEL SECURITY;
 CREATE POLICY district_scope ON proposer_evaluations

@@ -1,0 +1,173 @@
+import Foundation
+import Hummingbird
+import Models
+import PostgresNIO
+import ServiceKit
+import Storage
+
+struct EvaluationReport: Codable, Sendable {
+    var from: LocalDate
+    var to: LocalDate
+    var weights: EvaluationWeights
+    var units: [UnitEvaluation]
+    var commendations: Commendations
+}
+
+struct QuotaRosterInput: Decodable, Sendable {
+    struct Entry: Decodable, Sendable {
+        var kind: String?
+        var receiver: String?
+    }
+    var entries: [Entry]?
+}
+
+/// The year-end evaluation of handling units (考核) and the clue quotas, computed by the pure
+/// functions of `Models` from facts read out of the store: the same store gives the same figures.
+struct Reports: Sendable {
+    let database: Database
+
+    /// Every tracked part (superseded rounds left out) assigned within the period.
+    static func facts(from: LocalDate, to: LocalDate, zone: String, in transaction: Transaction) async throws -> [AssignmentRecordFacts] {
+        let rows = try await transaction.query("""
+            SELECT a.assignment_id, a.proposal_id, a.case_number, a.unit_id, a.unit_name, a.role,
+                   to_char(a.assigned_on, 'YYYY-MM-DD'), to_char(a.deadline, 'YYYY-MM-DD'),
+                   to_char((r.replied_at AT TIME ZONE \(zone))::date, 'YYYY-MM-DD'),
+                   to_char((a.opinion_given_at AT TIME ZONE \(zone))::date, 'YYYY-MM-DD'), to_char(a.opinion_due, 'YYYY-MM-DD'),
+                   coalesce((SELECT string_agg(DISTINCT m.stage, ',') FROM handling_meetings m WHERE m.assignment_id = a.assignment_id), ''),
+                   a.satisfaction, a.rehandlings, a.extensions, coalesce(r.reviewed_category, r.category), a.is_key
+            FROM supervised_assignments a
+            LEFT JOIN LATERAL (
+                SELECT replied_at, category, reviewed_category FROM replies WHERE assignment_id = a.assignment_id
+                ORDER BY replied_at DESC LIMIT 1
+            ) r ON true
+            WHERE a.state <> 'superseded' AND a.assigned_on BETWEEN \(from.description)::date AND \(to.description)::date
+            """)
+        var facts: [AssignmentRecordFacts] = []
+        for try await row in rows {
+            let c = row.makeRandomAccess()
+            func day(_ index: Int) throws -> LocalDate? { try c[index].decode(String?.self).flatMap(LocalDate.init) }
+            guard let assignedOn = try day(6), let deadline = try day(7) else { continue }
+            let stages = try c[11].decode(String.self).split(separator: ",").compactMap { MeetingStage(rawValue: String($0)) }
+            facts.append(AssignmentRecordFacts(
+                assignmentID: try c[0].decode(UUID.self), proposalID: try c[1].decode(UUID.self), caseNumber: try c[2].decode(String.self),
+                unitID: try c[3].decode(UUID.self), unitName: try c[4].decode(String.self),
+                role: Assignment.Role(rawValue: try c[5].decode(String.self)) ?? .lead, assignedOn: assignedOn, deadline: deadline,
+                repliedOn: try day(8), opinionGivenOn: try day(9), opinionDueOn: try day(10), meetings: Set(stages),
+                satisfaction: try c[12].decode(String?.self).flatMap(Satisfaction.init(rawValue:)),
+                rehandlings: try c[13].decode(Int.self), extensions: try c[14].decode(Int.self),
+                replyCategory: try c[15].decode(String?.self).flatMap(ReplyCategory.init(rawValue:)), isKey: try c[16].decode(Bool.self)))
+        }
+        return facts
+    }
+
+    func evaluation(of district: DistrictCode, from: LocalDate, to: LocalDate) async throws -> EvaluationReport {
+        guard from <= to else { throw APIError.badRequest("from must not be after to", field: "from") }
+        guard from.days(until: to) <= 366 else { throw APIError.badRequest("a period is at most a year", field: "to") }
+        return try await database.transaction(.district(district)) { transaction in
+            let settings = try await Timers.settings(of: district, in: transaction)
+            let facts = try await Self.facts(from: from, to: to, zone: settings.timeZone, in: transaction)
+            let units = UnitEvaluator.evaluate(facts, period: from...to, weights: settings.evaluationWeights)
+            return EvaluationReport(
+                from: from, to: to, weights: settings.evaluationWeights, units: units,
+                commendations: UnitEvaluator.commendations(units, facts: facts, period: from...to))
+        }
+    }
+
+    /// Every studio's clues in the month and every member's in the year up to it, from the
+    /// clues intake stored (their receiver, 接收人), against the district's quotas.
+    func quotas(of district: DistrictCode, year: Int, month: Int) async throws -> [QuotaStanding] {
+        try await database.transaction(.district(district)) { transaction in
+            let settings = try await Timers.settings(of: district, in: transaction)
+            var credits: [ClueCredit] = []
+            for try await (kind, receiver, day) in try await transaction.query("""
+                SELECT receiver_kind, receiver_name, to_char((received_at AT TIME ZONE \(settings.timeZone))::date, 'YYYY-MM-DD')
+                FROM clues
+                WHERE receiver_kind IS NOT NULL AND receiver_name IS NOT NULL
+                  AND extract(year FROM received_at AT TIME ZONE \(settings.timeZone)) = \(year)
+                """).decode((String, String, String).self) {
+                guard let kind = ClueCredit.Kind(rawValue: kind), let date = LocalDate(day) else { continue }
+                credits.append(ClueCredit(receiver: receiver, kind: kind, receivedOn: date))
+            }
+            var roster: [(receiver: String, kind: ClueCredit.Kind)] = []
+            for try await (kind, receiver) in try await transaction.query(
+                "SELECT kind, receiver FROM quota_roster ORDER BY kind, receiver"
+            ).decode((String, String).self) {
+                if let kind = ClueCredit.Kind(rawValue: kind) { roster.append((receiver, kind)) }
+            }
+            return QuotaCounter.standings(credits: credits, roster: roster, month: (year, month), rule: settings.quotas)
+        }
+    }
+
+    func replaceRoster(_ input: QuotaRosterInput, of district: DistrictCode) async throws -> Int {
+        guard let entries = input.entries else { throw APIError.invalid("entries", "is required: the studios and members who owe clues") }
+        var kinds: [String] = [], receivers: [String] = []
+        for (index, entry) in entries.enumerated() {
+            guard let kind = entry.kind, ClueCredit.Kind(rawValue: kind) != nil else {
+                throw APIError.invalid("entries[\(index)].kind", "must be studio or member")
+            }
+            kinds.append(kind)
+            receivers.append(try FieldText.required(entry.receiver, "entries[\(index)].receiver", limit: 100, multiline: false))
+        }
+        guard entries.count <= 5_000 else { throw APIError.invalid("entries", "at most 5,000") }
+        try await database.transaction(.district(district)) { transaction in
+            try await transaction.execute("DELETE FROM quota_roster")
+            try await transaction.execute("""
+                INSERT INTO quota_roster (district, kind, receiver)
+                SELECT DISTINCT \(district.rawValue), kind, receiver FROM unnest(\(kinds)::text[], \(receivers)::text[]) AS r(kind, receiver)
+                """)
+        }
+        return entries.count
+    }
+}
+
+extension SupervisionController {
+    static func date(_ query: [String: String], _ name: String) throws -> LocalDate {
+        guard let text = query[name] else { throw APIError.badRequest("\(name) is required (YYYY-MM-DD)", field: name) }
+        guard let date = LocalDate(text) else { throw APIError.badRequest("\(name) must be a date as YYYY-MM-DD", field: name) }
+        return date
+    }
+
+    /// `GET /v1/supervision/evaluation?from=2026-01-01&to=2026-12-31[&format=csv]`.
+    @Sendable func evaluation(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let query = request.queryValues
+        let report = try await Reports(database: database).evaluation(
+            of: claims.district, from: try Self.date(query, "from"), to: try Self.date(query, "to"))
+        switch query["format"] ?? "json" {
+        case "json":
+            return try jsonResponse(report)
+        case "csv":
+            // With a byte-order mark, so spreadsheet programs read the Chinese headers as UTF-8.
+            var body = ByteBuffer(bytes: [0xEF, 0xBB, 0xBF])
+            body.writeString(UnitEvaluator.csv(report.units))
+            return Response(status: .ok, headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"unit-evaluation-\(report.from)-\(report.to).csv\"",
+            ], body: .init(byteBuffer: body))
+        default:
+            throw APIError.badRequest("format must be json or csv", field: "format")
+        }
+    }
+
+    /// `GET /v1/supervision/quotas?month=2026-11[&behind=true]`.
+    @Sendable func quotas(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let query = request.queryValues
+        guard let text = query["month"], let first = LocalDate(text + "-01") else {
+            throw APIError.badRequest("month is required as YYYY-MM", field: "month")
+        }
+        var standings = try await Reports(database: database).quotas(of: claims.district, year: first.year, month: first.month)
+        switch query["behind"] {
+        case nil, "false": break
+        case "true": standings = standings.filter { $0.shortfall > 0 }
+        default: throw APIError.badRequest("behind must be true or false", field: "behind")
+        }
+        return try jsonResponse(["standings": standings])
+    }
+
+    @Sendable func replaceRoster(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let input = try await request.decodeJSON(as: QuotaRosterInput.self, context: context, limit: 1024 * 1024)
+        return try jsonResponse(["entries": try await Reports(database: database).replaceRoster(input, of: claims.district)])
+    }
+}
