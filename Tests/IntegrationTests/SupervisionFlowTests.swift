@@ -284,7 +284,18 @@ struct SupervisionFlowTests {
         #expect(try await fixture.call("GET", "/v1/supervision/evaluation?from=2026-13-01&to=2026-12-31", token: fixture.token()).errorField == "from")
         #expect(try await fixture.call("GET", "/v1/supervision/evaluation?from=2026-12-31&to=2026-01-01", token: fixture.token()).status == 400)
 
-        // Quotas: a studio with one clue this month and one with none (on the roster) are behind.
+        // Supervision activities (五督办) on a proposal.
+        let actionsPath = "/v1/supervision/proposals/\(slow.proposalID)/actions"
+        let action: [String: Any] = ["kind": "leader-led", "heldOn": fixture.today.description, "participants": "张副主席、区应急管理局", "summary": "现场督办"]
+        #expect(try await fixture.call("POST", actionsPath, json: action, token: fixture.token()).status == 201)
+        var badKind = action
+        badKind["kind"] = "tea"
+        #expect(try await fixture.call("POST", actionsPath, json: badKind, token: fixture.token()).errorField == "kind")
+        #expect(try await fixture.call("POST", "/v1/supervision/proposals/\(UUID())/actions", json: action, token: fixture.token()).status == 404)
+        let listed = try await fixture.call("GET", actionsPath, token: fixture.token())
+        #expect(((listed.json["actions"] as? [[String: Any]]) ?? []).map { $0["kind"] as? String } == ["leader-led"])
+
+        // Quotas: the studio with two clues this month is not behind; the one with none (on the roster) and the member with one are.
         let roster: [String: Any] = ["entries": [["kind": "studio", "receiver": "沙园街委员工作室"], ["kind": "studio", "receiver": "南华西街委员工作室"],
                                                  ["kind": "member", "receiver": "陈委员"]]]
         #expect(try await fixture.call("PUT", "/v1/supervision/quota-roster", json: ["entries": [["kind": "team", "receiver": "x"]]], token: fixture.token()).errorField == "entries[0].kind")

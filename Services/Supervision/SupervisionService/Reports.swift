@@ -171,3 +171,80 @@ extension SupervisionController {
         return try jsonResponse(["entries": try await Reports(database: database).replaceRoster(input, of: claims.district)])
     }
 }
+
+struct SupervisionActionInput: Decodable, Sendable {
+    var kind: String?
+    var heldOn: LocalDate?
+    var participants: String?
+    var summary: String?
+}
+
+struct SupervisionAction: Codable, Sendable {
+    var id: UUID
+    var proposalId: UUID
+    var kind: String
+    var heldOn: String
+    var participants: String
+    var summary: String
+    var recordedAt: Date
+    var recordedBy: String
+}
+
+/// Supervision activities on a proposal (五督办), recorded by the committee.
+struct SupervisionActions: Sendable {
+    let database: Database
+    let clock: SupervisionClock
+
+    static let kinds = ["leader-led", "chairpersons-meeting", "special-committee", "sector-group", "media"]
+
+    func record(_ proposal: UUID, _ input: SupervisionActionInput, by claims: StaffClaims) async throws -> SupervisionAction {
+        guard let kind = input.kind else { throw APIError.invalid("kind", "is required (\(Self.kinds.joined(separator: ", ")))") }
+        guard Self.kinds.contains(kind) else { throw APIError.invalid("kind", "must be one of \(Self.kinds.joined(separator: ", "))") }
+        guard let heldOn = input.heldOn else { throw APIError.invalid("heldOn", "is required (YYYY-MM-DD)") }
+        let participants = try FieldText.required(input.participants, "participants", limit: 1_000, multiline: true)
+        let summary = try FieldText.required(input.summary, "summary", limit: 10_000, multiline: true)
+        let now = clock.now
+        return try await database.transaction(.district(claims.district)) { transaction in
+            var known = false
+            for try await _ in try await transaction.query("SELECT 1 FROM supervised_assignments WHERE proposal_id = \(proposal) LIMIT 1") { known = true }
+            guard known else { throw APIError.notFound }
+            let settings = try await Timers.settings(of: claims.district, in: transaction)
+            guard heldOn <= LocalDate.on(now, in: settings.zone) else { throw APIError.invalid("heldOn", "\(heldOn) is in the future; record an activity once held") }
+            let action = SupervisionAction(id: UUID(), proposalId: proposal, kind: kind, heldOn: heldOn.description, participants: participants,
+                                           summary: summary, recordedAt: now, recordedBy: claims.subject)
+            try await transaction.execute("""
+                INSERT INTO supervision_actions (id, district, proposal_id, kind, held_on, participants, summary, recorded_at, recorded_by)
+                VALUES (\(action.id), \(claims.district.rawValue), \(proposal), \(kind), \(heldOn.description)::date, \(participants),
+                        \(summary), \(now), \(claims.subject))
+                """)
+            return action
+        }
+    }
+
+    func list(_ proposal: UUID, in district: DistrictCode) async throws -> [SupervisionAction] {
+        try await database.transaction(.district(district)) { transaction in
+            var actions: [SupervisionAction] = []
+            for try await (id, kind, heldOn, participants, summary, at, by) in try await transaction.query("""
+                SELECT id, kind, to_char(held_on, 'YYYY-MM-DD'), participants, summary, recorded_at, recorded_by FROM supervision_actions
+                WHERE proposal_id = \(proposal) ORDER BY held_on, recorded_at
+                """).decode((UUID, String, String, String, String, Date, String).self) {
+                actions.append(SupervisionAction(id: id, proposalId: proposal, kind: kind, heldOn: heldOn, participants: participants,
+                                                 summary: summary, recordedAt: at, recordedBy: by))
+            }
+            return actions
+        }
+    }
+}
+
+extension SupervisionController {
+    @Sendable func recordAction(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: SupervisionActionInput.self, context: context, limit: 64 * 1024)
+        let action = try await SupervisionActions(database: database, clock: clock).record(try context.uuid(), input, by: try context.staffClaims())
+        return try jsonResponse(action, status: .created)
+    }
+
+    @Sendable func listActions(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        return try jsonResponse(["actions": try await SupervisionActions(database: database, clock: clock).list(try context.uuid(), in: claims.district)])
+    }
+}

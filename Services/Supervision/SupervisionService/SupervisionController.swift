@@ -54,6 +54,8 @@ struct SupervisionController: Sendable {
         staff.get("/evaluation", use: evaluation)
         staff.get("/quotas", use: quotas)
         staff.put("/quota-roster", use: replaceRoster)
+        staff.post("/proposals/:id/actions", use: recordAction)
+        staff.get("/proposals/:id/actions", use: listActions)
 
         // The proposer's own link: the token is the credential.
         router.post("/v1/supervision/evaluations/:token", use: evaluateByLink)

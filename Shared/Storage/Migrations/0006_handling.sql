@@ -140,6 +140,26 @@ ALTER TABLE replies FORCE ROW LEVEL SECURITY;
 CREATE POLICY district_scope ON replies
     USING (district_visible(district)) WITH CHECK (district_writable(district));
 
+-- Supervision activities on a proposal (五督办): led by a leader, at the chairpersons' meeting,
+-- by a special committee, by a sector group, or followed up by the media.
+CREATE TABLE supervision_actions (
+    id uuid PRIMARY KEY,
+    district text NOT NULL REFERENCES districts (code),
+    proposal_id uuid NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('leader-led', 'chairpersons-meeting', 'special-committee', 'sector-group', 'media')),
+    held_on date NOT NULL,
+    participants text NOT NULL,
+    summary text NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    recorded_by text NOT NULL
+);
+CREATE INDEX supervision_actions_proposal ON supervision_actions (proposal_id, held_on);
+
+ALTER TABLE supervision_actions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE supervision_actions FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON supervision_actions
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
 -- Who owes clues (street studios monthly, members yearly), so those with none are listed too.
 CREATE TABLE quota_roster (
     district text NOT NULL REFERENCES districts (code),
