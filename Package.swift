@@ -158,10 +158,12 @@ let package = Package(
             exclude: ["run.sh"],
             swiftSettings: strict
         ),
+        // What every benchmark prints and draws with (machine line, progress, seeded generator).
+        .target(name: "BenchSupport", path: "ops/bench/Support", swiftSettings: strict),
         .executableTarget(
             name: "bench-triage",
             dependencies: [
-                "TriageService", "Similarity", "Models", "Messaging", "Storage", "ServiceKit",
+                "BenchSupport", "TriageService", "Similarity", "Models", "Messaging", "Storage", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -172,7 +174,7 @@ let package = Package(
         .executableTarget(
             name: "bench-assignment",
             dependencies: [
-                "AssignmentService", "Similarity", "Models", "Messaging", "Storage", "ServiceKit",
+                "BenchSupport", "AssignmentService", "Similarity", "Models", "Messaging", "Storage", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -183,7 +185,7 @@ let package = Package(
         .executableTarget(
             name: "bench-supervision",
             dependencies: [
-                "SupervisionService", "Models", "Storage", "ServiceKit",
+                "BenchSupport", "SupervisionService", "Models", "Storage", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

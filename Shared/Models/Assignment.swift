@@ -110,17 +110,6 @@ public enum AssignmentStatus: String, Codable, Sendable, CaseIterable {
     case superseded
 }
 
-/// Why an assignment or a contest is refused: each answers 409 or 422 with this reason.
-public struct AssignmentRefusal: Error, Sendable, Hashable, CustomStringConvertible {
-    public var field: String?
-    public var reason: String
-    public init(field: String? = nil, _ reason: String) {
-        self.field = field
-        self.reason = reason
-    }
-    public var description: String { reason }
-}
-
 /// The rules a staff assignment must meet, checked before anything is written.
 public enum AssignmentRules {
     /// A unit as the rules need it.
@@ -139,21 +128,21 @@ public enum AssignmentRules {
     /// an explicit deadline against today.
     public static func check(
         lead: UUID, coUnits: [UUID], deadline: LocalDate?, today: LocalDate, directory: [UUID: Unit]
-    ) throws(AssignmentRefusal) {
-        guard let leadUnit = directory[lead] else { throw AssignmentRefusal(field: "lead", "no handling unit \(lead) in this district") }
-        guard leadUnit.isActive else { throw AssignmentRefusal(field: "lead", "\(leadUnit.name) is inactive") }
+    ) throws(RuleRefusal) {
+        guard let leadUnit = directory[lead] else { throw RuleRefusal(field: "lead", "no handling unit \(lead) in this district") }
+        guard leadUnit.isActive else { throw RuleRefusal(field: "lead", "\(leadUnit.name) is inactive") }
         var seen: Set<UUID> = [lead]
         for (index, id) in coUnits.enumerated() {
             let field = "coUnits[\(index)]"
-            guard let unit = directory[id] else { throw AssignmentRefusal(field: field, "no handling unit \(id) in this district") }
-            guard unit.isActive else { throw AssignmentRefusal(field: field, "\(unit.name) is inactive") }
+            guard let unit = directory[id] else { throw RuleRefusal(field: field, "no handling unit \(id) in this district") }
+            guard unit.isActive else { throw RuleRefusal(field: field, "\(unit.name) is inactive") }
             guard seen.insert(id).inserted else {
-                throw AssignmentRefusal(field: field, id == lead ? "\(unit.name) is already the lead unit" : "\(unit.name) is named twice")
+                throw RuleRefusal(field: field, id == lead ? "\(unit.name) is already the lead unit" : "\(unit.name) is named twice")
             }
         }
-        if coUnits.count > 10 { throw AssignmentRefusal(field: "coUnits", "at most 10 co-handling units") }
+        if coUnits.count > 10 { throw RuleRefusal(field: "coUnits", "at most 10 co-handling units") }
         if let deadline, deadline <= today {
-            throw AssignmentRefusal(field: "deadline", "\(deadline) is not after today (\(today))")
+            throw RuleRefusal(field: "deadline", "\(deadline) is not after today (\(today))")
         }
     }
 
@@ -161,14 +150,14 @@ public enum AssignmentRules {
     /// contested, within the window.
     public static func checkContest(
         status: AssignmentStatus, lastDay: LocalDate?, today: LocalDate
-    ) throws(AssignmentRefusal) {
+    ) throws(RuleRefusal) {
         switch status {
-        case .contested: throw AssignmentRefusal("the assignment is already contested")
-        case .superseded: throw AssignmentRefusal("the assignment was replaced by a reassignment")
+        case .contested: throw RuleRefusal("the assignment is already contested")
+        case .superseded: throw RuleRefusal("the assignment was replaced by a reassignment")
         case .proposed, .active: break
         }
         if let lastDay, today > lastDay {
-            throw AssignmentRefusal("the contest window closed on \(lastDay)")
+            throw RuleRefusal("the contest window closed on \(lastDay)")
         }
     }
 }

@@ -96,6 +96,8 @@ public enum TimerKind: String, Codable, Sendable, CaseIterable {
     case escalation
     /// The follow-up review (回头看) of a B reply at its promised date.
     case followUp = "follow-up"
+    /// The end of the proposer's window to evaluate a reply: the proposal may close without it.
+    case evaluationWindow = "evaluation-window"
 }
 
 /// One timer to be stored: kind, step (the reminder's days before, or the ladder's index) and
@@ -132,6 +134,12 @@ public enum SupervisionSchedule {
         return timers
     }
 
+    /// The first day after the proposer's window to evaluate a reply made on `replied`.
+    public static func evaluationWindowEnd(replied: LocalDate, settings: SupervisionSettings) -> PlannedTimer {
+        let day = replied.adding(days: settings.evaluationDays + 1)
+        return PlannedTimer(kind: .evaluationWindow, step: 0, day: day, dueAt: dueAt(day, settings))
+    }
+
     /// The follow-up review of a B reply (回头看), at the promised date.
     public static func followUp(promised: LocalDate, settings: SupervisionSettings) -> PlannedTimer {
         PlannedTimer(kind: .followUp, step: 0, day: promised, dueAt: dueAt(promised, settings))
@@ -140,17 +148,6 @@ public enum SupervisionSchedule {
     public static func dueAt(_ day: LocalDate, _ settings: SupervisionSettings) -> Date {
         day.start(in: settings.zone).addingTimeInterval(TimeInterval(settings.fireHour * 3_600))
     }
-}
-
-/// Why a handling step is refused: each answers 409 or 422 with this reason.
-public struct HandlingRefusal: Error, Sendable, Hashable, CustomStringConvertible {
-    public var field: String?
-    public var reason: String
-    public init(field: String? = nil, _ reason: String) {
-        self.field = field
-        self.reason = reason
-    }
-    public var description: String { reason }
 }
 
 /// The rules of handling (办理) a unit must keep, checked before anything is written.
@@ -178,20 +175,20 @@ public enum HandlingRules {
     /// today, A and C promise none.
     public static func checkReply(
         role: Assignment.Role, state: String, coUnits: [CoUnitOpinion], category: ReplyCategory, promised: LocalDate?, today: LocalDate
-    ) throws(HandlingRefusal) {
-        guard role == .lead else { throw HandlingRefusal("a co-handling unit gives its opinion to the lead unit; the lead unit replies") }
-        guard state == "handling" else { throw HandlingRefusal("the assignment is \(state); there is nothing to reply to") }
+    ) throws(RuleRefusal) {
+        guard role == .lead else { throw RuleRefusal("a co-handling unit gives its opinion to the lead unit; the lead unit replies") }
+        guard state == "handling" else { throw RuleRefusal("the assignment is \(state); there is nothing to reply to") }
         let waiting = coUnits.filter { !$0.given && today <= $0.due }
         if !waiting.isEmpty {
-            throw HandlingRefusal("waiting for the opinion of \(waiting.map(\.unitName).joined(separator: ", ")) (due \(waiting.map(\.due).max()!))")
+            throw RuleRefusal("waiting for the opinion of \(waiting.map(\.unitName).joined(separator: ", ")) (due \(waiting.map(\.due).max()!))")
         }
         switch (category, promised) {
         case (.inProgressOrPlanned, nil):
-            throw HandlingRefusal(field: "promisedDate", "a B reply (being solved or planned) promises a date")
+            throw RuleRefusal(field: "promisedDate", "a B reply (being solved or planned) promises a date")
         case (.inProgressOrPlanned, let date?) where date <= today:
-            throw HandlingRefusal(field: "promisedDate", "\(date) is not after today (\(today))")
+            throw RuleRefusal(field: "promisedDate", "\(date) is not after today (\(today))")
         case (.solvedOrAdopted, _?), (.keptForReference, _?):
-            throw HandlingRefusal(field: "promisedDate", "only a B reply promises a date")
+            throw RuleRefusal(field: "promisedDate", "only a B reply promises a date")
         default:
             break
         }
@@ -201,12 +198,12 @@ public enum HandlingRules {
     /// counts), for a later day, one request open at a time.
     public static func checkExtension(
         state: String, deadline: LocalDate, requested: LocalDate, hasOpenRequest: Bool, today: LocalDate
-    ) throws(HandlingRefusal) {
-        guard state == "handling" else { throw HandlingRefusal("the assignment is \(state); it needs no extension") }
-        guard today <= deadline else { throw HandlingRefusal("the deadline \(deadline) has passed; an extension is asked for before it") }
-        guard !hasOpenRequest else { throw HandlingRefusal("an extension request is already waiting for the committee") }
-        guard requested > deadline else { throw HandlingRefusal(field: "deadline", "\(requested) is not after the current deadline \(deadline)") }
-        guard deadline.days(until: requested) <= 366 else { throw HandlingRefusal(field: "deadline", "an extension is at most a year") }
+    ) throws(RuleRefusal) {
+        guard state == "handling" else { throw RuleRefusal("the assignment is \(state); it needs no extension") }
+        guard today <= deadline else { throw RuleRefusal("the deadline \(deadline) has passed; an extension is asked for before it") }
+        guard !hasOpenRequest else { throw RuleRefusal("an extension request is already waiting for the committee") }
+        guard requested > deadline else { throw RuleRefusal(field: "deadline", "\(requested) is not after the current deadline \(deadline)") }
+        guard deadline.days(until: requested) <= 366 else { throw RuleRefusal(field: "deadline", "an extension is at most a year") }
     }
 }
 

@@ -222,3 +222,27 @@ public struct ProposalClosed: EventPayload, Hashable {
         self.reason = reason
     }
 }
+
+/// The committee re-categorised a reply on review (A, B, C).
+public struct ReplyRecategorised: EventPayload, Hashable {
+    public static let eventType = "reply.recategorised"
+    public static let schemaVersion = 1
+
+    public var replyID: UUID
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var from: ReplyCategory
+    public var to: ReplyCategory
+
+    enum CodingKeys: String, CodingKey {
+        case replyID = "replyId", assignmentID = "assignmentId", proposalID = "proposalId", from, to
+    }
+
+    public init(replyID: UUID, assignmentID: UUID, proposalID: UUID, from: ReplyCategory, to: ReplyCategory) {
+        self.replyID = replyID
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.from = from
+        self.to = to
+    }
+}

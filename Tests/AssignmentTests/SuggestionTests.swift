@@ -118,8 +118,8 @@ enum Directory {
         Directory.closed.id: .init(id: Directory.closed.id, name: "已撤销的单位", isActive: false),
     ]
 
-    func refusal(lead: UUID, coUnits: [UUID] = [], deadline: String? = nil) -> AssignmentRefusal? {
-        do throws(AssignmentRefusal) {
+    func refusal(lead: UUID, coUnits: [UUID] = [], deadline: String? = nil) -> RuleRefusal? {
+        do throws(RuleRefusal) {
             try AssignmentRules.check(lead: lead, coUnits: coUnits, deadline: deadline.flatMap(LocalDate.init), today: today, directory: directory)
             return nil
         } catch {
@@ -143,7 +143,7 @@ enum Directory {
 
     @Test func aContestIsAllowedUpToTheLastDayOfTheWindow() {
         func contest(_ status: AssignmentStatus, lastDay: String, on day: String) -> String? {
-            do throws(AssignmentRefusal) {
+            do throws(RuleRefusal) {
                 try AssignmentRules.checkContest(status: status, lastDay: LocalDate(lastDay), today: LocalDate(day)!)
                 return nil
             } catch {

@@ -151,7 +151,7 @@ struct SupervisionFlowTests {
         #expect(try await fixture.call("POST", leadPath + "/meetings", json: badStage, token: leadToken).errorField == "stage")
 
         // Co-unit gating: no reply before the co-unit's opinion (its window is open); a co-unit never replies.
-        let reply: [String: Any] = ["text": "已在小区建设集中充电桩，计划明年一季度全部投用。", "category": "B", "promisedDate": fixture.today.adding(days: 60).description]
+        let reply: [String: Any] = ["text": "已在小区建设集中充电桩，计划明年一季度全部投用。", "category": "B", "promisedDate": fixture.today.adding(days: 20).description]
         let early = try await fixture.call("POST", leadPath + "/reply", json: reply, token: leadToken)
         #expect(early.status == 409 && ((early.json["error"] as? [String: Any])?["message"] as? String ?? "").contains("waiting for the opinion of 南华西街道办事处"))
         #expect(try await fixture.call("POST", coPath + "/reply", json: reply, token: coToken).status == 409)
@@ -177,19 +177,34 @@ struct SupervisionFlowTests {
         #expect(try await fixture.call("POST", leadPath + "/reply", json: noDate, token: leadToken).errorField == "promisedDate")
         #expect(try await fixture.call("POST", leadPath + "/reply", json: reply, token: leadToken).status == 201)
         #expect(try await fixture.call("POST", leadPath + "/reply", json: reply, token: leadToken).status == 409, "replied already")
-        #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE assignment_id = \(lead.assignmentID) AND kind <> 'follow-up' AND fired_at IS NULL AND cancelled_at IS NULL") == 0,
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE assignment_id = \(lead.assignmentID) AND kind IN ('reminder', 'escalation') AND fired_at IS NULL AND cancelled_at IS NULL") == 0,
                 "a reply ends the reminders and escalation")
-        fixture.clock.advance(by: 61 * Self.day)
+        fixture.clock.advance(by: 21 * Self.day)
         let followedUp = try await eventually(timeout: .seconds(20)) {
             try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE kind = 'follow-up' AND outcome = 'follow-up'") == 1
         }
         #expect(followedUp)
-        let events = try await fixture.supervisionEvents(atLeast: 4)
+        // Nobody evaluates: once the proposer's window (30 days) has passed, the proposal closes.
+        #expect(try await fixture.string("SELECT state FROM supervised_assignments WHERE assignment_id = \(lead.assignmentID)") == "replied")
+        fixture.clock.advance(by: 11 * Self.day)
+        let closedByWindow = try await eventually(timeout: .seconds(20)) {
+            try await fixture.string("SELECT reason FROM proposal_closures WHERE proposal_id = \(assigned.proposalID)") == "the proposer's evaluation window passed"
+        }
+        #expect(closedByWindow)
+        let events = try await fixture.supervisionEvents(atLeast: 5)
         let types = events.map(\.type)
         #expect(types.contains(CoUnitOpinionGiven.eventType) && types.contains(ExtensionDecided.eventType))
-        #expect(types.contains(AssignmentReplied.eventType) && types.contains(FollowUpDue.eventType))
+        #expect(types.contains(AssignmentReplied.eventType) && types.contains(FollowUpDue.eventType) && types.contains(ProposalClosed.eventType))
         let replied = try #require(try events.first { $0.type == AssignmentReplied.eventType }?.decodePayload(as: AssignmentReplied.self))
         #expect(replied.category == .inProgressOrPlanned && replied.onTime)
+
+        // On review the committee re-categorises the reply; the unit's own category stays on record.
+        let category = "/v1/supervision/replies/\(replied.replyID)/category"
+        #expect(try await fixture.call("POST", category, json: ["category": "D", "note": "x"], token: fixture.token()).errorField == "category")
+        #expect(try await fixture.call("POST", category, json: ["category": "C"], token: fixture.token()).errorField == "note")
+        #expect(try await fixture.call("POST", category, json: ["category": "C", "note": "承诺事项不具备条件"], token: fixture.token()).status == 200)
+        #expect(try await fixture.call("POST", category, json: ["category": "C", "note": "再次"], token: fixture.token()).status == 409)
+        #expect(try await fixture.string("SELECT category || reviewed_category FROM replies WHERE id = \(replied.replyID)") == "BC")
         try await fixture.stopAll()
     }
 

@@ -52,8 +52,8 @@ import Testing
     func reply(
         _ role: Assignment.Role = .lead, state: String = "handling", coUnits: [HandlingRules.CoUnitOpinion] = [],
         category: ReplyCategory = .solvedOrAdopted, promised: String? = nil
-    ) -> HandlingRefusal? {
-        do throws(HandlingRefusal) {
+    ) -> RuleRefusal? {
+        do throws(RuleRefusal) {
             try HandlingRules.checkReply(role: role, state: state, coUnits: coUnits, category: category,
                                          promised: promised.flatMap(LocalDate.init), today: today)
             return nil
@@ -83,7 +83,7 @@ import Testing
 
     @Test func anExtensionIsAskedForBeforeTheDeadlinePasses() {
         func extend(deadline: String, to requested: String, open: Bool = false, state: String = "handling") -> String? {
-            do throws(HandlingRefusal) {
+            do throws(RuleRefusal) {
                 try HandlingRules.checkExtension(state: state, deadline: LocalDate(deadline)!, requested: LocalDate(requested)!,
                                                  hasOpenRequest: open, today: today)
                 return nil
@@ -121,5 +121,16 @@ import Testing
         #expect(ClosingRules.waitingFor([lead(true, nil, ends: "2026-11-30")], today: today) == nil, "the window passed")
         #expect(ClosingRules.waitingFor([lead(true, .dissatisfied)], today: today) == "the re-handling by 区民政局")
         #expect(ClosingRules.waitingFor([], today: today) == "no unit handles it")
+    }
+}
+
+@Suite struct EvaluationWindowTests {
+    @Test func theWindowEndsTheDayAfterItsLastDay() {
+        let timer = SupervisionSchedule.evaluationWindowEnd(replied: LocalDate("2026-12-01")!, settings: SupervisionSettings())
+        // 30 days to evaluate: the last is 12-31 (as ClosingRules counts), so the timer fires on 01-01.
+        #expect(timer.kind == .evaluationWindow && timer.day.description == "2027-01-01")
+        let lead = ClosingRules.LeadPart(unitName: "区民政局", replied: true, satisfaction: nil, evaluationEnds: LocalDate("2026-12-01")!.adding(days: 30))
+        #expect(ClosingRules.waitingFor([lead], today: LocalDate("2026-12-31")!) != nil)
+        #expect(ClosingRules.waitingFor([lead], today: timer.day) == nil)
     }
 }

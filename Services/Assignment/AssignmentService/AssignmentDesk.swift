@@ -163,7 +163,7 @@ struct AssignmentDesk: Sendable {
         let coUnits = input.coUnits ?? []
         let units = try await UnitDirectory.all(in: transaction)
         let directory = Dictionary(uniqueKeysWithValues: units.map { ($0.id, AssignmentRules.Unit(id: $0.id, name: $0.name, isActive: $0.active)) })
-        do throws(AssignmentRefusal) {
+        do throws(RuleRefusal) {
             try AssignmentRules.check(lead: lead, coUnits: coUnits, deadline: input.deadline, today: rules.today, directory: directory)
         } catch {
             throw APIError.invalid(error.field ?? "lead", error.reason)

@@ -82,7 +82,7 @@ struct UnitDesk: Sendable {
             }
             let rules = try await DistrictRules.load(for: district, now: now, in: transaction)
             let lastDay = assignment.status == .proposed ? assignment.confirmBy : assignment.contestUntil
-            do throws(AssignmentRefusal) {
+            do throws(RuleRefusal) {
                 try AssignmentRules.checkContest(status: assignment.status, lastDay: lastDay, today: rules.today)
             } catch {
                 throw APIError(.conflict, code: "contest-refused", message: error.reason)

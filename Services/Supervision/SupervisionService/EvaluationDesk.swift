@@ -152,6 +152,11 @@ struct EvaluationDesk: Sendable {
         return ClosingRules.waitingFor(leads, today: today)
     }
 
+    static func isClosed(_ proposal: UUID, in transaction: Transaction) async throws -> Bool {
+        for try await _ in try await transaction.query("SELECT 1 FROM proposal_closures WHERE proposal_id = \(proposal)") { return true }
+        return false
+    }
+
     /// Closes the proposal: its parts closed, every unfired timer cancelled; returns the event.
     static func close(
         _ proposal: UUID, byDecision: Bool, reason: String, by actor: String, now: Date, district: DistrictCode, in transaction: Transaction

@@ -27,6 +27,11 @@ struct ReplyInput: Decodable, Sendable {
     var promisedDate: LocalDate?
 }
 
+struct RecategorisationInput: Decodable, Sendable {
+    var category: String?
+    var note: String?
+}
+
 struct ExtensionDecisionInput: Decodable, Sendable {
     var decision: String?
     var note: String?
@@ -95,7 +100,7 @@ struct HandlingDesk: Sendable {
         }
     }
 
-    static func refused(_ error: HandlingRefusal) -> APIError {
+    static func refused(_ error: RuleRefusal) -> APIError {
         error.field.map { APIError.invalid($0, error.reason) } ?? APIError(.conflict, code: "refused", message: error.reason)
     }
 
@@ -166,7 +171,7 @@ struct HandlingDesk: Sendable {
         return try await own(id, claims) { assignment, today, transaction in
             var open = false
             for try await _ in try await transaction.query("SELECT 1 FROM extension_requests WHERE assignment_id = \(id) AND decision IS NULL") { open = true }
-            do throws(HandlingRefusal) {
+            do throws(RuleRefusal) {
                 try HandlingRules.checkExtension(state: assignment.state, deadline: assignment.deadline, requested: requested,
                                                  hasOpenRequest: open, today: today)
             } catch {
@@ -197,7 +202,7 @@ struct HandlingDesk: Sendable {
                 """).decode((String, Bool, String?).self) {
                 coUnits.append(HandlingRules.CoUnitOpinion(unitName: name, given: given, due: due.flatMap(LocalDate.init) ?? assignment.deadline))
             }
-            do throws(HandlingRefusal) {
+            do throws(RuleRefusal) {
                 try HandlingRules.checkReply(role: assignment.role, state: assignment.state, coUnits: coUnits, category: category,
                                              promised: input.promisedDate, today: today)
             } catch {
@@ -214,14 +219,10 @@ struct HandlingDesk: Sendable {
                 UPDATE supervised_assignments SET state = 'replied', replied_at = \(now), updated_at = \(now) WHERE assignment_id = \(id)
                 """)
             try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
-            if let promised = input.promisedDate {
-                let settings = try await Timers.settings(of: claims.district, in: transaction)
-                let followUp = SupervisionSchedule.followUp(promised: promised, settings: settings)
-                try await transaction.execute("""
-                    INSERT INTO supervision_timers (district, assignment_id, proposal_id, kind, step, day, due_at)
-                    VALUES (\(claims.district.rawValue), \(id), \(assignment.proposal), 'follow-up', 0, \(promised.description)::date, \(followUp.dueAt))
-                    """)
-            }
+            let settings = try await Timers.settings(of: claims.district, in: transaction)
+            var timers = [SupervisionSchedule.evaluationWindowEnd(replied: today, settings: settings)]
+            if let promised = input.promisedDate { timers.append(SupervisionSchedule.followUp(promised: promised, settings: settings)) }
+            try await Timers.insert(timers, assignment: id, proposal: assignment.proposal, district: claims.district, in: transaction)
             try await Outbox.append([try Outbox.Row(
                 AssignmentReplied(replyID: reply, assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit,
                                   category: category, promisedDate: input.promisedDate, onTime: onTime),
@@ -266,6 +267,33 @@ struct HandlingDesk: Sendable {
                                  granted: granted, deadline: granted ? requested : assignment.deadline),
                 district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
             return RecordedStep(id: requestID, assignmentId: assignmentID, kind: "extension-" + (granted ? "granted" : "refused"), at: now)
+        }
+    }
+
+    /// The committee's category for a reply on review; the unit's own stays on record.
+    func recategorise(_ replyID: UUID, _ input: RecategorisationInput, by claims: StaffClaims) async throws -> RecordedStep {
+        guard let text = input.category, let category = ReplyCategory(rawValue: text) else {
+            throw APIError.invalid("category", "must be A, B or C")
+        }
+        let note = try FieldText.required(input.note, "note", limit: 2_000, multiline: true)
+        let now = clock.now
+        return try await database.transaction(.district(claims.district)) { transaction in
+            var found: (UUID, UUID, String, String?)?
+            for try await row in try await transaction.query("""
+                SELECT assignment_id, proposal_id, category, reviewed_category FROM replies WHERE id = \(replyID) FOR UPDATE
+                """).decode((UUID, UUID, String, String?).self) { found = row }
+            guard let (assignment, proposal, original, reviewed) = found, let current = ReplyCategory(rawValue: reviewed ?? original) else {
+                throw APIError.notFound
+            }
+            guard current != category else { throw APIError(.conflict, code: "refused", message: "the reply is \(category.rawValue) already") }
+            try await transaction.execute("""
+                UPDATE replies SET reviewed_category = \(category.rawValue), reviewed_at = \(now), reviewed_by = \(claims.subject), review_note = \(note)
+                WHERE id = \(replyID)
+                """)
+            try await Outbox.append([try Outbox.Row(
+                ReplyRecategorised(replyID: replyID, assignmentID: assignment, proposalID: proposal, from: current, to: category),
+                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString)], in: transaction)
+            return RecordedStep(id: replyID, assignmentId: assignment, kind: "recategorised-" + category.rawValue, at: now)
         }
     }
 }

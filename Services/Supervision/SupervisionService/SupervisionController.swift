@@ -48,6 +48,7 @@ struct SupervisionController: Sendable {
         staff.get("/settings", use: currentSettings)
         staff.put("/settings", use: saveSettings)
         staff.post("/extensions/:id/decision", use: decideExtension)
+        staff.post("/replies/:id/category", use: recategorise)
         staff.post("/assignments/:id/evaluation", use: evaluateForProposer)
         staff.post("/proposals/:id/evaluation-link", use: evaluationLink)
         staff.post("/proposals/:id/closing", use: close)
@@ -131,6 +132,11 @@ struct SupervisionController: Sendable {
     @Sendable func reply(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: ReplyInput.self, context: context, limit: Self.bodyLimit)
         return try jsonResponse(try await desk.reply(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+    }
+
+    @Sendable func recategorise(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: RecategorisationInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await desk.recategorise(try context.uuid(), input, by: try context.staffClaims()))
     }
 
     @Sendable func decideExtension(_ request: Request, context: AppRequestContext) async throws -> Response {

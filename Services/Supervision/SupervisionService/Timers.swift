@@ -21,7 +21,13 @@ public enum Timers {
         assignment: UUID, proposal: UUID, deadline: LocalDate, today: LocalDate, settings: SupervisionSettings,
         district: DistrictCode, in transaction: Transaction
     ) async throws {
-        let timers = SupervisionSchedule.timers(deadline: deadline, today: today, settings: settings)
+        try await insert(SupervisionSchedule.timers(deadline: deadline, today: today, settings: settings),
+                         assignment: assignment, proposal: proposal, district: district, in: transaction)
+    }
+
+    static func insert(
+        _ timers: [PlannedTimer], assignment: UUID, proposal: UUID, district: DistrictCode, in transaction: Transaction
+    ) async throws {
         guard !timers.isEmpty else { return }
         try await transaction.execute("""
             INSERT INTO supervision_timers (district, assignment_id, proposal_id, kind, step, day, due_at)
@@ -111,8 +117,14 @@ public enum Timers {
         var events: [Outbox.Row] = []
         // The highest level reached per assignment (several steps may fall due in one pass).
         var escalated: [UUID: String] = [:]
+        var closed: Set<UUID> = []
         for timer in due {
             let key = timer.proposal.uuidString
+            // Closed by an earlier timer of this pass: nothing more happens to it.
+            if closed.contains(timer.proposal) {
+                outcomes.append("moot")
+                continue
+            }
             switch timer.kind {
             case .reminder where timer.state == "handling" && today <= timer.deadline:
                 outcomes.append("reminded")
@@ -135,6 +147,19 @@ public enum Timers {
                 events.append(try Outbox.Row(
                     FollowUpDue(assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit, promised: timer.day),
                     district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
+            case .evaluationWindow where timer.state == "replied":
+                // Close the proposal if the window's end leaves it waiting for nothing else.
+                let waiting = try await EvaluationDesk.waitingFor(timer.proposal, today: today, settings: settings, in: transaction)
+                let alreadyClosed = try await EvaluationDesk.isClosed(timer.proposal, in: transaction)
+                if waiting == nil && !alreadyClosed {
+                    outcomes.append("closed")
+                    closed.insert(timer.proposal)
+                    events.append(try await EvaluationDesk.close(
+                        timer.proposal, byDecision: false, reason: "the proposer's evaluation window passed", by: "supervision-service",
+                        now: now, district: district, in: transaction))
+                } else {
+                    outcomes.append("moot")
+                }
             default:
                 // Answered, superseded or closed meanwhile, or a reminder overtaken by its
                 // deadline: nothing to do.

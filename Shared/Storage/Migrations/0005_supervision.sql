@@ -35,7 +35,7 @@ CREATE TABLE supervision_timers (
     district text NOT NULL REFERENCES districts (code),
     assignment_id uuid NOT NULL REFERENCES supervised_assignments (assignment_id),
     proposal_id uuid NOT NULL,
-    kind text NOT NULL CHECK (kind IN ('reminder', 'escalation', 'follow-up')),
+    kind text NOT NULL CHECK (kind IN ('reminder', 'escalation', 'follow-up', 'evaluation-window')),
     step integer NOT NULL,
     day date NOT NULL,
     due_at timestamptz NOT NULL,

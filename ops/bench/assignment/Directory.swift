@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import Models
 
@@ -245,47 +246,6 @@ struct ProposalStream: Sequence {
                 title: title, caseSummary: summary, reasons: reasons, suggestions: suggestions, domain: vocabulary.code,
                 responsible: issue.responsible, coUnit: issue.coUnit, restates: restates)
         }
-    }
-}
-
-/// SplitMix64: a small deterministic generator, so every run draws the same directory and proposals.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func pick<Element>(_ items: [Element]) -> Element { items[below(items.count)] }
-
-    /// `count` distinct numbers below `bound` (all of them when there are fewer).
-    mutating func distinct(_ count: Int, below bound: Int) -> [Int] {
-        var chosen: [Int] = []
-        while chosen.count < min(count, bound) {
-            let value = below(bound)
-            if !chosen.contains(value) { chosen.append(value) }
-        }
-        return chosen
-    }
-
-    /// A version-4 UUID from the stream: the same units get the same ids in every run.
-    mutating func uuid() -> UUID {
-        var bytes: [UInt8] = []
-        let words: [UInt64] = [next(), next()]
-        for word in words {
-            for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-        }
-        bytes[6] = bytes[6] & 0x0F | 0x40
-        bytes[8] = bytes[8] & 0x3F | 0x80
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
 }
 

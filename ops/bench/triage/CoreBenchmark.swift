@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchSupport
 import Foundation
 import TriageService
 import Similarity
@@ -69,7 +70,7 @@ struct CoreBenchmark: ParsableCommand {
         let shingles = sampleClues.map { Shingles.of($0.text) }
         let signatures = sampleClues.map { hasher.signature(ofText: $0.text) }
         var sampleIndex = LSHIndex(banding: banding)
-        var random = SplitMix(seed: 9)
+        var random = SplitMix64(seed: 9)
         var querySet = Set<Int>()
         while querySet.count < min(queries, sample) { querySet.insert(random.below(sample)) }
         var truePairs = 0, candidatesFound = 0, decided = 0, falseJoins = 0
@@ -97,9 +98,4 @@ struct CoreBenchmark: ParsableCommand {
                      threshold, querySet.count, sample, truePairs, Double(candidatesFound) / Double(max(truePairs, 1)),
                      Double(decided) / Double(max(truePairs, 1)), falseJoins))
     }
-}
-
-func seconds(since start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }

@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 
 /// A generated stream of clues shaped like a district's: many issues, each voiced by one or a
@@ -30,7 +31,7 @@ struct Corpus: Sequence {
     struct Iterator: IteratorProtocol {
         let corpus: Corpus
         var produced = 0
-        var random: SplitMix
+        var random: SplitMix64
         /// Issues raised so far, as the indexes of their parts; voices pick from earlier clues'
         /// issues, so popular issues get more popular (as in the pilot).
         var issues: [Issue] = []
@@ -38,7 +39,7 @@ struct Corpus: Sequence {
 
         init(corpus: Corpus) {
             self.corpus = corpus
-            random = SplitMix(seed: corpus.seed)
+            random = SplitMix64(seed: corpus.seed)
         }
 
         mutating func next() -> Clue? {
@@ -62,7 +63,7 @@ struct Corpus: Sequence {
         /// What this resident saw: who, doing what, when (a clause of the issue's own).
         var actor: Int, action: Int, time: Int
 
-        init(random: inout SplitMix) {
+        init(random: inout SplitMix64) {
             actor = random.below(Vocabulary.actors.count)
             action = random.below(Vocabulary.actions.count)
             time = random.below(Vocabulary.times.count)
@@ -78,7 +79,7 @@ struct Corpus: Sequence {
             suggestions = random.distinct(3, below: Vocabulary.suggestions.count)
         }
 
-        func voice(issue: Int, random: inout SplitMix) -> Clue {
+        func voice(issue: Int, random: inout SplitMix64) -> Clue {
             let subject = Vocabulary.facilities[facility] + Vocabulary.aspects[aspect]
             let road = Vocabulary.roadNames[self.road] + Vocabulary.roadKinds[roadKind]
             let where_ = Vocabulary.places[place] + "街" + Vocabulary.communities[community] + "社区"
@@ -95,32 +96,6 @@ struct Corpus: Sequence {
             let title = random.below(2) == 0 ? "关于" + road + subject + "的建议" : where_ + subject + "问题"
             return Clue(issue: issue, title: title, situation: situation, suggestions: "建议" + suggestions.joined(separator: "，") + "。")
         }
-    }
-}
-
-/// SplitMix64: a small deterministic generator, so every run draws the same corpus.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-
-    mutating func distinct(_ count: Int, below bound: Int) -> [Int] {
-        var chosen: [Int] = []
-        while chosen.count < count {
-            let value = below(bound)
-            if !chosen.contains(value) { chosen.append(value) }
-        }
-        return chosen
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BenchSupport
 import Foundation
 import Logging
 import Messaging
@@ -46,8 +47,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 try control.createTopic(kafka.topicName(topic.deadLetterName), partitions: 1, replicationFactor: 3)
             }
         }
-        let progress = Progress()
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB")
+        let progress = ProgressLine()
+        print(machineLine())
 
         let database = Database(configuration: databaseConfiguration, logger: logger)
         let runner = Task { await database.client.run() }
@@ -159,20 +160,3 @@ struct PipelineBenchmark: AsyncParsableCommand {
     }
 }
 
-/// Progress with rate and ETA: rewritten in place on a terminal, a plain line every ten seconds
-/// (and at the end) otherwise.
-final class Progress {
-    private var lastLine = ContinuousClock.now
-
-    func report(_ phase: String, done: Int, of total: Int, since start: ContinuousClock.Instant) {
-        let elapsed = seconds(since: start)
-        let perSecond = elapsed > 0 ? Double(done) / elapsed : 0
-        let line = String(format: "%@: %d/%d  %.0f/s  ETA %.0f s", phase, done, total, perSecond, perSecond > 0 ? Double(total - done) / perSecond : 0)
-        if isatty(STDERR_FILENO) == 1 {
-            FileHandle.standardError.write(Data("\r\(line)   \(done >= total ? "\n" : "")".utf8))
-        } else if done >= total || ContinuousClock.now - lastLine > .seconds(10) {
-            lastLine = ContinuousClock.now
-            FileHandle.standardError.write(Data("\(line)\n".utf8))
-        }
-    }
-}
