@@ -171,6 +171,32 @@ print(next((c["clueId"] for c in json.load(sys.stdin)["clues"] if "长者饭堂"
   send POST "$triage/v1/proposals/$proposal/review" "$committee" '{"decision":"file"}' >/dev/null
   echo "$committee" >"$STATE/demo-committee-token"
   echo "$proposal" >"$STATE/demo-proposal"
+
+  # A second clue goes the same way and is assigned to the unit suggested first, so supervision
+  # tracks it with its reminders and escalation; the canteen proposal stays in the queue.
+  local second="" lead
+  for _ in $(seq 1 100); do
+    second="$(curl -fsS "$triage/v1/triage/clues?status=awaiting-review" -H "Authorization: Bearer $clerk" |
+      python3 -c 'import json, sys
+print(next((c["clueId"] for c in json.load(sys.stdin)["clues"] if "加装电梯" in c["title"]), ""))')"
+    [ -n "$second" ] && break
+    sleep 0.2
+  done
+  [ -n "$second" ] || return 0
+  topic="$(send POST "$triage/v1/triage/clues/$second/decision" "$clerk" '{"route":"reference-topic"}' | json_value topicId)"
+  send POST "$triage/v1/reference-topics/$topic/claims" "$member" '{"name":"陈委员"}' >/dev/null
+  second="$(send POST "$triage/v1/proposals" "$member" "{\"topicId\":\"$topic\",\"title\":\"关于破解老旧小区加装电梯协调难的提案\",\"caseSummary\":\"老旧小区加装电梯协调难\",\"reasons\":\"部分老旧小区加装电梯因低层住户意见不一而停滞。\",\"suggestions\":\"建立街道协调机制，公开补贴标准。\",\"proposers\":[{\"name\":\"陈委员\",\"kind\":\"member\"}]}" | json_value id)"
+  send POST "$triage/v1/proposals/$second/submit" "$member" '{}' >/dev/null
+  send POST "$triage/v1/proposals/$second/review" "$committee" '{"decision":"file"}' >/dev/null
+  lead=""
+  for _ in $(seq 1 100); do
+    lead="$(curl -fsS "$api/proposals/$second" -H "Authorization: Bearer $committee" 2>/dev/null | json_value suggestion.lead.0.unitId 2>/dev/null || true)"
+    [ -n "$lead" ] && break
+    sleep 0.2
+  done
+  if [ -n "$lead" ]; then
+    send POST "$api/proposals/$second/assignment" "$committee" "{\"lead\":\"$lead\",\"notes\":\"请按期办理并做好三见面\"}" >/dev/null
+  fi
 }
 
 if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-loaded" ]; then
@@ -226,6 +252,8 @@ cat >&2 <<INFO
   Assignment queue: curl -H "Authorization: Bearer \$(cat $STATE/demo-committee-token)" http://127.0.0.1:8083/v1/assignment/queue
                 (the demo's filed canteen proposal, with the units suggested and why; assign it with
                  POST /v1/assignment/proposals/\$(cat $STATE/demo-proposal)/assignment {"lead": "<unit id>"})
+  Supervision: curl -H "Authorization: Bearer \$(cat $STATE/demo-committee-token)" http://127.0.0.1:8084/v1/supervision/assignments
+                (the assigned lift proposal with its deadline; /v1/supervision/assignments/<id> shows its timers)
   Try: curl -X POST http://127.0.0.1:8081/v1/clues -H 'Content-Type: application/json' \\
          -d '{"district":"haizhu","title":"...","specificSuggestions":"...","anonymous":true}'
   Ctrl-C stops everything.
