@@ -246,3 +246,27 @@ public struct ReplyRecategorised: EventPayload, Hashable {
         self.to = to
     }
 }
+
+/// A street studio or member is behind on its clue quota: to be reminded (once per month asked about).
+public struct QuotaReminderDue: EventPayload, Hashable {
+    public static let eventType = "quota.reminder-due"
+    public static let schemaVersion = 1
+
+    public var receiver: String
+    public var kind: ClueCredit.Kind
+    /// The month the standing was taken for (`2026-11`).
+    public var month: String
+    /// The quota's period: the month for a studio, the year for a member.
+    public var period: String
+    public var count: Int
+    public var required: Int
+
+    public init(receiver: String, kind: ClueCredit.Kind, month: String, period: String, count: Int, required: Int) {
+        self.receiver = receiver
+        self.kind = kind
+        self.month = month
+        self.period = period
+        self.count = count
+        self.required = required
+    }
+}

@@ -328,6 +328,12 @@ struct SupervisionFlowTests {
         let behind = ((quotas.json["standings"] as? [[String: Any]]) ?? []).map { "\($0["receiver"] ?? ""):\($0["shortfall"] ?? "")" }
         #expect(behind == ["南华西街委员工作室:2", "陈委员:1"], "\(quotas.text)")
         #expect(try await fixture.call("GET", "/v1/supervision/quotas?month=2026-13", token: fixture.token()).errorField == "month")
+        let reminded = try await fixture.call("POST", "/v1/supervision/quotas/reminders?month=\(month)", token: fixture.token())
+        #expect(((reminded.json["reminded"] as? [[String: Any]]) ?? []).compactMap { $0["receiver"] as? String } == ["南华西街委员工作室", "陈委员"])
+        let again = try await fixture.call("POST", "/v1/supervision/quotas/reminders?month=\(month)", token: fixture.token())
+        #expect(((again.json["reminded"] as? [[String: Any]]) ?? []).isEmpty, "once per month")
+        let quotaEvents = try await fixture.supervisionEvents(atLeast: 1).filter { $0.type == QuotaReminderDue.eventType }
+        #expect(quotaEvents.count == 2)
         try await fixture.stopAll()
     }
 

@@ -98,6 +98,33 @@ struct Reports: Sendable {
         }
     }
 
+    /// Reminds everyone behind on `month`'s standings who was not reminded for that month yet:
+    /// one `quota.reminder-due` each (publicity's notifications tell them).
+    func remind(of district: DistrictCode, year: Int, month: Int, now: Date) async throws -> [QuotaStanding] {
+        let label = String(format: "%04d-%02d", year, month)
+        let behind = try await quotas(of: district, year: year, month: month).filter { $0.shortfall > 0 }
+        guard !behind.isEmpty else { return [] }
+        return try await database.transaction(.district(district)) { transaction in
+            var sent: Set<String> = []
+            for try await (kind, receiver) in try await transaction.query("""
+                INSERT INTO quota_reminders (district, month, kind, receiver, shortfall, sent_at)
+                SELECT \(district.rawValue), \(label), kind, receiver, shortfall, \(now)
+                FROM unnest(\(behind.map(\.kind.rawValue))::text[], \(behind.map(\.receiver))::text[], \(behind.map(\.shortfall))::int[])
+                     AS b(kind, receiver, shortfall)
+                ON CONFLICT DO NOTHING
+                RETURNING kind, receiver
+                """).decode((String, String).self) { sent.insert(kind + "\u{0}" + receiver) }
+            let reminded = behind.filter { sent.contains($0.kind.rawValue + "\u{0}" + $0.receiver) }
+            try await Outbox.append(try reminded.map { standing in
+                try Outbox.Row(
+                    QuotaReminderDue(receiver: standing.receiver, kind: standing.kind, month: label, period: standing.period,
+                                     count: standing.count, required: standing.required),
+                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: standing.receiver)
+            }, in: transaction)
+            return reminded
+        }
+    }
+
     func replaceRoster(_ input: QuotaRosterInput, of district: DistrictCode) async throws -> Int {
         guard let entries = input.entries else { throw APIError.invalid("entries", "is required: the studios and members who owe clues") }
         var kinds: [String] = [], receivers: [String] = []
@@ -163,6 +190,16 @@ extension SupervisionController {
         default: throw APIError.badRequest("behind must be true or false", field: "behind")
         }
         return try jsonResponse(["standings": standings])
+    }
+
+    /// `POST /v1/supervision/quotas/reminders?month=2026-11`: remind those behind, once per month.
+    @Sendable func remindQuotas(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        guard let text = request.queryValues["month"], let first = LocalDate(text + "-01") else {
+            throw APIError.badRequest("month is required as YYYY-MM", field: "month")
+        }
+        let reminded = try await Reports(database: database).remind(of: claims.district, year: first.year, month: first.month, now: clock.now)
+        return try jsonResponse(["reminded": reminded])
     }
 
     @Sendable func replaceRoster(_ request: Request, context: AppRequestContext) async throws -> Response {

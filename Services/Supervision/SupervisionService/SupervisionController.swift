@@ -54,6 +54,7 @@ struct SupervisionController: Sendable {
         staff.post("/proposals/:id/closing", use: close)
         staff.get("/evaluation", use: evaluation)
         staff.get("/quotas", use: quotas)
+        staff.post("/quotas/reminders", use: remindQuotas)
         staff.put("/quota-roster", use: replaceRoster)
         staff.post("/proposals/:id/actions", use: recordAction)
         staff.get("/proposals/:id/actions", use: listActions)

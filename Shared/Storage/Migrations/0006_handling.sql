@@ -168,6 +168,22 @@ CREATE TABLE quota_roster (
     PRIMARY KEY (district, kind, receiver)
 );
 
+-- Reminders sent to those behind, once per month asked about.
+CREATE TABLE quota_reminders (
+    district text NOT NULL REFERENCES districts (code),
+    month text NOT NULL,
+    kind text NOT NULL,
+    receiver text NOT NULL,
+    shortfall integer NOT NULL,
+    sent_at timestamptz NOT NULL,
+    PRIMARY KEY (district, month, kind, receiver)
+);
+
+ALTER TABLE quota_reminders ENABLE ROW LEVEL SECURITY;
+ALTER TABLE quota_reminders FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON quota_reminders
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
 ALTER TABLE quota_roster ENABLE ROW LEVEL SECURITY;
 ALTER TABLE quota_roster FORCE ROW LEVEL SECURITY;
 CREATE POLICY district_scope ON quota_roster
