@@ -154,49 +154,49 @@ UNITS
 DAYS
   send PUT "$api/calendar/2026" "$committee" "{\"days\":[${days%,}]}" >/dev/null
 
-  # The canteen clue: a reference topic, claimed and cultivated by a member, filed on the fast track.
-  local clue="" topic proposal
-  for _ in $(seq 1 100); do
-    clue="$(curl -fsS "$triage/v1/triage/clues?status=awaiting-review" -H "Authorization: Bearer $clerk" |
-      python3 -c 'import json, sys
-print(next((c["clueId"] for c in json.load(sys.stdin)["clues"] if "长者饭堂" in c["title"]), ""))')"
-    [ -n "$clue" ] && break
-    sleep 0.2
-  done
-  [ -n "$clue" ] || die "triage did not register the demo clues; see $STATE/logs/triage-1.log"
-  topic="$(send POST "$triage/v1/triage/clues/$clue/decision" "$clerk" '{"route":"reference-topic","note":"一般性建议，发布为参考选题"}' | json_value topicId)"
-  send POST "$triage/v1/reference-topics/$topic/claims" "$member" '{"name":"陈委员"}' >/dev/null
-  proposal="$(send POST "$triage/v1/proposals" "$member" "{\"topicId\":\"$topic\",\"title\":\"关于优化社区长者饭堂供餐服务的提案\",\"caseSummary\":\"社区长者饭堂午餐排队时间长\",\"reasons\":\"港海社区长者饭堂午餐时段排队超过半小时，老人站立等候辛苦。\",\"suggestions\":\"增加供餐窗口，推行线上预约，设置休息座椅。\",\"proposers\":[{\"name\":\"陈委员\",\"kind\":\"member\"}]}" | json_value id)"
-  send POST "$triage/v1/proposals/$proposal/submit" "$member" '{}' >/dev/null
-  send POST "$triage/v1/proposals/$proposal/review" "$committee" '{"decision":"file"}' >/dev/null
+  # A clue awaiting review whose title contains $1 (triage registers the demo's clues meanwhile).
+  waiting_clue() {
+    local clue=""
+    for _ in $(seq 1 100); do
+      clue="$(curl -fsS "$triage/v1/triage/clues?status=awaiting-review" -H "Authorization: Bearer $clerk" |
+        python3 -c 'import json, sys
+print(next((c["clueId"] for c in json.load(sys.stdin)["clues"] if sys.argv[1] in c["title"]), ""))' "$1")"
+      [ -n "$clue" ] && break
+      sleep 0.2
+    done
+    [ -n "$clue" ] || die "triage did not register the demo clue '$1'; see $STATE/logs/triage-1.log"
+    echo "$clue"
+  }
+  # Clue $1 becomes a reference topic, claimed and cultivated by a member into a proposal
+  # (title $2, summary $3, reasons $4, suggestions $5) filed on the fast track; prints its id.
+  file_from_clue() {
+    local topic proposal
+    topic="$(send POST "$triage/v1/triage/clues/$1/decision" "$clerk" '{"route":"reference-topic","note":"一般性建议，发布为参考选题"}' | json_value topicId)"
+    send POST "$triage/v1/reference-topics/$topic/claims" "$member" '{"name":"陈委员"}' >/dev/null
+    proposal="$(send POST "$triage/v1/proposals" "$member" "{\"topicId\":\"$topic\",\"title\":\"$2\",\"caseSummary\":\"$3\",\"reasons\":\"$4\",\"suggestions\":\"$5\",\"proposers\":[{\"name\":\"陈委员\",\"kind\":\"member\"}]}" | json_value id)"
+    send POST "$triage/v1/proposals/$proposal/submit" "$member" '{}' >/dev/null
+    send POST "$triage/v1/proposals/$proposal/review" "$committee" '{"decision":"file"}' >/dev/null
+    echo "$proposal"
+  }
+
+  # The canteen proposal waits in the assignment queue with its suggestion.
+  local proposal lift lead=""
+  proposal="$(file_from_clue "$(waiting_clue 长者饭堂)" 关于优化社区长者饭堂供餐服务的提案 社区长者饭堂午餐排队时间长 \
+    港海社区长者饭堂午餐时段排队超过半小时，老人站立等候辛苦。 增加供餐窗口，推行线上预约，设置休息座椅。)"
   echo "$committee" >"$STATE/demo-committee-token"
   echo "$proposal" >"$STATE/demo-proposal"
 
-  # A second clue goes the same way and is assigned to the unit suggested first, so supervision
-  # tracks it with its reminders and escalation; the canteen proposal stays in the queue.
-  local second="" lead
+  # The lift proposal is assigned to the unit suggested first, so supervision tracks it with its
+  # reminders and escalation.
+  lift="$(file_from_clue "$(waiting_clue 加装电梯)" 关于破解老旧小区加装电梯协调难的提案 老旧小区加装电梯协调难 \
+    部分老旧小区加装电梯因低层住户意见不一而停滞。 建立街道协调机制，公开补贴标准。)"
   for _ in $(seq 1 100); do
-    second="$(curl -fsS "$triage/v1/triage/clues?status=awaiting-review" -H "Authorization: Bearer $clerk" |
-      python3 -c 'import json, sys
-print(next((c["clueId"] for c in json.load(sys.stdin)["clues"] if "加装电梯" in c["title"]), ""))')"
-    [ -n "$second" ] && break
-    sleep 0.2
-  done
-  [ -n "$second" ] || return 0
-  topic="$(send POST "$triage/v1/triage/clues/$second/decision" "$clerk" '{"route":"reference-topic"}' | json_value topicId)"
-  send POST "$triage/v1/reference-topics/$topic/claims" "$member" '{"name":"陈委员"}' >/dev/null
-  second="$(send POST "$triage/v1/proposals" "$member" "{\"topicId\":\"$topic\",\"title\":\"关于破解老旧小区加装电梯协调难的提案\",\"caseSummary\":\"老旧小区加装电梯协调难\",\"reasons\":\"部分老旧小区加装电梯因低层住户意见不一而停滞。\",\"suggestions\":\"建立街道协调机制，公开补贴标准。\",\"proposers\":[{\"name\":\"陈委员\",\"kind\":\"member\"}]}" | json_value id)"
-  send POST "$triage/v1/proposals/$second/submit" "$member" '{}' >/dev/null
-  send POST "$triage/v1/proposals/$second/review" "$committee" '{"decision":"file"}' >/dev/null
-  lead=""
-  for _ in $(seq 1 100); do
-    lead="$(curl -fsS "$api/proposals/$second" -H "Authorization: Bearer $committee" 2>/dev/null | json_value suggestion.lead.0.unitId 2>/dev/null || true)"
+    lead="$(curl -fsS "$api/proposals/$lift" -H "Authorization: Bearer $committee" 2>/dev/null | json_value suggestion.lead.0.unitId 2>/dev/null || true)"
     [ -n "$lead" ] && break
     sleep 0.2
   done
-  if [ -n "$lead" ]; then
-    send POST "$api/proposals/$second/assignment" "$committee" "{\"lead\":\"$lead\",\"notes\":\"请按期办理并做好三见面\"}" >/dev/null
-  fi
+  [ -n "$lead" ] || die "assignment did not take in the demo proposal; see $STATE/logs/assignment-1.log"
+  send POST "$api/proposals/$lift/assignment" "$committee" "{\"lead\":\"$lead\",\"notes\":\"请按期办理并做好三见面\"}" >/dev/null
 }
 
 if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-loaded" ]; then
