@@ -175,8 +175,22 @@ struct SupervisionFlowTests {
         var noDate = reply
         noDate["promisedDate"] = nil
         #expect(try await fixture.call("POST", leadPath + "/reply", json: noDate, token: leadToken).errorField == "promisedDate")
-        #expect(try await fixture.call("POST", leadPath + "/reply", json: reply, token: leadToken).status == 201)
+        var script = reply
+        script["attachments"] = [["name": "x.html", "mediaType": "text/html", "content": Data("<script>".utf8).base64EncodedString()]]
+        let refused = try await fixture.call("POST", leadPath + "/reply", json: script, token: leadToken)
+        #expect(refused.status == 415 && refused.errorField == "attachments.0.mediaType")
+        let plan = Data("充电桩建设计划".utf8)
+        var withPlan = reply
+        withPlan["attachments"] = [["name": "建设计划.txt", "mediaType": "text/plain", "content": plan.base64EncodedString()]]
+        let answered = try await fixture.call("POST", leadPath + "/reply", json: withPlan, token: leadToken)
+        #expect(answered.status == 201)
+        #expect(((answered.json["attachments"] as? [[String: Any]])?.first?["name"] as? String) == "建设计划.txt")
         #expect(try await fixture.call("POST", leadPath + "/reply", json: reply, token: leadToken).status == 409, "replied already")
+        let replyID = try #require(answered.json["id"] as? String)
+        let file = try await fixture.call("GET", "/v1/supervision/replies/\(replyID)/attachments/0", token: fixture.token())
+        #expect(file.status == 200 && file.body == plan && file.header("Content-Type") == "text/plain")
+        #expect(try await fixture.call("GET", "/v1/supervision/my/replies/\(replyID)/attachments/0", token: leadToken).body == plan)
+        #expect(try await fixture.call("GET", "/v1/supervision/my/replies/\(replyID)/attachments/0", token: coToken).status == 404, "another unit's reply")
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE assignment_id = \(lead.assignmentID) AND kind IN ('reminder', 'escalation') AND fired_at IS NULL AND cancelled_at IS NULL") == 0,
                 "a reply ends the reminders and escalation")
         fixture.clock.advance(by: 21 * Self.day)

@@ -39,14 +39,7 @@ public struct ClueSubmission: Codable, Sendable, Hashable {
         }
     }
 
-    public struct AttachmentInput: Codable, Sendable, Hashable {
-        public var name: String?
-        public var mediaType: String?
-        /// The file, base64-encoded.
-        public var content: String?
-        /// Optional hex SHA-256 the client computed; checked against the content.
-        public var sha256: String?
-    }
+    public typealias AttachmentInput = ServiceKit.AttachmentInput
 
     public init(
         district: String, title: String?, situationAnalysis: String?, specificSuggestions: String?, sourceCategory: String? = nil,
@@ -66,12 +59,6 @@ public struct ClueSubmission: Codable, Sendable, Hashable {
         self.themedCallId = themedCallId
         self.attachments = attachments
     }
-}
-
-/// An attachment that passed validation, with its content.
-public struct ValidAttachment: Sendable, Hashable {
-    public var metadata: AttachmentMetadata
-    public var content: Data
 }
 
 /// A submission that passed every check that needs no database.
@@ -134,7 +121,7 @@ public enum FieldLimits {
     public static let contactName = 50
     public static let contactAddress = 200
     public static let receiverName = 100
-    public static let attachmentName = 200
+    public static let attachmentName = Attachments.nameLimit
 }
 
 /// Mainland phone numbers: mobile (1[3-9] and nine digits, optionally +86) or landline (area
@@ -265,14 +252,7 @@ extension ClueSubmission {
             themedCallID = id
         }
 
-        let files = attachments ?? []
-        guard files.count <= settings.maximumAttachments else {
-            throw .invalid("attachments", "at most \(settings.maximumAttachments) attachments")
-        }
-        var validAttachments: [ValidAttachment] = []
-        for (index, file) in files.enumerated() {
-            validAttachments.append(try Self.attachment(file, at: index, settings: settings))
-        }
+        let validAttachments = try Attachments.validate(attachments, limits: settings.attachmentLimits)
 
         return ValidClue(
             district: district, title: title, situationAnalysis: situation, specificSuggestions: suggestions,
@@ -295,34 +275,6 @@ extension ClueSubmission {
 
     static func optional(_ text: String?, _ field: String, limit: Int, multiline: Bool) throws(APIError) -> String? {
         try FieldText.optional(text, field, limit: limit, multiline: multiline)
-    }
-
-    static func attachment(_ file: AttachmentInput, at index: Int, settings: IntakeSettings) throws(APIError) -> ValidAttachment {
-        let field = "attachments.\(index)"
-        let name = try required(file.name, "\(field).name", limit: FieldLimits.attachmentName, multiline: false)
-        guard !name.contains("/"), !name.contains("\\") else { throw .invalid("\(field).name", "must be a file name without a path") }
-        guard let mediaType = file.mediaType?.lowercased().trimmingCharacters(in: .whitespaces), !mediaType.isEmpty else {
-            throw .invalid("\(field).mediaType", "is required")
-        }
-        guard settings.attachmentMediaTypes.contains(mediaType) else {
-            throw APIError(.unsupportedMediaType, code: "refused-media-type",
-                           message: "\(mediaType) is not accepted; accepted: \(settings.attachmentMediaTypes.sorted().joined(separator: ", "))",
-                           field: "\(field).mediaType")
-        }
-        guard let encoded = file.content, let content = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters), !content.isEmpty else {
-            throw .invalid("\(field).content", "must be the file's content, base64-encoded and not empty")
-        }
-        guard content.count <= settings.maximumAttachmentBytes else {
-            throw APIError(.contentTooLarge, code: "attachment-too-large",
-                           message: "the attachment has \(content.count) bytes; at most \(settings.maximumAttachmentBytes) are accepted",
-                           field: "\(field).content")
-        }
-        let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
-        if let claimed = file.sha256, claimed.lowercased() != digest {
-            throw .invalid("\(field).sha256", "does not match the content (SHA-256 of the content is \(digest))")
-        }
-        return ValidAttachment(
-            metadata: AttachmentMetadata(name: name, mediaType: mediaType, size: content.count, sha256: digest), content: content)
     }
 }
 

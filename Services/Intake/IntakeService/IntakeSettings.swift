@@ -19,6 +19,10 @@ public struct IntakeSettings: Sendable, Hashable {
 
     public init() {}
 
+    public var attachmentLimits: AttachmentLimits {
+        AttachmentLimits(mediaTypes: attachmentMediaTypes, maximumBytes: maximumAttachmentBytes, maximumCount: maximumAttachments)
+    }
+
     public init(_ reader: EnvironmentReader) {
         maximumBodyBytes = reader.integer("INTAKE_MAX_BODY_BYTES", default: maximumBodyBytes, range: 1024...(256 * 1024 * 1024))
         maximumAttachmentBytes = reader.integer("INTAKE_MAX_ATTACHMENT_BYTES", default: maximumAttachmentBytes, range: 1...(64 * 1024 * 1024))

@@ -25,6 +25,7 @@ struct ReplyInput: Decodable, Sendable {
     var text: String?
     var category: String?
     var promisedDate: LocalDate?
+    var attachments: [AttachmentInput]?
 }
 
 struct RecategorisationInput: Decodable, Sendable {
@@ -42,6 +43,7 @@ struct RecordedStep: Codable, Sendable {
     var assignmentId: UUID
     var kind: String
     var at: Date
+    var attachments: [AttachmentMetadata]?
 }
 
 /// A supervised assignment as its steps need it.
@@ -99,6 +101,9 @@ struct HandlingDesk: Sendable {
             return try await body(assignment, LocalDate.on(now, in: settings.zone), transaction)
         }
     }
+
+    /// A reply's attachments: office documents and pictures, up to 5 of 5 MiB each.
+    static let replyAttachments = AttachmentLimits(mediaTypes: AttachmentLimits.officeDocuments, maximumBytes: 5 * 1024 * 1024, maximumCount: 5)
 
     static func refused(_ error: RuleRefusal) -> APIError {
         error.field.map { APIError.invalid($0, error.reason) } ?? APIError(.conflict, code: "refused", message: error.reason)
@@ -193,6 +198,7 @@ struct HandlingDesk: Sendable {
         let text = try FieldText.required(input.text, "text", limit: 20_000, multiline: true)
         guard let categoryText = input.category else { throw APIError.invalid("category", "is required: A, B or C") }
         guard let category = ReplyCategory(rawValue: categoryText) else { throw APIError.invalid("category", "must be A, B or C") }
+        let files = try Attachments.validate(input.attachments, limits: Self.replyAttachments)
         let now = clock.now
         return try await own(id, claims) { assignment, today, transaction in
             var coUnits: [HandlingRules.CoUnitOpinion] = []
@@ -215,6 +221,13 @@ struct HandlingDesk: Sendable {
                 VALUES (\(reply), \(claims.district.rawValue), \(id), \(assignment.proposal), \(text), \(category.rawValue),
                         \(input.promisedDate?.description)::date, \(onTime), \(now), \(claims.subject))
                 """)
+            for (position, file) in files.enumerated() {
+                try await transaction.execute("""
+                    INSERT INTO reply_attachments (id, district, reply_id, position, name, media_type, size_bytes, sha256, content)
+                    VALUES (\(UUID()), \(claims.district.rawValue), \(reply), \(position), \(file.metadata.name), \(file.metadata.mediaType),
+                            \(file.metadata.size), decode(\(file.metadata.sha256), 'hex'), \(file.content))
+                    """)
+            }
             try await transaction.execute("""
                 UPDATE supervised_assignments SET state = 'replied', replied_at = \(now), updated_at = \(now) WHERE assignment_id = \(id)
                 """)
@@ -227,7 +240,7 @@ struct HandlingDesk: Sendable {
                 AssignmentReplied(replyID: reply, assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit,
                                   category: category, promisedDate: input.promisedDate, onTime: onTime),
                 district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
-            return RecordedStep(id: reply, assignmentId: id, kind: "reply", at: now)
+            return RecordedStep(id: reply, assignmentId: id, kind: "reply", at: now, attachments: files.map(\.metadata))
         }
     }
 
@@ -294,6 +307,21 @@ struct HandlingDesk: Sendable {
                 ReplyRecategorised(replyID: replyID, assignmentID: assignment, proposalID: proposal, from: current, to: category),
                 district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString)], in: transaction)
             return RecordedStep(id: replyID, assignmentId: assignment, kind: "recategorised-" + category.rawValue, at: now)
+        }
+    }
+
+    /// A reply's attachment, for the committee or the unit that replied.
+    func attachment(of replyID: UUID, at position: Int, for claims: StaffClaims) async throws -> (AttachmentMetadata, Data) {
+        try await database.transaction(.district(claims.district)) { transaction in
+            for try await (name, mediaType, size, sha256, content, unit) in try await transaction.query("""
+                SELECT f.name, f.media_type, f.size_bytes, encode(f.sha256, 'hex'), f.content, a.unit_id
+                FROM reply_attachments f JOIN replies r ON r.id = f.reply_id JOIN supervised_assignments a ON a.assignment_id = r.assignment_id
+                WHERE f.reply_id = \(replyID) AND f.position = \(position)
+                """).decode((String, String, Int, String, Data, UUID).self) {
+                if claims.role == .handlingUnit && claims.unitID != unit { break }
+                return (AttachmentMetadata(name: name, mediaType: mediaType, size: size, sha256: sha256), content)
+            }
+            throw APIError.notFound
         }
     }
 }

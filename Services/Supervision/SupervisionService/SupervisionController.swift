@@ -49,6 +49,7 @@ struct SupervisionController: Sendable {
         staff.put("/settings", use: saveSettings)
         staff.post("/extensions/:id/decision", use: decideExtension)
         staff.post("/replies/:id/category", use: recategorise)
+        staff.get("/replies/:id/attachments/:position", use: attachment)
         staff.post("/assignments/:id/evaluation", use: evaluateForProposer)
         staff.post("/proposals/:id/evaluation-link", use: evaluationLink)
         staff.post("/proposals/:id/closing", use: close)
@@ -69,6 +70,7 @@ struct SupervisionController: Sendable {
         unit.post("/assignments/:id/opinion", use: opinion)
         unit.post("/assignments/:id/extension", use: requestExtension)
         unit.post("/assignments/:id/reply", use: reply)
+        unit.get("/replies/:id/attachments/:position", use: attachment)
     }
 
     var desk: HandlingDesk { HandlingDesk(database: database, clock: clock) }
@@ -130,8 +132,18 @@ struct SupervisionController: Sendable {
         return try jsonResponse(try await desk.requestExtension(try context.uuid(), input, by: try context.staffClaims()), status: .created)
     }
 
+    @Sendable func attachment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let position = context.parameters.get("position").flatMap(Int.init), position >= 0 else { throw APIError.notFound }
+        let (metadata, content) = try await desk.attachment(of: try context.uuid(), at: position, for: try context.staffClaims())
+        return Response(status: .ok, headers: [
+            .contentType: metadata.mediaType,
+            .contentDisposition: "attachment; filename*=UTF-8''" + (metadata.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"),
+        ], body: .init(byteBuffer: ByteBuffer(bytes: content)))
+    }
+
     @Sendable func reply(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let input = try await request.decodeJSON(as: ReplyInput.self, context: context, limit: Self.bodyLimit)
+        // Up to five attachments of 5 MiB each, base64 in the body.
+        let input = try await request.decodeJSON(as: ReplyInput.self, context: context, limit: 36 * 1024 * 1024)
         return try jsonResponse(try await desk.reply(try context.uuid(), input, by: try context.staffClaims()), status: .created)
     }
 

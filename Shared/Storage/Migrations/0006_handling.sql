@@ -83,6 +83,24 @@ CREATE TABLE replies (
 -- One reply per round of handling; a re-handled assignment replies again.
 CREATE INDEX replies_assignment ON replies (assignment_id, replied_at);
 
+CREATE TABLE reply_attachments (
+    id uuid PRIMARY KEY,
+    district text NOT NULL REFERENCES districts (code),
+    reply_id uuid NOT NULL REFERENCES replies (id),
+    position integer NOT NULL,
+    name text NOT NULL,
+    media_type text NOT NULL,
+    size_bytes integer NOT NULL,
+    sha256 bytea NOT NULL,
+    content bytea NOT NULL,
+    UNIQUE (reply_id, position)
+);
+
+ALTER TABLE reply_attachments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE reply_attachments FORCE ROW LEVEL SECURITY;
+CREATE POLICY district_scope ON reply_attachments
+    USING (district_visible(district)) WITH CHECK (district_writable(district));
+
 -- The proposer's evaluation of each unit's handling, through the proposer's own link or
 -- entered by staff on the proposer's behalf.
 CREATE TABLE proposer_evaluations (
