@@ -158,6 +158,12 @@ struct SupervisionFlowTests {
         #expect(try await fixture.call("POST", leadPath + "/opinion", json: ["text": "同意"], token: leadToken).status == 409, "the lead gives no opinion")
         #expect(try await fixture.call("POST", coPath + "/opinion", json: ["text": "街道配合做好选址和宣传。"], token: coToken).status == 201)
         #expect(try await fixture.call("POST", coPath + "/opinion", json: ["text": "再次"], token: coToken).status == 409, "once")
+        // The co-unit's part is evaluated too; dissatisfaction sends it back for a new opinion.
+        let coEvaluation = "/v1/supervision/assignments/\(co.assignmentID)/evaluation"
+        let sentBack = try await fixture.call("POST", coEvaluation, json: ["result": "dissatisfied", "comment": "选址未征求居民意见"], token: fixture.token())
+        #expect(sentBack.status == 201 && sentBack.json["rehandlingDeadline"] != nil, "\(sentBack.text)")
+        #expect(try await fixture.call("POST", coPath + "/opinion", json: ["text": "已征求居民意见，调整选址。"], token: coToken).status == 201)
+        #expect(try await fixture.call("POST", coEvaluation, json: ["result": "basically-satisfied"], token: fixture.token()).status == 201)
 
         // Extensions: before the deadline, later than it, one open at a time; the committee decides.
         let extensionPath = leadPath + "/extension"

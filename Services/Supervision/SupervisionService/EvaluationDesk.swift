@@ -24,8 +24,8 @@ struct EvaluationOutcome: Codable, Sendable {
     var proposalClosed: Bool
 }
 
-/// The proposer's evaluation of each lead unit's reply (满意度), through the proposer's own
-/// link or entered by staff; dissatisfaction reopens handling with a new deadline; a proposal
+/// The proposer's evaluation of each unit's part (满意度): the lead unit's reply, a co-unit's
+/// opinion; through the proposer's own link or entered by staff; dissatisfaction reopens handling with a new deadline; a proposal
 /// closes once every reply is evaluated well, or by the committee's decision.
 struct EvaluationDesk: Sendable {
     let database: Database
@@ -89,9 +89,6 @@ struct EvaluationDesk: Sendable {
             guard let assignment = try await HandlingDesk.load(id, unit: nil, forUpdate: true, in: transaction),
                   proposal == nil || assignment.proposal == proposal
             else { throw APIError.notFound }
-            guard assignment.role == .lead else {
-                throw APIError(.conflict, code: "refused", message: "a co-handling unit's part is evaluated with the lead unit's reply")
-            }
             guard assignment.state == "replied" else {
                 throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state); only a reply is evaluated")
             }
@@ -111,9 +108,14 @@ struct EvaluationDesk: Sendable {
                 let calendar = try await HolidayCalendars.load(in: transaction)
                 let deadline = DeadlineRule(amount: settings.rehandlingDays, unit: .calendarDays).deadline(from: today, calendar: calendar)
                 var rehandling = 0
+                // A co-unit gives a new opinion to the lead unit by the new deadline's day before.
+                let opinionDue = assignment.role == .coHandling
+                    ? HandlingRules.opinionDue(assignedOn: today, deadline: deadline, days: settings.coUnitOpinionDays) : nil
                 for try await count in try await transaction.query("""
                     UPDATE supervised_assignments SET state = 'handling', satisfaction = 'dissatisfied', rehandlings = rehandlings + 1,
-                           deadline = \(deadline.description)::date, escalation_level = NULL, updated_at = \(now)
+                           deadline = \(deadline.description)::date, escalation_level = NULL, updated_at = \(now),
+                           opinion_given_at = CASE WHEN role = 'co-handling' THEN NULL ELSE opinion_given_at END,
+                           opinion_due = coalesce(\(opinionDue?.description)::date, opinion_due)
                     WHERE assignment_id = \(id) RETURNING rehandlings
                     """).decode(Int.self) { rehandling = count }
                 try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
@@ -138,12 +140,14 @@ struct EvaluationDesk: Sendable {
         }
     }
 
-    /// What the proposal still waits for before it may close; nil when nothing.
+    /// What the proposal still waits for before it may close; nil when nothing. Lead units'
+    /// replies count, and co-units only once the proposer sent their part back.
     static func waitingFor(_ proposal: UUID, today: LocalDate, settings: SupervisionSettings, in transaction: Transaction) async throws -> String? {
         var leads: [ClosingRules.LeadPart] = []
         for try await (name, state, satisfaction, replied) in try await transaction.query("""
             SELECT unit_name, state, satisfaction, to_char((replied_at AT TIME ZONE \(settings.timeZone))::date, 'YYYY-MM-DD')
-            FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'lead' AND state <> 'superseded'
+            FROM supervised_assignments
+            WHERE proposal_id = \(proposal) AND state <> 'superseded' AND (role = 'lead' OR satisfaction = 'dissatisfied')
             """).decode((String, String, String?, String?).self) {
             leads.append(ClosingRules.LeadPart(
                 unitName: name, replied: state == "replied", satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)),

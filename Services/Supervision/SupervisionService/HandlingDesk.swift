@@ -160,7 +160,13 @@ struct HandlingDesk: Sendable {
                 INSERT INTO co_unit_opinions (id, district, assignment_id, proposal_id, text, given_at, given_by)
                 VALUES (\(opinion), \(claims.district.rawValue), \(id), \(assignment.proposal), \(text), \(now), \(claims.subject))
                 """)
-            try await transaction.execute("UPDATE supervised_assignments SET opinion_given_at = \(now), updated_at = \(now) WHERE assignment_id = \(id)")
+            // The opinion is the co-unit's answer: its part is done (and its reminders with it) until
+            // the proposer's evaluation, if dissatisfied, sends it back.
+            try await transaction.execute("""
+                UPDATE supervised_assignments SET opinion_given_at = \(now), state = 'replied', replied_at = \(now), updated_at = \(now)
+                WHERE assignment_id = \(id)
+                """)
+            try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
             let onTime = assignment.opinionDue.map { today <= $0 } ?? true
             try await Outbox.append([try Outbox.Row(
                 CoUnitOpinionGiven(assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, onTime: onTime),

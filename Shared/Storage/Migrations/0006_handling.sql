@@ -29,12 +29,14 @@ CREATE INDEX handling_meetings_assignment ON handling_meetings (assignment_id);
 CREATE TABLE co_unit_opinions (
     id uuid PRIMARY KEY,
     district text NOT NULL REFERENCES districts (code),
-    assignment_id uuid NOT NULL UNIQUE REFERENCES supervised_assignments (assignment_id),
+    assignment_id uuid NOT NULL REFERENCES supervised_assignments (assignment_id),
     proposal_id uuid NOT NULL,
     text text NOT NULL,
     given_at timestamptz NOT NULL,
     given_by text NOT NULL
 );
+-- One opinion per round of handling; a co-unit sent back by the proposer gives another.
+CREATE INDEX co_unit_opinions_assignment ON co_unit_opinions (assignment_id, given_at);
 
 CREATE TABLE progress_notes (
     id uuid PRIMARY KEY,
