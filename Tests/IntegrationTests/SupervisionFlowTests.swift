@@ -197,6 +197,10 @@ struct SupervisionFlowTests {
         #expect(file.status == 200 && file.body == plan && file.header("Content-Type") == "text/plain")
         #expect(try await fixture.call("GET", "/v1/supervision/my/replies/\(replyID)/attachments/0", token: leadToken).body == plan)
         #expect(try await fixture.call("GET", "/v1/supervision/my/replies/\(replyID)/attachments/0", token: coToken).status == 404, "another unit's reply")
+        let opened = try await fixture.call("GET", "/v1/supervision/assignments/\(lead.assignmentID)", token: fixture.token())
+        let replies = (opened.json["replies"] as? [[String: Any]]) ?? []
+        #expect(replies.map { $0["category"] as? String } == ["B"] && (replies.first?["attachments"] as? [[String: Any]])?.count == 1)
+        #expect(((opened.json["meetings"] as? [[String: Any]]) ?? []).map { $0["stage"] as? String } == ["before"])
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE assignment_id = \(lead.assignmentID) AND kind IN ('reminder', 'escalation') AND fired_at IS NULL AND cancelled_at IS NULL") == 0,
                 "a reply ends the reminders and escalation")
         fixture.clock.advance(by: 21 * Self.day)

@@ -20,6 +20,28 @@ struct TrackedAssignment: Codable, Sendable {
     var state: String
     var escalationLevel: String?
     var timers: [TimerView]?
+    var meetings: [MeetingView]?
+    var replies: [ReplyView]?
+}
+
+struct MeetingView: Codable, Sendable {
+    var stage: String
+    var heldOn: String
+    var form: String
+    var attendees: String
+    var summary: String
+}
+
+struct ReplyView: Codable, Sendable {
+    var id: UUID
+    var text: String
+    var category: String
+    /// The committee's category on review, where it changed it.
+    var reviewedCategory: String?
+    var promisedDate: String?
+    var onTime: Bool
+    var repliedAt: Date
+    var attachments: [AttachmentMetadata]
 }
 
 struct TimerView: Codable, Sendable {
@@ -172,7 +194,8 @@ struct SupervisionController: Sendable {
                 unitName: try columns[4].decode(String.self), role: try columns[5].decode(String.self), round: try columns[6].decode(Int.self),
                 isKey: try columns[7].decode(Bool.self), supervisingLeader: try columns[8].decode(String?.self),
                 assignedOn: try columns[9].decode(String.self), deadline: try columns[10].decode(String.self),
-                state: try columns[11].decode(String.self), escalationLevel: try columns[12].decode(String?.self), timers: nil))
+                state: try columns[11].decode(String.self), escalationLevel: try columns[12].decode(String?.self),
+                timers: nil, meetings: nil, replies: nil))
         }
         return found
     }
@@ -220,6 +243,30 @@ struct SupervisionController: Sendable {
                 timers.append(TimerView(kind: kind, step: step, day: day, dueAt: dueAt, firedAt: firedAt, cancelledAt: cancelledAt, outcome: outcome))
             }
             assignment.timers = timers
+            var meetings: [MeetingView] = []
+            for try await (stage, heldOn, form, attendees, summary) in try await transaction.query("""
+                SELECT stage, to_char(held_on, 'YYYY-MM-DD'), form, attendees, summary FROM handling_meetings
+                WHERE assignment_id = \(id) ORDER BY held_on, recorded_at
+                """).decode((String, String, String, String, String).self) {
+                meetings.append(MeetingView(stage: stage, heldOn: heldOn, form: form, attendees: attendees, summary: summary))
+            }
+            assignment.meetings = meetings
+            var replies: [ReplyView] = []
+            for try await (replyID, text, category, reviewed, promised, onTime, at) in try await transaction.query("""
+                SELECT id, text, category, reviewed_category, to_char(promised_date, 'YYYY-MM-DD'), on_time, replied_at FROM replies
+                WHERE assignment_id = \(id) ORDER BY replied_at
+                """).decode((UUID, String, String, String?, String?, Bool, Date).self) {
+                replies.append(ReplyView(id: replyID, text: text, category: category, reviewedCategory: reviewed, promisedDate: promised,
+                                         onTime: onTime, repliedAt: at, attachments: []))
+            }
+            for index in replies.indices {
+                for try await (name, mediaType, size, sha256) in try await transaction.query("""
+                    SELECT name, media_type, size_bytes, encode(sha256, 'hex') FROM reply_attachments WHERE reply_id = \(replies[index].id) ORDER BY position
+                    """).decode((String, String, Int, String).self) {
+                    replies[index].attachments.append(AttachmentMetadata(name: name, mediaType: mediaType, size: size, sha256: sha256))
+                }
+            }
+            assignment.replies = replies
             return assignment
         }
         guard let found else { throw APIError.notFound }
