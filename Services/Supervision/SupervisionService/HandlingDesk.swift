@@ -89,16 +89,17 @@ struct HandlingDesk: Sendable {
         return nil
     }
 
-    /// The unit's own assignment, locked, in the unit's district; 404 for anyone else's.
+    /// The unit's own assignment, locked, in the unit's district (with the district's settings and
+    /// its today); 404 for anyone else's.
     private func own<Result: Sendable>(
-        _ id: UUID, _ claims: StaffClaims, _ body: (HandledAssignment, LocalDate, Transaction) async throws -> Result
+        _ id: UUID, _ claims: StaffClaims, _ body: (HandledAssignment, LocalDate, SupervisionSettings, Transaction) async throws -> Result
     ) async throws -> Result {
         let unit = try Self.unit(of: claims)
         let now = clock.now
         return try await database.transaction(.district(claims.district)) { transaction in
             guard let assignment = try await Self.load(id, unit: unit, forUpdate: true, in: transaction) else { throw APIError.notFound }
             let settings = try await Timers.settings(of: claims.district, in: transaction)
-            return try await body(assignment, LocalDate.on(now, in: settings.zone), transaction)
+            return try await body(assignment, LocalDate.on(now, in: settings.zone), settings, transaction)
         }
     }
 
@@ -118,7 +119,7 @@ struct HandlingDesk: Sendable {
         let attendees = try FieldText.required(input.attendees, "attendees", limit: 500, multiline: true)
         let summary = try FieldText.required(input.summary, "summary", limit: 5_000, multiline: true)
         let now = clock.now
-        return try await own(id, claims) { assignment, today, transaction in
+        return try await own(id, claims) { assignment, today, settings, transaction in
             guard assignment.state != "superseded" else { throw APIError(.conflict, code: "refused", message: "the assignment was replaced by a reassignment") }
             guard heldOn <= today else { throw APIError.invalid("heldOn", "\(heldOn) is after today (\(today)); record a meeting once held") }
             let meeting = UUID()
@@ -134,7 +135,7 @@ struct HandlingDesk: Sendable {
     func progress(_ id: UUID, _ input: TextInput, by claims: StaffClaims) async throws -> RecordedStep {
         let text = try FieldText.required(input.text, "text", limit: 5_000, multiline: true)
         let now = clock.now
-        return try await own(id, claims) { assignment, _, transaction in
+        return try await own(id, claims) { assignment, _, _, transaction in
             guard assignment.state == "handling" else { throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state)") }
             let note = UUID()
             try await transaction.execute("""
@@ -149,7 +150,7 @@ struct HandlingDesk: Sendable {
     func opinion(_ id: UUID, _ input: TextInput, by claims: StaffClaims) async throws -> RecordedStep {
         let text = try FieldText.required(input.text, "text", limit: 10_000, multiline: true)
         let now = clock.now
-        return try await own(id, claims) { assignment, today, transaction in
+        return try await own(id, claims) { assignment, today, settings, transaction in
             guard assignment.role == .coHandling else {
                 throw APIError(.conflict, code: "refused", message: "the lead unit replies; opinions come from co-handling units")
             }
@@ -179,7 +180,7 @@ struct HandlingDesk: Sendable {
         guard let requested = input.deadline else { throw APIError.invalid("deadline", "is required: the deadline asked for (YYYY-MM-DD)") }
         let reason = try FieldText.required(input.reason, "reason", limit: 2_000, multiline: true)
         let now = clock.now
-        return try await own(id, claims) { assignment, today, transaction in
+        return try await own(id, claims) { assignment, today, settings, transaction in
             var open = false
             for try await _ in try await transaction.query("SELECT 1 FROM extension_requests WHERE assignment_id = \(id) AND decision IS NULL") { open = true }
             do throws(RuleRefusal) {
@@ -206,7 +207,7 @@ struct HandlingDesk: Sendable {
         guard let category = ReplyCategory(rawValue: categoryText) else { throw APIError.invalid("category", "must be A, B or C") }
         let files = try Attachments.validate(input.attachments, limits: Self.replyAttachments)
         let now = clock.now
-        return try await own(id, claims) { assignment, today, transaction in
+        return try await own(id, claims) { assignment, today, settings, transaction in
             var coUnits: [HandlingRules.CoUnitOpinion] = []
             for try await (name, given, due) in try await transaction.query("""
                 SELECT unit_name, opinion_given_at IS NOT NULL, to_char(opinion_due, 'YYYY-MM-DD') FROM supervised_assignments
@@ -238,7 +239,6 @@ struct HandlingDesk: Sendable {
                 UPDATE supervised_assignments SET state = 'replied', replied_at = \(now), updated_at = \(now) WHERE assignment_id = \(id)
                 """)
             try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
-            let settings = try await Timers.settings(of: claims.district, in: transaction)
             var timers = [SupervisionSchedule.evaluationWindowEnd(replied: today, settings: settings)]
             if let promised = input.promisedDate { timers.append(SupervisionSchedule.followUp(promised: promised, settings: settings)) }
             try await Timers.insert(timers, assignment: id, proposal: assignment.proposal, district: claims.district, in: transaction)

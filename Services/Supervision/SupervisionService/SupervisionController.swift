@@ -213,8 +213,10 @@ struct SupervisionController: Sendable {
         case "true": overdue = true
         default: throw APIError.badRequest("overdue must be true or false", field: "overdue")
         }
-        let today = LocalDate.on(clock.now, in: TimeZone.chinaTime).description
+        let now = clock.now
         let found = try await database.transaction(.district(claims.district)) { transaction in
+            // Overdue by the district's own calendar day.
+            let today = LocalDate.on(now, in: try await Timers.settings(of: claims.district, in: transaction).zone).description
             var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
             let condition: PostgresQuery = overdue
                 ? "state = \(state) AND deadline < \(today)::date ORDER BY deadline, case_number LIMIT 500"
