@@ -59,6 +59,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.21.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.25.0"),
@@ -131,7 +133,10 @@ let package = Package(
     + service("Triage", executable: "triage", uses: ["Similarity"], resources: [.copy("Resources/default-rules.json")])
     + service("Assignment", executable: "assignment", uses: ["Similarity"])
     + service("Supervision", executable: "supervision")
-    + service("Publicity", executable: "publicity")
+    + service("Publicity", executable: "publicity", uses: [
+        .product(name: "Mustache", package: "swift-mustache"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+    ],
+              resources: [.copy("Resources/templates")])
     + [
         .executableTarget(
             name: "kafka-mock-broker",
@@ -225,6 +230,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "PublicityTests",
+            dependencies: ["PublicityService", "Models"],
+            path: "Tests/PublicityTests",
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "SharedTests",
             dependencies: ["Models", "Messaging", "Storage", "ServiceKit"],
             path: "Tests/SharedTests",
@@ -235,6 +246,7 @@ let package = Package(
             dependencies: [
                 "TestSupport", "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
                 "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "Similarity",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/IntegrationTests",

@@ -65,6 +65,16 @@ public final class Database: Sendable {
         }
     }
 
+    /// Runs `body` while the connection pool runs, for commands that are not a service group.
+    public func running<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let client = self.client
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
     /// Whether the server answers a trivial query within `timeout`; the pool keeps trying to
     /// connect to an absent server, so a ping must not wait for it.
     public func ping(timeout: Duration = .seconds(2)) async -> Bool {

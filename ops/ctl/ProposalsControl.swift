@@ -46,11 +46,7 @@ struct Environment {
 /// Runs `body` while the database client runs.
 func withDatabase<T: Sendable>(_ body: @Sendable (Database) async throws -> T) async throws -> T {
     let database = try Environment.database(logger: Environment.logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await database.client.run() }
-        defer { group.cancelAll() }
-        return try await body(database)
-    }
+    return try await database.running { try await body(database) }
 }
 
 struct Migrate: AsyncParsableCommand {

@@ -472,21 +472,3 @@ struct ClueRepository: Sendable {
         }
     }
 }
-
-/// How a clue's status reads to residents.
-enum ClueStatusLabel {
-    static func chinese(_ status: String) -> String {
-        switch status {
-        case "received": "已受理，等待梳理"
-        case "awaiting-review": "梳理中"
-        case "forwarded": "已转送有关部门研处"
-        case "to-special-committee": "已转专委会研究"
-        case "reference-topic": "已作为参考选题发布"
-        case "filed": "已立案"
-        case "merged": "已与同类线索合并"
-        case "closed": "已办结"
-        case "not-adopted": "未予采纳"
-        default: status
-        }
-    }
-}

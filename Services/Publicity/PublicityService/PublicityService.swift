@@ -1,11 +1,86 @@
 import EventPipeline
+import Foundation
+import Logging
 import Models
+import Mustache
 import ServiceKit
 import Storage
 
-/// Publicity: starts, reports healthy and consumes its input topics; its domain logic comes with its own issue.
+/// Publicity (宣传、公开): the public read model built from every lifecycle event, the portal and
+/// open data residents read, and the notifications that tell submitters and proposers of outcomes.
 public enum PublicityService {
-    public static let definition = ServiceDefinition(name: .publicity, handler: { parts in
-        AcknowledgingHandler(logger: parts.logger)
-    })
+    public static let definition = definition(channels: [:])
+
+    /// The service with extra notification channels (SMS, WeChat) beside the webhook ones.
+    public static func definition(channels extra: [String: any NotificationChannel]) -> ServiceDefinition {
+        ServiceDefinition(
+            name: .publicity,
+            handler: { _ in PublicProjection(notifies: true) },
+            checkSettings: { reader in _ = PublicitySettings(reader) },
+            background: { parts in
+                let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
+                let webhook = WebhookChannel(timeout: TimeInterval(settings.webhookTimeoutSeconds))
+                var channels: [String: any NotificationChannel] = ["webhook": webhook, "integration-callback": webhook]
+                channels.merge(extra) { _, new in new }
+                return [NotificationDispatcher(
+                    database: parts.database, channels: channels,
+                    policy: RetryPolicy(maximumAttempts: settings.maximumAttempts, base: TimeInterval(settings.retryBaseSeconds)),
+                    timeout: TimeInterval(settings.webhookTimeoutSeconds), concurrency: settings.deliveryConcurrency,
+                    interval: .milliseconds(settings.notifyIntervalMilliseconds), logger: parts.logger)]
+            },
+            routes: { router, parts in
+                let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
+                let queries = PortalQueries(database: parts.database)
+                let portal = PortalController(queries: queries, templates: templates(logger: parts.logger),
+                                              cache: PageCache(lifetime: .seconds(settings.pageCacheSeconds)))
+                portal.register(on: router)
+                OpenDataController(queries: queries, portal: portal, publicURL: settings.publicURL).register(on: router)
+                PublicityController(database: parts.database, signer: parts.tokens).register(on: router)
+            })
+    }
+
+    /// The portal's templates, shipped with the module.
+    static func templates(logger: Logger) -> MustacheLibrary {
+        var library = MustacheLibrary()
+        let names = ["base", "home", "feedback", "proposal", "calls", "track", "statistics", "showcase", "problem", "opendata"]
+        for name in names {
+            guard let url = Bundle.module.url(forResource: name, withExtension: "mustache", subdirectory: "templates"),
+                  let text = try? String(contentsOf: url, encoding: .utf8)
+            else {
+                logger.critical("portal template missing", metadata: ["template": "\(name)"])
+                continue
+            }
+            do {
+                try library.register(text, named: name)
+            } catch {
+                logger.critical("portal template does not parse", metadata: ["template": "\(name)", "error": "\(error)"])
+            }
+        }
+        return library
+    }
+}
+
+/// The service's own environment settings (all optional).
+struct PublicitySettings {
+    /// Seconds a rendered public page is reused; 0 renders every request.
+    var pageCacheSeconds: Int
+    /// The portal's address as residents reach it, for absolute links in the Atom feed.
+    var publicURL: String
+    var webhookTimeoutSeconds: Int
+    /// Attempts before a notification is dead-lettered.
+    var maximumAttempts: Int
+    /// The first retry's delay; each further one doubles (at most six hours).
+    var retryBaseSeconds: Int
+    var deliveryConcurrency: Int
+    var notifyIntervalMilliseconds: Int
+
+    init(_ reader: EnvironmentReader) {
+        pageCacheSeconds = reader.integer("PUBLICITY_PAGE_CACHE_SECONDS", default: 5, range: 0...3_600)
+        publicURL = reader.string("PUBLICITY_PUBLIC_URL", default: "http://localhost:8085", help: "the portal's public address")
+        webhookTimeoutSeconds = reader.integer("PUBLICITY_WEBHOOK_TIMEOUT_SECONDS", default: 10, range: 1...120)
+        maximumAttempts = reader.integer("PUBLICITY_NOTIFY_MAX_ATTEMPTS", default: 8, range: 1...50)
+        retryBaseSeconds = reader.integer("PUBLICITY_NOTIFY_RETRY_SECONDS", default: 30, range: 1...86_400)
+        deliveryConcurrency = reader.integer("PUBLICITY_NOTIFY_CONCURRENCY", default: 16, range: 1...256)
+        notifyIntervalMilliseconds = reader.integer("PUBLICITY_NOTIFY_INTERVAL_MS", default: 1_000, range: 50...60_000)
+    }
 }

@@ -282,25 +282,8 @@ enum CompilationFormat {
         return page
     }
 
-    private static let escapedCharacters: Set<Character> = ["&", "<", ">", "\"", "'"]
-
     /// `text` with &, <, >, " and ' replaced by entities, safe in element content and attributes.
-    static func htmlEscaped(_ text: String) -> String {
-        guard text.contains(where: { escapedCharacters.contains($0) }) else { return text }
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count + 16)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    static func htmlEscaped(_ text: String) -> String { HTMLText.escape(text) }
 }
 
 /// Reads a district's compilation.

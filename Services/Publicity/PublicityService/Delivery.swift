@@ -1,0 +1,253 @@
+import Crypto
+import Foundation
+import AsyncHTTPClient
+import NIOCore
+import Logging
+import Metrics
+import Models
+import PostgresNIO
+import ServiceLifecycle
+import Storage
+import Synchronization
+
+/// A notification ready to go out, with the secret that signs it.
+public struct OutgoingNotification: Sendable {
+    public var id: UUID
+    public var district: String
+    public var channel: String
+    public var target: String
+    public var body: Data
+    public var secret: String
+    public var attempt: Int
+}
+
+public enum DeliveryOutcome: Sendable, Equatable {
+    case delivered
+    case failed(String)
+}
+
+/// One way of reaching people: the government-service platform's webhook now; SMS or WeChat
+/// adapters register under their own channel name and are fed the same rows.
+public protocol NotificationChannel: Sendable {
+    func deliver(_ notification: OutgoingNotification) async -> DeliveryOutcome
+}
+
+/// POSTs the JSON body, signed with HMAC-SHA256 over `timestamp.body`:
+/// `X-Signature: t=<unix seconds>,v1=<hex>`. Any 2xx is delivered; anything else, or no whole
+/// answer within the timeout, is a failure to retry.
+public struct WebhookChannel: NotificationChannel {
+    let timeout: TimeInterval
+    let client: HTTPClient
+
+    public init(timeout: TimeInterval, client: HTTPClient = .shared) {
+        self.timeout = timeout
+        self.client = client
+    }
+
+    public static func signature(secret: String, timestamp: Int, body: Data) -> String {
+        var signed = Data("\(timestamp).".utf8)
+        signed.append(body)
+        let code = HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(secret.utf8)))
+        return "t=\(timestamp),v1=" + code.map { String(format: "%02x", $0) }.joined()
+    }
+
+    public func deliver(_ notification: OutgoingNotification) async -> DeliveryOutcome {
+        var request = HTTPClientRequest(url: notification.target)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        request.headers.add(name: "X-Notification-Id", value: notification.id.uuidString)
+        request.headers.add(name: "X-Delivery-Attempt", value: String(notification.attempt))
+        request.headers.add(name: "X-Signature", value: Self.signature(
+            secret: notification.secret, timestamp: Int(Date().timeIntervalSince1970), body: notification.body))
+        request.body = .bytes(ByteBuffer(bytes: notification.body))
+        do {
+            // The timeout is a deadline for the whole exchange, not for idle time.
+            let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1_000)))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            return (200..<300).contains(Int(response.status.code)) ? .delivered : .failed("HTTP \(response.status.code)")
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            return .failed("no answer within \(Int(timeout)) s")
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+}
+
+/// When a failed notification is tried again: doubling from `base`, at most `cap`.
+public struct RetryPolicy: Sendable {
+    public var maximumAttempts: Int
+    public var base: TimeInterval
+    public var cap: TimeInterval
+
+    public init(maximumAttempts: Int, base: TimeInterval, cap: TimeInterval = 6 * 3_600) {
+        self.maximumAttempts = maximumAttempts
+        self.base = base
+        self.cap = cap
+    }
+
+    /// Nil once `attempts` failures used up the attempts: the notification is dead-lettered.
+    public func delay(afterAttempts attempts: Int) -> TimeInterval? {
+        guard attempts < maximumAttempts else { return nil }
+        return min(cap, base * pow(2, Double(max(0, attempts - 1))))
+    }
+}
+
+/// Sends due notifications, up to `concurrency` at once and at most a quarter of them to one
+/// receiver. Each claim pushes the row's next attempt past the timeout, so a crashed instance's
+/// claims come back; each outcome is recorded as soon as it is known. A receiver that hangs
+/// holds its own share of the slots and delays no one else's notifications.
+struct NotificationDispatcher: Service {
+    let database: Database
+    let channels: [String: any NotificationChannel]
+    let policy: RetryPolicy
+    let timeout: TimeInterval
+    let concurrency: Int
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let inFlight = InFlight()
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let free = concurrency - inFlight.total
+                var claimed: [OutgoingNotification] = []
+                if free > 0 {
+                    do {
+                        let perTarget = self.perTarget
+                        claimed = try await claim(free, skipping: inFlight.busy(limit: perTarget)) { perTarget - inFlight.count(of: $0) }
+                    } catch {
+                        logger.warning("claiming notifications failed; will try again", metadata: ["error": "\(String(reflecting: error))"])
+                    }
+                }
+                for notification in claimed {
+                    inFlight.start(notification)
+                    group.addTask {
+                        await send(notification)
+                        inFlight.finish(notification)
+                    }
+                }
+                if claimed.count < free || free <= 0 {
+                    try? await Task.sleep(for: claimed.isEmpty ? interval : .milliseconds(50))
+                }
+            }
+        }
+    }
+
+    var perTarget: Int { max(1, concurrency / 4) }
+
+    /// Deliveries under way per receiver, shared with the tasks that make them.
+    final class InFlight: Sendable {
+        private let targets = Mutex<[String: Int]>([:])
+
+        var total: Int { targets.withLock { $0.values.reduce(0, +) } }
+
+        func busy(limit: Int) -> [String] {
+            targets.withLock { $0.filter { $0.value >= limit }.map(\.key) }
+        }
+
+        func count(of target: String) -> Int {
+            targets.withLock { $0[target, default: 0] }
+        }
+
+        func start(_ notification: OutgoingNotification) {
+            targets.withLock { $0[notification.target, default: 0] += 1 }
+        }
+
+        func finish(_ notification: OutgoingNotification) {
+            targets.withLock { targets in
+                targets[notification.target, default: 1] -= 1
+                if targets[notification.target] == 0 { targets[notification.target] = nil }
+            }
+        }
+    }
+
+    /// Claims up to `limit` due notifications, none beyond a receiver's `room`.
+    func claim(_ limit: Int, skipping busy: [String], room: @Sendable (String) -> Int) async throws -> [OutgoingNotification] {
+        let lease = Int(timeout.rounded(.up)) + 30
+        return try await database.transaction(.allDistricts) { transaction in
+            let due = try await transaction.query("""
+                SELECT id, district, target FROM notifications
+                WHERE state = 'pending' AND next_attempt_at <= now() AND target <> ALL(\(busy)::text[])
+                ORDER BY next_attempt_at LIMIT \(limit * 4) FOR UPDATE SKIP LOCKED
+                """)
+            var chosen: [String: [UUID]] = [:]
+            var taken: [String: Int] = [:]
+            var count = 0
+            for try await (id, district, target) in due.decode((UUID, String, String).self) where count < limit {
+                guard taken[target, default: 0] < room(target) else { continue }
+                taken[target, default: 0] += 1
+                chosen[district, default: []].append(id)
+                count += 1
+            }
+            var claimed: [OutgoingNotification] = []
+            // Rows are written in their district's scope (the store's row policy).
+            for (district, ids) in chosen.sorted(by: { $0.key < $1.key }) {
+                try await transaction.scope(to: .district(DistrictCode(rawValue: district)!))
+                let rows = try await transaction.query("""
+                    UPDATE notifications n SET attempts = n.attempts + 1, next_attempt_at = now() + make_interval(secs => \(lease))
+                    WHERE n.id = ANY(\(ids)::uuid[])
+                    RETURNING n.id, n.district, n.channel, n.target, n.body::text, n.attempts,
+                              CASE WHEN n.signer = 'endpoint'
+                                   THEN (SELECT e.secret FROM notification_endpoints e WHERE e.district = n.district AND e.channel = n.channel)
+                                   ELSE (SELECT k.secret FROM integration_keys k WHERE 'integration:' || k.key_id = n.signer) END
+                    """)
+                for try await (id, district, channel, target, body, attempts, secret) in rows.decode((UUID, String, String, String, String, Int, String?).self) {
+                    claimed.append(OutgoingNotification(id: id, district: district, channel: channel, target: target, body: Data(body.utf8),
+                                                        secret: secret ?? "", attempt: attempts))
+                }
+            }
+            return claimed
+        }
+    }
+
+    func send(_ notification: OutgoingNotification) async {
+        logger.debug("sending notification", metadata: ["notification": "\(notification.id)", "target": "\(notification.target)", "attempt": "\(notification.attempt)"])
+        let outcome: DeliveryOutcome
+        if let channel = channels[notification.channel] {
+            outcome = notification.secret.isEmpty ? .failed("no signing secret for \(notification.channel)") : await channel.deliver(notification)
+        } else {
+            outcome = .failed("no adapter for channel \(notification.channel)")
+        }
+        logger.debug("notification sent", metadata: ["notification": "\(notification.id)", "outcome": "\(outcome)"])
+        do {
+            try await record(outcome, of: notification)
+        } catch {
+            // The claim's lease runs out and the notification is tried again.
+            logger.warning("recording a delivery failed", metadata: ["notification": "\(notification.id)", "error": "\(String(reflecting: error))"])
+        }
+    }
+
+    func record(_ outcome: DeliveryOutcome, of notification: OutgoingNotification) async throws {
+        let dimensions = [("channel", notification.channel)]
+        switch outcome {
+        case .delivered:
+            try await database.transaction(.district(DistrictCode(rawValue: notification.district)!)) { transaction in
+                try await transaction.execute("""
+                    UPDATE notifications SET state = 'delivered', delivered_at = now(), last_error = NULL WHERE id = \(notification.id)
+                    """)
+            }
+            Counter(label: "notifications_delivered_total", dimensions: dimensions).increment()
+        case .failed(let reason):
+            let delay = policy.delay(afterAttempts: notification.attempt)
+            try await database.transaction(.district(DistrictCode(rawValue: notification.district)!)) { transaction in
+                if let delay {
+                    try await transaction.execute("""
+                        UPDATE notifications SET last_error = \(reason), next_attempt_at = now() + make_interval(secs => \(delay))
+                        WHERE id = \(notification.id) AND state = 'pending'
+                        """)
+                } else {
+                    try await transaction.execute("""
+                        UPDATE notifications SET state = 'dead', last_error = \(reason) WHERE id = \(notification.id) AND state = 'pending'
+                        """)
+                }
+            }
+            Counter(label: "notifications_failed_total", dimensions: dimensions).increment()
+            if delay == nil {
+                Counter(label: "notifications_dead_lettered_total", dimensions: dimensions).increment()
+                logger.warning("notification dead-lettered", metadata: [
+                    "notification": "\(notification.id)", "channel": "\(notification.channel)", "attempts": "\(notification.attempt)", "reason": "\(reason)",
+                ])
+            }
+        }
+    }
+}

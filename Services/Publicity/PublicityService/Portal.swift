@@ -1,0 +1,289 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Models
+import Mustache
+import NIOCore
+import ServiceKit
+import Synchronization
+
+/// The public portal: server-rendered Chinese HTML from Mustache templates (every value
+/// HTML-escaped by the templates), readable on a phone, no JavaScript. Unknown proposals and
+/// wrong receipts get one and the same 404 page; parameters out of range a 400 page.
+struct PortalController: Sendable {
+    let queries: PortalQueries
+    let templates: MustacheLibrary
+    let cache: PageCache
+    static let pageSize = 20
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/", use: home)
+        router.get("/feedback", use: feedback)
+        router.get("/proposals/:id", use: proposal)
+        router.get("/calls", use: calls)
+        router.get("/track", use: trackForm)
+        router.post("/track", use: track)
+        router.get("/statistics", use: statistics)
+        router.get("/showcase", use: showcase)
+    }
+
+    // MARK: pages
+
+    @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await cached(request) {
+            struct Page { var answered: [PublicProposal] }
+            return try self.page("home", Page(answered: try await queries.answered(limit: 8)))
+        }
+    }
+
+    @Sendable func feedback(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let filter: FeedbackFilter
+        do {
+            filter = try FeedbackFilter(query: request.queryValues)
+        } catch {
+            return problem(error)
+        }
+        return try await cached(request) {
+            async let proposals = queries.feedback(filter, offset: (filter.page - 1) * Self.pageSize, limit: Self.pageSize + 1)
+            async let total = cache.count(filter) { try await queries.count(filter) }
+            async let districts = cache.districts { try await queries.districts() }
+            async let calls = cache.calls { try await queries.calls(district: nil) }
+            var shown = try await proposals
+            let more = shown.count > Self.pageSize
+            if more { shown.removeLast() }
+            struct Option { var code: String; var name: String; var selected: Bool }
+            struct CallOption { var id: String; var title: String; var selected: Bool }
+            struct Filters { var q: String; var domain: String; var year: String; var unit: String }
+            struct Page {
+                var filters: Filters
+                var districts: [Option]
+                var statuses: [Option]
+                var calls: [CallOption]
+                var proposals: [PublicProposal]
+                var total: Int
+                var page: Int
+                var query: String
+                var previous: String?
+                var next: String?
+            }
+            let content = Page(
+                filters: Filters(q: filter.text ?? "", domain: filter.domain ?? "", year: filter.year.map(String.init) ?? "", unit: filter.unit ?? ""),
+                districts: try await districts.map { Option(code: $0.code, name: $0.name, selected: $0.code == filter.district) },
+                statuses: PublicProposalStatus.allCases.map { Option(code: $0.rawValue, name: $0.label, selected: $0 == filter.status) },
+                calls: try await calls.map { CallOption(id: $0.id, title: $0.title, selected: $0.id == filter.call?.uuidString.lowercased()) },
+                proposals: shown, total: try await total, page: filter.page, query: filter.queryString,
+                previous: filter.page > 1 ? "/feedback" + filter.queryString(page: filter.page - 1) : nil,
+                next: more && filter.page < FeedbackFilter.maximumPage ? "/feedback" + filter.queryString(page: filter.page + 1) : nil)
+            return try self.page("feedback", content)
+        }
+    }
+
+    @Sendable func proposal(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let (proposal, timeline) = try await queries.proposal(id) else {
+            return notFound()
+        }
+        struct Page { var proposal: PublicProposal; var timeline: [PortalQueries.TimelineStep] }
+        return try render("proposal", Page(proposal: proposal, timeline: timeline))
+    }
+
+    @Sendable func calls(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let district = request.queryValues["district"].flatMap { $0.isEmpty ? nil : $0 }
+        if let district, DistrictCode(rawValue: district) == nil {
+            return problem(PortalProblem("district", "参数 district 不是有效的区代码"))
+        }
+        return try await cached(request) {
+            struct Page { var calls: [PortalQueries.Call] }
+            return try self.page("calls", Page(calls: try await queries.calls(district: district)))
+        }
+    }
+
+    struct TrackPage { var result: PortalQueries.Tracked? }
+
+    @Sendable func trackForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try render("track", TrackPage(result: nil))
+    }
+
+    /// Tracking number and receipt token come in a form body, so they stay out of URLs and logs.
+    @Sendable func track(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await request.collectBody(limit: 4_096)
+        let fields = URLEncodedForm.parse(Data(buffer: body)) ?? []
+        let number = fields.first { $0.name == "number" }?.value.trimmingCharacters(in: .whitespaces) ?? ""
+        let token = fields.first { $0.name == "token" }?.value.trimmingCharacters(in: .whitespaces) ?? ""
+        guard let result = try await queries.track(number: number, token: token) else { return notFound() }
+        var response = try render("track", TrackPage(result: result))
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    @Sendable func statistics(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let query = request.queryValues
+        let districts = try await cache.districts { try await queries.districts() }
+        let year: Int
+        do {
+            year = try FeedbackFilter.number("year", query["year"], in: FeedbackFilter.years) ?? LocalDate.on(Date(), in: .chinaTime).year
+        } catch {
+            return problem(error)
+        }
+        let code = query["district"].flatMap { $0.isEmpty ? nil : $0 } ?? districts.first?.code ?? ""
+        guard let district = districts.first(where: { $0.code == code }) else {
+            return problem(PortalProblem("district", "参数 district 不是已知的区"))
+        }
+        return try await cached(request) {
+            let statistics = try await queries.statistics(district: district.code, year: year)
+            struct Option { var code: String; var name: String; var selected: Bool }
+            struct Chart { var svg: String; var caption: String }
+            struct UnitRow { var name: String; var assignments: Int; var replied: Int; var onTime: String; var satisfied: String }
+            struct Page {
+                var districtName: String
+                var year: Int
+                var districts: [Option]
+                var clues: Int
+                var filingRate: String
+                var onTimeRate: String
+                var satisfactionRate: String
+                var charts: [Chart]
+                var units: [UnitRow]
+            }
+            let charts = [
+                Chart(svg: BarChart(title: "线索来源渠道", bars: statistics.byChannel, unit: "条").svg, caption: "按提交渠道统计的线索数"),
+                Chart(svg: BarChart(title: "线索所在街道", bars: statistics.byStreet, unit: "条").svg, caption: "按街道统计的线索数（前 15 位）"),
+                Chart(svg: BarChart(title: "线索所属领域", bars: statistics.byDomain, unit: "条").svg, caption: "按领域统计的线索数（前 15 位）"),
+                Chart(svg: BarChart(title: "每月收到线索", bars: statistics.byMonth, unit: "条").svg, caption: "按月统计的线索数"),
+            ]
+            let content = Page(
+                districtName: district.name, year: year,
+                districts: districts.map { Option(code: $0.code, name: $0.name, selected: $0.code == district.code) },
+                clues: statistics.clues, filingRate: percentage(statistics.filed, of: statistics.reviewed),
+                onTimeRate: percentage(statistics.repliedOnTime, of: statistics.replied),
+                satisfactionRate: percentage(statistics.satisfied, of: statistics.evaluated), charts: charts,
+                units: statistics.units.map {
+                    UnitRow(name: $0.name, assignments: $0.assignments, replied: $0.replied, onTime: percentage($0.onTime, of: $0.replied),
+                            satisfied: percentage($0.satisfied, of: $0.evaluated))
+                })
+            return try self.page("statistics", content)
+        }
+    }
+
+    @Sendable func showcase(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await cached(request) {
+            struct Entry { var id: String; var title: String; var caseNumber: String; var districtName: String; var units: String; var citation: String; var reply: String? }
+            struct Page { var entries: [Entry] }
+            let entries = try await queries.showcase().map {
+                Entry(id: $0.proposal.id, title: $0.proposal.title, caseNumber: $0.proposal.caseNumber, districtName: $0.proposal.districtName,
+                      units: $0.proposal.units, citation: $0.citation, reply: $0.proposal.reply)
+            }
+            return try self.page("showcase", Page(entries: entries))
+        }
+    }
+
+    // MARK: rendering
+
+    func render(_ template: String, _ page: Any, status: HTTPResponse.Status = .ok) throws -> Response {
+        Self.html(try self.page(template, page), status: status)
+    }
+
+    static func html(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func notFound() -> Response {
+        struct Page { var heading: String; var message: String }
+        let html = templates.render(Page(heading: "未找到", message: "没有找到您要查看的内容。请检查链接，或受理编号和查询码是否正确。"), withTemplate: "problem") ?? "未找到"
+        return Self.html(html, status: .notFound)
+    }
+
+    func problem(_ problem: PortalProblem) -> Response {
+        struct Page { var heading: String; var message: String }
+        let html = templates.render(Page(heading: "请求有误", message: problem.message), withTemplate: "problem") ?? problem.message
+        var response = Self.html(html, status: .badRequest)
+        response.headers[HTTPField.Name("X-Invalid-Parameter")!] = problem.parameter
+        return response
+    }
+
+    /// The page for this URL from the cache, or rendered and kept for the cache's lifetime.
+    func cached(_ request: Request, render: () async throws -> String) async throws -> Response {
+        let key = request.uri.description
+        if let html = cache.page(key) { return Self.html(html) }
+        let html = try await render()
+        cache.keep(html, for: key)
+        return Self.html(html)
+    }
+
+    func page(_ template: String, _ page: Any) throws -> String {
+        guard let html = templates.render(page, withTemplate: template) else { throw PortalError.missingTemplate(template) }
+        return html
+    }
+}
+
+enum PortalError: Error {
+    case missingTemplate(String)
+}
+
+/// Rendered pages and counts kept for a few seconds: readers of the same page share one query.
+/// A lifetime of zero keeps nothing (tests read their own writes).
+final class PageCache: Sendable {
+    struct Entry<Value> {
+        var value: Value
+        var expires: ContinuousClock.Instant
+    }
+
+    private let lifetime: Duration
+    private let maximumPages: Int
+    private let pages = Mutex<[String: Entry<String>]>([:])
+    private let counts = Mutex<[String: Entry<Int>]>([:])
+    private let districtList = Mutex<Entry<[PortalQueries.District]>?>(nil)
+    private let callList = Mutex<Entry<[PortalQueries.Call]>?>(nil)
+
+    init(lifetime: Duration, maximumPages: Int = 5_000) {
+        self.lifetime = lifetime
+        self.maximumPages = maximumPages
+    }
+
+    func page(_ key: String) -> String? {
+        guard lifetime > .zero else { return nil }
+        let now = ContinuousClock.now
+        return pages.withLock { pages in
+            guard let entry = pages[key], entry.expires > now else { return nil }
+            return entry.value
+        }
+    }
+
+    func keep(_ html: String, for key: String) {
+        guard lifetime > .zero else { return }
+        let now = ContinuousClock.now
+        pages.withLock { pages in
+            if pages.count >= maximumPages { pages = pages.filter { $0.value.expires > now } }
+            if pages.count < maximumPages { pages[key] = Entry(value: html, expires: now + lifetime) }
+        }
+    }
+
+    func count(_ filter: FeedbackFilter, load: () async throws -> Int) async throws -> Int {
+        let key = filter.queryString
+        let now = ContinuousClock.now
+        if lifetime > .zero, let entry = counts.withLock({ $0[key] }), entry.expires > now { return entry.value }
+        let value = try await load()
+        if lifetime > .zero {
+            counts.withLock { counts in
+                if counts.count >= maximumPages { counts = counts.filter { $0.value.expires > now } }
+                counts[key] = Entry(value: value, expires: now + lifetime)
+            }
+        }
+        return value
+    }
+
+    func districts(load: () async throws -> [PortalQueries.District]) async throws -> [PortalQueries.District] {
+        try await remembered(districtList, load: load)
+    }
+
+    func calls(load: () async throws -> [PortalQueries.Call]) async throws -> [PortalQueries.Call] {
+        try await remembered(callList, load: load)
+    }
+
+    private func remembered<Value: Sendable>(_ slot: borrowing Mutex<Entry<Value>?>, load: () async throws -> Value) async throws -> Value {
+        let now = ContinuousClock.now
+        if lifetime > .zero, let entry = slot.withLock({ $0 }), entry.expires > now { return entry.value }
+        let value = try await load()
+        if lifetime > .zero { slot.withLock { $0 = Entry(value: value, expires: now + lifetime) } }
+        return value
+    }
+}

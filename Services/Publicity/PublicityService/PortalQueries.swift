@@ -1,0 +1,333 @@
+import Crypto
+import Foundation
+import Models
+import PostgresNIO
+import Storage
+
+/// One proposal as the portal and the open data show it.
+struct PublicProposal: Sendable, Encodable {
+    var id: String
+    var caseNumber: String
+    var district: String
+    var districtName: String
+    var title: String
+    var summary: String
+    var domain: String?
+    var committee: String?
+    var fastTrack: Bool
+    var year: Int
+    var proposers: String
+    var status: String
+    var statusLabel: String
+    var units: String
+    var unitList: [String]
+    var deadline: String?
+    var reply: String?
+    var resultCategory: String?
+    var category: String?
+    var satisfactionCode: String?
+    var satisfaction: String?
+    var filedAt: Date
+    var answeredAt: Date?
+    var closedAt: Date?
+    var closingReason: String?
+}
+
+/// The portal's reads. All of them go to the public tables (and themed calls and receipts in
+/// the store), in transactions scoped to every district: the public tables hold nothing personal.
+struct PortalQueries: Sendable {
+    let database: Database
+
+    static let columns = """
+        p.proposal_id, p.case_number, p.district, coalesce(d.name, p.district), p.title, p.summary, p.domain, p.committee, p.fast_track, p.year,
+        p.proposers, p.status, p.units, p.deadline::text, p.reply_summary, p.result_category, p.satisfaction, p.filed_at, p.answered_at,
+        p.closed_at, p.closing_reason
+        """
+
+    typealias ProposalRow = (UUID, String, String, String, String, String, String?, String?, Bool, Int, String, String, [String], String?, String?,
+                             String?, String?, Date, Date?, Date?, String?)
+
+    static func proposal(_ row: ProposalRow) -> PublicProposal {
+        let status = PublicProposalStatus(rawValue: row.11) ?? .filed
+        return PublicProposal(
+            id: row.0.uuidString.lowercased(), caseNumber: row.1, district: row.2, districtName: row.3, title: row.4, summary: row.5, domain: row.6,
+            committee: row.7, fastTrack: row.8, year: row.9, proposers: row.10, status: status.rawValue, statusLabel: status.label,
+            units: row.12.joined(separator: "、"), unitList: row.12, deadline: row.13, reply: row.14, resultCategory: row.15,
+            category: row.15.flatMap(ReplyCategory.init(rawValue:))?.publicLabel, satisfactionCode: row.16,
+            satisfaction: row.16.flatMap(Satisfaction.init(rawValue:))?.label, filedAt: row.17, answeredAt: row.18, closedAt: row.19,
+            closingReason: row.20)
+    }
+
+    /// `filter`'s page of the feedback list, newest filing first; `limit` rows from `offset`.
+    func feedback(_ filter: FeedbackFilter, offset: Int, limit: Int) async throws -> [PublicProposal] {
+        try await database.transaction(.allDistricts) { transaction in
+            let rows = try await transaction.query("""
+                SELECT \(unescaped: Self.columns)
+                FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
+                WHERE (\(filter.district)::text IS NULL OR p.district = \(filter.district))
+                  AND (\(filter.domain)::text IS NULL OR p.domain = \(filter.domain))
+                  AND (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
+                  AND (\(filter.year)::int IS NULL OR p.year = \(filter.year))
+                  AND (\(filter.call)::uuid IS NULL OR p.themed_call_id = \(filter.call))
+                  AND (\(filter.unit)::text IS NULL OR \(filter.unit) = ANY(p.units))
+                  AND (\(filter.text)::text IS NULL OR strpos(p.title, \(filter.text)) > 0 OR strpos(p.summary, \(filter.text)) > 0
+                       OR strpos(coalesce(p.reply_summary, ''), \(filter.text)) > 0 OR p.case_number = \(filter.text))
+                ORDER BY p.filed_at DESC, p.proposal_id
+                LIMIT \(limit) OFFSET \(offset)
+                """)
+            var proposals: [PublicProposal] = []
+            for try await row in rows.decode(ProposalRow.self) { proposals.append(Self.proposal(row)) }
+            return proposals
+        }
+    }
+
+    func count(_ filter: FeedbackFilter) async throws -> Int {
+        try await database.transaction(.allDistricts) { transaction in
+            let rows = try await transaction.query("""
+                SELECT count(*)::int FROM public_proposals p
+                WHERE (\(filter.district)::text IS NULL OR p.district = \(filter.district))
+                  AND (\(filter.domain)::text IS NULL OR p.domain = \(filter.domain))
+                  AND (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
+                  AND (\(filter.year)::int IS NULL OR p.year = \(filter.year))
+                  AND (\(filter.call)::uuid IS NULL OR p.themed_call_id = \(filter.call))
+                  AND (\(filter.unit)::text IS NULL OR \(filter.unit) = ANY(p.units))
+                  AND (\(filter.text)::text IS NULL OR strpos(p.title, \(filter.text)) > 0 OR strpos(p.summary, \(filter.text)) > 0
+                       OR strpos(coalesce(p.reply_summary, ''), \(filter.text)) > 0 OR p.case_number = \(filter.text))
+                """)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
+        }
+    }
+
+    func answered(limit: Int) async throws -> [PublicProposal] {
+        try await database.transaction(.allDistricts) { transaction in
+            let rows = try await transaction.query("""
+                SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
+                WHERE p.answered_at IS NOT NULL ORDER BY p.answered_at DESC, p.proposal_id LIMIT \(limit)
+                """)
+            var proposals: [PublicProposal] = []
+            for try await row in rows.decode(ProposalRow.self) { proposals.append(Self.proposal(row)) }
+            return proposals
+        }
+    }
+
+    struct TimelineStep: Sendable {
+        var stage: String
+        var date: String
+        var iso: String
+        var unit: String?
+        var detail: String?
+    }
+
+    func proposal(_ id: UUID) async throws -> (PublicProposal, [TimelineStep])? {
+        try await database.transaction(.allDistricts) { transaction in
+            var found: PublicProposal?
+            let rows = try await transaction.query("""
+                SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district WHERE p.proposal_id = \(id)
+                """)
+            for try await row in rows.decode(ProposalRow.self) { found = Self.proposal(row) }
+            guard let proposal = found else { return nil }
+            var steps: [TimelineStep] = []
+            let timeline = try await transaction.query("""
+                SELECT t.stage, t.occurred_at, a.unit_name, t.detail FROM public_timeline t
+                LEFT JOIN public_assignments a ON a.assignment_id = t.assignment_id
+                WHERE t.proposal_id = \(id) ORDER BY t.occurred_at, t.entry
+                """)
+            for try await (stage, at, unit, detail) in timeline.decode((String, Date, String?, String).self) {
+                steps.append(TimelineStep(stage: PublicStage.label(stage), date: PortalFormat.day(at), iso: PortalFormat.iso(at), unit: unit,
+                                          detail: detail.isEmpty ? nil : detail))
+            }
+            return (proposal, steps)
+        }
+    }
+
+    struct District: Sendable {
+        var code: String
+        var name: String
+    }
+
+    func districts() async throws -> [District] {
+        try await database.transaction(.allDistricts) { transaction in
+            var districts: [District] = []
+            for try await (code, name) in try await transaction.query("SELECT code, name FROM districts ORDER BY code").decode((String, String).self) {
+                districts.append(District(code: code, name: name))
+            }
+            return districts
+        }
+    }
+
+    struct Call: Sendable {
+        var id: String
+        var title: String
+        var description: String
+        var districtName: String
+        var period: String
+        var state: String
+        var clues: Int
+        var groups: Int
+        var proposals: Int
+        var selected = false
+    }
+
+    /// Themed calls with their counts of clues, issues (groups) and proposals.
+    func calls(district: String?) async throws -> [Call] {
+        try await database.transaction(.allDistricts) { transaction in
+            let rows = try await transaction.query("""
+                SELECT t.id, t.title, t.description, coalesce(d.name, t.district), t.opens_at, t.closes_at, t.closed_at,
+                       (SELECT count(*)::int FROM public_clues c WHERE c.themed_call_id = t.id),
+                       (SELECT count(DISTINCT c.group_id)::int FROM public_clues c WHERE c.themed_call_id = t.id),
+                       (SELECT count(*)::int FROM public_proposals p WHERE p.themed_call_id = t.id)
+                FROM themed_calls t LEFT JOIN districts d ON d.code = t.district
+                WHERE \(district)::text IS NULL OR t.district = \(district)
+                ORDER BY t.opens_at DESC, t.id
+                """)
+            var calls: [Call] = []
+            let now = Date()
+            for try await row in rows.decode((UUID, String, String, String, Date, Date?, Date?, Int, Int, Int).self) {
+                let open = row.6 == nil && row.4 <= now && (row.5.map { now < $0 } ?? true)
+                calls.append(Call(
+                    id: row.0.uuidString.lowercased(), title: row.1, description: Redaction.redact(row.2), districtName: row.3,
+                    period: PortalFormat.day(row.4) + " 至 " + (row.5.map(PortalFormat.day) ?? "长期"), state: open ? "征集中" : "已结束",
+                    clues: row.7, groups: row.8, proposals: row.9))
+            }
+            return calls
+        }
+    }
+
+    struct Tracked: Sendable {
+        var trackingNumber: String
+        var title: String
+        var receivedAt: String
+        var status: String
+        var route: String?
+        var reason: String?
+        var proposalID: String?
+    }
+
+    /// The clue behind a tracking number, for the holder of its receipt token only.
+    func track(number: String, token: String) async throws -> Tracked? {
+        guard TrackingNumber.isWellFormed(number), (1...200).contains(token.utf8.count) else { return nil }
+        let hash = Data(SHA256.hash(data: Data(token.utf8)))
+        return try await database.transaction(.allDistricts) { transaction in
+            let rows = try await transaction.query("""
+                SELECT c.tracking_number, c.title, c.received_at, c.status, t.route, t.decision_note, coalesce(pc.proposal_id, t.proposal_id)
+                FROM clues c
+                JOIN clue_receipts r ON r.clue_id = c.id AND r.token_hash = \(hash)
+                LEFT JOIN triage_clues t ON t.clue_id = c.id
+                LEFT JOIN public_clues pc ON pc.clue_id = c.id
+                WHERE c.tracking_number = \(number)
+                """)
+            for try await row in rows.decode((String, String, Date, String, String?, String?, UUID?).self) {
+                let route = row.4.flatMap(ClueRoute.Kind.init(rawValue:))
+                var proposal: String?
+                if let id = row.6 {
+                    // Only a filed proposal has a public page.
+                    let filed = try await transaction.query("SELECT 1 FROM public_proposals WHERE proposal_id = \(id)")
+                    for try await _ in filed { proposal = id.uuidString.lowercased() }
+                }
+                return Tracked(
+                    trackingNumber: row.0, title: row.1, receivedAt: PortalFormat.day(row.2), status: ClueStatusLabel.chinese(row.3),
+                    route: route.map { Notices.routeLabel($0) }, reason: route == .close ? row.5.map(Redaction.redact) : nil, proposalID: proposal)
+            }
+            return nil
+        }
+    }
+
+    struct Statistics: Sendable {
+        var clues = 0
+        var byChannel: [(label: String, value: Int)] = []
+        var byStreet: [(label: String, value: Int)] = []
+        var byDomain: [(label: String, value: Int)] = []
+        var byMonth: [(label: String, value: Int)] = []
+        var reviewed = 0
+        var filed = 0
+        var replied = 0
+        var repliedOnTime = 0
+        var evaluated = 0
+        var satisfied = 0
+        var units: [(name: String, assignments: Int, replied: Int, onTime: Int, evaluated: Int, satisfied: Int)] = []
+    }
+
+    func statistics(district: String, year: Int) async throws -> Statistics {
+        try await database.transaction(.allDistricts) { transaction in
+            var statistics = Statistics()
+            func counts(_ query: PostgresQuery) async throws -> [(label: String, value: Int)] {
+                var values: [(label: String, value: Int)] = []
+                for try await (label, value) in try await transaction.query(query).decode((String, Int).self) { values.append((label, value)) }
+                return values
+            }
+            // Clues of the district received in the year, counted by `expression`.
+            func clueCounts(_ expression: String, limit: Int = 15) -> PostgresQuery {
+                """
+                SELECT \(unescaped: expression), count(*)::int FROM public_clues
+                WHERE district = \(district) AND received_at IS NOT NULL AND extract(year FROM received_at AT TIME ZONE 'Asia/Shanghai')::int = \(year)
+                GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT \(limit)
+                """
+            }
+            statistics.byChannel = try await counts(clueCounts("coalesce(channel, '')", limit: 50))
+                .map { (Channel(rawValue: $0.label)?.chineseName ?? ($0.label.isEmpty ? "未知" : $0.label), $0.value) }
+            statistics.clues = statistics.byChannel.reduce(0) { $0 + $1.value }
+            statistics.byStreet = try await counts(clueCounts("coalesce(street, '未注明')"))
+            statistics.byDomain = try await counts(clueCounts("coalesce(domain, '未分类')"))
+            let months = try await counts(clueCounts("extract(month FROM received_at AT TIME ZONE 'Asia/Shanghai')::int::text", limit: 12))
+            statistics.byMonth = (1...12).map { month in ("\(month) 月", months.first { $0.label == String(month) }?.value ?? 0) }
+
+            for try await (reviewed, filed) in try await transaction.query("""
+                SELECT count(*)::int, count(*) FILTER (WHERE filed)::int FROM public_reviews WHERE district = \(district) AND year = \(year)
+                """).decode((Int, Int).self) {
+                statistics.reviewed = reviewed
+                statistics.filed = filed
+            }
+            let units = try await transaction.query("""
+                SELECT a.unit_name, count(*)::int, count(a.replied_at)::int, count(*) FILTER (WHERE a.on_time)::int,
+                       count(a.satisfaction)::int, count(*) FILTER (WHERE a.satisfaction IN ('satisfied', 'basically-satisfied'))::int
+                FROM public_assignments a JOIN public_proposals p ON p.proposal_id = a.proposal_id
+                WHERE p.district = \(district) AND p.year = \(year) AND NOT a.superseded AND a.unit_name IS NOT NULL
+                GROUP BY a.unit_name ORDER BY 2 DESC, 1
+                """)
+            for try await unit in units.decode((String, Int, Int, Int, Int, Int).self) {
+                statistics.units.append(unit)
+                statistics.replied += unit.2
+                statistics.repliedOnTime += unit.3
+                statistics.evaluated += unit.4
+                statistics.satisfied += unit.5
+            }
+            return statistics
+        }
+    }
+
+    struct ShowcaseEntry: Sendable {
+        var proposal: PublicProposal
+        var citation: String
+    }
+
+    func showcase() async throws -> [ShowcaseEntry] {
+        try await database.transaction(.allDistricts) { transaction in
+            let rows = try await transaction.query("""
+                SELECT \(unescaped: Self.columns), s.citation
+                FROM showcase_entries s JOIN public_proposals p ON p.proposal_id = s.proposal_id LEFT JOIN districts d ON d.code = p.district
+                ORDER BY s.added_at DESC, s.proposal_id
+                """)
+            var entries: [ShowcaseEntry] = []
+            for try await row in rows.decode((UUID, String, String, String, String, String, String?, String?, Bool, Int, String, String, [String], String?,
+                                              String?, String?, String?, Date, Date?, Date?, String?, String).self) {
+                let proposal = Self.proposal((row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13,
+                                              row.14, row.15, row.16, row.17, row.18, row.19, row.20))
+                entries.append(ShowcaseEntry(proposal: proposal, citation: Redaction.redact(row.21)))
+            }
+            return entries
+        }
+    }
+}
+
+/// Dates as residents read them, in China time.
+enum PortalFormat {
+    static func day(_ date: Date) -> String {
+        LocalDate.on(date, in: .chinaTime).description
+    }
+
+    static func iso(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: date)
+    }
+}
