@@ -49,6 +49,7 @@ let package = Package(
         .executable(name: "bench-triage", targets: ["bench-triage"]),
         .executable(name: "bench-assignment", targets: ["bench-assignment"]),
         .executable(name: "bench-supervision", targets: ["bench-supervision"]),
+        .executable(name: "bench-publicity", targets: ["bench-publicity"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -196,6 +197,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "ops/bench/supervision",
+            exclude: ["run.sh"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bench-publicity",
+            dependencies: [
+                "BenchSupport", "PublicityService", "Models", "Messaging", "Storage", "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "ops/bench/publicity",
             exclude: ["run.sh"],
             swiftSettings: strict
         ),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs and the machine lacks; does nothing when all is there.
-# Needs: Swift (on the machine image), librdkafka-dev (2.0.x), PostgreSQL server binaries, curl.
+# Needs: Swift (on the machine image), librdkafka-dev (2.0.x), PostgreSQL server binaries, curl, and
+# for the portal's browser test headless Chromium with a Chinese font.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 missing=()
@@ -9,6 +10,8 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null || missing+=(postgresql-client)
 command -v curl >/dev/null || missing+=(curl)
+command -v chromium >/dev/null || missing+=(chromium)
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]}"

@@ -10,8 +10,14 @@ public enum Redaction {
     public static let idCardLabel = "[身份证号已隐去]"
     public static let emailLabel = "[邮箱已隐去]"
 
-    /// `text` with every phone number, ID-card number and e-mail address replaced.
-    public static func redact(_ text: String) -> String {
+    /// `text` with every phone number, ID-card number and e-mail address replaced, and each of
+    /// `names` (the people the store knows gave this text: contacts, resident proposers) masked.
+    public static func redact(_ text: String, names: [String] = []) -> String {
+        var text = text
+        // Longest first, so 欧阳娜娜 is masked before a shorter name inside it.
+        for name in Set(names.map { $0.trimmingCharacters(in: .whitespaces) }).filter({ $0.count >= 2 }).sorted(by: { $0.count > $1.count }) {
+            text = text.replacingOccurrences(of: name, with: maskName(name))
+        }
         let characters = Array(text)
         var spans: [(range: Range<Int>, label: String)] = []
         spans += emailSpans(in: characters)

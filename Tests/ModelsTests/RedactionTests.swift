@@ -50,6 +50,12 @@ struct RedactionTests {
         #expect(Redaction.redact(text) == text)
     }
 
+    @Test func masksTheNamesItIsGiven() {
+        #expect(Redaction.redact("联系人赵小红，电话 13812345678；赵小红的邻居也反映", names: ["赵小红", "李"]) ==
+                "联系人赵*，电话 \(Redaction.phoneLabel)；赵*的邻居也反映")
+        #expect(Redaction.redact("欧阳娜娜和欧阳反映", names: ["欧阳娜娜"]) == "欧阳*和欧阳反映")
+    }
+
     @Test func masksNames() {
         #expect(Redaction.maskName("王小明") == "王*")
         #expect(Redaction.maskName("欧阳娜娜") == "欧阳*")

@@ -40,28 +40,44 @@ enum Notices {
     static func enqueue(_ notices: [Notice], district: DistrictCode, in transaction: Transaction) async throws {
         guard !notices.isEmpty else { return }
         var endpoints: [String: String] = [:]
-        for try await (channel, url) in try await transaction.query(
-            "SELECT channel, url FROM notification_endpoints WHERE district = \(district.rawValue) AND active").decode((String, String).self) {
-            endpoints[channel] = url
+        var callbacks = false
+        let configured = try await transaction.query("""
+            SELECT channel, url FROM notification_endpoints WHERE district = \(district.rawValue) AND active
+            UNION ALL
+            SELECT 'integration-callback', '' FROM integration_keys
+            WHERE district = \(district.rawValue) AND active AND callback_url IS NOT NULL LIMIT 1
+            """)
+        for try await (channel, url) in configured.decode((String, String).self) {
+            if channel == "integration-callback" { callbacks = true } else { endpoints[channel] = url }
         }
+        // Nobody to tell in this district: nothing to look up.
+        guard !endpoints.isEmpty || callbacks else { return }
+
+        // Everything the notices need, in three queries for the whole batch.
+        let proposals = try await ProposalFacts.load(Set(notices.compactMap(\.proposal)), in: transaction)
+        let answering = Set(notices.filter { $0.kind == .proposalAnswered }.compactMap(\.assignment))
+        var leads: Set<UUID> = []
+        if !answering.isEmpty {
+            let rows = try await transaction.query("""
+                SELECT assignment_id FROM supervised_assignments WHERE assignment_id = ANY(\(Array(answering))::uuid[]) AND role = 'lead'
+                """)
+            for try await id in rows.decode(UUID.self) { leads.insert(id) }
+        }
+        let clueIDs = Set(notices.flatMap(\.clues) + proposals.values.flatMap(\.clueIDs))
+        let clues = try await ClueFacts.load(Array(clueIDs), in: transaction)
 
         var rows: [NotificationRow] = []
         for notice in notices {
-            var clueIDs = notice.clues
+            var noticeClues = notice.clues
             var proposal: ProposalFacts?
             if let id = notice.proposal {
-                proposal = try await ProposalFacts.load(id, in: transaction)
-                guard let facts = proposal else { continue }
-                clueIDs += facts.clueIDs
-                if notice.kind == .proposalAnswered, let assignment = notice.assignment {
-                    let role = try await transaction.query("SELECT role FROM supervised_assignments WHERE assignment_id = \(assignment)")
-                    var isLead = false
-                    for try await (value) in role.decode(String.self) { isLead = value == "lead" }
-                    guard isLead else { continue }
-                }
+                guard let facts = proposals[id] else { continue }
+                proposal = facts
+                noticeClues += facts.clueIDs
+                // Only the lead unit's reply answers the proposal.
+                if notice.kind == .proposalAnswered, let assignment = notice.assignment, !leads.contains(assignment) { continue }
             }
-            let clues = try await ClueFacts.load(Array(Set(clueIDs)), in: transaction)
-            for clue in clues {
+            for clue in Set(noticeClues).compactMap({ clues[$0] }).sorted(by: { $0.trackingNumber < $1.trackingNumber }) {
                 let message = Self.message(notice, proposal: proposal, clue: clue)
                 var submitter: [String: JSONValue] = ["trackingNumber": .string(clue.trackingNumber), "anonymous": .bool(clue.anonymous)]
                 if !clue.anonymous {
@@ -84,7 +100,7 @@ enum Notices {
                                    proposal: proposal)))
                 }
             }
-            if let proposal, notice.kind != .clueRouted {
+            if let proposal {
                 for (index, proposer) in proposal.proposers.enumerated() {
                     for (channel, url) in endpoints.sorted(by: { $0.key < $1.key }) {
                         rows.append(NotificationRow(
@@ -186,13 +202,15 @@ struct ProposalFacts {
     var clueIDs: [UUID]
     var proposers: [PublicProposals.ProposerJSON]
 
-    static func load(_ id: UUID, in transaction: Transaction) async throws -> ProposalFacts? {
-        let rows = try await transaction.query("SELECT case_number, clue_ids, proposers::text FROM proposals WHERE id = \(id)")
-        for try await (caseNumber, clues, proposers) in rows.decode((String?, [UUID], String).self) {
+    static func load(_ ids: Set<UUID>, in transaction: Transaction) async throws -> [UUID: ProposalFacts] {
+        guard !ids.isEmpty else { return [:] }
+        var facts: [UUID: ProposalFacts] = [:]
+        let rows = try await transaction.query("SELECT id, case_number, clue_ids, proposers::text FROM proposals WHERE id = ANY(\(Array(ids))::uuid[])")
+        for try await (id, caseNumber, clues, proposers) in rows.decode((UUID, String?, [UUID], String).self) {
             let decoded = (try? JSONDecoder().decode([PublicProposals.ProposerJSON].self, from: Data(proposers.utf8))) ?? []
-            return ProposalFacts(id: id, caseNumber: caseNumber, clueIDs: clues, proposers: decoded)
+            facts[id] = ProposalFacts(id: id, caseNumber: caseNumber, clueIDs: clues, proposers: decoded)
         }
-        return nil
+        return facts
     }
 }
 
@@ -207,20 +225,19 @@ struct ClueFacts {
     var integrationKey: String?
     var callbackURL: String?
 
-    static func load(_ ids: [UUID], in transaction: Transaction) async throws -> [ClueFacts] {
-        guard !ids.isEmpty else { return [] }
-        var clues: [ClueFacts] = []
+    static func load(_ ids: [UUID], in transaction: Transaction) async throws -> [UUID: ClueFacts] {
+        guard !ids.isEmpty else { return [:] }
+        var clues: [UUID: ClueFacts] = [:]
         let rows = try await transaction.query("""
             SELECT c.id, c.tracking_number, c.is_anonymous, c.contact_name, c.contact_phone, c.status, t.decision_note, k.key_id, k.callback_url
             FROM clues c
             LEFT JOIN triage_clues t ON t.clue_id = c.id
             LEFT JOIN integration_keys k ON c.submitted_by = 'integration:' || k.key_id AND k.callback_url IS NOT NULL AND k.active
             WHERE c.id = ANY(\(ids)::uuid[])
-            ORDER BY c.tracking_number
             """)
         for try await row in rows.decode((UUID, String, Bool, String?, String?, String, String?, String?, String?).self) {
-            clues.append(ClueFacts(id: row.0, trackingNumber: row.1, anonymous: row.2, contactName: row.3, contactPhone: row.4, status: row.5,
-                                   decisionNote: row.6, integrationKey: row.7, callbackURL: row.8))
+            clues[row.0] = ClueFacts(id: row.0, trackingNumber: row.1, anonymous: row.2, contactName: row.3, contactPhone: row.4, status: row.5,
+                                     decisionNote: row.6, integrationKey: row.7, callbackURL: row.8)
         }
         return clues
     }

@@ -107,17 +107,18 @@ public struct BarChart: Sendable {
     }
 
     public var svg: String {
-        let width = 640, labelWidth = 150, barHeight = 22, gap = 8, top = 34
+        // Narrow enough to stay legible on a phone without scaling the text down much.
+        let width = 440, labelWidth = 120, barHeight = 22, gap = 8, top = 34
         let height = top + max(1, bars.count) * (barHeight + gap) + 8
         let largest = max(1, bars.map(\.value).max() ?? 1)
-        let room = width - labelWidth - 70
+        let room = width - labelWidth - 64
         // A stable id (FNV-1a of the title): the same page renders the same bytes.
         let id = "chart-" + String(title.unicodeScalars.reduce(UInt32(2_166_136_261)) { ($0 ^ $1.value) &* 16_777_619 }, radix: 16)
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 \(width) \(height)" width="\(width)" height="\(height)" role="img" \
             aria-labelledby="\(id)-title \(id)-desc"><title id="\(id)-title">\(escape(title))</title>\
             <desc id="\(id)-desc">\(escape(bars.map { "\($0.label) \($0.value)\(unit)" }.joined(separator: "；")))</desc>\
-            <text x="0" y="20" font-size="16" font-weight="bold">\(escape(title))</text>
+            <text x="0" y="20" font-size="17" font-weight="bold">\(escape(title))</text>
             """
         if bars.isEmpty {
             svg += ##"<text x="0" y="52" font-size="14" fill="#555">暂无数据</text>"##
@@ -126,9 +127,9 @@ public struct BarChart: Sendable {
             let y = top + index * (barHeight + gap)
             let length = bar.value == 0 ? 0 : max(2, bar.value * room / largest)
             svg += """
-                <text x="\(labelWidth - 6)" y="\(y + 16)" font-size="13" text-anchor="end">\(escape(String(bar.label.prefix(12))))</text>\
+                <text x="\(labelWidth - 6)" y="\(y + 16)" font-size="14" text-anchor="end">\(escape(String(bar.label.prefix(8))))</text>\
                 <rect x="\(labelWidth)" y="\(y)" width="\(length)" height="\(barHeight)" fill="#b71c1c"/>\
-                <text x="\(labelWidth + length + 6)" y="\(y + 16)" font-size="13">\(bar.value)\(escape(unit))</text>
+                <text x="\(labelWidth + length + 6)" y="\(y + 16)" font-size="14">\(bar.value)\(escape(unit))</text>
                 """
         }
         return svg + "</svg>"

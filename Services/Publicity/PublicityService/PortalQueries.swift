@@ -131,7 +131,9 @@ struct PortalQueries: Sendable {
             let timeline = try await transaction.query("""
                 SELECT t.stage, t.occurred_at, a.unit_name, t.detail FROM public_timeline t
                 LEFT JOIN public_assignments a ON a.assignment_id = t.assignment_id
-                WHERE t.proposal_id = \(id) ORDER BY t.occurred_at, t.entry
+                WHERE t.proposal_id = \(id)
+                ORDER BY t.occurred_at, array_position(ARRAY['received', 'triaged', 'filed', 'assigned', 'replied', 'evaluated', 'reopened', 'closed'], t.stage),
+                         t.entry
                 """)
             for try await (stage, at, unit, detail) in timeline.decode((String, Date, String?, String).self) {
                 steps.append(TimelineStep(stage: PublicStage.label(stage), date: PortalFormat.day(at), iso: PortalFormat.iso(at), unit: unit,
@@ -227,7 +229,7 @@ struct PortalQueries: Sendable {
                 }
                 return Tracked(
                     trackingNumber: row.0, title: row.1, receivedAt: PortalFormat.day(row.2), status: ClueStatusLabel.chinese(row.3),
-                    route: route.map { Notices.routeLabel($0) }, reason: route == .close ? row.5.map(Redaction.redact) : nil, proposalID: proposal)
+                    route: route.map { Notices.routeLabel($0) }, reason: route == .close ? row.5.map { Redaction.redact($0) } : nil, proposalID: proposal)
             }
             return nil
         }

@@ -23,6 +23,8 @@ enum PublicProposals {
         var closingReason: String?
         var receivedAt: Date?
         var triagedAt: Date?
+        /// Everyone the store knows wrote this proposal's texts: its clues' contacts, its resident proposers.
+        var personalNames: [String]
     }
 
     struct StoredPart {
@@ -55,16 +57,18 @@ enum PublicProposals {
                    coalesce((SELECT bool_and(c.consent_to_publish AND NOT c.is_anonymous) FROM clues c WHERE c.id = ANY(p.clue_ids)), false),
                    pc.closed_at, pc.reason,
                    (SELECT min(c.received_at) FROM clues c WHERE c.id = ANY(p.clue_ids)),
-                   (SELECT min(t.decided_at) FROM triage_clues t WHERE t.clue_id = ANY(p.clue_ids))
+                   (SELECT min(t.decided_at) FROM triage_clues t WHERE t.clue_id = ANY(p.clue_ids)),
+                   coalesce((SELECT array_agg(c.contact_name) FROM clues c WHERE c.id = ANY(p.clue_ids) AND c.contact_name IS NOT NULL), '{}')
             FROM proposals p LEFT JOIN proposal_closures pc ON pc.proposal_id = p.id
             WHERE p.id = ANY(\(ids)::uuid[]) AND p.case_number IS NOT NULL
             """)
-        for try await row in rows.decode((UUID, String, String, String, String?, String?, Bool, Int?, String, Date, UUID?, Bool, Date?, String?, Date?, Date?).self) {
+        for try await row in rows.decode((UUID, String, String, String, String?, String?, Bool, Int?, String, Date, UUID?, Bool, Date?, String?, Date?, Date?, [String]).self) {
             let proposers = (try? JSONDecoder().decode([ProposerJSON].self, from: Data(row.8.utf8))) ?? []
             proposals.append(StoredProposal(
                 id: row.0, caseNumber: row.1, title: row.2, suggestions: row.3, domain: row.4, committee: row.5, fastTrack: row.6,
                 year: row.7 ?? LocalDate.on(row.9, in: .chinaTime).year, proposers: proposers.map { .init(name: $0.name, kind: $0.kind) },
-                filedAt: row.9, call: row.10, residentsConsented: row.11, closedAt: row.12, closingReason: row.13, receivedAt: row.14, triagedAt: row.15))
+                filedAt: row.9, call: row.10, residentsConsented: row.11, closedAt: row.12, closingReason: row.13, receivedAt: row.14, triagedAt: row.15,
+                personalNames: row.16 + proposers.filter { $0.kind == "resident" }.map(\.name)))
         }
         guard !proposals.isEmpty else { return }
 
@@ -169,8 +173,9 @@ enum PublicProposals {
         init(_ proposal: StoredProposal, parts: [StoredPart], replyTexts: [UUID: String]) {
             id = proposal.id
             caseNumber = proposal.caseNumber
-            title = Redaction.redact(proposal.title)
-            summary = PublicNames.summary(Redaction.redact(proposal.suggestions))
+            let names = proposal.personalNames
+            title = Redaction.redact(proposal.title, names: names)
+            summary = PublicNames.summary(Redaction.redact(proposal.suggestions, names: names))
             domain = proposal.domain ?? ""
             committee = proposal.committee ?? ""
             fastTrack = proposal.fastTrack
@@ -179,13 +184,13 @@ enum PublicProposals {
             proposers = PublicNames.proposers(proposal.proposers, residentsConsented: proposal.residentsConsented)
             let current = parts.filter { !$0.superseded && $0.unitName != nil }
             status = PublicProposalStatus.of(closed: proposal.closedAt != nil, parts: parts.map(\.asStatusPart)).rawValue
-            let names = current.filter { $0.role == "lead" }.compactMap(\.unitName) + current.filter { $0.role != "lead" }.compactMap(\.unitName)
-            unitsJSON = String(decoding: (try? JSONEncoder().encode(names)) ?? Data("[]".utf8), as: UTF8.self)
+            let unitNames = current.filter { $0.role == "lead" }.compactMap(\.unitName) + current.filter { $0.role != "lead" }.compactMap(\.unitName)
+            unitsJSON = String(decoding: (try? JSONEncoder().encode(unitNames)) ?? Data("[]".utf8), as: UTF8.self)
             let lead = PublicProposals.lead(of: parts)
             deadline = lead?.deadline ?? ""
             let standing = lead.map { $0.asStatusPart.standingReply } ?? false
             if standing, let lead, let replyID = lead.replyID, let text = replyTexts[replyID] {
-                reply = PublicNames.summary(Redaction.redact(text))
+                reply = PublicNames.summary(Redaction.redact(text, names: names))
                 category = lead.category ?? ""
                 answeredAt = lead.repliedAt
             } else {
@@ -201,7 +206,7 @@ enum PublicProposals {
             }
             filedAt = proposal.filedAt
             closedAt = proposal.closedAt
-            closing = proposal.closingReason.map { PublicNames.summary(Redaction.redact($0)) } ?? ""
+            closing = proposal.closingReason.map { PublicNames.summary(Redaction.redact($0, names: names)) } ?? ""
         }
     }
 }

@@ -1,0 +1,325 @@
+import ArgumentParser
+import AsyncHTTPClient
+import BenchSupport
+import Crypto
+import Foundation
+import Logging
+import Messaging
+import Models
+import NIOCore
+import PostgresNIO
+import PublicityService
+import ServiceKit
+import Storage
+
+/// The publicity service (the real one, in this process) against a district with `proposals`
+/// filed proposals behind it:
+/// 1. catch-up: the store holds what the upstream services wrote (clues, proposals, assignments,
+///    replies, closures) and the topics hold their events, about five per proposal; the service
+///    starts on that backlog and builds the public read model. Prints events/s against ≥ 5,000/s.
+/// 2. the feedback list: `readers` concurrent readers request list pages for `seconds`: the first
+///    pages of the whole list and of filtered lists (district, status, year, unit), and pages
+///    anywhere in the list. Prints p50/p90/p99/max per page against p99 ≤ 50 ms, with the page
+///    cache as deployed (PUBLICITY_PAGE_CACHE_SECONDS, default 5) and, with `--no-cache`, without.
+@main
+struct PublicityBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-publicity",
+        abstract: "Publicity: read-model catch-up (events/s) and feedback-list pages under concurrent readers (p99). Needs DATABASE_URL and KAFKA_BROKERS.")
+
+    @Option(help: "Filed proposals in the district (each from one clue, assigned; half replied).") var proposals = 100_000
+    @Option(help: "Concurrent readers of the feedback list.") var readers = 100
+    @Option(help: "Seconds each reading round lasts.") var seconds = 20
+    @Option(help: "Events applied per transaction by the service (CONSUMER_MAX_BATCH).") var consumerBatch = 1_000
+    @Option(help: "Seconds a rendered page is reused (PUBLICITY_PAGE_CACHE_SECONDS).") var cacheSeconds = 5
+    @Flag(help: "Also measure the reading round with the page cache off.") var noCache = false
+
+    static let units = ["区交通运输局", "区教育局", "区卫生健康局", "区民政局", "区住房和建设局", "区城市管理和综合执法局", "区生态环境分局",
+                        "区公安分局", "区市场监督管理局", "区文化广电旅游体育局", "南华西街道办事处", "江南中街道办事处", "昌岗街道办事处"]
+    static let topics = ["电动自行车停放", "老旧小区加装电梯", "学校周边交通", "社区养老服务", "垃圾分类", "菜市场改造", "公园设施", "停车难"]
+
+    func validate() throws {
+        guard proposals > 0, readers > 0, seconds > 0, consumerBatch > 0 else { throw ValidationError("the counts must be positive") }
+    }
+
+    func run() async throws {
+        do {
+            try await measure()
+        } catch let error as PSQLError {
+            throw ValidationError("PostgreSQL: \(String(String(reflecting: error).prefix(2_000)))")
+        }
+    }
+
+    /// The id of the `index`th object of a kind, the same in SQL (`md5(kind || index)::uuid`) and here.
+    static func id(_ kind: String, _ index: Int) -> UUID {
+        let digest = Array(Insecure.MD5.hash(data: Data("\(kind)\(index)".utf8)))
+        return UUID(uuid: (digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7], digest[8], digest[9],
+                           digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]))
+    }
+
+    func measure() async throws {
+        var logger = Logger(label: "bench-publicity")
+        logger.logLevel = .error
+        let reader = EnvironmentReader()
+        let url = reader.string("DATABASE_URL", help: "postgres://user:password@host:port/database")
+        let brokers = reader.string("KAFKA_BROKERS", help: "host:port list")
+        try reader.validate()
+        guard let databaseConfiguration = DatabaseConfiguration(url: url) else { throw ValidationError("DATABASE_URL is malformed") }
+        let kafka = KafkaConfiguration(brokers: brokers.split(separator: ",").map(String.init), clientID: "bench", topicPrefix: "bench\(Int.random(in: 1000...9999))-")
+        if let control = ProcessInfo.processInfo.environment["KAFKA_MOCK_CONTROL"].flatMap(MockClusterControl.init(address:)) {
+            for topic in TopicCatalogue.all {
+                try control.createTopic(kafka.topicName(topic.name), partitions: topic.partitions, replicationFactor: 3)
+                try control.createTopic(kafka.topicName(topic.deadLetterName), partitions: 1, replicationFactor: 3)
+            }
+        }
+        print(machineLine())
+        let database = Database(configuration: databaseConfiguration, logger: logger)
+        let runner = Task { await database.client.run() }
+        defer { runner.cancel() }
+        try await Migrator().migrate(database, logger: logger)
+        let district = DistrictCode(rawValue: "haizhu")!
+
+        let seedStart = ContinuousClock.now
+        try await seedStore(database: database, district: district)
+        print(String(format: "store: %d clues, proposals and assignments, %d replies, %d closures written in %.1f s",
+                     proposals, proposals / 2, proposals / 8, BenchSupport.seconds(since: seedStart)))
+        let events = try await announce(kafka: kafka, district: district, logger: logger)
+
+        // 1. The service on that backlog.
+        let configuration = ServiceConfiguration(
+            service: .publicity, instanceID: "publicity-bench", httpPort: 0, database: databaseConfiguration, kafka: kafka, logLevel: .error,
+            tokenSecret: String(repeating: "b", count: 32), consumerMaxBatch: consumerBatch,
+            environment: ["PUBLICITY_PAGE_CACHE_SECONDS": String(cacheSeconds)])
+        let app = try ServiceApp(PublicityService.definition, configuration: configuration, handleSignals: false)
+        let service = Task { try await app.run() }
+        let port = await app.listeningPort() ?? 0
+        let progress = ProgressLine()
+        let serviceStart = ContinuousClock.now
+        var firstSeen: (at: ContinuousClock.Instant, done: Int)?
+        var done = 0
+        var lastProgress = (at: ContinuousClock.now, done: 0)
+        while done < events {
+            try await Task.sleep(for: .milliseconds(250))
+            done = try await applied(database: database)
+            if firstSeen == nil, done > 0 { firstSeen = (ContinuousClock.now, done) }
+            if let firstSeen { progress.report("read model catching up", done: done, of: events, since: firstSeen.at) }
+            if done > lastProgress.done {
+                lastProgress = (ContinuousClock.now, done)
+            } else if ContinuousClock.now - lastProgress.at > .seconds(120) {
+                await app.shutdown()
+                throw ValidationError("no event applied for 120 s (\(done) of \(events))")
+            }
+        }
+        let finished = ContinuousClock.now
+        guard let firstSeen else { throw ValidationError("nothing was announced") }
+        let sustained = Double(done - firstSeen.done) / max(BenchSupport.seconds(finished - firstSeen.at), 0.001)
+        let overall = Double(done) / BenchSupport.seconds(finished - serviceStart)
+        let listed = try await count("SELECT count(*)::int FROM public_proposals", database: database)
+        print(String(format: "catch-up: %.0f events/s sustained (%d events after the first batch committed, %.1f s); %.0f events/s overall from the service's start; batches of up to %d; %d proposals on the feedback list",
+                     sustained, done - firstSeen.done, BenchSupport.seconds(finished - firstSeen.at), overall, consumerBatch, listed))
+        print("target ≥ 5,000 events/s: \(sustained >= 5_000 ? "met" : "NOT met") (\(Int(sustained.rounded())) events/s)")
+
+        // 2. Readers of the feedback list.
+        try await database.client.query("VACUUM ANALYZE public_proposals", logger: logger)
+        let round = try await read(port: port, label: "with the page cache (\(cacheSeconds) s)")
+        print("target p99 ≤ 50 ms per page at \(readers) readers: \(round <= 0.050 ? "met" : "NOT met") (\(String(format: "%.1f", round * 1_000)) ms)")
+        await app.shutdown()
+        try await service.value
+
+        if noCache {
+            var uncached = configuration
+            uncached.environment["PUBLICITY_PAGE_CACHE_SECONDS"] = "0"
+            uncached.instanceID = "publicity-bench-uncached"
+            let bare = try ServiceApp(PublicityService.definition, configuration: uncached, handleSignals: false)
+            let task = Task { try await bare.run() }
+            let barePort = await bare.listeningPort() ?? 0
+            _ = try await read(port: barePort, label: "without the page cache")
+            await bare.shutdown()
+            try await task.value
+        }
+    }
+
+    /// What the upstream services leave in the store for `proposals` filed proposals.
+    func seedStore(database: Database, district: DistrictCode) async throws {
+        let units = Self.units
+        let topics = Self.topics
+        try await database.transaction(.district(district)) { transaction in
+            try await transaction.execute("INSERT INTO districts (code, name, tracking_prefix) VALUES ('haizhu', '海珠区', 'HZ') ON CONFLICT DO NOTHING")
+            try await transaction.execute("""
+                INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions, source_category, channel,
+                                   is_anonymous, contact_name, contact_phone, received_at, consent_to_publish, submitted_by, status)
+                SELECT md5('c' || i)::uuid, 'haizhu', 'HZ-2026-' || lpad(i::text, 7, '0'),
+                       (\(topics)::text[])[1 + i % \(topics.count)] || '的建议（第 ' || i || ' 号）', '情况分析 ' || i,
+                       '具体建议：请在第 ' || i || ' 号点位改进，联系人电话 138' || lpad((i % 100000000)::text, 8, '0'), 'online-platform',
+                       (ARRAY['web', 'wechat', 'government-service-app', 'qr-code'])[1 + i % 4], false, '居民' || i, '13800000000',
+                       timestamptz '2026-01-05 09:00+08' + (i % 300) * interval '1 day', i % 3 = 0, 'resident:bench', 'filed'
+                FROM generate_series(1, \(proposals)::int) i
+                """)
+            try await transaction.execute("""
+                INSERT INTO triage_clues (clue_id, district, tracking_number, channel, received_at, domain, street, status, decided_at)
+                SELECT id, district, tracking_number, channel, received_at, (ARRAY['交通', '教育', '卫生', '养老', '城市更新'])[1 + (substr(tracking_number, 9)::int % 5)],
+                       (ARRAY['南华西街', '江南中街', '昌岗街', '素社街', '海幢街'])[1 + (substr(tracking_number, 9)::int % 5)], 'in-proposal',
+                       received_at + interval '1 day'
+                FROM clues WHERE district = 'haizhu'
+                """)
+            try await transaction.execute("""
+                INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, clue_ids, domain, fast_track, drafted_by,
+                                       case_number, session, year, reviewed_at, reviewed_by)
+                SELECT md5('p' || i)::uuid, 'haizhu', 'filed', c.title, c.title, c.situation_analysis, c.specific_suggestions,
+                       jsonb_build_array(jsonb_build_object('name', '委员' || (i % 300), 'kind', 'member'), jsonb_build_object('name', c.contact_name, 'kind', 'resident')),
+                       ARRAY[c.id], t.domain, true, 'member-' || (i % 300), 'HZ-14-2026-' || lpad(i::text, 6, '0'), 14, 2026,
+                       c.received_at + interval '5 days', 'committee-1'
+                FROM generate_series(1, \(proposals)::int) i JOIN clues c ON c.id = md5('c' || i)::uuid JOIN triage_clues t ON t.clue_id = c.id
+                """)
+            try await transaction.execute("""
+                INSERT INTO supervised_assignments (assignment_id, district, proposal_id, case_number, unit_id, unit_name, role, round, assigned_on, deadline, state)
+                SELECT md5('a' || i)::uuid, 'haizhu', md5('p' || i)::uuid, 'HZ-14-2026-' || lpad(i::text, 6, '0'), md5('u' || (i % \(units.count)))::uuid,
+                       (\(units)::text[])[1 + i % \(units.count)], 'lead', 1, date '2026-02-01' + (i % 300), date '2026-03-01' + (i % 300),
+                       CASE WHEN i % 2 = 0 THEN 'replied' ELSE 'handling' END
+                FROM generate_series(1, \(proposals)::int) i
+                """)
+            try await transaction.execute("""
+                INSERT INTO replies (id, district, assignment_id, proposal_id, text, category, on_time, replied_at, replied_by)
+                SELECT md5('r' || i)::uuid, 'haizhu', md5('a' || i)::uuid, md5('p' || i)::uuid,
+                       '经研究，已于今年完成第 ' || i || ' 号点位的改造，并建立长效管理机制。经办人电话 020-8' || lpad((i % 10000000)::text, 7, '0'),
+                       (ARRAY['A', 'B', 'C'])[1 + i % 3], i % 10 <> 0, timestamptz '2026-03-01 10:00+08' + (i % 300) * interval '1 day', 'unit'
+                FROM generate_series(2, \(proposals)::int, 2) i
+                """)
+            try await transaction.execute("""
+                INSERT INTO proposal_closures (proposal_id, district, closed_at, closed_by, by_decision, reason)
+                SELECT md5('p' || i)::uuid, 'haizhu', timestamptz '2026-04-01 10:00+08' + (i % 200) * interval '1 day', 'supervision', false, '评价满意，办结'
+                FROM generate_series(8, \(proposals)::int, 8) i
+                """)
+        }
+        try await database.client.query("ANALYZE", logger: Logger(label: "bench-publicity"))
+    }
+
+    /// The events those services published: received, triaged, filed and assigned for every
+    /// proposal; replied for half, evaluated for a quarter, closed for an eighth.
+    func announce(kafka: KafkaConfiguration, district: DistrictCode, logger: Logger) async throws -> Int {
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        let progress = ProgressLine()
+        let start = ContinuousClock.now
+        let topic = { (spec: TopicSpec) in kafka.topicName(spec.name) }
+        let day = LocalDate(year: 2026, month: 2, day: 1)!
+        var total = 0
+        var chunk: [OutgoingMessage] = []
+        func send() async throws {
+            for result in await producer.send(chunk) { _ = try result.get() }
+            chunk.removeAll(keepingCapacity: true)
+        }
+        for index in 1...proposals {
+            let (clue, proposal, assignment) = (Self.id("c", index), Self.id("p", index), Self.id("a", index))
+            let key = proposal.uuidString
+            let number = TrackingNumber(rawValue: "HZ-2026-" + String(repeating: "0", count: max(0, 7 - String(index).count)) + String(index))
+            var envelopes: [(TopicSpec, EventEnvelope)] = [
+                (TopicCatalogue.intakeEvents, try EventEnvelope(ClueReceived(
+                    clueID: clue, trackingNumber: number, channel: [.web, .wechat, .governmentServiceApp, .qrCode][index % 4],
+                    sourceCategory: .onlinePlatform, isAnonymous: false, consentToPublish: index % 3 == 0, receivedAt: Date()), district: district, occurredAt: Date())),
+                (TopicCatalogue.triageEvents, try EventEnvelope(ClueTriaged(
+                    clueID: clue, domain: ["交通", "教育", "卫生", "养老", "城市更新"][index % 5], committee: nil, urgency: .normal, jurisdiction: .district,
+                    street: ["南华西街", "江南中街", "昌岗街", "素社街", "海幢街"][index % 5], ruleVersion: 1, rules: [], groupID: Self.id("g", index % 20_000),
+                    groupVoices: 1, startedGroup: false), district: district, occurredAt: Date())),
+                (TopicCatalogue.triageEvents, try EventEnvelope(ProposalFiled(
+                    proposalID: proposal, caseNumber: CaseNumber(prefix: "HZ", session: 14, year: 2026, sequence: index), session: 14, year: 2026,
+                    fastTrack: true, domain: nil, committee: nil, clueIDs: [clue]), district: district, occurredAt: Date())),
+                (TopicCatalogue.assignmentEvents, try EventEnvelope(ProposalAssigned(
+                    proposalID: proposal, caseNumber: "HZ-14-2026-\(index)", kind: .citizen, round: 1,
+                    units: [AssignedUnit(assignmentID: assignment, unitID: Self.id("u", index % Self.units.count), unitName: Self.units[index % Self.units.count],
+                                         role: .lead, status: .active, assignedOn: day, deadline: day.adding(days: 30), contestUntil: day.adding(days: 7))],
+                    isKey: false, supervisingLeader: nil, automatic: false, confirmedPreAssignment: false), district: district, occurredAt: Date())),
+            ]
+            if index % 2 == 0 {
+                envelopes.append((TopicCatalogue.supervisionEvents, try EventEnvelope(AssignmentReplied(
+                    replyID: Self.id("r", index), assignmentID: assignment, proposalID: proposal, unitID: Self.id("u", index % Self.units.count),
+                    category: [.solvedOrAdopted, .inProgressOrPlanned, .keptForReference][index % 3], promisedDate: nil, onTime: index % 10 != 0),
+                    district: district, occurredAt: Date())))
+            }
+            if index % 4 == 0 {
+                envelopes.append((TopicCatalogue.supervisionEvents, try EventEnvelope(AssignmentEvaluated(
+                    assignmentID: assignment, proposalID: proposal, unitID: Self.id("u", index % Self.units.count),
+                    result: index % 12 == 0 ? .basicallySatisfied : .satisfied, byProposer: true), district: district, occurredAt: Date().addingTimeInterval(1))))
+            }
+            if index % 8 == 0 {
+                envelopes.append((TopicCatalogue.supervisionEvents, try EventEnvelope(ProposalClosed(proposalID: proposal, byDecision: false, reason: "评价满意，办结"),
+                                                                                   district: district, occurredAt: Date().addingTimeInterval(2))))
+            }
+            for (spec, envelope) in envelopes {
+                chunk.append(OutgoingMessage(topic: topic(spec), key: key, value: try envelope.encoded()))
+            }
+            total += envelopes.count
+            if chunk.count >= 10_000 {
+                try await send()
+                progress.report("announcing events", done: index, of: proposals, since: start)
+            }
+        }
+        try await send()
+        progress.report("announcing events", done: proposals, of: proposals, since: start)
+        await producer.close()
+        print(String(format: "announced: %d events on intake, triage, assignment and supervision topics in %.1f s", total, BenchSupport.seconds(since: start)))
+        return total
+    }
+
+    func applied(database: Database) async throws -> Int {
+        try await count("SELECT count(*)::int FROM processed_events WHERE consumer LIKE '%publicity'", database: database)
+    }
+
+    func count(_ query: PostgresQuery, database: Database) async throws -> Int {
+        try await database.transaction(.allDistricts) { transaction in
+            for try await value in try await transaction.query(query).decode(Int.self) { return value }
+            return 0
+        }
+    }
+
+    /// `readers` readers, each asking for one page after another for `seconds`; returns p99 in seconds.
+    func read(port: Int, label: String) async throws -> Double {
+        let base = "http://127.0.0.1:\(port)"
+        let pages = max(1, proposals / 20)
+        let filters = ["district=haizhu", "status=replied", "status=closed", "year=2026", "unit=" + (Self.units[2].addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? ""),
+                       "district=haizhu&status=evaluated"]
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: readers)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        let start = ContinuousClock.now
+        let results = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
+            for reader in 0..<readers {
+                group.addTask {
+                    var random = SplitMix64(seed: UInt64(reader) &+ 7)
+                    var latencies: [Double] = []
+                    var failures = 0
+                    while ContinuousClock.now < deadline {
+                        // Most readers open the list's first pages; some filter; some page far in.
+                        let path: String
+                        switch random.below(10) {
+                        case 0..<5: path = "/feedback?page=\(1 + random.below(20))"
+                        case 5..<8: path = "/feedback?\(random.pick(filters))&page=\(1 + random.below(5))"
+                        default: path = "/feedback?page=\(1 + random.below(pages))"
+                        }
+                        let began = ContinuousClock.now
+                        let response = try await client.execute(HTTPClientRequest(url: base + path), timeout: .seconds(30))
+                        let body = try await response.body.collect(upTo: 4 << 20)
+                        latencies.append(BenchSupport.seconds(since: began))
+                        if response.status != .ok || body.readableBytes < 1_000 { failures += 1 }
+                    }
+                    return (latencies, failures)
+                }
+            }
+            var all: [Double] = []
+            var failures = 0
+            for try await (latencies, failed) in group {
+                all += latencies
+                failures += failed
+            }
+            return (all.sorted(), failures)
+        }
+        try await client.shutdown()
+        let (latencies, failures) = results
+        guard !latencies.isEmpty else { throw ValidationError("no page was read") }
+        func at(_ share: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * share))] * 1_000 }
+        print(String(format: "feedback list %@: %d pages in %.1f s (%.0f pages/s) by %d readers over %d proposals; p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; %d failed",
+                     label, latencies.count, BenchSupport.seconds(since: start), Double(latencies.count) / BenchSupport.seconds(since: start), readers, proposals,
+                     at(0.50), at(0.90), at(0.99), latencies.last! * 1_000, failures))
+        return at(0.99) / 1_000
+    }
+}
