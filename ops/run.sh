@@ -197,6 +197,19 @@ print(next((c["clueId"] for c in json.load(sys.stdin)["clues"] if sys.argv[1] in
   done
   [ -n "$lead" ] || die "assignment did not take in the demo proposal; see $STATE/logs/assignment-1.log"
   send POST "$api/proposals/$lift/assignment" "$committee" "{\"lead\":\"$lead\",\"notes\":\"请按期办理并做好三见面\"}" >/dev/null
+
+  # The lead unit answers it (category A), so the portal's feedback list shows an answer.
+  local unit assignment=""
+  unit="$("$BIN/proposals-ctl" token --district haizhu --role handling-unit --subject demo-unit --unit "$lead")"
+  for _ in $(seq 1 100); do
+    assignment="$(curl -fsS http://127.0.0.1:8084/v1/supervision/my/assignments -H "Authorization: Bearer $unit" 2>/dev/null |
+      json_value assignments.0.assignmentId 2>/dev/null || true)"
+    [ -n "$assignment" ] && break
+    sleep 0.2
+  done
+  [ -n "$assignment" ] || die "supervision did not track the demo assignment; see $STATE/logs/supervision-1.log"
+  send POST "http://127.0.0.1:8084/v1/supervision/my/assignments/$assignment/reply" "$unit" \
+    '{"text":"已会同街道建立加装电梯协调机制，在官网公开补贴标准，今年已协调 12 个小区开工。","category":"A"}' >/dev/null
 }
 
 if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-loaded" ]; then
@@ -254,6 +267,8 @@ cat >&2 <<INFO
                  POST /v1/assignment/proposals/\$(cat $STATE/demo-proposal)/assignment {"lead": "<unit id>"})
   Supervision: curl -H "Authorization: Bearer \$(cat $STATE/demo-committee-token)" http://127.0.0.1:8084/v1/supervision/assignments
                 (the assigned lift proposal with its deadline; /v1/supervision/assignments/<id> shows its timers)
+  Portal: http://127.0.0.1:8085/ (feedback list /feedback, statistics /statistics, open data /open-data;
+                the filed canteen and lift proposals, the lift one answered)
   Try: curl -X POST http://127.0.0.1:8081/v1/clues -H 'Content-Type: application/json' \\
          -d '{"district":"haizhu","title":"...","specificSuggestions":"...","anonymous":true}'
   Ctrl-C stops everything.
