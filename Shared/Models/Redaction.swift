@@ -13,29 +13,60 @@ public enum Redaction {
     /// `text` with every phone number, ID-card number and e-mail address replaced, and each of
     /// `names` (the people the store knows gave this text: contacts, resident proposers) masked.
     public static func redact(_ text: String, names: [String] = []) -> String {
-        var text = text
-        // Longest first, so 欧阳娜娜 is masked before a shorter name inside it.
-        for name in Set(names.map { $0.trimmingCharacters(in: .whitespaces) }).filter({ $0.count >= 2 }).sorted(by: { $0.count > $1.count }) {
-            text = text.replacingOccurrences(of: name, with: maskName(name))
-        }
-        let characters = Array(text)
+        // Scalars, not Characters: every digit, letter and sign looked for is one scalar, and
+        // this runs for every public text on every refresh.
+        var characters = Array(text.unicodeScalars)
+        let masked = maskNames(names, in: &characters)
         var spans: [(range: Range<Int>, label: String)] = []
         spans += emailSpans(in: characters)
         for span in numberSpans(in: characters) where !spans.contains(where: { $0.range.overlaps(span.range) }) {
             spans.append(span)
         }
-        guard !spans.isEmpty else { return text }
+        guard !spans.isEmpty else { return masked ? string(characters[...]) : text }
         spans.sort { $0.range.lowerBound < $1.range.lowerBound }
         var result = ""
         result.reserveCapacity(text.utf8.count)
         var index = 0
         for span in spans {
-            result.append(contentsOf: characters[index..<span.range.lowerBound])
+            result += string(characters[index..<span.range.lowerBound])
             result += span.label
             index = span.range.upperBound
         }
-        result.append(contentsOf: characters[index...])
+        result += string(characters[index...])
         return result
+    }
+
+    static func string(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
+        var text = String.UnicodeScalarView()
+        text.append(contentsOf: scalars)
+        return String(text)
+    }
+
+    /// Replaces each name of two or more characters by its masked form; longest first, so 欧阳娜娜
+    /// is masked before a shorter name inside it. Whether anything was masked.
+    static func maskNames(_ names: [String], in characters: inout [Unicode.Scalar]) -> Bool {
+        let candidates = Set(names.map { $0.trimmingCharacters(in: .whitespaces) }).filter { $0.unicodeScalars.count >= 2 }
+        guard !candidates.isEmpty else { return false }
+        var masked = false
+        for name in candidates.sorted(by: { $0.unicodeScalars.count > $1.unicodeScalars.count }) {
+            let pattern = Array(name.unicodeScalars)
+            let replacement = Array(maskName(name).unicodeScalars)
+            var index = 0
+            var result: [Unicode.Scalar] = []
+            while index < characters.count {
+                if characters[index] == pattern[0], index + pattern.count <= characters.count,
+                   characters[index..<(index + pattern.count)].elementsEqual(pattern) {
+                    result += replacement
+                    index += pattern.count
+                    masked = true
+                } else {
+                    result.append(characters[index])
+                    index += 1
+                }
+            }
+            characters = result
+        }
+        return masked
     }
 
     /// A person's name as the public may see it: the family name and one star (王*, 欧阳*).
@@ -55,22 +86,20 @@ public enum Redaction {
     /// Words after which a short (7–8 digit) number is a phone number.
     static let phoneWords = ["电话", "手机", "热线", "座机", "联系", "号码", "致电", "拨打", "tel", "Tel", "TEL", "call"]
 
-    static func digit(_ character: Character) -> Character? {
-        if let ascii = character.asciiValue, (48...57).contains(ascii) { return character }
+    static func digit(_ character: Unicode.Scalar) -> Unicode.Scalar? {
+        if (48...57).contains(character.value) { return character }
         // Full-width digits (０–９) are common in text typed on Chinese keyboards.
-        if let scalar = character.unicodeScalars.first, character.unicodeScalars.count == 1, (0xFF10...0xFF19).contains(scalar.value) {
-            return Character(Unicode.Scalar(scalar.value - 0xFF10 + 48)!)
-        }
+        if (0xFF10...0xFF19).contains(character.value) { return Unicode.Scalar(character.value - 0xFF10 + 48) }
         return nil
     }
 
-    static func isSeparator(_ character: Character) -> Bool {
+    static func isSeparator(_ character: Unicode.Scalar) -> Bool {
         character == " " || character == "-" || character == "－" || character == "\u{3000}"
     }
 
     /// Runs of digits joined by single separators (and an optional leading `+` or `(0xx)`),
     /// classified by the digits they hold.
-    static func numberSpans(in characters: [Character]) -> [(range: Range<Int>, label: String)] {
+    static func numberSpans(in characters: [Unicode.Scalar]) -> [(range: Range<Int>, label: String)] {
         var spans: [(range: Range<Int>, label: String)] = []
         var index = 0
         while index < characters.count {
@@ -79,21 +108,21 @@ public enum Redaction {
                 continue
             }
             var start = index
-            var digits = ""
+            var digits: [Int] = []
             var separators = 0
             var position = index
             if characters[position] == "+" || characters[position] == "＋" { position += 1 }
             if characters[position] == "(" || characters[position] == "（" {
                 position += 1
                 while position < characters.count, let d = digit(characters[position]) {
-                    digits.append(d)
+                    digits.append(Int(d.value) - 48)
                     position += 1
                 }
                 if position < characters.count, characters[position] == ")" || characters[position] == "）" { position += 1 }
             }
             while position < characters.count {
                 if let d = digit(characters[position]) {
-                    digits.append(d)
+                    digits.append(Int(d.value) - 48)
                     position += 1
                 } else if isSeparator(characters[position]), position + 1 < characters.count, digit(characters[position + 1]) != nil, !digits.isEmpty {
                     separators += 1
@@ -122,7 +151,7 @@ public enum Redaction {
     }
 
     /// A "+" before a number, or an area code in brackets: (020) or （0755）.
-    static func isGroupOpening(_ characters: [Character], at index: Int) -> Bool {
+    static func isGroupOpening(_ characters: [Unicode.Scalar], at index: Int) -> Bool {
         let character = characters[index]
         guard index + 1 < characters.count, digit(characters[index + 1]) != nil else { return false }
         if character == "+" || character == "＋" { return true }
@@ -132,13 +161,11 @@ public enum Redaction {
         return (3...4).contains(position - index - 1) && position < characters.count && (characters[position] == ")" || characters[position] == "）")
     }
 
-    static func isLatinLetter(_ character: Character) -> Bool {
-        guard let ascii = character.asciiValue else { return false }
-        return (65...90).contains(ascii) || (97...122).contains(ascii)
+    static func isLatinLetter(_ character: Unicode.Scalar) -> Bool {
+        (65...90).contains(character.value) || (97...122).contains(character.value)
     }
 
-    static func classify(_ digits: String, idCheckLetter: Bool, separators: Int, context: ArraySlice<Character>) -> String? {
-        let bytes = Array(digits.utf8).map { Int($0) - 48 }
+    static func classify(_ bytes: [Int], idCheckLetter: Bool, separators: Int, context: ArraySlice<Unicode.Scalar>) -> String? {
         let count = bytes.count
         if idCheckLetter || count == 18 {
             if count == 17 || count == 18, plausibleBirthDate(bytes, at: 6, yearDigits: 4) { return idCardLabel }
@@ -176,14 +203,14 @@ public enum Redaction {
         return (century == 19 || century == 20) && (1...12).contains(month) && (1...31).contains(day)
     }
 
-    static func phoneWordPrecedes(_ context: ArraySlice<Character>) -> Bool {
-        let before = String(context)
+    static func phoneWordPrecedes(_ context: ArraySlice<Unicode.Scalar>) -> Bool {
+        let before = string(context)
         return phoneWords.contains { before.contains($0) }
     }
 
     // MARK: e-mail
 
-    static func emailSpans(in characters: [Character]) -> [(range: Range<Int>, label: String)] {
+    static func emailSpans(in characters: [Unicode.Scalar]) -> [(range: Range<Int>, label: String)] {
         var spans: [(range: Range<Int>, label: String)] = []
         var searchFrom = 0
         for (at, character) in characters.enumerated() where at >= searchFrom && (character == "@" || character == "＠") {
@@ -203,14 +230,11 @@ public enum Redaction {
         return spans
     }
 
-    static func isLocalPartCharacter(_ character: Character) -> Bool {
-        if digit(character) != nil { return true }
-        guard let ascii = character.asciiValue else { return false }
-        return isLatinLetter(character) || (48...57).contains(ascii) || "._%+-".contains(character)
+    static func isLocalPartCharacter(_ character: Unicode.Scalar) -> Bool {
+        digit(character) != nil || isLatinLetter(character) || "._%+-".unicodeScalars.contains(character)
     }
 
-    static func isDomainCharacter(_ character: Character) -> Bool {
-        guard let ascii = character.asciiValue else { return false }
-        return isLatinLetter(character) || (48...57).contains(ascii) || character == "." || character == "-"
+    static func isDomainCharacter(_ character: Unicode.Scalar) -> Bool {
+        isLatinLetter(character) || (48...57).contains(character.value) || character == "." || character == "-"
     }
 }

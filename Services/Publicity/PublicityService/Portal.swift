@@ -44,11 +44,20 @@ struct PortalController: Sendable {
             return problem(error)
         }
         return try await cached(request) {
-            async let proposals = queries.feedback(filter, offset: (filter.page - 1) * Self.pageSize, limit: Self.pageSize + 1)
-            async let total = cache.count(filter) { try await queries.count(filter) }
+            let offset = (filter.page - 1) * Self.pageSize
+            async let listed = cache.order.page(filter, offset: offset, limit: Self.pageSize + 1, queries: queries)
             async let districts = cache.districts { try await queries.districts() }
             async let calls = cache.calls { try await queries.calls(district: nil) }
-            var shown = try await proposals
+            let (proposals, total): ([PublicProposal], Int)
+            if let (ids, count) = try await listed {
+                // The whole list or one district's: its order is in memory, the page is a lookup by id.
+                (proposals, total) = (try await queries.proposals(ids), count)
+            } else {
+                async let page = queries.feedback(filter, offset: offset, limit: Self.pageSize + 1)
+                async let count = cache.count(filter) { try await queries.count(filter) }
+                (proposals, total) = (try await page, try await count)
+            }
+            var shown = proposals
             let more = shown.count > Self.pageSize
             if more { shown.removeLast() }
             struct Option { var code: String; var name: String; var selected: Bool }
@@ -71,7 +80,7 @@ struct PortalController: Sendable {
                 districts: try await districts.map { Option(code: $0.code, name: $0.name, selected: $0.code == filter.district) },
                 statuses: PublicProposalStatus.allCases.map { Option(code: $0.rawValue, name: $0.label, selected: $0 == filter.status) },
                 calls: try await calls.map { CallOption(id: $0.id, title: $0.title, selected: $0.id == filter.call?.uuidString.lowercased()) },
-                proposals: shown, total: try await total, page: filter.page, query: filter.queryString,
+                proposals: shown, total: total, page: filter.page, query: filter.queryString,
                 previous: filter.page > 1 ? "/feedback" + filter.queryString(page: filter.page - 1) : nil,
                 next: more && filter.page < FeedbackFilter.maximumPage ? "/feedback" + filter.queryString(page: filter.page + 1) : nil)
             return try self.page("feedback", content)
@@ -233,10 +242,12 @@ final class PageCache: Sendable {
     private let counts = Mutex<[String: Entry<Int>]>([:])
     private let districtList = Mutex<Entry<[PortalQueries.District]>?>(nil)
     private let callList = Mutex<Entry<[PortalQueries.Call]>?>(nil)
+    let order: ListOrder
 
     init(lifetime: Duration, maximumPages: Int = 5_000) {
         self.lifetime = lifetime
         self.maximumPages = maximumPages
+        order = ListOrder(lifetime: lifetime)
     }
 
     func page(_ key: String) -> String? {
@@ -285,5 +296,53 @@ final class PageCache: Sendable {
         let value = try await load()
         if lifetime > .zero { slot.withLock { $0 = Entry(value: value, expires: now + lifetime) } }
         return value
+    }
+}
+
+/// The feedback list's order (all proposals, and each district's), kept for the cache's lifetime:
+/// a page anywhere in it is then a slice and a lookup by id, where an OFFSET deep in the list
+/// would walk the index to it. Other filters go to SQL.
+final class ListOrder: Sendable {
+    struct Order {
+        var all: [UUID]
+        var byDistrict: [String: [UUID]]
+        var expires: ContinuousClock.Instant
+    }
+
+    private let lifetime: Duration
+    private let current = Mutex<Order?>(nil)
+    private let loading = Mutex(false)
+
+    init(lifetime: Duration) { self.lifetime = lifetime }
+
+    /// The ids of `filter`'s page and the filter's total, or nil when the filter is not the whole
+    /// list or one district's (or nothing is kept).
+    func page(_ filter: FeedbackFilter, offset: Int, limit: Int, queries: PortalQueries) async throws -> ([UUID], Int)? {
+        guard lifetime > .zero, filter.domain == nil, filter.status == nil, filter.year == nil, filter.call == nil, filter.unit == nil,
+              filter.text == nil
+        else { return nil }
+        let order = try await load(queries)
+        let ids = filter.district.map { order.byDistrict[$0] ?? [] } ?? order.all
+        guard offset < ids.count else { return ([], ids.count) }
+        return (Array(ids[offset..<min(ids.count, offset + limit)]), ids.count)
+    }
+
+    /// The kept order; when it expired, one caller reloads it while the others use the old one.
+    private func load(_ queries: PortalQueries) async throws -> Order {
+        let now = ContinuousClock.now
+        let kept = current.withLock { $0 }
+        if let kept, kept.expires > now { return kept }
+        let mine = loading.withLock { busy in
+            defer { busy = true }
+            return !busy
+        }
+        if !mine, let kept { return kept }
+        defer { if mine { loading.withLock { $0 = false } } }
+        let rows = try await queries.listOrder()
+        var byDistrict: [String: [UUID]] = [:]
+        for row in rows { byDistrict[row.district, default: []].append(row.id) }
+        let order = Order(all: rows.map(\.id), byDistrict: byDistrict, expires: ContinuousClock.now + lifetime)
+        current.withLock { $0 = order }
+        return order
     }
 }

@@ -58,6 +58,31 @@ struct PortalQueries: Sendable {
             closingReason: row.20)
     }
 
+    /// The proposals with these ids, in the order given.
+    func proposals(_ ids: [UUID]) async throws -> [PublicProposal] {
+        guard !ids.isEmpty else { return [] }
+        return try await database.transaction(.allDistricts) { transaction in
+            let rows = try await transaction.query("""
+                SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
+                WHERE p.proposal_id = ANY(\(ids)::uuid[])
+                """)
+            var found: [UUID: PublicProposal] = [:]
+            for try await row in rows.decode(ProposalRow.self) { found[row.0] = Self.proposal(row) }
+            return ids.compactMap { found[$0] }
+        }
+    }
+
+    /// The whole list's order (newest filing first) with each proposal's district.
+    func listOrder() async throws -> [(id: UUID, district: String)] {
+        try await database.transaction(.allDistricts) { transaction in
+            var order: [(id: UUID, district: String)] = []
+            order.reserveCapacity(100_000)
+            let rows = try await transaction.query("SELECT proposal_id, district FROM public_proposals ORDER BY filed_at DESC, proposal_id")
+            for try await (id, district) in rows.decode((UUID, String).self) { order.append((id, district)) }
+            return order
+        }
+    }
+
     /// `filter`'s page of the feedback list, newest filing first; `limit` rows from `offset`.
     func feedback(_ filter: FeedbackFilter, offset: Int, limit: Int) async throws -> [PublicProposal] {
         try await database.transaction(.allDistricts) { transaction in

@@ -29,8 +29,20 @@ struct PublicProjection: EventHandler {
                 throw EventRejection("\(event.type): \(error)")
             }
         }
+        // Instances (and a rebuild) applying events of one proposal at once would each recompute
+        // its row from what they see; the second waits for the first to commit, then sees it.
+        // Locks are per bucket of proposals, taken in one order so they never deadlock.
+        let touched = batch.touchedProposals.union(batch.parts.values.map(\.proposal)).union(batch.superseded.values)
+            .union(batch.deadlines.values.map(\.proposal)).union(batch.reopenings.values.map(\.proposal))
+            .union(batch.replies.values.map(\.proposal)).union(batch.evaluations.values.map(\.proposal))
+        if !touched.isEmpty {
+            try await transaction.execute("""
+                SELECT pg_advisory_xact_lock(7100000 + bucket)
+                FROM (SELECT DISTINCT abs(hashtext(id::text)) % 4096 AS bucket FROM unnest(\(Array(touched))::uuid[]) AS t(id) ORDER BY 1) AS b
+                """)
+        }
         try await batch.write(in: transaction)
-        try await PublicProposals.refresh(batch.touchedProposals, district: district, in: transaction)
+        try await PublicProposals.refresh(batch.touchedProposals, filed: batch.filedProposals, district: district, in: transaction)
         if notifies {
             try await Notices.enqueue(batch.notices, district: district, in: transaction)
         }
@@ -63,6 +75,7 @@ struct ProjectionBatch {
     var evaluations: [UUID: Evaluation] = [:]
     var timeline: [TimelineEntry] = []
     var touchedProposals: Set<UUID> = []
+    var filedProposals: Set<UUID> = []
     var notices: [Notice] = []
 
     init(district: DistrictCode) { self.district = district }
@@ -91,6 +104,7 @@ struct ProjectionBatch {
             for clue in filed.clueIDs { clueProposals[clue] = filed.proposalID }
             reviews[filed.proposalID] = (filed.year, true)
             touchedProposals.insert(filed.proposalID)
+            filedProposals.insert(filed.proposalID)
             notices.append(Notice(event: event, kind: .proposalFiled, clues: filed.clueIDs, proposal: filed.proposalID, route: nil))
         case ProposalNotFiled.eventType:
             let notFiled = try event.decodePayload(as: ProposalNotFiled.self)

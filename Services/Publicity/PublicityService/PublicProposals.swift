@@ -45,21 +45,27 @@ enum PublicProposals {
         }
     }
 
-    static func refresh(_ ids: Set<UUID>, district: DistrictCode, in transaction: Transaction) async throws {
+    /// Recomputes the rows of `ids`; the steps before filing go on the timeline of those in `filed`
+    /// (the proposals whose filing this batch applies: those steps never change afterwards).
+    static func refresh(_ ids: Set<UUID>, filed: Set<UUID>, district: DistrictCode, in transaction: Transaction) async throws {
         guard !ids.isEmpty else { return }
         let ids = Array(ids)
         var proposals: [StoredProposal] = []
+        // The clue facts in one pass per proposal (its first themed call, consent, first receipt and
+        // triage, the contacts' names).
         let rows = try await transaction.query("""
             SELECT p.id, p.case_number, p.title, p.suggestions, p.domain, p.committee, p.fast_track, p.year, p.proposers::text,
-                   coalesce(p.reviewed_at, p.updated_at),
-                   (SELECT c.themed_call_id FROM clues c WHERE c.id = ANY(p.clue_ids) AND c.themed_call_id IS NOT NULL
-                    ORDER BY c.received_at, c.id LIMIT 1),
-                   coalesce((SELECT bool_and(c.consent_to_publish AND NOT c.is_anonymous) FROM clues c WHERE c.id = ANY(p.clue_ids)), false),
-                   pc.closed_at, pc.reason,
-                   (SELECT min(c.received_at) FROM clues c WHERE c.id = ANY(p.clue_ids)),
-                   (SELECT min(t.decided_at) FROM triage_clues t WHERE t.clue_id = ANY(p.clue_ids)),
-                   coalesce((SELECT array_agg(c.contact_name) FROM clues c WHERE c.id = ANY(p.clue_ids) AND c.contact_name IS NOT NULL), '{}')
-            FROM proposals p LEFT JOIN proposal_closures pc ON pc.proposal_id = p.id
+                   coalesce(p.reviewed_at, p.updated_at), c.call, coalesce(c.consented, false), pc.closed_at, pc.reason, c.received, c.triaged,
+                   coalesce(c.names, '{}')
+            FROM proposals p
+            LEFT JOIN proposal_closures pc ON pc.proposal_id = p.id
+            LEFT JOIN LATERAL (
+                SELECT (array_agg(c.themed_call_id ORDER BY c.received_at, c.id) FILTER (WHERE c.themed_call_id IS NOT NULL))[1] AS call,
+                       bool_and(c.consent_to_publish AND NOT c.is_anonymous) AS consented, min(c.received_at) AS received,
+                       min(t.decided_at) AS triaged, array_agg(c.contact_name) FILTER (WHERE c.contact_name IS NOT NULL) AS names
+                FROM clues c LEFT JOIN triage_clues t ON t.clue_id = c.id
+                WHERE c.id = ANY(p.clue_ids)
+            ) c ON true
             WHERE p.id = ANY(\(ids)::uuid[]) AND p.case_number IS NOT NULL
             """)
         for try await row in rows.decode((UUID, String, String, String, String?, String?, Bool, Int?, String, Date, UUID?, Bool, Date?, String?, Date?, Date?, [String]).self) {
@@ -121,11 +127,12 @@ enum PublicProposals {
 
         // The steps before filing come from the store: the first clue's receipt and triage.
         var entries: [(UUID, String, Date)] = []
-        for proposal in proposals {
+        for proposal in proposals where filed.contains(proposal.id) {
             if let received = proposal.receivedAt { entries.append((proposal.id, "received", received)) }
             if let triaged = proposal.triagedAt { entries.append((proposal.id, "triaged", triaged)) }
             entries.append((proposal.id, "filed", proposal.filedAt))
         }
+        guard !entries.isEmpty else { return }
         try await transaction.execute("""
             INSERT INTO public_timeline (proposal_id, entry, stage, occurred_at, detail)
             SELECT proposal, stage, stage, at, '' FROM unnest(\(entries.map(\.0))::uuid[], \(entries.map(\.1))::text[], \(entries.map(\.2))::timestamptz[])
