@@ -25,6 +25,8 @@ final class PublicityFixture: Sendable {
     let signer = StaffTokenSigner(secret: String(repeating: "s", count: 32))
     let producer: KafkaProducer
     private let sequence = Mutex(0)
+    private let others = Mutex<[(ServiceApp, Task<Void, any Error>)]>([])
+    private let settings: [String: String]
 
     init(environment: [String: String] = [:], logLevel: Logger.Level = .warning) async throws {
         store = try await TestDatabase()
@@ -35,6 +37,7 @@ final class PublicityFixture: Sendable {
             "PUBLICITY_PAGE_CACHE_SECONDS": "0", "PUBLICITY_NOTIFY_INTERVAL_MS": "100", "PUBLICITY_NOTIFY_RETRY_SECONDS": "1",
             "PUBLICITY_NOTIFY_MAX_ATTEMPTS": "3", "PUBLICITY_WEBHOOK_TIMEOUT_SECONDS": "3", "PUBLICITY_PUBLIC_URL": "https://portal.example.org",
         ].merging(environment) { _, new in new }
+        self.settings = settings
         app = try ServiceApp(PublicityService.definition, configuration: ServiceConfiguration(
             service: .publicity, instanceID: "publicity-1", httpPort: 0, database: store.configuration, kafka: kafka, logLevel: logLevel,
             tokenSecret: String(repeating: "s", count: 32), environment: settings), handleSignals: false)
@@ -45,8 +48,26 @@ final class PublicityFixture: Sendable {
 
     func stop() async throws {
         await producer.close()
+        let others = self.others.withLock { $0 }
+        for (other, _) in others { await other.shutdown() }
         await app.shutdown()
+        for (_, running) in others { try await running.value }
         try await task.value
+    }
+
+    /// How many partitions each instance holds.
+    var partitionsHeld: [Int] {
+        [app.consumer?.assignment.count ?? 0] + others.withLock { $0.map { $0.0.consumer?.assignment.count ?? 0 } }
+    }
+
+    /// Another instance in the same consumer group.
+    func startAnother(_ name: String) async throws {
+        let other = try ServiceApp(PublicityService.definition, configuration: ServiceConfiguration(
+            service: .publicity, instanceID: name, httpPort: 0, database: store.configuration, kafka: kafka, logLevel: .warning,
+            tokenSecret: String(repeating: "s", count: 32), environment: settings), handleSignals: false)
+        let running = Task { try await other.run() }
+        _ = await other.listeningPort()
+        others.withLock { $0.append((other, running)) }
     }
 
     func next() -> Int { sequence.withLock { $0 += 1; return $0 } }

@@ -245,6 +245,33 @@ struct PublicityFlowTests {
         try await receiver.stop()
     }
 
+    /// Two instances in one consumer group share the topics' partitions; a proposal's events,
+    /// spread over four topics, reach both, and its row still ends as its last event leaves it.
+    @Test func twoInstancesBuildOneConsistentReadModel() async throws {
+        let fixture = try await PublicityFixture()
+        try await fixture.startAnother("publicity-2")
+        var proposals: [PublicityFixture.Proposal] = []
+        for number in 0..<20 {
+            let clue = try await fixture.clue("线索 \(number)", text: "内容")
+            let proposal = try await fixture.file("提案 \(number)", suggestions: "建议", clues: [clue])
+            let units = try await fixture.assign(proposal, lead: "区交通运输局", co: ["区教育局"])
+            try await fixture.reply(proposal, units[0], text: "答复 \(number)")
+            try await fixture.evaluate(proposal, units[0], .satisfied)
+            try await fixture.close(proposal)
+            proposals.append(proposal)
+        }
+        try await fixture.awaitApplied(20 * 7)
+        let held = fixture.partitionsHeld
+        #expect(held.count == 2 && held.allSatisfy { $0 > 0 } && held.reduce(0, +) == 24, "both instances hold partitions: \(held)")
+        #expect(try await fixture.store.integer("""
+            SELECT count(*)::int FROM public_proposals
+            WHERE status = 'closed' AND units = ARRAY['区交通运输局', '区教育局'] AND satisfaction = 'satisfied' AND reply_summary LIKE '答复%'
+              AND result_category = 'A'
+            """) == 20)
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM public_timeline") == 20 * 7, "received, triaged, filed, assigned, replied, evaluated, closed")
+        try await fixture.stop()
+    }
+
     /// A malformed event or one of an unknown version goes to the dead-letter topic; the ones
     /// after it are applied.
     @Test func badEventsAreDeadLetteredAndTheRestApplied() async throws {

@@ -60,29 +60,16 @@ struct PortalController: Sendable {
             var shown = proposals
             let more = shown.count > Self.pageSize
             if more { shown.removeLast() }
-            struct Option { var code: String; var name: String; var selected: Bool }
-            struct CallOption { var id: String; var title: String; var selected: Bool }
-            struct Filters { var q: String; var domain: String; var year: String; var unit: String }
-            struct Page {
-                var filters: Filters
-                var districts: [Option]
-                var statuses: [Option]
-                var calls: [CallOption]
-                var proposals: [PublicProposal]
-                var total: Int
-                var page: Int
-                var query: String
-                var previous: String?
-                var next: String?
-            }
-            let content = Page(
-                filters: Filters(q: filter.text ?? "", domain: filter.domain ?? "", year: filter.year.map(String.init) ?? "", unit: filter.unit ?? ""),
-                districts: try await districts.map { Option(code: $0.code, name: $0.name, selected: $0.code == filter.district) },
-                statuses: PublicProposalStatus.allCases.map { Option(code: $0.rawValue, name: $0.label, selected: $0 == filter.status) },
-                calls: try await calls.map { CallOption(id: $0.id, title: $0.title, selected: $0.id == filter.call?.uuidString.lowercased()) },
-                proposals: shown, total: total, page: filter.page, query: filter.queryString,
-                previous: filter.page > 1 ? "/feedback" + filter.queryString(page: filter.page - 1) : nil,
-                next: more && filter.page < FeedbackFilter.maximumPage ? "/feedback" + filter.queryString(page: filter.page + 1) : nil)
+            // Dictionaries, not structs: the template engine reads them without reflection.
+            var content: [String: Any] = [
+                "filters": ["q": filter.text ?? "", "domain": filter.domain ?? "", "year": filter.year.map(String.init) ?? "", "unit": filter.unit ?? ""],
+                "districts": try await districts.map { ["code": $0.code, "name": $0.name, "selected": $0.code == filter.district] as [String: Any] },
+                "statuses": PublicProposalStatus.allCases.map { ["code": $0.rawValue, "name": $0.label, "selected": $0 == filter.status] as [String: Any] },
+                "calls": try await calls.map { ["id": $0.id, "title": $0.title, "selected": $0.id == filter.call?.uuidString.lowercased()] as [String: Any] },
+                "cards": ProposalCards.html(shown), "hasProposals": !shown.isEmpty, "total": total, "page": filter.page, "query": filter.queryString,
+            ]
+            if filter.page > 1 { content["previous"] = "/feedback" + filter.queryString(page: filter.page - 1) }
+            if more, filter.page < FeedbackFilter.maximumPage { content["next"] = "/feedback" + filter.queryString(page: filter.page + 1) }
             return try self.page("feedback", content)
         }
     }
@@ -209,13 +196,9 @@ struct PortalController: Sendable {
         return response
     }
 
-    /// The page for this URL from the cache, or rendered and kept for the cache's lifetime.
-    func cached(_ request: Request, render: () async throws -> String) async throws -> Response {
-        let key = request.uri.description
-        if let html = cache.page(key) { return Self.html(html) }
-        let html = try await render()
-        cache.keep(html, for: key)
-        return Self.html(html)
+    /// The page for this URL from the cache, or rendered (once, however many ask) and kept.
+    func cached(_ request: Request, render: @escaping @Sendable () async throws -> String) async throws -> Response {
+        Self.html(try await cache.page(request.uri.description, render: render))
     }
 
     func page(_ template: String, _ page: Any) throws -> String {
@@ -228,74 +211,104 @@ enum PortalError: Error {
     case missingTemplate(String)
 }
 
-/// Rendered pages and counts kept for a few seconds: readers of the same page share one query.
-/// A lifetime of zero keeps nothing (tests read their own writes).
+/// Rendered pages, counts and the list's order, kept for a few seconds: readers of the same
+/// page share one rendering. A lifetime of zero keeps nothing (tests read their own writes).
 final class PageCache: Sendable {
-    struct Entry<Value> {
-        var value: Value
-        var expires: ContinuousClock.Instant
-    }
-
-    private let lifetime: Duration
-    private let maximumPages: Int
-    private let pages = Mutex<[String: Entry<String>]>([:])
-    private let counts = Mutex<[String: Entry<Int>]>([:])
-    private let districtList = Mutex<Entry<[PortalQueries.District]>?>(nil)
-    private let callList = Mutex<Entry<[PortalQueries.Call]>?>(nil)
+    let lifetime: Duration
+    private let pages: Remembered<String>
+    private let counts: Remembered<Int>
+    private let districtList: Remembered<[PortalQueries.District]>
+    private let callList: Remembered<[PortalQueries.Call]>
     let order: ListOrder
 
     init(lifetime: Duration, maximumPages: Int = 5_000) {
         self.lifetime = lifetime
-        self.maximumPages = maximumPages
+        pages = Remembered(lifetime: lifetime, capacity: maximumPages)
+        counts = Remembered(lifetime: lifetime, capacity: maximumPages)
+        districtList = Remembered(lifetime: lifetime, capacity: 1)
+        callList = Remembered(lifetime: lifetime, capacity: 1)
         order = ListOrder(lifetime: lifetime)
     }
 
-    func page(_ key: String) -> String? {
-        guard lifetime > .zero else { return nil }
+    func page(_ key: String, render: @escaping @Sendable () async throws -> String) async throws -> String {
+        try await pages.value(for: key, load: render)
+    }
+
+    func count(_ filter: FeedbackFilter, load: @escaping @Sendable () async throws -> Int) async throws -> Int {
+        try await counts.value(for: filter.queryString, load: load)
+    }
+
+    func districts(load: @escaping @Sendable () async throws -> [PortalQueries.District]) async throws -> [PortalQueries.District] {
+        try await districtList.value(for: "", load: load)
+    }
+
+    func calls(load: @escaping @Sendable () async throws -> [PortalQueries.Call]) async throws -> [PortalQueries.Call] {
+        try await callList.value(for: "", load: load)
+    }
+}
+
+/// A remembered value at hand, or the load to wait for.
+enum Next<Value: Sendable> {
+    case answer(Value)
+    case wait(Task<Value, any Error>)
+}
+
+/// Values kept per key for `lifetime`, loaded once however many ask at the same time. An
+/// expired value is still answered while one load replaces it, so a popular page never makes
+/// its readers wait for its renewal.
+final class Remembered<Value: Sendable>: Sendable {
+    struct Entry {
+        var value: Value?
+        var expires: ContinuousClock.Instant
+        var loading: Task<Value, any Error>?
+    }
+
+    private let lifetime: Duration
+    private let capacity: Int
+    private let entries = Mutex<[String: Entry]>([:])
+
+    init(lifetime: Duration, capacity: Int) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    func value(for key: String, load: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        guard lifetime > .zero else { return try await load() }
         let now = ContinuousClock.now
-        return pages.withLock { pages in
-            guard let entry = pages[key], entry.expires > now else { return nil }
-            return entry.value
+        let next: Next<Value> = entries.withLock { entries in
+            var entry = entries[key] ?? Entry(value: nil, expires: now, loading: nil)
+            if let value = entry.value, entry.expires > now { return .answer(value) }
+            let task = entry.loading ?? startLoad(key, load)
+            entry.loading = task
+            if entries[key] == nil, entries.count >= capacity {
+                entries = entries.filter { $0.value.expires > now || $0.value.loading != nil }
+            }
+            entries[key] = entry
+            if let stale = entry.value { return .answer(stale) }
+            return .wait(task)
+        }
+        switch next {
+        case .answer(let value): return value
+        case .wait(let task): return try await task.value
         }
     }
 
-    func keep(_ html: String, for key: String) {
-        guard lifetime > .zero else { return }
-        let now = ContinuousClock.now
-        pages.withLock { pages in
-            if pages.count >= maximumPages { pages = pages.filter { $0.value.expires > now } }
-            if pages.count < maximumPages { pages[key] = Entry(value: html, expires: now + lifetime) }
-        }
-    }
-
-    func count(_ filter: FeedbackFilter, load: () async throws -> Int) async throws -> Int {
-        let key = filter.queryString
-        let now = ContinuousClock.now
-        if lifetime > .zero, let entry = counts.withLock({ $0[key] }), entry.expires > now { return entry.value }
-        let value = try await load()
-        if lifetime > .zero {
-            counts.withLock { counts in
-                if counts.count >= maximumPages { counts = counts.filter { $0.value.expires > now } }
-                counts[key] = Entry(value: value, expires: now + lifetime)
+    private func startLoad(_ key: String, _ load: @escaping @Sendable () async throws -> Value) -> Task<Value, any Error> {
+        let lifetime = self.lifetime
+        return Task { [entries = self] in
+            do {
+                let value = try await load()
+                entries.store(key, Entry(value: value, expires: ContinuousClock.now + lifetime, loading: nil))
+                return value
+            } catch {
+                entries.store(key, nil)
+                throw error
             }
         }
-        return value
     }
 
-    func districts(load: () async throws -> [PortalQueries.District]) async throws -> [PortalQueries.District] {
-        try await remembered(districtList, load: load)
-    }
-
-    func calls(load: () async throws -> [PortalQueries.Call]) async throws -> [PortalQueries.Call] {
-        try await remembered(callList, load: load)
-    }
-
-    private func remembered<Value: Sendable>(_ slot: borrowing Mutex<Entry<Value>?>, load: () async throws -> Value) async throws -> Value {
-        let now = ContinuousClock.now
-        if lifetime > .zero, let entry = slot.withLock({ $0 }), entry.expires > now { return entry.value }
-        let value = try await load()
-        if lifetime > .zero { slot.withLock { $0 = Entry(value: value, expires: now + lifetime) } }
-        return value
+    private func store(_ key: String, _ entry: Entry?) {
+        entries.withLock { $0[key] = entry }
     }
 }
 
@@ -303,46 +316,65 @@ final class PageCache: Sendable {
 /// a page anywhere in it is then a slice and a lookup by id, where an OFFSET deep in the list
 /// would walk the index to it. Other filters go to SQL.
 final class ListOrder: Sendable {
-    struct Order {
+    struct Order: Sendable {
         var all: [UUID]
         var byDistrict: [String: [UUID]]
-        var expires: ContinuousClock.Instant
     }
 
-    private let lifetime: Duration
-    private let current = Mutex<Order?>(nil)
-    private let loading = Mutex(false)
+    private let kept: Remembered<Order>
 
-    init(lifetime: Duration) { self.lifetime = lifetime }
+    init(lifetime: Duration) { kept = Remembered(lifetime: lifetime, capacity: 1) }
 
     /// The ids of `filter`'s page and the filter's total, or nil when the filter is not the whole
     /// list or one district's (or nothing is kept).
     func page(_ filter: FeedbackFilter, offset: Int, limit: Int, queries: PortalQueries) async throws -> ([UUID], Int)? {
-        guard lifetime > .zero, filter.domain == nil, filter.status == nil, filter.year == nil, filter.call == nil, filter.unit == nil,
-              filter.text == nil
+        guard filter.domain == nil, filter.status == nil, filter.year == nil, filter.call == nil, filter.unit == nil, filter.text == nil,
+              let order = try await load(queries)
         else { return nil }
-        let order = try await load(queries)
         let ids = filter.district.map { order.byDistrict[$0] ?? [] } ?? order.all
         guard offset < ids.count else { return ([], ids.count) }
         return (Array(ids[offset..<min(ids.count, offset + limit)]), ids.count)
     }
 
-    /// The kept order; when it expired, one caller reloads it while the others use the old one.
-    private func load(_ queries: PortalQueries) async throws -> Order {
-        let now = ContinuousClock.now
-        let kept = current.withLock { $0 }
-        if let kept, kept.expires > now { return kept }
-        let mine = loading.withLock { busy in
-            defer { busy = true }
-            return !busy
+    private func load(_ queries: PortalQueries) async throws -> Order? {
+        try await kept.valueIfKept(for: "") {
+            let rows = try await queries.listOrder()
+            var byDistrict: [String: [UUID]] = [:]
+            for row in rows { byDistrict[row.district, default: []].append(row.id) }
+            return Order(all: rows.map(\.id), byDistrict: byDistrict)
         }
-        if !mine, let kept { return kept }
-        defer { if mine { loading.withLock { $0 = false } } }
-        let rows = try await queries.listOrder()
-        var byDistrict: [String: [UUID]] = [:]
-        for row in rows { byDistrict[row.district, default: []].append(row.id) }
-        let order = Order(all: rows.map(\.id), byDistrict: byDistrict, expires: ContinuousClock.now + lifetime)
-        current.withLock { $0 = order }
-        return order
+    }
+}
+
+extension Remembered {
+    /// Nil when nothing is kept (a lifetime of zero): the caller takes another way.
+    func valueIfKept(for key: String, load: @escaping @Sendable () async throws -> Value) async throws -> Value? {
+        guard lifetime > .zero else { return nil }
+        return try await value(for: key, load: load)
+    }
+}
+
+/// The feedback list's cards, written directly: the list is the portal's busiest page and the
+/// template engine's name lookups were most of its cost. Every value goes through
+/// `HTMLText.escape`, as the templates' `{{ }}` would.
+enum ProposalCards {
+    static func html(_ proposals: [PublicProposal]) -> String {
+        var html = ""
+        html.reserveCapacity(proposals.count * 1_200)
+        for proposal in proposals {
+            let e = HTMLText.escape
+            html += "<article class=\"card\">\n<h2><a href=\"/proposals/\(e(proposal.id))\">\(e(proposal.title))</a></h2>\n"
+            html += "<p class=\"meta\"><span>\(e(proposal.caseNumber))</span><span>\(e(proposal.districtName))</span>"
+            if let domain = proposal.domain { html += "<span>\(e(domain))</span>" }
+            html += "<span class=\"status \(e(proposal.status))\">\(e(proposal.statusLabel))</span></p>\n<p>\(e(proposal.summary))</p>\n<p class=\"meta\">"
+            if !proposal.units.isEmpty { html += "<span>承办单位：\(e(proposal.units))</span>" }
+            if let deadline = proposal.deadline { html += "<span>办理期限：\(e(deadline))</span>" }
+            if let category = proposal.category { html += "<span>答复：\(e(category))</span>" }
+            if let satisfaction = proposal.satisfaction { html += "<span>提案人评价：\(e(satisfaction))</span>" }
+            html += "</p>\n"
+            if let reply = proposal.reply { html += "<p><strong>答复摘要：</strong>\(e(reply))</p>\n" }
+            html += "</article>\n"
+        }
+        return html
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Models
+import Mustache
 import PostgresNIO
 import Storage
 
@@ -356,5 +357,50 @@ enum PortalFormat {
     static func iso(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         return formatter.string(from: date)
+    }
+}
+
+// The templates look values up by name; a switch does it without reflecting the whole value
+// for every name, which was most of a page's rendering time.
+extension PublicProposal: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "id": id
+        case "caseNumber": caseNumber
+        case "district": district
+        case "districtName": districtName
+        case "title": title
+        case "summary": summary
+        case "domain": domain
+        case "committee": committee
+        case "fastTrack": fastTrack
+        case "year": year
+        case "proposers": proposers
+        case "status": status
+        case "statusLabel": statusLabel
+        case "units": units
+        case "unitList": unitList
+        case "deadline": deadline
+        case "reply": reply
+        case "resultCategory": resultCategory
+        case "category": category
+        case "satisfactionCode": satisfactionCode
+        case "satisfaction": satisfaction
+        case "closingReason": closingReason
+        default: nil
+        }
+    }
+}
+
+extension PortalQueries.TimelineStep: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "stage": stage
+        case "date": date
+        case "iso": iso
+        case "unit": unit
+        case "detail": detail
+        default: nil
+        }
     }
 }

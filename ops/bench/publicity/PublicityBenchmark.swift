@@ -38,6 +38,9 @@ struct PublicityBenchmark: AsyncParsableCommand {
     @Option(help: "Publicity instances in one consumer group catching up.") var instances = 1
     @Option(help: "Seconds a rendered page is reused (PUBLICITY_PAGE_CACHE_SECONDS).") var cacheSeconds = 5
     @Flag(help: "Also measure the reading round with the page cache off.") var noCache = false
+    @Option(help: "Percent of requests for a page anywhere in the list (the rest: the first pages, whole or filtered).") var deepPercent = 5
+    @Option(help: "wrk, to drive the readers with a lean load generator instead of this process's HTTP client.") var wrk: String?
+    @Flag(help: "Skip the catch-up: read the feedback list of the read model a previous run left in DATABASE_URL.") var readOnly = false
 
     static let units = ["区交通运输局", "区教育局", "区卫生健康局", "区民政局", "区住房和建设局", "区城市管理和综合执法局", "区生态环境分局",
                         "区公安分局", "区市场监督管理局", "区文化广电旅游体育局", "南华西街道办事处", "江南中街道办事处", "昌岗街道办事处"]
@@ -96,7 +99,7 @@ struct PublicityBenchmark: AsyncParsableCommand {
         var total = 0
         var measuredEvents = 0
         var measuredSeconds = 0.0
-        for first in stride(from: 1, through: proposals, by: round) {
+        for first in stride(from: 1, through: readOnly ? 0 : proposals, by: round) {
             let range = first...min(proposals, first + round - 1)
             let seedStart = ContinuousClock.now
             try await seedStore(range, database: database, district: district)
@@ -139,9 +142,11 @@ struct PublicityBenchmark: AsyncParsableCommand {
         }
         let sustained = Double(measuredEvents) / max(measuredSeconds, 0.001)
         let listed = try await count("SELECT count(*)::int FROM public_proposals", database: database)
+        if !readOnly {
         print(String(format: "catch-up: %.0f events/s over all rounds (%d events in %.1f s, batches of up to %d, %d instance(s)); %d proposals on the feedback list",
                      sustained, measuredEvents, measuredSeconds, consumerBatch, instances, listed))
         print("target ≥ 5,000 events/s: \(sustained >= 5_000 ? "met" : "NOT met") (\(Int(sustained.rounded())) events/s)")
+        }
         let app = try ServiceApp(PublicityService.definition, configuration: configuration, handleSignals: false)
         let service = Task { try await app.run() }
         let port = await app.listeningPort() ?? 0
@@ -297,12 +302,63 @@ struct PublicityBenchmark: AsyncParsableCommand {
         }
     }
 
+    static let filters = ["district=haizhu", "status=replied", "status=closed", "year=2026",
+                          "unit=" + (units[2].addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), "district=haizhu&status=evaluated"]
+
+    /// The same readers driven by wrk (one connection a reader, two threads), whose latency
+    /// distribution is printed as it reports it.
+    func readWithWrk(_ wrk: String, port: Int, label: String) throws -> Double {
+        let pages = max(1, proposals / 20)
+        let script = """
+            math.randomseed(7)
+            local filters = {\(Self.filters.map { "\"\($0)\"" }.joined(separator: ", "))}
+            request = function()
+              local draw = math.random(0, 99)
+              local path
+              if draw < \(deepPercent) then
+                path = "/feedback?page=" .. math.random(1, \(pages))
+              elseif draw < \(deepPercent + (100 - deepPercent) * 6 / 10) then
+                path = "/feedback?page=" .. math.random(1, 20)
+              else
+                path = "/feedback?" .. filters[math.random(1, #filters)] .. "&page=" .. math.random(1, 5)
+              end
+              return wrk.format("GET", path)
+            end
+            """
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("publicity-readers-\(UUID().uuidString).lua")
+        try script.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: wrk)
+        process.arguments = ["-t2", "-c\(readers)", "-d\(seconds)s", "--latency", "--timeout", "10s", "-s", file.path, "http://127.0.0.1:\(port)"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        func figure(_ label: String) -> String {
+            text.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }
+                .map { String($0.trimmingCharacters(in: .whitespaces).dropFirst(label.count)).trimmingCharacters(in: .whitespaces) } ?? "?"
+        }
+        func milliseconds(_ value: String) -> Double {
+            if value.hasSuffix("ms") { return Double(value.dropLast(2)) ?? .infinity }
+            if value.hasSuffix("us") { return (Double(value.dropLast(2)) ?? .infinity) / 1_000 }
+            if value.hasSuffix("s") { return (Double(value.dropLast(1)) ?? .infinity) * 1_000 }
+            return .infinity
+        }
+        let p99 = milliseconds(figure("99%"))
+        let errors = text.split(separator: "\n").filter { $0.contains("Non-2xx") || $0.contains("Socket errors") }.joined(separator: "; ")
+        print("feedback list \(label), read by wrk with \(readers) connections for \(seconds) s over \(proposals) proposals (\(deepPercent) % pages anywhere in the list, the rest first pages: 60 % of the whole list's first 20, 40 % of six filtered lists' first 5): \(figure("Requests/sec:")) pages/s; p50 \(figure("50%")), p75 \(figure("75%")), p90 \(figure("90%")), p99 \(figure("99%"))\(errors.isEmpty ? "" : "; " + errors)")
+        return p99 / 1_000
+    }
+
     /// `readers` readers, each asking for one page after another for `seconds`; returns p99 in seconds.
     func read(port: Int, label: String) async throws -> Double {
+        if let wrk { return try readWithWrk(wrk, port: port, label: label) }
         let base = "http://127.0.0.1:\(port)"
         let pages = max(1, proposals / 20)
-        let filters = ["district=haizhu", "status=replied", "status=closed", "year=2026", "unit=" + (Self.units[2].addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? ""),
-                       "district=haizhu&status=evaluated"]
+        let filters = Self.filters
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: readers)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -317,10 +373,13 @@ struct PublicityBenchmark: AsyncParsableCommand {
                     while ContinuousClock.now < deadline {
                         // Most readers open the list's first pages; some filter; some page far in.
                         let path: String
-                        switch random.below(10) {
-                        case 0..<5: path = "/feedback?page=\(1 + random.below(20))"
-                        case 5..<8: path = "/feedback?\(random.pick(filters))&page=\(1 + random.below(5))"
-                        default: path = "/feedback?page=\(1 + random.below(pages))"
+                        let draw = random.below(100)
+                        if draw < deepPercent {
+                            path = "/feedback?page=\(1 + random.below(pages))"
+                        } else if draw < deepPercent + (100 - deepPercent) * 6 / 10 {
+                            path = "/feedback?page=\(1 + random.below(20))"
+                        } else {
+                            path = "/feedback?\(random.pick(filters))&page=\(1 + random.below(5))"
                         }
                         let began = ContinuousClock.now
                         let response = try await client.execute(HTTPClientRequest(url: base + path), timeout: .seconds(30))
@@ -343,9 +402,9 @@ struct PublicityBenchmark: AsyncParsableCommand {
         let (latencies, failures) = results
         guard !latencies.isEmpty else { throw ValidationError("no page was read") }
         func at(_ share: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * share))] * 1_000 }
-        print(String(format: "feedback list %@: %d pages in %.1f s (%.0f pages/s) by %d readers over %d proposals; p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; %d failed",
+        print(String(format: "feedback list %@: %d pages in %.1f s (%.0f pages/s) by %d readers over %d proposals (%d %% pages anywhere in the list, the rest first pages: 60 %% of the whole list's first 20, 40 %% of six filtered lists' first 5); p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; %d failed",
                      label, latencies.count, BenchSupport.seconds(since: start), Double(latencies.count) / BenchSupport.seconds(since: start), readers, proposals,
-                     at(0.50), at(0.90), at(0.99), latencies.last! * 1_000, failures))
+                     deepPercent, at(0.50), at(0.90), at(0.99), latencies.last! * 1_000, failures))
         return at(0.99) / 1_000
     }
 }
