@@ -2,13 +2,16 @@
 # Publicity benchmark, built in release mode: a private PostgreSQL and Kafka mock cluster are
 # started; a district's store is filled as the upstream services leave it for 100,000 filed
 # proposals (clues, proposals, assignments, replies, closures) and their events (about 4.9 per
-# proposal) are published; then the publicity service starts on that backlog:
+# proposal) are published, in rounds of 20,000 proposals the mock broker can hold; after each
+# round the publicity service (--instances of it in one consumer group) starts on that backlog:
 #   1. catch-up: events/s while it builds the public read model, against ≥ 5,000/s;
-#   2. the feedback list: 100 concurrent readers for 20 s (first pages, filtered pages, pages deep
-#      in the list): p50/p90/p99/max per page against p99 ≤ 50 ms, with the page cache as deployed;
-#      with --no-cache a second round without it.
+#   2. the feedback list: 100 concurrent readers for 20 s (first pages of the whole and of
+#      filtered lists, --deep-percent pages anywhere in the list): p50/p90/p99/max per page against
+#      p99 ≤ 50 ms, with the page cache as deployed; --no-cache adds a round without it; --wrk
+#      drives the readers with wrk instead of the benchmark's own HTTP client.
 #
-#   ops/bench/publicity/run.sh [--proposals N] [--readers N] [--seconds N] [--consumer-batch N] [--cache-seconds N] [--no-cache]
+#   ops/bench/publicity/run.sh [--proposals N] [--round N] [--instances N] [--readers N] [--seconds N]
+#                              [--deep-percent N] [--consumer-batch N] [--cache-seconds N] [--no-cache] [--wrk PATH]
 export STATE="${STATE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/.local/bench-publicity}"
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
 export BUILD_CONFIGURATION=release
