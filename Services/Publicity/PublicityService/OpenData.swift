@@ -95,31 +95,7 @@ struct OpenDataController: Sendable {
         var total: Int
         var page: Int
         var pageSize: Int
-        var items: [Item]
-
-        struct Item: Encodable {
-            var id: String
-            var caseNumber: String
-            var district: String
-            var districtName: String
-            var title: String
-            var summary: String
-            var domain: String?
-            var committee: String?
-            var fastTrack: Bool
-            var year: Int
-            var proposers: String
-            var status: String
-            var statusLabel: String
-            var units: [String]
-            var deadline: String?
-            var reply: String?
-            var resultCategory: String?
-            var satisfactionCode: String?
-            var filedAt: Date
-            var answeredAt: Date?
-            var closedAt: Date?
-        }
+        var items: [PublicProposal]
     }
 
     @Sendable func json(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -134,12 +110,7 @@ struct OpenDataController: Sendable {
         }
         async let items = queries.feedback(filter, offset: (filter.page - 1) * pageSize, limit: pageSize)
         async let total = portal.cache.count(filter) { try await queries.count(filter) }
-        let page = JSONPage(total: try await total, page: filter.page, pageSize: pageSize, items: try await items.map {
-            .init(id: $0.id, caseNumber: $0.caseNumber, district: $0.district, districtName: $0.districtName, title: $0.title, summary: $0.summary,
-                  domain: $0.domain, committee: $0.committee, fastTrack: $0.fastTrack, year: $0.year, proposers: $0.proposers, status: $0.status,
-                  statusLabel: $0.statusLabel, units: $0.unitList, deadline: $0.deadline, reply: $0.reply, resultCategory: $0.resultCategory,
-                  satisfactionCode: $0.satisfactionCode, filedAt: $0.filedAt, answeredAt: $0.answeredAt, closedAt: $0.closedAt)
-        })
+        let page = JSONPage(total: try await total, page: filter.page, pageSize: pageSize, items: try await items)
         return try jsonResponse(page)
     }
 

@@ -5,7 +5,8 @@ import Mustache
 import PostgresNIO
 import Storage
 
-/// One proposal as the portal and the open data show it.
+/// One proposal as the portal and the open data show it (the open data's fields are its
+/// encoded form: see `CodingKeys`).
 struct PublicProposal: Sendable, Encodable {
     var id: String
     var caseNumber: String
@@ -32,6 +33,37 @@ struct PublicProposal: Sendable, Encodable {
     var answeredAt: Date?
     var closedAt: Date?
     var closingReason: String?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: OpenDataKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(caseNumber, forKey: .caseNumber)
+        try container.encode(district, forKey: .district)
+        try container.encode(districtName, forKey: .districtName)
+        try container.encode(title, forKey: .title)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(domain, forKey: .domain)
+        try container.encode(committee, forKey: .committee)
+        try container.encode(fastTrack, forKey: .fastTrack)
+        try container.encode(year, forKey: .year)
+        try container.encode(proposers, forKey: .proposers)
+        try container.encode(status, forKey: .status)
+        try container.encode(statusLabel, forKey: .statusLabel)
+        try container.encode(unitList, forKey: .units)
+        try container.encode(deadline, forKey: .deadline)
+        try container.encode(reply, forKey: .reply)
+        try container.encode(resultCategory, forKey: .resultCategory)
+        try container.encode(satisfactionCode, forKey: .satisfactionCode)
+        try container.encode(filedAt, forKey: .filedAt)
+        try container.encode(answeredAt, forKey: .answeredAt)
+        try container.encode(closedAt, forKey: .closedAt)
+    }
+
+    /// The open data's fields (documented at /open-data), with nulls written out.
+    enum OpenDataKeys: String, CodingKey {
+        case id, caseNumber, district, districtName, title, summary, domain, committee, fastTrack, year, proposers, status, statusLabel
+        case units, deadline, reply, resultCategory, satisfactionCode, filedAt, answeredAt, closedAt
+    }
 }
 
 /// The portal's reads. All of them go to the public tables (and themed calls and receipts in
@@ -84,23 +116,30 @@ struct PortalQueries: Sendable {
         }
     }
 
+    /// `head`, then the rows of `public_proposals p` that `filter` keeps, then `tail`.
+    /// Without `bounds`, every row (LIMIT NULL and OFFSET NULL bound no rows).
+    static func filtered(_ head: String, _ filter: FeedbackFilter, _ tail: String, _ bounds: (limit: Int, offset: Int)? = nil) -> PostgresQuery {
+        """
+            \(unescaped: head)
+            WHERE (\(filter.district)::text IS NULL OR p.district = \(filter.district))
+              AND (\(filter.domain)::text IS NULL OR p.domain = \(filter.domain))
+              AND (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
+              AND (\(filter.year)::int IS NULL OR p.year = \(filter.year))
+              AND (\(filter.call)::uuid IS NULL OR p.themed_call_id = \(filter.call))
+              AND (\(filter.unit)::text IS NULL OR \(filter.unit) = ANY(p.units))
+              AND (\(filter.text)::text IS NULL OR strpos(p.title, \(filter.text)) > 0 OR strpos(p.summary, \(filter.text)) > 0
+                   OR strpos(coalesce(p.reply_summary, ''), \(filter.text)) > 0 OR p.case_number = \(filter.text))
+            \(unescaped: tail)
+            LIMIT \(bounds?.limit) OFFSET \(bounds?.offset)
+            """
+    }
+
     /// `filter`'s page of the feedback list, newest filing first; `limit` rows from `offset`.
     func feedback(_ filter: FeedbackFilter, offset: Int, limit: Int) async throws -> [PublicProposal] {
         try await database.transaction(.allDistricts) { transaction in
-            let rows = try await transaction.query("""
-                SELECT \(unescaped: Self.columns)
-                FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
-                WHERE (\(filter.district)::text IS NULL OR p.district = \(filter.district))
-                  AND (\(filter.domain)::text IS NULL OR p.domain = \(filter.domain))
-                  AND (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
-                  AND (\(filter.year)::int IS NULL OR p.year = \(filter.year))
-                  AND (\(filter.call)::uuid IS NULL OR p.themed_call_id = \(filter.call))
-                  AND (\(filter.unit)::text IS NULL OR \(filter.unit) = ANY(p.units))
-                  AND (\(filter.text)::text IS NULL OR strpos(p.title, \(filter.text)) > 0 OR strpos(p.summary, \(filter.text)) > 0
-                       OR strpos(coalesce(p.reply_summary, ''), \(filter.text)) > 0 OR p.case_number = \(filter.text))
-                ORDER BY p.filed_at DESC, p.proposal_id
-                LIMIT \(limit) OFFSET \(offset)
-                """)
+            let rows = try await transaction.query(Self.filtered(
+                "SELECT \(Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district", filter,
+                "ORDER BY p.filed_at DESC, p.proposal_id", (limit, offset)))
             var proposals: [PublicProposal] = []
             for try await row in rows.decode(ProposalRow.self) { proposals.append(Self.proposal(row)) }
             return proposals
@@ -109,17 +148,7 @@ struct PortalQueries: Sendable {
 
     func count(_ filter: FeedbackFilter) async throws -> Int {
         try await database.transaction(.allDistricts) { transaction in
-            let rows = try await transaction.query("""
-                SELECT count(*)::int FROM public_proposals p
-                WHERE (\(filter.district)::text IS NULL OR p.district = \(filter.district))
-                  AND (\(filter.domain)::text IS NULL OR p.domain = \(filter.domain))
-                  AND (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
-                  AND (\(filter.year)::int IS NULL OR p.year = \(filter.year))
-                  AND (\(filter.call)::uuid IS NULL OR p.themed_call_id = \(filter.call))
-                  AND (\(filter.unit)::text IS NULL OR \(filter.unit) = ANY(p.units))
-                  AND (\(filter.text)::text IS NULL OR strpos(p.title, \(filter.text)) > 0 OR strpos(p.summary, \(filter.text)) > 0
-                       OR strpos(coalesce(p.reply_summary, ''), \(filter.text)) > 0 OR p.case_number = \(filter.text))
-                """)
+            let rows = try await transaction.query(Self.filtered("SELECT count(*)::int FROM public_proposals p", filter, ""))
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }
