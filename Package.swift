@@ -74,7 +74,8 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        .target(name: "Models", path: "Shared/Models", swiftSettings: strict),
+        // The built-in classification rules live here: triage classifies with them, publicity names domains by them.
+        .target(name: "Models", path: "Shared/Models", resources: [.copy("Resources/default-rules.json")], swiftSettings: strict),
         // Near-duplicate detection (MinHash, LSH): clue grouping and unit suggestions.
         .target(name: "Similarity", dependencies: ["Models"], path: "Shared/Similarity", swiftSettings: strict),
         .target(
@@ -131,7 +132,7 @@ let package = Package(
         ),
     ]
     + service("Intake", executable: "intake", resources: [.copy("Resources/openapi.json")])
-    + service("Triage", executable: "triage", uses: ["Similarity"], resources: [.copy("Resources/default-rules.json")])
+    + service("Triage", executable: "triage", uses: ["Similarity"])
     + service("Assignment", executable: "assignment", uses: ["Similarity"])
     + service("Supervision", executable: "supervision")
     + service("Publicity", executable: "publicity", uses: [

@@ -132,3 +132,32 @@ public enum PublicStage {
         }
     }
 }
+
+/// The classification rules every district starts with (Resources/default-rules.json), and the
+/// names a rule set gives its domains and committees, which the public reads instead of codes.
+public enum BuiltInClassificationRules {
+    public static let data: Data? = {
+        guard let url = Bundle.module.url(forResource: "default-rules", withExtension: "json") else { return nil }
+        return try? Data(contentsOf: url)
+    }()
+
+    public struct Names: Sendable, Hashable {
+        public var domains: [String: String]
+        public var committees: [String: String]
+        public init(domains: [String: String] = [:], committees: [String: String] = [:]) {
+            self.domains = domains
+            self.committees = committees
+        }
+    }
+
+    /// The names in a rule set's JSON definition (only codes and names are read).
+    public static func names(in definition: Data) -> Names? {
+        struct Named: Decodable { var code: String; var name: String }
+        struct Definition: Decodable { var domains: [Named]?; var committees: [Named]? }
+        guard let parsed = try? JSONDecoder().decode(Definition.self, from: definition) else { return nil }
+        return Names(domains: Dictionary((parsed.domains ?? []).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first }),
+                     committees: Dictionary((parsed.committees ?? []).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    public static let names: Names = data.flatMap { names(in: $0) } ?? Names()
+}

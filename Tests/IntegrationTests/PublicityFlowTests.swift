@@ -33,6 +33,7 @@ struct PublicityFlowTests {
         #expect(list.status == 200)
         #expect(list.text.contains("规范电动自行车停放") && list.text.contains(proposal.caseNumber))
         #expect(list.text.contains("区交通运输局、南华西街道办事处") && list.text.contains("已办结") && list.text.contains("满意"))
+        #expect(list.text.contains("<option value=\"transport\">交通出行</option>"), "domains are offered by name")
         let pageURL = "/proposals/\(proposal.id.uuidString.lowercased())"
         let page = try await fixture.get(pageURL)
         #expect(page.status == 200)

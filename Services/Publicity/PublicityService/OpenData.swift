@@ -19,7 +19,7 @@ struct OpenDataController: Sendable {
         ("caseNumber", "案号"),
         ("district", "区代码"), ("districtName", "区名称"),
         ("title", "标题（已隐去个人信息）"), ("summary", "建议摘要（已隐去个人信息，至多 160 字）"),
-        ("domain", "领域"), ("committee", "归口专门委员会"),
+        ("domain", "领域代码"), ("domainName", "领域名称"), ("committee", "归口专门委员会"),
         ("fastTrack", "是否按百姓提案快审快办"), ("year", "立案年度"),
         ("proposers", "提案人（群众仅在同意公开时显示姓氏，否则显示匿名）"),
         ("status", "状态代码：filed 已立案、assigned 办理中、replied 已答复、evaluated 已评价、closed 已办结"), ("statusLabel", "状态（中文）"),
@@ -54,7 +54,7 @@ struct OpenDataController: Sendable {
         let body = ResponseBody { writer in
             // A BOM, so spreadsheet programs read the Chinese text as UTF-8.
             var header = "\u{FEFF}"
-            header += ["id", "caseNumber", "district", "districtName", "title", "summary", "domain", "committee", "fastTrack", "year", "proposers",
+            header += ["id", "caseNumber", "district", "districtName", "title", "summary", "domain", "domainName", "committee", "fastTrack", "year", "proposers",
                        "status", "statusLabel", "units", "deadline", "reply", "resultCategory", "satisfactionCode", "filedAt", "answeredAt", "closedAt"]
                 .joined(separator: ",") + "\r\n"
             try await writer.write(ByteBuffer(string: header))
@@ -65,7 +65,7 @@ struct OpenDataController: Sendable {
                 for proposal in batch {
                     let fields: [String] = [
                         proposal.id, proposal.caseNumber, proposal.district, proposal.districtName, proposal.title, proposal.summary,
-                        proposal.domain ?? "", proposal.committee ?? "", proposal.fastTrack ? "true" : "false", String(proposal.year), proposal.proposers,
+                        proposal.domain ?? "", proposal.domainName ?? "", proposal.committee ?? "", proposal.fastTrack ? "true" : "false", String(proposal.year), proposal.proposers,
                         proposal.status, proposal.statusLabel, proposal.units, proposal.deadline ?? "", proposal.reply ?? "", proposal.resultCategory ?? "",
                         proposal.satisfactionCode ?? "", PortalFormat.iso(proposal.filedAt), proposal.answeredAt.map(PortalFormat.iso) ?? "",
                         proposal.closedAt.map(PortalFormat.iso) ?? "",

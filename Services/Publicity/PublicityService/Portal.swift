@@ -64,6 +64,7 @@ struct PortalController: Sendable {
             var content: [String: Any] = [
                 "filters": ["q": filter.text ?? "", "domain": filter.domain ?? "", "year": filter.year.map(String.init) ?? "", "unit": filter.unit ?? ""],
                 "districts": try await districts.map { ["code": $0.code, "name": $0.name, "selected": $0.code == filter.district] as [String: Any] },
+                "domains": try await queries.domainChoices().map { ["code": $0.code, "name": $0.name, "selected": $0.code == filter.domain] as [String: Any] },
                 "statuses": PublicProposalStatus.allCases.map { ["code": $0.rawValue, "name": $0.label, "selected": $0 == filter.status] as [String: Any] },
                 "calls": try await calls.map { ["id": $0.id, "title": $0.title, "selected": $0.id == filter.call?.uuidString.lowercased()] as [String: Any] },
                 "cards": ProposalCards.html(shown), "hasProposals": !shown.isEmpty, "total": total, "page": filter.page, "query": filter.queryString,
@@ -365,7 +366,7 @@ enum ProposalCards {
             let e = HTMLText.escape
             html += "<article class=\"card\">\n<h2><a href=\"/proposals/\(e(proposal.id))\">\(e(proposal.title))</a></h2>\n"
             html += "<p class=\"meta\"><span>\(e(proposal.caseNumber))</span><span>\(e(proposal.districtName))</span>"
-            if let domain = proposal.domain { html += "<span>\(e(domain))</span>" }
+            if let domain = proposal.domainName { html += "<span>\(e(domain))</span>" }
             html += "<span class=\"status \(e(proposal.status))\">\(e(proposal.statusLabel))</span></p>\n<p>\(e(proposal.summary))</p>\n<p class=\"meta\">"
             if !proposal.units.isEmpty { html += "<span>承办单位：\(e(proposal.units))</span>" }
             if let deadline = proposal.deadline { html += "<span>办理期限：\(e(deadline))</span>" }

@@ -15,6 +15,8 @@ struct PublicProposal: Sendable, Encodable {
     var title: String
     var summary: String
     var domain: String?
+    /// The domain's name in the district's rule set (the code when it has none).
+    var domainName: String?
     var committee: String?
     var fastTrack: Bool
     var year: Int
@@ -43,6 +45,7 @@ struct PublicProposal: Sendable, Encodable {
         try container.encode(title, forKey: .title)
         try container.encode(summary, forKey: .summary)
         try container.encode(domain, forKey: .domain)
+        try container.encode(domainName, forKey: .domainName)
         try container.encode(committee, forKey: .committee)
         try container.encode(fastTrack, forKey: .fastTrack)
         try container.encode(year, forKey: .year)
@@ -61,7 +64,7 @@ struct PublicProposal: Sendable, Encodable {
 
     /// The open data's fields (documented at /open-data), with nulls written out.
     enum OpenDataKeys: String, CodingKey {
-        case id, caseNumber, district, districtName, title, summary, domain, committee, fastTrack, year, proposers, status, statusLabel
+        case id, caseNumber, district, districtName, title, summary, domain, domainName, committee, fastTrack, year, proposers, status, statusLabel
         case units, deadline, reply, resultCategory, satisfactionCode, filedAt, answeredAt, closedAt
     }
 }
@@ -70,6 +73,50 @@ struct PublicProposal: Sendable, Encodable {
 /// the store), in transactions scoped to every district: the public tables hold nothing personal.
 struct PortalQueries: Sendable {
     let database: Database
+    /// Each district's domain names from its latest rule set (the built-in rules' without one).
+    let domainNames: Remembered<[String: BuiltInClassificationRules.Names]>
+
+    init(database: Database, lifetime: Duration) {
+        self.database = database
+        domainNames = Remembered(lifetime: lifetime, capacity: 1)
+    }
+
+    /// `proposals` with their domains named.
+    func named(_ proposals: [PublicProposal]) async throws -> [PublicProposal] {
+        let names = try await domainNames(for: "")
+        return proposals.map { proposal in
+            var named = proposal
+            named.domainName = proposal.domain.map { Self.domainName($0, district: proposal.district, names: names) }
+            return named
+        }
+    }
+
+    func domainNames(for key: String) async throws -> [String: BuiltInClassificationRules.Names] {
+        let database = self.database
+        return try await domainNames.value(for: key) {
+            try await database.transaction(.allDistricts) { transaction in
+                var names: [String: BuiltInClassificationRules.Names] = [:]
+                let rows = try await transaction.query("""
+                    SELECT DISTINCT ON (district) district, definition::text FROM classification_rule_sets ORDER BY district, version DESC
+                    """)
+                for try await (district, definition) in rows.decode((String, String).self) {
+                    names[district] = BuiltInClassificationRules.names(in: Data(definition.utf8))
+                }
+                return names
+            }
+        }
+    }
+
+    /// Every domain any district names, for the list's filter.
+    func domainChoices() async throws -> [(code: String, name: String)] {
+        var choices = BuiltInClassificationRules.names.domains
+        for names in try await domainNames(for: "").values { choices.merge(names.domains) { kept, _ in kept } }
+        return choices.map { (code: $0.key, name: $0.value) }.sorted { $0.code < $1.code }
+    }
+
+    static func domainName(_ code: String, district: String, names: [String: BuiltInClassificationRules.Names]) -> String {
+        names[district]?.domains[code] ?? BuiltInClassificationRules.names.domains[code] ?? code
+    }
 
     static let columns = """
         p.proposal_id, p.case_number, p.district, coalesce(d.name, p.district), p.title, p.summary, p.domain, p.committee, p.fast_track, p.year,
@@ -84,7 +131,7 @@ struct PortalQueries: Sendable {
         let status = PublicProposalStatus(rawValue: row.11) ?? .filed
         return PublicProposal(
             id: row.0.uuidString.lowercased(), caseNumber: row.1, district: row.2, districtName: row.3, title: row.4, summary: row.5, domain: row.6,
-            committee: row.7, fastTrack: row.8, year: row.9, proposers: row.10, status: status.rawValue, statusLabel: status.label,
+            domainName: row.6, committee: row.7, fastTrack: row.8, year: row.9, proposers: row.10, status: status.rawValue, statusLabel: status.label,
             units: row.12.joined(separator: "、"), unitList: row.12, deadline: row.13, reply: row.14, resultCategory: row.15,
             category: row.15.flatMap(ReplyCategory.init(rawValue:))?.publicLabel, satisfactionCode: row.16,
             satisfaction: row.16.flatMap(Satisfaction.init(rawValue:))?.label, filedAt: row.17, answeredAt: row.18, closedAt: row.19,
@@ -94,7 +141,7 @@ struct PortalQueries: Sendable {
     /// The proposals with these ids, in the order given.
     func proposals(_ ids: [UUID]) async throws -> [PublicProposal] {
         guard !ids.isEmpty else { return [] }
-        return try await database.transaction(.allDistricts) { transaction in
+        let found = try await database.transaction(.allDistricts) { transaction in
             let rows = try await transaction.query("""
                 SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
                 WHERE p.proposal_id = ANY(\(ids)::uuid[])
@@ -103,6 +150,7 @@ struct PortalQueries: Sendable {
             for try await row in rows.decode(ProposalRow.self) { found[row.0] = Self.proposal(row) }
             return ids.compactMap { found[$0] }
         }
+        return try await named(found)
     }
 
     /// The whole list's order (newest filing first) with each proposal's district.
@@ -136,14 +184,14 @@ struct PortalQueries: Sendable {
 
     /// `filter`'s page of the feedback list, newest filing first; `limit` rows from `offset`.
     func feedback(_ filter: FeedbackFilter, offset: Int, limit: Int) async throws -> [PublicProposal] {
-        try await database.transaction(.allDistricts) { transaction in
+        try await named(try await database.transaction(.allDistricts) { transaction in
             let rows = try await transaction.query(Self.filtered(
                 "SELECT \(Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district", filter,
                 "ORDER BY p.filed_at DESC, p.proposal_id", (limit, offset)))
             var proposals: [PublicProposal] = []
             for try await row in rows.decode(ProposalRow.self) { proposals.append(Self.proposal(row)) }
             return proposals
-        }
+        })
     }
 
     func count(_ filter: FeedbackFilter) async throws -> Int {
@@ -155,7 +203,7 @@ struct PortalQueries: Sendable {
     }
 
     func answered(limit: Int) async throws -> [PublicProposal] {
-        try await database.transaction(.allDistricts) { transaction in
+        try await named(try await database.transaction(.allDistricts) { transaction in
             let rows = try await transaction.query("""
                 SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
                 WHERE p.answered_at IS NOT NULL ORDER BY p.answered_at DESC, p.proposal_id LIMIT \(limit)
@@ -163,7 +211,7 @@ struct PortalQueries: Sendable {
             var proposals: [PublicProposal] = []
             for try await row in rows.decode(ProposalRow.self) { proposals.append(Self.proposal(row)) }
             return proposals
-        }
+        })
     }
 
     struct TimelineStep: Sendable {
@@ -175,7 +223,7 @@ struct PortalQueries: Sendable {
     }
 
     func proposal(_ id: UUID) async throws -> (PublicProposal, [TimelineStep])? {
-        try await database.transaction(.allDistricts) { transaction in
+        let found: (PublicProposal, [TimelineStep])? = try await database.transaction(.allDistricts) { transaction in
             var found: PublicProposal?
             let rows = try await transaction.query("""
                 SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district WHERE p.proposal_id = \(id)
@@ -196,6 +244,8 @@ struct PortalQueries: Sendable {
             }
             return (proposal, steps)
         }
+        guard let (proposal, steps) = found, let named = try await named([proposal]).first else { return nil }
+        return (named, steps)
     }
 
     struct District: Sendable {
@@ -306,7 +356,8 @@ struct PortalQueries: Sendable {
     }
 
     func statistics(district: String, year: Int) async throws -> Statistics {
-        try await database.transaction(.allDistricts) { transaction in
+        let names = try await domainNames(for: "")
+        return try await database.transaction(.allDistricts) { transaction in
             var statistics = Statistics()
             func counts(_ query: PostgresQuery) async throws -> [(label: String, value: Int)] {
                 var values: [(label: String, value: Int)] = []
@@ -325,7 +376,8 @@ struct PortalQueries: Sendable {
                 .map { (Channel(rawValue: $0.label)?.chineseName ?? ($0.label.isEmpty ? "未知" : $0.label), $0.value) }
             statistics.clues = statistics.byChannel.reduce(0) { $0 + $1.value }
             statistics.byStreet = try await counts(clueCounts("coalesce(street, '未注明')"))
-            statistics.byDomain = try await counts(clueCounts("coalesce(domain, '未分类')"))
+            statistics.byDomain = try await counts(clueCounts("coalesce(domain, '')"))
+                .map { ($0.label.isEmpty ? "未分类" : Self.domainName($0.label, district: district, names: names), $0.value) }
             let months = try await counts(clueCounts("extract(month FROM received_at AT TIME ZONE 'Asia/Shanghai')::int::text", limit: 12))
             statistics.byMonth = (1...12).map { month in ("\(month) 月", months.first { $0.label == String(month) }?.value ?? 0) }
 
@@ -401,6 +453,7 @@ extension PublicProposal: MustacheParent {
         case "title": title
         case "summary": summary
         case "domain": domain
+        case "domainName": domainName
         case "committee": committee
         case "fastTrack": fastTrack
         case "year": year

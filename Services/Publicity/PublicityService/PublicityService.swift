@@ -30,7 +30,7 @@ public enum PublicityService {
             },
             routes: { router, parts in
                 let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
-                let queries = PortalQueries(database: parts.database)
+                let queries = PortalQueries(database: parts.database, lifetime: .seconds(settings.pageCacheSeconds))
                 let portal = PortalController(queries: queries, templates: templates(logger: parts.logger),
                                               cache: PageCache(lifetime: .seconds(settings.pageCacheSeconds)))
                 portal.register(on: router)

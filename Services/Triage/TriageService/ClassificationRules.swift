@@ -1004,16 +1004,11 @@ public struct CompiledRuleSet: Sendable {
 // MARK: - Built-in rules
 
 extension RuleSet {
-    /// The rules a district starts with (version 0): Resources/default-rules.json, written for a
-    /// Guangzhou district like 海珠区. Should the resource be missing, a minimal set keeps triage
-    /// running.
+    /// The rules a district starts with (version 0): Shared/Models/Resources/default-rules.json,
+    /// written for a Guangzhou district like 海珠区. Should the resource be missing, a minimal set
+    /// keeps triage running.
     public static let builtIn: RuleSet = {
-        let bundle = Bundle.module
-        if let url = bundle.url(forResource: "default-rules", withExtension: "json")
-            ?? bundle.url(forResource: "default-rules", withExtension: "json", subdirectory: "Resources"),
-            let data = try? Data(contentsOf: url),
-            let rules = try? JSONDecoder().decode(RuleSet.self, from: data)
-        {
+        if let data = BuiltInClassificationRules.data, let rules = try? JSONDecoder().decode(RuleSet.self, from: data) {
             return rules
         }
         return RuleSet.minimal

@@ -277,7 +277,7 @@ enum Vocabulary {
         var municipalOrgans: [String]
     }
 
-    /// Triage's ten domains (Services/Triage/TriageService/Resources/default-rules.json).
+    /// Triage's ten domains (Shared/Models/Resources/default-rules.json).
     static let domains: [Domain] = [
         Domain(code: "transport", name: "交通出行",
                keywords: ["公交站台", "公交专线", "信号配时", "停车泊位", "立体车库", "共享单车", "网约车", "接驳巴士", "过街天桥",
