@@ -44,13 +44,12 @@ enum Notices {
         let configured = try await transaction.query("""
             SELECT channel, url FROM notification_endpoints WHERE district = \(district.rawValue) AND active
             UNION ALL
-            SELECT 'integration-callback', '' FROM integration_keys
-            WHERE district = \(district.rawValue) AND active AND callback_url IS NOT NULL LIMIT 1
+            (SELECT 'integration-callback', '' FROM integration_keys WHERE active AND callback_url IS NOT NULL LIMIT 1)
             """)
         for try await (channel, url) in configured.decode((String, String).self) {
             if channel == "integration-callback" { callbacks = true } else { endpoints[channel] = url }
         }
-        // Nobody to tell in this district: nothing to look up.
+        // Nobody to tell (no endpoint here, no integration listening anywhere): nothing to look up.
         guard !endpoints.isEmpty || callbacks else { return }
 
         // Everything the notices need, in three queries for the whole batch.
