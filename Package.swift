@@ -166,7 +166,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // What every benchmark prints and draws with (machine line, progress, seeded generator).
-        .target(name: "BenchSupport", path: "ops/bench/Support", swiftSettings: strict),
+        .target(name: "BenchSupport", dependencies: ["Models", "Messaging", "Storage", "ServiceKit"], path: "ops/bench/Support", swiftSettings: strict),
         .executableTarget(
             name: "bench-triage",
             dependencies: [

@@ -127,7 +127,7 @@ enum Notices {
             "event": .string(notice.kind.rawValue),
             "eventId": .string(notice.event.eventID.uuidString),
             "district": .string(district.rawValue),
-            "occurredAt": .string(ISO8601DateFormatter().string(from: notice.event.occurredAt)),
+            "occurredAt": .string(PortalFormat.iso(notice.event.occurredAt)),
             "message": .string(message),
             "recipient": recipient,
         ]

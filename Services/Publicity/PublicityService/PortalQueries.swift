@@ -436,8 +436,7 @@ enum PortalFormat {
     }
 
     static func iso(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        return formatter.string(from: date)
+        date.formatted(.iso8601)
     }
 }
 

@@ -68,8 +68,9 @@ enum PublicProposals {
             ) c ON true
             WHERE p.id = ANY(\(ids)::uuid[]) AND p.case_number IS NOT NULL
             """)
+        let decoder = JSONDecoder()
         for try await row in rows.decode((UUID, String, String, String, String?, String?, Bool, Int?, String, Date, UUID?, Bool, Date?, String?, Date?, Date?, [String]).self) {
-            let proposers = (try? JSONDecoder().decode([ProposerJSON].self, from: Data(row.8.utf8))) ?? []
+            let proposers = (try? decoder.decode([ProposerJSON].self, from: Data(row.8.utf8))) ?? []
             proposals.append(StoredProposal(
                 id: row.0, caseNumber: row.1, title: row.2, suggestions: row.3, domain: row.4, committee: row.5, fastTrack: row.6,
                 year: row.7 ?? LocalDate.on(row.9, in: .chinaTime).year, proposers: proposers.map { .init(name: $0.name, kind: $0.kind) },
@@ -192,7 +193,7 @@ enum PublicProposals {
             let current = parts.filter { !$0.superseded && $0.unitName != nil }
             status = PublicProposalStatus.of(closed: proposal.closedAt != nil, parts: parts.map(\.asStatusPart)).rawValue
             let unitNames = current.filter { $0.role == "lead" }.compactMap(\.unitName) + current.filter { $0.role != "lead" }.compactMap(\.unitName)
-            unitsJSON = String(decoding: (try? JSONEncoder().encode(unitNames)) ?? Data("[]".utf8), as: UTF8.self)
+            unitsJSON = "[" + unitNames.map(JSONText.quoted).joined(separator: ",") + "]"
             let lead = PublicProposals.lead(of: parts)
             deadline = lead?.deadline ?? ""
             let standing = lead.map { $0.asStatusPart.standingReply } ?? false

@@ -58,18 +58,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
     func measureAssignment() async throws {
         var logger = Logger(label: "bench-assignment")
         logger.logLevel = .error
-        let reader = EnvironmentReader()
-        let url = reader.string("DATABASE_URL", help: "postgres://user:password@host:port/database")
-        let brokers = reader.string("KAFKA_BROKERS", help: "host:port list")
-        try reader.validate()
-        guard let databaseConfiguration = DatabaseConfiguration(url: url) else { throw ValidationError("DATABASE_URL is malformed") }
-        let kafka = KafkaConfiguration(brokers: brokers.split(separator: ",").map(String.init), clientID: "bench", topicPrefix: "bench\(Int.random(in: 1000...9999))-")
-        if let control = ProcessInfo.processInfo.environment["KAFKA_MOCK_CONTROL"].flatMap(MockClusterControl.init(address:)) {
-            for topic in TopicCatalogue.all {
-                try control.createTopic(kafka.topicName(topic.name), partitions: topic.partitions, replicationFactor: 3)
-                try control.createTopic(kafka.topicName(topic.deadLetterName), partitions: 1, replicationFactor: 3)
-            }
-        }
+        let databaseConfiguration = try BenchEnvironment.database()
+        let kafka = try BenchEnvironment.kafka()
         let progress = ProgressLine()
         print(machineLine())
 

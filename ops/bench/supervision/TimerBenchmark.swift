@@ -59,10 +59,7 @@ struct TimerBenchmark: AsyncParsableCommand {
     func measurePasses() async throws {
         var logger = Logger(label: "bench-supervision")
         logger.logLevel = .error
-        let reader = EnvironmentReader()
-        let url = reader.string("DATABASE_URL", help: "postgres://user:password@host:port/database")
-        try reader.validate()
-        guard let databaseConfiguration = DatabaseConfiguration(url: url) else { throw ValidationError("DATABASE_URL is malformed") }
+        let databaseConfiguration = try BenchEnvironment.database()
         let progress = ProgressLine()
         print(machineLine())
 
