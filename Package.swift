@@ -13,7 +13,7 @@ func service(_ name: String, executable: String, uses: [Target.Dependency] = [],
         .target(
             name: "\(name)Service",
             dependencies: [
-                "Models", "Storage", "Messaging", "EventPipeline", "ServiceKit",
+                "Models", "Storage", "Messaging", "EventPipeline", "ServiceKit", "Operations",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -65,6 +65,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.25.0"),
+        // Tests only: reads docker-compose.yml and the alert rules.
+        .package(url: "https://github.com/jpsim/Yams.git", "5.0.0"..<"7.0.0"),
     ],
     targets: [
         // librdkafka from Debian's librdkafka-dev (2.0.2), including the mock cluster header.
@@ -130,6 +132,14 @@ let package = Package(
             path: "Shared/ServiceKit",
             swiftSettings: strict
         ),
+        // What operators look at: consumer lag, dead letters, the outbox, business figures, the
+        // dashboard page; proposals-ctl and the services' gauges use it.
+        .target(
+            name: "Operations",
+            dependencies: ["Models", "Messaging", "Storage", "ServiceKit", .product(name: "Logging", package: "swift-log")],
+            path: "Shared/Operations",
+            swiftSettings: strict
+        ),
     ]
     + service("Intake", executable: "intake", resources: [.copy("Resources/openapi.json")])
     + service("Triage", executable: "triage", uses: ["Similarity"])
@@ -149,8 +159,10 @@ let package = Package(
         .executableTarget(
             name: "proposals-ctl",
             dependencies: [
-                "Models", "Messaging", "Storage", "ServiceKit",
+                "Models", "Messaging", "Storage", "ServiceKit", "Operations", "PublicityService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "ops/ctl",
             swiftSettings: strict
@@ -266,6 +278,18 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             path: "Tests/IntegrationTests",
+            swiftSettings: strict
+        ),
+        // The compose file, Dockerfile and alert rules checked against the services' own
+        // configuration code (no Docker engine runs on the development machines).
+        .testTarget(
+            name: "DeploymentTests",
+            dependencies: [
+                "Models", "ServiceKit", "Operations",
+                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Tests/DeploymentTests",
             swiftSettings: strict
         ),
     ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs and the machine lacks; does nothing when all is there.
 # Needs: Swift (on the machine image), librdkafka-dev (2.0.x), PostgreSQL server binaries, curl, and
-# for the portal's browser test headless Chromium with a Chinese font.
+# for the portal's browser test headless Chromium with a Chinese font; promtool for the alert rules.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 missing=()
@@ -12,6 +12,8 @@ command -v psql >/dev/null || missing+=(postgresql-client)
 command -v curl >/dev/null || missing+=(curl)
 command -v chromium >/dev/null || missing+=(chromium)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
+# promtool (in Debian's prometheus package) checks the alert rules; the server is not started.
+command -v promtool >/dev/null || missing+=(prometheus)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]}"
@@ -19,6 +21,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
+  # No package's service may start here (prometheus would); policy-rc.d refuses them.
+  policy=/usr/sbin/policy-rc.d
+  [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null; $sudo chmod +x "$policy"; trap '$sudo rm -f "$policy"' EXIT; }
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || die "Swift is not installed (expected on the machine image)"

@@ -3,7 +3,8 @@
 # tests, `swift test`, tear-down. Exits non-zero on any failure.
 #
 #   ops/test.sh [swift test arguments, e.g. --filter OutboxTests]
-#   ops/test/api-conformance.sh runs after the Swift tests when no arguments are given.
+#   Without arguments it also runs promtool on ops/prometheus/ (alert rules and their unit
+#   tests) and, after the Swift tests, ops/test/api-conformance.sh.
 export STATE="${STATE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.local/test}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -27,6 +28,13 @@ export TEST_DATABASE_URL KAFKA_BROKERS KAFKA_MOCK_CONTROL MOCK_BROKER_BINARY="$B
 TEST_DATABASE_URL="$(bash "$ROOT/ops/postgres.sh" start)"
 KAFKA_BROKERS="$(bash "$ROOT/ops/kafka.sh" start 3)"
 KAFKA_MOCK_CONTROL="$(cat "$STATE/kafka-control")"
+
+# Prometheus's own checker on the alert rules, the scrape configuration and the rules' unit
+# tests (alerts-test.yml): before the Swift tests, as it takes a second.
+if [ $# -eq 0 ]; then
+  say "checking the Prometheus configuration and alert rules with promtool"
+  (cd "$ROOT/ops/prometheus" && promtool check config prometheus.yml && promtool test rules alerts-test.yml)
+fi
 
 say "running tests"
 swift test --skip-build "$@"

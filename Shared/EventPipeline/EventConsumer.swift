@@ -28,7 +28,13 @@ extension EventHandler {
 /// the message goes to the dead-letter topic and the partition moves on.
 public struct EventRejection: Error, Sendable, CustomStringConvertible {
     public var reason: String
-    public init(_ reason: String) { self.reason = reason }
+    /// The metric label: malformed, unexpected-topic, unknown-type, unsupported-version, or
+    /// rejected (a handler refused it).
+    public var kind: String
+    public init(_ reason: String, kind: String = "rejected") {
+        self.reason = reason
+        self.kind = kind
+    }
     public var description: String { reason }
 }
 
@@ -46,12 +52,14 @@ public final class EventConsumer: Service, Sendable {
     private let handler: any EventHandler
     private let logger: Logger
     private let started = Mutex<KafkaConsumer?>(nil)
+    private let lagInterval: Duration
 
     public init(
         group: String, topics: [TopicSpec], kafka: KafkaConfiguration, database: Database,
         deadLetterProducer producer: KafkaProducer, handler: any EventHandler, logger: Logger,
-        configure: (inout ConsumerConfiguration) -> Void = { _ in }
+        lagInterval: Duration = .seconds(10), configure: (inout ConsumerConfiguration) -> Void = { _ in }
     ) {
+        self.lagInterval = lagInterval
         self.group = group
         self.topics = topics
         self.kafka = kafka
@@ -74,6 +82,7 @@ public final class EventConsumer: Service, Sendable {
         started.withLock { $0 = consumer }
         logger.info("consuming \(settings.topics.joined(separator: ", "))")
         defer { started.withLock { $0 = nil } }
+        let lag = Task { await reportLag(of: consumer) }
         do {
             for try await batch in consumer.batches {
                 await process(batch, consumer: consumer)
@@ -81,10 +90,38 @@ public final class EventConsumer: Service, Sendable {
         } catch {
             // The service group stops the process; a supervisor restarts it.
             logger.error("consuming failed: \(error)")
+            lag.cancel()
+            await lag.value
             await consumer.close()
             throw error
         }
+        // The lag reporter reads the consumer: it stops before the consumer closes.
+        lag.cancel()
+        await lag.value
         await consumer.close()
+    }
+
+    /// `consumer_lag_messages` of the partitions this instance owns, every `lagInterval`, from
+    /// the brokers' high watermarks (asked, not cached, so a stuck batch shows as growing lag).
+    private func reportLag(of consumer: KafkaConsumer) async {
+        guard let admin = try? KafkaAdmin(configuration: kafka, logger: logger) else { return }
+        var reported: Set<TopicPartition> = []
+        while !Task.isCancelled {
+            let offsets = consumer.consumedOffsets()
+            for (partition, consumed) in offsets {
+                guard let marks = try? await admin.watermarks(topic: partition.topic, partition: partition.partition) else { continue }
+                lagGauge(partition).record(max(0, marks.high - max(consumed, marks.low)))
+            }
+            // Partitions that moved to another instance are reported there.
+            for partition in reported.subtracting(offsets.keys) { lagGauge(partition).record(0) }
+            reported = Set(offsets.keys)
+            try? await Task.sleep(for: lagInterval)
+        }
+        await admin.close()
+    }
+
+    private func lagGauge(_ partition: TopicPartition) -> Gauge {
+        Gauge(label: "consumer_lag_messages", dimensions: [("consumer", group), ("topic", partition.topic), ("partition", String(partition.partition))])
     }
 
     /// Applies one batch and commits its offsets; returns only when both are done (or the
@@ -92,11 +129,11 @@ public final class EventConsumer: Service, Sendable {
     func process(_ batch: [KafkaMessage], consumer: KafkaConsumer) async {
         let start = ContinuousClock.now
         var decoded: [(KafkaMessage, EventEnvelope)] = []
-        var rejected: [(KafkaMessage, String)] = []
+        var rejected: [(KafkaMessage, EventRejection)] = []
         for message in batch {
             switch decode(message) {
             case .success(let envelope): decoded.append((message, envelope))
-            case .failure(let rejection): rejected.append((message, rejection.reason))
+            case .failure(let rejection): rejected.append((message, rejection))
             }
         }
 
@@ -138,19 +175,19 @@ public final class EventConsumer: Service, Sendable {
     private func decode(_ message: KafkaMessage) -> Result<EventEnvelope, EventRejection> {
         let topicName = kafka.unprefixed(message.topic)
         guard let topic = topics.first(where: { $0.name == topicName }) else {
-            return .failure(EventRejection("message from unexpected topic \(message.topic)"))
+            return .failure(EventRejection("message from unexpected topic \(message.topic)", kind: "unexpected-topic"))
         }
         let envelope: EventEnvelope
         do {
             envelope = try EventEnvelope.decode(from: message.value)
         } catch {
-            return .failure(EventRejection(error.description))
+            return .failure(EventRejection(error.description, kind: "malformed"))
         }
         guard topic.knows(type: envelope.type) else {
-            return .failure(EventRejection("unknown event type \(envelope.type) on \(topic.name)"))
+            return .failure(EventRejection("unknown event type \(envelope.type) on \(topic.name)", kind: "unknown-type"))
         }
         guard topic.accepts(type: envelope.type, version: envelope.schemaVersion) else {
-            return .failure(EventRejection("unsupported schema version \(envelope.schemaVersion) of \(envelope.type)"))
+            return .failure(EventRejection("unsupported schema version \(envelope.schemaVersion) of \(envelope.type)", kind: "unsupported-version"))
         }
         return .success(envelope)
     }
@@ -191,8 +228,8 @@ public final class EventConsumer: Service, Sendable {
 
     /// The slow path after a rejection: each event in a transaction of its own. Nil when the
     /// service stopped before every event was applied or rejected.
-    private func applyOneByOne(_ events: [(KafkaMessage, EventEnvelope)]) async -> [(KafkaMessage, String)]? {
-        var rejected: [(KafkaMessage, String)] = []
+    private func applyOneByOne(_ events: [(KafkaMessage, EventEnvelope)]) async -> [(KafkaMessage, EventRejection)]? {
+        var rejected: [(KafkaMessage, EventRejection)] = []
         for (message, event) in events {
             var backoff = Backoff()
             retrying: while true {
@@ -200,7 +237,7 @@ public final class EventConsumer: Service, Sendable {
                     try await apply([event])
                     break retrying
                 } catch let rejection as EventRejection {
-                    rejected.append((message, rejection.reason))
+                    rejected.append((message, rejection))
                     break retrying
                 } catch {
                     if stopping { return nil }
@@ -216,12 +253,12 @@ public final class EventConsumer: Service, Sendable {
     /// Publishes rejected messages to their topic's dead-letter topic and waits for delivery, so
     /// the offsets committed next never pass a message that is neither applied nor dead-lettered.
     /// False when the service stopped first.
-    private func deadLetter(_ rejected: [(KafkaMessage, String)]) async -> Bool {
+    private func deadLetter(_ rejected: [(KafkaMessage, EventRejection)]) async -> Bool {
         guard !rejected.isEmpty else { return true }
-        var pending = rejected.map { DeadLetter.message(for: $0.0, reason: $0.1, consumerGroup: group) }
-        for (message, reason) in rejected {
-            logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(reason)")
-            Counter(label: "consumer_dead_lettered_total", dimensions: [("consumer", group), ("topic", message.topic)]).increment()
+        var pending = rejected.map { DeadLetter.message(for: $0.0, reason: $0.1.reason, consumerGroup: group) }
+        for (message, rejection) in rejected {
+            logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(rejection.reason)")
+            Counter(label: "consumer_dead_lettered_total", dimensions: [("consumer", group), ("topic", message.topic), ("reason", rejection.kind)]).increment()
         }
         var backoff = Backoff()
         while true {

@@ -10,6 +10,8 @@ public enum DeadLetter {
     public static let originOffsetHeader = "dlq-origin-offset"
     public static let consumerGroupHeader = "dlq-consumer-group"
     public static let failedAtHeader = "dlq-failed-at"
+    /// On a message `proposals-ctl dlq replay` published again: `<dlq topic>/<partition>/<offset>`.
+    public static let replayedFromHeader = "replayed-from"
 
     public static func topic(for topic: String) -> String { topic + suffix }
 

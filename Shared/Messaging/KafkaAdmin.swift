@@ -6,8 +6,12 @@ import NIOPosix
 public final class KafkaAdmin: Sendable {
     private let client: RDKafkaClient
     private let thread: NIOThreadPool
+    private let logger: Logger
+    private let configuration: KafkaConfiguration
 
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
+        self.logger = logger
+        self.configuration = configuration
         self.client = try RDKafkaClient(kind: .producer, properties: configuration.commonProperties, logger: logger)
         self.thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
@@ -57,6 +61,29 @@ public final class KafkaAdmin: Sendable {
         let client = self.client
         return try await thread.runIfActive {
             try client.watermarks(topic: topic, partition: partition, timeoutMilliseconds: Int32(timeoutMilliseconds))
+        }
+    }
+
+    /// Low and high watermark of every partition of `topic` (empty when the topic does not exist).
+    public func partitions(of topic: String) async throws -> [TopicPartition: (low: Int64, high: Int64)] {
+        guard let count = try await topics()[topic] else { return [:] }
+        var result: [TopicPartition: (low: Int64, high: Int64)] = [:]
+        for partition in 0..<Int32(count) {
+            result[TopicPartition(topic: topic, partition: partition)] = try await watermarks(topic: topic, partition: partition)
+        }
+        return result
+    }
+
+    /// The offsets consumer group `group` committed for `partitions` (absent: none committed).
+    /// Asks the group's coordinator without joining the group.
+    public func committedOffsets(group: String, partitions: [TopicPartition], timeoutMilliseconds: Int = 10_000) async throws -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        var properties = ["group.id": group, "enable.auto.commit": "false"]
+        properties.merge(configuration.commonProperties) { _, configured in configured }
+        let reader = try RDKafkaClient(kind: .consumer, properties: properties, logger: logger)
+        defer { reader.destroy() }
+        return try await thread.runIfActive {
+            try reader.committed(partitions, timeoutMilliseconds: Int32(timeoutMilliseconds))
         }
     }
 

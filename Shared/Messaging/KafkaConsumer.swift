@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// A consumer-group member. Offsets are never committed automatically: the caller commits
 /// after its database transaction, so a crash re-delivers rather than skips.
@@ -11,6 +12,8 @@ public final class KafkaConsumer: Sendable {
     private let thread: NIOThreadPool
     private let configuration: ConsumerConfiguration
     private let logger: Logger
+    /// What this member committed, per partition, since the last rebalance.
+    private let committedOffsets = Mutex<(rebalance: Int, offsets: [TopicPartition: Int64])>((0, [:]))
 
     public init(configuration: KafkaConfiguration, consumer: ConsumerConfiguration, logger: Logger) throws(KafkaError) {
         var properties = [
@@ -72,6 +75,23 @@ public final class KafkaConsumer: Sendable {
         guard !offsets.isEmpty else { return }
         let (client, positions) = (self.client, offsets)
         try await thread.runIfActive { try client.commit(positions) }
+        let rebalance = client.rebalanceCount
+        committedOffsets.withLock { state in
+            if state.rebalance != rebalance { state = (rebalance, [:]) }
+            state.offsets.merge(positions) { _, new in new }
+        }
+    }
+
+    /// Where this member stands in each partition it owns: the offset it committed there, else
+    /// the next it will fetch. Partitions it has not fetched from yet are absent.
+    public func consumedOffsets() -> [TopicPartition: Int64] {
+        let owned = client.assignment
+        let rebalance = client.rebalanceCount
+        let committed = committedOffsets.withLock { state in
+            state.rebalance == rebalance ? state.offsets.filter { owned.contains($0.key) } : [:]
+        }
+        let positions = client.positions(Array(owned.subtracting(committed.keys)))
+        return committed.merging(positions) { committed, _ in committed }
     }
 
     /// Leaves the group so its partitions move to other members at once, then releases the client.

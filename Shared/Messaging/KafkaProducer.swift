@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Synchronization
 
 /// An idempotent producer (`enable.idempotence=true`, `acks=all`): `send` returns only once the
@@ -76,7 +77,21 @@ public final class KafkaProducer: Sendable {
                 break
             }
         }
-        return await batch.results()
+        let results = await batch.results()
+        Self.count(messages, results)
+        return results
+    }
+
+    /// `producer_messages_total` and `producer_failures_total` per topic, once per call.
+    private static func count(_ messages: [OutgoingMessage], _ results: [Result<DeliveryReport, KafkaError>]) {
+        var tally: [String: (delivered: Int, failed: Int)] = [:]
+        for (message, result) in zip(messages, results) {
+            if case .success = result { tally[message.topic, default: (0, 0)].delivered += 1 } else { tally[message.topic, default: (0, 0)].failed += 1 }
+        }
+        for (topic, counts) in tally {
+            if counts.delivered > 0 { Counter(label: "producer_messages_total", dimensions: [("topic", topic)]).increment(by: counts.delivered) }
+            if counts.failed > 0 { Counter(label: "producer_failures_total", dimensions: [("topic", topic)]).increment(by: counts.failed) }
+        }
     }
 
     /// Messages produced but not yet acknowledged.

@@ -271,6 +271,51 @@ final class RDKafkaClient: @unchecked Sendable {
         if code != RD_KAFKA_RESP_ERR_NO_ERROR { throw Self.error(code) }
     }
 
+    /// Reads the given partitions from the given offsets without joining a group (readers of
+    /// dead-letter topics and replays); replaces any earlier assignment.
+    func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        let list = Self.list(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let code = rd_kafka_assign(handle, list)
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR { throw Self.error(code) }
+    }
+
+    /// The offsets the client's group (its `group.id`) committed for `partitions`; a partition
+    /// without a commit is absent. Blocks for up to `timeoutMilliseconds`.
+    func committed(_ partitions: [TopicPartition], timeoutMilliseconds: Int32) throws(KafkaError) -> [TopicPartition: Int64] {
+        let list = Self.list(Dictionary(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }, uniquingKeysWith: { first, _ in first }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let code = rd_kafka_committed(handle, list, timeoutMilliseconds)
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR { throw Self.error(code) }
+        return Self.offsets(of: list).filter { $0.value >= 0 }
+    }
+
+    /// The next offset this consumer will fetch in each of `partitions` it knows one for.
+    func positions(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        let list = Self.list(Dictionary(partitions.map { ($0, Int64(RD_KAFKA_OFFSET_INVALID)) }, uniquingKeysWith: { first, _ in first }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard rd_kafka_position(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+        return Self.offsets(of: list).filter { $0.value >= 0 }
+    }
+
+    private static func list(_ offsets: [TopicPartition: Int64]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        let list = rd_kafka_topic_partition_list_new(Int32(max(1, offsets.count)))!
+        for (partition, offset) in offsets.sorted(by: { $0.key < $1.key }) {
+            rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)!.pointee.offset = offset
+        }
+        return list
+    }
+
+    private static func offsets(of list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            guard element.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            result[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+        }
+        return result
+    }
+
     /// Leaves the group; blocks until done.
     func closeConsumer() {
         rd_kafka_consumer_close(handle)

@@ -32,6 +32,9 @@ public enum ClueTriageStatus: String, Codable, Sendable, CaseIterable {
     case sentToMunicipal = "sent-to-municipal"
     /// Not actionable; the submitter is told why.
     case closed
+
+    /// Statuses in which the clue still waits on the committee (the `clues_open` gauge).
+    public static let open: [ClueTriageStatus] = [.awaitingReview, .withSpecialCommittee, .referenceTopic, .claimed]
 }
 
 /// What a special committee is asked to do with a clue.

@@ -101,7 +101,7 @@ public struct ServiceConfiguration: Sendable {
     }
 
     /// `KAFKA_PROPERTIES=security.protocol=SASL_SSL;sasl.mechanisms=PLAIN` passes settings through to librdkafka.
-    private static func parseProperties(_ text: String?, reader: EnvironmentReader) -> [String: String] {
+    public static func parseProperties(_ text: String?, reader: EnvironmentReader) -> [String: String] {
         guard let text else { return [:] }
         var properties: [String: String] = [:]
         for pair in text.split(separator: ";") {

@@ -74,6 +74,14 @@ public struct Migrator: Sendable {
         for try await (version, checksum) in try await session.query("SELECT version, checksum FROM schema_migrations").decode((Int, String).self) {
             recorded[version] = checksum
         }
+        // A database migrated by a newer release: this binary's code does not know its tables.
+        let known = migrations.last?.version ?? 0
+        if let newest = recorded.keys.max(), newest > known {
+            throw MigrationError(description: """
+                the database is at schema version \(newest), newer than the \(known) this binary knows; \
+                run the proposals-ctl of the release that migrated it (or a newer one), never an older one
+                """)
+        }
         var applied: [Int] = []
         for migration in migrations {
             if let checksum = recorded[migration.version] {

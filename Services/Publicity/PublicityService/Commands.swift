@@ -22,8 +22,8 @@ public enum PublicityCommands {
             let applied = try await database.running {
                 try await PublicReadModel.rebuild(database: database, kafka: configuration.kafka, logger: logger) { progress in
                     let seconds = Double((ContinuousClock.now - started).components.seconds) + 0.001
-                    FileHandle.standardError.write(Data(String(format: "\rreplayed %d of %d events (%.0f/s)", progress.applied, progress.total,
-                                                               Double(progress.applied) / seconds).utf8))
+                    FileHandle.standardError.write(Data(String(format: "\rread %d of %d messages (%.0f/s)", progress.read, progress.total,
+                                                               Double(progress.read) / seconds).utf8))
                 }
             }
             FileHandle.standardError.write(Data("\nread model rebuilt from \(applied) events\n".utf8))

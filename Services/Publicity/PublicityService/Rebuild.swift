@@ -11,91 +11,78 @@ import Storage
 public enum PublicReadModel {
     public static let tables = ["public_proposals", "public_assignments", "public_timeline", "public_clues", "public_reviews"]
 
+    /// Messages read of those in the ranges.
     public struct Progress: Sendable {
-        public var applied: Int
+        public var read: Int
         public var total: Int
     }
 
+    /// Returns the number of events applied.
     @discardableResult
     public static func rebuild(
         database: Database, kafka: KafkaConfiguration, logger: Logger, batchSize: Int = 2_000,
         progress: @Sendable (Progress) -> Void = { _ in }
     ) async throws -> Int {
-        let admin = try KafkaAdmin(configuration: kafka, logger: logger)
-        let names = TopicCatalogue.inputs(of: .publicity).map { kafka.topicName($0.name) }
-        let partitionCounts = try await admin.topics()
-        var ends: [String: Int64] = [:]
-        var total: Int64 = 0
-        for name in names {
-            for partition in 0..<Int32(partitionCounts[name] ?? 0) {
-                let marks = try await admin.watermarks(topic: name, partition: partition)
-                if marks.high > marks.low { ends["\(name)/\(partition)"] = marks.high }
-                total += marks.high - marks.low
-            }
-        }
-        await admin.close()
-
+        let ranges = try await inputRanges(kafka: kafka, logger: logger)
         try await database.transaction(.none) { transaction in
             try await transaction.execute("TRUNCATE \(unescaped: tables.joined(separator: ", "))")
         }
-        guard !ends.isEmpty else { return 0 }
+        return try await replay(ranges, database: database, kafka: kafka, logger: logger, batchSize: batchSize, progress: progress)
+    }
 
-        var settings = ConsumerConfiguration(groupID: kafka.topicPrefix + "publicity-rebuild-" + UUID().uuidString.lowercased(), topics: names)
-        settings.maxBatchSize = batchSize
-        settings.pollTimeoutMilliseconds = 500
-        let consumer = try KafkaConsumer(configuration: kafka, consumer: settings, logger: logger)
+    /// Every partition of the input topics, from its low to its high watermark now.
+    public static func inputRanges(kafka: KafkaConfiguration, logger: Logger) async throws -> [TopicPartition: Range<Int64>] {
+        let admin = try KafkaAdmin(configuration: kafka, logger: logger)
+        var ranges: [TopicPartition: Range<Int64>] = [:]
         do {
-            let applied = try await replay(from: consumer, until: ends, total: Int(total), database: database, progress: progress)
-            await consumer.close()
-            return applied
+            for topic in TopicCatalogue.inputs(of: .publicity) {
+                for (partition, marks) in try await admin.partitions(of: kafka.topicName(topic.name)) where marks.high > marks.low {
+                    ranges[partition] = marks.low..<marks.high
+                }
+            }
         } catch {
-            await consumer.close()
+            await admin.close()
             throw error
         }
+        await admin.close()
+        return ranges
     }
 
-    static func replay(
-        from consumer: KafkaConsumer, until ends: [String: Int64], total: Int, database: Database, progress: @Sendable (Progress) -> Void
+    /// Applies the events in `ranges` to the read model as it stands, through the service's
+    /// projection (notifying no one). Writes are order-free, so applying events again is harmless.
+    @discardableResult
+    public static func replay(
+        _ ranges: [TopicPartition: Range<Int64>], database: Database, kafka: KafkaConfiguration, logger: Logger, batchSize: Int = 2_000,
+        progress: @Sendable (Progress) -> Void = { _ in }
     ) async throws -> Int {
+        let total = ranges.values.reduce(0) { $0 + Int($1.count) }
+        guard total > 0 else { return 0 }
         let projection = PublicProjection(notifies: false)
-        var remaining = ends
-        var applied = 0
-        var idle = ContinuousClock.now
-        while !remaining.isEmpty {
-            let messages = try await consumer.poll()
-            var events: [EventEnvelope] = []
-            for message in messages {
-                let key = "\(message.topic)/\(message.partition)"
-                guard let end = remaining[key], message.offset < end else { continue }
-                if message.offset + 1 >= end { remaining[key] = nil }
+        let reader = try KafkaPartitionReader(configuration: kafka, logger: logger)
+        var (read, applied) = (0, 0)
+        do {
+            try await reader.read(from: ranges.mapValues(\.lowerBound), until: ranges.mapValues(\.upperBound), batchSize: batchSize) { messages in
                 // What the service dead-lettered is skipped here too.
-                if let event = try? EventEnvelope.decode(from: message.value) { events.append(event) }
-            }
-            if messages.isEmpty {
-                guard ContinuousClock.now - idle < .seconds(60) else {
-                    throw RebuildError("no messages for 60 s with \(remaining.count) partitions not read to their end")
-                }
-                continue
-            }
-            idle = ContinuousClock.now
-            if !events.isEmpty {
-                try await database.transaction(.none) { transaction in
-                    var byDistrict: [DistrictCode: [EventEnvelope]] = [:]
-                    for event in events { byDistrict[event.district, default: []].append(event) }
-                    for district in byDistrict.keys.sorted() {
-                        try await transaction.scope(to: .district(district))
-                        try await projection.handle(byDistrict[district]!, of: district, in: transaction)
+                let events = messages.compactMap { try? EventEnvelope.decode(from: $0.value) }
+                if !events.isEmpty {
+                    try await database.transaction(.none) { transaction in
+                        var byDistrict: [DistrictCode: [EventEnvelope]] = [:]
+                        for event in events { byDistrict[event.district, default: []].append(event) }
+                        for district in byDistrict.keys.sorted() {
+                            try await transaction.scope(to: .district(district))
+                            try await projection.handle(byDistrict[district]!, of: district, in: transaction)
+                        }
                     }
                 }
+                read += messages.count
+                applied += events.count
+                progress(Progress(read: read, total: total))
             }
-            applied += events.count
-            progress(Progress(applied: applied, total: total))
+        } catch {
+            await reader.close()
+            throw error
         }
+        await reader.close()
         return applied
-    }
-
-    public struct RebuildError: Error, CustomStringConvertible {
-        public var description: String
-        init(_ description: String) { self.description = description }
     }
 }

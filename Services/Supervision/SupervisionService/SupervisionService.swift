@@ -2,6 +2,7 @@ import EventPipeline
 import Foundation
 import Logging
 import Models
+import Operations
 import ServiceKit
 import ServiceLifecycle
 import Storage
@@ -20,12 +21,26 @@ public enum SupervisionService {
             checkSettings: { reader in _ = SupervisionServiceSettings(reader) },
             background: { parts in
                 let settings = SupervisionServiceSettings(EnvironmentReader(parts.configuration.environment))
-                return [TimerScheduler(database: parts.database, logger: parts.logger, clock: clock,
-                                       interval: .seconds(settings.timerSeconds), batch: settings.timerBatch)]
+                return [
+                    TimerScheduler(database: parts.database, logger: parts.logger, clock: clock,
+                                   interval: .seconds(settings.timerSeconds), batch: settings.timerBatch),
+                    StoreGauges(database: parts.database, logger: parts.logger) { transaction in
+                        try await openAssignments(today: LocalDate.on(clock.now, in: .districtDefault), in: transaction)
+                    },
+                ]
             },
             routes: { router, parts in
                 SupervisionController(database: parts.database, clock: clock, signer: parts.tokens).register(on: router)
             })
+    }
+}
+
+/// `assignments_open{district}` and `assignments_overdue{district}`: assignments in handling,
+/// and those of them past their deadline (the overdue ratio operators watch).
+func openAssignments(today: LocalDate, in transaction: Transaction) async throws -> [StoreGauges.Sample] {
+    try await BusinessFigures.openAssignments(today: today, in: transaction).flatMap { row in
+        [StoreGauges.Sample("assignments_open", ["district": row.district], row.open),
+         StoreGauges.Sample("assignments_overdue", ["district": row.district], row.overdue)]
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Models
 import PostgresNIO
+import Operations
 import ServiceKit
 import Storage
 
@@ -12,6 +13,7 @@ public enum TriageService {
     public static let definition = ServiceDefinition(
         name: .triage,
         handler: { parts in ClueIntakeHandler(registrar: ClueRegistrar.shared(by: parts)) },
+        background: { parts in [StoreGauges(database: parts.database, logger: parts.logger, read: openClues)] },
         routes: { router, parts in
             let registrar = ClueRegistrar.shared(by: parts)
             TriageController(
@@ -21,6 +23,13 @@ public enum TriageService {
             let domainNames = Dictionary(RuleSet.builtIn.domains.map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first })
             CompilationController(database: parts.database, signer: parts.tokens, domainNames: domainNames).register(on: router)
         })
+}
+
+/// `clues_open{district,status}`: the clues still waiting on the committee.
+@Sendable func openClues(in transaction: Transaction) async throws -> [StoreGauges.Sample] {
+    try await BusinessFigures.openClues(in: transaction).map {
+        StoreGauges.Sample("clues_open", ["district": $0.district, "status": $0.status], $0.count)
+    }
 }
 
 /// Registers received clues in the clue database, a batch at a time, exactly once.

@@ -1,0 +1,59 @@
+import EventPipeline
+import Logging
+import Metrics
+import ServiceLifecycle
+import Storage
+
+/// Business figures read from the store every `interval` and exported as gauges (open clues,
+/// overdue assignments). Every instance of a service exports the same store-wide values, so
+/// dashboards and alerts aggregate them with `max`.
+public struct StoreGauges: Service {
+    /// One gauge value: the metric, its labels and the value.
+    public struct Sample: Sendable, Hashable {
+        public var metric: String
+        public var labels: [String: String]
+        public var value: Int
+
+        public init(_ metric: String, _ labels: [String: String], _ value: Int) {
+            self.metric = metric
+            self.labels = labels
+            self.value = value
+        }
+
+        var key: Sample { Sample(metric, labels, 0) }
+    }
+
+    let database: Database
+    let interval: Duration
+    let logger: Logger
+    /// Reads the samples in a transaction that sees every district.
+    let read: @Sendable (Transaction) async throws -> [Sample]
+
+    public init(database: Database, interval: Duration = .seconds(30), logger: Logger, read: @escaping @Sendable (Transaction) async throws -> [Sample]) {
+        self.database = database
+        self.interval = interval
+        self.logger = logger
+        self.read = read
+    }
+
+    public func run() async throws {
+        var previous: Set<Sample> = []
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let samples = try await database.transaction(.allDistricts) { try await read($0) }
+                for sample in samples { gauge(sample).record(sample.value) }
+                // A label set that no longer appears (the last overdue one answered) reads 0.
+                let current = Set(samples.map(\.key))
+                for gone in previous.subtracting(current) { gauge(gone).record(0) }
+                previous = current
+            } catch {
+                logger.warning("reading business gauges failed: \(String(reflecting: error))")
+            }
+            await pause(interval)
+        }
+    }
+
+    private func gauge(_ sample: Sample) -> Gauge {
+        Gauge(label: sample.metric, dimensions: sample.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+    }
+}
