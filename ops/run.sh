@@ -73,6 +73,10 @@ for service in "${SERVICES[@]}"; do
   done
 done
 
+# The operator dashboard (lag, dead letters, outbox, overdue assignments), like ops teams run it.
+"$BIN/proposals-ctl" dashboard --port 9100 >"$STATE/logs/dashboard.log" 2>&1 &
+PIDS+=($!)
+
 # The first value at a path of a JSON document on stdin (e.g. `proposals.0.proposalId`).
 json_value() {
   python3 -c 'import json, sys
@@ -82,77 +86,15 @@ for key in sys.argv[1].split("."):
 print(value)' "$1"
 }
 
-# Assignment's demo: Haizhu's handling units and 2026 calendar, and one clue taken all the way
-# from a reference topic through claiming, cultivation and filing into the assignment queue.
+# Assignment's demo: clues taken all the way from a reference topic through claiming,
+# cultivation and filing into the assignment queue, one of them assigned and answered.
 demo_assignment() {
   local committee member clerk api=http://127.0.0.1:8083/v1/assignment triage=http://127.0.0.1:8082
   committee="$("$BIN/proposals-ctl" token --district haizhu --role proposals-committee --subject demo-committee)"
   member="$("$BIN/proposals-ctl" token --district haizhu --role member --subject member-chen)"
   clerk="$("$BIN/proposals-ctl" token --district haizhu --role clue-handler --subject demo-clue-handler)"
   send() { curl -fsS -X "$1" "$2" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' -d "$4"; }
-  while IFS='|' read -r code name kind domains keywords; do
-    send POST "$api/units" "$committee" \
-      "{\"code\":\"$code\",\"name\":\"$name\",\"kind\":\"$kind\",\"domains\":[$domains],\"keywords\":[$keywords],\"contacts\":[{\"name\":\"提案办理联络员\",\"phone\":\"020-00000000\"}]}" >/dev/null
-  done <<'UNITS'
-emergency|海珠区应急管理局|district-department|"public-safety"|"消防","火灾","电动自行车","充电"
-civil-affairs|海珠区民政局|district-department|"elderly-care"|"长者饭堂","养老","长者","助餐"
-housing|海珠区住房和城乡建设局|district-department|"urban-renewal"|"加装电梯","老旧小区","三线下地","架空线"
-transport|海珠区交通运输局|district-department|"transport"|"公交","交通","停车","道路"
-education|海珠区教育局|district-department|"education"|"学校","校门","学位"
-health|海珠区卫生健康局|district-department|"health"|"医院","社区卫生","诊所"
-environment|广州市生态环境局海珠分局|district-department|"environment"|"噪音","污水","垃圾分类"
-government-services|海珠区政务服务数据管理局|district-department|"government-services"|"一网通办","政务服务","办事"
-culture|海珠区文化广电旅游体育局|district-department|"culture"|"历史建筑","图书馆","文化"
-commerce|海珠区商务局|district-department|"economy"|"商圈","消费","人才公寓"
-shayuan|海珠区沙园街道办事处|street-office||"沙园"
-nanhuaxi|海珠区南华西街道办事处|street-office||"南华西"
-metro|广州地铁集团有限公司|municipal-department|"transport"|"地铁","无障碍电梯","地铁站"
-UNITS
-  # The 2026 calendar as the State Council's General Office announced it in 2025 (部分节假日安排);
-  # offices check it against the notice before relying on it.
-  days=""
-  while IFS='|' read -r date kind name; do days="$days{\"date\":\"$date\",\"kind\":\"$kind\",\"name\":\"$name\"},"; done <<'DAYS'
-2026-01-01|holiday|元旦
-2026-01-02|holiday|元旦
-2026-01-03|holiday|元旦
-2026-01-04|working-day|元旦调休
-2026-02-14|working-day|春节调休
-2026-02-15|holiday|春节
-2026-02-16|holiday|春节
-2026-02-17|holiday|春节
-2026-02-18|holiday|春节
-2026-02-19|holiday|春节
-2026-02-20|holiday|春节
-2026-02-21|holiday|春节
-2026-02-22|holiday|春节
-2026-02-23|holiday|春节
-2026-02-28|working-day|春节调休
-2026-04-04|holiday|清明节
-2026-04-05|holiday|清明节
-2026-04-06|holiday|清明节
-2026-05-01|holiday|劳动节
-2026-05-02|holiday|劳动节
-2026-05-03|holiday|劳动节
-2026-05-04|holiday|劳动节
-2026-05-05|holiday|劳动节
-2026-05-09|working-day|劳动节调休
-2026-06-19|holiday|端午节
-2026-06-20|holiday|端午节
-2026-06-21|holiday|端午节
-2026-09-20|working-day|国庆节调休
-2026-09-25|holiday|中秋节
-2026-09-26|holiday|中秋节
-2026-09-27|holiday|中秋节
-2026-10-01|holiday|国庆节
-2026-10-02|holiday|国庆节
-2026-10-03|holiday|国庆节
-2026-10-04|holiday|国庆节
-2026-10-05|holiday|国庆节
-2026-10-06|holiday|国庆节
-2026-10-07|holiday|国庆节
-2026-10-10|working-day|国庆节调休
-DAYS
-  send PUT "$api/calendar/2026" "$committee" "{\"days\":[${days%,}]}" >/dev/null
+  # Units and the 2026 calendar came with `proposals-ctl seed-demo`.
 
   # A clue awaiting review whose title contains $1 (triage registers the demo's clues meanwhile).
   waiting_clue() {
@@ -213,25 +155,12 @@ print(next((c["clueId"] for c in json.load(sys.stdin)["clues"] if sys.argv[1] in
 }
 
 if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-loaded" ]; then
-  say "loading demo data: the Haizhu pilot's themed calls, resident clues and a studio's monthly CSV"
+  say "loading demo data: the Haizhu pilot's themed calls, units, residents' clues and a studio's monthly CSV"
   STAFF="$("$BIN/proposals-ctl" token --district haizhu --role clue-handler --subject demo-clue-handler)"
   STUDIO="$("$BIN/proposals-ctl" token --district haizhu --role member-studio --subject shayuan-studio)"
-  # The six pilot topics of the Haizhu opinions (附件2).
-  for topic in "推动沙园七街“三线”下地" "持续推进“一网通办”，提升政务服务全流程网上办理率" "尽快开通琶洲港澳客运口岸" \
-               "历史建筑活化利用" "以“一号工程”推动广州塔琶洲商圈建成国际消费中心城市" "推动珠江沿岸高质量发展"; do
-    curl -fsS -o /dev/null -X POST "http://127.0.0.1:8081/v1/themed-calls" -H "Authorization: Bearer $STAFF" \
-      -H 'Content-Type: application/json' -d "{\"title\":\"$topic\",\"description\":\"海珠区政协“百姓提案”试点议题\"}"
-  done
-  while IFS='|' read -r title situation suggestion; do
-    curl -fsS -o /dev/null -X POST "http://127.0.0.1:8081/v1/clues" -H 'Content-Type: application/json' \
-      -d "{\"district\":\"haizhu\",\"title\":\"$title\",\"situationAnalysis\":\"$situation\",\"specificSuggestions\":\"$suggestion\",\"consentToPublish\":true,\"anonymous\":true}"
-  done <<'CLUES'
-电动自行车楼道充电安全隐患|老旧小区居民在楼道内为电动自行车充电，存在火灾隐患|在小区内建设集中充电桩并加强巡查
-电动自行车楼道充电隐患|老旧小区居民在楼道里为电动自行车充电，有火灾隐患|建议在小区内建设集中充电桩，加强巡查
-地铁站出口无障碍设施不足|地铁8号线沙园站出口没有无障碍电梯，轮椅使用者出行不便|建议地铁集团加装无障碍电梯
-琶洲人才公寓配套不足|琶洲人工智能与数字经济试验区人才公寓周边缺少商业和交通配套|增加公交线路并引入便民商业
-老旧小区加装电梯协调难|部分老旧小区加装电梯因低层住户意见不一而停滞|建立街道协调机制并公开补贴标准
-CLUES
+  # Haizhu's streets, handling units, 2026 calendar, the six pilot topics (附件2) and a few
+  # hundred residents' clues, through the services' APIs.
+  "$BIN/proposals-ctl" seed-demo --clues 300
   printf '%s\r\n' "标题,情况分析,具体建议,来源,接收人,联系人,联系电话,同意公开" \
     "沙园七街架空线杂乱,电力通信线路私拉乱接，雨天有安全隐患,推动三线下地并统一规划管线,街道委员工作室,沙园街委员工作室,陈先生,020-84123456,是" \
     "社区长者饭堂排队久,港海社区长者饭堂午餐时段排队超过半小时,增加供餐窗口并推行线上预约,社区,沙园街委员工作室,,,是" \
@@ -254,6 +183,7 @@ cat >&2 <<INFO
     supervision  http://127.0.0.1:8084
     publicity    http://127.0.0.1:8085
   Every service: /health/live, /health/ready, /metrics. Further instances listen 100 ports higher.
+  Operations   http://127.0.0.1:9100/ (dashboard); $BIN/proposals-ctl lag | dlq list | outbox status
   PostgreSQL   $DATABASE_URL
   Kafka        $KAFKA_BROKERS (mock cluster; control $KAFKA_MOCK_CONTROL)
   Logs         $STATE/logs/
@@ -261,7 +191,7 @@ cat >&2 <<INFO
   API         http://127.0.0.1:8081/openapi.json; Open311 at /open311/v2/services.json?jurisdiction_id=haizhu
   Demo credentials in $STATE: demo-staff-token (clue handler, haizhu), demo-integration-key
   Review queue: curl -H "Authorization: Bearer \$(cat $STATE/demo-staff-token)" http://127.0.0.1:8082/v1/triage/groups
-                (the two e-bike clues are one group with two voices; /v1/triage/clues?urgency=urgent, /v1/triage/rules)
+                (the e-bike clues from many streets are one group of many voices; /v1/triage/clues?urgency=urgent, /v1/triage/rules)
   Assignment queue: curl -H "Authorization: Bearer \$(cat $STATE/demo-committee-token)" http://127.0.0.1:8083/v1/assignment/queue
                 (the demo's filed canteen proposal, with the units suggested and why; assign it with
                  POST /v1/assignment/proposals/\$(cat $STATE/demo-proposal)/assignment {"lead": "<unit id>"})

@@ -125,6 +125,7 @@ struct SeedDemo: AsyncParsableCommand {
     static func submissions(count: Int, calls: [Int: String]) -> [Submission] {
         let channels = ["government-service-app", "wechat", "qr-code", "government-service-app", "wechat"]
         let surnames = ["王", "李", "张", "陈", "黄", "林", "何", "郭", "梁", "罗"]
+        let staffSources = ["street-studio", "community", "committee-member", "direct-report-point", "consultation-activity"]
         var result = HaizhuDemo.featuredClues.enumerated().map { index, clue in
             Submission(index: index, body: [
                 "district": "haizhu", "title": .string(clue.title), "situationAnalysis": .string(clue.situation),
@@ -152,7 +153,14 @@ struct SeedDemo: AsyncParsableCommand {
             }
             if let pilot = concern.pilot, let call = calls[pilot] { body["themedCallId"] = .string(call) }
             let byStaff = number % 5 == 4
-            if !byStaff { body["channel"] = .string(channels[number % channels.count]) } else { body["channel"] = "staff-entry" }
+            if byStaff {
+                // Staff enter what reached them in person: say where it came from.
+                body["channel"] = "staff-entry"
+                body["sourceCategory"] = .string(staffSources[number / 5 % staffSources.count])
+                body["receiver"] = ["kind": "studio", "name": .string("\(street)街委员工作室")]
+            } else {
+                body["channel"] = .string(channels[number % channels.count])
+            }
             result.append(Submission(index: HaizhuDemo.featuredClues.count + number, body: body, byStaff: byStaff))
         }
         return result
