@@ -265,7 +265,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SharedTests",
-            dependencies: ["Models", "Messaging", "Storage", "ServiceKit"],
+            dependencies: ["Models", "Messaging", "Storage", "ServiceKit", "Operations"],
             path: "Tests/SharedTests",
             swiftSettings: strict
         ),
