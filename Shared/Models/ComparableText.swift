@@ -47,3 +47,16 @@ public enum ComparableText {
         return String(kept)
     }
 }
+
+extension String {
+    /// Without leading and trailing white space (Unicode's), like `trimmingCharacters(in:
+    /// .whitespacesAndNewlines)` without its detour through NSString on Linux, which showed up
+    /// in the public read model's profile.
+    public var trimmedOfWhitespace: String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        if first == scalars.startIndex && last == scalars.index(before: scalars.endIndex) { return self }
+        return String(scalars[first...last])
+    }
+}

@@ -95,7 +95,7 @@ public enum PublicNames {
 
     /// At most `limit` characters, cut at a character boundary with an ellipsis.
     public static func summary(_ text: String, limit: Int = 160) -> String {
-        let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ").trimmedOfWhitespace
         guard flat.count > limit else { return flat }
         return String(flat.prefix(limit)) + "…"
     }

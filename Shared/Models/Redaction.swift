@@ -45,7 +45,7 @@ public enum Redaction {
     /// Replaces each name of two or more characters by its masked form; longest first, so 欧阳娜娜
     /// is masked before a shorter name inside it. Whether anything was masked.
     static func maskNames(_ names: [String], in characters: inout [Unicode.Scalar]) -> Bool {
-        let candidates = Set(names.map { $0.trimmingCharacters(in: .whitespaces) }).filter { $0.unicodeScalars.count >= 2 }
+        let candidates = Set(names.map { $0.trimmedOfWhitespace }).filter { $0.unicodeScalars.count >= 2 }
         guard !candidates.isEmpty else { return false }
         var masked = false
         for name in candidates.sorted(by: { $0.unicodeScalars.count > $1.unicodeScalars.count }) {
@@ -71,7 +71,7 @@ public enum Redaction {
 
     /// A person's name as the public may see it: the family name and one star (王*, 欧阳*).
     public static func maskName(_ name: String) -> String {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = name.trimmedOfWhitespace
         guard let first = trimmed.first else { return "匿名" }
         if trimmed.count > 2, compoundFamilyNames.contains(String(trimmed.prefix(2))) { return String(trimmed.prefix(2)) + "*" }
         return String(first) + "*"
