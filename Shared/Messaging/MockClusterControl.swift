@@ -26,7 +26,9 @@ public struct MockClusterControl: Sendable {
     /// Sends one command line and returns the answer after "ok".
     @discardableResult
     public func send(_ command: String) throws -> String {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec: a child process started meanwhile must not hold the connection open, or
+        // the control port, which serves one connection at a time, waits on it for good.
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socket >= 0 else { throw Failure(description: "cannot open a socket") }
         defer { close(socket) }
         var address = sockaddr_in()

@@ -18,10 +18,11 @@ struct OperationsCLITests {
     }
 
     /// Runs the CLI to its end with the store's and broker's variables.
-    static func control(_ arguments: [String], store: TestDatabase? = nil, kafka: KafkaConfiguration? = nil, extra: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestEnvironment.value("SERVICE_BINARIES")).appendingPathComponent("proposals-ctl")
-        process.arguments = arguments
+    static func binary() throws -> String {
+        URL(fileURLWithPath: try TestEnvironment.value("SERVICE_BINARIES")).appendingPathComponent("proposals-ctl").path
+    }
+
+    static func control(_ arguments: [String], store: TestDatabase? = nil, kafka: KafkaConfiguration? = nil, extra: [String: String] = [:]) async throws -> Run {
         var environment = ["PATH": "/usr/bin:/bin", "TOKEN_SECRET": String(repeating: "s", count: 32)]
         if let store {
             let configuration = store.configuration
@@ -32,22 +33,15 @@ struct OperationsCLITests {
             environment["KAFKA_TOPIC_PREFIX"] = kafka.topicPrefix
         }
         environment.merge(extra) { _, new in new }
-        process.environment = environment
-        let (output, errors) = (Pipe(), Pipe())
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Read before waiting, so a full pipe cannot stall the child.
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
+        let process = try ChildProcess(try binary(), arguments, environment: environment, standardOutput: .pipe, standardError: .pipe)
+        let (out, err, status) = await process.output()
+        return Run(status: status, output: String(decoding: out, as: UTF8.self), errors: String(decoding: err, as: UTF8.self))
     }
 
     static func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }
 
     @Test("every command answers --help; unknown commands and bad arguments print usage and exit 2")
-    func usage() throws {
+    func usage() async throws {
         let commands = [
             [], ["migrate"], ["topics"], ["topics", "create"], ["topics", "list"], ["topics", "describe"], ["lag"], ["dlq"], ["dlq", "list"],
             ["dlq", "show"], ["dlq", "replay"], ["outbox"], ["outbox", "status"], ["replay"], ["districts", "add"], ["seed-demo"],
@@ -55,17 +49,17 @@ struct OperationsCLITests {
             ["integration-key", "add"], ["dashboard"],
         ]
         for command in commands {
-            let run = try Self.control(command + ["--help"])
+            let run = try await Self.control(command + ["--help"])
             #expect(run.status == 0, "\(command) --help")
             #expect(run.output.contains("USAGE:") || run.output.contains("Usage:"), "\(command) --help: \(run.output.prefix(200))")
         }
         for bad in [["frobnicate"], ["dlq", "replay"], ["lag", "--topic", "intake-events"], ["replay", "some-model"],
                     ["token", "issue", "staff", "--role", "king", "--district", "haizhu", "--subject", "x"], ["dlq", "show", "nowhere-events", "--offset", "1"]] {
-            let run = try Self.control(bad)
+            let run = try await Self.control(bad)
             #expect(run.status == 2, "\(bad): exit \(run.status)")
             #expect(run.errors.contains("Usage:"), "\(bad): \(run.errors)")
         }
-        let missing = try Self.control(["outbox", "status"])
+        let missing = try await Self.control(["outbox", "status"])
         #expect(missing.status == 2 && missing.errors.contains("DATABASE_URL"), "a missing variable is named: \(missing.errors)")
     }
 
@@ -94,7 +88,7 @@ struct OperationsCLITests {
         try await produce(7, from: 10)
         await producer.close()
 
-        let run = try Self.control(["lag", "--group", group, "--json"], kafka: kafka)
+        let run = try await Self.control(["lag", "--group", group, "--json"], kafka: kafka)
         #expect(run.status == 0, "\(run.errors)")
         let rows = try #require(try Self.json(run.output) as? [[String: Any]])
         let intake = rows.filter { $0["topic"] as? String == topic }
@@ -102,11 +96,11 @@ struct OperationsCLITests {
         #expect(intake.reduce(0) { $0 + ($1["lag"] as? Int ?? 0) } == 7)
 
         // A group that committed nothing is behind by every message.
-        let publicity = try Self.control(["lag", "--group", kafka.topicPrefix + "publicity", "--json"], kafka: kafka)
+        let publicity = try await Self.control(["lag", "--group", kafka.topicPrefix + "publicity", "--json"], kafka: kafka)
         let behind = try #require(try Self.json(publicity.output) as? [[String: Any]]).filter { $0["topic"] as? String == topic }
         #expect(behind.reduce(0) { $0 + ($1["lag"] as? Int ?? 0) } == 17)
 
-        let table = try Self.control(["lag", "--group", group], kafka: kafka)
+        let table = try await Self.control(["lag", "--group", group], kafka: kafka)
         #expect(table.output.split(separator: "\n").contains { $0.hasPrefix(group) && $0.contains("(total)") && $0.hasSuffix(" 7") }, "\(table.output)")
     }
 
@@ -123,7 +117,7 @@ struct OperationsCLITests {
             INSERT INTO outbox (event_id, source, topic, partition_key, shard, event_type, district, envelope, published_at)
             VALUES (\(UUID()), 'intake', 'intake-events', 'k', 0, 'clue.received', 'haizhu', '{}', now())
             """)
-        let run = try Self.control(["outbox", "status", "--json"], store: store)
+        let run = try await Self.control(["outbox", "status", "--json"], store: store)
         #expect(run.status == 0, "\(run.errors)")
         let rows = try #require(try Self.json(run.output) as? [[String: Any]])
         let triage = try #require(rows.first { $0["source"] as? String == "triage" })
@@ -137,10 +131,10 @@ struct OperationsCLITests {
     @Test("migrate refuses a database migrated by a newer release")
     func newerSchema() async throws {
         let store = try await TestDatabase()
-        let current = try Self.control(["migrate"], store: store)
+        let current = try await Self.control(["migrate"], store: store)
         #expect(current.status == 0 && current.output.contains("up to date"), "\(current.output) \(current.errors)")
         try await store.execute("INSERT INTO schema_migrations (version, name, checksum) VALUES (9999, 'from-the-future', 'x')")
-        let run = try Self.control(["migrate"], store: store)
+        let run = try await Self.control(["migrate"], store: store)
         #expect(run.status == 1)
         #expect(run.errors.contains("schema version 9999") && run.errors.contains("newer"), "\(run.errors)")
     }
@@ -163,21 +157,21 @@ struct OperationsCLITests {
         _ = try await fixture.apps[0].parts.producer.send(OutgoingMessage(topic: intakeTopic, key: clueID.uuidString, value: try event.encoded()))
         #expect(await eventually(timeout: .seconds(30)) { (try? await count(deadLetters)) == 1 }, "dead-lettered")
 
-        let listed = try Self.control(["dlq", "list", "intake-events", "--json"], store: fixture.store, kafka: kafka)
+        let listed = try await Self.control(["dlq", "list", "intake-events", "--json"], store: fixture.store, kafka: kafka)
         #expect(listed.status == 0, "\(listed.errors)")
         let entries = try #require(try Self.json(listed.output) as? [[String: Any]])
         #expect(entries.count == 1)
         #expect((entries.first?["reason"] as? String)?.contains("not in the store") == true)
         #expect(entries.first?["eventType"] as? String == "clue.received" && entries.first?["replayedAt"] == nil)
-        let shown = try Self.control(["dlq", "show", "intake-events.dlq", "--offset", "0"], store: fixture.store, kafka: kafka)
+        let shown = try await Self.control(["dlq", "show", "intake-events.dlq", "--offset", "0"], store: fixture.store, kafka: kafka)
         #expect(shown.output.lowercased().contains(clueID.uuidString.lowercased()) && shown.output.contains("dlq-reason"), "\(shown.output)")
 
-        let dry = try Self.control(["dlq", "replay", "intake-events", "--dry-run"], store: fixture.store, kafka: kafka)
+        let dry = try await Self.control(["dlq", "replay", "intake-events", "--dry-run"], store: fixture.store, kafka: kafka)
         #expect(dry.status == 0 && dry.output.contains("1 would be replayed"), "\(dry.output) \(dry.errors)")
         #expect(try await count(intakeTopic) == 1, "a dry run publishes nothing")
 
         // Replayed with the cause not fixed: rejected again, a new dead letter, and no loop.
-        let early = try Self.control(["dlq", "replay", "intake-events", "--operator", "ops-test"], store: fixture.store, kafka: kafka)
+        let early = try await Self.control(["dlq", "replay", "intake-events", "--operator", "ops-test"], store: fixture.store, kafka: kafka)
         #expect(early.status == 0 && early.output.contains("1 replayed"), "\(early.output) \(early.errors)")
         #expect(await eventually(timeout: .seconds(30)) { (try? await count(deadLetters)) == 2 })
         try await Task.sleep(for: .seconds(2))
@@ -190,10 +184,10 @@ struct OperationsCLITests {
             VALUES (\(clueID), 'haizhu', 'HZ-2026-990001', '电动自行车楼道充电隐患', '楼道充电有火灾隐患', '建设集中充电桩',
                     'online-platform', 'web', true, now(), true)
             """, scope: .district(DistrictCode(rawValue: "haizhu")!))
-        let fixed = try Self.control(["dlq", "replay", "intake-events"], store: fixture.store, kafka: kafka)
+        let fixed = try await Self.control(["dlq", "replay", "intake-events"], store: fixture.store, kafka: kafka)
         #expect(fixed.status == 0 && fixed.output.contains("1 replayed, 1 skipped"), "\(fixed.output) \(fixed.errors)")
         try await fixture.awaitTriaged([clueID])
-        let again = try Self.control(["dlq", "replay", "intake-events"], store: fixture.store, kafka: kafka)
+        let again = try await Self.control(["dlq", "replay", "intake-events"], store: fixture.store, kafka: kafka)
         #expect(again.output.contains("0 replayed, 2 skipped"), "\(again.output)")
         try await Task.sleep(for: .seconds(2))
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM triage_clues WHERE clue_id = \(clueID)") == 1)
@@ -220,19 +214,13 @@ struct OperationsCLITests {
             INSERT INTO outbox (event_id, source, topic, partition_key, shard, event_type, district, envelope, created_at)
             VALUES (\(UUID()), 'assignment', 'assignment-events', 'k', 0, 'proposal.assigned', 'haizhu', '{}', now() - interval '10 minutes')
             """)
-        let port = Int.random(in: 40_000...50_000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestEnvironment.value("SERVICE_BINARIES")).appendingPathComponent("proposals-ctl")
-        process.arguments = ["dashboard", "--port", String(port)]
+        let port = try TestEnvironment.freePort()
         let configuration = store.configuration
-        process.environment = [
+        let process = try ChildProcess(try Self.binary(), ["dashboard", "--port", String(port)], environment: [
             "DATABASE_URL": "postgres://\(configuration.user):\(configuration.password ?? "")@\(configuration.host):\(configuration.port)/\(configuration.database)",
             "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        ], standardError: .inherit)
+        defer { process.terminate() }
         #expect(await eventually(timeout: .seconds(20)) { (try? await http("GET", "http://127.0.0.1:\(port)/health").status) == 200 })
         let page = try await http("GET", "http://127.0.0.1:\(port)/")
         #expect(page.status == 200)

@@ -61,17 +61,12 @@ struct PortalBrowserTests {
 
     /// Runs headless Chromium once and returns what it printed.
     static func run(_ chromium: String, _ arguments: [String]) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
-                             "--user-data-dir=\(profile.path)"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = try await Task.detached { try output.fileHandleForReading.readToEnd() ?? Data() }.value
-        process.waitUntilExit()
+        let process = try ChildProcess(
+            chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
+                       "--user-data-dir=\(profile.path)"] + arguments,
+            standardOutput: .pipe)
+        let data = await process.output().standardOutput
         try? FileManager.default.removeItem(at: profile)
         return String(decoding: data, as: UTF8.self)
     }

@@ -9,22 +9,17 @@ import TestSupport
 /// The real executables, as an operator starts them.
 @Suite(.timeLimit(.minutes(2)))
 struct ServiceProcessTests {
-    func run(_ service: String, environment: [String: String]) throws -> (Process, Pipe) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestEnvironment.value("SERVICE_BINARIES")).appendingPathComponent(service)
-        process.environment = environment
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return (process, errors)
+    func run(_ service: String, environment: [String: String]) throws -> (ChildProcess, FileHandle) {
+        let binary = URL(fileURLWithPath: try TestEnvironment.value("SERVICE_BINARIES")).appendingPathComponent(service).path
+        let process = try ChildProcess(binary, environment: environment, standardError: .pipe)
+        return (process, process.standardError!)
     }
 
-    @Test func invalidConfigurationExitsWithOneLinePerVariable() throws {
-        let (process, errors) = try run("intake", environment: ["KAFKA_BROKERS": "no-port", "HTTP_PORT": "x", "TOKEN_SECRET": "short"])
-        process.waitUntilExit()
-        let lines = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
-        #expect(process.terminationStatus == 2)
+    @Test func invalidConfigurationExitsWithOneLinePerVariable() async throws {
+        let (process, _) = try run("intake", environment: ["KAFKA_BROKERS": "no-port", "HTTP_PORT": "x", "TOKEN_SECRET": "short"])
+        let (_, errors, status) = await process.output()
+        let lines = String(decoding: errors, as: UTF8.self).split(separator: "\n")
+        #expect(status == 2)
         #expect(lines.count == 4)
         for variable in ["HTTP_PORT", "DATABASE_URL", "KAFKA_BROKERS", "TOKEN_SECRET"] {
             #expect(lines.contains { $0.hasPrefix("configuration error: \(variable):") }, "names \(variable)")
@@ -35,7 +30,7 @@ struct ServiceProcessTests {
         let store = try await TestDatabase()
         let kafka = try TestEnvironment.kafka()
         try TestEnvironment.createTopics(kafka)
-        let port = Int.random(in: 20_000...40_000)
+        let port = try TestEnvironment.freePort()
         let configuration = store.configuration
         let (process, _) = try run("triage", environment: [
             "DATABASE_URL": "postgres://\(configuration.user):\(configuration.password ?? "")@\(configuration.host):\(configuration.port)/\(configuration.database)",
@@ -48,10 +43,9 @@ struct ServiceProcessTests {
         let stopped = await eventually(timeout: .seconds(30)) { !process.isRunning }
         #expect(stopped)
         if stopped {
-            #expect(process.terminationReason == .exit)
-            #expect(process.terminationStatus == 0)
+            #expect(process.terminationStatus == 0, "exited by itself, not by a signal")
         } else {
-            process.interrupt()
+            process.signal(SIGKILL)
         }
     }
 

@@ -6,7 +6,7 @@ import Messaging
 public final class PrivateMockCluster: Sendable {
     public let brokers: String
     public let control: MockClusterControl
-    private let process: Process
+    private let process: ChildProcess
     private let directory: URL
 
     public init(brokers count: Int = 3) throws {
@@ -15,11 +15,9 @@ public final class PrivateMockCluster: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let bootstrapFile = directory.appendingPathComponent("brokers")
         let controlFile = directory.appendingPathComponent("control")
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--brokers", String(count), "--bootstrap-file", bootstrapFile.path, "--control-file", controlFile.path]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess(
+            binary, ["--brokers", String(count), "--bootstrap-file", bootstrapFile.path, "--control-file", controlFile.path],
+            standardError: .inherit)
         let deadline = Date().addingTimeInterval(20)
         while !FileManager.default.fileExists(atPath: controlFile.path) || !FileManager.default.fileExists(atPath: bootstrapFile.path) {
             guard Date() < deadline else { throw TestEnvironment.Missing(variable: "a running mock cluster (it did not start)") }

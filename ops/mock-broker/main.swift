@@ -158,6 +158,10 @@ let controlThread = Thread {
     while true {
         let connection = accept(listener, nil, nil)
         guard connection >= 0 else { continue }
+        // One connection at a time: one that goes quiet (its client gone, the socket kept open by
+        // a process it started) must not hold the port for good.
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var pending = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 1024)
         reading: while true {
