@@ -28,10 +28,19 @@ extension EventHandler {
 /// the message goes to the dead-letter topic and the partition moves on.
 public struct EventRejection: Error, Sendable, CustomStringConvertible {
     public var reason: String
-    /// The metric label: malformed, unexpected-topic, unknown-type, unsupported-version, or
-    /// rejected (a handler refused it).
-    public var kind: String
-    public init(_ reason: String, kind: String = "rejected") {
+    public var kind: Kind
+
+    /// Why, as the `reason` label of `consumer_dead_lettered_total` (alerts and the runbook use it).
+    public enum Kind: String, Sendable {
+        case malformed
+        case unexpectedTopic = "unexpected-topic"
+        case unknownType = "unknown-type"
+        case unsupportedVersion = "unsupported-version"
+        /// A handler refused it: it contradicts the store.
+        case rejected
+    }
+
+    public init(_ reason: String, kind: Kind = .rejected) {
         self.reason = reason
         self.kind = kind
     }
@@ -175,19 +184,19 @@ public final class EventConsumer: Service, Sendable {
     private func decode(_ message: KafkaMessage) -> Result<EventEnvelope, EventRejection> {
         let topicName = kafka.unprefixed(message.topic)
         guard let topic = topics.first(where: { $0.name == topicName }) else {
-            return .failure(EventRejection("message from unexpected topic \(message.topic)", kind: "unexpected-topic"))
+            return .failure(EventRejection("message from unexpected topic \(message.topic)", kind: .unexpectedTopic))
         }
         let envelope: EventEnvelope
         do {
             envelope = try EventEnvelope.decode(from: message.value)
         } catch {
-            return .failure(EventRejection(error.description, kind: "malformed"))
+            return .failure(EventRejection(error.description, kind: .malformed))
         }
         guard topic.knows(type: envelope.type) else {
-            return .failure(EventRejection("unknown event type \(envelope.type) on \(topic.name)", kind: "unknown-type"))
+            return .failure(EventRejection("unknown event type \(envelope.type) on \(topic.name)", kind: .unknownType))
         }
         guard topic.accepts(type: envelope.type, version: envelope.schemaVersion) else {
-            return .failure(EventRejection("unsupported schema version \(envelope.schemaVersion) of \(envelope.type)", kind: "unsupported-version"))
+            return .failure(EventRejection("unsupported schema version \(envelope.schemaVersion) of \(envelope.type)", kind: .unsupportedVersion))
         }
         return .success(envelope)
     }
@@ -258,7 +267,7 @@ public final class EventConsumer: Service, Sendable {
         var pending = rejected.map { DeadLetter.message(for: $0.0, reason: $0.1.reason, consumerGroup: group) }
         for (message, rejection) in rejected {
             logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(rejection.reason)")
-            Counter(label: "consumer_dead_lettered_total", dimensions: [("consumer", group), ("topic", message.topic), ("reason", rejection.kind)]).increment()
+            Counter(label: "consumer_dead_lettered_total", dimensions: [("consumer", group), ("topic", message.topic), ("reason", rejection.kind.rawValue)]).increment()
         }
         var backoff = Backoff()
         while true {
