@@ -97,24 +97,10 @@ public struct EventEnvelope: Codable, Sendable, Hashable {
         hasher.combine(schemaVersion)
     }
 
-    /// The envelope's fields without the payload, which must be present: the first of the two
-    /// passes over a received message.
-    private struct Header: Decodable {
-        var eventID: UUID
-        var type: String
-        var schemaVersion: Int
-        var district: DistrictCode
-        var occurredAt: Date
-        var correlationID: UUID
-        var causationID: UUID?
-        var payload: Present
-
-        typealias CodingKeys = EventEnvelope.CodingKeys
-
-        /// Any JSON value, not looked at.
-        struct Present: Decodable {
-            init(from decoder: any Decoder) throws {}
-        }
+    /// Any JSON value, not looked at: the payload of the first of the two passes over a received
+    /// message (`Wire<Present>`), which reads the envelope's other fields.
+    private struct Present: Decodable {
+        init(from decoder: any Decoder) throws {}
     }
 
     /// The payload alone, decoded as `P` from the whole message: the second pass.
@@ -163,8 +149,9 @@ public struct EventEnvelope: Codable, Sendable, Hashable {
             correlationID: cause?.correlationID ?? eventID, causationID: cause?.eventID, payload: payload))
     }
 
-    /// The envelope's fields with a typed payload; the same keys as `EventEnvelope`.
-    struct Wire<P: Encodable>: Encodable {
+    /// The envelope's fields with a typed payload; the same keys as `EventEnvelope`. Encoded for
+    /// new events, decoded with a `Present` payload for received ones.
+    struct Wire<P> {
         var eventID: UUID
         var type: String
         var schemaVersion: Int
@@ -180,7 +167,7 @@ public struct EventEnvelope: Codable, Sendable, Hashable {
     /// Decodes an envelope from a message value, with a reason fit for a dead-letter header on failure.
     public static func decode(from data: Data) throws(EnvelopeError) -> EventEnvelope {
         do {
-            let header = try EventCoding.decoder.decode(Header.self, from: data)
+            let header = try EventCoding.decoder.decode(Wire<Present>.self, from: data)
             var envelope = EventEnvelope(
                 eventID: header.eventID, type: header.type, schemaVersion: header.schemaVersion, district: header.district,
                 occurredAt: header.occurredAt, correlationID: header.correlationID, causationID: header.causationID, payload: .null)
@@ -254,3 +241,6 @@ public enum EventCoding {
         }
     }
 }
+
+extension EventEnvelope.Wire: Encodable where P: Encodable {}
+extension EventEnvelope.Wire: Decodable where P: Decodable {}

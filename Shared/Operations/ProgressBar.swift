@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Progress of a long operation on standard error: a bar with rate and time left, redrawn in
 /// place on a terminal; plain lines every few seconds when the output is a file or a pipe.
@@ -66,4 +67,14 @@ public final class ProgressBar {
         if whole < 3600 { return "\(whole / 60)m\(String(format: "%02d", whole % 60))s" }
         return "\(whole / 3600)h\(String(format: "%02d", whole / 60 % 60))m"
     }
+}
+
+/// A progress bar that `@Sendable` progress callbacks may update.
+public final class LockedProgress: Sendable {
+    private let bar: Mutex<ProgressBar>
+
+    public init(_ bar: sending ProgressBar) { self.bar = Mutex(bar) }
+
+    public func update(_ done: Int, total: Int? = nil) { bar.withLock { $0.update(done, total: total) } }
+    public func finish() { bar.withLock { $0.finish() } }
 }

@@ -24,10 +24,7 @@ struct OperationsCLITests {
 
     static func control(_ arguments: [String], store: TestDatabase? = nil, kafka: KafkaConfiguration? = nil, extra: [String: String] = [:]) async throws -> Run {
         var environment = ["PATH": "/usr/bin:/bin", "TOKEN_SECRET": String(repeating: "s", count: 32)]
-        if let store {
-            let configuration = store.configuration
-            environment["DATABASE_URL"] = "postgres://\(configuration.user):\(configuration.password ?? "")@\(configuration.host):\(configuration.port)/\(configuration.database)"
-        }
+        if let store { environment["DATABASE_URL"] = store.url }
         if let kafka {
             environment["KAFKA_BROKERS"] = kafka.brokers.joined(separator: ",")
             environment["KAFKA_TOPIC_PREFIX"] = kafka.topicPrefix
@@ -215,9 +212,8 @@ struct OperationsCLITests {
             VALUES (\(UUID()), 'assignment', 'assignment-events', 'k', 0, 'proposal.assigned', 'haizhu', '{}', now() - interval '10 minutes')
             """)
         let port = try TestEnvironment.freePort()
-        let configuration = store.configuration
         let process = try ChildProcess(try Self.binary(), ["dashboard", "--port", String(port)], environment: [
-            "DATABASE_URL": "postgres://\(configuration.user):\(configuration.password ?? "")@\(configuration.host):\(configuration.port)/\(configuration.database)",
+            "DATABASE_URL": store.url,
             "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
         ], standardError: .inherit)
         defer { process.terminate() }

@@ -31,9 +31,8 @@ struct ServiceProcessTests {
         let kafka = try TestEnvironment.kafka()
         try TestEnvironment.createTopics(kafka)
         let port = try TestEnvironment.freePort()
-        let configuration = store.configuration
         let (process, _) = try run("triage", environment: [
-            "DATABASE_URL": "postgres://\(configuration.user):\(configuration.password ?? "")@\(configuration.host):\(configuration.port)/\(configuration.database)",
+            "DATABASE_URL": store.url,
             "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
             "TOKEN_SECRET": String(repeating: "s", count: 32), "HTTP_PORT": String(port), "LOG_LEVEL": "warning",
         ])

@@ -83,6 +83,12 @@ public final class TestDatabase: Sendable {
 
     public var configuration: DatabaseConfiguration { database.configuration }
 
+    /// `DATABASE_URL` for an executable started on this database.
+    public var url: String {
+        let configuration = self.configuration
+        return "postgres://\(configuration.user):\(configuration.password ?? "")@\(configuration.host):\(configuration.port)/\(configuration.database)"
+    }
+
     /// The first column of the first row as an Int (e.g. a count), read in `scope`.
     public func integer(_ query: PostgresQuery, scope: DistrictScope = .allDistricts) async throws -> Int {
         try await database.transaction(scope) { transaction in

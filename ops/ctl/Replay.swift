@@ -4,7 +4,6 @@ import Messaging
 import Models
 import Operations
 import PublicityService
-import Synchronization
 
 struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -67,14 +66,4 @@ struct Replay: AsyncParsableCommand {
         }
         print("\(applied) events applied in \(started.duration(to: .now).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))")
     }
-}
-
-/// A progress bar that `@Sendable` progress callbacks may update.
-final class LockedProgress: Sendable {
-    private let bar: Mutex<ProgressBar>
-
-    init(_ bar: sending ProgressBar) { self.bar = Mutex(bar) }
-
-    func update(_ done: Int, total: Int? = nil) { bar.withLock { $0.update(done, total: total) } }
-    func finish() { bar.withLock { $0.finish() } }
 }

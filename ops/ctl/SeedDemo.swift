@@ -177,12 +177,17 @@ struct DemoAPI: Sendable {
     }
 
     private func send(_ method: HTTPMethod, _ url: String, body: JSONValue? = nil, headers: [String: String] = [:]) async throws -> (status: Int, body: JSONValue?) {
+        try await send(method, url, encoded: try body.map { try EventCoding.encoder.encode($0) }, headers: headers)
+    }
+
+    /// `encoded` as it goes out: a signed request signs exactly these bytes.
+    private func send(_ method: HTTPMethod, _ url: String, encoded body: Data?, headers: [String: String]) async throws -> (status: Int, body: JSONValue?) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try EventCoding.encoder.encode(body)))
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 4 << 20)
@@ -242,15 +247,9 @@ struct DemoAPI: Sendable {
         } else {
             headers.merge(RequestSignature.headers(keyID: key.id, secret: key.secret, method: "POST", path: "/v1/clues", body: body)) { _, new in new }
         }
-        var request = HTTPClientRequest(url: "\(intake)/v1/clues")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let answer = try await response.body.collect(upTo: 1 << 20)
-        guard response.status == .created || response.status == .ok else {
-            return "clue \(submission.index): HTTP \(response.status.code) \(String(buffer: answer))"
+        let answer = try await send(.POST, "\(intake)/v1/clues", encoded: body, headers: headers)
+        guard answer.status == 201 || answer.status == 200 else {
+            return "clue \(submission.index): HTTP \(answer.status) \(answer.body.map { "\($0)" } ?? "")"
         }
         return nil
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Operations
 import ServiceKit
 import Storage
 
@@ -17,16 +18,15 @@ public enum PublicityCommands {
         LoggingSetup.bootstrap(format: configuration.logFormat, level: configuration.logLevel)
         let logger = Logger(label: "publicity-rebuild")
         let database = Database(configuration: configuration.database, logger: logger)
-        let started = ContinuousClock.now
+        let bar = LockedProgress(ProgressBar("rebuilding the public read model", total: nil))
         do {
             let applied = try await database.running {
                 try await PublicReadModel.rebuild(database: database, kafka: configuration.kafka, logger: logger) { progress in
-                    let seconds = Double((ContinuousClock.now - started).components.seconds) + 0.001
-                    FileHandle.standardError.write(Data(String(format: "\rread %d of %d messages (%.0f/s)", progress.read, progress.total,
-                                                               Double(progress.read) / seconds).utf8))
+                    bar.update(progress.read, total: progress.total)
                 }
             }
-            FileHandle.standardError.write(Data("\nread model rebuilt from \(applied) events\n".utf8))
+            bar.finish()
+            FileHandle.standardError.write(Data("read model rebuilt from \(applied) events\n".utf8))
         } catch {
             FileHandle.standardError.write(Data("\npublicity: rebuild failed: \(error)\n".utf8))
             exit(1)
