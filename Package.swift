@@ -79,7 +79,10 @@ let package = Package(
         // The built-in classification rules live here: triage classifies with them, publicity names domains by them.
         .target(name: "Models", path: "Shared/Models", resources: [.copy("Resources/default-rules.json")], swiftSettings: strict),
         // Near-duplicate detection (MinHash, LSH): clue grouping and unit suggestions.
-        .target(name: "Similarity", dependencies: ["Models"], path: "Shared/Similarity", swiftSettings: strict),
+        .target(name: "Similarity", dependencies: ["Models", "CMinHash"], path: "Shared/Similarity", swiftSettings: strict),
+        // MinHash's inner loop in AVX2 lanes, chosen at run time: Swift compiles for the x86-64
+        // baseline and has no per-function target attribute.
+        .target(name: "CMinHash", path: "Shared/CMinHash"),
         .target(
             name: "Messaging",
             dependencies: [

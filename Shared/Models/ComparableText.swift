@@ -18,33 +18,50 @@ public enum ComparableText {
         return String(kept)
     }
 
+    /// The scalar values of `of(text)`, without building the string: what similarity's
+    /// shingles are made of.
+    public static func scalarValues(of text: String) -> [UInt32] {
+        var values: [UInt32] = []
+        values.reserveCapacity(text.utf8.count / 3 + 1)
+        if keepingCommonScalars(of: text, { values.append($0) }) { return values }
+        return normalisedInFull(text).unicodeScalars.map(\.value)
+    }
+
     /// The same result for text made only of ASCII, common CJK ideographs, full-width ASCII and
     /// common punctuation (nearly every clue), without normalising the whole string, which was
     /// most of the cost of triage's similarity core. Nil when any other scalar occurs.
     static func commonScalarsOnly(_ text: String) -> String? {
         var kept = String.UnicodeScalarView()
+        guard keepingCommonScalars(of: text, { kept.append(Unicode.Scalar($0)!) }) else { return nil }
+        return String(kept)
+    }
+
+    /// Hands `keep` the values the definition keeps, in order, while every scalar is a common
+    /// one; false at the first that is not (the caller then normalises in full).
+    @inline(__always)
+    static func keepingCommonScalars(of text: String, _ keep: (UInt32) -> Void) -> Bool {
         for scalar in text.unicodeScalars {
             let value = scalar.value
             switch value {
             case 0x30...0x39, 0x61...0x7A, 0x4E00...0x9FEF:
-                kept.append(scalar)
+                keep(value)
             case 0x41...0x5A:
-                kept.append(Unicode.Scalar(value + 0x20)!)
+                keep(value + 0x20)
             case 0xFF10...0xFF19, 0xFF41...0xFF5A:
                 // Full-width digits and small letters: NFKC maps them to ASCII.
-                kept.append(Unicode.Scalar(value - 0xFEE0)!)
+                keep(value - 0xFEE0)
             case 0xFF21...0xFF3A:
-                kept.append(Unicode.Scalar(value - 0xFEE0 + 0x20)!)
+                keep(value - 0xFEE0 + 0x20)
             case 0x00...0x7F, 0xFF01...0xFF5E, 0x3000...0x3003, 0x3008...0x3011, 0x3014...0x301F,
                  0x2014, 0x2018...0x201F, 0x2026, 0x00B7:
                 // Spaces, controls and punctuation (full-width punctuation becomes ASCII
                 // punctuation under NFKC): dropped either way.
                 continue
             default:
-                return nil
+                return false
             }
         }
-        return String(kept)
+        return true
     }
 }
 

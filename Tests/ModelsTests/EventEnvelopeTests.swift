@@ -105,11 +105,13 @@ import Testing
         ]
         for sample in samples {
             #expect(ComparableText.commonScalarsOnly(sample) == ComparableText.normalisedInFull(sample), "\(sample)")
+            #expect(ComparableText.scalarValues(of: sample) == ComparableText.normalisedInFull(sample).unicodeScalars.map(\.value))
         }
         // Anything else takes the full path.
         for other in ["㈠ ① ﬁ é Ⅻ 〸", "한국어", "𠀀 rare ideograph"] {
             #expect(ComparableText.commonScalarsOnly(other) == nil)
             #expect(ComparableText.of(other) == ComparableText.normalisedInFull(other))
+            #expect(ComparableText.scalarValues(of: other) == ComparableText.normalisedInFull(other).unicodeScalars.map(\.value))
         }
     }
 }

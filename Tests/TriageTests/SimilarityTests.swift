@@ -40,6 +40,20 @@ import Similarity
         #expect(Array(signature.prefix(4)) == [53_686_858, 3_891_665, 148_770_713, 4_042_336], "a change here makes stored signatures incomparable")
     }
 
+    /// The AVX2 kernel is a speed-up only: on every text it gives the portable loop's values,
+    /// so signatures stored by either stay comparable.
+    @Test(.enabled(if: MinHasher.Kernel.best == .avx2, "this CPU has no AVX2"))
+    func avx2KernelGivesThePortableValues() {
+        let portable = MinHasher(kernel: .portable)
+        let avx2 = MinHasher(kernel: .avx2)
+        let texts = GeneratedCorpus(size: 300, seed: 5).texts + [ebike, "", "桥", "ABC１２３", "é\u{301}电动车"]
+        for text in texts {
+            #expect(avx2.signature(ofText: text) == portable.signature(ofText: text), "\(text)")
+        }
+        let longer = MinHasher(count: 200, seed: 3, kernel: .avx2)
+        #expect(longer.signature(ofText: ebike) == MinHasher(count: 200, seed: 3, kernel: .portable).signature(ofText: ebike))
+    }
+
     @Test func estimatesTrackExactJaccardAcrossManyPairs() {
         // One-permutation hashing must estimate as well as independent hash functions: over
         // pairs spread from unrelated to identical, the error stays small on average and bounded.

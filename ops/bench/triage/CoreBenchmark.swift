@@ -25,11 +25,16 @@ struct CoreBenchmark: ParsableCommand {
         let characters = corpus.reduce(0) { $0 + $1.text.count }
         print("corpus: \(clues) clues, \(characters / clues) characters on average")
 
-        // Signatures alone.
+        // Signatures alone, with the kernel triage uses and with the portable one.
         var start = ContinuousClock.now
         var checksum: UInt32 = 0
         for clue in corpus { checksum ^= hasher.signature(ofText: clue.text)[0] }
         let signing = seconds(since: start)
+        let portable = MinHasher(kernel: .portable)
+        start = ContinuousClock.now
+        var portableChecksum: UInt32 = 0
+        for clue in corpus.prefix(50_000) { portableChecksum ^= portable.signature(ofText: clue.text)[0] }
+        let portableSigning = seconds(since: start)
 
         // Grouping as triage does it: join the most similar representative at ≥ threshold among
         // the candidates, or start a group and become its representative (only those are indexed).
@@ -60,7 +65,8 @@ struct CoreBenchmark: ParsableCommand {
         let sharingOne = lookupSignatures.prefix(5_000).reduce(0) { $0 + index.candidates(for: $1, sharingAtLeast: 1, tally: &tally).count }
         print(String(format: "candidate lookups alone: %.0f/s against %d groups (%.1f groups share ≥ 1 band with a clue, %.1f share ≥ %d)",
                      Double(lookupSignatures.count) / lookups, representatives.count, Double(sharingOne) / 5_000, Double(found) / Double(lookupSignatures.count), minimumShared))
-        print(String(format: "signatures only: %.0f clues/s on one core (checksum %u)", Double(clues) / signing, checksum))
+        print(String(format: "signatures only: %.0f clues/s on one core with the %@ kernel (checksum %u); portable kernel %.0f clues/s",
+                     Double(clues) / signing, "\(hasher.kernel)", checksum, Double(min(clues, 50_000)) / portableSigning))
         print(String(format: "similarity core: %.0f clues/s on one core (signature, candidate lookup, similarity check, group or index; %.2f candidates per clue, %d groups for %d clues)",
                      Double(clues) / grouping, Double(candidatesSeen) / Double(clues), representatives.count, clues))
 
