@@ -31,7 +31,9 @@ public final class ProgressLine {
         let elapsed = seconds(since: start)
         let perSecond = elapsed > 0 ? Double(done) / elapsed : 0
         let eta = perSecond > 0 ? Double(total - done) / perSecond : 0
-        let line = "\(phase): \(done)/\(total)  \(Int(perSecond.rounded()))/s  ETA \(Int(eta.rounded())) s"
+        // A rate over less than a second (a first batch arriving at once) says nothing yet.
+        let rate = elapsed >= 1 ? "\(Int(perSecond.rounded()))/s  ETA \(Int(eta.rounded())) s" : "…"
+        let line = "\(phase): \(done)/\(total)  \(rate)"
         if isatty(STDERR_FILENO) == 1 {
             FileHandle.standardError.write(Data("\r\(line)   \(done >= total ? "\n" : "")".utf8))
         } else if done >= total || ContinuousClock.now - lastLine > .seconds(10) {
