@@ -65,6 +65,16 @@ public final class Database: Sendable {
         }
     }
 
+    /// Runs `body`'s statements on one pooled connection outside any transaction (each statement
+    /// its own) and with no district scope: one round trip a statement instead of four (BEGIN,
+    /// scope, statement, COMMIT). For tables without a district policy, such as the public read
+    /// model; district tables look empty here, so a misuse shows nothing rather than too much.
+    public func unscopedReads<Result: Sendable>(_ body: (Transaction) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            try await body(Transaction(connection: connection, logger: logger))
+        }
+    }
+
     /// Runs `body` while the connection pool runs, for commands that are not a service group.
     public func running<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         let client = self.client

@@ -45,11 +45,12 @@ struct PortalController: Sendable {
         }
         return try await cached(request) {
             let offset = (filter.page - 1) * Self.pageSize
-            async let listed = cache.order.page(filter, offset: offset, limit: Self.pageSize + 1, queries: queries)
-            async let districts = cache.districts { try await queries.districts() }
-            async let calls = cache.calls { try await queries.calls(district: nil) }
+            // One after another: each is nearly always answered from memory without suspending,
+            // and child tasks would each wait their turn on a busy executor.
+            let districts = try await cache.districts { try await queries.districts() }
+            let calls = try await cache.calls { try await queries.calls(district: nil) }
             let (proposals, total): ([PublicProposal], Int)
-            if let (ids, count) = try await listed {
+            if let (ids, count) = try await cache.order.page(filter, offset: offset, limit: Self.pageSize + 1, queries: queries) {
                 // The whole list or one district's: its order is in memory, the page is a lookup by id.
                 (proposals, total) = (try await queries.proposals(ids), count)
             } else {
@@ -63,10 +64,10 @@ struct PortalController: Sendable {
             // Dictionaries, not structs: the template engine reads them without reflection.
             var content: [String: Any] = [
                 "filters": ["q": filter.text ?? "", "domain": filter.domain ?? "", "year": filter.year.map(String.init) ?? "", "unit": filter.unit ?? ""],
-                "districts": try await districts.map { ["code": $0.code, "name": $0.name, "selected": $0.code == filter.district] as [String: Any] },
+                "districts": districts.map { ["code": $0.code, "name": $0.name, "selected": $0.code == filter.district] as [String: Any] },
                 "domains": try await queries.domainChoices().map { ["code": $0.code, "name": $0.name, "selected": $0.code == filter.domain] as [String: Any] },
                 "statuses": PublicProposalStatus.allCases.map { ["code": $0.rawValue, "name": $0.label, "selected": $0 == filter.status] as [String: Any] },
-                "calls": try await calls.map { ["id": $0.id, "title": $0.title, "selected": $0.id == filter.call?.uuidString.lowercased()] as [String: Any] },
+                "calls": calls.map { ["id": $0.id, "title": $0.title, "selected": $0.id == filter.call?.uuidString.lowercased()] as [String: Any] },
                 "cards": ProposalCards.html(shown), "hasProposals": !shown.isEmpty, "total": total, "page": filter.page, "query": filter.queryString,
             ]
             if filter.page > 1 { content["previous"] = "/feedback" + filter.queryString(page: filter.page - 1) }

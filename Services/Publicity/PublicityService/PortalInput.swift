@@ -31,7 +31,7 @@ public struct FeedbackFilter: Equatable, Sendable {
 
     public init(query: [String: String]) throws(PortalProblem) {
         func value(_ name: String, maximumLength: Int) throws(PortalProblem) -> String? {
-            guard let raw = query[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+            guard let raw = query[name]?.trimmedOfWhitespace, !raw.isEmpty else { return nil }
             guard raw.count <= maximumLength else { throw PortalProblem(name, "参数 \(name) 过长（至多 \(maximumLength) 个字）") }
             return raw
         }
@@ -58,7 +58,7 @@ public struct FeedbackFilter: Equatable, Sendable {
 
     /// An integer parameter within `range`; nil when absent or empty.
     public static func number(_ name: String, _ raw: String?, in range: ClosedRange<Int>) throws(PortalProblem) -> Int? {
-        guard let raw = raw?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
+        guard let raw = raw?.trimmedOfWhitespace, !raw.isEmpty else { return nil }
         guard let value = Int(raw), range.contains(value) else {
             throw PortalProblem(name, "参数 \(name) 应为 \(range.lowerBound) 到 \(range.upperBound) 之间的整数")
         }

@@ -141,8 +141,8 @@ struct PortalQueries: Sendable {
     /// The proposals with these ids, in the order given.
     func proposals(_ ids: [UUID]) async throws -> [PublicProposal] {
         guard !ids.isEmpty else { return [] }
-        let found = try await database.transaction(.allDistricts) { transaction in
-            let rows = try await transaction.query("""
+        let found = try await database.unscopedReads { reads in
+            let rows = try await reads.query("""
                 SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
                 WHERE p.proposal_id = ANY(\(ids)::uuid[])
                 """)
@@ -155,10 +155,10 @@ struct PortalQueries: Sendable {
 
     /// The whole list's order (newest filing first) with each proposal's district.
     func listOrder() async throws -> [(id: UUID, district: String)] {
-        try await database.transaction(.allDistricts) { transaction in
+        try await database.unscopedReads { reads in
             var order: [(id: UUID, district: String)] = []
             order.reserveCapacity(100_000)
-            let rows = try await transaction.query("SELECT proposal_id, district FROM public_proposals ORDER BY filed_at DESC, proposal_id")
+            let rows = try await reads.query("SELECT proposal_id, district FROM public_proposals ORDER BY filed_at DESC, proposal_id")
             for try await (id, district) in rows.decode((UUID, String).self) { order.append((id, district)) }
             return order
         }
@@ -184,8 +184,8 @@ struct PortalQueries: Sendable {
 
     /// `filter`'s page of the feedback list, newest filing first; `limit` rows from `offset`.
     func feedback(_ filter: FeedbackFilter, offset: Int, limit: Int) async throws -> [PublicProposal] {
-        try await named(try await database.transaction(.allDistricts) { transaction in
-            let rows = try await transaction.query(Self.filtered(
+        try await named(try await database.unscopedReads { reads in
+            let rows = try await reads.query(Self.filtered(
                 "SELECT \(Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district", filter,
                 "ORDER BY p.filed_at DESC, p.proposal_id", (limit, offset)))
             var proposals: [PublicProposal] = []
@@ -195,16 +195,16 @@ struct PortalQueries: Sendable {
     }
 
     func count(_ filter: FeedbackFilter) async throws -> Int {
-        try await database.transaction(.allDistricts) { transaction in
-            let rows = try await transaction.query(Self.filtered("SELECT count(*)::int FROM public_proposals p", filter, ""))
+        try await database.unscopedReads { reads in
+            let rows = try await reads.query(Self.filtered("SELECT count(*)::int FROM public_proposals p", filter, ""))
             for try await count in rows.decode(Int.self) { return count }
             return 0
         }
     }
 
     func answered(limit: Int) async throws -> [PublicProposal] {
-        try await named(try await database.transaction(.allDistricts) { transaction in
-            let rows = try await transaction.query("""
+        try await named(try await database.unscopedReads { reads in
+            let rows = try await reads.query("""
                 SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
                 WHERE p.answered_at IS NOT NULL ORDER BY p.answered_at DESC, p.proposal_id LIMIT \(limit)
                 """)
@@ -223,15 +223,15 @@ struct PortalQueries: Sendable {
     }
 
     func proposal(_ id: UUID) async throws -> (PublicProposal, [TimelineStep])? {
-        let found: (PublicProposal, [TimelineStep])? = try await database.transaction(.allDistricts) { transaction in
+        let found: (PublicProposal, [TimelineStep])? = try await database.unscopedReads { reads in
             var found: PublicProposal?
-            let rows = try await transaction.query("""
+            let rows = try await reads.query("""
                 SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district WHERE p.proposal_id = \(id)
                 """)
             for try await row in rows.decode(ProposalRow.self) { found = Self.proposal(row) }
             guard let proposal = found else { return nil }
             var steps: [TimelineStep] = []
-            let timeline = try await transaction.query("""
+            let timeline = try await reads.query("""
                 SELECT t.stage, t.occurred_at, a.unit_name, t.detail FROM public_timeline t
                 LEFT JOIN public_assignments a ON a.assignment_id = t.assignment_id
                 WHERE t.proposal_id = \(id)
@@ -254,9 +254,9 @@ struct PortalQueries: Sendable {
     }
 
     func districts() async throws -> [District] {
-        try await database.transaction(.allDistricts) { transaction in
+        try await database.unscopedReads { reads in
             var districts: [District] = []
-            for try await (code, name) in try await transaction.query("SELECT code, name FROM districts ORDER BY code").decode((String, String).self) {
+            for try await (code, name) in try await reads.query("SELECT code, name FROM districts ORDER BY code").decode((String, String).self) {
                 districts.append(District(code: code, name: name))
             }
             return districts
