@@ -219,7 +219,7 @@ let package = Package(
         .executableTarget(
             name: "bench-publicity",
             dependencies: [
-                "BenchSupport", "PublicityService", "Models", "Messaging", "Storage", "ServiceKit",
+                "BenchSupport", "PublicityService", "Models", "Messaging", "Operations", "Storage", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -71,6 +71,17 @@ struct StorageTests {
         await #expect(throws: PSQLError.self, "system-wide reads cannot write") {
             try await insertClue(haizhu, scope: .allDistricts)
         }
+        // Statements outside a transaction carry no scope, even on a connection that just ran
+        // scoped transactions: district tables look empty, tables without a policy do not.
+        let (clues, districts) = try await database.unscopedReads { reads in
+            var counts: [Int] = []
+            for query: PostgresQuery in ["SELECT count(*)::int FROM clues", "SELECT count(*)::int FROM districts"] {
+                for try await value in try await reads.query(query).decode(Int.self) { counts.append(value) }
+            }
+            return (counts[0], counts[1])
+        }
+        #expect(clues == 0)
+        #expect(districts > 0)
         // The services' role must not bypass row-level security.
         let bypass = try await store.integer("SELECT (rolsuper OR rolbypassrls)::int FROM pg_roles WHERE rolname = current_user", scope: .none)
         #expect(bypass == 0)

@@ -301,10 +301,11 @@ struct ProjectionBatch {
         }
         if !replies.isEmpty || !recategorised.isEmpty {
             // The category as it stands in the store: the committee's re-categorisation, if any.
+            let replyIDs = Array(recategorised.union(replies.values.map(\.reply)))
             try await transaction.execute("""
                 UPDATE public_assignments a SET category = coalesce(r.reviewed_category, r.category)
                 FROM replies r
-                WHERE r.id = a.reply_id AND (a.reply_id = ANY(\(replies.values.map(\.reply))::uuid[]) OR a.reply_id = ANY(\(Array(recategorised))::uuid[]))
+                WHERE a.reply_id = ANY(\(replyIDs)::uuid[]) AND r.id = a.reply_id
                 """)
         }
         if !evaluations.isEmpty {
