@@ -153,6 +153,22 @@ struct PortalQueries: Sendable {
         return try await named(found)
     }
 
+    /// What changes whenever a proposal joins or leaves the list, from the index alone: the read
+    /// model only inserts proposals (a rebuild empties the table first), and a proposal's filing
+    /// time and district, which place it in the list, are the store's and never change.
+    struct ListStamp: Equatable, Sendable {
+        var count: Int
+        var newest: Date?
+    }
+
+    func listStamp() async throws -> ListStamp {
+        try await database.unscopedReads { reads in
+            let rows = try await reads.query("SELECT count(*)::int, max(filed_at) FROM public_proposals")
+            for try await (count, newest) in rows.decode((Int, Date?).self) { return ListStamp(count: count, newest: newest) }
+            return ListStamp(count: 0, newest: nil)
+        }
+    }
+
     /// The whole list's order (newest filing first) with each proposal's district.
     func listOrder() async throws -> [(id: UUID, district: String)] {
         try await database.unscopedReads { reads in

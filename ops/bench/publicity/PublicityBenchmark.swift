@@ -41,6 +41,7 @@ struct PublicityBenchmark: AsyncParsableCommand {
     @Flag(help: "Also measure the reading round with the page cache off.") var noCache = false
     @Option(help: "Percent of requests for a page anywhere in the list (the rest: the first pages, whole or filtered).") var deepPercent = 5
     @Option(help: "wrk, to drive the readers with a lean load generator instead of this process's HTTP client.") var wrk: String?
+    @Option(help: "wrk's threads (it shares the machine's cores with the service and PostgreSQL).") var wrkThreads = 2
     @Flag(help: "Skip the catch-up: read the feedback list of the read model a previous run left in DATABASE_URL.") var readOnly = false
 
     static let units = ["区交通运输局", "区教育局", "区卫生健康局", "区民政局", "区住房和建设局", "区城市管理和综合执法局", "区生态环境分局",
@@ -337,7 +338,7 @@ struct PublicityBenchmark: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = ["-t2", "-c\(readers)", "-d\(seconds)s", "--latency", "--timeout", "10s", "-s", file.path, "http://127.0.0.1:\(port)"]
+        process.arguments = ["-t\(wrkThreads)", "-c\(readers)", "-d\(seconds)s", "--latency", "--timeout", "10s", "-s", file.path, "http://127.0.0.1:\(port)"]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -356,7 +357,7 @@ struct PublicityBenchmark: AsyncParsableCommand {
         }
         let p99 = milliseconds(figure("99%"))
         let errors = text.split(separator: "\n").filter { $0.contains("Non-2xx") || $0.contains("Socket errors") }.joined(separator: "; ")
-        print("feedback list \(label), read by wrk with \(readers) connections for \(seconds) s over \(proposals) proposals (\(deepPercent) % pages anywhere in the list, the rest first pages: 60 % of the whole list's first 20, 40 % of six filtered lists' first 5): \(figure("Requests/sec:")) pages/s; p50 \(figure("50%")), p75 \(figure("75%")), p90 \(figure("90%")), p99 \(figure("99%"))\(errors.isEmpty ? "" : "; " + errors)")
+        print("feedback list \(label), read by wrk (\(wrkThreads) thread(s)) with \(readers) connections for \(seconds) s over \(proposals) proposals (\(deepPercent) % pages anywhere in the list, the rest first pages: 60 % of the whole list's first 20, 40 % of six filtered lists' first 5): \(figure("Requests/sec:")) pages/s; p50 \(figure("50%")), p75 \(figure("75%")), p90 \(figure("90%")), p99 \(figure("99%"))\(errors.isEmpty ? "" : "; " + errors)")
         return p99 / 1_000
     }
 
