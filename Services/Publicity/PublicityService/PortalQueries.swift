@@ -153,7 +153,7 @@ struct PortalQueries: Sendable {
         return try await named(found)
     }
 
-    /// What changes whenever a proposal joins or leaves the list, from the index alone: the read
+    /// What changes whenever a proposal joins or leaves the list, in one aggregate query: the read
     /// model only inserts proposals (a rebuild empties the table first), and a proposal's filing
     /// time and district, which place it in the list, are the store's and never change.
     struct ListStamp: Equatable, Sendable {
