@@ -99,6 +99,31 @@ struct PublicityFlowTests {
         try await fixture.stop()
     }
 
+    /// With the page cache on, as deployed: the list's order is kept between pages and loaded
+    /// again only when the list changed, so a newly filed proposal joins it once the lifetime is
+    /// up, on the whole list and on its district's.
+    @Test func aCachedListShowsANewlyFiledProposalOnceItsLifetimeIsUp() async throws {
+        let fixture = try await PublicityFixture(environment: ["PUBLICITY_PAGE_CACHE_SECONDS": "1"])
+        let first = try await fixture.file("增设公交站台", suggestions: "建议在小区门口增设公交站台", clues: [try await fixture.clue("公交站台太远", text: "步行二十分钟")])
+        try await fixture.awaitApplied(3)
+        #expect(try await fixture.get("/feedback").text.contains(first.caseNumber))
+        // A lifetime passes with nothing filed: the order is kept, and pages still show it.
+        try await Task.sleep(for: .milliseconds(1_500))
+        #expect(try await fixture.get("/feedback?page=1").text.contains(first.caseNumber))
+        #expect(try await fixture.get("/feedback?district=haizhu").text.contains(first.caseNumber))
+
+        let second = try await fixture.file("夜间照明不足", suggestions: "建议增设路灯", clues: [try await fixture.clue("小巷太黑", text: "晚上看不清路")])
+        try await fixture.awaitApplied(6)
+        for path in ["/feedback", "/feedback?district=haizhu"] {
+            let shown = try await eventually(timeout: .seconds(15)) {
+                let list = try await fixture.get(path).text
+                return list.contains(second.caseNumber) && list.contains(first.caseNumber)
+            }
+            #expect(shown, "\(path) shows the proposal filed after its order was loaded")
+        }
+        try await fixture.stop()
+    }
+
     /// Themed calls count their clues and issues.
     @Test func themedCallsShowTheirCounts() async throws {
         let fixture = try await PublicityFixture()
