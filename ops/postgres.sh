@@ -3,6 +3,7 @@
 #   ops/postgres.sh start   initdb if needed, start, create the app role and database;
 #                           prints DATABASE_URL and writes it to $STATE/database-url
 #   ops/postgres.sh stop
+#   ops/postgres.sh reset   stop and delete the cluster (a fresh one at the next start)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
@@ -11,30 +12,34 @@ APP_PASSWORD="${APP_PASSWORD:-proposals-local}"
 APP_DB=proposals
 
 # PostgreSQL refuses to run as root: when root, the cluster belongs to the 'postgres' user.
+# It starts in / so that it never tries to enter a working folder it cannot reach.
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
-data_dir() {
-  local dir="$STATE/pgdata"
+# The folder for everything the server writes (its data and its log): $STATE when the owner can
+# reach it, else a private folder under /tmp, as a checkout under a closed home folder (mode 700)
+# cannot be entered by the 'postgres' user.
+server_home() {
+  local home="$STATE"
   if [ "$(id -u)" -eq 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
-    mkdir -p "$dir"
-    chown postgres "$dir"
-    # The owner must reach the folder; a checkout under a private home may not allow it.
-    if ! runuser -u postgres -- test -w "$dir"; then
-      local fallback="/tmp/proposals-pg-$(echo "$STATE" | md5sum | cut -c1-8)"
-      mkdir -p "$fallback"; chown postgres "$fallback"; chmod 700 "$fallback"
-      dir="$fallback"
+    mkdir -p "$home/pgdata"
+    chown postgres "$home/pgdata"
+    if ! runuser -u postgres -- test -w "$home/pgdata"; then
+      home="/tmp/proposals-pg-$(echo "$STATE" | md5sum | cut -c1-8)"
+      mkdir -p "$home/pgdata"; chown -R postgres "$home"; chmod 700 "$home"
     fi
   fi
-  mkdir -p "$dir"
-  echo "$dir"
+  mkdir -p "$home/pgdata"
+  echo "$home"
 }
 
 start() {
-  local data port
-  data="$(data_dir)"
+  local home data log port
+  home="$(server_home)"
+  data="$home/pgdata"
+  log="$home/postgres.log"
   if [ -f "$STATE/pg.port" ] && as_owner "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     say "PostgreSQL already running on port $(cat "$STATE/pg.port")"
   else
@@ -46,14 +51,15 @@ start() {
     port="$(free_port "${PG_PORT:-55432}")"
     echo "$port" >"$STATE/pg.port"
     echo "$data" >"$STATE/pg.data"
-    touch "$STATE/postgres.log"; [ "$(id -u)" -eq 0 ] && chown postgres "$STATE/postgres.log"
+    echo "$log" >"$STATE/pg.log"
+    touch "$log"; [ "$(id -u)" -eq 0 ] && chown postgres "$log"
     say "starting PostgreSQL on 127.0.0.1:$port"
     # A WAL budget as a production server would have: with the defaults (1 GB, 5 min), bulk work
     # (catch-up, imports) checkpoints often, and after each checkpoint the first change to a page
     # of the random-UUID indexes writes the whole page to the WAL again.
-    as_owner "$PGBIN/pg_ctl" -D "$data" -l "$STATE/postgres.log" -w -t 60 \
+    as_owner "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
       -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c max_wal_size=8GB -c checkpoint_timeout=15min" start >/dev/null \
-      || { tail -20 "$STATE/postgres.log"; die "PostgreSQL did not start"; }
+      || { tail -20 "$log"; die "PostgreSQL did not start"; }
   fi
   port="$(cat "$STATE/pg.port")"
   local psql=(as_owner "$PGBIN/psql" -h "$data" -p "$port" -U postgres -v ON_ERROR_STOP=1 -qtA)
@@ -77,8 +83,15 @@ stop() {
   say "PostgreSQL stopped"
 }
 
+# Stops the server and deletes its cluster, wherever server_home put it.
+reset() {
+  stop
+  rm -rf "$(server_home)/pgdata" "$STATE"/pg.*
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  reset) reset ;;
+  *) echo "usage: $0 start|stop|reset" >&2; exit 2 ;;
 esac

@@ -16,8 +16,7 @@ BIN="$(bin_path)"
 
 # A fresh database cluster and broker for every run.
 bash "$ROOT/ops/kafka.sh" stop >/dev/null 2>&1 || true
-bash "$ROOT/ops/postgres.sh" stop >/dev/null 2>&1 || true
-rm -rf "$STATE"/pgdata "$STATE"/pg.*
+bash "$ROOT/ops/postgres.sh" reset >/dev/null 2>&1 || true
 teardown() {
   bash "$ROOT/ops/kafka.sh" stop || true
   bash "$ROOT/ops/postgres.sh" stop || true
@@ -34,6 +33,8 @@ KAFKA_MOCK_CONTROL="$(cat "$STATE/kafka-control")"
 if [ $# -eq 0 ]; then
   say "checking the Prometheus configuration and alert rules with promtool"
   (cd "$ROOT/ops/prometheus" && promtool check config prometheus.yml && promtool test rules alerts-test.yml)
+  say "checking the scripts from a checkout the postgres user cannot enter"
+  bash "$ROOT/ops/test/closed-checkout.sh"
 fi
 
 say "running tests"

@@ -28,8 +28,7 @@ fi
 
 teardown() { bash "$ROOT/ops/postgres.sh" stop || true; }
 trap teardown EXIT
-bash "$ROOT/ops/postgres.sh" stop >/dev/null 2>&1 || true
-rm -rf "$STATE"/pgdata "$STATE"/pg.*
+bash "$ROOT/ops/postgres.sh" reset >/dev/null 2>&1 || true
 export DATABASE_URL
 DATABASE_URL="$(bash "$ROOT/ops/postgres.sh" start)"
 say "one scheduler pass over due supervision timers"

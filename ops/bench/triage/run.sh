@@ -28,8 +28,7 @@ fi
 teardown() { bash "$ROOT/ops/kafka.sh" stop || true; bash "$ROOT/ops/postgres.sh" stop || true; }
 trap teardown EXIT
 bash "$ROOT/ops/kafka.sh" stop >/dev/null 2>&1 || true
-bash "$ROOT/ops/postgres.sh" stop >/dev/null 2>&1 || true
-rm -rf "$STATE"/pgdata "$STATE"/pg.*
+bash "$ROOT/ops/postgres.sh" reset >/dev/null 2>&1 || true
 export DATABASE_URL KAFKA_BROKERS KAFKA_MOCK_CONTROL
 DATABASE_URL="$(bash "$ROOT/ops/postgres.sh" start)"
 KAFKA_BROKERS="$(bash "$ROOT/ops/kafka.sh" start 3)"
