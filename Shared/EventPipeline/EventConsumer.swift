@@ -26,7 +26,7 @@ extension EventHandler {
 
 /// Thrown by a handler for an event it can never apply (bad payload, impossible reference):
 /// the message goes to the dead-letter topic and the partition moves on.
-public struct EventRejection: Error, Sendable, CustomStringConvertible {
+public struct EventRejection: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
     public var kind: Kind
 
@@ -38,6 +38,11 @@ public struct EventRejection: Error, Sendable, CustomStringConvertible {
         case unsupportedVersion = "unsupported-version"
         /// A handler refused it: it contradicts the store.
         case rejected
+        /// PostgreSQL refused what it asked for (a constraint, check or foreign-key violation,
+        /// invalid data): it would be refused again.
+        case storeRefused = "store-refused"
+        /// It failed the same unrecognised way on every attempt while the store answered.
+        case failedRepeatedly = "failed-repeatedly"
     }
 
     public init(_ reason: String, kind: Kind = .rejected) {
@@ -62,6 +67,7 @@ public final class EventConsumer: Service, Sendable {
     private let logger: Logger
     private let started = Mutex<KafkaConsumer?>(nil)
     private let lagInterval: Duration
+    let progress = ConsumerProgress()
 
     public init(
         group: String, topics: [TopicSpec], kafka: KafkaConfiguration, database: Database,
@@ -82,6 +88,11 @@ public final class EventConsumer: Service, Sendable {
         logger[metadataKey: "consumer"] = "\(group)"
         self.logger = logger
     }
+
+    /// Whether this instance has lag it is not working off: a batch in hand for longer than
+    /// `limit`, or messages waiting while nothing was committed for that long. `/health/ready`
+    /// answers 503 while it is so.
+    public func isStalled(limit: Duration = .seconds(60)) -> Bool { progress.isStalled(limit: limit) }
 
     /// The partitions this instance owns now (empty before the first rebalance).
     public var assignment: Set<TopicPartition> { started.withLock { $0?.assignment ?? [] } }
@@ -117,13 +128,17 @@ public final class EventConsumer: Service, Sendable {
         var reported: Set<TopicPartition> = []
         while !Task.isCancelled {
             let offsets = consumer.consumedOffsets()
+            var total: Int64 = 0
             for (partition, consumed) in offsets {
                 guard let marks = try? await admin.watermarks(topic: partition.topic, partition: partition.partition) else { continue }
-                lagGauge(partition).record(max(0, marks.high - max(consumed, marks.low)))
+                let lag = max(0, marks.high - max(consumed, marks.low))
+                total += lag
+                lagGauge(partition).record(lag)
             }
             // Partitions that moved to another instance are reported there.
             for partition in reported.subtracting(offsets.keys) { lagGauge(partition).record(0) }
             reported = Set(offsets.keys)
+            progress.lagChanged(to: total)
             try? await Task.sleep(for: lagInterval)
         }
         await admin.close()
@@ -134,9 +149,12 @@ public final class EventConsumer: Service, Sendable {
     }
 
     /// Applies one batch and commits its offsets; returns only when both are done (or the
-    /// service is stopping hard), retrying infrastructure failures with backoff.
+    /// service is stopping hard). Transient failures hold the batch and are retried with backoff
+    /// for as long as they last; an event that can never apply goes to the dead-letter topic.
     func process(_ batch: [KafkaMessage], consumer: KafkaConsumer) async {
         let start = ContinuousClock.now
+        progress.batchStarted()
+        defer { progress.batchEnded() }
         var decoded: [(KafkaMessage, EventEnvelope)] = []
         var rejected: [(KafkaMessage, EventRejection)] = []
         for message in batch {
@@ -147,23 +165,36 @@ public final class EventConsumer: Service, Sendable {
         }
 
         var backoff = Backoff()
+        var unrecognised = 0
         applying: while true {
             do {
                 try await apply(decoded.map(\.1))
                 break applying
-            } catch is EventRejection {
-                // One event spoils the batch: apply them one at a time to find it.
-                guard let spoilt = await applyOneByOne(decoded) else { return }
-                rejected += spoilt
-                break applying
             } catch {
+                let verdict = await Self.verdict(on: error, database: database)
+                if case .retry = verdict, !stopping {
+                    recordRetry()
+                    let delay = backoff.next()
+                    logger.warning("batch of \(decoded.count) events failed, retrying in \(delay): \(String(reflecting: error))")
+                    await pause(delay)
+                    continue applying
+                }
+                if case .retryFewTimes = verdict, unrecognised < Self.attemptsBeforeDeadLetter - 1, !stopping {
+                    unrecognised += 1
+                    recordRetry()
+                    let delay = backoff.next()
+                    logger.warning("batch of \(decoded.count) events failed (attempt \(unrecognised)), retrying in \(delay): \(String(reflecting: error))")
+                    await pause(delay)
+                    continue applying
+                }
                 guard !stopping else {
                     logger.warning("stopping with an unapplied batch; it will be redelivered: \(String(reflecting: error))")
                     return
                 }
-                let delay = backoff.next()
-                logger.warning("batch of \(decoded.count) events failed, retrying in \(delay): \(String(reflecting: error))")
-                await pause(delay)
+                // Some event of the batch can never apply: one at a time to find it.
+                guard let spoilt = await applyOneByOne(decoded) else { return }
+                rejected += spoilt
+                break applying
             }
         }
 
@@ -174,12 +205,67 @@ public final class EventConsumer: Service, Sendable {
             // After a rebalance the new owner receives these again and skips them by event id.
             logger.warning("offset commit failed (messages will be redelivered and deduplicated): \(error)")
         }
+        retriesGauge.record(0)
+        progress.advanced()
         Timer(label: "consumer_batch_duration_seconds", dimensions: [("consumer", group)])
             .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
         for (topic, count) in Dictionary(grouping: batch, by: \.topic).mapValues(\.count) {
             Counter(label: "consumer_messages_total", dimensions: [("consumer", group), ("topic", topic)]).increment(by: count)
         }
     }
+
+    /// Attempts of an event that fails in a way no rule recognises before it is dead-lettered
+    /// (while the store answers; an unreachable store makes every failure transient).
+    public static let attemptsBeforeDeadLetter = 3
+
+    /// What to do after applying failed.
+    public enum Verdict: Equatable, Sendable {
+        public var isRejection: Bool { if case .reject = self { true } else { false } }
+
+        /// It will fail the same way again.
+        case reject(EventRejection)
+        /// The store or the broker is away or lost a race: it passes later.
+        case retry
+        /// Not recognised: a few more attempts, then the dead-letter topic.
+        case retryFewTimes(String)
+    }
+
+    /// The one place that decides whether a failure is the event's or the infrastructure's; the
+    /// handlers need not wrap decoding errors or refusals themselves.
+    public static func verdict(on error: any Error, database: Database?) async -> Verdict {
+        switch error {
+        case let rejection as EventRejection:
+            return .reject(rejection)
+        case let error as EnvelopeError:
+            return .reject(EventRejection(error.description, kind: .malformed))
+        case let error as DecodingError:
+            return .reject(EventRejection(EventCoding.describe(error, droppingLeading: 0), kind: .malformed))
+        case let refusal as RuleRefusal:
+            return .reject(EventRejection(refusal.reason, kind: .rejected))
+        case is CancellationError:
+            return .retry
+        default:
+            break
+        }
+        switch DatabaseFailure.classify(error) {
+        case .transient?:
+            return .retry
+        case .permanent(let state, let message)?:
+            return .reject(EventRejection("PostgreSQL refused it (\(state)): \(message)", kind: .storeRefused))
+        case nil:
+            // A failure we cannot read is the event's only while the store answers.
+            if let database, await !database.ping() { return .retry }
+            return .retryFewTimes(String(describing: error))
+        }
+    }
+
+    /// The batch in hand was retried once more: `consumer_batch_retries` counts the retries of
+    /// the batch in hand (0 once it passed), which `ConsumerStalled` watches.
+    private func recordRetry() {
+        retriesGauge.record(progress.retried())
+    }
+
+    private var retriesGauge: Gauge { Gauge(label: "consumer_batch_retries", dimensions: [("consumer", group)]) }
 
     private func decode(_ message: KafkaMessage) -> Result<EventEnvelope, EventRejection> {
         let topicName = kafka.unprefixed(message.topic)
@@ -241,15 +327,27 @@ public final class EventConsumer: Service, Sendable {
         var rejected: [(KafkaMessage, EventRejection)] = []
         for (message, event) in events {
             var backoff = Backoff()
+            var unrecognised = 0
             retrying: while true {
                 do {
                     try await apply([event])
                     break retrying
-                } catch let rejection as EventRejection {
-                    rejected.append((message, rejection))
-                    break retrying
                 } catch {
+                    switch await Self.verdict(on: error, database: database) {
+                    case .reject(let rejection):
+                        rejected.append((message, rejection))
+                        break retrying
+                    case .retryFewTimes(let reason) where unrecognised + 1 >= Self.attemptsBeforeDeadLetter:
+                        rejected.append((message, EventRejection(
+                            "failed \(Self.attemptsBeforeDeadLetter) times while the store answered: \(reason)", kind: .failedRepeatedly)))
+                        break retrying
+                    case .retryFewTimes:
+                        unrecognised += 1
+                    case .retry:
+                        break
+                    }
                     if stopping { return nil }
+                    recordRetry()
                     let delay = backoff.next()
                     logger.warning("event \(event.eventID) failed, retrying in \(delay): \(String(reflecting: error))")
                     await pause(delay)
@@ -280,6 +378,33 @@ public final class EventConsumer: Service, Sendable {
             if stopping { return false }
             logger.warning("\(pending.count) dead letters not delivered yet, retrying")
             await pause(backoff.next())
+        }
+    }
+}
+
+/// What `isStalled` reads: when the batch in hand started, how often it was retried, when the
+/// consumer last committed, and its lag as last measured.
+final class ConsumerProgress: Sendable {
+    private struct State {
+        var batchStartedAt: ContinuousClock.Instant?
+        var retries = 0
+        var lastAdvance = ContinuousClock.now
+        var lag: Int64 = 0
+    }
+    private let state = Mutex(State())
+
+    func batchStarted() { state.withLock { $0.batchStartedAt = .now; $0.retries = 0 } }
+    func batchEnded() { state.withLock { $0.batchStartedAt = nil } }
+    func advanced() { state.withLock { $0.lastAdvance = .now } }
+    func lagChanged(to lag: Int64) { state.withLock { $0.lag = lag } }
+
+    /// The retries of the batch in hand, counting this one.
+    func retried() -> Int { state.withLock { $0.retries += 1; return $0.retries } }
+
+    func isStalled(limit: Duration, now: ContinuousClock.Instant = .now) -> Bool {
+        state.withLock { state in
+            if let started = state.batchStartedAt, now - started > limit { return true }
+            return state.lag > 0 && state.batchStartedAt == nil && now - state.lastAdvance > limit
         }
     }
 }

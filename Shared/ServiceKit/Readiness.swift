@@ -5,23 +5,27 @@ import ServiceLifecycle
 import Storage
 import Synchronization
 
-/// Watches PostgreSQL and the Kafka brokers and answers `/health/ready`: ready only while both
-/// answer. While either is down it checks again with backoff and says so in the log.
+/// Watches PostgreSQL, the Kafka brokers and the service's consumer, and answers `/health/ready`:
+/// ready only while both answer and the consumer is not stalled (lag it does not work off).
+/// While any is wrong it checks again with backoff and says so in the log.
 public final class Readiness: Service, Sendable {
     public struct State: Sendable, Hashable, Encodable {
         public var database: Bool
         public var kafka: Bool
-        public var ready: Bool { database && kafka }
+        public var consuming: Bool
+        public var ready: Bool { database && kafka && consuming }
     }
 
     private let database: Database
     private let admin: KafkaAdmin
+    private let consumer: EventConsumer?
     private let logger: Logger
-    private let state = Mutex(State(database: false, kafka: false))
+    private let state = Mutex(State(database: false, kafka: false, consuming: true))
 
-    public init(database: Database, admin: KafkaAdmin, logger: Logger) {
+    public init(database: Database, admin: KafkaAdmin, consumer: EventConsumer?, logger: Logger) {
         self.database = database
         self.admin = admin
+        self.consumer = consumer
         self.logger = logger
     }
 
@@ -31,7 +35,7 @@ public final class Readiness: Service, Sendable {
     public func check() async -> State {
         async let databaseUp = database.ping()
         async let kafkaUp = admin.ping()
-        let now = State(database: await databaseUp, kafka: await kafkaUp)
+        let now = State(database: await databaseUp, kafka: await kafkaUp, consuming: !(consumer?.isStalled() ?? false))
         let before = state.withLock { state in
             defer { state = now }
             return state
@@ -40,7 +44,10 @@ public final class Readiness: Service, Sendable {
             if now.ready {
                 logger.info("ready: PostgreSQL and Kafka answer")
             } else {
-                logger.warning("not ready: PostgreSQL \(now.database ? "up" : "unreachable"), Kafka \(now.kafka ? "up" : "unreachable")")
+                logger.warning("""
+                    not ready: PostgreSQL \(now.database ? "up" : "unreachable"), Kafka \(now.kafka ? "up" : "unreachable"), \
+                    consumer \(now.consuming ? "working off its lag" : "stalled with lag")
+                    """)
             }
         }
         return now

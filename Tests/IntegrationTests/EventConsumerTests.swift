@@ -84,6 +84,50 @@ struct EventConsumerTests {
         await fixture.close()
     }
 
+    /// Events that will fail the same way again never hold their partition: a payload of the
+    /// wrong shape, one PostgreSQL refuses, one failing unrecognisably while the store answers.
+    @Test func eventsThatCanNeverApplyAreDeadLetteredWithTheirReasons() async throws {
+        let fixture = try await PipelineFixture()
+        let group = "g-\(UUID())"
+        var wrongType = try ping("k", 0)
+        wrongType.payload = .object(["key": .string("k"), "sequence": .string("one")])
+        let first = try ping("k", 0), refused = try ping("k", -2), mystery = try ping("k", -3), last = try ping("k", 1)
+        try await publish(fixture, [try first.encoded(), try wrongType.encoded(), try refused.encoded(), try mystery.encoded(), try last.encoded()])
+
+        let services = RunningServices([fixture.consumer(group: group)])
+        #expect(try await eventually(timeout: .seconds(60)) { try await fixture.appliedCount() == 2 }, "the event after the poison is applied")
+        let letters = try await readTopic(fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 3, settle: .milliseconds(500))
+        try await services.stop()
+
+        let byEvent = Dictionary(letters.compactMap { letter -> (String, String)? in
+            guard let envelope = try? EventEnvelope.decode(from: letter.value), let reason = letter.header(DeadLetter.reasonHeader) else { return nil }
+            return (envelope.eventID.uuidString, reason)
+        }, uniquingKeysWith: { first, _ in first })
+        #expect(letters.count == 3)
+        #expect(byEvent[wrongType.eventID.uuidString]?.contains("sequence") == true, "\(byEvent)")
+        #expect(byEvent[refused.eventID.uuidString]?.contains("23502") == true, "\(byEvent)")
+        #expect(byEvent[mystery.eventID.uuidString]?.contains("failed 3 times") == true, "\(byEvent)")
+        #expect(try await fixture.maximumTimesApplied() == 1)
+        await fixture.close()
+    }
+
+    /// The verdicts that need no server: decoding failures and refusals are the event's;
+    /// PostgreSQL's error classes split into transient and permanent.
+    @Test func failuresAreJudgedInOnePlace() async throws {
+        let decoding = DecodingError.typeMismatch(Int.self, .init(codingPath: [], debugDescription: "a string"))
+        #expect(await EventConsumer.verdict(on: decoding, database: nil).isRejection)
+        #expect(await EventConsumer.verdict(on: EnvelopeError.invalidPayload("x"), database: nil).isRejection)
+        #expect(await EventConsumer.verdict(on: RuleRefusal("no"), database: nil).isRejection)
+        #expect(await EventConsumer.verdict(on: CancellationError(), database: nil) == .retry)
+        #expect(await EventConsumer.verdict(on: UnheardOfFailure(), database: nil) == .retryFewTimes("UnheardOfFailure()"))
+        for transient in ["08006", "40001", "40P01", "53300", "57P01", "57P03", "55P03", "XX000"] {
+            #expect(DatabaseFailure.classify(sqlState: transient, message: "") == .transient, "\(transient)")
+        }
+        for permanent in ["23505", "23503", "23514", "23502", "22P02", "42703", "P0001"] {
+            #expect(DatabaseFailure.classify(sqlState: permanent, message: "") != .transient, "\(permanent)")
+        }
+    }
+
     @Test func twoMembersSplitThePartitionsAndOneTakesOverWhenTheOtherStops() async throws {
         let fixture = try await PipelineFixture()
         let group = "g-\(UUID())"

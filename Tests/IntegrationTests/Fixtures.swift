@@ -29,7 +29,8 @@ func ping(_ key: String, _ sequence: Int) throws -> EventEnvelope {
 }
 
 /// Records every application of a ping; `times` above 1 would mean an event applied twice.
-/// A negative sequence is a poison event, rejected after it already wrote.
+/// A sequence of -1 is a poison event, rejected after it already wrote; -2 asks PostgreSQL for
+/// the impossible (a null key); -3 fails every time in a way no rule recognises.
 struct RecordingHandler: EventHandler {
     static let table = """
         CREATE TABLE applied_pings (
@@ -38,12 +39,12 @@ struct RecordingHandler: EventHandler {
         """
 
     func handle(_ event: EventEnvelope, in transaction: Transaction) async throws {
-        let ping: Ping
-        do {
-            ping = try event.decodePayload(as: Ping.self)
-        } catch {
-            throw EventRejection("\(error)")
+        // Not wrapped: the consumer alone decides what a decoding failure means.
+        let ping = try event.decodePayload(as: Ping.self)
+        if ping.sequence == -2 {
+            try await transaction.execute("INSERT INTO applied_pings (event_id, key, sequence) VALUES (\(event.eventID), NULL, -2)")
         }
+        if ping.sequence == -3 { throw UnheardOfFailure() }
         try await transaction.execute("""
             INSERT INTO applied_pings (event_id, key, sequence) VALUES (\(event.eventID), \(ping.key), \(ping.sequence))
             ON CONFLICT (event_id) DO UPDATE SET times = applied_pings.times + 1
@@ -51,6 +52,8 @@ struct RecordingHandler: EventHandler {
         if ping.sequence < 0 { throw EventRejection("negative sequence \(ping.sequence)") }
     }
 }
+
+struct UnheardOfFailure: Error {}
 
 /// A test's own database, topics, producer and consumer wiring for the ping topic.
 struct PipelineFixture {

@@ -54,7 +54,7 @@ struct ServiceProcessTests {
         let database = Database(configuration: nowhere, logger: TestEnvironment.logger)
         let runner = Task { await database.client.run() }
         defer { runner.cancel() }
-        let readiness = Readiness(database: database, admin: try KafkaAdmin(configuration: kafka, logger: TestEnvironment.logger), logger: TestEnvironment.logger)
+        let readiness = Readiness(database: database, admin: try KafkaAdmin(configuration: kafka, logger: TestEnvironment.logger), consumer: nil, logger: TestEnvironment.logger)
         let state = await readiness.check()
         #expect(state.kafka)
         #expect(!state.database)

@@ -17,12 +17,9 @@ struct FiledProposalHandler: EventHandler {
 
     func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws {
         var filed: [(EventEnvelope, ProposalFiled)] = []
+        // A payload that does not decode is dead-lettered by the consumer.
         for event in events where event.type == ProposalFiled.eventType {
-            do {
-                filed.append((event, try event.decodePayload(as: ProposalFiled.self)))
-            } catch {
-                throw EventRejection("\(error)")
-            }
+            filed.append((event, try event.decodePayload(as: ProposalFiled.self)))
         }
         guard !filed.isEmpty else { return }
         try await suggestions.takeIn(filed, of: district, in: transaction)

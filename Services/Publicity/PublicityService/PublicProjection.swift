@@ -22,13 +22,8 @@ struct PublicProjection: EventHandler {
 
     func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws {
         var batch = ProjectionBatch(district: district)
-        for event in events {
-            do {
-                try batch.add(event)
-            } catch let error as DecodingError {
-                throw EventRejection("\(event.type): \(error)")
-            }
-        }
+        // A payload that does not decode is dead-lettered by the consumer.
+        for event in events { try batch.add(event) }
         // Instances (and a rebuild) applying events of one proposal at once would each recompute
         // its row from what they see; the second waits for the first to commit, then sees it.
         // Locks are per bucket of proposals, taken in one order so they never deadlock.

@@ -22,56 +22,53 @@ struct AssignmentTracking: EventHandler {
             settings = loaded
             return loaded
         }
+        // A payload that does not decode is dead-lettered by the consumer.
         for event in events {
-            do {
-                switch event.type {
-                case ProposalAssigned.eventType:
-                    let assigned = try event.decodePayload(as: ProposalAssigned.self)
-                    try await track(assigned.units, proposal: assigned.proposalID, caseNumber: assigned.caseNumber, round: assigned.round,
-                                    isKey: assigned.isKey, leader: assigned.supervisingLeader, settings: try await loadSettings(),
-                                    district: district, now: now, in: transaction)
-                case ProposalReassigned.eventType:
-                    let reassigned = try event.decodePayload(as: ProposalReassigned.self)
-                    for superseded in reassigned.superseded {
-                        try await transaction.execute("""
-                            UPDATE supervised_assignments SET state = 'superseded', updated_at = \(now) WHERE assignment_id = \(superseded)
-                            """)
-                        try await Timers.cancelDeadlineTimers(of: superseded, at: now, in: transaction)
-                    }
-                    let key = try await keyProposal(reassigned.proposalID, in: transaction)
-                    try await track(reassigned.units, proposal: reassigned.proposalID, caseNumber: reassigned.caseNumber,
-                                    round: reassigned.round, isKey: key.isKey, leader: key.leader, settings: try await loadSettings(),
-                                    district: district, now: now, in: transaction)
-                case AssignmentDeadlineChanged.eventType:
-                    let changed = try event.decodePayload(as: AssignmentDeadlineChanged.self)
+            switch event.type {
+            case ProposalAssigned.eventType:
+                let assigned = try event.decodePayload(as: ProposalAssigned.self)
+                try await track(assigned.units, proposal: assigned.proposalID, caseNumber: assigned.caseNumber, round: assigned.round,
+                                isKey: assigned.isKey, leader: assigned.supervisingLeader, settings: try await loadSettings(),
+                                district: district, now: now, in: transaction)
+            case ProposalReassigned.eventType:
+                let reassigned = try event.decodePayload(as: ProposalReassigned.self)
+                for superseded in reassigned.superseded {
                     try await transaction.execute("""
-                        UPDATE supervised_assignments SET deadline = \(changed.deadline.description)::date, escalation_level = NULL,
-                               updated_at = \(now)
-                        WHERE assignment_id = \(changed.assignmentID)
+                        UPDATE supervised_assignments SET state = 'superseded', updated_at = \(now) WHERE assignment_id = \(superseded)
                         """)
-                    try await Timers.cancelDeadlineTimers(of: changed.assignmentID, at: now, in: transaction)
-                    let tracked = try await transaction.query(
-                        "SELECT 1 FROM supervised_assignments WHERE assignment_id = \(changed.assignmentID) AND state = 'handling'")
-                    var handling = false
-                    for try await _ in tracked { handling = true }
-                    if handling {
-                        let settings = try await loadSettings()
-                        try await Timers.plan(
-                            assignment: changed.assignmentID, proposal: changed.proposalID, deadline: changed.deadline,
-                            today: LocalDate.on(now, in: settings.zone), settings: settings, district: district, in: transaction)
-                    }
-                case ProposalMarkedKey.eventType:
-                    let key = try event.decodePayload(as: ProposalMarkedKey.self)
-                    try await transaction.execute("""
-                        UPDATE supervised_assignments SET is_key = true, supervising_leader = \(key.supervisingLeader), updated_at = \(now)
-                        WHERE proposal_id = \(key.proposalID)
-                        """)
-                default:
-                    // Pre-assignments, contests and their rejection change nothing supervision tracks.
-                    continue
+                    try await Timers.cancelDeadlineTimers(of: superseded, at: now, in: transaction)
                 }
-            } catch let error as DecodingError {
-                throw EventRejection("\(event.type): \(error)")
+                let key = try await keyProposal(reassigned.proposalID, in: transaction)
+                try await track(reassigned.units, proposal: reassigned.proposalID, caseNumber: reassigned.caseNumber,
+                                round: reassigned.round, isKey: key.isKey, leader: key.leader, settings: try await loadSettings(),
+                                district: district, now: now, in: transaction)
+            case AssignmentDeadlineChanged.eventType:
+                let changed = try event.decodePayload(as: AssignmentDeadlineChanged.self)
+                try await transaction.execute("""
+                    UPDATE supervised_assignments SET deadline = \(changed.deadline.description)::date, escalation_level = NULL,
+                           updated_at = \(now)
+                    WHERE assignment_id = \(changed.assignmentID)
+                    """)
+                try await Timers.cancelDeadlineTimers(of: changed.assignmentID, at: now, in: transaction)
+                let tracked = try await transaction.query(
+                    "SELECT 1 FROM supervised_assignments WHERE assignment_id = \(changed.assignmentID) AND state = 'handling'")
+                var handling = false
+                for try await _ in tracked { handling = true }
+                if handling {
+                    let settings = try await loadSettings()
+                    try await Timers.plan(
+                        assignment: changed.assignmentID, proposal: changed.proposalID, deadline: changed.deadline,
+                        today: LocalDate.on(now, in: settings.zone), settings: settings, district: district, in: transaction)
+                }
+            case ProposalMarkedKey.eventType:
+                let key = try event.decodePayload(as: ProposalMarkedKey.self)
+                try await transaction.execute("""
+                    UPDATE supervised_assignments SET is_key = true, supervising_leader = \(key.supervisingLeader), updated_at = \(now)
+                    WHERE proposal_id = \(key.proposalID)
+                    """)
+            default:
+                // Pre-assignments, contests and their rejection change nothing supervision tracks.
+                continue
             }
         }
     }

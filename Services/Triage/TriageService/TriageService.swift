@@ -42,12 +42,9 @@ struct ClueIntakeHandler: EventHandler {
 
     func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws {
         var received: [(EventEnvelope, ClueReceived)] = []
+        // A payload that does not decode is dead-lettered by the consumer.
         for event in events where event.type == ClueReceived.eventType {
-            do {
-                received.append((event, try event.decodePayload(as: ClueReceived.self)))
-            } catch {
-                throw EventRejection("\(error)")
-            }
+            received.append((event, try event.decodePayload(as: ClueReceived.self)))
         }
         guard !received.isEmpty else { return }
         let texts = try await Self.texts(of: received.map(\.1.clueID), in: transaction)

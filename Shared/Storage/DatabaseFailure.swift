@@ -1,0 +1,37 @@
+import PostgresNIO
+
+/// What a failed statement says about trying it again: the one place that reads PostgreSQL's
+/// error classes, so a consumer neither retries a hopeless event for ever nor dead-letters a
+/// good one because the server was restarting.
+public enum DatabaseFailure: Sendable, Equatable {
+    /// The server or the way to it failed (connection lost, starting up or shutting down, out of
+    /// resources) or the transaction lost a race (serialization failure, deadlock): the same
+    /// work succeeds later.
+    case transient
+    /// The statement contradicts the store or the schema (constraint, check, foreign-key,
+    /// invalid data, a raised exception): the same work fails the same way again.
+    case permanent(sqlState: String, message: String)
+
+    /// Nil for an error that did not come from PostgreSQL or the connection pool.
+    public static func classify(_ error: any Error) -> DatabaseFailure? {
+        guard let error = error as? PSQLError else { return nil }
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else {
+            // Connection, pool and protocol failures: the connection is gone, not the work.
+            return .transient
+        }
+        return classify(sqlState: state, message: error.serverInfo?[.message] ?? "")
+    }
+
+    /// By SQLSTATE class (PostgreSQL's Appendix A).
+    public static func classify(sqlState state: String, message: String) -> DatabaseFailure {
+        switch state.prefix(2) {
+        // connection exception, transaction rollback (40001 serialization, 40P01 deadlock),
+        // insufficient resources, operator intervention (57P01 admin shutdown, 57P03 starting
+        // up), system error, internal error.
+        case "08", "40", "53", "57", "58", "XX": return .transient
+        // 55P03 lock_not_available, 55006 object_in_use: someone else holds it for now.
+        case "55": return .transient
+        default: return .permanent(sqlState: state, message: message)
+        }
+    }
+}
