@@ -36,6 +36,8 @@ final class PublicityFixture: Sendable {
         let settings = [
             "PUBLICITY_PAGE_CACHE_SECONDS": "0", "PUBLICITY_NOTIFY_INTERVAL_MS": "100", "PUBLICITY_NOTIFY_RETRY_SECONDS": "1",
             "PUBLICITY_NOTIFY_MAX_ATTEMPTS": "3", "PUBLICITY_WEBHOOK_TIMEOUT_SECONDS": "3", "PUBLICITY_PUBLIC_URL": "https://portal.example.org",
+            // The tests' receivers listen on loopback over http.
+            "PUBLICITY_NOTIFY_TRUSTED_HOSTS": "127.0.0.1",
         ].merging(environment) { _, new in new }
         self.settings = settings
         app = try ServiceApp(PublicityService.definition, configuration: ServiceConfiguration(
@@ -272,14 +274,15 @@ final class PublicityFixture: Sendable {
         try await sendHTTP("POST", base + path, body: Data(URLEncodedForm.encode(fields).utf8), contentType: "application/x-www-form-urlencoded")
     }
 
-    func token(district: String = "haizhu") throws -> String {
-        try signer.token(for: StaffClaims(subject: "committee-1", role: .proposalsCommittee, district: DistrictCode(rawValue: district)!,
+    func token(district: String = "haizhu", role: StaffClaims.Role = .proposalsCommittee) throws -> String {
+        try signer.token(for: StaffClaims(subject: "\(role.rawValue)-1", role: role, district: DistrictCode(rawValue: district)!,
                                           expiresAt: Date().addingTimeInterval(3600)))
     }
 
-    func staff(_ method: String, _ path: String, json: Any? = nil, district: String = "haizhu") async throws -> HTTPAnswer {
+    func staff(_ method: String, _ path: String, json: Any? = nil, district: String = "haizhu", role: StaffClaims.Role = .proposalsCommittee) async throws -> HTTPAnswer {
         try await sendHTTP(method, base + path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) },
-                           contentType: json == nil ? nil : "application/json", headers: ["Authorization": "Bearer \(try token(district: district))"])
+                           contentType: json == nil ? nil : "application/json",
+                           headers: ["Authorization": "Bearer \(try token(district: district, role: role))"])
     }
 
     /// The public tables as JSON text, in a fixed order, to compare two builds.

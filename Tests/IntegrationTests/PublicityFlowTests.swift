@@ -205,18 +205,33 @@ struct PublicityFlowTests {
         let fixture = try await PublicityFixture(environment: ["PUBLICITY_NOTIFY_CONCURRENCY": "4"])
         for (district, path) in [("haizhu", "/hang"), ("tianhe", "/ok")] {
             let saved = try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook",
-                                                json: ["url": receiver.base + path, "secret": "webhook-secret-\(district)"], district: district)
+                                                json: ["url": receiver.base + path, "secret": "webhook-secret-\(district)"], district: district, role: .administrator)
             #expect(saved.status == 200)
         }
-        #expect(try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook", json: ["url": "ftp://x", "secret": "0123456789abcdef"])
-            .json["error"] as? [String: Any] != nil)
+        #expect(try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook", json: ["url": "ftp://x", "secret": "0123456789abcdef"],
+                                        role: .administrator).errorField == "url")
+        // A key as proposals-ctl makes it: its districts only (the legacy single column unset).
         try await fixture.store.execute("""
-            INSERT INTO integration_keys (key_id, district, districts, secret, description)
-            VALUES ('platform', 'tianhe', ARRAY['tianhe'], 'integration-secret-1', '政务服务平台')
+            INSERT INTO integration_keys (key_id, districts, secret, description)
+            VALUES ('platform', ARRAY['tianhe'], 'integration-secret-1', '政务服务平台')
             """)
-        let callback = try await fixture.staff("PUT", "/v1/publicity/integrations/platform/callback", json: ["url": receiver.base + "/fail"], district: "tianhe")
+        let callback = try await fixture.staff("PUT", "/v1/publicity/integrations/platform/callback", json: ["url": receiver.base + "/fail"],
+                                               district: "tianhe", role: .administrator)
         #expect(callback.status == 200)
-        #expect(try await fixture.staff("PUT", "/v1/publicity/integrations/platform/callback", json: ["url": receiver.base + "/fail"]).status == 404)
+        #expect(try await fixture.staff("PUT", "/v1/publicity/integrations/platform/callback", json: ["url": receiver.base + "/fail"],
+                                        role: .administrator).status == 404)
+        // Only administrators say where residents' data goes; only public https targets.
+        for role in [StaffClaims.Role.clueHandler, .proposalsCommittee] {
+            #expect(try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook",
+                                            json: ["url": "https://notify.example.org/hook", "secret": "0123456789abcdef"], role: role).status == 403)
+            #expect(try await fixture.staff("PUT", "/v1/publicity/integrations/platform/callback", json: ["url": "https://notify.example.org/hook"],
+                                            district: "tianhe", role: role).status == 403)
+        }
+        for url in ["http://notify.example.org/hook", "https://127.0.0.2:5432/", "https://169.254.169.254/latest", "https://localhost/x", "https://[::1]/"] {
+            let refused = try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook", json: ["url": url, "secret": "0123456789abcdef"],
+                                                  district: "yuexiu", role: .administrator)
+            #expect(refused.status == 422 && refused.errorField == "url", "\(url): \(refused.text)")
+        }
 
         // Three outcomes in haizhu (its receiver hangs), three in tianhe (an integration's clues).
         for number in 0..<3 {
@@ -248,7 +263,7 @@ struct PublicityFlowTests {
         })
         let listed = try await fixture.staff("GET", "/v1/publicity/notifications?state=dead", district: "tianhe")
         let deadOnes = listed.json["notifications"] as? [[String: Any]] ?? []
-        #expect(deadOnes.count == 3 && deadOnes.allSatisfy { $0["lastError"] as? String == "HTTP 500" && $0["attempts"] as? Int == 3 })
+        #expect(deadOnes.count == 3 && deadOnes.allSatisfy { $0["lastError"] as? String == "http-5xx" && $0["attempts"] as? Int == 3 })
         let haizhuView = try await fixture.staff("GET", "/v1/publicity/notifications?state=dead")
         #expect((haizhuView.json["notifications"] as? [Any])?.isEmpty == true, "haizhu's staff see none of tianhe's")
         #expect(try await fixture.staff("GET", "/v1/publicity/notifications?state=lost").status == 422)
@@ -263,7 +278,7 @@ struct PublicityFlowTests {
         // haizhu's notifications time out one after the other (one at a time to a receiver of four
         // slots) and wait for their next attempt; none was delivered.
         let timedOut = try await eventually(timeout: .seconds(30)) {
-            try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE target LIKE '%/hang' AND last_error = 'no answer within 3 s'") == 3
+            try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE target LIKE '%/hang' AND last_error = 'timeout'") == 3
         }
         #expect(timedOut)
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE target LIKE '%/hang' AND state = 'delivered'") == 0)

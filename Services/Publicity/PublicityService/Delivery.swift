@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import AsyncHTTPClient
 import NIOCore
+import NIOPosix
 import Logging
 import Metrics
 import Models
@@ -23,7 +24,9 @@ public struct OutgoingNotification: Sendable {
 
 public enum DeliveryOutcome: Sendable, Equatable {
     case delivered
-    case failed(String)
+    /// `failureClass` is what staff see (`timeout`, `refused`, `http-5xx`, …): never the
+    /// remote's own text, which would make the service a probe of other hosts.
+    case failed(failureClass: String)
 }
 
 /// One way of reaching people: the government-service platform's webhook now; SMS or WeChat
@@ -34,14 +37,18 @@ public protocol NotificationChannel: Sendable {
 
 /// POSTs the JSON body, signed with HMAC-SHA256 over `timestamp.body`:
 /// `X-Signature: t=<unix seconds>,v1=<hex>`. Any 2xx is delivered; anything else, or no whole
-/// answer within the timeout, is a failure to retry.
+/// answer within the timeout, is a failure to retry. The target is checked before each attempt
+/// (`NotificationTargets`), the connection goes to the address checked, and redirects are not
+/// followed (a 3xx is a failure).
 public struct WebhookChannel: NotificationChannel {
     let timeout: TimeInterval
-    let client: HTTPClient
+    let targets: NotificationTargets
+    let logger: Logger
 
-    public init(timeout: TimeInterval, client: HTTPClient = .shared) {
+    public init(timeout: TimeInterval, targets: NotificationTargets, logger: Logger) {
         self.timeout = timeout
-        self.client = client
+        self.targets = targets
+        self.logger = logger
     }
 
     public static func signature(secret: String, timestamp: Int, body: Data) -> String {
@@ -52,6 +59,25 @@ public struct WebhookChannel: NotificationChannel {
     }
 
     public func deliver(_ notification: OutgoingNotification) async -> DeliveryOutcome {
+        guard let url = URL(string: notification.target), let host = url.host else { return .failed(failureClass: "blocked-address") }
+        let address: String?
+        switch await targets.addressToConnect(for: url) {
+        case .success(let checked): address = checked
+        case .failure(let refusal):
+            logger.warning("notification target refused", metadata: ["notification": "\(notification.id)", "reason": "\(refusal)"])
+            return .failed(failureClass: refusal.failureClass)
+        }
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        if let address { configuration.dnsOverride = [host: address] }
+        // A client of its own: its override and redirect rules are this delivery's.
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        let outcome = await post(notification, with: client)
+        try? await client.shutdown()
+        return outcome
+    }
+
+    private func post(_ notification: OutgoingNotification, with client: HTTPClient) async -> DeliveryOutcome {
+
         var request = HTTPClientRequest(url: notification.target)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
@@ -64,12 +90,29 @@ public struct WebhookChannel: NotificationChannel {
             // The timeout is a deadline for the whole exchange, not for idle time.
             let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1_000)))
             _ = try? await response.body.collect(upTo: 64 * 1024)
-            return (200..<300).contains(Int(response.status.code)) ? .delivered : .failed("HTTP \(response.status.code)")
-        } catch let error as HTTPClientError where error == .deadlineExceeded {
-            return .failed("no answer within \(Int(timeout)) s")
+            let status = Int(response.status.code)
+            return (200..<300).contains(status) ? .delivered : .failed(failureClass: "http-\(status / 100)xx")
         } catch {
-            return .failed("\(error)")
+            logger.info("notification delivery failed", metadata: ["notification": "\(notification.id)", "error": "\(String(reflecting: error))"])
+            return .failed(failureClass: Self.failureClass(of: error))
         }
+    }
+
+    /// A failure as staff may see it.
+    static func failureClass(of error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .writeTimeout, .connectTimeout: return "timeout"
+            case .remoteConnectionClosed, .cancelled: return "connection-closed"
+            default: break
+            }
+        }
+        if error is NIOConnectionError { return "refused" }
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED { return "refused" }
+        let text = String(reflecting: error)
+        if text.contains("NIOSSL") || text.contains("TLS") || text.contains("certificate") { return "tls" }
+        if text.lowercased().contains("refused") { return "refused" }
+        return "network"
     }
 }
 
@@ -204,9 +247,9 @@ struct NotificationDispatcher: Service {
         logger.debug("sending notification", metadata: ["notification": "\(notification.id)", "target": "\(notification.target)", "attempt": "\(notification.attempt)"])
         let outcome: DeliveryOutcome
         if let channel = channels[notification.channel] {
-            outcome = notification.secret.isEmpty ? .failed("no signing secret for \(notification.channel)") : await channel.deliver(notification)
+            outcome = notification.secret.isEmpty ? .failed(failureClass: "no-signing-secret") : await channel.deliver(notification)
         } else {
-            outcome = .failed("no adapter for channel \(notification.channel)")
+            outcome = .failed(failureClass: "no-adapter")
         }
         logger.debug("notification sent", metadata: ["notification": "\(notification.id)", "outcome": "\(outcome)"])
         do {
@@ -228,6 +271,7 @@ struct NotificationDispatcher: Service {
             }
             Counter(label: "notifications_delivered_total", dimensions: dimensions).increment()
         case .failed(let reason):
+            // `last_error` holds the failure class only (see DeliveryOutcome).
             let delay = policy.delay(afterAttempts: notification.attempt)
             try await database.transaction(.district(DistrictCode(rawValue: notification.district)!)) { transaction in
                 if let delay {

@@ -11,6 +11,7 @@ import Storage
 struct PublicityController: Sendable {
     let database: Database
     let signer: StaffTokenSigner
+    let targets: NotificationTargets
 
     static let staffRoles: Set<StaffClaims.Role> = [.proposalsCommittee, .administrator, .clueHandler]
 
@@ -19,8 +20,10 @@ struct PublicityController: Sendable {
         staff.get("/notifications", use: notifications)
         staff.post("/notifications/:id/retry", use: retry)
         staff.get("/notification-endpoints", use: endpoints)
-        staff.put("/notification-endpoints/:channel", use: saveEndpoint)
-        staff.put("/integrations/:key/callback", use: saveCallback)
+        // Where residents' names and phone numbers are sent is an administrator's decision.
+        let administrators = router.group("/v1/publicity").add(middleware: StaffAuthenticator(signer: signer, roles: [.administrator]))
+        administrators.put("/notification-endpoints/:channel", use: saveEndpoint)
+        administrators.put("/integrations/:key/callback", use: saveCallback)
         staff.post("/showcase", use: addToShowcase)
         staff.delete("/showcase/:id", use: removeFromShowcase)
     }
@@ -124,7 +127,7 @@ struct PublicityController: Sendable {
             throw APIError.invalid("channel", "channel is one of " + Self.channels.sorted().joined(separator: ", "))
         }
         let input = try await request.decodeJSON(as: EndpointInput.self, context: context, limit: 8_192)
-        let url = try Self.httpURL(input.url, field: "url")
+        let url = try target(input.url, field: "url")
         guard let secret = input.secret, (16...200).contains(secret.count) else {
             throw APIError.invalid("secret", "secret is 16 to 200 characters")
         }
@@ -144,10 +147,10 @@ struct PublicityController: Sendable {
         guard let key = context.parameters.get("key"), (1...100).contains(key.count) else { throw APIError.notFound }
         struct Input: Decodable { var url: String? }
         let input = try await request.decodeJSON(as: Input.self, context: context, limit: 8_192)
-        let url = try input.url.map { try Self.httpURL($0, field: "url") }
+        let url = try input.url.map { try target($0, field: "url") }
         let updated = try await database.transaction(.district(claims.district)) { transaction in
             let rows = try await transaction.query("""
-                UPDATE integration_keys SET callback_url = \(url) WHERE key_id = \(key) AND district = \(claims.district.rawValue) RETURNING key_id
+                UPDATE integration_keys SET callback_url = \(url) WHERE key_id = \(key) AND \(claims.district.rawValue) = ANY(districts) RETURNING key_id
                 """)
             var found = false
             for try await _ in rows { found = true }
@@ -157,11 +160,12 @@ struct PublicityController: Sendable {
         return try jsonResponse(["key": key, "callbackUrl": url ?? ""])
     }
 
-    static func httpURL(_ text: String?, field: String) throws(APIError) -> String {
-        guard let text, text.count <= 500, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-              scheme == "https" || scheme == "http", url.host?.isEmpty == false
-        else { throw APIError.invalid(field, "\(field) is an http or https URL of at most 500 characters") }
-        return text
+    func target(_ text: String?, field: String) throws(APIError) -> String {
+        guard let text else { throw APIError.invalid(field, "\(field) is required") }
+        switch targets.check(text) {
+        case .success: return text
+        case .failure(let refusal): throw APIError.invalid(field, "\(field) \(refusal)")
+        }
     }
 
     struct ShowcaseInput: Decodable {

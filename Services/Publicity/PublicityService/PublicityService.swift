@@ -19,7 +19,7 @@ public enum PublicityService {
             checkSettings: { reader in _ = PublicitySettings(reader) },
             background: { parts in
                 let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
-                let webhook = WebhookChannel(timeout: TimeInterval(settings.webhookTimeoutSeconds))
+                let webhook = WebhookChannel(timeout: TimeInterval(settings.webhookTimeoutSeconds), targets: settings.targets, logger: parts.logger)
                 var channels: [String: any NotificationChannel] = ["webhook": webhook, "integration-callback": webhook]
                 channels.merge(extra) { _, new in new }
                 return [NotificationDispatcher(
@@ -35,7 +35,7 @@ public enum PublicityService {
                                               cache: PageCache(lifetime: .seconds(settings.pageCacheSeconds)))
                 portal.register(on: router)
                 OpenDataController(queries: queries, portal: portal, publicURL: settings.publicURL).register(on: router)
-                PublicityController(database: parts.database, signer: parts.tokens).register(on: router)
+                PublicityController(database: parts.database, signer: parts.tokens, targets: settings.targets).register(on: router)
             })
     }
 
@@ -73,6 +73,8 @@ struct PublicitySettings {
     var retryBaseSeconds: Int
     var deliveryConcurrency: Int
     var notifyIntervalMilliseconds: Int
+    /// Hosts taken as they are: `http` and private addresses allowed (see NotificationTargets).
+    var targets: NotificationTargets
 
     init(_ reader: EnvironmentReader) {
         pageCacheSeconds = reader.integer("PUBLICITY_PAGE_CACHE_SECONDS", default: 5, range: 0...3_600)
@@ -82,5 +84,9 @@ struct PublicitySettings {
         retryBaseSeconds = reader.integer("PUBLICITY_NOTIFY_RETRY_SECONDS", default: 30, range: 1...86_400)
         deliveryConcurrency = reader.integer("PUBLICITY_NOTIFY_CONCURRENCY", default: 16, range: 1...256)
         notifyIntervalMilliseconds = reader.integer("PUBLICITY_NOTIFY_INTERVAL_MS", default: 1_000, range: 50...60_000)
+        let trusted = reader.string(
+            "PUBLICITY_NOTIFY_TRUSTED_HOSTS", default: "",
+            help: "comma-separated hosts notifications may reach over http or at a private address")
+        targets = NotificationTargets(trustedHosts: trusted.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     }
 }
