@@ -1,8 +1,11 @@
 import Crypto
+import EventPipeline
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import Models
+import ServiceLifecycle
 import Storage
 import Synchronization
 
@@ -25,18 +28,61 @@ public struct StaffClaims: Codable, Sendable, Hashable {
     public var role: Role
     public var district: DistrictCode
     public var unitID: UUID?
+    public var issuedAt: Date
     public var expiresAt: Date
+    /// Names this token alone: `proposals-ctl token revoke <id>` ends it; the workbench ties it to
+    /// the session that minted it.
+    public var tokenID: String
+    /// Who the token is for (`StaffClaims.audience`): a token made for another deployment or
+    /// purpose with the same secret is refused.
+    public var audience: String
+    /// A service account an administrator named (`proposals-ctl service-account add`): only such
+    /// tokens may live longer than `maximumLifetime`.
+    public var serviceAccount: Bool
 
     enum CodingKeys: String, CodingKey {
-        case subject = "sub", role, district, unitID = "unit", expiresAt = "exp"
+        case subject = "sub", role, district, unitID = "unit", issuedAt = "iat", expiresAt = "exp", tokenID = "jti", audience = "aud",
+             serviceAccount = "svc"
     }
 
-    public init(subject: String, role: Role, district: DistrictCode, unitID: UUID? = nil, expiresAt: Date) {
+    /// The audience of the services' staff API.
+    public static let audience = "citizens-proposals"
+    /// The longest life of a person's token (staff, members, handling units).
+    public static let maximumLifetime: TimeInterval = 12 * 3_600
+
+    public init(
+        subject: String, role: Role, district: DistrictCode, unitID: UUID? = nil, issuedAt: Date = Date(), expiresAt: Date,
+        tokenID: String = UUID().uuidString.lowercased(), audience: String = StaffClaims.audience, serviceAccount: Bool = false
+    ) {
         self.subject = subject
         self.role = role
         self.district = district
         self.unitID = unitID
+        self.issuedAt = issuedAt
         self.expiresAt = expiresAt
+        self.tokenID = tokenID
+        self.audience = audience
+        self.serviceAccount = serviceAccount
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        subject = try container.decode(String.self, forKey: .subject)
+        role = try container.decode(Role.self, forKey: .role)
+        district = try container.decode(DistrictCode.self, forKey: .district)
+        unitID = try container.decodeIfPresent(UUID.self, forKey: .unitID)
+        issuedAt = try container.decode(Date.self, forKey: .issuedAt)
+        expiresAt = try container.decode(Date.self, forKey: .expiresAt)
+        tokenID = try container.decode(String.self, forKey: .tokenID)
+        audience = try container.decode(String.self, forKey: .audience)
+        serviceAccount = try container.decodeIfPresent(Bool.self, forKey: .serviceAccount) ?? false
+    }
+
+    /// Whether the claims may be honoured at `now`: in their lifetime, for this audience, and no
+    /// longer-lived than a person's token may be unless a service account's.
+    public func isValid(at now: Date, audience expected: String = StaffClaims.audience) -> Bool {
+        guard audience == expected, issuedAt <= now.addingTimeInterval(300), now < expiresAt else { return false }
+        return serviceAccount || expiresAt.timeIntervalSince(issuedAt) <= Self.maximumLifetime
     }
 }
 
@@ -46,8 +92,13 @@ public struct StaffTokenSigner: Sendable {
     /// Tokens verified before: an integration or studio sends the same token with every request,
     /// and checking it again (HMAC, JSON, dates) was a measurable share of intake's CPU.
     private let verified = VerifiedTokens()
+    /// Tokens and subjects revoked in the store, as last read (`TokenRevocations.run`).
+    public let revocations: TokenRevocations
 
-    public init(secret: String) { key = SymmetricKey(data: Data(secret.utf8)) }
+    public init(secret: String, revocations: TokenRevocations = TokenRevocations()) {
+        key = SymmetricKey(data: Data(secret.utf8))
+        self.revocations = revocations
+    }
 
     public func token(for claims: StaffClaims) throws -> String {
         let payload = "v1." + Base64URL.encode(try EventCoding.encoder.encode(claims))
@@ -55,28 +106,65 @@ public struct StaffTokenSigner: Sendable {
         return payload + "." + Base64URL.encode(Data(signature))
     }
 
-    /// The claims of a well-signed, unexpired token; nil otherwise.
+    /// The claims of a well-signed, valid, unrevoked token; nil otherwise.
     public func verify(_ token: String, now: Date = Date()) -> StaffClaims? {
-        if let claims = verified.claims(of: token) {
-            return claims.expiresAt > now ? claims : nil
+        let claims: StaffClaims
+        if let known = verified.claims(of: token) {
+            claims = known
+        } else {
+            guard let fresh = verifyAnew(token) else { return nil }
+            verified.remember(token, fresh)
+            claims = fresh
         }
-        guard let claims = verifyAnew(token, now: now) else { return nil }
-        verified.remember(token, claims)
+        guard claims.isValid(at: now), !revocations.revokes(claims) else { return nil }
         return claims
     }
 
-    private func verifyAnew(_ token: String, now: Date) -> StaffClaims? {
+    private func verifyAnew(_ token: String) -> StaffClaims? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "v1",
               let signature = Base64URL.decode(String(parts[2])),
               let body = Base64URL.decode(String(parts[1]))
         else { return nil }
         let signed = Data("\(parts[0]).\(parts[1])".utf8)
-        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: key),
-              let claims = try? EventCoding.decoder.decode(StaffClaims.self, from: body),
-              claims.expiresAt > now
-        else { return nil }
-        return claims
+        guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: key) else { return nil }
+        return try? EventCoding.decoder.decode(StaffClaims.self, from: body)
+    }
+}
+
+/// The revoked token ids and subjects (`revoked_tokens`, `revoked_subjects`), read again every
+/// few seconds by each service, so a revocation holds everywhere within `interval`.
+public final class TokenRevocations: Sendable {
+    struct Snapshot {
+        var tokenIDs: Set<String> = []
+        /// Tokens of a subject issued before this moment are refused.
+        var subjects: [String: Date] = [:]
+    }
+    private let snapshot = Mutex(Snapshot())
+
+    public init() {}
+
+    public func revokes(_ claims: StaffClaims) -> Bool {
+        snapshot.withLock { snapshot in
+            if snapshot.tokenIDs.contains(claims.tokenID) { return true }
+            if let before = snapshot.subjects[claims.subject], claims.issuedAt < before { return true }
+            return false
+        }
+    }
+
+    /// Reads the revocations that still matter (of tokens not yet expired).
+    public func refresh(from database: Database) async throws {
+        var next = Snapshot()
+        try await database.transaction(.none) { transaction in
+            for try await id in try await transaction.query("SELECT token_id FROM revoked_tokens WHERE expires_at > now()").decode(String.self) {
+                next.tokenIDs.insert(id)
+            }
+            for try await (subject, before) in try await transaction.query(
+                "SELECT subject, revoked_before FROM revoked_subjects").decode((String, Date).self) {
+                next.subjects[subject] = before
+            }
+        }
+        snapshot.withLock { $0 = next }
     }
 }
 
@@ -282,5 +370,36 @@ enum Base64URL {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         return Data(base64Encoded: base64)
+    }
+}
+
+/// Keeps `TokenRevocations` current: reads the store every `interval`; while the store is away
+/// the last list stays in force.
+public struct RevocationWatcher: Service {
+    let revocations: TokenRevocations
+    let database: Database
+    let interval: Duration
+    let logger: Logger
+
+    public init(revocations: TokenRevocations, database: Database, interval: Duration = .seconds(2), logger: Logger) {
+        self.revocations = revocations
+        self.database = database
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var failing = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await revocations.refresh(from: database)
+                if failing { logger.info("token revocations read again") }
+                failing = false
+            } catch {
+                if !failing { logger.warning("reading token revocations failed; the last list stays in force: \(String(reflecting: error))") }
+                failing = true
+            }
+            await pause(interval)
+        }
     }
 }

@@ -65,7 +65,6 @@ public final class ServiceApp: Sendable {
             configuration: configuration, logger: logger, database: database, producer: producer,
             tokens: StaffTokenSigner(secret: configuration.tokenSecret))
         self.parts = parts
-        self.readiness = Readiness(database: database, admin: admin, logger: logger)
         self.relay = OutboxRelay(database: database, producer: producer, source: definition.name, kafka: configuration.kafka, logger: logger)
         let inputs = TopicCatalogue.inputs(of: definition.name)
         if let makeHandler = definition.handler, !inputs.isEmpty {
@@ -77,6 +76,7 @@ public final class ServiceApp: Sendable {
         } else {
             consumer = nil
         }
+        self.readiness = Readiness(database: database, admin: admin, consumer: consumer, logger: logger)
 
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: MetricsMiddleware())
@@ -114,6 +114,7 @@ public final class ServiceApp: Sendable {
             .init(service: database.client),
             .init(service: ProducerService(producer: producer)),
             .init(service: relay),
+            .init(service: RevocationWatcher(revocations: parts.tokens.revocations, database: database, logger: logger)),
         ]
         if let consumer { services.append(.init(service: consumer)) }
         for service in definition.background?(parts) ?? [] { services.append(.init(service: service)) }
@@ -122,6 +123,9 @@ public final class ServiceApp: Sendable {
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
         if handleSignals { groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint] }
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+        // A call that ignores cancellation (a connection that never answers) must not keep a
+        // stopping process alive: past this the process ends and its supervisor restarts it.
+        groupConfiguration.maximumCancellationDuration = .seconds(10)
         self.group = ServiceGroup(configuration: groupConfiguration)
     }
 

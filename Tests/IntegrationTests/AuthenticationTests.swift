@@ -86,4 +86,47 @@ struct AuthenticationTests {
             }
         }
     }
+
+    /// Tokens say when and for whom they were made; a person's lives at most 12 hours, a named
+    /// service account's longer; a token ends early by its id or with every token of its subject.
+    @Test func tokensAreBoundedAndRevocable() async throws {
+        let store = try await TestDatabase()
+        let signer = StaffTokenSigner(secret: String(repeating: "s", count: 32))
+        let app = application(store, signer: signer)
+        let now = Date()
+        func token(_ subject: String = "a", issued: Date = now, hours: Double = 1, audience: String = StaffClaims.audience, service: Bool = false) throws -> (String, StaffClaims) {
+            let claims = StaffClaims(subject: subject, role: .clueHandler, district: haizhu, issuedAt: issued,
+                                     expiresAt: issued.addingTimeInterval(hours * 3600), audience: audience, serviceAccount: service)
+            return (try signer.token(for: claims), claims)
+        }
+        let (day, _) = try token(hours: 13)
+        let (serviceDay, _) = try token("sync-bot", hours: 24 * 30, service: true)
+        let (elsewhere, _) = try token(audience: "another-system")
+        let (expired, _) = try token(issued: now.addingTimeInterval(-7200))
+        let (revokedByID, revokedClaims) = try token("b")
+        let (kept, _) = try token("b")
+        let (oldOfC, _) = try token("c", issued: now.addingTimeInterval(-60))
+        func status(_ token: String) async throws -> HTTPResponse.Status {
+            try await app.test(.router) { client in
+                try await client.execute(uri: "/staff/queue", method: .get, headers: [.authorization: "Bearer \(token)"]) { $0.status }
+            }
+        }
+        #expect(try await status(day) == .unauthorized, "a person's token of 13 hours")
+        #expect(try await status(serviceDay) == .ok, "a service account's token of 30 days")
+        #expect(try await status(elsewhere) == .unauthorized, "another audience")
+        #expect(try await status(expired) == .unauthorized)
+        #expect(try await status(revokedByID) == .ok)
+        #expect(try await status(oldOfC) == .ok)
+
+        try await store.execute("""
+            INSERT INTO revoked_tokens (token_id, expires_at, revoked_by) VALUES (\(revokedClaims.tokenID), now() + interval '1 hour', 'test')
+            """)
+        try await store.execute("INSERT INTO revoked_subjects (subject, revoked_before, revoked_by) VALUES ('c', now(), 'test')")
+        try await signer.revocations.refresh(from: store.database)
+        #expect(try await status(revokedByID) == .unauthorized, "revoked by its id, though verified before")
+        #expect(try await status(kept) == .ok, "another token of the same subject")
+        #expect(try await status(oldOfC) == .unauthorized, "issued before its subject's revocation")
+        let (newOfC, _) = try token("c", issued: Date().addingTimeInterval(1))
+        #expect(try await status(newOfC) == .ok, "issued after it")
+    }
 }

@@ -71,7 +71,8 @@ struct Token: AsyncParsableCommand {
         @Option(help: "Role: \(StaffClaims.Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: String
         @Option(help: "District code.") var district: String
         @Option(help: "Handling unit id, for the handling-unit role (or use `token issue unit`).") var unit: String?
-        @Option(help: "Validity in hours (1 to 8760).") var hours: Int = 12
+        @Option(help: "Validity in hours: 1 to 12 for a person; up to the account's limit for a service account.") var hours: Int = 12
+        @Flag(help: "The subject is a service account an administrator named (`service-account add`).") var serviceAccount = false
 
         func validate() throws {
             guard StaffClaims.Role(rawValue: role) != nil else {
@@ -80,11 +81,12 @@ struct Token: AsyncParsableCommand {
             guard DistrictCode(rawValue: district) != nil else { throw ValidationError("--district: not a district code") }
             if let unit, UUID(uuidString: unit) == nil { throw ValidationError("--unit: not a UUID") }
             if role == StaffClaims.Role.handlingUnit.rawValue && unit == nil { throw ValidationError("--unit: required for the handling-unit role") }
-            guard (1...8760).contains(hours) else { throw ValidationError("--hours: 1 to 8760") }
+            try Token.checkHours(hours, serviceAccount: serviceAccount)
         }
 
         func run() async throws {
-            print(try Token.sign(subject: subject, role: StaffClaims.Role(rawValue: role)!, district: district, unit: unit.flatMap { UUID(uuidString: $0) }, hours: hours))
+            print(try await Token.sign(subject: subject, role: StaffClaims.Role(rawValue: role)!, district: district, unit: unit.flatMap { UUID(uuidString: $0) },
+                                       hours: hours, serviceAccount: serviceAccount))
         }
     }
 
@@ -94,17 +96,19 @@ struct Token: AsyncParsableCommand {
         @Option(help: "The unit's id (from GET /v1/assignment/units).") var unit: String
         @Option(help: "District code.") var district: String
         @Option(help: "Who holds it (default: unit-<id>).") var subject: String?
-        @Option(help: "Validity in hours (1 to 8760).") var hours: Int = 720
+        @Option(help: "Validity in hours: 1 to 12; up to the account's limit for a service account.") var hours: Int = 12
+        @Flag(help: "The subject is a service account an administrator named (`service-account add`).") var serviceAccount = false
 
         func validate() throws {
             guard UUID(uuidString: unit) != nil else { throw ValidationError("--unit: not a UUID") }
             guard DistrictCode(rawValue: district) != nil else { throw ValidationError("--district: not a district code") }
-            guard (1...8760).contains(hours) else { throw ValidationError("--hours: 1 to 8760") }
+            try Token.checkHours(hours, serviceAccount: serviceAccount)
         }
 
         func run() async throws {
             let id = UUID(uuidString: unit)!
-            print(try Token.sign(subject: subject ?? "unit-\(id.uuidString.lowercased())", role: .handlingUnit, district: district, unit: id, hours: hours))
+            print(try await Token.sign(subject: subject ?? "unit-\(id.uuidString.lowercased())", role: .handlingUnit, district: district, unit: id,
+                                       hours: hours, serviceAccount: serviceAccount))
         }
     }
 
@@ -117,13 +121,119 @@ struct Token: AsyncParsableCommand {
         func run() async throws { try await key.create() }
     }
 
-    static func sign(subject: String, role: StaffClaims.Role, district: String, unit: UUID?, hours: Int) throws -> String {
-        let reader = EnvironmentReader()
-        let secret = reader.string("TOKEN_SECRET", help: "at least 32 characters")
-        try reader.validate()
+    static func checkHours(_ hours: Int, serviceAccount: Bool) throws {
+        let personal = Int(StaffClaims.maximumLifetime / 3_600)
+        if serviceAccount {
+            guard (1...8760).contains(hours) else { throw ValidationError("--hours: 1 to 8760 for a service account") }
+        } else {
+            guard (1...personal).contains(hours) else {
+                throw ValidationError("--hours: 1 to \(personal) for a person's token; longer ones only with --service-account for a subject named by `service-account add`")
+            }
+        }
+    }
+
+    /// The signed token; its id goes to standard error (for `token revoke`), the token alone to
+    /// standard output.
+    static func sign(subject: String, role: StaffClaims.Role, district: String, unit: UUID?, hours: Int, serviceAccount: Bool) async throws -> String {
+        let secret = try tokenSecret()
+        if serviceAccount {
+            let limit = try await withDatabase { database in
+                try await database.transaction(.none) { transaction -> Int? in
+                    var limit: Int?
+                    for try await hours in try await transaction.query(
+                        "SELECT maximum_hours FROM service_accounts WHERE subject = \(subject)").decode(Int.self) { limit = hours }
+                    return limit
+                }
+            }
+            guard let limit else { throw CommandFailure("\(subject) is not a service account; an administrator names it with `service-account add`") }
+            guard hours <= limit else { throw CommandFailure("the service account \(subject) may hold tokens of at most \(limit) hours") }
+        }
         let claims = StaffClaims(
             subject: subject, role: role, district: DistrictCode(rawValue: district)!, unitID: unit,
-            expiresAt: Date().addingTimeInterval(Double(hours) * 3600))
+            expiresAt: Date().addingTimeInterval(Double(hours) * 3600), serviceAccount: serviceAccount)
+        FileHandle.standardError.write(Data("token id: \(claims.tokenID) (expires \(ISO8601DateFormatter().string(from: claims.expiresAt)))\n".utf8))
         return try StaffTokenSigner(secret: secret).token(for: claims)
+    }
+
+    /// TOKEN_SECRET as the services accept it: at least 32 characters.
+    static func tokenSecret() throws -> String {
+        let reader = EnvironmentReader()
+        let secret = reader.string("TOKEN_SECRET", help: "at least 32 characters")
+        if secret.count < 32 { reader.problem("TOKEN_SECRET", "must be at least 32 characters") }
+        try reader.validate()
+        return secret
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End a bearer token before it expires, by its id, or every token of a subject issued until now.",
+            discussion: "Every service honours a revocation within a few seconds.")
+
+        @Argument(help: "The token's id (printed when it was issued).") var tokenID: String?
+        @Option(help: "Revoke every token of this subject issued until now.") var subject: String?
+        @Option(help: "Why (recorded).") var reason: String = ""
+        @Option(name: .customLong("operator"), help: "Who revokes (recorded).")
+        var operatorName: String = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+
+        func validate() throws {
+            guard (tokenID == nil) != (subject == nil) else { throw ValidationError("give a token id or --subject, not both") }
+        }
+
+        func run() async throws {
+            let (tokenID, subject, reason, who) = (self.tokenID, self.subject, self.reason, operatorName)
+            try await withDatabase { database in
+                try await database.transaction(.none) { transaction in
+                    if let tokenID {
+                        // The expiry is not known from the id: kept as long as any token may live.
+                        try await transaction.execute("""
+                            INSERT INTO revoked_tokens (token_id, expires_at, revoked_by, reason)
+                            VALUES (\(tokenID), now() + interval '8760 hours', \(who), \(reason))
+                            ON CONFLICT (token_id) DO NOTHING
+                            """)
+                    } else if let subject {
+                        try await transaction.execute("""
+                            INSERT INTO revoked_subjects (subject, revoked_before, revoked_by, reason) VALUES (\(subject), now(), \(who), \(reason))
+                            ON CONFLICT (subject) DO UPDATE SET revoked_before = now(), revoked_by = EXCLUDED.revoked_by, reason = EXCLUDED.reason
+                            """)
+                    }
+                }
+            }
+            print(tokenID.map { "revoked token \($0)" } ?? "revoked every token of \(subject ?? "") issued until now")
+        }
+    }
+}
+
+struct ServiceAccounts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "service-account",
+        abstract: "Machine accounts whose tokens may live longer than a person's 12 hours.",
+        subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Name a subject as a service account, with the longest life its tokens may have.")
+
+        @Option(help: "The account's subject, as tokens will carry it.") var subject: String
+        @Option(help: "What the account is for.") var description: String
+        @Option(help: "Longest token life in hours (1 to 8760).") var maxHours: Int = 720
+        @Option(name: .customLong("operator"), help: "The administrator who names it (recorded).")
+        var operatorName: String = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+
+        func validate() throws {
+            guard (1...8760).contains(maxHours) else { throw ValidationError("--max-hours: 1 to 8760") }
+            guard !subject.isEmpty, !description.isEmpty else { throw ValidationError("--subject and --description: required") }
+        }
+
+        func run() async throws {
+            let (subject, description, hours, who) = (self.subject, self.description, maxHours, operatorName)
+            try await withDatabase { database in
+                try await database.transaction(.none) { transaction in
+                    try await transaction.execute("""
+                        INSERT INTO service_accounts (subject, description, maximum_hours, named_by) VALUES (\(subject), \(description), \(hours), \(who))
+                        ON CONFLICT (subject) DO UPDATE SET description = EXCLUDED.description, maximum_hours = EXCLUDED.maximum_hours, named_by = EXCLUDED.named_by
+                        """)
+                }
+            }
+            print("service account \(subject): tokens of up to \(hours) hours")
+        }
     }
 }

@@ -362,8 +362,10 @@ struct CompilationController: Sendable {
     var store: CompilationStore { CompilationStore(database: database) }
 
     func register(on router: Router<AppRequestContext>) {
+        // The compilation lists every clue of the year: the committee's office reads it, not
+        // members, studios or handling units.
         router.group("/v1/compilations")
-            .add(middleware: StaffAuthenticator(signer: signer))
+            .add(middleware: StaffAuthenticator(signer: signer, roles: [.clueHandler, .proposalsCommittee, .specialCommittee, .administrator]))
             .get("/:year/clues.csv", use: csv)
             .get("/:year/clues.html", use: html)
     }

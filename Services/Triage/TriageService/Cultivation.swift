@@ -633,11 +633,13 @@ struct CultivationStore: Sendable {
     }
 
     /// The district's proposals, newest first.
-    func proposals(in district: DistrictCode, status: ProposalStatus?, limit: Int, offset: Int) async throws -> [ProposalView] {
+    /// `draftedBy`: only that person's proposals (for roles that see their own only).
+    func proposals(in district: DistrictCode, status: ProposalStatus?, draftedBy: String?, limit: Int, offset: Int) async throws -> [ProposalView] {
         try await database.transaction(.district(district)) { transaction -> [ProposalView] in
             let rows = try await transaction.query("""
                 SELECT \(unescaped: Self.proposalColumns) FROM proposals
                 WHERE district = \(district.rawValue) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+                  AND (\(draftedBy)::text IS NULL OR drafted_by = \(draftedBy))
                 ORDER BY created_at DESC, id
                 LIMIT \(limit) OFFSET \(offset)
                 """)
@@ -852,6 +854,11 @@ struct CultivationController: Sendable {
     static let drafters: Set<StaffClaims.Role> = claimants.union([.proposalsCommittee])
     /// Who reviews and files (审查立案).
     static let reviewers: Set<StaffClaims.Role> = [.proposalsCommittee, .administrator]
+    /// Who reads every proposal of the district; members, studios and units read their own.
+    static let readersOfAll: Set<StaffClaims.Role> = [.proposalsCommittee, .administrator, .clueHandler, .specialCommittee]
+
+    /// The drafter a caller's reading is limited to; nil for those who read every proposal.
+    static func ownOnly(_ claims: StaffClaims) -> String? { readersOfAll.contains(claims.role) ? nil : claims.subject }
 
     var store: CultivationStore { CultivationStore(database: database) }
 
@@ -947,14 +954,16 @@ struct CultivationController: Sendable {
             guard let value = Int(text), (0...1_000_000).contains(value) else { throw APIError.invalid("offset", "must be between 0 and 1000000") }
             offset = value
         }
-        let proposals = try await store.proposals(in: claims.district, status: status, limit: limit, offset: offset)
+        let proposals = try await store.proposals(in: claims.district, status: status, draftedBy: Self.ownOnly(claims), limit: limit, offset: offset)
         return try jsonResponse(["proposals": proposals])
     }
 
     @Sendable func proposal(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let id = try context.uuid()
-        guard let proposal = try await store.proposal(id, in: claims.district) else { throw APIError.notFound }
+        guard let proposal = try await store.proposal(id, in: claims.district),
+              Self.ownOnly(claims).map({ $0 == proposal.draftedBy }) ?? true
+        else { throw APIError.notFound }
         return try jsonResponse(proposal)
     }
 }
