@@ -30,6 +30,20 @@ struct IntakeChannelTests {
         let id = try #require(created.json["service_request_id"] as? String)
         #expect(id.hasPrefix("HZ-"))
 
+        // A generic GeoReport v2 client sends a description and contact fields, no attributes.
+        let generic = URLEncodedForm.encode([
+            ("api_key", apiKey), ("jurisdiction_id", "haizhu"), ("service_code", "online-platform"),
+            ("description", "  南洲路口的红绿灯时间太短！老人过马路来不及，建议延长绿灯时间。"), ("last_name", "林"), ("phone", "13800138000"),
+        ])
+        let genericCreated = try await intake.send("POST", "/open311/v2/requests.json", body: Data(generic.utf8), contentType: "application/x-www-form-urlencoded")
+        #expect(genericCreated.status == 201, "\(genericCreated.text)")
+        let genericID = try #require(genericCreated.json["service_request_id"] as? String)
+        let titled = try await intake.store.integer("""
+            SELECT count(*)::int FROM clues WHERE tracking_number = \(genericID) AND title = '南洲路口的红绿灯时间太短'
+              AND specific_suggestions = '南洲路口的红绿灯时间太短！老人过马路来不及，建议延长绿灯时间。'
+            """)
+        #expect(titled == 1, "the title is the description's first sentence, the suggestion the whole description")
+
         let one = try await intake.send("GET", "/open311/v2/requests/\(id).json?jurisdiction_id=haizhu&api_key=\(apiKey)")
         #expect(one.status == 200)
         #expect(one.json["status"] as? String == "open")

@@ -61,6 +61,20 @@ public struct ClueSubmission: Codable, Sendable, Hashable {
     }
 }
 
+extension ClueSubmission {
+    /// A title for a clue that came without one (GeoReport v2 clients send a description and no
+    /// attributes): the description's first sentence, whitespace folded, at most
+    /// `FieldLimits.title` characters. Nil when the description has no text.
+    public static func title(fromDescription description: String?) -> String? {
+        guard let description else { return nil }
+        let sentenceEnds: Set<Character> = ["。", "！", "？", "!", "?", "；", ";", "\n", "\r"]
+        let sentence = description.trimmingCharacters(in: .whitespacesAndNewlines).prefix { !sentenceEnds.contains($0) }
+        let folded = sentence.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        guard !folded.isEmpty else { return nil }
+        return String(folded.prefix(FieldLimits.title))
+    }
+}
+
 /// A submission that passed every check that needs no database.
 public struct ValidClue: Sendable, Hashable {
     public var district: DistrictCode

@@ -179,6 +179,9 @@ struct Open311Controller: Sendable {
                 guard SourceCategory(rawValue: serviceCode) != nil else { throw Failure(.badRequest, "unknown service_code \(serviceCode)", field: "service_code") }
                 category = serviceCode
             }
+            func attribute(_ name: String) -> String? {
+                form["attribute[\(name)]"].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+            }
             func yesNo(_ name: String) throws -> Bool? {
                 guard let value = form["attribute[\(name)]"], !value.isEmpty else { return nil }
                 switch value {
@@ -191,8 +194,12 @@ struct Open311Controller: Sendable {
             let name = [form["last_name"], form["first_name"]].compactMap { $0?.trimmingCharacters(in: .whitespaces) }.joined()
             let anonymous = try yesNo("anonymous") ?? name.isEmpty
             let submission = ClueSubmission(
-                district: jurisdiction, title: form["attribute[title]"], situationAnalysis: form["description"],
-                specificSuggestions: form["attribute[specific_suggestions]"], sourceCategory: category, channel: Models.Channel.open311.rawValue,
+                district: jurisdiction,
+                // Most 311 apps send a description and no attributes: its first sentence is the
+                // title, and the whole of it the suggestion.
+                title: attribute("title") ?? ClueSubmission.title(fromDescription: form["description"]),
+                situationAnalysis: attribute("specific_suggestions") == nil ? nil : form["description"],
+                specificSuggestions: attribute("specific_suggestions") ?? form["description"], sourceCategory: category, channel: Models.Channel.open311.rawValue,
                 receiver: form["attribute[receiver_name]"].flatMap { $0.isEmpty ? nil : .init(kind: $0.contains("工作室") ? "studio" : "member", name: $0) },
                 anonymous: anonymous,
                 contact: anonymous ? nil : .init(name: name, phone: form["phone"], address: form["address_string"]),
