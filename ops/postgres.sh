@@ -4,6 +4,7 @@
 #                           prints DATABASE_URL and writes it to $STATE/database-url
 #   ops/postgres.sh stop
 #   ops/postgres.sh reset   stop and delete the cluster (a fresh one at the next start)
+#   ops/postgres.sh restart immediate|fast   an outage for fault tests
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
@@ -35,6 +36,10 @@ server_home() {
   echo "$home"
 }
 
+server_options() {
+  echo "-p $1 -k $2 -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c max_wal_size=8GB -c checkpoint_timeout=15min"
+}
+
 start() {
   local home data log port
   home="$(server_home)"
@@ -57,8 +62,7 @@ start() {
     # A WAL budget as a production server would have: with the defaults (1 GB, 5 min), bulk work
     # (catch-up, imports) checkpoints often, and after each checkpoint the first change to a page
     # of the random-UUID indexes writes the whole page to the WAL again.
-    as_owner "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-      -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c max_wal_size=8GB -c checkpoint_timeout=15min" start >/dev/null \
+    as_owner "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 -o "$(server_options "$port" "$data")" start >/dev/null \
       || { tail -20 "$log"; die "PostgreSQL did not start"; }
   fi
   port="$(cat "$STATE/pg.port")"
@@ -83,6 +87,17 @@ stop() {
   say "PostgreSQL stopped"
 }
 
+# Restarts the running server as an outage would: `immediate` (a crash: no checkpoint, every
+# connection cut, recovery on start) or `fast` (connections ended, clean shutdown).
+restart() {
+  local mode="${1:-fast}" data port
+  [ -f "$STATE/pg.data" ] || die "PostgreSQL is not running"
+  data="$(cat "$STATE/pg.data")"; port="$(cat "$STATE/pg.port")"
+  as_owner "$PGBIN/pg_ctl" -D "$data" -l "$(cat "$STATE/pg.log")" -m "$mode" -w -t 60 -o "$(server_options "$port" "$data")" restart >/dev/null \
+    || die "PostgreSQL did not restart"
+  say "PostgreSQL restarted ($mode) on port $port"
+}
+
 # Stops the server and deletes its cluster, wherever server_home put it.
 reset() {
   stop
@@ -93,5 +108,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   reset) reset ;;
-  *) echo "usage: $0 start|stop|reset" >&2; exit 2 ;;
+  restart) restart "${2:-fast}" ;;
+  *) echo "usage: $0 start|stop|reset|restart [immediate|fast]" >&2; exit 2 ;;
 esac

@@ -59,7 +59,9 @@ public final class Database: Sendable {
                 try await transaction.execute("COMMIT")
                 return result
             } catch {
-                try? await transaction.execute("ROLLBACK")
+                // A connection that closed (the server restarted) has nothing to roll back, and a
+                // statement written to it would never be answered.
+                if !connection.isClosed { try? await transaction.execute("ROLLBACK") }
                 throw error
             }
         }
@@ -111,12 +113,21 @@ public struct Transaction: Sendable {
 
     @discardableResult
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
-        try await connection.query(query, logger: logger, file: file, line: line)
+        try checkOpen()
+        return try await connection.query(query, logger: logger, file: file, line: line)
     }
 
     /// Runs a statement and discards its rows.
     public func execute(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws {
+        try checkOpen()
         for try await _ in try await connection.query(query, logger: logger, file: file, line: line) {}
+    }
+
+    /// PostgresNIO (1.33) drops a statement written to a connection that has closed without
+    /// answering it, and the caller waits for ever: after a PostgreSQL restart that stopped every
+    /// consumer and relay for good. A closed connection is refused here instead.
+    private func checkOpen() throws {
+        if connection.isClosed { throw ConnectionClosed() }
     }
 
     /// Changes the district scope for the rest of the transaction (`SET LOCAL`).

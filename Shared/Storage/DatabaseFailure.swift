@@ -14,6 +14,7 @@ public enum DatabaseFailure: Sendable, Equatable {
 
     /// Nil for an error that did not come from PostgreSQL or the connection pool.
     public static func classify(_ error: any Error) -> DatabaseFailure? {
+        if error is ConnectionClosed { return .transient }
         guard let error = error as? PSQLError else { return nil }
         guard error.code == .server, let state = error.serverInfo?[.sqlState] else {
             // Connection, pool and protocol failures: the connection is gone, not the work.
@@ -34,4 +35,9 @@ public enum DatabaseFailure: Sendable, Equatable {
         default: return .permanent(sqlState: state, message: message)
         }
     }
+}
+
+/// A statement was not sent because its connection had closed (see `Transaction.checkOpen`).
+public struct ConnectionClosed: Error, Sendable, CustomStringConvertible {
+    public var description: String { "the connection to PostgreSQL closed" }
 }
