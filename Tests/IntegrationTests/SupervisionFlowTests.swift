@@ -172,9 +172,30 @@ struct SupervisionFlowTests {
         #expect(asked.status == 201)
         #expect(try await fixture.call("POST", extensionPath, json: ["deadline": fixture.today.adding(days: 50).description, "reason": "再次"], token: leadToken).status == 409)
         let request = try #require(asked.json["id"] as? String)
+        // The committee finds the waiting request without asking the unit for its id.
+        let waiting = try await fixture.call("GET", "/v1/supervision/extensions", token: fixture.token())
+        #expect((waiting.json["extensionRequests"] as? [[String: Any]])?.map { $0["id"] as? String } == [request], "\(waiting.text)")
+        #expect(try await fixture.call("GET", "/v1/supervision/extensions?state=soon", token: fixture.token()).errorField == "state")
+
+        // What the units wrote is read back: the lead sees the co-unit's opinions and its own
+        // progress notes; the co-unit sees its own part only; the committee sees everything.
+        #expect(try await fixture.call("POST", leadPath + "/progress", json: ["text": "已完成选址初步方案。"], token: leadToken).status == 201)
+        let leadView = try await fixture.call("GET", leadPath, token: leadToken)
+        #expect(leadView.status == 200)
+        #expect((leadView.json["coUnitOpinions"] as? [[String: Any]])?.compactMap { $0["text"] as? String }
+                == ["街道配合做好选址和宣传。", "已征求居民意见，调整选址。"], "\(leadView.text)")
+        #expect((leadView.json["progressNotes"] as? [[String: Any]])?.first?["text"] as? String == "已完成选址初步方案。")
+        #expect((leadView.json["extensionRequests"] as? [[String: Any]])?.count == 1)
+        #expect(try await fixture.call("GET", leadPath, token: coToken).status == 404, "not the co-unit's assignment")
+        let coView = try await fixture.call("GET", coPath, token: coToken)
+        #expect((coView.json["coUnitOpinions"] as? [[String: Any]])?.count == 2 && coView.json["progressNotes"] as? [Any] != nil)
+        let staffView = try await fixture.call("GET", "/v1/supervision/assignments/\(lead.assignmentID)", token: fixture.token())
+        #expect((staffView.json["coUnitOpinions"] as? [[String: Any]])?.count == 2 && (staffView.json["progressNotes"] as? [Any])?.count == 1)
         #expect(try await fixture.call("POST", "/v1/supervision/extensions/\(request)/decision", json: ["decision": "maybe"], token: fixture.token()).errorField == "decision")
         let granted = try await fixture.call("POST", "/v1/supervision/extensions/\(request)/decision", json: ["decision": "granted", "note": "同意延期"], token: fixture.token())
         #expect(granted.status == 200, "\(granted.text)")
+        #expect((try await fixture.call("GET", "/v1/supervision/extensions", token: fixture.token()).json["extensionRequests"] as? [Any])?.isEmpty == true)
+        #expect((try await fixture.call("GET", "/v1/supervision/extensions?state=granted", token: fixture.token()).json["extensionRequests"] as? [Any])?.count == 1)
         #expect(try await fixture.string("SELECT to_char(deadline, 'YYYY-MM-DD') FROM supervised_assignments WHERE assignment_id = \(lead.assignmentID)") == fixture.today.adding(days: 45).description)
 
         // The reply: B needs a promised date after today; then the follow-up review fires on that day.

@@ -22,6 +22,37 @@ struct TrackedAssignment: Codable, Sendable {
     var timers: [TimerView]?
     var meetings: [MeetingView]?
     var replies: [ReplyView]?
+    /// The co-units' opinions on the same proposal and round (what the lead unit's reply must
+    /// take in), and this assignment's progress notes and extension requests.
+    var coUnitOpinions: [OpinionView]?
+    var progressNotes: [NoteView]?
+    var extensionRequests: [ExtensionRequestView]?
+}
+
+struct OpinionView: Codable, Sendable {
+    var assignmentId: UUID
+    var unitName: String
+    var text: String
+    var givenAt: Date
+}
+
+struct NoteView: Codable, Sendable {
+    var text: String
+    var notedAt: Date
+}
+
+struct ExtensionRequestView: Codable, Sendable {
+    var id: UUID
+    var assignmentId: UUID
+    var caseNumber: String
+    var unitName: String
+    var currentDeadline: String
+    var requestedDeadline: String
+    var reason: String
+    var requestedAt: Date
+    var decision: String?
+    var decidedAt: Date?
+    var decisionNote: String?
 }
 
 struct MeetingView: Codable, Sendable {
@@ -69,6 +100,7 @@ struct SupervisionController: Sendable {
         staff.get("/assignments/:id", use: open)
         staff.get("/settings", use: currentSettings)
         staff.put("/settings", use: saveSettings)
+        staff.get("/extensions", use: extensions)
         staff.post("/extensions/:id/decision", use: decideExtension)
         staff.post("/replies/:id/category", use: recategorise)
         staff.get("/replies/:id/attachments/:position", use: attachment)
@@ -87,6 +119,7 @@ struct SupervisionController: Sendable {
 
         let unit = router.group("/v1/supervision/my").add(middleware: StaffAuthenticator(signer: signer, roles: [.handlingUnit]))
         unit.get("/assignments", use: myAssignments)
+        unit.get("/assignments/:id", use: myAssignment)
         unit.post("/assignments/:id/meetings", use: meeting)
         unit.post("/assignments/:id/progress", use: progress)
         unit.post("/assignments/:id/opinion", use: opinion)
@@ -195,7 +228,7 @@ struct SupervisionController: Sendable {
                 isKey: try columns[7].decode(Bool.self), supervisingLeader: try columns[8].decode(String?.self),
                 assignedOn: try columns[9].decode(String.self), deadline: try columns[10].decode(String.self),
                 state: try columns[11].decode(String.self), escalationLevel: try columns[12].decode(String?.self),
-                timers: nil, meetings: nil, replies: nil))
+                timers: nil, meetings: nil, replies: nil, coUnitOpinions: nil, progressNotes: nil, extensionRequests: nil))
         }
         return found
     }
@@ -231,48 +264,36 @@ struct SupervisionController: Sendable {
     @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let id = try context.uuid()
-        let found = try await database.transaction(.district(claims.district)) { transaction -> TrackedAssignment? in
-            var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
-            let condition: PostgresQuery = "assignment_id = \(id)"
-            sql.sql += condition.sql
-            sql.binds = condition.binds
-            guard var assignment = try await Self.assignments(try await transaction.query(sql)).first else { return nil }
-            var timers: [TimerView] = []
-            for try await (kind, step, day, dueAt, firedAt, cancelledAt, outcome) in try await transaction.query("""
-                SELECT kind, step, to_char(day, 'YYYY-MM-DD'), due_at, fired_at, cancelled_at, outcome FROM supervision_timers
-                WHERE assignment_id = \(id) ORDER BY due_at, id
-                """).decode((String, Int, String, Date, Date?, Date?, String?).self) {
-                timers.append(TimerView(kind: kind, step: step, day: day, dueAt: dueAt, firedAt: firedAt, cancelledAt: cancelledAt, outcome: outcome))
-            }
-            assignment.timers = timers
-            var meetings: [MeetingView] = []
-            for try await (stage, heldOn, form, attendees, summary) in try await transaction.query("""
-                SELECT stage, to_char(held_on, 'YYYY-MM-DD'), form, attendees, summary FROM handling_meetings
-                WHERE assignment_id = \(id) ORDER BY held_on, recorded_at
-                """).decode((String, String, String, String, String).self) {
-                meetings.append(MeetingView(stage: stage, heldOn: heldOn, form: form, attendees: attendees, summary: summary))
-            }
-            assignment.meetings = meetings
-            var replies: [ReplyView] = []
-            for try await (replyID, text, category, reviewed, promised, onTime, at) in try await transaction.query("""
-                SELECT id, text, category, reviewed_category, to_char(promised_date, 'YYYY-MM-DD'), on_time, replied_at FROM replies
-                WHERE assignment_id = \(id) ORDER BY replied_at
-                """).decode((UUID, String, String, String?, String?, Bool, Date).self) {
-                replies.append(ReplyView(id: replyID, text: text, category: category, reviewedCategory: reviewed, promisedDate: promised,
-                                         onTime: onTime, repliedAt: at, attachments: []))
-            }
-            for index in replies.indices {
-                for try await (name, mediaType, size, sha256) in try await transaction.query("""
-                    SELECT name, media_type, size_bytes, encode(sha256, 'hex') FROM reply_attachments WHERE reply_id = \(replies[index].id) ORDER BY position
-                    """).decode((String, String, Int, String).self) {
-                    replies[index].attachments.append(AttachmentMetadata(name: name, mediaType: mediaType, size: size, sha256: sha256))
-                }
-            }
-            assignment.replies = replies
-            return assignment
+        let found = try await database.transaction(.district(claims.district)) { transaction in
+            try await AssignmentRecords.detail(of: id, unit: nil, in: transaction)
         }
         guard let found else { throw APIError.notFound }
         return try jsonResponse(found)
+    }
+
+    /// A handling unit's own assignment with its records; the lead unit sees its co-units' opinions.
+    @Sendable func myAssignment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let unit = try HandlingDesk.unit(of: claims)
+        let id = try context.uuid()
+        let found = try await database.transaction(.district(claims.district)) { transaction in
+            try await AssignmentRecords.detail(of: id, unit: unit, in: transaction)
+        }
+        guard let found else { throw APIError.notFound }
+        return try jsonResponse(found)
+    }
+
+    /// Extension requests of the district, waiting ones by default, oldest first.
+    @Sendable func extensions(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let state = request.uri.queryParameters["state"].map(String.init) ?? "pending"
+        guard ["pending", "granted", "refused", "all"].contains(state) else {
+            throw APIError.invalid("state", "state is one of pending, granted, refused, all")
+        }
+        let found = try await database.transaction(.district(claims.district)) { transaction in
+            try await AssignmentRecords.extensionRequests(state: state, in: transaction)
+        }
+        return try jsonResponse(["extensionRequests": found])
     }
 
     @Sendable func currentSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
