@@ -5,7 +5,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Models
-import ServiceLifecycle
 import Storage
 import Synchronization
 
@@ -370,36 +369,5 @@ enum Base64URL {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         return Data(base64Encoded: base64)
-    }
-}
-
-/// Keeps `TokenRevocations` current: reads the store every `interval`; while the store is away
-/// the last list stays in force.
-public struct RevocationWatcher: Service {
-    let revocations: TokenRevocations
-    let database: Database
-    let interval: Duration
-    let logger: Logger
-
-    public init(revocations: TokenRevocations, database: Database, interval: Duration = .seconds(2), logger: Logger) {
-        self.revocations = revocations
-        self.database = database
-        self.interval = interval
-        self.logger = logger
-    }
-
-    public func run() async throws {
-        var failing = false
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await revocations.refresh(from: database)
-                if failing { logger.info("token revocations read again") }
-                failing = false
-            } catch {
-                if !failing { logger.warning("reading token revocations failed; the last list stays in force: \(String(reflecting: error))") }
-                failing = true
-            }
-            await pause(interval)
-        }
     }
 }

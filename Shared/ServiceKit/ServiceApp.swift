@@ -67,10 +67,11 @@ public final class ServiceApp: Sendable {
         self.parts = parts
         self.relay = OutboxRelay(database: database, producer: producer, source: definition.name, kafka: configuration.kafka, logger: logger)
         let inputs = TopicCatalogue.inputs(of: definition.name)
+        // The topic prefix also separates consumer groups of deployments sharing a cluster.
+        let consumerGroup = configuration.kafka.topicPrefix + definition.name.rawValue
         if let makeHandler = definition.handler, !inputs.isEmpty {
-            // The topic prefix also separates consumer groups of deployments sharing a cluster.
             consumer = EventConsumer(
-                group: configuration.kafka.topicPrefix + definition.name.rawValue, topics: inputs, kafka: configuration.kafka, database: database,
+                group: consumerGroup, topics: inputs, kafka: configuration.kafka, database: database,
                 deadLetterProducer: producer, handler: makeHandler(parts), logger: logger,
                 configure: { $0.maxBatchSize = configuration.consumerMaxBatch })
         } else {
@@ -114,8 +115,17 @@ public final class ServiceApp: Sendable {
             .init(service: database.client),
             .init(service: ProducerService(producer: producer)),
             .init(service: relay),
-            .init(service: RevocationWatcher(revocations: parts.tokens.revocations, database: database, logger: logger)),
+            // Revocations hold within 2 s; while the store is away the last list stays in force.
+            .init(service: PeriodicJob("reading token revocations", every: .seconds(2), logger: logger) { [revocations = parts.tokens.revocations] in
+                try await revocations.refresh(from: database)
+            }),
         ]
+        if consumer != nil {
+            let days = configuration.processedEventsRetentionDays
+            services.append(.init(service: PeriodicJob("pruning processed events", every: .seconds(600), logger: logger) {
+                try await ProcessedEvents.prune(consumer: consumerGroup, olderThan: days, in: database)
+            }))
+        }
         if let consumer { services.append(.init(service: consumer)) }
         for service in definition.background?(parts) ?? [] { services.append(.init(service: service)) }
         services.append(.init(service: readiness))

@@ -29,6 +29,9 @@ public struct ServiceConfiguration: Sendable {
     public var signatureWindowSeconds: Int
     /// Most messages the consumer applies in one transaction (one commit, then the offsets).
     public var consumerMaxBatch: Int
+    /// Days a consumed event's id is kept to recognise it when delivered again: longer than the
+    /// topics' retention and than any dead letter waits for its replay.
+    public var processedEventsRetentionDays: Int
     /// The variables the service was started with, for settings of its own (e.g. intake's
     /// limits), which it checks through `ServiceDefinition.checkSettings`.
     public var environment: [String: String]
@@ -39,9 +42,10 @@ public struct ServiceConfiguration: Sendable {
         service: ServiceName, instanceID: String, httpHost: String = "127.0.0.1", httpPort: Int,
         database: DatabaseConfiguration, kafka: KafkaConfiguration, logLevel: Logger.Level = .info,
         logFormat: LogFormat = .plain, tokenSecret: String, signatureWindowSeconds: Int = 300, consumerMaxBatch: Int = 500,
-        environment: [String: String] = [:]
+        processedEventsRetentionDays: Int = 90, environment: [String: String] = [:]
     ) {
         self.environment = environment
+        self.processedEventsRetentionDays = processedEventsRetentionDays
         self.consumerMaxBatch = consumerMaxBatch
         self.service = service
         self.instanceID = instanceID
@@ -87,12 +91,13 @@ public struct ServiceConfiguration: Sendable {
         }
         let window = reader.integer("SIGNATURE_WINDOW_SECONDS", default: 300, range: 10...3600)
         let batch = reader.integer("CONSUMER_MAX_BATCH", default: 500, range: 1...10_000)
+        let retention = reader.integer("PROCESSED_EVENTS_RETENTION_DAYS", default: 90, range: 14...3_650)
         try reader.validate()
         return ServiceConfiguration(
             service: service, instanceID: instance, httpHost: host, httpPort: port, database: database!,
             kafka: KafkaConfiguration(brokers: brokers, clientID: instance, topicPrefix: topicPrefix, properties: properties),
             logLevel: level, logFormat: format, tokenSecret: secret, signatureWindowSeconds: window, consumerMaxBatch: batch,
-            environment: environment)
+            processedEventsRetentionDays: retention, environment: environment)
     }
 
     private static func isHostPort(_ text: String) -> Bool {

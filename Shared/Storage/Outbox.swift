@@ -155,4 +155,22 @@ public enum ProcessedEvents {
         for try await id in rows.decode(UUID.self) { fresh.insert(id) }
         return fresh
     }
+
+    /// Forgets `consumer`'s event ids older than `days`, ten thousand rows a statement so no
+    /// delete holds the table long.
+    public static func prune(consumer: String, olderThan days: Int, in database: Database) async throws {
+        while true {
+            let deleted = try await database.transaction(.none) { transaction in
+                var count = 0
+                for try await _ in try await transaction.query("""
+                    DELETE FROM processed_events WHERE ctid IN (
+                        SELECT ctid FROM processed_events
+                        WHERE consumer = \(consumer) AND processed_at < now() - \(days) * interval '1 day' LIMIT 10000)
+                    RETURNING 1
+                    """) { count += 1 }
+                return count
+            }
+            if deleted < 10_000 { return }
+        }
+    }
 }

@@ -111,6 +111,22 @@ struct EventConsumerTests {
         await fixture.close()
     }
 
+    /// A consumer group's event ids are forgotten past the retention, its own only.
+    @Test func processedEventsArePrunedByAge() async throws {
+        let fixture = try await PipelineFixture()
+        try await fixture.store.execute("""
+            INSERT INTO processed_events (consumer, event_id, processed_at)
+            SELECT consumer, gen_random_uuid(), now() - age * interval '1 day'
+            FROM unnest(ARRAY['triage', 'triage', 'triage', 'publicity']) WITH ORDINALITY AS c(consumer, n),
+                 unnest(ARRAY[100, 100, 10, 100]) WITH ORDINALITY AS a(age, m)
+            WHERE n = m
+            """)
+        try await ProcessedEvents.prune(consumer: "triage", olderThan: 90, in: fixture.database)
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM processed_events WHERE consumer = 'triage'", scope: .none) == 1)
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM processed_events WHERE consumer = 'publicity'", scope: .none) == 1)
+        await fixture.close()
+    }
+
     /// The verdicts that need no server: decoding failures and refusals are the event's;
     /// PostgreSQL's error classes split into transient and permanent.
     @Test func failuresAreJudgedInOnePlace() async throws {

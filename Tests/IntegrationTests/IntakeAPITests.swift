@@ -51,6 +51,12 @@ struct IntakeAPITests {
         #expect(first.status == 201)
         #expect(again.status == 201)
         #expect(first.body == again.body, "the retry gets the first answer, receipt token included")
+        let receiptToken = try #require(first.json["receiptToken"] as? String)
+        #expect(try await intake.store.integer("""
+            SELECT count(*)::int FROM idempotency_keys WHERE position(convert_to(\(receiptToken), 'UTF8') in response_body) > 0
+            """) == 0, "the stored answer keeps no receipt token")
+        let number = try #require(first.json["trackingNumber"] as? String)
+        #expect(try await intake.send("GET", "/v1/clues/\(number)", headers: ["X-Receipt-Token": receiptToken]).status == 200)
 
         var changed = clue
         changed["title"] = "另一个标题"

@@ -151,7 +151,18 @@ struct IntakeChannelTests {
         let form = URLEncodedForm.encode([
             ("formToken", UUID().uuidString), ("title", "<b>增设</b>公交线路"), ("situationAnalysis", "琶洲人才公寓周边交通不便"),
             ("specificSuggestions", "增加公交线路"), ("contactName", "赵六"), ("contactPhone", "13700001111"), ("consentToPublish", "on"),
+            ("consentToProcessing", "on"),
         ])
+        // The personal-information notice is on the form; contact details without consent are refused.
+        let formPage = try await intake.send("GET", "/submit/haizhu")
+        #expect(formPage.text.contains("个人信息处理说明") && formPage.text.contains("个人信息保护法") && formPage.text.contains(#"name="consentToProcessing""#))
+        let withoutConsent = URLEncodedForm.encode([
+            ("formToken", UUID().uuidString), ("title", "增设公交线路"), ("specificSuggestions", "增加公交线路"), ("contactName", "赵六"),
+            ("contactPhone", "13700001111"),
+        ])
+        let refused = try await intake.send("POST", "/submit/haizhu", body: Data(withoutConsent.utf8), contentType: "application/x-www-form-urlencoded")
+        #expect(refused.status == 422 && refused.text.contains(#"data-field="consentToProcessing""#), "\(refused.status)")
+        #expect(try await intake.count("clues") == 0)
         let submitted = try await intake.send("POST", "/submit/haizhu", body: Data(form.utf8), contentType: "application/x-www-form-urlencoded")
         #expect(submitted.status == 201)
         let number = try #require(submitted.text.firstMatch(of: /id="tracking-number">([A-Z0-9-]+)</)?.1).description
@@ -159,7 +170,15 @@ struct IntakeChannelTests {
         // The double-clicked submit is the same clue.
         let twice = try await intake.send("POST", "/submit/haizhu", body: Data(form.utf8), contentType: "application/x-www-form-urlencoded")
         #expect(twice.text.contains(number))
+        #expect(twice.text.contains(token), "the retry shows the same receipt token, derived again")
         #expect(try await intake.count("clues") == 1)
+        // What is kept of the resident: a hash of the form, no address, no token in clear.
+        #expect(try await intake.store.integer("""
+            SELECT count(*)::int FROM idempotency_keys WHERE key LIKE 'web-form:%' AND length(request_hash) = 32
+              AND position(convert_to(\(token), 'UTF8') in response_body) = 0 AND position(convert_to('13700001111', 'UTF8') in response_body) = 0
+            """) == 1)
+        #expect(try await intake.store.integer("SELECT count(*)::int FROM clues WHERE submitted_by = 'resident' AND contact_consent") == 1)
+        #expect(try await intake.store.integer("SELECT count(*)::int FROM rate_limit_windows WHERE bucket LIKE '%127.0.0.1%'") == 0)
 
         let tracked = try await intake.send("POST", "/track", body: Data(URLEncodedForm.encode([("trackingNumber", number), ("receiptToken", token)]).utf8), contentType: "application/x-www-form-urlencoded")
         #expect(tracked.status == 200)

@@ -4,7 +4,7 @@ import Hummingbird
 import Messaging
 import Models
 import PostgresNIO
-import PublicityService
+@testable import PublicityService
 import ServiceKit
 import Storage
 import Synchronization
@@ -284,6 +284,31 @@ struct PublicityFlowTests {
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE target LIKE '%/hang' AND state = 'delivered'") == 0)
         try await fixture.stop()
         try await receiver.stop()
+    }
+
+    /// Notification bodies (names, phone numbers) are emptied once delivered or given up for the
+    /// retention period; pending ones and recent ones keep theirs, and a pruned one is not sent again.
+    @Test func notificationBodiesArePrunedAfterTheirRetention() async throws {
+        let fixture = try await PublicityFixture()
+        try await fixture.store.execute("""
+            INSERT INTO notifications (id, district, event_id, event, recipient, channel, target, signer, body, state, delivered_at, created_at)
+            VALUES (gen_random_uuid(), 'haizhu', gen_random_uuid(), 'clue.routed', 'clue:1', 'webhook', 'https://n.example.org/a', 'endpoint',
+                    '{"name":"王小明","phone":"13800138000"}', 'delivered', now() - interval '40 days', now() - interval '40 days'),
+                   (gen_random_uuid(), 'haizhu', gen_random_uuid(), 'clue.routed', 'clue:2', 'webhook', 'https://n.example.org/a', 'endpoint',
+                    '{"name":"李四"}', 'dead', NULL, now() - interval '31 days'),
+                   (gen_random_uuid(), 'haizhu', gen_random_uuid(), 'clue.routed', 'clue:3', 'webhook', 'https://n.example.org/a', 'endpoint',
+                    '{"name":"赵六"}', 'delivered', now() - interval '2 days', now() - interval '2 days'),
+                   (gen_random_uuid(), 'haizhu', gen_random_uuid(), 'clue.routed', 'clue:4', 'webhook', 'https://n.example.org/a', 'endpoint',
+                    '{"name":"钱七"}', 'pending', NULL, now() - interval '60 days')
+            """, scope: .district(haizhu))
+        try await NotificationRetention.prune(olderThan: 30, in: fixture.store.database)
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE body = '{}'::jsonb AND body_pruned_at IS NOT NULL") == 2)
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE body::text LIKE '%王小明%' OR body::text LIKE '%李四%'") == 0)
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE body::text LIKE '%赵六%' OR body::text LIKE '%钱七%'") == 2)
+        let dead = try await fixture.staff("GET", "/v1/publicity/notifications?state=dead")
+        let id = ((dead.json["notifications"] as? [[String: Any]])?.first?["id"] as? String) ?? ""
+        #expect(try await fixture.staff("POST", "/v1/publicity/notifications/\(id)/retry").status == 409)
+        try await fixture.stop()
     }
 
     /// Two instances in one consumer group share the topics' partitions; a proposal's events,

@@ -16,6 +16,9 @@ public struct ClueSubmission: Codable, Sendable, Hashable {
     public var anonymous: Bool?
     public var contact: ContactInput?
     public var consentToPublish: Bool?
+    /// The submitter agreed to the processing of the contact details given (个人信息保护法):
+    /// the web form asks for it; an integration passes on what its user agreed to.
+    public var consentToProcessing: Bool?
     public var themedCallId: String?
     public var attachments: [AttachmentInput]?
 
@@ -44,8 +47,9 @@ public struct ClueSubmission: Codable, Sendable, Hashable {
     public init(
         district: String, title: String?, situationAnalysis: String?, specificSuggestions: String?, sourceCategory: String? = nil,
         channel: String? = nil, receiver: ReceiverInput? = nil, anonymous: Bool? = nil, contact: ContactInput? = nil,
-        consentToPublish: Bool? = nil, themedCallId: String? = nil, attachments: [AttachmentInput]? = nil
+        consentToPublish: Bool? = nil, themedCallId: String? = nil, attachments: [AttachmentInput]? = nil, consentToProcessing: Bool? = nil
     ) {
+        self.consentToProcessing = consentToProcessing
         self.district = district
         self.title = title
         self.situationAnalysis = situationAnalysis
@@ -86,6 +90,9 @@ public struct ValidClue: Sendable, Hashable {
     public var receiver: Receiver?
     public var submitter: Submitter
     public var consentToPublish: Bool
+    /// Whether the named submitter agreed to the processing of their contact details; nil for
+    /// an anonymous clue or when the channel did not say.
+    public var consentToProcessing: Bool?
     public var themedCallID: UUID?
     public var attachments: [ValidAttachment]
 
@@ -268,10 +275,12 @@ extension ClueSubmission {
 
         let validAttachments = try Attachments.validate(attachments, limits: settings.attachmentLimits)
 
-        return ValidClue(
+        var valid = ValidClue(
             district: district, title: title, situationAnalysis: situation, specificSuggestions: suggestions,
             sourceCategory: category, channel: channel, receiver: validReceiver, submitter: submitter,
             consentToPublish: consentToPublish ?? false, themedCallID: themedCallID, attachments: validAttachments)
+        if case .named = submitter { valid.consentToProcessing = consentToProcessing }
+        return valid
     }
 
     /// Residents' own channels imply the online platform; entries on someone's behalf must say where from.

@@ -15,13 +15,22 @@ enum Submission: Sendable, Hashable {
     /// A resident without credentials, from this address (the public web form).
     case resident(address: String)
 
-    /// Recorded with the clue and scoping idempotency keys.
+    /// Recorded with the clue and scoping idempotency keys. A resident's address is not: it is
+    /// personal data needed only by the hourly rate limit (`rateLimitKey`).
     var identity: String {
         switch self {
         case .integration(let credentials): Caller.integration(credentials).identity
         case .staff(let claims): Caller.staff(claims).identity
-        case .resident(let address): "resident:\(address)"
+        case .resident: "resident"
         }
+    }
+
+    /// A resident's rate-limit key: the address as a keyed hash, so the rate-limit table (pruned
+    /// after two hours) holds no address either.
+    func rateLimitKey(district: DistrictCode, secret: String) -> String? {
+        guard case .resident(let address) = self else { return nil }
+        let code = HMAC<SHA256>.authenticationCode(for: Data("address\u{1F}\(address)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return "public:\(district.rawValue):" + code.prefix(12).map { String(format: "%02x", $0) }.joined()
     }
 }
 
@@ -60,6 +69,19 @@ enum AcceptOutcome: Sendable {
         case .replayed(let status, let body): (status, body)
         }
     }
+
+    /// The answer as stored for idempotent retries: without the receipt token, which a retry
+    /// gets back by deriving it again (`ClueRepository.receiptToken(for:key:secret:)`).
+    func storedAnswer() throws -> (status: Int, body: Data) {
+        switch self {
+        case .created(var receipt), .resubmitted(var receipt):
+            receipt.receiptToken = ""
+            return (self.isCreated ? 201 : 200, try EventCoding.encoder.encode(receipt))
+        case .replayed(let status, let body): return (status, body)
+        }
+    }
+
+    var isCreated: Bool { if case .created = self { true } else { false } }
 }
 
 /// An Idempotency-Key and the hash of the request it came with.
@@ -207,15 +229,18 @@ struct ClueRepository: Sendable {
                 district: clue.district.rawValue, in: transaction)
             {
             case .fresh: break
-            case .replay(let status, let body): return .replayed(status: status, body: body)
+            case .replay(let status, let body):
+                // The first answer byte for byte, its emptied token derived again.
+                let token = receiptToken(for: submission.identity, key: idempotency.key, secret: settings.receiptSecret)
+                let filled = String(decoding: body, as: UTF8.self).replacingOccurrences(of: #""receiptToken":"""#, with: #""receiptToken":"\#(token)""#)
+                return .replayed(status: status, body: Data(filled.utf8))
             case .conflict:
                 throw APIError(.unprocessableContent, code: "idempotency-key-reused",
                                message: "this Idempotency-Key was used with a different request", field: "Idempotency-Key")
             }
         }
-        if case .resident(let address) = submission {
-            let decision = try await RateLimits.hit(
-                "public:\(clue.district.rawValue):\(address)", limit: district.publicPerHour, windowSeconds: 3600, in: transaction)
+        if let key = submission.rateLimitKey(district: clue.district, secret: settings.receiptSecret) {
+            let decision = try await RateLimits.hit(key, limit: district.publicPerHour, windowSeconds: 3600, in: transaction)
             if case .exceeded(let retryAfter) = decision {
                 throw APIError.tooManyRequests(retryAfter: retryAfter, message: "too many submissions from this address; try again later")
             }
@@ -224,7 +249,8 @@ struct ClueRepository: Sendable {
             try await checkOpen(callID, district: clue.district, at: receivedAt, in: transaction)
         }
 
-        let token = newReceiptToken()
+        // With an Idempotency-Key the token is derived, so the stored answer need not keep it.
+        let token = idempotency.map { receiptToken(for: submission.identity, key: $0.key, secret: settings.receiptSecret) } ?? newReceiptToken()
         let outcome: AcceptOutcome
         if let contact = clue.contactFingerprint, settings.resubmissionWindowHours > 0,
            let earlier = try await earlierClue(clue, contact: contact, windowHours: settings.resubmissionWindowHours, in: transaction)
@@ -244,7 +270,7 @@ struct ClueRepository: Sendable {
                 receivedAt: receivedAt, status: "received", resubmission: false))
         }
         if let idempotency {
-            let (status, body) = try outcome.answer()
+            let (status, body) = try outcome.storedAnswer()
             try await IdempotentRequests.record(caller: submission.identity, key: idempotency.key, status: status, body: body, in: transaction)
         }
         return outcome
@@ -360,7 +386,7 @@ struct ClueRepository: Sendable {
                 INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
                                    source_category, channel, is_anonymous, contact_name, contact_phone, contact_address, received_at,
                                    receiver_kind, receiver_name, consent_to_publish, themed_call_id, submitted_by,
-                                   contact_fingerprint, content_fingerprint)
+                                   contact_fingerprint, content_fingerprint, contact_consent)
                 VALUES
             """)
         for (index, new) in clues.enumerated() {
@@ -373,6 +399,7 @@ struct ClueRepository: Sendable {
                 .optional(contact?.address), .value(clue.receivedAt), .optional(clue.receiver?.kind.rawValue),
                 .optional(clue.receiver?.name), .value(clue.consentToPublish), .optional(clue.themedCallID),
                 .value(new.submittedBy), .optional(valid.contactFingerprint), .optional(valid.contentFingerprint),
+                .optional(valid.consentToProcessing),
             ])
         }
         sql.appendLiteral(" RETURNING id), receipts AS (INSERT INTO clue_receipts (clue_id, district, token_hash) VALUES ")
@@ -441,6 +468,13 @@ struct ClueRepository: Sendable {
     }
 
     /// 192 random bits, base64url.
+    /// The receipt token of a clue sent with an Idempotency-Key: an HMAC of caller and key under
+    /// the service's secret, as long as a random token and as unguessable without the secret.
+    static func receiptToken(for caller: String, key: String, secret: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data("receipt\u{1F}\(caller)\u{1F}\(key)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
+        return Data(code.prefix(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    }
+
     static func newReceiptToken() -> String {
         var generator = SystemRandomNumberGenerator()
         var bytes = Data(capacity: 24)

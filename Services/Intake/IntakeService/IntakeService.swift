@@ -10,9 +10,10 @@ public enum IntakeService {
     public static let definition = ServiceDefinition(
         name: .intake,
         checkSettings: { reader in _ = IntakeSettings(reader) },
-        background: { parts in [IntakeHousekeeping(database: parts.database, logger: parts.logger)] },
+        background: { parts in [IntakeHousekeeping.job(database: parts.database, logger: parts.logger)] },
         routes: { router, parts in
-            let settings = IntakeSettings(EnvironmentReader(parts.configuration.environment))
+            var settings = IntakeSettings(EnvironmentReader(parts.configuration.environment))
+            settings.receiptSecret = parts.configuration.tokenSecret
             let repository = ClueRepository(database: parts.database, settings: settings)
             let directory = IntakeDirectory(database: parts.database)
             let integrations = IntegrationAuthenticator(

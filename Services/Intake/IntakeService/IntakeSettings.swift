@@ -1,3 +1,4 @@
+import Foundation
 import ServiceKit
 
 /// Intake's own limits, from the environment (README.md, "Configuration").
@@ -16,6 +17,9 @@ public struct IntakeSettings: Sendable, Hashable {
     public var batchMaximumBytes = 64 * 1024 * 1024
     /// Take the client address from `X-Forwarded-For` (only behind a proxy that sets it).
     public var trustForwardedFor = false
+    /// Keys the derived receipt tokens of idempotent answers and the hashed addresses of the
+    /// rate limit; the service sets it to TOKEN_SECRET, so every instance derives the same.
+    public var receiptSecret = UUID().uuidString + UUID().uuidString
 
     public init() {}
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -49,13 +50,18 @@ struct WebFormController: Sendable {
             district: district.code, title: values["title"] ?? "", situationAnalysis: values["situationAnalysis"],
             specificSuggestions: values["specificSuggestions"] ?? "", channel: Models.Channel.web.rawValue, anonymous: anonymous,
             contact: anonymous ? nil : .init(name: values["contactName"] ?? "", phone: values["contactPhone"], address: values["contactAddress"]),
-            consentToPublish: values["consentToPublish"] == "on", themedCallId: values["themedCallId"].flatMap { $0.isEmpty ? nil : $0 })
+            consentToPublish: values["consentToPublish"] == "on", themedCallId: values["themedCallId"].flatMap { $0.isEmpty ? nil : $0 },
+            consentToProcessing: anonymous ? nil : values["consentToProcessing"] == "on")
         do {
             let clue = try input.validated(settings: settings)
+            if clue.consentToProcessing == false {
+                throw APIError.invalid("consentToProcessing", "留下联系方式时，请阅读个人信息处理说明并勾选同意；不愿留下的，可以选择匿名提交")
+            }
             let submission = ClueController.submission(of: request, context: context, settings: settings)
             // The form's one-time token makes a double-clicked submit one clue.
             let claim = values["formToken"].flatMap { UUID(uuidString: $0) }.map {
-                IdempotencyClaim(key: "web-form:\($0.uuidString)", requestHash: Data(data))
+                // A hash of the form, not the form: it holds the resident's name and phone.
+                IdempotencyClaim(key: "web-form:\($0.uuidString)", requestHash: Data(SHA256.hash(data: data)))
             }
             let receipt = try await repository.accept(clue, from: submission, idempotency: claim).receipt()
             var response = HTML.page(title: "提交成功", body: """
@@ -88,6 +94,7 @@ struct WebFormController: Sendable {
     static let fieldLabels: [String: String] = [
         "title": "标题", "situationAnalysis": "情况分析", "specificSuggestions": "具体建议", "contact.name": "联系人",
         "contact.phone": "联系电话", "contact.address": "联系地址", "themedCallId": "选题", "district": "区", "body": "表单",
+        "consentToProcessing": "个人信息处理",
     ]
 
     func render(_ district: IntakeDirectory.DistrictView, values: [String: String], problem: APIError?, status: HTTPResponse.Status) async throws -> Response {
@@ -125,6 +132,13 @@ struct WebFormController: Sendable {
                 <label for="contactAddress">联系地址</label>
                 <input id="contactAddress" name="contactAddress" maxlength="\(FieldLimits.contactAddress)" value="\(value("contactAddress"))">
                 <label class="check"><input type="checkbox" name="anonymous"\(checked("anonymous"))> 匿名提交（不填写联系方式）</label>
+                <details class="privacy" open>
+                  <summary>个人信息处理说明</summary>
+                  <p>依照《中华人民共和国个人信息保护法》：您留下的姓名、电话和地址，仅用于区政协提案工作人员就本建议与您联系、核实情况和告知办理结果；
+                  只有区政协提案工作人员和办理本建议的单位在工作需要时可以看到，不会公开，也不会写入公开页面和开放数据。
+                  联系方式随本线索的档案保存；您可以随时联系区政协查询、更正或要求删除。不愿留下联系方式的，可以匿名提交。</p>
+                </details>
+                <label class="check"><input type="checkbox" name="consentToProcessing"\(checked("consentToProcessing"))> 我已阅读上述说明，同意按说明处理我留下的联系方式（匿名提交无需勾选）</label>
               </fieldset>
               <label class="check"><input type="checkbox" name="consentToPublish"\(checked("consentToPublish"))> 同意公开本建议（联系方式不会公开）</label>
               <button type="submit">提交</button>

@@ -295,3 +295,31 @@ struct NotificationDispatcher: Service {
         }
     }
 }
+
+/// Notification bodies name submitters and proposers and carry phone numbers: once a
+/// notification is delivered or given up, its body is kept `days` and then emptied. The row
+/// stays (the unique event, recipient and target still keep a redelivered event from notifying
+/// anyone twice), and a notification whose body is gone is not sent again.
+enum NotificationRetention {
+    static func prune(olderThan days: Int, in database: Database) async throws {
+        let districts = try await database.transaction(.allDistricts) { transaction in
+            var districts: [DistrictCode] = []
+            for try await code in try await transaction.query("""
+                SELECT DISTINCT district FROM notifications
+                WHERE state <> 'pending' AND body_pruned_at IS NULL AND coalesce(delivered_at, created_at) < now() - \(days) * interval '1 day'
+                """).decode(String.self) {
+                if let district = DistrictCode(rawValue: code) { districts.append(district) }
+            }
+            return districts
+        }
+        // Rows are written in their district's scope (the store's row policy).
+        for district in districts {
+            try await database.transaction(.district(district)) { transaction in
+                try await transaction.execute("""
+                    UPDATE notifications SET body = '{}'::jsonb, body_pruned_at = now()
+                    WHERE state <> 'pending' AND body_pruned_at IS NULL AND coalesce(delivered_at, created_at) < now() - \(days) * interval '1 day'
+                    """)
+            }
+        }
+    }
+}

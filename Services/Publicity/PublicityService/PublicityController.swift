@@ -82,9 +82,9 @@ struct PublicityController: Sendable {
         let claims = try context.staffClaims()
         let id = try context.uuid()
         let state = try await database.transaction(.district(claims.district)) { transaction -> String? in
-            let rows = try await transaction.query("SELECT state FROM notifications WHERE id = \(id) FOR UPDATE")
+            let rows = try await transaction.query("SELECT state, body_pruned_at IS NOT NULL FROM notifications WHERE id = \(id) FOR UPDATE")
             var state: String?
-            for try await value in rows.decode(String.self) { state = value }
+            for try await (value, pruned) in rows.decode((String, Bool).self) { state = pruned ? "pruned" : value }
             guard state == "dead" else { return state }
             try await transaction.execute("""
                 UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL WHERE id = \(id)
@@ -94,6 +94,7 @@ struct PublicityController: Sendable {
         switch state {
         case nil: throw APIError.notFound
         case "pending"?: return try jsonResponse(["id": id.uuidString, "state": "pending"], status: .accepted)
+        case "pruned"?: throw APIError(.conflict, code: "content-deleted", message: "its content was deleted after the retention period; it cannot be sent again")
         case let other?: throw APIError(.conflict, code: "not-dead-lettered", message: "only a dead-lettered notification is sent again; this one is \(other)")
         }
     }

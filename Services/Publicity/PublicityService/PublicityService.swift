@@ -22,7 +22,10 @@ public enum PublicityService {
                 let webhook = WebhookChannel(timeout: TimeInterval(settings.webhookTimeoutSeconds), targets: settings.targets, logger: parts.logger)
                 var channels: [String: any NotificationChannel] = ["webhook": webhook, "integration-callback": webhook]
                 channels.merge(extra) { _, new in new }
-                return [NotificationDispatcher(
+                let retention = PeriodicJob("pruning delivered notifications", every: .seconds(3_600), logger: parts.logger) {
+                    try await NotificationRetention.prune(olderThan: settings.notificationRetentionDays, in: parts.database)
+                }
+                return [retention, NotificationDispatcher(
                     database: parts.database, channels: channels,
                     policy: RetryPolicy(maximumAttempts: settings.maximumAttempts, base: TimeInterval(settings.retryBaseSeconds)),
                     timeout: TimeInterval(settings.webhookTimeoutSeconds), concurrency: settings.deliveryConcurrency,
@@ -75,6 +78,8 @@ struct PublicitySettings {
     var notifyIntervalMilliseconds: Int
     /// Hosts taken as they are: `http` and private addresses allowed (see NotificationTargets).
     var targets: NotificationTargets
+    /// Days a delivered (or given-up) notification keeps its body, which names people.
+    var notificationRetentionDays: Int
 
     init(_ reader: EnvironmentReader) {
         pageCacheSeconds = reader.integer("PUBLICITY_PAGE_CACHE_SECONDS", default: 5, range: 0...3_600)
@@ -87,6 +92,7 @@ struct PublicitySettings {
         let trusted = reader.string(
             "PUBLICITY_NOTIFY_TRUSTED_HOSTS", default: "",
             help: "comma-separated hosts notifications may reach over http or at a private address")
+        notificationRetentionDays = reader.integer("PUBLICITY_NOTIFY_RETENTION_DAYS", default: 30, range: 1...3_650)
         targets = NotificationTargets(trustedHosts: trusted.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
     }
 }

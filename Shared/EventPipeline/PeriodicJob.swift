@@ -1,0 +1,34 @@
+import Logging
+import ServiceLifecycle
+
+/// Runs `work` at once and then every `interval` until the service group stops; a failure is
+/// logged once (and its end once) and tried again at the next turn. The one loop for the
+/// services' housekeeping and watchers.
+public struct PeriodicJob: Service {
+    let name: String
+    let interval: Duration
+    let logger: Logger
+    let work: @Sendable () async throws -> Void
+
+    public init(_ name: String, every interval: Duration, logger: Logger, work: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.interval = interval
+        self.logger = logger
+        self.work = work
+    }
+
+    public func run() async throws {
+        var failing = false
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await work()
+                if failing { logger.info("\(name) works again") }
+                failing = false
+            } catch {
+                if !failing { logger.warning("\(name) failed; will try again every \(interval)", metadata: ["error": "\(String(reflecting: error))"]) }
+                failing = true
+            }
+            await pause(interval)
+        }
+    }
+}
