@@ -14,6 +14,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
 # promtool (in Debian's prometheus package) checks the alert rules; the server is not started.
 command -v promtool >/dev/null || missing+=(prometheus)
+# libfaketime runs the suite as if today were another day (TEST_TODAY, see ops/test.sh).
+dpkg -s faketime >/dev/null 2>&1 || missing+=(faketime)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]}"

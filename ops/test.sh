@@ -5,6 +5,12 @@
 #   ops/test.sh [swift test arguments, e.g. --filter OutboxTests]
 #   Without arguments it also runs promtool on ops/prometheus/ (alert rules and their unit
 #   tests) and, after the Swift tests, ops/test/api-conformance.sh.
+#
+#   TEST_TODAY="2027-03-15 10:00" ops/test.sh   runs the suite as if that moment were now (any
+#   `date -d` text, e.g. "2026-12-31 23:59 +0800"): PostgreSQL, the test binary and every
+#   service it starts see the clock moved by the same offset (Debian's libfaketime, with
+#   ops/test/faketime-waits.c for librdkafka's waits); the test binary runs directly, as
+#   `swift test` itself hangs under libfaketime.
 export STATE="${STATE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.local/test}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -13,6 +19,18 @@ cd "$ROOT"
 say "building the package and its tests"
 build_quietly --build-tests
 BIN="$(bin_path)"
+
+# As if today were TEST_TODAY: one clock offset for every process, so they agree on now.
+if [ -n "${TEST_TODAY:-}" ]; then
+  target="$(date -d "$TEST_TODAY" +%s)" || die "TEST_TODAY: not a date date(1) reads"
+  waits="$STATE/faketime-waits.so"
+  mkdir -p "$STATE"
+  cc -shared -fPIC -O2 -Wall -o "$waits" "$ROOT/ops/test/faketime-waits.c" -ldl
+  # No shared memory between the processes (it also kept Swift Testing from starting).
+  export FAKETIME="+$((target - $(date +%s)))" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_DISABLE_SHM=1
+  export LD_PRELOAD="$waits $(ls /usr/lib/*/faketime/libfaketimeMT.so.1 | head -1)"
+  say "running as if it were $(date '+%Y-%m-%d %H:%M %Z') (clock offset $FAKETIME s)"
+fi
 
 # A fresh database cluster and broker for every run.
 bash "$ROOT/ops/kafka.sh" stop >/dev/null 2>&1 || true
@@ -38,7 +56,13 @@ if [ $# -eq 0 ]; then
 fi
 
 say "running tests"
-swift test --skip-build "$@"
+if [ -n "${TEST_TODAY:-}" ]; then
+  tests="$(ls -d "$BIN"/*PackageTests.xctest | head -1)"
+  # Started through env(1): started by bash directly under libfaketime, the binary ran XCTest only.
+  env "$tests" --testing-library swift-testing "$@"
+else
+  swift test --skip-build "$@"
+fi
 
 # The whole run also checks intake's HTTP API against its OpenAPI document (schemathesis);
 # a filtered run (arguments given) skips it.

@@ -67,7 +67,11 @@ public final class ChildProcess: Sendable {
             }
         }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        // A run as if today were another day (ops/test.sh with TEST_TODAY) moves the children's
+        // clocks too, so services and the tests agree on what today is.
+        let inherited = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("FAKETIME") || $0.key == "LD_PRELOAD" }
+        let envp = (environment ?? [:]).merging(inherited) { own, _ in own }.merging(environment == nil ? ProcessInfo.processInfo.environment : [:]) { own, _ in own }
+            .map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
