@@ -37,7 +37,7 @@ server_home() {
 }
 
 server_options() {
-  echo "-p $1 -k $2 -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c max_wal_size=8GB -c checkpoint_timeout=15min"
+  echo "-p $1 -k $2 -c listen_addresses=127.0.0.1 -c max_connections=600 -c shared_buffers=256MB -c max_wal_size=8GB -c checkpoint_timeout=15min"
 }
 
 start() {

@@ -1,5 +1,7 @@
 import Crypto
 import Foundation
+import HTTPTypes
+import Hummingbird
 import Models
 
 /// A file sent inside a JSON body (a clue's attachments, a reply's).
@@ -89,5 +91,16 @@ public enum Attachments {
         }
         return ValidAttachment(
             metadata: AttachmentMetadata(name: name, mediaType: mediaType, size: content.count, sha256: digest), content: content)
+    }
+
+    /// A stored file as a download: its stored media type, saved rather than shown
+    /// (`Content-Disposition: attachment`), and never sniffed into another type by a browser.
+    public static func download(_ metadata: AttachmentMetadata, content: Data) -> Response {
+        var headers: HTTPFields = [
+            .contentType: metadata.mediaType,
+            .contentDisposition: "attachment; filename*=UTF-8''" + (metadata.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"),
+        ]
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: content)))
     }
 }

@@ -122,7 +122,7 @@ public final class ServiceApp: Sendable {
         ]
         if consumer != nil {
             let days = configuration.processedEventsRetentionDays
-            services.append(.init(service: PeriodicJob("pruning processed events", every: .seconds(600), logger: logger) {
+            services.append(.init(service: PeriodicJob("pruning processed events", every: .seconds(600), firstAfter: .seconds(60), logger: logger) {
                 try await ProcessedEvents.prune(consumer: consumerGroup, olderThan: days, in: database)
             }))
         }

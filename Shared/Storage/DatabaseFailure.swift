@@ -15,6 +15,9 @@ public enum DatabaseFailure: Sendable, Equatable {
     /// Nil for an error that did not come from PostgreSQL or the connection pool.
     public static func classify(_ error: any Error) -> DatabaseFailure? {
         if error is ConnectionClosed { return .transient }
+        // The pool's own errors (its circuit breaker after failed connection attempts, a lease
+        // timeout) say the server is out of reach; their type is not public.
+        if String(reflecting: type(of: error)).contains("ConnectionPoolError") { return .transient }
         guard let error = error as? PSQLError else { return nil }
         guard error.code == .server, let state = error.serverInfo?[.sqlState] else {
             // Connection, pool and protocol failures: the connection is gone, not the work.

@@ -40,6 +40,33 @@ struct IntakeAPITests {
         try await intake.stop()
     }
 
+    /// What a resident attached is read by the district's office: listed, and downloaded with its
+    /// stored media type as an attachment that no browser sniffs; not by members, studios or units,
+    /// nor by another district.
+    @Test func theOfficeDownloadsAClueAttachment() async throws {
+        let intake = try await IntakeFixture()
+        let photo = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4])
+        let answer = try await intake.post("/v1/clues", json: residentClue(7, extra: [
+            "attachments": [["name": "楼道 照片.png", "mediaType": "image/png", "content": photo.base64EncodedString()]],
+        ]))
+        #expect(answer.status == 201, "\(answer.text)")
+        let number = try #require(answer.json["trackingNumber"] as? String)
+        let office = ["Authorization": "Bearer \(try intake.staffToken(.clueHandler))"]
+        let listed = try await intake.send("GET", "/v1/clues/\(number)/attachments", headers: office)
+        #expect(listed.status == 200 && listed.text.contains("楼道 照片.png") && listed.text.contains("image/png"), "\(listed.text)")
+        let file = try await intake.send("GET", "/v1/clues/\(number)/attachments/0", headers: office)
+        #expect(file.status == 200 && file.body == photo)
+        #expect(file.header("Content-Type") == "image/png" && file.header("X-Content-Type-Options") == "nosniff")
+        #expect(file.header("Content-Disposition")?.hasPrefix("attachment; filename*=UTF-8''") == true)
+        #expect(try await intake.send("GET", "/v1/clues/\(number)/attachments/1", headers: office).status == 404)
+        let studio = ["Authorization": "Bearer \(try intake.staffToken(.memberStudio))"]
+        #expect(try await intake.send("GET", "/v1/clues/\(number)/attachments/0", headers: studio).status == 403)
+        let elsewhere = ["Authorization": "Bearer \(try intake.staffToken(.clueHandler, district: "tianhe"))"]
+        #expect(try await intake.send("GET", "/v1/clues/\(number)/attachments/0", headers: elsewhere).status == 404)
+        #expect(try await intake.send("GET", "/v1/clues/\(number)/attachments/0").status == 401)
+        try await intake.stop()
+    }
+
     @Test func idempotentRetryReturnsTheFirstAnswerAndAnotherBodyIs422() async throws {
         let intake = try await IntakeFixture()
         let token = try intake.staffToken()

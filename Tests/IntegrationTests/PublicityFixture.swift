@@ -93,7 +93,7 @@ final class PublicityFixture: Sendable {
     ) async throws -> Clue {
         let code = DistrictCode(rawValue: district)!
         let id = UUID()
-        let number = TrackingNumber(prefix: district == "haizhu" ? "HZ" : "TH", year: 2026, sequence: next())
+        let number = TrackingNumber(prefix: district == "haizhu" ? "HZ" : "TH", year: year, sequence: next())
         let token = "receipt-\(UUID().uuidString)"
         let tokenHash = Data(SHA256.hash(data: Data(token.utf8)))
         try await store.database.transaction(.district(code)) { transaction in
@@ -141,24 +141,28 @@ final class PublicityFixture: Sendable {
         var caseNumber: String
     }
 
+    /// The day the test runs on, in the districts' zone, and its year: what the services see.
+    var today: LocalDate { LocalDate.on(Date(), in: .chinaTime) }
+    var year: Int { today.year }
+
     /// A proposal drafted from `clues` and filed by the proposals committee.
     func file(_ title: String, suggestions: String, clues: [Clue], proposers: [(String, String)] = [("王小明", "resident"), ("李明", "member")],
               district: String = "haizhu", domain: String = "交通") async throws -> Proposal {
         let code = DistrictCode(rawValue: district)!
         let id = UUID()
-        let caseNumber = CaseNumber(prefix: district == "haizhu" ? "HZ" : "TH", session: 14, year: 2026, sequence: next())
+        let caseNumber = CaseNumber(prefix: district == "haizhu" ? "HZ" : "TH", session: 14, year: year, sequence: next())
         let proposersJSON = String(decoding: try JSONSerialization.data(withJSONObject: proposers.map { ["name": $0.0, "kind": $0.1] }), as: UTF8.self)
         try await store.database.transaction(.district(code)) { transaction in
             try await transaction.execute("""
                 INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, clue_ids, domain, fast_track,
                                        drafted_by, case_number, session, year, reviewed_at, reviewed_by)
                 VALUES (\(id), \(district), 'filed', \(title), \(title), \(suggestions), \(suggestions), \(proposersJSON)::jsonb, \(clues.map(\.id)),
-                        \(domain), true, 'member-1', \(caseNumber.rawValue), 14, 2026, now(), 'committee-1')
+                        \(domain), true, 'member-1', \(caseNumber.rawValue), 14, \(year), now(), 'committee-1')
                 """)
             try await transaction.execute("UPDATE clues SET status = 'filed', status_updated_at = now() WHERE id = ANY(\(clues.map(\.id)))")
             try await transaction.execute("UPDATE triage_clues SET proposal_id = \(id), decided_at = coalesce(decided_at, now()) WHERE clue_id = ANY(\(clues.map(\.id)))")
         }
-        try await publish(ProposalFiled(proposalID: id, caseNumber: caseNumber, session: 14, year: 2026, fastTrack: true, domain: domain, committee: nil,
+        try await publish(ProposalFiled(proposalID: id, caseNumber: caseNumber, session: 14, year: year, fastTrack: true, domain: domain, committee: nil,
                                         clueIDs: clues.map(\.id)),
                           district: code, on: TopicCatalogue.triageEvents, key: id)
         return Proposal(id: id, district: code, caseNumber: caseNumber.rawValue)
@@ -166,9 +170,10 @@ final class PublicityFixture: Sendable {
 
     /// Assignment assigns a round; supervision starts tracking it (its rows), as they do.
     @discardableResult
-    func assign(_ proposal: Proposal, lead: String, co: [String] = [], round: Int = 1, deadline: LocalDate = LocalDate(year: 2026, month: 12, day: 31)!,
+    func assign(_ proposal: Proposal, lead: String, co: [String] = [], round: Int = 1, deadline: LocalDate? = nil,
                 supersedes: [UUID] = []) async throws -> [AssignedUnit] {
-        let today = LocalDate(year: 2026, month: 11, day: 25)!
+        let today = self.today
+        let deadline = deadline ?? today.adding(days: 36)
         var units = [AssignedUnit(assignmentID: UUID(), unitID: UUID(), unitName: lead, role: .lead, status: .active, assignedOn: today,
                                   deadline: deadline, contestUntil: today.adding(days: 7))]
         for name in co {

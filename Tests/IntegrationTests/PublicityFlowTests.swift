@@ -51,7 +51,7 @@ struct PublicityFlowTests {
         #expect(page.text.contains(Redaction.phoneLabel) && page.text.contains(Redaction.emailLabel) && page.text.contains(Redaction.idCardLabel))
 
         // Filters, and what is out of range.
-        #expect(try await fixture.get("/feedback?status=closed&district=haizhu&year=2026&unit=区交通运输局").text.contains(proposal.caseNumber))
+        #expect(try await fixture.get("/feedback?status=closed&district=haizhu&year=\(fixture.year)&unit=区交通运输局").text.contains(proposal.caseNumber))
         #expect(try await fixture.get("/feedback?district=tianhe").text.contains(proposal.caseNumber) == false)
         #expect(try await fixture.get("/feedback?q=停放").text.contains(proposal.caseNumber))
         for bad in ["/feedback?page=0", "/feedback?page=99999999999999999999", "/feedback?year=3000", "/feedback?status=lost", "/statistics?year=1",
@@ -87,7 +87,7 @@ struct PublicityFlowTests {
         }
 
         // Statistics with server-drawn charts; themed-call counts; the showcase the committee keeps.
-        let statistics = try await fixture.get("/statistics?district=haizhu&year=2026")
+        let statistics = try await fixture.get("/statistics?district=haizhu&year=\(fixture.year)")
         #expect(statistics.status == 200 && statistics.text.contains("<svg") && statistics.text.contains("南华西街"))
         #expect(statistics.text.contains("100.0%"), "filing and on-time rates")
         #expect(statistics.text.contains("<td>区交通运输局</td>"))
@@ -159,7 +159,7 @@ struct PublicityFlowTests {
             events += 1
             if number == 1 {
                 units = try await fixture.assign(proposal, lead: "区住房和建设局", round: 2, supersedes: units.map(\.assignmentID))
-                try await fixture.changeDeadline(proposal, units[0], to: LocalDate(year: 2027, month: 1, day: 29)!)
+                try await fixture.changeDeadline(proposal, units[0], to: fixture.today.adding(days: 65))
                 events += 2
             }
             if number >= 1 {
@@ -168,7 +168,7 @@ struct PublicityFlowTests {
                 if number == 2 {
                     try await fixture.recategorise(proposal, units[0], reply: reply, from: .inProgressOrPlanned, to: .solvedOrAdopted)
                     try await fixture.evaluate(proposal, units[0], .dissatisfied)
-                    try await fixture.reopen(proposal, units[0], deadline: LocalDate(year: 2027, month: 2, day: 26)!)
+                    try await fixture.reopen(proposal, units[0], deadline: fixture.today.adding(days: 93))
                     events += 3
                 }
                 if number == 3 {

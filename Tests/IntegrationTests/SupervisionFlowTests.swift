@@ -14,7 +14,10 @@ import TestSupport
 final class SupervisionFixture: Sendable {
     let store: TestDatabase
     let kafka: KafkaConfiguration
-    let clock = SupervisionClock()
+    /// Supervision reads the day from this clock only: it starts on a Wednesday morning of a year
+    /// whose holidays the calendar knows, so the working days the tests count are the same
+    /// whatever day they run on.
+    let clock = SupervisionClock(startingAt: ISO8601DateFormatter().date(from: "2026-11-25T10:00:00+08:00")!)
     let haizhu = DistrictCode(rawValue: "haizhu")!
     private let running = Mutex<[(ServiceApp, Task<Void, any Error>)]>([])
     private let base = Mutex<String>("")
@@ -365,7 +368,7 @@ struct SupervisionFlowTests {
             try await fixture.store.execute("""
                 INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions, source_category, channel,
                                    is_anonymous, received_at, receiver_kind, receiver_name)
-                VALUES (\(UUID()), 'haizhu', \("HZ-Q-\(number)"), '标题', '情况', '建议', 'studio', 'studio', true, now(), \(kind), \(receiver))
+                VALUES (\(UUID()), 'haizhu', \("HZ-Q-\(number)"), '标题', '情况', '建议', 'studio', 'studio', true, \(fixture.clock.now), \(kind), \(receiver))
                 """, scope: .district(fixture.haizhu))
         }
         let month = String(fixture.today.description.prefix(7))

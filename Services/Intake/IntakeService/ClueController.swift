@@ -48,12 +48,36 @@ struct ClueController: Sendable {
     let repository: ClueRepository
     let settings: IntakeSettings
     let credentials: OptionalCredentials
+    let signer: StaffTokenSigner
 
     func register(on router: Router<AppRequestContext>) {
         let clues = router.group("/v1/clues").add(middleware: credentials)
         clues.post(use: submit)
         clues.post("/batch", use: BatchImportController(repository: repository, settings: settings).importCSV)
         router.get("/v1/clues/:trackingNumber", use: status)
+        // The committee's office reads what residents attached; not members, studios or units.
+        router.group("/v1/clues/:trackingNumber/attachments")
+            .add(middleware: StaffAuthenticator(signer: signer, roles: [.clueHandler, .proposalsCommittee, .specialCommittee, .administrator]))
+            .get(use: attachments)
+            .get(":position", use: attachment)
+    }
+
+    /// The attachments of a clue of the caller's district: name, media type, size and digest.
+    @Sendable func attachments(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        guard let number = context.parameters.get("trackingNumber"), let files = try await repository.attachments(of: number, in: claims.district)
+        else { throw APIError.notFound }
+        struct Listing: Encodable { var trackingNumber: String; var attachments: [AttachmentMetadata] }
+        return try jsonResponse(Listing(trackingNumber: number, attachments: files.map(\.metadata)))
+    }
+
+    /// One attachment's content, as a download.
+    @Sendable func attachment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        guard let number = context.parameters.get("trackingNumber"), let position = context.parameters.get("position").flatMap(Int.init),
+              let file = try await repository.attachment(of: number, at: position, in: claims.district)
+        else { throw APIError.notFound }
+        return Attachments.download(file.metadata, content: file.content)
     }
 
     /// Accepts one clue; answers 201 with the tracking number and receipt token only after the

@@ -475,6 +475,35 @@ struct ClueRepository: Sendable {
         return Data(code.prefix(24)).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
     }
 
+    /// The attachments of clue `trackingNumber` of `district`, in order, without their content;
+    /// nil for a clue the district does not have.
+    func attachments(of trackingNumber: String, in district: DistrictCode) async throws -> [ValidAttachment]? {
+        try await storedAttachments(of: trackingNumber, at: nil, in: district, withContent: false)
+    }
+
+    /// One attachment with its content; nil when the clue or the position does not exist.
+    func attachment(of trackingNumber: String, at position: Int, in district: DistrictCode) async throws -> ValidAttachment? {
+        try await storedAttachments(of: trackingNumber, at: position, in: district, withContent: true)?.first
+    }
+
+    private func storedAttachments(of trackingNumber: String, at position: Int?, in district: DistrictCode, withContent: Bool) async throws -> [ValidAttachment]? {
+        guard TrackingNumber.isWellFormed(trackingNumber) else { return nil }
+        return try await database.transaction(.district(district)) { transaction -> [ValidAttachment]? in
+            var clue: UUID?
+            for try await id in try await transaction.query("SELECT id FROM clues WHERE tracking_number = \(trackingNumber)").decode(UUID.self) { clue = id }
+            guard let clue else { return nil }
+            var files: [ValidAttachment] = []
+            for try await (name, mediaType, size, sha256, content) in try await transaction.query("""
+                SELECT name, media_type, size_bytes, encode(sha256, 'hex'), CASE WHEN \(withContent) THEN content ELSE ''::bytea END
+                FROM clue_attachments WHERE clue_id = \(clue) AND (\(position)::int IS NULL OR position = \(position))
+                ORDER BY position
+                """).decode((String, String, Int, String, Data).self) {
+                files.append(ValidAttachment(metadata: AttachmentMetadata(name: name, mediaType: mediaType, size: size, sha256: sha256), content: content))
+            }
+            return position != nil && files.isEmpty ? nil : files
+        }
+    }
+
     static func newReceiptToken() -> String {
         var generator = SystemRandomNumberGenerator()
         var bytes = Data(capacity: 24)

@@ -19,7 +19,7 @@ public enum IntakeService {
             let integrations = IntegrationAuthenticator(
                 database: parts.database, windowSeconds: parts.configuration.signatureWindowSeconds, bodyLimit: settings.maximumBodyBytes)
             let credentials = OptionalCredentials(staff: StaffAuthenticator(signer: parts.tokens), integrations: integrations)
-            ClueController(repository: repository, settings: settings, credentials: credentials).register(on: router)
+            ClueController(repository: repository, settings: settings, credentials: credentials, signer: parts.tokens).register(on: router)
             DirectoryController(directory: directory, signer: parts.tokens).register(on: router)
             Open311Controller(repository: repository, directory: directory, integrations: integrations, settings: settings).register(on: router)
             WebFormController(repository: repository, directory: directory, settings: settings).register(on: router)

@@ -22,7 +22,7 @@ public enum PublicityService {
                 let webhook = WebhookChannel(timeout: TimeInterval(settings.webhookTimeoutSeconds), targets: settings.targets, logger: parts.logger)
                 var channels: [String: any NotificationChannel] = ["webhook": webhook, "integration-callback": webhook]
                 channels.merge(extra) { _, new in new }
-                let retention = PeriodicJob("pruning delivered notifications", every: .seconds(3_600), logger: parts.logger) {
+                let retention = PeriodicJob("pruning delivered notifications", every: .seconds(3_600), firstAfter: .seconds(60), logger: parts.logger) {
                     try await NotificationRetention.prune(olderThan: settings.notificationRetentionDays, in: parts.database)
                 }
                 return [retention, NotificationDispatcher(

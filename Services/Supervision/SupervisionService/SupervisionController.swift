@@ -190,10 +190,7 @@ struct SupervisionController: Sendable {
     @Sendable func attachment(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let position = context.parameters.get("position").flatMap(Int.init), position >= 0 else { throw APIError.notFound }
         let (metadata, content) = try await desk.attachment(of: try context.uuid(), at: position, for: try context.staffClaims())
-        return Response(status: .ok, headers: [
-            .contentType: metadata.mediaType,
-            .contentDisposition: "attachment; filename*=UTF-8''" + (metadata.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"),
-        ], body: .init(byteBuffer: ByteBuffer(bytes: content)))
+        return Attachments.download(metadata, content: content)
     }
 
     @Sendable func reply(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -50,6 +50,12 @@ public final class SupervisionClock: Sendable {
 
     public init() {}
 
+    /// A clock that reads `start` now and runs on from it (tests fix the day they run on, so
+    /// their weekdays, holidays and month ends are the same whatever today is).
+    public init(startingAt start: Date) {
+        offset.withLock { $0 = start.timeIntervalSinceNow }
+    }
+
     public static let system = SupervisionClock()
 
     public var now: Date { Date().addingTimeInterval(offset.withLock { $0 }) }
