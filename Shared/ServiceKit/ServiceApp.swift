@@ -135,7 +135,8 @@ public final class ServiceApp: Sendable {
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(30)
         // A call that ignores cancellation (a connection that never answers) must not keep a
         // stopping process alive: past this the process ends and its supervisor restarts it.
-        groupConfiguration.maximumCancellationDuration = .seconds(10)
+        // Only for a process of its own: tests run several apps in theirs.
+        if handleSignals { groupConfiguration.maximumCancellationDuration = .seconds(10) }
         self.group = ServiceGroup(configuration: groupConfiguration)
     }
 

@@ -53,8 +53,21 @@ struct TriageCultivationTests {
         #expect(submitted.json["reviewDueAt"] != nil, "the fast track sets a review deadline")
         #expect(try await fixture.call("PUT", "/v1/proposals/\(proposal)", json: ["title": "改"], token: member).status == 409)
 
-        // Filing: a case number per district, session and year, and exactly one event.
+        // The committee lists fast-track reviews past their due date; a member sees only their own drafts.
         let committee = try fixture.token(.proposalsCommittee)
+        func overdue() async throws -> [String] {
+            let listed = try await fixture.call("GET", "/v1/proposals?reviewOverdue=true", token: committee)
+            return ((listed.json["proposals"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
+        }
+        #expect(try await overdue().isEmpty, "not due yet")
+        try await fixture.store.execute("UPDATE proposals SET review_due_at = now() - interval '1 day' WHERE id = \(UUID(uuidString: proposal)!)",
+                                        scope: .district(haizhu))
+        #expect(try await overdue() == [proposal])
+        #expect(try await fixture.call("GET", "/v1/proposals?reviewOverdue=maybe", token: committee).errorField == "reviewOverdue")
+        #expect(((try await fixture.call("GET", "/v1/proposals", token: rival).json["proposals"] as? [Any]) ?? [1]).isEmpty, "another member's draft")
+        #expect(try await fixture.call("GET", "/v1/proposals/\(proposal)", token: rival).status == 404)
+
+        // Filing: a case number per district, session and year, and exactly one event.
         #expect(try await fixture.call("POST", "/v1/proposals/\(proposal)/review", json: ["decision": "file"], token: member).status == 403)
         let noRoute = try await fixture.call("POST", "/v1/proposals/\(proposal)/review", json: ["decision": "not-file", "reason": "不属于提案范围"], token: committee)
         #expect(noRoute.status == 422 && noRoute.errorField == "alternativeRoute")
@@ -82,7 +95,7 @@ struct TriageCultivationTests {
         let a = try await fixture.submit(title: PilotClues.ebike.title, situation: PilotClues.ebike.situation, suggestions: PilotClues.ebike.suggestions, address: "海珠区南华西街某小区")
         try await fixture.awaitTriaged([a])
         let b = try await fixture.submit(title: PilotClues.ebikeParaphrase.title, situation: PilotClues.ebikeParaphrase.situation, suggestions: PilotClues.ebikeParaphrase.suggestions)
-        let c = try await fixture.submit(title: "<script>alert(1)</script>长者饭堂", situation: PilotClues.canteen.situation, suggestions: PilotClues.canteen.suggestions)
+        let c = try await fixture.submit(title: "<script>alert(1)</script>长者饭堂 联系13912345678", situation: PilotClues.canteen.situation, suggestions: PilotClues.canteen.suggestions)
         try await fixture.awaitTriaged([b, c])
         let clerk = try fixture.token()
         let year = Calendar(identifier: .gregorian).component(.year, from: Date())
@@ -100,6 +113,7 @@ struct TriageCultivationTests {
         #expect(html.text.contains("海珠区 \(year) 年度线索汇编"))
         #expect(html.text.contains("&lt;script&gt;") && !html.text.contains("<script>alert"))
         #expect(!html.text.contains("王小明") && !html.text.contains("13800000000"))
+        #expect(!html.text.contains("13912345678") && html.text.contains(Redaction.phoneLabel), "a phone number in a title is masked")
 
         #expect(try await fixture.call("GET", "/v1/compilations/1800/clues.csv", token: clerk).errorField == "year")
         let elsewhere = try await fixture.call("GET", "/v1/compilations/\(year)/clues.csv", token: fixture.token(district: "tianhe"))

@@ -150,7 +150,8 @@ enum Notices {
         case .clueRouted:
             return "\(yours)已完成梳理：\(routeLabel(notice.route))。"
         case .clueClosed:
-            let reason = clue?.decisionNote.flatMap { $0.isEmpty ? nil : $0 } ?? "未说明"
+            // Staff's note is free text and reaches integrators' callbacks too: masked like the portal's.
+            let reason = clue?.decisionNote.flatMap { $0.isEmpty ? nil : Redaction.redact($0) } ?? "未说明"
             return "\(yours)经梳理暂不予采纳，原因：\(reason)。"
         case .proposalFiled:
             return clue == nil ? "您的提案已立案\(caseNumber)。" : "\(yours)已形成提案并立案\(caseNumber)。"

@@ -335,7 +335,8 @@ struct CompilationStore: Sendable {
                 entries.append(Compilation.Entry(
                     domain: domain, groupID: groupID,
                     clue: CompiledClue(
-                        trackingNumber: trackingNumber, receivedOn: Self.day(of: receivedAt), title: title,
+                        // Titles are residents' free text: masked as the portal masks them.
+                        trackingNumber: trackingNumber, receivedOn: Self.day(of: receivedAt), title: Redaction.redact(title),
                         sourceCategory: CompilationLabels.sourceCategory(source), channel: channel,
                         status: CompilationLabels.status(status), route: CompilationLabels.route(route),
                         urgency: CompilationLabels.urgency(urgency), street: street)))

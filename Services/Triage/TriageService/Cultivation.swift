@@ -634,13 +634,17 @@ struct CultivationStore: Sendable {
 
     /// The district's proposals, newest first.
     /// `draftedBy`: only that person's proposals (for roles that see their own only).
-    func proposals(in district: DistrictCode, status: ProposalStatus?, draftedBy: String?, limit: Int, offset: Int) async throws -> [ProposalView] {
+    /// `reviewOverdue`: only proposals submitted for review whose review is past its due date
+    /// (the fast track's), the oldest due first.
+    func proposals(in district: DistrictCode, status: ProposalStatus?, draftedBy: String?, reviewOverdue: Bool = false, now: Date = Date(),
+                   limit: Int, offset: Int) async throws -> [ProposalView] {
         try await database.transaction(.district(district)) { transaction -> [ProposalView] in
             let rows = try await transaction.query("""
                 SELECT \(unescaped: Self.proposalColumns) FROM proposals
                 WHERE district = \(district.rawValue) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
                   AND (\(draftedBy)::text IS NULL OR drafted_by = \(draftedBy))
-                ORDER BY created_at DESC, id
+                  AND (NOT \(reviewOverdue) OR (status = 'submitted' AND review_due_at < \(now)))
+                ORDER BY CASE WHEN \(reviewOverdue) THEN review_due_at END, created_at DESC, id
                 LIMIT \(limit) OFFSET \(offset)
                 """)
             var views: [ProposalView] = []
@@ -954,7 +958,13 @@ struct CultivationController: Sendable {
             guard let value = Int(text), (0...1_000_000).contains(value) else { throw APIError.invalid("offset", "must be between 0 and 1000000") }
             offset = value
         }
-        let proposals = try await store.proposals(in: claims.district, status: status, draftedBy: Self.ownOnly(claims), limit: limit, offset: offset)
+        var reviewOverdue = false
+        if let text = query["reviewOverdue"].map(String.init), !text.isEmpty {
+            guard let value = Bool(text) else { throw APIError.invalid("reviewOverdue", "must be true or false") }
+            reviewOverdue = value
+        }
+        let proposals = try await store.proposals(in: claims.district, status: status, draftedBy: Self.ownOnly(claims), reviewOverdue: reviewOverdue,
+                                                  limit: limit, offset: offset)
         return try jsonResponse(["proposals": proposals])
     }
 
