@@ -68,10 +68,13 @@ public final class ChildProcess: Sendable {
         }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         // A run as if today were another day (ops/test.sh with TEST_TODAY) moves the children's
-        // clocks too, so services and the tests agree on what today is.
-        let inherited = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("FAKETIME") || $0.key == "LD_PRELOAD" }
-        let envp = (environment ?? [:]).merging(inherited) { own, _ in own }.merging(environment == nil ? ProcessInfo.processInfo.environment : [:]) { own, _ in own }
-            .map { strdup("\($0.key)=\($0.value)") } + [nil]
+        // clocks too, so services and the tests agree on what today is; not the browser's: it
+        // needs no moved clock, and under libfaketime it spun for good.
+        func isClockSetting(_ name: String) -> Bool { name.hasPrefix("FAKETIME") || name == "LD_PRELOAD" }
+        var variables = environment ?? ProcessInfo.processInfo.environment
+        if environment != nil { variables.merge(ProcessInfo.processInfo.environment.filter { isClockSetting($0.key) }) { own, _ in own } }
+        if executable.contains("chrom") { variables = variables.filter { !isClockSetting($0.key) } }
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }

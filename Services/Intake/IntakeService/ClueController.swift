@@ -74,8 +74,9 @@ struct ClueController: Sendable {
     /// One attachment's content, as a download.
     @Sendable func attachment(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
+        // A clue has at most INTAKE_MAX_ATTACHMENTS files: any other position is simply not there.
         guard let number = context.parameters.get("trackingNumber"), let position = context.parameters.get("position").flatMap(Int.init),
-              let file = try await repository.attachment(of: number, at: position, in: claims.district)
+              (0..<1_000).contains(position), let file = try await repository.attachment(of: number, at: position, in: claims.district)
         else { throw APIError.notFound }
         return Attachments.download(file.metadata, content: file.content)
     }

@@ -495,7 +495,7 @@ struct ClueRepository: Sendable {
             var files: [ValidAttachment] = []
             for try await (name, mediaType, size, sha256, content) in try await transaction.query("""
                 SELECT name, media_type, size_bytes, encode(sha256, 'hex'), CASE WHEN \(withContent) THEN content ELSE ''::bytea END
-                FROM clue_attachments WHERE clue_id = \(clue) AND (\(position)::int IS NULL OR position = \(position))
+                FROM clue_attachments WHERE clue_id = \(clue) AND (\(position)::bigint IS NULL OR position = \(position))
                 ORDER BY position
                 """).decode((String, String, Int, String, Data).self) {
                 files.append(ValidAttachment(metadata: AttachmentMetadata(name: name, mediaType: mediaType, size: size, sha256: sha256), content: content))
