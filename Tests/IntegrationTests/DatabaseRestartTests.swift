@@ -12,7 +12,10 @@ import TestSupport
 /// intake (retried with their Idempotency-Key as an integration would), and PostgreSQL is
 /// restarted twice, `immediate` (a crash) and `fast`. Afterwards every accepted clue is triaged
 /// and public, every instance is ready, and no consumer has lag.
-@Suite(.timeLimit(.minutes(4)))
+// Under TEST_TODAY its own PostgreSQL cluster, restarted under libfaketime, left the test
+// spinning: this one test runs on the real clock only (ops/test.sh reports it as skipped there).
+@Suite(.timeLimit(.minutes(4)), .disabled(if: ProcessInfo.processInfo.environment["FAKETIME"] != nil,
+                                          "restarts PostgreSQL under libfaketime, which does not come back; run it without TEST_TODAY"))
 struct DatabaseRestartTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

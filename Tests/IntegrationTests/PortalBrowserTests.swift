@@ -32,7 +32,7 @@ struct PortalBrowserTests {
 
         let pages = [
             ("home", "/"), ("feedback", "/feedback"), ("proposal", "/proposals/\(proposal.id.uuidString.lowercased())"),
-            ("statistics", "/statistics?district=haizhu&year=\(fixture.year)"), ("calls", "/calls"), ("track", "/track"), ("open-data", "/open-data"),
+            ("statistics", "/statistics?district=haizhu&year=\(proposal.year)"), ("calls", "/calls"), ("track", "/track"), ("open-data", "/open-data"),
         ]
         for (name, path) in pages {
             let url = fixture.base + path

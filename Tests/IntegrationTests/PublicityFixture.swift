@@ -139,6 +139,8 @@ final class PublicityFixture: Sendable {
         var id: UUID
         var district: DistrictCode
         var caseNumber: String
+        /// The year it was filed in (a test running over New Year files in one and asserts in the next).
+        var year: Int
     }
 
     /// The day the test runs on, in the districts' zone, and its year: what the services see.
@@ -150,6 +152,7 @@ final class PublicityFixture: Sendable {
               district: String = "haizhu", domain: String = "交通") async throws -> Proposal {
         let code = DistrictCode(rawValue: district)!
         let id = UUID()
+        let year = self.year
         let caseNumber = CaseNumber(prefix: district == "haizhu" ? "HZ" : "TH", session: 14, year: year, sequence: next())
         let proposersJSON = String(decoding: try JSONSerialization.data(withJSONObject: proposers.map { ["name": $0.0, "kind": $0.1] }), as: UTF8.self)
         try await store.database.transaction(.district(code)) { transaction in
@@ -165,7 +168,7 @@ final class PublicityFixture: Sendable {
         try await publish(ProposalFiled(proposalID: id, caseNumber: caseNumber, session: 14, year: year, fastTrack: true, domain: domain, committee: nil,
                                         clueIDs: clues.map(\.id)),
                           district: code, on: TopicCatalogue.triageEvents, key: id)
-        return Proposal(id: id, district: code, caseNumber: caseNumber.rawValue)
+        return Proposal(id: id, district: code, caseNumber: caseNumber.rawValue, year: year)
     }
 
     /// Assignment assigns a round; supervision starts tracking it (its rows), as they do.

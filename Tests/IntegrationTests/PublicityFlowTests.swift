@@ -51,7 +51,7 @@ struct PublicityFlowTests {
         #expect(page.text.contains(Redaction.phoneLabel) && page.text.contains(Redaction.emailLabel) && page.text.contains(Redaction.idCardLabel))
 
         // Filters, and what is out of range.
-        #expect(try await fixture.get("/feedback?status=closed&district=haizhu&year=\(fixture.year)&unit=区交通运输局").text.contains(proposal.caseNumber))
+        #expect(try await fixture.get("/feedback?status=closed&district=haizhu&year=\(proposal.year)&unit=区交通运输局").text.contains(proposal.caseNumber))
         #expect(try await fixture.get("/feedback?district=tianhe").text.contains(proposal.caseNumber) == false)
         #expect(try await fixture.get("/feedback?q=停放").text.contains(proposal.caseNumber))
         for bad in ["/feedback?page=0", "/feedback?page=99999999999999999999", "/feedback?year=3000", "/feedback?status=lost", "/statistics?year=1",
@@ -87,7 +87,7 @@ struct PublicityFlowTests {
         }
 
         // Statistics with server-drawn charts; themed-call counts; the showcase the committee keeps.
-        let statistics = try await fixture.get("/statistics?district=haizhu&year=\(fixture.year)")
+        let statistics = try await fixture.get("/statistics?district=haizhu&year=\(proposal.year)")
         #expect(statistics.status == 200 && statistics.text.contains("<svg") && statistics.text.contains("南华西街"))
         #expect(statistics.text.contains("100.0%"), "filing and on-time rates")
         #expect(statistics.text.contains("<td>区交通运输局</td>"))
