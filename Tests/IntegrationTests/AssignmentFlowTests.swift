@@ -220,7 +220,11 @@ struct AssignmentFlowTests {
         try await fixture.awaitCases([proposal])
         let assigned = try await fixture.call("POST", "/v1/assignment/proposals/\(proposal)/assignment", json: ["lead": emergency.uuidString], token: committee)
         let assignment = try #require((assigned.json["assignments"] as? [[String: Any]])?.first)
-        #expect(assignment["deadline"] as? String == expected.description)
+        // Deadlines count from the day the service assigned it (a run over midnight moves it on).
+        let assignedOn = try #require((assignment["assignedOn"] as? String).flatMap(LocalDate.init))
+        #expect([fixture.today, fixture.today.adding(days: -1)].contains(assignedOn))
+        let assignedDeadline = DeadlineRule.citizenProposal.deadline(from: assignedOn, calendar: calendar)
+        #expect(assignment["deadline"] as? String == assignedDeadline.description)
 
         // Key proposal with its own limit of 15 working days: the deadline is recomputed from the day of assignment.
         let noLeader = try await fixture.call("POST", "/v1/assignment/proposals/\(proposal)/key", json: [:], token: committee)
@@ -231,7 +235,7 @@ struct AssignmentFlowTests {
         let key = try await fixture.call("POST", "/v1/assignment/proposals/\(proposal)/key",
                                          json: ["supervisingLeader": "张副主席", "limit": ["amount": 15, "unit": "working-days"]], token: committee)
         #expect(key.status == 200 && key.json["isKey"] as? Bool == true && key.json["supervisingLeader"] as? String == "张副主席")
-        let keyDeadline = calendar.adding(workingDays: 15, to: fixture.today)
+        let keyDeadline = calendar.adding(workingDays: 15, to: assignedOn)
         #expect((key.json["assignments"] as? [[String: Any]])?.first?["deadline"] as? String == keyDeadline.description)
 
         // The committee moves a deadline; never into the past.
@@ -245,7 +249,7 @@ struct AssignmentFlowTests {
         let events = try await fixture.assignmentEvents(atLeast: 4)
         let changes = try events.filter { $0.type == AssignmentDeadlineChanged.eventType }.map { try $0.decodePayload(as: AssignmentDeadlineChanged.self) }
         #expect(changes.map(\.deadline) == [keyDeadline, fixture.today.adding(days: 40)])
-        #expect(changes.first?.previous == expected)
+        #expect(changes.first?.previous == assignedDeadline)
         #expect(events.filter { $0.type == ProposalMarkedKey.eventType }.count == 1)
         try await fixture.stop()
     }
