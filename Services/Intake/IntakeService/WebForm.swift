@@ -91,6 +91,13 @@ struct WebFormController: Sendable {
         return district
     }
 
+    /// One paragraph: line breaks in the HTML would show as spaces between Chinese sentences.
+    static let privacyNotice = [
+        "依照《中华人民共和国个人信息保护法》：您留下的姓名、电话和地址，仅用于区政协提案工作人员就本建议与您联系、核实情况和告知办理结果；",
+        "只有区政协提案工作人员和办理本建议的单位在工作需要时可以看到，不会公开，也不会写入公开页面和开放数据。",
+        "联系方式随本线索的档案保存；您可以随时联系区政协查询、更正或要求删除。不愿留下联系方式的，可以匿名提交。",
+    ].joined()
+
     static let fieldLabels: [String: String] = [
         "title": "标题", "situationAnalysis": "情况分析", "specificSuggestions": "具体建议", "contact.name": "联系人",
         "contact.phone": "联系电话", "contact.address": "联系地址", "themedCallId": "选题", "district": "区", "body": "表单",
@@ -134,9 +141,7 @@ struct WebFormController: Sendable {
                 <label class="check"><input type="checkbox" name="anonymous"\(checked("anonymous"))> 匿名提交（不填写联系方式）</label>
                 <details class="privacy" open>
                   <summary>个人信息处理说明</summary>
-                  <p>依照《中华人民共和国个人信息保护法》：您留下的姓名、电话和地址，仅用于区政协提案工作人员就本建议与您联系、核实情况和告知办理结果；
-                  只有区政协提案工作人员和办理本建议的单位在工作需要时可以看到，不会公开，也不会写入公开页面和开放数据。
-                  联系方式随本线索的档案保存；您可以随时联系区政协查询、更正或要求删除。不愿留下联系方式的，可以匿名提交。</p>
+                  <p>\(Self.privacyNotice)</p>
                 </details>
                 <label class="check"><input type="checkbox" name="consentToProcessing"\(checked("consentToProcessing"))> 我已阅读上述说明，同意按说明处理我留下的联系方式（匿名提交无需勾选）</label>
               </fieldset>
