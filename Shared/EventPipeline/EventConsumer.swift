@@ -242,6 +242,10 @@ public final class EventConsumer: Service, Sendable {
             return .reject(EventRejection(EventCoding.describe(error, droppingLeading: 0), kind: .malformed))
         case let refusal as RuleRefusal:
             return .reject(EventRejection(refusal.reason, kind: .rejected))
+        case let illegal as IllegalTransition:
+            return .reject(EventRejection(illegal.description, kind: .rejected))
+        case let unknown as ProposalStatuses.UnknownProposal:
+            return .reject(EventRejection(unknown.description, kind: .rejected))
         case is CancellationError:
             return .retry
         default:

@@ -81,3 +81,10 @@ extension ProposalStatus {
         }
     }
 }
+
+extension ProposalTransition {
+    /// A final assignment (交办): the first one, or the new round after a contest (重新交办).
+    @Sendable public static func finalAssignment(of status: ProposalStatus) -> ProposalTransition? {
+        status == .contested ? .reassign : .assign
+    }
+}

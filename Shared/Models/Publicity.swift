@@ -128,6 +128,7 @@ public enum PublicStage {
         case "evaluated": "提案人评价"
         case "reopened": "重新办理"
         case "closed": "办结"
+        case "follow-up": "回头看"
         default: stage
         }
     }
@@ -160,4 +161,13 @@ public enum BuiltInClassificationRules {
     }
 
     public static let names: Names = data.flatMap { names(in: $0) } ?? Names()
+}
+
+/// Where a notification is in its delivery (`notifications.state`).
+public enum NotificationState: String, Codable, Sendable, CaseIterable {
+    /// Waiting for its next attempt.
+    case pending
+    case delivered
+    /// Given up after its attempts (dead-lettered); staff may send it again.
+    case dead
 }

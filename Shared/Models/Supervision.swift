@@ -174,10 +174,10 @@ public enum HandlingRules {
     /// co-unit has given its opinion or its window has passed; a B reply promises a date after
     /// today, A and C promise none.
     public static func checkReply(
-        role: Assignment.Role, state: String, coUnits: [CoUnitOpinion], category: ReplyCategory, promised: LocalDate?, today: LocalDate
+        role: Assignment.Role, state: SupervisedAssignmentState, coUnits: [CoUnitOpinion], category: ReplyCategory, promised: LocalDate?, today: LocalDate
     ) throws(RuleRefusal) {
         guard role == .lead else { throw RuleRefusal("a co-handling unit gives its opinion to the lead unit; the lead unit replies") }
-        guard state == "handling" else { throw RuleRefusal("the assignment is \(state); there is nothing to reply to") }
+        guard state == .handling else { throw RuleRefusal("the assignment is \(state.rawValue); there is nothing to reply to") }
         let waiting = coUnits.filter { !$0.given && today <= $0.due }
         if !waiting.isEmpty {
             throw RuleRefusal("waiting for the opinion of \(waiting.map(\.unitName).joined(separator: ", ")) (due \(waiting.map(\.due).max()!))")
@@ -197,9 +197,9 @@ public enum HandlingRules {
     /// An extension: asked for before the deadline passes (the deadline day itself still
     /// counts), for a later day, one request open at a time.
     public static func checkExtension(
-        state: String, deadline: LocalDate, requested: LocalDate, hasOpenRequest: Bool, today: LocalDate
+        state: SupervisedAssignmentState, deadline: LocalDate, requested: LocalDate, hasOpenRequest: Bool, today: LocalDate
     ) throws(RuleRefusal) {
-        guard state == "handling" else { throw RuleRefusal("the assignment is \(state); it needs no extension") }
+        guard state == .handling else { throw RuleRefusal("the assignment is \(state.rawValue); it needs no extension") }
         guard today <= deadline else { throw RuleRefusal("the deadline \(deadline) has passed; an extension is asked for before it") }
         guard !hasOpenRequest else { throw RuleRefusal("an extension request is already waiting for the committee") }
         guard requested > deadline else { throw RuleRefusal(field: "deadline", "\(requested) is not after the current deadline \(deadline)") }
@@ -238,5 +238,35 @@ public enum ClosingRules {
             }
         }
         return nil
+    }
+}
+
+/// One unit's part in a proposal as supervision tracks it (`supervised_assignments.state`).
+public enum SupervisedAssignmentState: String, Codable, Sendable, CaseIterable {
+    /// Assigned and not yet answered (a co-unit's opinion or the lead unit's reply).
+    case handling
+    /// The lead unit replied, or the co-unit gave its opinion.
+    case replied
+    /// The proposal is closed.
+    case closed
+    /// A later round replaced it.
+    case superseded
+}
+
+/// What a follow-up review (回头看) of a B reply found on the promised date.
+public enum FollowUpResult: String, Codable, Sendable, CaseIterable {
+    /// The promise was kept (已落实).
+    case done
+    /// Partly kept (部分落实).
+    case partly
+    /// Not kept (未落实).
+    case notDone = "not-done"
+
+    public var label: String {
+        switch self {
+        case .done: "已落实"
+        case .partly: "部分落实"
+        case .notDone: "未落实"
+        }
     }
 }

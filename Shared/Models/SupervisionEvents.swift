@@ -56,6 +56,33 @@ public struct AssignmentEscalated: EventPayload, Hashable {
     }
 }
 
+/// The result of a follow-up review (回头看), recorded by the lead unit or the committee. The
+/// note is not in the event: it may name people, and the public timeline shows the result only.
+public struct FollowUpRecorded: EventPayload, Hashable {
+    public static let eventType = "proposal.follow-up-recorded"
+    public static let schemaVersion = 1
+
+    public var reviewID: UUID
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var unitID: UUID
+    public var promised: LocalDate
+    public var result: FollowUpResult
+
+    enum CodingKeys: String, CodingKey {
+        case reviewID = "reviewId", assignmentID = "assignmentId", proposalID = "proposalId", unitID = "unitId", promised, result
+    }
+
+    public init(reviewID: UUID, assignmentID: UUID, proposalID: UUID, unitID: UUID, promised: LocalDate, result: FollowUpResult) {
+        self.reviewID = reviewID
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.unitID = unitID
+        self.promised = promised
+        self.result = result
+    }
+}
+
 /// The follow-up review (回头看) of a B reply is due at its promised date.
 public struct FollowUpDue: EventPayload, Hashable {
     public static let eventType = "proposal.follow-up-due"

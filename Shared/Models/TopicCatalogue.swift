@@ -69,7 +69,7 @@ public enum TopicCatalogue {
             EventTypeSpec(ReminderDue.self), EventTypeSpec(AssignmentEscalated.self), EventTypeSpec(FollowUpDue.self),
             EventTypeSpec(AssignmentReplied.self), EventTypeSpec(CoUnitOpinionGiven.self), EventTypeSpec(ExtensionDecided.self),
             EventTypeSpec(AssignmentEvaluated.self), EventTypeSpec(AssignmentReopened.self), EventTypeSpec(ProposalClosed.self),
-            EventTypeSpec(ReplyRecategorised.self), EventTypeSpec(QuotaReminderDue.self),
+            EventTypeSpec(ReplyRecategorised.self), EventTypeSpec(QuotaReminderDue.self), EventTypeSpec(FollowUpRecorded.self),
         ])
 
     public static let publicityEvents = TopicSpec(

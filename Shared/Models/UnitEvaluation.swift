@@ -38,13 +38,16 @@ public struct AssignmentRecordFacts: Codable, Sendable, Hashable {
     public var extensions: Int
     public var replyCategory: ReplyCategory?
     public var isKey: Bool
+    /// What the latest follow-up review (回头看) of the unit's B reply found; nil when none is recorded.
+    public var followUp: FollowUpResult?
 
     public init(
         assignmentID: UUID, proposalID: UUID, caseNumber: String, unitID: UUID, unitName: String,
         role: Assignment.Role, assignedOn: LocalDate, deadline: LocalDate,
         repliedOn: LocalDate? = nil, opinionGivenOn: LocalDate? = nil, opinionDueOn: LocalDate? = nil,
         meetings: Set<MeetingStage> = [], satisfaction: Satisfaction? = nil,
-        rehandlings: Int = 0, extensions: Int = 0, replyCategory: ReplyCategory? = nil, isKey: Bool = false
+        rehandlings: Int = 0, extensions: Int = 0, replyCategory: ReplyCategory? = nil, isKey: Bool = false,
+        followUp: FollowUpResult? = nil
     ) {
         self.assignmentID = assignmentID
         self.proposalID = proposalID
@@ -63,6 +66,7 @@ public struct AssignmentRecordFacts: Codable, Sendable, Hashable {
         self.extensions = extensions
         self.replyCategory = replyCategory
         self.isKey = isKey
+        self.followUp = followUp
     }
 
     /// Written like the synthesized coding, but with the meetings in stage order, so that the
@@ -86,6 +90,7 @@ public struct AssignmentRecordFacts: Codable, Sendable, Hashable {
         try container.encode(extensions, forKey: .extensions)
         try container.encodeIfPresent(replyCategory, forKey: .replyCategory)
         try container.encode(isKey, forKey: .isKey)
+        try container.encodeIfPresent(followUp, forKey: .followUp)
     }
 }
 
@@ -105,10 +110,13 @@ public struct EvaluationWeights: Codable, Sendable, Hashable {
     public var rehandlingPenalty: Double = 2
     /// Points off for each extension (延期).
     public var extensionPenalty: Double = 1
+    /// Points off for each follow-up review (回头看) that found the promise not kept; half for one
+    /// partly kept.
+    public var unkeptPromisePenalty: Double = 2
 
     public init(
         onTimeReply: Double = 30, threeMeetings: Double = 20, coUnitOpinions: Double = 10, satisfaction: Double = 40,
-        rehandlingPenalty: Double = 2, extensionPenalty: Double = 1
+        rehandlingPenalty: Double = 2, extensionPenalty: Double = 1, unkeptPromisePenalty: Double = 2
     ) {
         self.onTimeReply = onTimeReply
         self.threeMeetings = threeMeetings
@@ -116,6 +124,7 @@ public struct EvaluationWeights: Codable, Sendable, Hashable {
         self.satisfaction = satisfaction
         self.rehandlingPenalty = rehandlingPenalty
         self.extensionPenalty = extensionPenalty
+        self.unkeptPromisePenalty = unkeptPromisePenalty
     }
 
     public init(from decoder: any Decoder) throws {
@@ -127,6 +136,7 @@ public struct EvaluationWeights: Codable, Sendable, Hashable {
         satisfaction = try container.decodeIfPresent(Double.self, forKey: .satisfaction) ?? defaults.satisfaction
         rehandlingPenalty = try container.decodeIfPresent(Double.self, forKey: .rehandlingPenalty) ?? defaults.rehandlingPenalty
         extensionPenalty = try container.decodeIfPresent(Double.self, forKey: .extensionPenalty) ?? defaults.extensionPenalty
+        unkeptPromisePenalty = try container.decodeIfPresent(Double.self, forKey: .unkeptPromisePenalty) ?? defaults.unkeptPromisePenalty
     }
 
     /// How far the four rate weights may miss 100 in total.
@@ -139,6 +149,7 @@ public struct EvaluationWeights: Codable, Sendable, Hashable {
         let fields: [(String, Double)] = [
             ("onTimeReply", onTimeReply), ("threeMeetings", threeMeetings), ("coUnitOpinions", coUnitOpinions),
             ("satisfaction", satisfaction), ("rehandlingPenalty", rehandlingPenalty), ("extensionPenalty", extensionPenalty),
+            ("unkeptPromisePenalty", unkeptPromisePenalty),
         ]
         for (field, value) in fields {
             if !value.isFinite {
@@ -194,6 +205,11 @@ public struct UnitEvaluation: Codable, Sendable, Hashable {
     public var satisfactionRate: Double?
     public var rehandlings: Int
     public var extensions: Int
+    /// Follow-up reviews (回头看) recorded for the unit's B replies, and what they found.
+    public var followUpsRecorded: Int
+    public var followUpsDone: Int
+    public var followUpsPartly: Int
+    public var followUpsNotDone: Int
     /// Out of 100, rounded to two decimals, never below 0.
     public var score: Double
     /// 1 for the best; units with equal scores share a rank, and the next rank skips (1, 1, 3).
@@ -203,7 +219,8 @@ public struct UnitEvaluation: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case unitID = "unitId", unitName, assignments, leadAssignments, repliesDue, onTimeReplies, onTimeReplyRate
         case repliedLeadAssignments, threeMeetingsComplete, threeMeetingRate, coUnitAssignments, opinionsDue, opinionsOnTime
-        case coUnitOpinionRate, evaluatedAssignments, satisfiedAssignments, satisfactionRate, rehandlings, extensions, score, rank
+        case coUnitOpinionRate, evaluatedAssignments, satisfiedAssignments, satisfactionRate, rehandlings, extensions
+        case followUpsRecorded, followUpsDone, followUpsPartly, followUpsNotDone, score, rank
     }
 }
 
@@ -271,7 +288,7 @@ public enum UnitEvaluator {
 
     /// The CSV columns, in order.
     public static let csvHeader = [
-        "单位", "交办件数", "主办件数", "按时答复率", "三见面率", "会办意见率", "满意率", "重新办理次数", "延期次数", "得分", "名次",
+        "单位", "交办件数", "主办件数", "按时答复率", "三见面率", "会办意见率", "满意率", "重新办理次数", "延期次数", "回头看未落实", "回头看部分落实", "得分", "名次",
     ]
 
     /// RFC 4180 CSV with a header row and CRLF line ends, one row per evaluation in the given
@@ -290,6 +307,8 @@ public enum UnitEvaluator {
                 percent(evaluation.satisfactionRate),
                 String(evaluation.rehandlings),
                 String(evaluation.extensions),
+                String(evaluation.followUpsNotDone),
+                String(evaluation.followUpsPartly),
                 fixed(evaluation.score, decimals: 2),
                 String(evaluation.rank),
             ]
@@ -431,6 +450,7 @@ private struct Tally {
     var satisfiedAssignments = 0
     var rehandlings = 0
     var extensions = 0
+    var followUps: [FollowUpResult: Int] = [:]
 
     init(unitID: UUID) {
         self.unitID = unitID
@@ -470,6 +490,7 @@ private struct Tally {
         }
         rehandlings += max(0, fact.rehandlings)
         extensions += max(0, fact.extensions)
+        if let followUp = fact.followUp { followUps[followUp, default: 0] += 1 }
     }
 
     func evaluation(weights: EvaluationWeights) -> UnitEvaluation {
@@ -490,7 +511,9 @@ private struct Tally {
             totalWeight += part.weight
         }
         let base = totalWeight > 0 ? weighted * 100 / totalWeight : 0
+        let unkeptPromises = Double(followUps[.notDone, default: 0]) + Double(followUps[.partly, default: 0]) / 2
         let penalties = Double(rehandlings) * weights.rehandlingPenalty + Double(extensions) * weights.extensionPenalty
+            + unkeptPromises * weights.unkeptPromisePenalty
         let raw = base - penalties
         let score = raw.isFinite && raw > 0 ? (raw * 100).rounded() / 100 : 0
 
@@ -502,6 +525,8 @@ private struct Tally {
             opinionsOnTime: opinionsOnTime, coUnitOpinionRate: coUnitOpinionRate,
             evaluatedAssignments: evaluatedAssignments, satisfiedAssignments: satisfiedAssignments,
             satisfactionRate: satisfactionRate, rehandlings: rehandlings, extensions: extensions,
+            followUpsRecorded: followUps.values.reduce(0, +), followUpsDone: followUps[.done, default: 0],
+            followUpsPartly: followUps[.partly, default: 0], followUpsNotDone: followUps[.notDone, default: 0],
             score: score, rank: 0)
     }
 

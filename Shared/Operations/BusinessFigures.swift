@@ -43,7 +43,7 @@ public enum BusinessFigures {
         var rows: [OpenAssignments] = []
         for try await (district, open, overdue) in try await transaction.query("""
             SELECT district, count(*)::integer, (count(*) FILTER (WHERE deadline < \(today.description)::date))::integer
-            FROM supervised_assignments WHERE state = 'handling' GROUP BY district ORDER BY district
+            FROM supervised_assignments WHERE state = \(SupervisedAssignmentState.handling.rawValue) GROUP BY district ORDER BY district
             """).decode((String, Int, Int).self) {
             rows.append(OpenAssignments(district: district, open: open, overdue: overdue))
         }
@@ -53,8 +53,8 @@ public enum BusinessFigures {
     public static func notifications(in transaction: Transaction) async throws -> [NotificationBacklog] {
         var rows: [NotificationBacklog] = []
         for try await (district, pending, dead) in try await transaction.query("""
-            SELECT district, (count(*) FILTER (WHERE state = 'pending'))::integer, (count(*) FILTER (WHERE state = 'dead'))::integer
-            FROM notifications WHERE state <> 'delivered' GROUP BY district ORDER BY district
+            SELECT district, (count(*) FILTER (WHERE state = \(NotificationState.pending.rawValue)))::integer, (count(*) FILTER (WHERE state = \(NotificationState.dead.rawValue)))::integer
+            FROM notifications WHERE state <> \(NotificationState.delivered.rawValue) GROUP BY district ORDER BY district
             """).decode((String, Int, Int).self) {
             rows.append(NotificationBacklog(district: district, pending: pending, dead: dead))
         }

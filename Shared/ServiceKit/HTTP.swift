@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Models
 import NIOCore
+import Storage
 
 /// The request context of every service: who is calling, once authentication middleware ran,
 /// and from which address.
@@ -198,6 +199,10 @@ public struct ErrorBodyMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as IllegalTransition {
+            throw APIError(.conflict, code: "illegal-transition", message: error.description)
+        } catch let error as ProposalStatuses.UnknownProposal {
+            throw APIError(.notFound, code: "not-found", message: error.description)
         } catch let error as HTTPError {
             let code = switch error.status {
             case .notFound: "not-found"

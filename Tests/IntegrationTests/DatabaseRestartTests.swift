@@ -63,21 +63,15 @@ struct DatabaseRestartTests {
         try await control(["migrate"], url: url, kafka: kafka)
         try await control(["districts", "add", "haizhu", "海珠区", "--tracking-prefix", "HZ", "--session", "14"], url: url, kafka: kafka)
 
-        var services: [(ChildProcess, Int)] = []
-        defer { for (process, _) in services { process.signal(SIGKILL) } }
+        var services: [ServiceProcess] = []
+        defer { for service in services { service.kill() } }
         for name in ["intake", "triage", "triage", "publicity"] {
-            let port = try TestEnvironment.freePort()
-            let binary = URL(fileURLWithPath: try TestEnvironment.value("SERVICE_BINARIES")).appendingPathComponent(name).path
-            services.append((try ChildProcess(binary, environment: [
-                "DATABASE_URL": url, "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
-                "TOKEN_SECRET": String(repeating: "s", count: 32), "HTTP_PORT": String(port), "LOG_LEVEL": "error",
-                "INSTANCE_ID": "\(name)-\(port)",
-            ]), port))
+            services.append(try ServiceProcess(name, databaseURL: url, kafka: kafka))
         }
-        for (_, port) in services {
-            #expect(await eventually { (try? await http("GET", "http://127.0.0.1:\(port)/health/ready").status) == 200 })
+        for service in services {
+            #expect(await eventually { (try? await http("GET", service.base + "/health/ready").status) == 200 })
         }
-        let intake = "http://127.0.0.1:\(services[0].1)"
+        let intake = services[0].base
         let signer = StaffTokenSigner(secret: String(repeating: "s", count: 32))
         let token = try signer.token(for: StaffClaims(subject: "studio-1", role: .memberStudio, district: haizhu, expiresAt: Date().addingTimeInterval(3600)))
 
@@ -127,19 +121,19 @@ struct DatabaseRestartTests {
             let (stored, triaged, published) = (try await count("clues"), try await count("triage_clues"), try await count("public_clues"))
             #expect(caughtUp, "clues \(stored), triaged \(triaged), public \(published)")
         }
-        for (process, port) in services {
-            #expect(process.isRunning)
-            let ready = await eventually(timeout: .seconds(30)) { (try? await http("GET", "http://127.0.0.1:\(port)/health/ready").status) == 200 }
-            #expect(ready, "port \(port) ready")
+        for service in services {
+            #expect(service.process.isRunning)
+            let ready = await eventually(timeout: .seconds(30)) { (try? await http("GET", service.base + "/health/ready").status) == 200 }
+            #expect(ready, "\(service.name) on port \(service.port) ready")
         }
         // Lag is measured every 10 s: wait for a measurement after the catch-up.
-        for (_, port) in services.dropFirst() {
+        for service in services.dropFirst() {
             let noLag = await eventually(timeout: .seconds(30), every: .seconds(1)) {
-                guard let metrics = try? await http("GET", "http://127.0.0.1:\(port)/metrics").body else { return false }
+                guard let metrics = try? await http("GET", service.base + "/metrics").body else { return false }
                 let lags = metrics.split(separator: "\n").filter { $0.hasPrefix("consumer_lag_messages{") }
                 return !lags.isEmpty && lags.allSatisfy { $0.hasSuffix(" 0.0") || $0.hasSuffix(" 0") }
             }
-            #expect(noLag, "port \(port) has no lag")
+            #expect(noLag, "\(service.name) on port \(service.port) has no lag")
         }
     }
 }

@@ -134,6 +134,8 @@ struct EventConsumerTests {
         #expect(await EventConsumer.verdict(on: decoding, database: nil).isRejection)
         #expect(await EventConsumer.verdict(on: EnvelopeError.invalidPayload("x"), database: nil).isRejection)
         #expect(await EventConsumer.verdict(on: RuleRefusal("no"), database: nil).isRejection)
+        #expect(await EventConsumer.verdict(on: IllegalTransition(from: .closed, transition: .reply), database: nil).isRejection,
+                "a move the lifecycle forbids will be forbidden again")
         #expect(await EventConsumer.verdict(on: CancellationError(), database: nil) == .retry)
         #expect(await EventConsumer.verdict(on: UnheardOfFailure(), database: nil) == .retryFewTimes("UnheardOfFailure()"))
         for transient in ["08006", "40001", "40P01", "53300", "57P01", "57P03", "55P03", "XX000"] {

@@ -13,16 +13,6 @@ import TestSupport
 /// applies the second exactly once.
 @Suite(.timeLimit(.minutes(3)))
 struct PoisonEventProcessTests {
-    func start(_ service: String, store: TestDatabase, kafka: KafkaConfiguration) throws -> (ChildProcess, Int) {
-        let port = try TestEnvironment.freePort()
-        let binary = URL(fileURLWithPath: try TestEnvironment.value("SERVICE_BINARIES")).appendingPathComponent(service).path
-        let process = try ChildProcess(binary, environment: [
-            "DATABASE_URL": store.url, "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
-            "TOKEN_SECRET": String(repeating: "s", count: 32), "HTTP_PORT": String(port), "LOG_LEVEL": "error",
-        ])
-        return (process, port)
-    }
-
     func assignment(_ proposal: UUID, district: DistrictCode) throws -> EventEnvelope {
         let today = LocalDate.on(Date(), in: TimeZone(identifier: "Asia/Shanghai")!)
         let unit = AssignedUnit(assignmentID: UUID(), unitID: UUID(), unitName: "区交通运输局", role: .lead, status: .active,
@@ -36,11 +26,11 @@ struct PoisonEventProcessTests {
         let store = try await TestDatabase()
         let kafka = try TestEnvironment.kafka()
         try TestEnvironment.createTopics(kafka)
-        let (supervision, _) = try start("supervision", store: store, kafka: kafka)
-        let (publicity, _) = try start("publicity", store: store, kafka: kafka)
+        let supervision = try ServiceProcess("supervision", databaseURL: store.url, kafka: kafka)
+        let publicity = try ServiceProcess("publicity", databaseURL: store.url, kafka: kafka)
         defer {
-            supervision.signal(SIGKILL)
-            publicity.signal(SIGKILL)
+            supervision.kill()
+            publicity.kill()
         }
 
         // One key, so one partition: the two poisons, then a good event.
@@ -84,7 +74,7 @@ struct PoisonEventProcessTests {
         let replayed = try await eventually(timeout: .seconds(60)) { try await applied(nowhere, by: "supervision") == 1 }
         #expect(replayed)
         #expect(try await store.integer("SELECT count(*)::int FROM supervised_assignments WHERE district = 'nowhere'") == 1)
-        #expect(supervision.isRunning && publicity.isRunning)
+        #expect(supervision.process.isRunning && publicity.process.isRunning)
         await producer.close()
     }
 }

@@ -61,8 +61,16 @@ final class SupervisionFixture: Sendable {
             units.append(AssignedUnit(assignmentID: UUID(), unitID: UUID(), unitName: "南华西街道办事处", role: .coHandling, status: .active,
                                       assignedOn: today, deadline: deadline, contestUntil: today.adding(days: 7)))
         }
+        let caseNumber = String(format: "HZ-14-2026-%04d", number)
+        // Assignment's half, as its desk leaves it: the proposal assigned in the shared store.
+        try await store.database.transaction(.district(haizhu)) { transaction in
+            try await transaction.execute("""
+                INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, drafted_by, case_number)
+                VALUES (\(proposal), 'haizhu', 'assigned', '关于老旧小区加装电梯的建议', '案由', '理由', '建议', '[]', 'member-1', \(caseNumber))
+                """)
+        }
         let assigned = ProposalAssigned(
-            proposalID: proposal, caseNumber: String(format: "HZ-14-2026-%04d", number), kind: .citizen, round: 1, units: units,
+            proposalID: proposal, caseNumber: caseNumber, kind: .citizen, round: 1, units: units,
             isKey: false, supervisingLeader: nil, automatic: false, confirmedPreAssignment: false)
         try await publish([try EventEnvelope(assigned, district: haizhu, occurredAt: Date())], key: proposal.uuidString)
         return assigned
@@ -254,6 +262,119 @@ struct SupervisionFlowTests {
         #expect(try await fixture.call("POST", category, json: ["category": "C", "note": "再次"], token: fixture.token()).status == 409)
         #expect(try await fixture.string("SELECT category || reviewed_category FROM replies WHERE id = \(replied.replyID)") == "BC")
         try await fixture.stopAll()
+    }
+
+    @Test func aFollowUpReviewSurvivesClosingAndItsResultIsRecordedAndCounted() async throws {
+        let fixture = try await SupervisionFixture()
+        try await fixture.start("supervision-1")
+        let assigned = try await fixture.assign(deadline: fixture.today.adding(days: 30))
+        let other = try await fixture.assign(deadline: fixture.today.adding(days: 30), number: 2)
+        try await fixture.awaitTracked(2)
+        let lead = assigned.units[0]
+        let leadToken = try fixture.token(.handlingUnit, unit: lead.unitID)
+        let otherToken = try fixture.token(.handlingUnit, unit: other.units[0].unitID)
+        let committee = try fixture.token()
+
+        // A B reply promising a date after the proposer's window; the proposer is satisfied at once.
+        let year = fixture.today.year
+        let promised = fixture.today.adding(days: 60)
+        let reply: [String: Any] = ["text": "已列入明年计划。", "category": "B", "promisedDate": promised.description]
+        #expect(try await fixture.call("POST", "/v1/supervision/my/assignments/\(lead.assignmentID)/reply", json: reply, token: leadToken).status == 201)
+        #expect(try await fixture.string("SELECT status FROM proposals WHERE id = \(assigned.proposalID)") == "replied")
+        let evaluated = try await fixture.call("POST", "/v1/supervision/assignments/\(lead.assignmentID)/evaluation", json: ["result": "satisfied"], token: committee)
+        #expect(evaluated.status == 201 && evaluated.json["proposalClosed"] as? Bool == true, "\(evaluated.text)")
+        #expect(try await fixture.string("SELECT status FROM proposals WHERE id = \(assigned.proposalID)") == "closed")
+        #expect(try await fixture.store.integer(
+            "SELECT count(*)::int FROM supervision_timers WHERE kind = 'follow-up' AND cancelled_at IS NULL AND assignment_id = \(lead.assignmentID)") == 1,
+                "closing keeps the follow-up the reply promised")
+
+        // Nothing to answer before the day; on it, the unit and the committee are asked.
+        #expect((try await fixture.call("GET", "/v1/supervision/my/follow-ups", token: leadToken).json["followUps"] as? [Any])?.isEmpty == true)
+        fixture.clock.advance(by: 61 * Self.day)
+        let asked = try await eventually(timeout: .seconds(20)) {
+            try await fixture.store.integer("SELECT count(*)::int FROM follow_up_reviews WHERE result IS NULL") == 1
+        }
+        #expect(asked)
+        let open = try await fixture.call("GET", "/v1/supervision/my/follow-ups?state=open", token: leadToken)
+        let review = try #require(((open.json["followUps"] as? [[String: Any]]) ?? []).first)
+        #expect(review["promised"] as? String == promised.description && review["caseNumber"] as? String == assigned.caseNumber)
+        let reviewID = try #require(review["id"] as? String)
+        #expect((try await fixture.call("GET", "/v1/supervision/follow-ups?state=open", token: committee).json["followUps"] as? [Any])?.count == 1)
+        #expect((try await fixture.call("GET", "/v1/supervision/my/follow-ups", token: otherToken).json["followUps"] as? [Any])?.isEmpty == true)
+        #expect(try await fixture.call("GET", "/v1/supervision/follow-ups?state=later", token: committee).errorField == "state")
+
+        // The result: checked, recorded once, by the unit itself or the committee.
+        let path = "/v1/supervision/my/follow-ups/\(reviewID)/result"
+        #expect(try await fixture.call("POST", path, json: [:], token: leadToken).errorField == "result")
+        #expect(try await fixture.call("POST", path, json: ["result": "mostly"], token: leadToken).errorField == "result")
+        #expect(try await fixture.call("POST", path, json: ["result": "done"], token: otherToken).status == 404, "another unit's review")
+        let recorded = try await fixture.call("POST", path, json: ["result": "partly", "note": "已建成两处，另一处待选址"], token: leadToken)
+        #expect(recorded.status == 200 && recorded.json["result"] as? String == "partly", "\(recorded.text)")
+        #expect(try await fixture.call("POST", "/v1/supervision/follow-ups/\(reviewID)/result", json: ["result": "done"], token: committee).status == 409)
+        let events = try await fixture.supervisionEvents(atLeast: 4)
+        let result = try #require(try events.first { $0.type == FollowUpRecorded.eventType }?.decodePayload(as: FollowUpRecorded.self))
+        #expect(result.result == .partly && result.proposalID == assigned.proposalID && result.promised == promised)
+        #expect(events.contains { $0.type == FollowUpDue.eventType })
+
+        // The unit evaluation of the year it was assigned counts it: half a promise not kept.
+        let evaluation = try await fixture.call("GET", "/v1/supervision/evaluation?from=\(year)-01-01&to=\(year)-12-31", token: committee)
+        let unit = try #require(((evaluation.json["units"] as? [[String: Any]]) ?? []).first { $0["unitId"] as? String == lead.unitID.uuidString })
+        #expect(unit["followUpsPartly"] as? Int == 1 && unit["followUpsRecorded"] as? Int == 1, "\(unit)")
+        try await fixture.stopAll()
+    }
+
+    @Test func aReplyInProgressHoldsOffTheTimerPassAndAFailingDistrictHoldsOffNoOther() async throws {
+        let fixture = try await SupervisionFixture()
+        let assigned = try await fixture.assign(deadline: fixture.today.adding(days: 2))
+        try await fixture.start("supervision-1")
+        try await fixture.awaitTracked(1)
+        try await fixture.stopAll()
+        let lead = assigned.units[0]
+        let tianhe = DistrictCode(rawValue: "tianhe")!
+        // Tianhe has an escalation due too, and settings no service can read.
+        let broken = UUID()
+        try await fixture.store.database.transaction(.district(tianhe)) { transaction in
+            try await transaction.execute("""
+                INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, drafted_by, case_number)
+                VALUES (\(broken), 'tianhe', 'assigned', '题', '案由', '理由', '建议', '[]', 'member-1', 'TH-14-2026-0001')
+                """)
+            try await transaction.execute("""
+                INSERT INTO supervised_assignments (assignment_id, district, proposal_id, case_number, unit_id, unit_name, role, round,
+                                                    assigned_on, deadline, state)
+                VALUES (\(UUID()), 'tianhe', \(broken), 'TH-14-2026-0001', \(UUID()), '天河区某局', 'lead', 1, '2026-11-01', '2026-11-02', 'handling')
+                """)
+            try await transaction.execute("""
+                INSERT INTO supervision_timers (district, assignment_id, proposal_id, kind, step, day, due_at)
+                SELECT 'tianhe', assignment_id, proposal_id, 'escalation', 0, '2026-11-03', '2026-11-03T09:00:00+08:00'
+                FROM supervised_assignments WHERE proposal_id = \(broken)
+                """)
+        }
+        try await fixture.store.execute("UPDATE districts SET supervision_settings = '{\"fireHour\": \"nine\"}' WHERE code = 'tianhe'")
+
+        // The unit is replying (its transaction holds the proposal) when the deadline passes.
+        let afterDeadline = fixture.clock.now.addingTimeInterval(4 * Self.day)
+        let replying = AsyncStream<Void>.makeStream()
+        let release = AsyncStream<Void>.makeStream()
+        let reply = Task {
+            try await fixture.store.database.transaction(.district(fixture.haizhu)) { transaction in
+                try await ProposalStatuses.lock(assigned.proposalID, in: transaction)
+                replying.continuation.yield()
+                for await _ in release.stream { break }
+                try await transaction.execute("""
+                    UPDATE supervised_assignments SET state = 'replied', replied_at = now() WHERE assignment_id = \(lead.assignmentID)
+                    """)
+            }
+        }
+        for await _ in replying.stream { break }
+        let during = try await Timers.fireDue(database: fixture.store.database, now: afterDeadline, batch: 100)
+        #expect(during.total == 0, "the proposal being replied to is left for a later pass, without waiting")
+        #expect(during.failed.map(\.district) == [tianhe], "the broken district is reported")
+        release.continuation.yield()
+        try await reply.value
+        let after = try await Timers.fireDue(database: fixture.store.database, now: afterDeadline, batch: 100)
+        #expect(after.total >= 1 && after.acted == 0, "the later pass sees the reply: nothing escalates after it")
+        #expect(try await fixture.string("SELECT escalation_level FROM supervised_assignments WHERE assignment_id = \(lead.assignmentID)") == nil)
+        #expect(after.failed.map(\.district) == [tianhe])
     }
 
     @Test func aDissatisfiedProposerReopensHandlingAndASatisfiedOneClosesTheProposal() async throws {

@@ -24,14 +24,14 @@ private func fact(
     _ number: Int, proposal: Int, caseNumber: String, _ unit: Office, _ role: Assignment.Role,
     assigned: String, deadline: String, replied: String? = nil, opinionDue: String? = nil, opinionGiven: String? = nil,
     meetings: Set<MeetingStage> = [], satisfaction: Satisfaction? = nil, rehandlings: Int = 0, extensions: Int = 0,
-    category: ReplyCategory? = nil, isKey: Bool = false
+    category: ReplyCategory? = nil, isKey: Bool = false, followUp: FollowUpResult? = nil
 ) -> AssignmentRecordFacts {
     AssignmentRecordFacts(
         assignmentID: uuid(200 + number), proposalID: uuid(100 + proposal), caseNumber: caseNumber,
         unitID: unit.id, unitName: unit.name, role: role, assignedOn: date(assigned), deadline: date(deadline),
         repliedOn: replied.map(date), opinionGivenOn: opinionGiven.map(date), opinionDueOn: opinionDue.map(date),
         meetings: meetings, satisfaction: satisfaction, rehandlings: rehandlings, extensions: extensions,
-        replyCategory: category, isKey: isKey)
+        replyCategory: category, isKey: isKey, followUp: followUp)
 }
 
 /// Ten assignments of seven proposals to three units, nine of them made in 2026.
@@ -335,6 +335,27 @@ private struct SeededGenerator: RandomNumberGenerator {
         #expect(byID[urban.id]?.extensions == 2)
     }
 
+    @Test func followUpReviewsThatFoundThePromiseUnkeptCostPoints() throws {
+        let civil = Office(id: uuid(8), name: "民政局")
+        // Three B replies, on time, all meetings, satisfied: 100 before the follow-ups.
+        func promise(_ number: Int, _ result: FollowUpResult?) -> AssignmentRecordFacts {
+            fact(80 + number, proposal: 80 + number, caseNumber: String(format: "HZ-14-2026-%04d", 80 + number), civil, .lead,
+                 assigned: "2026-03-02", deadline: "2026-04-02", replied: "2026-03-30", meetings: allMeetings, satisfaction: .satisfied,
+                 category: .inProgressOrPlanned, followUp: result)
+        }
+        // Not done: 2 points; partly: 1; done and not yet reviewed: none → 97.
+        let units = [promise(1, .notDone), promise(2, .partly), promise(3, .done), promise(4, nil)]
+        let evaluation = try #require(UnitEvaluator.evaluate(units, period: year2026, weights: standardWeights).first)
+        #expect(evaluation.score == 97)
+        #expect(evaluation.followUpsRecorded == 3)
+        #expect([evaluation.followUpsDone, evaluation.followUpsPartly, evaluation.followUpsNotDone] == [Int](repeating: 1, count: 3))
+        var lenient = standardWeights
+        lenient.unkeptPromisePenalty = 0
+        #expect(UnitEvaluator.evaluate(units, period: year2026, weights: lenient).first?.score == 100)
+        let rows = UnitEvaluator.csv([evaluation]).components(separatedBy: "\r\n")
+        #expect(rows[1] == "民政局,4,4,100.0,100.0,,100.0,0,0,1,1,97.00,1")
+    }
+
     @Test func equalScoresShareARankAndSortByName() {
         // Weights 25 each, no penalties:
         // transport (0.5 × 25 + 1 × 25 + 1 × 25) × 100 / 75 = 62.5 × 100 / 75 = 83.333… → 83.33;
@@ -411,13 +432,13 @@ private struct SeededGenerator: RandomNumberGenerator {
         ]
         let result = UnitEvaluator.evaluate(small, period: year2026, weights: standardWeights)
         let expected = [
-            "单位,交办件数,主办件数,按时答复率,三见面率,会办意见率,满意率,重新办理次数,延期次数,得分,名次",
-            #""城管局,执法局",1,1,100.0,100.0,,100.0,0,0,100.00,1"#,
-            "卫生健康局,3,3,66.7,100.0,,66.7,0,0,74.07,2",
-            #""'=HYPERLINK(""http://x"")",2,1,0.0,0.0,100.0,100.0,0,1,49.00,3"#,
+            "单位,交办件数,主办件数,按时答复率,三见面率,会办意见率,满意率,重新办理次数,延期次数,回头看未落实,回头看部分落实,得分,名次",
+            #""城管局,执法局",1,1,100.0,100.0,,100.0,0,0,0,0,100.00,1"#,
+            "卫生健康局,3,3,66.7,100.0,,66.7,0,0,0,0,74.07,2",
+            #""'=HYPERLINK(""http://x"")",2,1,0.0,0.0,100.0,100.0,0,1,0,0,49.00,3"#,
         ].map { $0 + "\r\n" }.joined()
         #expect(UnitEvaluator.csv(result) == expected)
-        #expect(UnitEvaluator.csv([]) == "单位,交办件数,主办件数,按时答复率,三见面率,会办意见率,满意率,重新办理次数,延期次数,得分,名次\r\n")
+        #expect(UnitEvaluator.csv([]) == "单位,交办件数,主办件数,按时答复率,三见面率,会办意见率,满意率,重新办理次数,延期次数,回头看未落实,回头看部分落实,得分,名次\r\n")
     }
 
     @Test func csvFieldsAreQuotedAndDefused() {

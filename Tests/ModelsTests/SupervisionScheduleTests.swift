@@ -50,7 +50,7 @@ import Testing
     let today = LocalDate("2026-12-01")!
 
     func reply(
-        _ role: Assignment.Role = .lead, state: String = "handling", coUnits: [HandlingRules.CoUnitOpinion] = [],
+        _ role: Assignment.Role = .lead, state: SupervisedAssignmentState = .handling, coUnits: [HandlingRules.CoUnitOpinion] = [],
         category: ReplyCategory = .solvedOrAdopted, promised: String? = nil
     ) -> RuleRefusal? {
         do throws(RuleRefusal) {
@@ -65,7 +65,7 @@ import Testing
     @Test func theLeadRepliesOnceEveryCoUnitHasGivenItsOpinionOrItsWindowPassed() {
         #expect(reply() == nil)
         #expect(reply(.coHandling)?.reason.contains("gives its opinion") == true)
-        #expect(reply(state: "replied") != nil)
+        #expect(reply(state: .replied) != nil)
         let waiting = HandlingRules.CoUnitOpinion(unitName: "南华西街道办事处", given: false, due: today)
         #expect(reply(coUnits: [waiting])?.reason == "waiting for the opinion of 南华西街道办事处 (due 2026-12-01)", "the due day itself still waits")
         let lapsed = HandlingRules.CoUnitOpinion(unitName: "南华西街道办事处", given: false, due: today.adding(days: -1))
@@ -82,7 +82,7 @@ import Testing
     }
 
     @Test func anExtensionIsAskedForBeforeTheDeadlinePasses() {
-        func extend(deadline: String, to requested: String, open: Bool = false, state: String = "handling") -> String? {
+        func extend(deadline: String, to requested: String, open: Bool = false, state: SupervisedAssignmentState = .handling) -> String? {
             do throws(RuleRefusal) {
                 try HandlingRules.checkExtension(state: state, deadline: LocalDate(deadline)!, requested: LocalDate(requested)!,
                                                  hasOpenRequest: open, today: today)
@@ -95,7 +95,7 @@ import Testing
         #expect(extend(deadline: "2026-11-30", to: "2026-12-31") == "the deadline 2026-11-30 has passed; an extension is asked for before it")
         #expect(extend(deadline: "2026-12-10", to: "2026-12-10") == "2026-12-10 is not after the current deadline 2026-12-10")
         #expect(extend(deadline: "2026-12-10", to: "2026-12-31", open: true) == "an extension request is already waiting for the committee")
-        #expect(extend(deadline: "2026-12-10", to: "2026-12-31", state: "replied") != nil)
+        #expect(extend(deadline: "2026-12-10", to: "2026-12-31", state: .replied) != nil)
     }
 
     @Test func aCoUnitsOpinionIsDueBeforeTheLeadsDeadline() {

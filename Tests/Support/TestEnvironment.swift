@@ -20,6 +20,9 @@ public enum TestEnvironment {
         return value
     }
 
+    /// The token secret every service of a test is started with.
+    public static let tokenSecret = String(repeating: "s", count: 32)
+
     public static var logger: Logger {
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning

@@ -260,7 +260,7 @@ struct AssignmentDesk: Sendable {
             if stillContested.isEmpty {
                 let state = restored == .proposed ? "pre-assigned" : "assigned"
                 try await transaction.execute("UPDATE assignment_cases SET state = \(state), updated_at = \(now) WHERE proposal_id = \(record.proposalID)")
-                if restored == .active { writes.proposalStatuses.append((record.proposalID, .assigned)) }
+                if restored == .active { writes.lifecycle.append((record.proposalID, claims.subject, { _ in .rejectContest })) }
             }
             try writes.record(record.proposalID, actor: claims.subject, action: "contest-rejected",
                               detail: ["contest": contestID.uuidString, "unit": assignment.unitName, "note": note])

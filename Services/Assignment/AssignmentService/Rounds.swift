@@ -146,7 +146,8 @@ struct RoundWrites {
 
     var assignments: [NewAssignment] = []
     var cases: [CaseChange] = []
-    var proposalStatuses: [(UUID, ProposalStatus)] = []
+    /// Lifecycle moves, each chosen from the proposal's status when written (`ProposalStatuses`).
+    var lifecycle: [(proposal: UUID, actor: String, step: @Sendable (ProposalStatus) -> ProposalTransition?)] = []
     var history: [(proposalID: UUID, actor: String, action: String, detail: String)] = []
     var events: [Outbox.Row] = []
 
@@ -188,7 +189,7 @@ struct RoundWrites {
         }
         cases.append(CaseChange(proposalID: record.proposalID, state: confirmBy == nil ? "assigned" : "pre-assigned",
                                 round: round, handledBy: [lead] + coUnits))
-        if confirmBy == nil { proposalStatuses.append((record.proposalID, .assigned)) }
+        if confirmBy == nil { lifecycle.append((record.proposalID, actor, ProposalTransition.finalAssignment)) }
         return (round, units)
     }
 
@@ -219,12 +220,8 @@ struct RoundWrites {
                 WHERE c.proposal_id = n.id
                 """)
         }
-        if !proposalStatuses.isEmpty {
-            try await transaction.execute("""
-                UPDATE proposals p SET status = n.status, updated_at = \(now)
-                FROM unnest(\(proposalStatuses.map(\.0))::uuid[], \(proposalStatuses.map(\.1.rawValue))::text[]) AS n(id, status)
-                WHERE p.id = n.id
-                """)
+        for move in lifecycle {
+            try await ProposalStatuses.move(move.proposal, by: move.actor, at: now, in: transaction, move.step)
         }
         if !history.isEmpty {
             try await transaction.execute("""

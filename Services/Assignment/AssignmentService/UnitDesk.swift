@@ -97,7 +97,10 @@ struct UnitDesk: Sendable {
                 UPDATE assignment_cases SET state = 'contested', updated_at = \(now) WHERE proposal_id = \(assignment.proposalId)
                 """)
             var writes = RoundWrites(district: district, now: now)
-            if assignment.status == .active { writes.proposalStatuses.append((assignment.proposalId, .contested)) }
+            if assignment.status == .active {
+                // A second unit's contest finds the proposal contested already.
+                writes.lifecycle.append((assignment.proposalId, claims.subject, { $0 == .contested ? nil : .contest }))
+            }
             try writes.record(assignment.proposalId, actor: claims.subject, action: "contested",
                               detail: ["unit": assignment.unitName, "reason": reason, "suggestedUnit": suggested ?? ""])
             try writes.announce(AssignmentContested(contestID: contestID, assignmentID: id, proposalID: assignment.proposalId,
@@ -160,7 +163,7 @@ enum PreAssignments {
                 status: .active, assignedOn: rules.today, deadline: terms.deadline, contestUntil: terms.contestUntil))
         }
         try await transaction.execute("UPDATE assignment_cases SET state = 'assigned', updated_at = \(now) WHERE proposal_id = \(proposalID)")
-        writes.proposalStatuses.append((proposalID, .assigned))
+        writes.lifecycle.append((proposalID, "assignment-service", ProposalTransition.finalAssignment))
         try writes.record(proposalID, actor: "assignment-service", action: "assigned",
                           detail: RoundDetail(round: record.round, units: units, automatic: false, note: "pre-assignment final"))
         try writes.announce(ProposalAssigned(

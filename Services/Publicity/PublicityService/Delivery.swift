@@ -210,7 +210,7 @@ struct NotificationDispatcher: Service {
         return try await database.transaction(.allDistricts) { transaction in
             let due = try await transaction.query("""
                 SELECT id, district, target FROM notifications
-                WHERE state = 'pending' AND next_attempt_at <= now() AND target <> ALL(\(busy)::text[])
+                WHERE state = \(NotificationState.pending.rawValue) AND next_attempt_at <= now() AND target <> ALL(\(busy)::text[])
                 ORDER BY next_attempt_at LIMIT \(limit * 4) FOR UPDATE SKIP LOCKED
                 """)
             var chosen: [String: [UUID]] = [:]
@@ -266,7 +266,7 @@ struct NotificationDispatcher: Service {
         case .delivered:
             try await database.transaction(.district(DistrictCode(rawValue: notification.district)!)) { transaction in
                 try await transaction.execute("""
-                    UPDATE notifications SET state = 'delivered', delivered_at = now(), last_error = NULL WHERE id = \(notification.id)
+                    UPDATE notifications SET state = \(NotificationState.delivered.rawValue), delivered_at = now(), last_error = NULL WHERE id = \(notification.id)
                     """)
             }
             Counter(label: "notifications_delivered_total", dimensions: dimensions).increment()
@@ -277,11 +277,11 @@ struct NotificationDispatcher: Service {
                 if let delay {
                     try await transaction.execute("""
                         UPDATE notifications SET last_error = \(reason), next_attempt_at = now() + make_interval(secs => \(delay))
-                        WHERE id = \(notification.id) AND state = 'pending'
+                        WHERE id = \(notification.id) AND state = \(NotificationState.pending.rawValue)
                         """)
                 } else {
                     try await transaction.execute("""
-                        UPDATE notifications SET state = 'dead', last_error = \(reason) WHERE id = \(notification.id) AND state = 'pending'
+                        UPDATE notifications SET state = \(NotificationState.dead.rawValue), last_error = \(reason) WHERE id = \(notification.id) AND state = \(NotificationState.pending.rawValue)
                         """)
                 }
             }
@@ -306,7 +306,7 @@ enum NotificationRetention {
             var districts: [DistrictCode] = []
             for try await code in try await transaction.query("""
                 SELECT DISTINCT district FROM notifications
-                WHERE state <> 'pending' AND body_pruned_at IS NULL AND coalesce(delivered_at, created_at) < now() - \(days) * interval '1 day'
+                WHERE state <> \(NotificationState.pending.rawValue) AND body_pruned_at IS NULL AND coalesce(delivered_at, created_at) < now() - \(days) * interval '1 day'
                 """).decode(String.self) {
                 if let district = DistrictCode(rawValue: code) { districts.append(district) }
             }
@@ -317,7 +317,7 @@ enum NotificationRetention {
             try await database.transaction(.district(district)) { transaction in
                 try await transaction.execute("""
                     UPDATE notifications SET body = '{}'::jsonb, body_pruned_at = now()
-                    WHERE state <> 'pending' AND body_pruned_at IS NULL AND coalesce(delivered_at, created_at) < now() - \(days) * interval '1 day'
+                    WHERE state <> \(NotificationState.pending.rawValue) AND body_pruned_at IS NULL AND coalesce(delivered_at, created_at) < now() - \(days) * interval '1 day'
                     """)
             }
         }

@@ -251,7 +251,7 @@ struct PortalQueries: Sendable {
                 SELECT t.stage, t.occurred_at, a.unit_name, t.detail FROM public_timeline t
                 LEFT JOIN public_assignments a ON a.assignment_id = t.assignment_id
                 WHERE t.proposal_id = \(id)
-                ORDER BY t.occurred_at, array_position(ARRAY['received', 'triaged', 'filed', 'assigned', 'replied', 'evaluated', 'reopened', 'closed'], t.stage),
+                ORDER BY t.occurred_at, array_position(ARRAY['received', 'triaged', 'filed', 'assigned', 'replied', 'evaluated', 'reopened', 'closed', 'follow-up'], t.stage),
                          t.entry
                 """)
             for try await (stage, at, unit, detail) in timeline.decode((String, Date, String?, String).self) {

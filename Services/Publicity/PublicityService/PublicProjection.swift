@@ -149,6 +149,11 @@ struct ProjectionBatch {
                                           detail: closed.byDecision ? "经提案委员会决定办结" : "办理完毕"))
             touchedProposals.insert(closed.proposalID)
             notices.append(Notice(event: event, kind: .proposalClosed, clues: [], proposal: closed.proposalID, route: nil))
+        case FollowUpRecorded.eventType:
+            let review = try event.decodePayload(as: FollowUpRecorded.self)
+            timeline.append(TimelineEntry(proposal: review.proposalID, entry: event.eventID.uuidString, stage: "follow-up", at: at,
+                                          assignment: review.assignmentID, detail: "承诺事项（\(review.promised)）\(review.result.label)"))
+            touchedProposals.insert(review.proposalID)
         default:
             // Drafts, claims, pre-assignments, contests, reminders and the like are not public.
             return

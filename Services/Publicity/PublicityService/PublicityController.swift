@@ -46,8 +46,9 @@ struct PublicityController: Sendable {
         let claims = try context.staffClaims()
         let query = request.queryValues
         let state = query["state"].flatMap { $0.isEmpty ? nil : $0 }
-        if let state, !["pending", "delivered", "dead"].contains(state) {
-            throw APIError.invalid("state", "state is one of pending, delivered, dead")
+        let states = NotificationState.allCases.map(\.rawValue)
+        if let state, !states.contains(state) {
+            throw APIError.invalid("state", "state is one of \(states.joined(separator: ", "))")
         }
         let limit: Int
         if let raw = query["limit"] {
@@ -67,7 +68,7 @@ struct PublicityController: Sendable {
                 items.append(NotificationView(id: row.0, event: row.1, recipient: row.2, channel: row.3, target: row.4, state: row.5, attempts: row.6,
                                               nextAttemptAt: row.7, lastError: row.8, createdAt: row.9, deliveredAt: row.10))
             }
-            var counts: [String: Int] = ["pending": 0, "delivered": 0, "dead": 0]
+            var counts = Dictionary(uniqueKeysWithValues: states.map { ($0, 0) })
             for try await (state, count) in try await transaction.query("SELECT state, count(*)::int FROM notifications GROUP BY state").decode((String, Int).self) {
                 counts[state] = count
             }
@@ -85,15 +86,16 @@ struct PublicityController: Sendable {
             let rows = try await transaction.query("SELECT state, body_pruned_at IS NOT NULL FROM notifications WHERE id = \(id) FOR UPDATE")
             var state: String?
             for try await (value, pruned) in rows.decode((String, Bool).self) { state = pruned ? "pruned" : value }
-            guard state == "dead" else { return state }
+            guard state == NotificationState.dead.rawValue else { return state }
             try await transaction.execute("""
-                UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL WHERE id = \(id)
+                UPDATE notifications SET state = \(NotificationState.pending.rawValue), attempts = 0, next_attempt_at = now(), last_error = NULL WHERE id = \(id)
                 """)
-            return "pending"
+            return NotificationState.pending.rawValue
         }
         switch state {
         case nil: throw APIError.notFound
-        case "pending"?: return try jsonResponse(["id": id.uuidString, "state": "pending"], status: .accepted)
+        case NotificationState.pending.rawValue?:
+            return try jsonResponse(["id": id.uuidString, "state": NotificationState.pending.rawValue], status: .accepted)
         case "pruned"?: throw APIError(.conflict, code: "content-deleted", message: "its content was deleted after the retention period; it cannot be sent again")
         case let other?: throw APIError(.conflict, code: "not-dead-lettered", message: "only a dead-lettered notification is sent again; this one is \(other)")
         }

@@ -34,7 +34,7 @@ struct AssignmentTracking: EventHandler {
                 let reassigned = try event.decodePayload(as: ProposalReassigned.self)
                 for superseded in reassigned.superseded {
                     try await transaction.execute("""
-                        UPDATE supervised_assignments SET state = 'superseded', updated_at = \(now) WHERE assignment_id = \(superseded)
+                        UPDATE supervised_assignments SET state = \(SupervisedAssignmentState.superseded.rawValue), updated_at = \(now) WHERE assignment_id = \(superseded)
                         """)
                     try await Timers.cancelDeadlineTimers(of: superseded, at: now, in: transaction)
                 }
@@ -51,7 +51,7 @@ struct AssignmentTracking: EventHandler {
                     """)
                 try await Timers.cancelDeadlineTimers(of: changed.assignmentID, at: now, in: transaction)
                 let tracked = try await transaction.query(
-                    "SELECT 1 FROM supervised_assignments WHERE assignment_id = \(changed.assignmentID) AND state = 'handling'")
+                    "SELECT 1 FROM supervised_assignments WHERE assignment_id = \(changed.assignmentID) AND state = \(SupervisedAssignmentState.handling.rawValue)")
                 var handling = false
                 for try await _ in tracked { handling = true }
                 if handling {
@@ -91,7 +91,7 @@ struct AssignmentTracking: EventHandler {
                                                     is_key, supervising_leader, assigned_on, deadline, state, updated_at, opinion_due)
                 VALUES (\(unit.assignmentID), \(district.rawValue), \(proposal), \(caseNumber), \(unit.unitID), \(unit.unitName),
                         \(unit.role.rawValue), \(round), \(isKey), \(leader), \(assignedOn.description)::date, \(deadline.description)::date,
-                        'handling', \(now), \(opinionDue?.description)::date)
+                        \(SupervisedAssignmentState.handling.rawValue), \(now), \(opinionDue?.description)::date)
                 ON CONFLICT (assignment_id) DO NOTHING
                 RETURNING 1
                 """) { inserted = true }

@@ -40,6 +40,7 @@ struct EvaluationDesk: Sendable {
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let now = clock.now
         try await database.transaction(.district(claims.district)) { transaction in
+            try await ProposalStatuses.lock(proposal, in: transaction)
             var known = false
             for try await _ in try await transaction.query("SELECT 1 FROM supervised_assignments WHERE proposal_id = \(proposal) LIMIT 1") { known = true }
             guard known else { throw APIError.notFound }
@@ -89,8 +90,8 @@ struct EvaluationDesk: Sendable {
             guard let assignment = try await HandlingDesk.load(id, unit: nil, forUpdate: true, in: transaction),
                   proposal == nil || assignment.proposal == proposal
             else { throw APIError.notFound }
-            guard assignment.state == "replied" else {
-                throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state); only a reply is evaluated")
+            guard assignment.state == .replied else {
+                throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state.rawValue); only a reply is evaluated")
             }
             let settings = try await Timers.settings(of: district, in: transaction)
             let today = LocalDate.on(now, in: settings.zone)
@@ -112,12 +113,15 @@ struct EvaluationDesk: Sendable {
                 let opinionDue = assignment.role == .coHandling
                     ? HandlingRules.opinionDue(assignedOn: today, deadline: deadline, days: settings.coUnitOpinionDays) : nil
                 for try await count in try await transaction.query("""
-                    UPDATE supervised_assignments SET state = 'handling', satisfaction = 'dissatisfied', rehandlings = rehandlings + 1,
+                    UPDATE supervised_assignments SET state = \(SupervisedAssignmentState.handling.rawValue), satisfaction = 'dissatisfied', rehandlings = rehandlings + 1,
                            deadline = \(deadline.description)::date, escalation_level = NULL, updated_at = \(now),
                            opinion_given_at = CASE WHEN role = 'co-handling' THEN NULL ELSE opinion_given_at END,
                            opinion_due = coalesce(\(opinionDue?.description)::date, opinion_due)
                     WHERE assignment_id = \(id) RETURNING rehandlings
                     """).decode(Int.self) { rehandling = count }
+                try await ProposalStatuses.move(assignment.proposal, by: enteredBy, at: now, in: transaction) { status in
+                    status == .replied ? .evaluateDissatisfied : nil
+                }
                 try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
                 try await Timers.plan(assignment: id, proposal: assignment.proposal, deadline: deadline, today: today, settings: settings,
                                       district: district, in: transaction)
@@ -130,6 +134,9 @@ struct EvaluationDesk: Sendable {
                     UPDATE supervised_assignments SET satisfaction = \(result.rawValue), updated_at = \(now) WHERE assignment_id = \(id)
                     """)
                 if try await Self.waitingFor(assignment.proposal, today: today, settings: settings, in: transaction) == nil {
+                    try await ProposalStatuses.move(assignment.proposal, by: enteredBy, at: now, in: transaction) { status in
+                        status == .replied ? .evaluateSatisfied : nil
+                    }
                     events.append(try await Self.close(assignment.proposal, byDecision: false, reason: "every reply evaluated",
                                                        by: enteredBy, now: now, district: district, in: transaction))
                     outcome.proposalClosed = true
@@ -147,10 +154,10 @@ struct EvaluationDesk: Sendable {
         for try await (name, state, satisfaction, replied) in try await transaction.query("""
             SELECT unit_name, state, satisfaction, to_char((replied_at AT TIME ZONE \(settings.timeZone))::date, 'YYYY-MM-DD')
             FROM supervised_assignments
-            WHERE proposal_id = \(proposal) AND state <> 'superseded' AND (role = 'lead' OR satisfaction = 'dissatisfied')
+            WHERE proposal_id = \(proposal) AND state <> \(SupervisedAssignmentState.superseded.rawValue) AND (role = 'lead' OR satisfaction = 'dissatisfied')
             """).decode((String, String, String?, String?).self) {
             leads.append(ClosingRules.LeadPart(
-                unitName: name, replied: state == "replied", satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)),
+                unitName: name, replied: state == SupervisedAssignmentState.replied.rawValue, satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)),
                 evaluationEnds: replied.flatMap(LocalDate.init)?.adding(days: settings.evaluationDays)))
         }
         return ClosingRules.waitingFor(leads, today: today)
@@ -161,7 +168,8 @@ struct EvaluationDesk: Sendable {
         return false
     }
 
-    /// Closes the proposal: its parts closed, every unfired timer cancelled; returns the event.
+    /// Closes the proposal: its parts closed, every unfired timer cancelled but the follow-up
+    /// reviews a B reply promised (回头看 comes after closing); returns the event.
     static func close(
         _ proposal: UUID, byDecision: Bool, reason: String, by actor: String, now: Date, district: DistrictCode, in transaction: Transaction
     ) async throws -> Outbox.Row {
@@ -170,12 +178,14 @@ struct EvaluationDesk: Sendable {
             VALUES (\(proposal), \(district.rawValue), \(now), \(actor), \(byDecision), \(reason))
             """)
         try await transaction.execute("""
-            UPDATE supervised_assignments SET state = 'closed', updated_at = \(now) WHERE proposal_id = \(proposal) AND state <> 'superseded'
+            UPDATE supervised_assignments SET state = \(SupervisedAssignmentState.closed.rawValue), updated_at = \(now)
+            WHERE proposal_id = \(proposal) AND state <> \(SupervisedAssignmentState.superseded.rawValue)
             """)
         try await transaction.execute("""
-            UPDATE supervision_timers SET cancelled_at = \(now) WHERE proposal_id = \(proposal) AND fired_at IS NULL AND cancelled_at IS NULL
+            UPDATE supervision_timers SET cancelled_at = \(now)
+            WHERE proposal_id = \(proposal) AND fired_at IS NULL AND cancelled_at IS NULL AND kind <> \(TimerKind.followUp.rawValue)
             """)
-        try await transaction.execute("UPDATE proposals SET status = 'closed', updated_at = \(now) WHERE id = \(proposal)")
+        try await ProposalStatuses.apply(byDecision ? .closeByDecision : .close, to: proposal, by: actor, at: now, in: transaction)
         return try Outbox.Row(ProposalClosed(proposalID: proposal, byDecision: byDecision, reason: reason),
                               district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString)
     }
@@ -185,6 +195,7 @@ struct EvaluationDesk: Sendable {
         let reason = try FieldText.required(input.reason, "reason", limit: 2_000, multiline: true)
         let now = clock.now
         return try await database.transaction(.district(claims.district)) { transaction in
+            try await ProposalStatuses.lock(proposal, in: transaction)
             var known = false
             for try await _ in try await transaction.query(
                 "SELECT 1 FROM supervised_assignments WHERE proposal_id = \(proposal) FOR UPDATE"
@@ -196,7 +207,7 @@ struct EvaluationDesk: Sendable {
             let event = try await Self.close(proposal, byDecision: true, reason: reason, by: claims.subject, now: now,
                                              district: claims.district, in: transaction)
             try await Outbox.append([event], in: transaction)
-            return ["proposalId": proposal.uuidString, "state": "closed"]
+            return ["proposalId": proposal.uuidString, "state": ProposalStatus.closed.rawValue]
         }
     }
 }

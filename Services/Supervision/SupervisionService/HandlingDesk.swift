@@ -54,7 +54,7 @@ struct HandledAssignment: Sendable {
     var unitName: String
     var role: Assignment.Role
     var round: Int
-    var state: String
+    var state: SupervisedAssignmentState
     var deadline: LocalDate
     var opinionDue: LocalDate?
     var opinionGiven: Bool
@@ -72,7 +72,16 @@ struct HandlingDesk: Sendable {
         return unit
     }
 
+    /// The assignment; with `forUpdate`, locked after its proposal's row (the one lock order of
+    /// `ProposalStatuses`, which the timer pass keeps too).
     static func load(_ id: UUID, unit: UUID?, forUpdate: Bool, in transaction: Transaction) async throws -> HandledAssignment? {
+        if forUpdate {
+            for try await proposal in try await transaction.query(
+                "SELECT proposal_id FROM supervised_assignments WHERE assignment_id = \(id)"
+            ).decode(UUID.self) {
+                try await ProposalStatuses.lock(proposal, in: transaction)
+            }
+        }
         var query: PostgresQuery = """
             SELECT assignment_id, proposal_id, unit_id, unit_name, role, round, state, to_char(deadline, 'YYYY-MM-DD'),
                    to_char(opinion_due, 'YYYY-MM-DD'), opinion_given_at IS NOT NULL
@@ -81,7 +90,7 @@ struct HandlingDesk: Sendable {
         if forUpdate { query.sql += " FOR UPDATE" }
         for try await (id, proposal, unit, name, role, round, state, deadline, opinionDue, opinionGiven)
             in try await transaction.query(query).decode((UUID, UUID, UUID, String, String, Int, String, String, String?, Bool).self) {
-            guard let deadline = LocalDate(deadline) else { continue }
+            guard let deadline = LocalDate(deadline), let state = SupervisedAssignmentState(rawValue: state) else { continue }
             return HandledAssignment(
                 id: id, proposal: proposal, unit: unit, unitName: name, role: Assignment.Role(rawValue: role) ?? .lead, round: round,
                 state: state, deadline: deadline, opinionDue: opinionDue.flatMap(LocalDate.init), opinionGiven: opinionGiven)
@@ -103,6 +112,21 @@ struct HandlingDesk: Sendable {
         }
     }
 
+    /// The proposal is replied (答复) once every part it waits for is answered: its lead units'
+    /// replies, and the opinions of co-units the proposer sent back.
+    static func markRepliedIfAnswered(_ proposal: UUID, by actor: String, at now: Date, in transaction: Transaction) async throws {
+        var answered = false
+        for try await all in try await transaction.query("""
+            SELECT coalesce(bool_and(state = \(SupervisedAssignmentState.replied.rawValue)), false) FROM supervised_assignments
+            WHERE proposal_id = \(proposal) AND state <> \(SupervisedAssignmentState.superseded.rawValue)
+              AND (role = 'lead' OR satisfaction = 'dissatisfied')
+            """).decode(Bool.self) { answered = all }
+        guard answered else { return }
+        try await ProposalStatuses.move(proposal, by: actor, at: now, in: transaction) { status in
+            status == .assigned || status == .rehandling ? .reply : nil
+        }
+    }
+
     /// A reply's attachments: office documents and pictures, up to 5 of 5 MiB each.
     static let replyAttachments = AttachmentLimits(mediaTypes: AttachmentLimits.officeDocuments, maximumBytes: 5 * 1024 * 1024, maximumCount: 5)
 
@@ -120,7 +144,7 @@ struct HandlingDesk: Sendable {
         let summary = try FieldText.required(input.summary, "summary", limit: 5_000, multiline: true)
         let now = clock.now
         return try await own(id, claims) { assignment, today, settings, transaction in
-            guard assignment.state != "superseded" else { throw APIError(.conflict, code: "refused", message: "the assignment was replaced by a reassignment") }
+            guard assignment.state != .superseded else { throw APIError(.conflict, code: "refused", message: "the assignment was replaced by a reassignment") }
             guard heldOn <= today else { throw APIError.invalid("heldOn", "\(heldOn) is after today (\(today)); record a meeting once held") }
             let meeting = UUID()
             try await transaction.execute("""
@@ -136,7 +160,7 @@ struct HandlingDesk: Sendable {
         let text = try FieldText.required(input.text, "text", limit: 5_000, multiline: true)
         let now = clock.now
         return try await own(id, claims) { assignment, _, _, transaction in
-            guard assignment.state == "handling" else { throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state)") }
+            guard assignment.state == .handling else { throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state.rawValue)") }
             let note = UUID()
             try await transaction.execute("""
                 INSERT INTO progress_notes (id, district, assignment_id, text, noted_at, noted_by)
@@ -154,7 +178,7 @@ struct HandlingDesk: Sendable {
             guard assignment.role == .coHandling else {
                 throw APIError(.conflict, code: "refused", message: "the lead unit replies; opinions come from co-handling units")
             }
-            guard assignment.state == "handling" else { throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state)") }
+            guard assignment.state == .handling else { throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state.rawValue)") }
             guard !assignment.opinionGiven else { throw APIError(.conflict, code: "refused", message: "the opinion was given already") }
             let opinion = UUID()
             try await transaction.execute("""
@@ -164,9 +188,12 @@ struct HandlingDesk: Sendable {
             // The opinion is the co-unit's answer: its part is done (and its reminders with it) until
             // the proposer's evaluation, if dissatisfied, sends it back.
             try await transaction.execute("""
-                UPDATE supervised_assignments SET opinion_given_at = \(now), state = 'replied', replied_at = \(now), updated_at = \(now)
+                UPDATE supervised_assignments SET opinion_given_at = \(now), state = \(SupervisedAssignmentState.replied.rawValue),
+                       replied_at = \(now), updated_at = \(now)
                 WHERE assignment_id = \(id)
                 """)
+            // A co-unit the proposer sent back is part of what the proposal waits for.
+            try await Self.markRepliedIfAnswered(assignment.proposal, by: claims.subject, at: now, in: transaction)
             try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
             let onTime = assignment.opinionDue.map { today <= $0 } ?? true
             try await Outbox.append([try Outbox.Row(
@@ -211,7 +238,7 @@ struct HandlingDesk: Sendable {
             var coUnits: [HandlingRules.CoUnitOpinion] = []
             for try await (name, given, due) in try await transaction.query("""
                 SELECT unit_name, opinion_given_at IS NOT NULL, to_char(opinion_due, 'YYYY-MM-DD') FROM supervised_assignments
-                WHERE proposal_id = \(assignment.proposal) AND round = \(assignment.round) AND role = 'co-handling' AND state <> 'superseded'
+                WHERE proposal_id = \(assignment.proposal) AND round = \(assignment.round) AND role = 'co-handling' AND state <> \(SupervisedAssignmentState.superseded.rawValue)
                 """).decode((String, Bool, String?).self) {
                 coUnits.append(HandlingRules.CoUnitOpinion(unitName: name, given: given, due: due.flatMap(LocalDate.init) ?? assignment.deadline))
             }
@@ -236,8 +263,10 @@ struct HandlingDesk: Sendable {
                     """)
             }
             try await transaction.execute("""
-                UPDATE supervised_assignments SET state = 'replied', replied_at = \(now), updated_at = \(now) WHERE assignment_id = \(id)
+                UPDATE supervised_assignments SET state = \(SupervisedAssignmentState.replied.rawValue), replied_at = \(now), updated_at = \(now)
+                WHERE assignment_id = \(id)
                 """)
+            try await Self.markRepliedIfAnswered(assignment.proposal, by: claims.subject, at: now, in: transaction)
             try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
             var timers = [SupervisionSchedule.evaluationWindowEnd(replied: today, settings: settings)]
             if let promised = input.promisedDate { timers.append(SupervisionSchedule.followUp(promised: promised, settings: settings)) }
@@ -269,7 +298,7 @@ struct HandlingDesk: Sendable {
                 UPDATE extension_requests SET decision = \(decision), decided_at = \(now), decided_by = \(claims.subject), decision_note = \(note)
                 WHERE id = \(requestID)
                 """)
-            let granted = decision == "granted" && assignment.state == "handling"
+            let granted = decision == "granted" && assignment.state == .handling
             if granted {
                 let settings = try await Timers.settings(of: claims.district, in: transaction)
                 try await transaction.execute("""

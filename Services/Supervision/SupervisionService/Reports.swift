@@ -34,13 +34,15 @@ struct Reports: Sendable {
                    to_char((r.replied_at AT TIME ZONE \(zone))::date, 'YYYY-MM-DD'),
                    to_char((a.opinion_given_at AT TIME ZONE \(zone))::date, 'YYYY-MM-DD'), to_char(a.opinion_due, 'YYYY-MM-DD'),
                    coalesce((SELECT string_agg(DISTINCT m.stage, ',') FROM handling_meetings m WHERE m.assignment_id = a.assignment_id), ''),
-                   a.satisfaction, a.rehandlings, a.extensions, coalesce(r.reviewed_category, r.category), a.is_key
+                   a.satisfaction, a.rehandlings, a.extensions, coalesce(r.reviewed_category, r.category), a.is_key,
+                   (SELECT f.result FROM follow_up_reviews f WHERE f.assignment_id = a.assignment_id AND f.result IS NOT NULL
+                    ORDER BY f.promised DESC LIMIT 1)
             FROM supervised_assignments a
             LEFT JOIN LATERAL (
                 SELECT replied_at, category, reviewed_category FROM replies WHERE assignment_id = a.assignment_id
                 ORDER BY replied_at DESC LIMIT 1
             ) r ON true
-            WHERE a.state <> 'superseded' AND a.assigned_on BETWEEN \(from.description)::date AND \(to.description)::date
+            WHERE a.state <> \(SupervisedAssignmentState.superseded.rawValue) AND a.assigned_on BETWEEN \(from.description)::date AND \(to.description)::date
             """)
         var facts: [AssignmentRecordFacts] = []
         for try await row in rows {
@@ -55,7 +57,8 @@ struct Reports: Sendable {
                 repliedOn: try day(8), opinionGivenOn: try day(9), opinionDueOn: try day(10), meetings: Set(stages),
                 satisfaction: try c[12].decode(String?.self).flatMap(Satisfaction.init(rawValue:)),
                 rehandlings: try c[13].decode(Int.self), extensions: try c[14].decode(Int.self),
-                replyCategory: try c[15].decode(String?.self).flatMap(ReplyCategory.init(rawValue:)), isKey: try c[16].decode(Bool.self)))
+                replyCategory: try c[15].decode(String?.self).flatMap(ReplyCategory.init(rawValue:)), isKey: try c[16].decode(Bool.self),
+                followUp: try c[17].decode(String?.self).flatMap(FollowUpResult.init(rawValue:))))
         }
         return facts
     }

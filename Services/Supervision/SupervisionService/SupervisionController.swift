@@ -113,6 +113,8 @@ struct SupervisionController: Sendable {
         staff.put("/quota-roster", use: replaceRoster)
         staff.post("/proposals/:id/actions", use: recordAction)
         staff.get("/proposals/:id/actions", use: listActions)
+        staff.get("/follow-ups", use: followUps)
+        staff.post("/follow-ups/:id/result", use: recordFollowUp)
 
         // The proposer's own link: the token is the credential.
         router.post("/v1/supervision/evaluations/:token", use: evaluateByLink)
@@ -126,6 +128,31 @@ struct SupervisionController: Sendable {
         unit.post("/assignments/:id/extension", use: requestExtension)
         unit.post("/assignments/:id/reply", use: reply)
         unit.get("/replies/:id/attachments/:position", use: attachment)
+        unit.get("/follow-ups", use: followUps)
+        unit.post("/follow-ups/:id/result", use: recordFollowUp)
+    }
+
+    var followUpReviews: FollowUpReviews { FollowUpReviews(database: database, clock: clock) }
+
+    /// `?state=open` (waiting for a result), `recorded`, or both when absent; a unit sees its own.
+    @Sendable func followUps(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let open: Bool?
+        switch request.queryValues["state"] {
+        case nil: open = nil
+        case "open": open = true
+        case "recorded": open = false
+        default: throw APIError.badRequest("state must be open or recorded", field: "state")
+        }
+        let unit = claims.role == .handlingUnit ? try HandlingDesk.unit(of: claims) : nil
+        return try jsonResponse(["followUps": try await followUpReviews.list(of: claims.district, unit: unit, open: open)])
+    }
+
+    @Sendable func recordFollowUp(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let input = try await request.decodeJSON(as: FollowUpResultInput.self, context: context, limit: Self.bodyLimit)
+        let unit = claims.role == .handlingUnit ? try HandlingDesk.unit(of: claims) : nil
+        return try jsonResponse(try await followUpReviews.record(try context.uuid(), input, unit: unit, by: claims))
     }
 
     var desk: HandlingDesk { HandlingDesk(database: database, clock: clock) }
@@ -159,7 +186,7 @@ struct SupervisionController: Sendable {
         let unit = try HandlingDesk.unit(of: claims)
         let found = try await database.transaction(.district(claims.district)) { transaction in
             var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
-            let condition: PostgresQuery = "unit_id = \(unit) AND state <> 'superseded' ORDER BY deadline, case_number LIMIT 500"
+            let condition: PostgresQuery = "unit_id = \(unit) AND state <> \(SupervisedAssignmentState.superseded.rawValue) ORDER BY deadline, case_number LIMIT 500"
             sql.sql += condition.sql
             sql.binds = condition.binds
             return try await Self.assignments(try await transaction.query(sql))
@@ -234,8 +261,8 @@ struct SupervisionController: Sendable {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let query = request.queryValues
-        let states = ["handling", "replied", "closed", "superseded"]
-        let state = query["state"] ?? "handling"
+        let states = SupervisedAssignmentState.allCases.map(\.rawValue)
+        let state = query["state"] ?? SupervisedAssignmentState.handling.rawValue
         guard states.contains(state) else { throw APIError.badRequest("state must be one of \(states.joined(separator: ", "))", field: "state") }
         let overdue: Bool
         switch query["overdue"] {

@@ -94,6 +94,10 @@ struct TimerScheduler: Service {
                 if fired.total > 0 {
                     logger.info("supervision timers fired", metadata: ["fired": "\(fired.acted)", "moot": "\(fired.total - fired.acted)"])
                 }
+                for failure in fired.failed {
+                    logger.error("a district's timers could not fire; will try again",
+                                 metadata: ["district": "\(failure.district.rawValue)", "error": "\(failure.error)"])
+                }
             } catch {
                 logger.warning("timer pass failed; will try again", metadata: ["error": "\(error)"])
             }

@@ -51,6 +51,8 @@ public enum Timers {
         public var total = 0
         /// Those that did something (not moot).
         public var acted = 0
+        /// Districts whose timers could not fire this pass, with the error; the next pass tries again.
+        public var failed: [(district: DistrictCode, error: String)] = []
     }
 
     struct Due {
@@ -61,14 +63,19 @@ public enum Timers {
         var assignment: UUID
         var proposal: UUID
         var unit: UUID
+        var caseNumber: String
+        var unitName: String
         var deadline: LocalDate
-        var state: String
+        var state: SupervisedAssignmentState
         var supervisingLeader: String?
     }
 
-    /// Fires every timer due at `now`, district by district, `batch` per transaction. Timers
-    /// are claimed with SKIP LOCKED: an instance never waits for, nor fires, one another
-    /// instance holds; fired ones are marked in the transaction that publishes their events.
+    /// Fires every timer due at `now`, district by district, `batch` per transaction. A district
+    /// that fails (its settings unreadable, say) is reported and skipped: the others still fire.
+    ///
+    /// Locks are taken in `ProposalStatuses`' order, the proposals' rows first, with SKIP LOCKED:
+    /// a proposal a unit is replying to right now is left for the next pass, which then sees the
+    /// reply (no escalation after it), and neither waits for the other.
     public static func fireDue(database: Database, now: Date, batch: Int) async throws -> Fired {
         let districts = try await database.transaction(.allDistricts) { transaction in
             var codes: [DistrictCode] = []
@@ -81,36 +88,57 @@ public enum Timers {
         }
         var fired = Fired()
         for district in districts {
-            while true {
-                let round = try await database.transaction(.district(district)) { transaction in
-                    try await fireBatch(of: district, now: now, batch: batch, in: transaction)
+            do {
+                while true {
+                    let round = try await database.transaction(.district(district)) { transaction in
+                        try await fireBatch(of: district, now: now, batch: batch, in: transaction)
+                    }
+                    fired.total += round.total
+                    fired.acted += round.acted
+                    if round.total == 0 { break }
                 }
-                fired.total += round.total
-                fired.acted += round.acted
-                if round.total < batch { break }
+            } catch {
+                fired.failed.append((district, String(describing: error)))
             }
         }
         return fired
     }
 
-    static func fireBatch(of district: DistrictCode, now: Date, batch: Int, in transaction: Transaction) async throws -> Fired {
+    static func fireBatch(
+        of district: DistrictCode, now: Date, batch: Int, in transaction: Transaction
+    ) async throws -> (total: Int, acted: Int) {
+        // The proposals with due timers, locked first; those locked elsewhere wait for a pass.
+        var proposals: [UUID] = []
+        for try await proposal in try await transaction.query("""
+            SELECT p.id FROM proposals p
+            WHERE p.id IN (
+                SELECT proposal_id FROM supervision_timers
+                WHERE district = \(district.rawValue) AND fired_at IS NULL AND cancelled_at IS NULL AND due_at <= \(now)
+                ORDER BY due_at LIMIT \(batch)
+            )
+            ORDER BY p.id
+            FOR UPDATE SKIP LOCKED
+            """).decode(UUID.self) {
+            proposals.append(proposal)
+        }
+        guard !proposals.isEmpty else { return (0, 0) }
         let rows = try await transaction.query("""
-            SELECT t.id, t.kind, t.step, to_char(t.day, 'YYYY-MM-DD'), a.assignment_id, a.proposal_id, a.unit_id,
-                   to_char(a.deadline, 'YYYY-MM-DD'), a.state, a.supervising_leader
+            SELECT t.id, t.kind, t.step, to_char(t.day, 'YYYY-MM-DD'), a.assignment_id, a.proposal_id, a.unit_id, a.case_number,
+                   a.unit_name, to_char(a.deadline, 'YYYY-MM-DD'), a.state, a.supervising_leader
             FROM supervision_timers t JOIN supervised_assignments a ON a.assignment_id = t.assignment_id
-            WHERE t.district = \(district.rawValue) AND t.fired_at IS NULL AND t.cancelled_at IS NULL AND t.due_at <= \(now)
+            WHERE t.proposal_id = ANY(\(proposals)) AND t.fired_at IS NULL AND t.cancelled_at IS NULL AND t.due_at <= \(now)
             ORDER BY t.due_at, t.id
-            LIMIT \(batch)
-            FOR UPDATE OF t SKIP LOCKED
+            FOR UPDATE OF t
             """)
         var due: [Due] = []
-        for try await (id, kind, step, day, assignment, proposal, unit, deadline, state, leader)
-            in rows.decode((Int64, String, Int, String, UUID, UUID, UUID, String, String, String?).self) {
-            guard let kind = TimerKind(rawValue: kind), let day = LocalDate(day), let deadline = LocalDate(deadline) else { continue }
+        for try await (id, kind, step, day, assignment, proposal, unit, caseNumber, unitName, deadline, state, leader)
+            in rows.decode((Int64, String, Int, String, UUID, UUID, UUID, String, String, String, String, String?).self) {
+            guard let kind = TimerKind(rawValue: kind), let day = LocalDate(day), let deadline = LocalDate(deadline),
+                  let state = SupervisedAssignmentState(rawValue: state) else { continue }
             due.append(Due(id: id, kind: kind, step: step, day: day, assignment: assignment, proposal: proposal, unit: unit,
-                           deadline: deadline, state: state, supervisingLeader: leader))
+                           caseNumber: caseNumber, unitName: unitName, deadline: deadline, state: state, supervisingLeader: leader))
         }
-        guard !due.isEmpty else { return Fired() }
+        guard !due.isEmpty else { return (0, 0) }
         let settings = try await settings(of: district, in: transaction)
         let today = LocalDate.on(now, in: settings.zone)
         var outcomes: [String] = []
@@ -120,19 +148,19 @@ public enum Timers {
         var closed: Set<UUID> = []
         for timer in due {
             let key = timer.proposal.uuidString
-            // Closed by an earlier timer of this pass: nothing more happens to it.
-            if closed.contains(timer.proposal) {
+            // Closed by an earlier timer of this pass: nothing more happens to it but its follow-up.
+            if closed.contains(timer.proposal) && timer.kind != .followUp {
                 outcomes.append("moot")
                 continue
             }
             switch timer.kind {
-            case .reminder where timer.state == "handling" && today <= timer.deadline:
+            case .reminder where timer.state == .handling && today <= timer.deadline:
                 outcomes.append("reminded")
                 events.append(try Outbox.Row(
                     ReminderDue(assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit, deadline: timer.deadline,
                                 daysLeft: timer.day.days(until: timer.deadline)),
                     district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
-            case .escalation where timer.state == "handling":
+            case .escalation where timer.state == .handling:
                 let ladder = settings.escalation
                 let level = ladder.isEmpty ? EscalationLevel.reminder : ladder[min(timer.step, ladder.count - 1)].level
                 outcomes.append("escalated:" + level.rawValue)
@@ -142,12 +170,14 @@ public enum Timers {
                                         deadline: timer.deadline, daysOverdue: timer.deadline.days(until: timer.day) - 1, level: level,
                                         supervisingLeader: timer.supervisingLeader),
                     district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
-            case .followUp where timer.state == "replied":
+            case .followUp where timer.state == .replied || timer.state == .closed:
+                // 回头看: the unit and the committee are asked for the result (FollowUpReviews).
                 outcomes.append("follow-up")
+                try await FollowUpReviews.ask(timer, district: district, now: now, in: transaction)
                 events.append(try Outbox.Row(
                     FollowUpDue(assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit, promised: timer.day),
                     district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
-            case .evaluationWindow where timer.state == "replied":
+            case .evaluationWindow where timer.state == .replied:
                 // Close the proposal if the window's end leaves it waiting for nothing else.
                 let waiting = try await EvaluationDesk.waitingFor(timer.proposal, today: today, settings: settings, in: transaction)
                 let alreadyClosed = try await EvaluationDesk.isClosed(timer.proposal, in: transaction)
@@ -179,6 +209,6 @@ public enum Timers {
                 """)
         }
         try await Outbox.append(events, in: transaction)
-        return Fired(total: due.count, acted: events.count)
+        return (due.count, events.count)
     }
 }

@@ -547,12 +547,12 @@ struct CultivationStore: Sendable {
         return try await database.transaction(.district(district)) { transaction -> ProposalView in
             guard let current = try await Self.loadProposal(id, of: district, lock: true, in: transaction) else { throw APIError.notFound }
             try Self.requireDrafterOrAdministrator(current, claims, "submit")
-            let next = try Self.applying(.submitForReview, to: current)
+            try await Self.move(id, .submitForReview, by: claims, at: now, in: transaction)
             let settings = try await Self.settings(of: district, in: transaction)
             let days = current.fastTrack ? settings.fastTrackReviewDays : settings.reviewDays
             let due = now.addingTimeInterval(Double(days) * 86_400)
             try await transaction.execute("""
-                UPDATE proposals SET status = \(next.rawValue), submitted_at = \(now), review_due_at = \(due), updated_at = \(now)
+                UPDATE proposals SET submitted_at = \(now), review_due_at = \(due)
                 WHERE id = \(id)
                 """)
             let event = ProposalDrafted(
@@ -573,7 +573,7 @@ struct CultivationStore: Sendable {
         return try await database.transaction(.district(district)) { transaction -> ProposalView in
             // The row's lock serialises reviews: a second concurrent review sees the first's outcome.
             guard let current = try await Self.loadProposal(id, of: district, lock: true, in: transaction) else { throw APIError.notFound }
-            let next = try Self.applying(review.decision.transition, to: current)
+            try await Self.move(id, review.decision.transition, by: claims, at: now, in: transaction)
             var detail: [String: JSONValue] = ["decision": .string(review.decision.rawValue)]
             switch review.decision {
             case .file:
@@ -591,9 +591,9 @@ struct CultivationStore: Sendable {
                 }
                 let caseNumber = CaseNumber(prefix: settings.prefix, session: session, year: year, sequence: sequence)
                 try await transaction.execute("""
-                    UPDATE proposals SET status = \(next.rawValue), case_number = \(caseNumber.rawValue), session = \(session)::int,
+                    UPDATE proposals SET case_number = \(caseNumber.rawValue), session = \(session)::int,
                            year = \(year)::int, reviewed_by = \(claims.subject), reviewed_at = \(now), review_reason = \(review.reason),
-                           alternative_route = NULL, updated_at = \(now)
+                           alternative_route = NULL
                     WHERE id = \(id)
                     """)
                 detail["caseNumber"] = .string(caseNumber.rawValue)
@@ -608,8 +608,8 @@ struct CultivationStore: Sendable {
             case .notFile:
                 let route = review.alternativeRoute ?? AlternativeRoute.none
                 try await transaction.execute("""
-                    UPDATE proposals SET status = \(next.rawValue), reviewed_by = \(claims.subject), reviewed_at = \(now),
-                           review_reason = \(review.reason), alternative_route = \(route.rawValue), updated_at = \(now)
+                    UPDATE proposals SET reviewed_by = \(claims.subject), reviewed_at = \(now),
+                           review_reason = \(review.reason), alternative_route = \(route.rawValue)
                     WHERE id = \(id)
                     """)
                 detail["alternativeRoute"] = .string(route.rawValue)
@@ -619,8 +619,8 @@ struct CultivationStore: Sendable {
                     key: id.uuidString, in: transaction)
             case .returnForRevision:
                 try await transaction.execute("""
-                    UPDATE proposals SET status = \(next.rawValue), reviewed_by = \(claims.subject), reviewed_at = \(now),
-                           review_reason = \(review.reason), review_due_at = NULL, updated_at = \(now)
+                    UPDATE proposals SET reviewed_by = \(claims.subject), reviewed_at = \(now),
+                           review_reason = \(review.reason), review_due_at = NULL
                     WHERE id = \(id)
                     """)
             }
@@ -812,12 +812,12 @@ struct CultivationStore: Sendable {
         return status
     }
 
-    /// The status after `transition`; 409 with the rules' reason when they forbid it.
-    static func applying(_ transition: ProposalTransition, to proposal: ProposalView) throws -> ProposalStatus {
-        let status = try Self.status(of: proposal)
+    /// Moves the proposal through the shared lifecycle writer; 409 with the rules' reason when
+    /// they forbid the move.
+    static func move(_ id: UUID, _ transition: ProposalTransition, by claims: StaffClaims, at now: Date, in transaction: Transaction) async throws {
         do {
-            return try status.applying(transition)
-        } catch {
+            try await ProposalStatuses.apply(transition, to: id, by: claims.subject, at: now, in: transaction)
+        } catch let error as IllegalTransition {
             throw Self.conflict(String(describing: error))
         }
     }

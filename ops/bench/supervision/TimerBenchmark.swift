@@ -220,6 +220,12 @@ struct TimerBenchmark: AsyncParsableCommand {
     }
 
     func insert(_ rows: AssignmentRows, district: DistrictCode, updatedAt: Date, in transaction: Transaction) async throws {
+        // The proposals, assigned, as the shared store has them: the timer pass locks them first.
+        try await transaction.execute("""
+            INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, drafted_by, case_number)
+            SELECT proposal_id, \(district.rawValue), 'assigned', '基准提案', '案由', '理由', '建议', '[]', 'bench', case_number
+            FROM unnest(\(rows.assignments.map(\.proposal))::uuid[], \(rows.caseNumbers)::text[]) AS p(proposal_id, case_number)
+            """)
         try await transaction.execute("""
             INSERT INTO supervised_assignments (assignment_id, district, proposal_id, case_number, unit_id, unit_name, role, round,
                                                 assigned_on, deadline, state, updated_at)
