@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for the five services and the operator CLI; docker-compose.yml picks the
+# One image for the five services, the workbench and the operator CLI; docker-compose.yml picks the
 # executable per container (`command: ["triage"]`, `command: ["proposals-ctl", ...]`).
 #
 #   docker build -t citizens-proposals .
@@ -31,7 +31,7 @@ RUN swift package resolve
 # /staging receives the executables, the SwiftPM resource bundles (migrations, default rules,
 # templates, openapi.json: Bundle.module looks for them next to the executable) and Swift's
 # crash backtracer, so a crash logs a symbolicated stack (see SWIFT_BACKTRACE below).
-ARG PRODUCTS="intake triage assignment supervision publicity proposals-ctl"
+ARG PRODUCTS="intake triage assignment supervision publicity workbench proposals-ctl"
 RUN set -eu \
     && for product in $PRODUCTS; do \
          swift build -c release --static-swift-stdlib --product "$product"; \

@@ -43,6 +43,7 @@ let package = Package(
         .executable(name: "assignment", targets: ["assignment"]),
         .executable(name: "supervision", targets: ["supervision"]),
         .executable(name: "publicity", targets: ["publicity"]),
+        .executable(name: "workbench", targets: ["workbench"]),
         .executable(name: "kafka-mock-broker", targets: ["kafka-mock-broker"]),
         .executable(name: "proposals-ctl", targets: ["proposals-ctl"]),
         .executable(name: "bench-outbox", targets: ["bench-outbox"]),
@@ -60,6 +61,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.21.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
@@ -77,7 +79,8 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"])]
         ),
         // The built-in classification rules live here: triage classifies with them, publicity names domains by them.
-        .target(name: "Models", path: "Shared/Models", resources: [.copy("Resources/default-rules.json")], swiftSettings: strict),
+        .target(name: "Models", path: "Shared/Models", resources: [.copy("Resources/default-rules.json"), .copy("Resources/common-passwords.txt")],
+                swiftSettings: strict),
         // Near-duplicate detection (MinHash, LSH): clue grouping and unit suggestions.
         .target(name: "Similarity", dependencies: ["Models", "CMinHash"], path: "Shared/Similarity", swiftSettings: strict),
         // MinHash's inner loop in AVX2 lanes, chosen at run time: Swift compiles for the x86-64
@@ -152,6 +155,11 @@ let package = Package(
         .product(name: "Mustache", package: "swift-mustache"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
     ],
               resources: [.copy("Resources/templates")])
+    + service("Workbench", executable: "workbench", uses: [
+        .product(name: "Mustache", package: "swift-mustache"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+    ],
+              resources: [.copy("Resources/templates")])
     + [
         .executableTarget(
             name: "kafka-mock-broker",
@@ -162,7 +170,7 @@ let package = Package(
         .executableTarget(
             name: "proposals-ctl",
             dependencies: [
-                "Models", "Messaging", "Storage", "ServiceKit", "Operations", "PublicityService",
+                "Models", "Messaging", "Storage", "ServiceKit", "Operations", "PublicityService", "WorkbenchService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -276,9 +284,10 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TestSupport", "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
-                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "Similarity",
+                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "WorkbenchService", "Similarity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             path: "Tests/IntegrationTests",
             swiftSettings: strict
@@ -289,7 +298,7 @@ let package = Package(
             name: "DeploymentTests",
             dependencies: [
                 "Models", "ServiceKit", "Operations",
-                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService",
+                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "WorkbenchService",
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Tests/DeploymentTests",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole system locally: set-up, build, PostgreSQL, the Kafka mock cluster, migrations,
-# topics, demo districts and clues, and all five services as separate processes.
+# topics, demo districts and clues, all five services as separate processes, and the workbench
+# (the staff web application, http://127.0.0.1:8080/) with a demo account for each role.
 #
 #   ops/run.sh [--instances N] [--release] [--no-demo]
 #
@@ -25,8 +26,12 @@ say "building (${BUILD_CONFIGURATION:-debug}); the first build takes several min
 (cd "$ROOT" && build_quietly -c "${BUILD_CONFIGURATION:-debug}")
 BIN="$(cd "$ROOT" && bin_path)"
 
-SERVICES=(intake triage assignment supervision publicity)
-declare -A BASE_PORT=([intake]=8081 [triage]=8082 [assignment]=8083 [supervision]=8084 [publicity]=8085)
+SERVICES=(intake triage assignment supervision publicity workbench)
+declare -A BASE_PORT=([workbench]=8080 [intake]=8081 [triage]=8082 [assignment]=8083 [supervision]=8084 [publicity]=8085)
+# The workbench calls the services' APIs (their first instances).
+export WORKBENCH_INTAKE_URL=http://127.0.0.1:8081 WORKBENCH_TRIAGE_URL=http://127.0.0.1:8082 \
+  WORKBENCH_ASSIGNMENT_URL=http://127.0.0.1:8083 WORKBENCH_SUPERVISION_URL=http://127.0.0.1:8084 \
+  WORKBENCH_PUBLICITY_URL=http://127.0.0.1:8085
 PIDS=()
 
 stop_all() {
@@ -42,6 +47,8 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
+# Demo accounts' password (demo data only; real accounts get a one-time password).
+DEMO_PASSWORD="${DEMO_PASSWORD:-Pilot-Demo-2026}"
 export DATABASE_URL KAFKA_BROKERS KAFKA_MOCK_CONTROL TOKEN_SECRET
 DATABASE_URL="$(bash "$ROOT/ops/postgres.sh" start)"
 KAFKA_BROKERS="$(bash "$ROOT/ops/kafka.sh" start 3)"
@@ -171,12 +178,31 @@ if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-loaded" ]; then
   "$BIN/proposals-ctl" integration-key add --district haizhu --district tianhe --key-id gov-platform \
     --description "government-service platform (demo)" >"$STATE/demo-integration-key"
   echo "$STAFF" >"$STATE/demo-staff-token"
+  # A workbench account for each role (demo only: a known password, no change required).
+  emergency="$(curl -fsS http://127.0.0.1:8083/v1/assignment/units -H "Authorization: Bearer $STAFF" \
+    | python3 -c 'import json,sys; print(next(u["id"] for u in json.load(sys.stdin)["units"] if "应急" in u["name"]))' 2>/dev/null || true)"
+  while read -r login role name; do
+    unit=()
+    [ "$role" = handling-unit ] && unit=(--unit "$emergency")
+    "$BIN/proposals-ctl" accounts add --district haizhu --role "$role" --login "$login" --name "$name" "${unit[@]}" \
+      --password "$DEMO_PASSWORD" --ready --operator run.sh >/dev/null
+  done <<ACCOUNTS
+admin administrator 区政协管理员
+clerk clue-handler 线索处理组陈干事
+committee proposals-committee 提案委李主任
+member.chen member 陈委员
+studio.shayuan member-studio 沙园街委员工作室
+unit.emergency handling-unit 区应急管理局
+leader supervising-leader 督办领导王副主席
+ACCOUNTS
   touch "$STATE/demo-loaded"
 fi
 
 cat >&2 <<INFO
 
   The citizens' proposals pipeline is running ($INSTANCES instance(s) per service).
+    workbench    http://127.0.0.1:8080   staff sign in here: admin, clerk, committee, member.chen,
+                                         studio.shayuan, unit.emergency, leader — password $DEMO_PASSWORD
     intake       http://127.0.0.1:8081   POST /v1/clues
     triage       http://127.0.0.1:8082
     assignment   http://127.0.0.1:8083

@@ -1,6 +1,9 @@
 /// The services of the pipeline; each owns one output topic named after it.
 public enum ServiceName: String, Sendable, CaseIterable, Codable {
     case intake, triage, assignment, supervision, publicity
+    /// The staff web application: it consumes nothing yet and publishes nothing; it is a
+    /// service like the others (configuration, health, metrics, the shared store).
+    case workbench
 }
 
 /// An event type and the schema versions consumers accept.
@@ -79,9 +82,9 @@ public enum TopicCatalogue {
 
     public static func topic(named name: String) -> TopicSpec? { all.first { $0.name == name } }
 
-    /// The topic a service publishes to.
-    public static func output(of service: ServiceName) -> TopicSpec {
-        all.first { $0.producer == service }!
+    /// The topic a service publishes to; nil for the workbench, which publishes none.
+    public static func output(of service: ServiceName) -> TopicSpec? {
+        all.first { $0.producer == service }
     }
 
     /// The topics a service consumes, in pipeline order.
@@ -92,6 +95,7 @@ public enum TopicCatalogue {
         case .assignment: [triageEvents]
         case .supervision: [assignmentEvents]
         case .publicity: [intakeEvents, triageEvents, assignmentEvents, supervisionEvents]
+        case .workbench: []
         }
     }
 }

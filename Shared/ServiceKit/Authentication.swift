@@ -21,6 +21,8 @@ public struct StaffClaims: Codable, Sendable, Hashable {
         /// A handling unit (承办单位); `unitID` names which.
         case handlingUnit = "handling-unit"
         case administrator
+        /// 督办领导: a leader who supervises key proposals.
+        case supervisingLeader = "supervising-leader"
     }
 
     public var subject: String
@@ -354,18 +356,19 @@ public struct OptionalCredentials: RouterMiddleware {
     }
 }
 
-private func constantTimeEqual(_ left: String, _ right: String) -> Bool {
+/// Whether two secrets are equal, in a time that does not tell how much of them matched.
+public func constantTimeEqual(_ left: String, _ right: String) -> Bool {
     let (a, b) = (Array(left.utf8), Array(right.utf8))
     guard a.count == b.count else { return false }
     return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
 }
 
-enum Base64URL {
-    static func encode(_ data: Data) -> String {
+public enum Base64URL {
+    public static func encode(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    static func decode(_ text: String) -> Data? {
+    public static func decode(_ text: String) -> Data? {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         return Data(base64Encoded: base64)

@@ -36,7 +36,9 @@ public struct ServiceConfiguration: Sendable {
     /// limits), which it checks through `ServiceDefinition.checkSettings`.
     public var environment: [String: String]
 
-    public static let defaultPorts: [ServiceName: Int] = [.intake: 8081, .triage: 8082, .assignment: 8083, .supervision: 8084, .publicity: 8085]
+    public static let defaultPorts: [ServiceName: Int] = [
+        .workbench: 8080, .intake: 8081, .triage: 8082, .assignment: 8083, .supervision: 8084, .publicity: 8085,
+    ]
 
     public init(
         service: ServiceName, instanceID: String, httpHost: String = "127.0.0.1", httpPort: Int,

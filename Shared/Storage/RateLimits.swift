@@ -27,4 +27,16 @@ public enum RateLimits {
         let decision: Decision = hits > limit ? .exceeded(retryAfterSeconds: max(1, remaining)) : .allowed
         return decision
     }
+
+    /// Whether `bucket` is over `limit` in the current window, without counting a request.
+    public static func isExceeded(_ bucket: String, limit: Int, windowSeconds: Int, in transaction: Transaction) async throws -> Bool {
+        for try await hits in try await transaction.query("""
+            SELECT hits FROM rate_limit_windows
+            WHERE bucket = \(bucket)
+              AND window_start = to_timestamp(floor(extract(epoch FROM clock_timestamp()) / \(windowSeconds)) * \(windowSeconds))
+            """).decode(Int.self) {
+            return hits >= limit
+        }
+        return false
+    }
 }

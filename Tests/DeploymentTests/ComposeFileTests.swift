@@ -7,6 +7,7 @@ import ServiceKit
 import SupervisionService
 import Testing
 import TriageService
+import WorkbenchService
 
 /// docker-compose.yml checked against the services' own configuration code. No Docker engine
 /// runs on the development machines, so the stack itself was never started here.
@@ -22,7 +23,7 @@ struct ComposeFileTests {
 
     static let definitions: [ServiceName: ServiceDefinition] = [
         .intake: IntakeService.definition, .triage: TriageService.definition, .assignment: AssignmentService.definition,
-        .supervision: SupervisionService.definition, .publicity: PublicityService.definition,
+        .supervision: SupervisionService.definition, .publicity: PublicityService.definition, .workbench: WorkbenchService.definition,
     ]
 
     /// Values an operator would export for the required variables, and defaults for the rest.

@@ -17,7 +17,7 @@ final class SupervisionFixture: Sendable {
     /// Supervision reads the day from this clock only: it starts on a Wednesday morning of a year
     /// whose holidays the calendar knows, so the working days the tests count are the same
     /// whatever day they run on.
-    let clock = SupervisionClock(startingAt: ISO8601DateFormatter().date(from: "2026-11-25T10:00:00+08:00")!)
+    let clock = ServiceClock(startingAt: ISO8601DateFormatter().date(from: "2026-11-25T10:00:00+08:00")!)
     let haizhu = DistrictCode(rawValue: "haizhu")!
     private let running = Mutex<[(ServiceApp, Task<Void, any Error>)]>([])
     private let base = Mutex<String>("")

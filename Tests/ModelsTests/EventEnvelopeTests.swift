@@ -72,9 +72,10 @@ import Testing
     @Test func catalogueNamesEveryTopicOnce() {
         let names = TopicCatalogue.all.map(\.name)
         #expect(Set(names).count == names.count)
-        for service in ServiceName.allCases {
-            #expect(TopicCatalogue.output(of: service).producer == service)
+        for service in ServiceName.allCases where service != .workbench {
+            #expect(TopicCatalogue.output(of: service)?.producer == service)
         }
+        #expect(TopicCatalogue.output(of: .workbench) == nil)
         #expect(TopicCatalogue.intakeEvents.accepts(type: "clue.received", version: 1))
         #expect(!TopicCatalogue.intakeEvents.accepts(type: "clue.received", version: 2))
         #expect(TopicCatalogue.inputs(of: .triage) == [TopicCatalogue.intakeEvents])

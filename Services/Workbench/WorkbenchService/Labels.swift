@@ -1,0 +1,77 @@
+import Foundation
+import Models
+
+/// The Chinese names staff read for the codes the APIs answer with.
+enum Labels {
+    static let clueStatus: [String: String] = [
+        "awaiting-review": "待审核", "forwarded": "已转交", "with-special-committee": "专委会研究", "reference-topic": "参考选题",
+        "claimed": "已认领", "in-proposal": "已形成提案", "sent-to-municipal": "直通车报送市政协", "closed": "已办结",
+    ]
+    static let proposalStatus: [String: String] = [
+        "drafting": "培育中", "submitted": "待审查", "filed": "已立案", "not-filed": "不予立案", "assigned": "办理中",
+        "contested": "有异议", "replied": "已答复", "rehandling": "重新办理", "evaluated": "已评价", "closed": "已办结",
+    ]
+    static let urgency: [String: String] = ["normal": "一般", "important": "重要", "urgent": "紧急"]
+    static let channel: [String: String] = [
+        "web": "网上表单", "wechat": "微信", "government-service-app": "政务服务 App", "qr-code": "扫码", "staff-entry": "工作室录入",
+        "batch-import": "批量导入", "open311": "Open311",
+    ]
+    static let routes: [(code: String, name: String)] = [
+        ("reference-topic", "作为参考选题发布"), ("special-committee", "交专委会研究"), ("forward-to-district-body", "转交区有关部门"),
+        ("municipal-department", "转交市级部门"), ("through-train", "直通车报送市政协"), ("close", "办结（告知提交人理由）"),
+    ]
+    static let purposes: [(code: String, name: String)] = [
+        ("research", "调研"), ("standing-committee-deliberation", "常委会议政"), ("key-proposal-cultivation", "重点提案培育"),
+        ("consultation-topic", "协商议题"),
+    ]
+    static let alternativeRoutes: [(code: String, name: String)] = [
+        ("public-opinion-report", "作为社情民意信息报送"), ("letter-to-department", "转有关部门参考"), ("none", "不另作处理"),
+    ]
+
+    static func name(_ code: String?, in table: [String: String]) -> String {
+        guard let code else { return "" }
+        return table[code] ?? code
+    }
+
+    /// Options for a `<select>`, the chosen one marked.
+    static func options(_ choices: [(code: String, name: String)], selected: String?) -> [[String: Any]] {
+        choices.map { ["code": $0.code, "name": $0.name, "selected": $0.code == selected] }
+    }
+
+    static func options(_ table: [String: String], selected: String?) -> [[String: Any]] {
+        options(table.sorted { $0.key < $1.key }.map { (code: $0.key, name: $0.value) }, selected: selected)
+    }
+
+    /// A date-time as staff read it, in China's time.
+    static func time(_ value: Any?) -> String {
+        guard let text = value as? String, let date = ISO8601DateFormatter().date(from: text) else { return "" }
+        var style = Date.FormatStyle(date: .numeric, time: .shortened)
+        style.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        style.locale = Locale(identifier: "zh_CN")
+        return date.formatted(style)
+    }
+}
+
+/// A text split around the phrases the classification rules found, for `<mark>` in the page
+/// (the template escapes each part; no HTML is built from the text).
+enum Highlight {
+    static func segments(_ text: String, phrases: [String]) -> [[String: Any]] {
+        let wanted = phrases.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+        guard !wanted.isEmpty else { return [["text": text, "mark": false]] }
+        var segments: [[String: Any]] = []
+        var plain = ""
+        var index = text.startIndex
+        outer: while index < text.endIndex {
+            for phrase in wanted where text[index...].hasPrefix(phrase) {
+                if !plain.isEmpty { segments.append(["text": plain, "mark": false]); plain = "" }
+                segments.append(["text": phrase, "mark": true])
+                index = text.index(index, offsetBy: phrase.count)
+                continue outer
+            }
+            plain.append(text[index])
+            index = text.index(after: index)
+        }
+        if !plain.isEmpty { segments.append(["text": plain, "mark": false]) }
+        return segments
+    }
+}

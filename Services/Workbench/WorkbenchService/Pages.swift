@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Models
+import Mustache
+import NIOCore
+import ServiceKit
+
+/// The workbench's pages: Mustache templates shipped with the module (every value HTML-escaped
+/// by `{{ }}`), one layout with the navigation of the person's role.
+struct Pages: Sendable {
+    let library: MustacheLibrary
+
+    static func load() -> Pages {
+        var library = MustacheLibrary()
+        let folder = Bundle.module.url(forResource: "templates", withExtension: nil)
+        let files = (try? FileManager.default.contentsOfDirectory(at: folder ?? URL(fileURLWithPath: "/nonexistent"), includingPropertiesForKeys: nil)) ?? []
+        for file in files where file.pathExtension == "mustache" {
+            guard let text = try? String(contentsOf: file, encoding: .utf8), let template = try? MustacheTemplate(string: text) else {
+                preconditionFailure("workbench template \(file.lastPathComponent) does not load")
+            }
+            library.register(template, named: file.deletingPathExtension().lastPathComponent)
+        }
+        return Pages(library: library)
+    }
+
+    /// A page in the layout: `values` are the template's, plus the person, their navigation and
+    /// the form token every form carries.
+    func render(_ template: String, _ values: [String: Any], visit: Visit?, status: HTTPResponse.Status = .ok) -> Response {
+        var context = values
+        if let visit {
+            context["me"] = ["name": visit.account.displayName, "login": visit.account.login, "role": RoleLabels.label(visit.account.role)]
+            context["csrf"] = visit.csrfToken
+            context["nav"] = Navigation.items(for: visit.account.role)
+        }
+        let html = library.render(Self.unwrapped(context) ?? [:], withTemplate: template) ?? "<!doctype html><title>页面缺失</title><p>页面模板缺失：\(template)</p>"
+        return Response(
+            status: status,
+            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                      HTTPField.Name("X-Frame-Options")!: "DENY", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                      HTTPField.Name("Content-Security-Policy")!: "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"],
+            body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The values with every optional unwrapped and every nil left out, so that a template's
+    /// `{{#message}}` section is shown exactly when there is a message.
+    static func unwrapped(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return nil }
+            return unwrapped(wrapped)
+        }
+        if let dictionary = value as? [String: Any] {
+            return dictionary.compactMapValues { unwrapped($0) }
+        }
+        if let array = value as? [Any] {
+            return array.compactMap { unwrapped($0) }
+        }
+        return value
+    }
+
+    /// A page that says what went wrong, in the layout.
+    func problem(_ message: String, status: HTTPResponse.Status, visit: Visit?) -> Response {
+        render("problem", ["title": "无法完成", "message": message, "status": Int(status.code)], visit: visit, status: status)
+    }
+
+    static func redirect(_ location: String, cookie: String? = nil) -> Response {
+        var headers: HTTPFields = [.location: location, .cacheControl: "no-store"]
+        if let cookie { headers[.setCookie] = cookie }
+        return Response(status: .seeOther, headers: headers)
+    }
+}
+
+enum RoleLabels {
+    static func label(_ role: StaffClaims.Role) -> String {
+        switch role {
+        case .administrator: "管理员"
+        case .clueHandler: "线索处理组"
+        case .proposalsCommittee: "提案委"
+        case .specialCommittee: "专委会"
+        case .member: "政协委员"
+        case .memberStudio: "委员工作室"
+        case .handlingUnit: "承办单位"
+        case .supervisingLeader: "督办领导"
+        }
+    }
+
+    static var choices: [[String: Any]] {
+        StaffClaims.Role.allCases.map { ["code": $0.rawValue, "name": label($0)] }
+    }
+}
+
+/// What each role's navigation offers.
+enum Navigation {
+    static func items(for role: StaffClaims.Role) -> [[String: String]] {
+        var items = [["href": "/", "name": "首页"]]
+        switch role {
+        case .clueHandler:
+            items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"]]
+        case .proposalsCommittee:
+            items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/reviews", "name": "立案审查"]]
+        case .member, .memberStudio, .specialCommittee:
+            items += [["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"]]
+        case .administrator:
+            items += [["href": "/admin/accounts", "name": "账号"], ["href": "/admin/audit", "name": "审计日志"], ["href": "/clues", "name": "线索审核"]]
+        case .handlingUnit, .supervisingLeader:
+            break
+        }
+        items.append(["href": "/password", "name": "修改密码"])
+        return items
+    }
+}

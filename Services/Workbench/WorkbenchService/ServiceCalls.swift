@@ -1,0 +1,74 @@
+import AsyncHTTPClient
+import Foundation
+import Models
+import NIOCore
+import NIOHTTP1
+import ServiceKit
+
+/// A service's answer to the workbench.
+struct APIAnswer: Sendable {
+    var status: Int
+    var body: Data
+    var contentType: String?
+
+    var ok: Bool { (200..<300).contains(status) }
+
+    /// The body as a JSON object; empty when it is not one.
+    var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]) ?? [:] }
+
+    /// The error's field and message, as the services' error body has them.
+    var problem: (field: String?, message: String) {
+        let error = json["error"] as? [String: Any]
+        return (error?["field"] as? String, (error?["message"] as? String) ?? "服务暂时不可用（\(status)）")
+    }
+}
+
+/// Calls the services' HTTP APIs on the signed-in person's behalf: each call carries a bearer
+/// token minted for the session's account, living `tokenLifetime` at most, whose token id is the
+/// session's (ending the session revokes it). The services decide what the person may do.
+struct ServiceCalls: Sendable {
+    enum Target: Sendable { case intake, triage, assignment, supervision, publicity }
+
+    let settings: WorkbenchSettings
+    let signer: StaffTokenSigner
+    static let tokenLifetime: TimeInterval = 15 * 60
+
+    func base(_ target: Target) -> String {
+        switch target {
+        case .intake: settings.intakeURL
+        case .triage: settings.triageURL
+        case .assignment: settings.assignmentURL
+        case .supervision: settings.supervisionURL
+        case .publicity: settings.publicityURL
+        }
+    }
+
+    func token(for visit: Visit, now: Date = Date()) throws -> String {
+        try signer.token(for: StaffClaims(
+            subject: visit.account.login, role: visit.account.role, district: visit.account.district, unitID: visit.account.unitID,
+            issuedAt: now, expiresAt: now.addingTimeInterval(Self.tokenLifetime), tokenID: visit.sessionID.uuidString.lowercased()))
+    }
+
+    func get(_ target: Target, _ path: String, for visit: Visit) async throws -> APIAnswer {
+        try await call(.GET, target, path, body: nil, for: visit)
+    }
+
+    func send(_ method: HTTPMethod, _ target: Target, _ path: String, json: [String: Any]?, for visit: Visit) async throws -> APIAnswer {
+        try await call(method, target, path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) }, for: visit)
+    }
+
+    private func call(_ method: HTTPMethod, _ target: Target, _ path: String, body: Data?, for visit: Visit) async throws -> APIAnswer {
+        var request = HTTPClientRequest(url: base(target) + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer " + (try token(for: visit)))
+        request.headers.add(name: "Accept", value: "application/json")
+        if let address = visit.address { request.headers.add(name: "X-Workbench-Client", value: address) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
+        let bytes = try await response.body.collect(upTo: 40 * 1024 * 1024)
+        return APIAnswer(status: Int(response.status.code), body: Data(buffer: bytes), contentType: response.headers.first(name: "Content-Type"))
+    }
+}

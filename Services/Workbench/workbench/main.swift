@@ -1,0 +1,4 @@
+import ServiceKit
+import WorkbenchService
+
+await ServiceMain.run(WorkbenchService.definition)

@@ -1,0 +1,78 @@
+import Foundation
+import Models
+import PostgresNIO
+
+/// The audit trail (审计日志): every change a person makes is recorded by the service that makes
+/// it, in the transaction of the change, so there is no change without its record and no record
+/// of a change that did not happen. The table refuses updates and deletes.
+public struct AuditEntry: Sendable {
+    public var actor: String
+    /// The client's address as the service saw it (the workbench passes the browser's on).
+    public var address: String?
+    public var action: String
+    public var objectType: String
+    public var objectID: String?
+    /// For settings, rules, units, calendars, endpoints and accounts: the value before and after,
+    /// as JSON text (nothing secret: no password hash, no token).
+    public var before: String?
+    public var after: String?
+
+    public init(
+        actor: String, address: String? = nil, action: String, objectType: String, objectID: String? = nil,
+        before: String? = nil, after: String? = nil
+    ) {
+        self.actor = actor
+        self.address = address
+        self.action = action
+        self.objectType = objectType
+        self.objectID = objectID
+        self.before = before
+        self.after = after
+    }
+}
+
+public enum AuditTrail {
+    public static func record(
+        _ entry: AuditEntry, service: String, district: DistrictCode, at now: Date, in transaction: Transaction
+    ) async throws {
+        try await transaction.execute("""
+            INSERT INTO audit_log (district, at, actor, address, service, action, object_type, object_id, before, after)
+            VALUES (\(district.rawValue), \(now), \(entry.actor), \(entry.address), \(service), \(entry.action), \(entry.objectType),
+                    \(entry.objectID), \(entry.before)::jsonb, \(entry.after)::jsonb)
+            """)
+    }
+
+    /// One recorded change, as the audit page shows it.
+    public struct Record: Sendable, Codable {
+        public var id: Int64
+        public var at: Date
+        public var actor: String
+        public var address: String?
+        public var service: String
+        public var action: String
+        public var objectType: String
+        public var objectID: String?
+        public var before: String?
+        public var after: String?
+    }
+
+    /// The district's records matching every filter given, newest first.
+    public static func search(
+        actor: String?, objectType: String?, objectID: String?, action: String?, from: Date?, to: Date?, limit: Int, offset: Int,
+        in transaction: Transaction
+    ) async throws -> [Record] {
+        var records: [Record] = []
+        for try await row in try await transaction.query("""
+            SELECT id, at, actor, address, service, action, object_type, object_id, before::text, after::text FROM audit_log
+            WHERE (\(actor)::text IS NULL OR actor = \(actor)) AND (\(objectType)::text IS NULL OR object_type = \(objectType))
+              AND (\(objectID)::text IS NULL OR object_id = \(objectID)) AND (\(action)::text IS NULL OR action = \(action))
+              AND (\(from)::timestamptz IS NULL OR at >= \(from)) AND (\(to)::timestamptz IS NULL OR at < \(to))
+            ORDER BY at DESC, id DESC
+            LIMIT \(limit) OFFSET \(offset)
+            """).decode((Int64, Date, String, String?, String, String, String, String?, String?, String?).self) {
+            records.append(Record(id: row.0, at: row.1, actor: row.2, address: row.3, service: row.4, action: row.5, objectType: row.6,
+                                  objectID: row.7, before: row.8, after: row.9))
+        }
+        return records
+    }
+}

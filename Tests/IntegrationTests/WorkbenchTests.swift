@@ -1,0 +1,277 @@
+import AssignmentService
+import AsyncHTTPClient
+import Foundation
+import Models
+import NIOCore
+import NIOHTTP1
+import ServiceKit
+import Storage
+import Synchronization
+import Testing
+import TestSupport
+import TriageService
+import IntakeService
+import WorkbenchService
+
+/// One browser without JavaScript: keeps its cookies, follows no redirect (the tests read them).
+final class FormBrowser: Sendable {
+    let base: String
+    private let cookies = Mutex<[String: String]>([:])
+    /// One client for every browser of the run (a static is never shut down, so a failing test
+    /// cannot leave one behind).
+    private static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
+    private var client: HTTPClient { Self.client }
+
+    init(base: String) { self.base = base }
+
+    struct Page {
+        var status: Int
+        var location: String?
+        var html: String
+
+        /// The value of the hidden field `name` (the form tokens).
+        func hidden(_ name: String) -> String? {
+            guard let range = html.range(of: #"name="\#(name)" value=""#) else { return nil }
+            return String(html[range.upperBound...].prefix { $0 != "\"" })
+        }
+    }
+
+    func get(_ path: String) async throws -> Page { try await send(.GET, path, form: nil) }
+
+    func post(_ path: String, _ form: [(String, String)]) async throws -> Page { try await send(.POST, path, form: form) }
+
+    func cookie(_ name: String) -> String? { cookies.withLock { $0[name] } }
+
+    private func send(_ method: HTTPMethod, _ path: String, form: [(String, String)]?) async throws -> Page {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        let jar = cookies.withLock { $0 }
+        if !jar.isEmpty { request.headers.add(name: "Cookie", value: jar.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
+        if let form {
+            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(30))
+        for header in response.headers["Set-Cookie"] {
+            let pair = header.split(separator: ";")[0].split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            let (name, value) = (String(pair[0]), String(pair[1]))
+            cookies.withLock { $0[name] = value.isEmpty ? nil : value }
+        }
+        let body = try await response.body.collect(upTo: 4 * 1024 * 1024)
+        return Page(status: Int(response.status.code), location: response.headers.first(name: "Location"), html: String(buffer: body))
+    }
+
+    func close() async throws { cookies.withLock { $0 = [:] } }
+
+    /// Signs in with the sign-in form's own token; the answer to the form.
+    func signIn(_ login: String, _ password: String) async throws -> Page {
+        let form = try await get("/sign-in")
+        return try await post("/sign-in", [("formToken", form.hidden("formToken") ?? ""), ("login", login), ("password", password), ("next", "/")])
+    }
+}
+
+/// The workbench with triage and intake beside it, in-process, on the test's database and topics.
+final class WorkbenchFixture: Sendable {
+    let store: TestDatabase
+    let clock: ServiceClock
+    let haizhu = DistrictCode(rawValue: "haizhu")!
+    let tianhe = DistrictCode(rawValue: "tianhe")!
+    private let apps = Mutex<[(ServiceApp, Task<Void, any Error>)]>([])
+    let base: String
+    let intake: String
+
+    init() async throws {
+        let database = try await TestDatabase()
+        store = database
+        let kafka = try TestEnvironment.kafka()
+        try TestEnvironment.createTopics(kafka)
+        func configuration(_ service: ServiceName, _ environment: [String: String] = [:]) -> ServiceConfiguration {
+            ServiceConfiguration(service: service, instanceID: service.rawValue, httpPort: 0, database: database.configuration, kafka: kafka,
+                                 logLevel: .warning, tokenSecret: TestEnvironment.tokenSecret, environment: environment)
+        }
+        var started: [(ServiceApp, Task<Void, any Error>)] = []
+        func start(_ app: ServiceApp) async -> String {
+            let task = Task { try await app.run() }
+            started.append((app, task))
+            return "http://127.0.0.1:\(await app.listeningPort() ?? 0)"
+        }
+        let intakeBase = await start(try ServiceApp(IntakeService.definition, configuration: configuration(.intake), handleSignals: false))
+        let triage = await start(try ServiceApp(TriageService.definition, configuration: configuration(.triage), handleSignals: false))
+        let assignment = await start(try ServiceApp(AssignmentService.definition, configuration: configuration(.assignment), handleSignals: false))
+        let clock = ServiceClock()
+        let workbench = await start(try ServiceApp(WorkbenchService.definition(clock: clock), configuration: configuration(.workbench, [
+            "WORKBENCH_TRIAGE_URL": triage, "WORKBENCH_INTAKE_URL": intakeBase, "WORKBENCH_ASSIGNMENT_URL": assignment,
+        ]), handleSignals: false))
+        self.clock = clock
+        intake = intakeBase
+        base = workbench
+        apps.withLock { $0 = started }
+    }
+
+    func stop() async throws {
+        let running = apps.withLock { $0 }
+        for (app, _) in running.reversed() { await app.shutdown() }
+        for (_, task) in running { try await task.value }
+    }
+
+    /// An account with a password of the test's choosing; `ready`: its first password already changed.
+    func account(_ login: String, _ role: StaffClaims.Role, district: DistrictCode? = nil, ready: Bool = true) async throws -> (Account, String) {
+        let password = "Kennwort-\(login)-\(Int.random(in: 1000...9999))"
+        let (account, _) = try await AccountDirectory(database: store.database).create(
+            NewAccount(district: district ?? haizhu, login: login, displayName: "测试\(login)", role: role), by: "test", address: nil,
+            now: clock.now, password: password)
+        if ready {
+            try await store.execute("UPDATE accounts SET must_change_password = false WHERE id = \(account.id)", scope: .district(account.district))
+        }
+        return (account, password)
+    }
+
+    func audit(_ action: String) async throws -> Int {
+        try await store.integer("SELECT count(*)::int FROM audit_log WHERE action = \(action)")
+    }
+}
+
+@Suite(.timeLimit(.minutes(3)))
+struct WorkbenchTests {
+    @Test func aFirstPasswordIsChangedAtFirstSignInAndSigningOutEndsTheSessionAndItsTokens() async throws {
+        let fixture = try await WorkbenchFixture()
+        let browser = FormBrowser(base: fixture.base)
+        let (account, password) = try await fixture.account("clerk.wang", .clueHandler, ready: false)
+
+        // The sign-in form's own token is required.
+        #expect(try await browser.get("/").location == "/sign-in")
+        _ = try await browser.get("/sign-in")
+        let forged = try await browser.post("/sign-in", [("formToken", "forged"), ("login", account.login), ("password", password)])
+        #expect(forged.status == 403)
+        #expect(try await fixture.audit("signed-in") == 0)
+
+        let signedIn = try await browser.signIn(account.login, password)
+        #expect(signedIn.status == 303 && signedIn.location == "/password", "a first password must be changed: \(signedIn.status)")
+        let cookie = try #require(browser.cookie("workbench_session"))
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM workbench_sessions WHERE secret_hash = \(Data(cookie.utf8))") == 0,
+                "only the secret's hash is stored")
+        #expect(try await browser.get("/clues").location == "/password", "no other page until then")
+
+        let form = try await browser.get("/password")
+        let csrf = try #require(form.hidden("csrf"))
+        let noToken = try await browser.post("/password", [("current", password), ("new", "Haizhu-Pilot-2026!"), ("repeat", "Haizhu-Pilot-2026!")])
+        #expect(noToken.status == 403 && noToken.html.contains("表单令牌"))
+        for (new, problem) in [("short", "至少"), ("clerk.wang-2026!", "登录名"), ("qwertyuiop123", "常见"), ("aaaaaaaaaaaa", "重复")] {
+            let refused = try await browser.post("/password", [("csrf", csrf), ("current", password), ("new", new), ("repeat", new)])
+            #expect(refused.status == 422 && refused.html.contains(problem), "\(new): \(refused.status)")
+        }
+        let wrongCurrent = try await browser.post("/password", [("csrf", csrf), ("current", "nope"), ("new", "Haizhu-Pilot-2026!"), ("repeat", "Haizhu-Pilot-2026!")])
+        #expect(wrongCurrent.status == 422 && wrongCurrent.html.contains("当前密码不正确"))
+        let changed = try await browser.post("/password", [("csrf", csrf), ("current", password), ("new", "Haizhu-Pilot-2026!"), ("repeat", "Haizhu-Pilot-2026!")])
+        #expect(changed.status == 303)
+        let home = try await browser.get("/")
+        #expect(home.status == 200 && home.html.contains("测试clerk.wang") && home.html.contains("待审核的线索"), "\(home.status)")
+        #expect(!home.html.contains(password), "no password on any page")
+
+        // Signing out ends the session and revokes the tokens minted for it.
+        let session = try #require(try await fixture.store.database.transaction(.allDistricts) { transaction -> UUID? in
+            for try await id in try await transaction.query("SELECT id FROM workbench_sessions WHERE ended_at IS NULL").decode(UUID.self) { return id }
+            return nil
+        })
+        #expect(try await browser.post("/sign-out", [("csrf", "forged")]).status == 403, "a sign-out needs the form token too")
+        let out = try await browser.post("/sign-out", [("csrf", csrf)])
+        #expect(out.status == 303 && out.location == "/sign-in")
+        #expect(try await browser.get("/").location == "/sign-in")
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM revoked_tokens WHERE token_id = \(session.uuidString.lowercased())", scope: .none) == 1)
+        for action in ["signed-in", "password-changed", "signed-out"] {
+            #expect(try await fixture.audit(action) == 1, "\(action) in the audit trail")
+        }
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM audit_log WHERE before::text LIKE '%$2b$%' OR after::text LIKE '%$2b$%'") == 0)
+        try await browser.close()
+        try await fixture.stop()
+    }
+
+    @Test func theSixthWrongPasswordLocksTheAccountAndAnIdleSessionGoesBackToSignIn() async throws {
+        let fixture = try await WorkbenchFixture()
+        let browser = FormBrowser(base: fixture.base)
+        let (account, password) = try await fixture.account("committee.li", .proposalsCommittee)
+        for attempt in 1...5 {
+            let wrong = try await browser.signIn(account.login, "wrong-password-\(attempt)")
+            #expect(wrong.status == 401 && wrong.html.contains("登录名或密码不正确"), "attempt \(attempt)")
+        }
+        let sixth = try await browser.signIn(account.login, "wrong-password-6")
+        #expect(sixth.status == 429 && sixth.html.contains("锁定"))
+        let right = try await browser.signIn(account.login, password)
+        #expect(right.status == 429, "locked even with the right password")
+        #expect(try await fixture.audit("account-locked") == 1)
+        #expect(try await fixture.audit("sign-in-failed") == 5)
+        let unknown = try await browser.signIn("nobody.here", "whatever-it-is")
+        #expect(unknown.status == 401 && unknown.html.contains("登录名或密码不正确"), "an unknown login reads the same")
+
+        // After the lock, in again; then 31 idle minutes end the session.
+        fixture.clock.advance(by: 16 * 60)
+        #expect(try await browser.signIn(account.login, password).location == "/")
+        #expect(try await browser.get("/reviews").status == 200)
+        fixture.clock.advance(by: 31 * 60)
+        #expect(try await browser.get("/reviews").location?.hasPrefix("/sign-in") == true)
+        #expect(try await fixture.store.integer("SELECT count(*)::int FROM workbench_sessions WHERE end_reason = 'idle'", scope: .allDistricts) == 1)
+        try await browser.close()
+        try await fixture.stop()
+    }
+
+    @Test func anAdministratorAddsAClueHandlerWhoSeesHerDistrictOnly() async throws {
+        let fixture = try await WorkbenchFixture()
+        let admin = FormBrowser(base: fixture.base)
+        let (administrator, password) = try await fixture.account("admin.haizhu", .administrator)
+        #expect(try await admin.signIn(administrator.login, password).location == "/")
+        let page = try await admin.get("/admin/accounts")
+        let csrf = try #require(page.hidden("csrf"))
+        let invalid = try await admin.post("/admin/accounts", [("csrf", csrf), ("login", "X"), ("displayName", "张三"), ("role", "clue-handler")])
+        #expect(invalid.status == 422 && invalid.html.contains("登录名") && invalid.html.contains("张三"), "the field named, the form kept")
+        let created = try await admin.post("/admin/accounts", [("csrf", csrf), ("login", "clerk.zhang"), ("displayName", "张三"), ("role", "clue-handler")])
+        #expect(created.status == 201)
+        let oneTime = try #require(created.html.range(of: #"<p class="secret">"#).map { String(created.html[$0.upperBound...].prefix { $0 != "<" }) })
+        #expect(oneTime.count == 16)
+        #expect(try await admin.post("/admin/accounts", [("csrf", csrf), ("login", "clerk.zhang"), ("displayName", "李四"), ("role", "clue-handler")]).status == 409)
+
+        // The new clue handler signs in with it, must change it, and then works in Haizhu.
+        let clerk = FormBrowser(base: fixture.base)
+        #expect(try await clerk.signIn("clerk.zhang", oneTime).location == "/password")
+        let form = try await clerk.get("/password")
+        let clerkToken = try #require(form.hidden("csrf"))
+        #expect(try await clerk.post("/password", [("csrf", clerkToken), ("current", oneTime), ("new", "Shayuan-Street-88"), ("repeat", "Shayuan-Street-88")]).status == 303)
+
+        let studio = try StaffTokenSigner(secret: TestEnvironment.tokenSecret).token(for: StaffClaims(
+            subject: "studio-1", role: .memberStudio, district: fixture.haizhu, expiresAt: Date().addingTimeInterval(600)))
+        let submitted = try await sendHTTP("POST", fixture.intake + "/v1/clues", body: try JSONSerialization.data(withJSONObject: [
+            "district": "haizhu", "title": "电动自行车楼道充电", "situationAnalysis": "老旧小区居民在楼道内为电动自行车充电，存在火灾隐患。",
+            "specificSuggestions": "建设集中充电桩。", "channel": "staff-entry", "sourceCategory": "street-studio", "consentToPublish": true,
+            "anonymous": true, "receiver": ["kind": "studio", "name": "沙园工作室"],
+        ]), contentType: "application/json", headers: ["Authorization": "Bearer \(studio)"])
+        let clue = try #require(submitted.json["clueId"] as? String)
+        #expect(await eventually(timeout: .seconds(60)) {
+            (try? await fixture.store.integer("SELECT count(*)::int FROM triage_clues WHERE clue_id = \(UUID(uuidString: clue)!)")) == 1
+        })
+        let queue = try await clerk.get("/clues?status=awaiting-review")
+        #expect(queue.status == 200 && queue.html.contains("电动自行车楼道充电"))
+        let cluePage = try await clerk.get("/clues/\(clue)")
+        #expect(cluePage.status == 200 && cluePage.html.contains("<mark>"), "the rules' phrases are marked")
+        let missingRoute = try await clerk.post("/clues/\(clue)/decision", [("csrf", clerkToken), ("note", "先看看")])
+        #expect(missingRoute.status == 422 && missingRoute.html.contains("去向") && missingRoute.html.contains("先看看"))
+        let routed = try await clerk.post("/clues/\(clue)/decision", [("csrf", clerkToken), ("route", "reference-topic")])
+        #expect(routed.status == 303)
+
+        // Another district's clue handler finds nothing of it.
+        let (elsewhere, otherPassword) = try await fixture.account("clerk.tianhe", .clueHandler, district: fixture.tianhe)
+        let other = FormBrowser(base: fixture.base)
+        #expect(try await other.signIn(elsewhere.login, otherPassword).location == "/")
+        #expect(try await other.get("/clues/\(clue)").status == 404)
+        #expect(!(try await other.get("/clues").html.contains("电动自行车楼道充电")))
+        #expect(try await other.get("/admin/accounts").status == 403, "a clue handler administers nothing")
+
+        // Every account change is in the audit trail, with before and after where it changed.
+        let audit = try await admin.get("/admin/audit?action=account-created")
+        #expect(audit.status == 200 && audit.html.contains("clerk.zhang"))
+        let csv = try await admin.get("/admin/audit?format=csv")
+        #expect(csv.status == 200 && csv.html.contains("password-changed"))
+        for browser in [admin, clerk, other] { try await browser.close() }
+        try await fixture.stop()
+    }
+}
