@@ -2,12 +2,13 @@ import EventPipeline
 import Foundation
 import Models
 import PostgresNIO
+import ServiceKit
 import Storage
 
 /// Follows assignment's events: every final assignment is tracked with its timers; a
 /// reassignment supersedes the round it replaces; a new deadline replans the timers.
 struct AssignmentTracking: EventHandler {
-    let clock: SupervisionClock
+    let clock: ServiceClock
 
     func handle(_ event: EventEnvelope, in transaction: Transaction) async throws {
         try await handle([event], of: event.district, in: transaction)

@@ -29,7 +29,7 @@ struct EvaluationOutcome: Codable, Sendable {
 /// closes once every reply is evaluated well, or by the committee's decision.
 struct EvaluationDesk: Sendable {
     let database: Database
-    let clock: SupervisionClock
+    let clock: ServiceClock
 
     /// A new link for the proposer (the previous one stops working). Only its hash is kept.
     func link(for proposal: UUID, by claims: StaffClaims) async throws -> String {

@@ -29,7 +29,7 @@ struct FollowUpReviewView: Codable, Sendable {
 /// was found, which the unit evaluation counts and the public timeline shows.
 struct FollowUpReviews: Sendable {
     let database: Database
-    let clock: SupervisionClock
+    let clock: ServiceClock
 
     /// Called by the timer pass, with the proposal locked: the review to answer.
     static func ask(_ timer: Timers.Due, district: DistrictCode, now: Date, in transaction: Transaction) async throws {

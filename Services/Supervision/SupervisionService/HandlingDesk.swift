@@ -65,7 +65,7 @@ struct HandledAssignment: Sendable {
 /// and the committee's decisions on extensions. Each step checks `HandlingRules` first.
 struct HandlingDesk: Sendable {
     let database: Database
-    let clock: SupervisionClock
+    let clock: ServiceClock
 
     static func unit(of claims: StaffClaims) throws -> UUID {
         guard claims.role == .handlingUnit, let unit = claims.unitID else { throw APIError.forbidden("a handling unit's token is required") }

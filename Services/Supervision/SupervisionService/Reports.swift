@@ -233,7 +233,7 @@ struct SupervisionAction: Codable, Sendable {
 /// Supervision activities on a proposal (五督办), recorded by the committee.
 struct SupervisionActions: Sendable {
     let database: Database
-    let clock: SupervisionClock
+    let clock: ServiceClock
 
     static let kinds = ["leader-led", "chairpersons-meeting", "special-committee", "sector-group", "media"]
 

@@ -89,7 +89,7 @@ struct TimerView: Codable, Sendable {
 /// assignment's timers, and the district's supervision settings. Another district's ids are 404.
 struct SupervisionController: Sendable {
     let database: Database
-    let clock: SupervisionClock
+    let clock: ServiceClock
     let signer: StaffTokenSigner
 
     static let committee: Set<StaffClaims.Role> = [.proposalsCommittee, .administrator]

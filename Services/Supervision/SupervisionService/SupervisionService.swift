@@ -6,7 +6,6 @@ import Operations
 import ServiceKit
 import ServiceLifecycle
 import Storage
-import Synchronization
 
 /// Supervision (督办): every final assignment is tracked until it is answered or closed, and
 /// timers kept in PostgreSQL remind units before their deadlines and escalate overdue handling.
@@ -14,7 +13,7 @@ public enum SupervisionService {
     public static let definition = definition(clock: .system)
 
     /// The service with its own clock: tests move time forward instead of waiting for it.
-    public static func definition(clock: SupervisionClock) -> ServiceDefinition {
+    public static func definition(clock: ServiceClock) -> ServiceDefinition {
         ServiceDefinition(
             name: .supervision,
             handler: { _ in AssignmentTracking(clock: clock) },
@@ -44,28 +43,6 @@ func openAssignments(today: LocalDate, in transaction: Transaction) async throws
     }
 }
 
-/// What time it is for supervision. The system clock in production; tests advance it.
-public final class SupervisionClock: Sendable {
-    private let offset = Mutex<TimeInterval>(0)
-
-    public init() {}
-
-    /// A clock that reads `start` now and runs on from it (tests fix the day they run on, so
-    /// their weekdays, holidays and month ends are the same whatever today is).
-    public init(startingAt start: Date) {
-        offset.withLock { $0 = start.timeIntervalSinceNow }
-    }
-
-    public static let system = SupervisionClock()
-
-    public var now: Date { Date().addingTimeInterval(offset.withLock { $0 }) }
-
-    /// Moves this clock forward (tests only: the system clock is never moved).
-    public func advance(by interval: TimeInterval) {
-        offset.withLock { $0 += interval }
-    }
-}
-
 /// The service's own environment settings.
 struct SupervisionServiceSettings {
     /// How often an instance looks for due timers.
@@ -83,7 +60,7 @@ struct SupervisionServiceSettings {
 struct TimerScheduler: Service {
     let database: Database
     let logger: Logger
-    let clock: SupervisionClock
+    let clock: ServiceClock
     let interval: Duration
     let batch: Int
 
