@@ -240,7 +240,10 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Models", "Messaging", "Storage", "EventPipeline", "ServiceKit"],
+            dependencies: [
+                "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             path: "Tests/Support",
             swiftSettings: strict
         ),

@@ -178,12 +178,20 @@ if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-loaded" ]; then
   "$BIN/proposals-ctl" integration-key add --district haizhu --district tianhe --key-id gov-platform \
     --description "government-service platform (demo)" >"$STATE/demo-integration-key"
   echo "$STAFF" >"$STATE/demo-staff-token"
+  touch "$STATE/demo-loaded"
+fi
+
+if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-accounts" ]; then
   # A workbench account for each role (demo only: a known password, no change required).
-  emergency="$(curl -fsS http://127.0.0.1:8083/v1/assignment/units -H "Authorization: Bearer $STAFF" \
+  COMMITTEE="$("$BIN/proposals-ctl" token --district haizhu --role proposals-committee --subject demo-committee 2>/dev/null)"
+  emergency="$(curl -fsS http://127.0.0.1:8083/v1/assignment/units -H "Authorization: Bearer $COMMITTEE" \
     | python3 -c 'import json,sys; print(next(u["id"] for u in json.load(sys.stdin)["units"] if "应急" in u["name"]))' 2>/dev/null || true)"
   while read -r login role name; do
     unit=()
-    [ "$role" = handling-unit ] && unit=(--unit "$emergency")
+    if [ "$role" = handling-unit ]; then
+      [ -n "$emergency" ] || continue
+      unit=(--unit "$emergency")
+    fi
     "$BIN/proposals-ctl" accounts add --district haizhu --role "$role" --login "$login" --name "$name" "${unit[@]}" \
       --password "$DEMO_PASSWORD" --ready --operator run.sh >/dev/null
   done <<ACCOUNTS
@@ -195,7 +203,7 @@ studio.shayuan member-studio 沙园街委员工作室
 unit.emergency handling-unit 区应急管理局
 leader supervising-leader 督办领导王副主席
 ACCOUNTS
-  touch "$STATE/demo-loaded"
+  touch "$STATE/demo-accounts"
 fi
 
 cat >&2 <<INFO

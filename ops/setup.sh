@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs and the machine lacks; does nothing when all is there.
 # Needs: Swift (on the machine image), librdkafka-dev (2.0.x), PostgreSQL server binaries, curl, and
-# for the portal's browser test headless Chromium with a Chinese font; promtool for the alert rules.
+# for the browser tests headless Chromium (and chromedriver) with a Chinese font; promtool for the alert rules.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 missing=()
@@ -11,6 +11,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null || missing+=(postgresql-client)
 command -v curl >/dev/null || missing+=(curl)
 command -v chromium >/dev/null || missing+=(chromium)
+# The workbench's browser tests drive Chromium through WebDriver.
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || missing+=(fonts-wqy-microhei)
 # promtool (in Debian's prometheus package) checks the alert rules; the server is not started.
 command -v promtool >/dev/null || missing+=(prometheus)

@@ -157,7 +157,7 @@ struct DeskController: Sendable {
                 "urgencies": Labels.options(Labels.urgency, selected: value("urgency")),
                 "channels": Labels.options(Labels.channel, selected: value("channel")),
                 "domain": value("domain") ?? "", "street": value("street") ?? "", "from": value("from") ?? "", "before": value("before") ?? "",
-                "page": page, "previous": (page > 1 ? "/clues" + keep + separator + "page=\(page - 1)" : nil) as Any,
+                "year": LocalDate.on(workbench.clock.now, in: .chinaTime).year, "page": page, "previous": (page > 1 ? "/clues" + keep + separator + "page=\(page - 1)" : nil) as Any,
                 "next": (found.count > Self.pageSize ? "/clues" + keep + separator + "page=\(page + 1)" : nil) as Any,
             ], visit: visit)
         }
@@ -385,7 +385,7 @@ struct DeskController: Sendable {
         row["drafting"] = proposal["status"] as? String == "drafting"
         row["submitted"] = proposal["status"] as? String == "submitted"
         row["due"] = Labels.time(proposal["reviewDueAt"])
-        if let due = (proposal["reviewDueAt"] as? String).flatMap({ ISO8601DateFormatter().date(from: $0) }) { row["overdue"] = due < Date() }
+        if let due = (proposal["reviewDueAt"] as? String).flatMap(Labels.parse) { row["overdue"] = due < Date() }
         row["proposerNames"] = ((proposal["proposers"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }.joined(separator: "、")
         return row
     }

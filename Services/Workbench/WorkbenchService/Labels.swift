@@ -44,11 +44,22 @@ enum Labels {
 
     /// A date-time as staff read it, in China's time.
     static func time(_ value: Any?) -> String {
-        guard let text = value as? String, let date = ISO8601DateFormatter().date(from: text) else { return "" }
+        guard let text = value as? String, let date = parse(text) else { return "" }
         var style = Date.FormatStyle(date: .numeric, time: .shortened)
         style.timeZone = TimeZone(identifier: "Asia/Shanghai")!
         style.locale = Locale(identifier: "zh_CN")
         return date.formatted(style)
+    }
+}
+
+extension Labels {
+    /// An API's timestamp, with or without fractional seconds.
+    static func parse(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
     }
 }
 
