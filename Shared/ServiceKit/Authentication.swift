@@ -205,7 +205,11 @@ public struct StaffAuthenticator: RouterMiddleware {
         }
         var context = context
         context.caller = .staff(claims)
-        return try await next(request, context)
+        // The browser's address, as the workbench passes it on, beside the caller's own.
+        let peer = context.peerAddress ?? "unknown"
+        let address = request.headers[values: HTTPField.Name("X-Workbench-Client")!].first.map { "\($0) via \(peer)" } ?? peer
+        let actor = AuditActor(subject: claims.subject, address: address)
+        return try await AuditTrail.$actor.withValue(actor) { try await next(request, context) }
     }
 }
 

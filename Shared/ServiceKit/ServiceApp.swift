@@ -83,6 +83,7 @@ public final class ServiceApp: Sendable {
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: ErrorBodyMiddleware())
+        router.add(middleware: AuditServiceMiddleware(service: definition.name.rawValue))
         let readiness = self.readiness
         router.get("/health/live") { _, _ in try jsonResponse(["status": "live"]) }
         router.get("/health/ready") { _, _ in
@@ -184,5 +185,15 @@ public enum ServiceMain {
             FileHandle.standardError.write(Data("\(definition.name.rawValue): \(error)\n".utf8))
             exit(1)
         }
+    }
+}
+
+/// Names the service serving each request for the audit trail (`AuditTrail.service`).
+struct AuditServiceMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let service: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try await AuditTrail.$service.withValue(service) { try await next(request, context) }
     }
 }

@@ -31,7 +31,46 @@ public struct AuditEntry: Sendable {
     }
 }
 
+/// Who is changing things in the request being served: set by the staff authentication of
+/// every service (and the workbench for its own pages), read by `AuditTrail.record(_:…)`.
+public struct AuditActor: Sendable {
+    public var subject: String
+    /// The client's address; for a call through the workbench, the browser's and the workbench's.
+    public var address: String?
+
+    public init(subject: String, address: String?) {
+        self.subject = subject
+        self.address = address
+    }
+}
+
 public enum AuditTrail {
+    /// The person behind the current request; nil for the system's own work (events, timers).
+    @TaskLocal public static var actor: AuditActor?
+    /// The service serving the request (set for every request by `ServiceApp`).
+    @TaskLocal public static var service = "unknown"
+
+    /// Records a change by the current request's person, in the transaction that makes it;
+    /// nothing when the change is the system's own (no person behind it).
+    public static func record(
+        _ action: String, _ objectType: String, _ objectID: String?, before: String? = nil, after: String? = nil,
+        district: DistrictCode, at now: Date = Date(), in transaction: Transaction
+    ) async throws {
+        guard let actor else { return }
+        try await record(
+            AuditEntry(actor: actor.subject, address: actor.address, action: action, objectType: objectType, objectID: objectID,
+                       before: before, after: after),
+            service: service, district: district, at: now, in: transaction)
+    }
+
+    /// A value as the audit trail keeps it: JSON with sorted keys.
+    public static func json(_ value: some Encodable) -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     public static func record(
         _ entry: AuditEntry, service: String, district: DistrictCode, at now: Date, in transaction: Transaction
     ) async throws {

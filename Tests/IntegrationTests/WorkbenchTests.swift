@@ -257,6 +257,16 @@ struct WorkbenchTests {
         #expect(missingRoute.status == 422 && missingRoute.html.contains("去向") && missingRoute.html.contains("先看看"))
         let routed = try await clerk.post("/clues/\(clue)/decision", [("csrf", clerkToken), ("route", "reference-topic")])
         #expect(routed.status == 303)
+        #expect(try await fixture.store.integer("""
+            SELECT count(*)::int FROM audit_log
+            WHERE service = 'triage' AND actor = 'clerk.zhang' AND action = 'clues-routed' AND address LIKE '% via %'
+            """) == 1, "triage records the change, in its transaction, with the browser's address the workbench passed on")
+        await #expect(throws: (any Error).self, "the audit trail is append-only") {
+            try await fixture.store.execute("DELETE FROM audit_log", scope: .district(fixture.haizhu))
+        }
+        await #expect(throws: (any Error).self) {
+            try await fixture.store.execute("UPDATE audit_log SET actor = 'someone-else'", scope: .district(fixture.haizhu))
+        }
 
         // Another district's clue handler finds nothing of it.
         let (elsewhere, otherPassword) = try await fixture.account("clerk.tianhe", .clueHandler, district: fixture.tianhe)

@@ -52,8 +52,11 @@ struct AssignmentSettingsStore: Sendable {
         if let problem = settings.problems.first { throw APIError.invalid(problem.field, problem.message) }
         let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
         try await database.transaction(.district(district)) { transaction in
+            let before = try await Self.settings(in: transaction, district: district)
             // districts has no district policy of its own; the scope check is the WHERE.
             try await transaction.execute("UPDATE districts SET assignment_settings = \(json)::jsonb WHERE code = \(district.rawValue)")
+            try await AuditTrail.record("settings-saved", "assignment-settings", district.rawValue, before: AuditTrail.json(before),
+                                        after: AuditTrail.json(settings), district: district, in: transaction)
         }
         return settings
     }
@@ -73,6 +76,9 @@ struct AssignmentSettingsStore: Sendable {
         if let problem = HolidayCalendar.problems(in: days).first { throw APIError.invalid("days", problem) }
         let sorted = days.sorted { $0.date < $1.date }
         try await database.transaction(.district(district)) { transaction in
+            let before = try await HolidayCalendars.load(in: transaction).days.filter { $0.date.year == year }
+            try await AuditTrail.record("calendar-saved", "holiday-calendar", String(year), before: AuditTrail.json(before),
+                                        after: AuditTrail.json(sorted), district: district, in: transaction)
             try await transaction.execute("""
                 DELETE FROM holiday_days WHERE district = \(district.rawValue) AND extract(year FROM day) = \(year)
                 """)

@@ -223,6 +223,10 @@ struct RoundWrites {
         for move in lifecycle {
             try await ProposalStatuses.move(move.proposal, by: move.actor, at: now, in: transaction, move.step)
         }
+        for entry in history {
+            try await AuditTrail.record(entry.action, "proposal", entry.proposalID.uuidString.lowercased(), after: entry.detail,
+                                        district: district, at: now, in: transaction)
+        }
         if !history.isEmpty {
             try await transaction.execute("""
                 INSERT INTO assignment_history (district, proposal_id, at, actor, action, detail)

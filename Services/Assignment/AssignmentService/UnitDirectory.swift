@@ -156,6 +156,8 @@ struct UnitDirectory: Sendable {
                         \(unit.keywords), \(try Self.json(unit.contacts))::jsonb, \(unit.active), 1, \(now), \(claims.subject))
                 """)
             try await Self.recordVersion(unit, district: district, in: transaction)
+            try await AuditTrail.record("unit-created", "handling-unit", unit.id.uuidString.lowercased(), after: AuditTrail.json(unit),
+                                        district: district, at: now, in: transaction)
             return unit
         }
     }
@@ -185,6 +187,9 @@ struct UnitDirectory: Sendable {
                 WHERE id = \(id)
                 """)
             try await Self.recordVersion(unit, district: district, in: transaction)
+            try await AuditTrail.record(unit.active == current.active ? "unit-changed" : unit.active ? "unit-activated" : "unit-deactivated",
+                                        "handling-unit", id.uuidString.lowercased(), before: AuditTrail.json(current),
+                                        after: AuditTrail.json(unit), district: district, at: now, in: transaction)
             return unit
         }
     }

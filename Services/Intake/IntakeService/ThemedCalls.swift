@@ -49,6 +49,8 @@ struct IntakeDirectory: Sendable {
                 INSERT INTO themed_calls (id, district, title, description, opens_at, closes_at, created_by)
                 VALUES (\(id), \(district.rawValue), \(title), \(description), \(opensAt), \(input.closesAt), \(claims.subject))
                 """)
+            try await AuditTrail.record("themed-call-created", "themed-call", id.uuidString.lowercased(),
+                                        after: AuditTrail.json(["title": title, "description": description]), district: district, in: transaction)
         }
         return ThemedCallView(
             id: id, district: district.rawValue, title: title, description: description, opensAt: opensAt,
@@ -79,7 +81,13 @@ struct IntakeDirectory: Sendable {
     /// Closes a call; closing a closed call changes nothing. Nil when the district has no such call.
     func close(_ id: UUID, in district: DistrictCode) async throws -> ThemedCallView? {
         try await database.transaction(.district(district)) { transaction in
-            try await transaction.execute("UPDATE themed_calls SET closed_at = now() WHERE id = \(id) AND closed_at IS NULL")
+            var closed = false
+            for try await _ in try await transaction.query(
+                "UPDATE themed_calls SET closed_at = now() WHERE id = \(id) AND closed_at IS NULL RETURNING id"
+            ) { closed = true }
+            if closed {
+                try await AuditTrail.record("themed-call-closed", "themed-call", id.uuidString.lowercased(), district: district, in: transaction)
+            }
         }
         return try await calls(in: district, includeClosed: true).first { $0.id == id }
     }

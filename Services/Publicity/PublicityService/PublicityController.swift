@@ -90,6 +90,7 @@ struct PublicityController: Sendable {
             try await transaction.execute("""
                 UPDATE notifications SET state = \(NotificationState.pending.rawValue), attempts = 0, next_attempt_at = now(), last_error = NULL WHERE id = \(id)
                 """)
+            try await AuditTrail.record("notification-retried", "notification", id.uuidString.lowercased(), district: claims.district, in: transaction)
             return NotificationState.pending.rawValue
         }
         switch state {
@@ -135,6 +136,14 @@ struct PublicityController: Sendable {
             throw APIError.invalid("secret", "secret is 16 to 200 characters")
         }
         try await database.transaction(.district(claims.district)) { transaction in
+            var before: [String: String]?
+            for try await (oldURL, active) in try await transaction.query(
+                "SELECT url, active FROM notification_endpoints WHERE channel = \(channel) FOR UPDATE"
+            ).decode((String, Bool).self) { before = ["url": oldURL, "active": String(active)] }
+            // The secret is never recorded, only that one was set.
+            try await AuditTrail.record("endpoint-saved", "notification-endpoint", channel, before: before.flatMap { AuditTrail.json($0) },
+                                        after: AuditTrail.json(["url": url, "active": String(input.active ?? true), "secret": "(set)"]),
+                                        district: claims.district, in: transaction)
             try await transaction.execute("""
                 INSERT INTO notification_endpoints (district, channel, url, secret, active, updated_at)
                 VALUES (\(claims.district.rawValue), \(channel), \(url), \(secret), \(input.active ?? true), now())
@@ -157,6 +166,10 @@ struct PublicityController: Sendable {
                 """)
             var found = false
             for try await _ in rows { found = true }
+            if found {
+                try await AuditTrail.record("callback-saved", "integration-callback", key, after: AuditTrail.json(["url": url ?? ""]),
+                                            district: claims.district, in: transaction)
+            }
             return found
         }
         guard updated else { throw APIError.notFound }
@@ -192,6 +205,10 @@ struct PublicityController: Sendable {
                 """)
             var added = false
             for try await _ in rows { added = true }
+            if added {
+                try await AuditTrail.record("showcase-added", "proposal", proposal.uuidString.lowercased(),
+                                            after: AuditTrail.json(["citation": citation]), district: claims.district, in: transaction)
+            }
             return added
         }
         guard added else { throw APIError.notFound }
@@ -204,6 +221,9 @@ struct PublicityController: Sendable {
         let removed = try await database.transaction(.district(claims.district)) { transaction in
             var removed = false
             for try await _ in try await transaction.query("DELETE FROM showcase_entries WHERE proposal_id = \(id) RETURNING proposal_id") { removed = true }
+            if removed {
+                try await AuditTrail.record("showcase-removed", "proposal", id.uuidString.lowercased(), district: claims.district, in: transaction)
+            }
             return removed
         }
         guard removed else { throw APIError.notFound }

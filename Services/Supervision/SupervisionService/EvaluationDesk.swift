@@ -49,6 +49,8 @@ struct EvaluationDesk: Sendable {
                 VALUES (\(proposal), \(claims.district.rawValue), \(Self.hash(token)), \(now))
                 ON CONFLICT (proposal_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at
                 """)
+            try await AuditTrail.record("evaluation-link-issued", "proposal", proposal.uuidString.lowercased(),
+                                        district: claims.district, at: now, in: transaction)
         }
         return token
     }
@@ -143,6 +145,9 @@ struct EvaluationDesk: Sendable {
                 }
             }
             try await Outbox.append(events, in: transaction)
+            try await AuditTrail.record("evaluation-entered", "assignment", id.uuidString.lowercased(),
+                                        after: AuditTrail.json(["result": result.rawValue, "byProposer": String(byProposer)]),
+                                        district: district, at: now, in: transaction)
             return outcome
         }
     }
@@ -206,6 +211,8 @@ struct EvaluationDesk: Sendable {
             }
             let event = try await Self.close(proposal, byDecision: true, reason: reason, by: claims.subject, now: now,
                                              district: claims.district, in: transaction)
+            try await AuditTrail.record("proposal-closed", "proposal", proposal.uuidString.lowercased(),
+                                        after: AuditTrail.json(["reason": reason]), district: claims.district, at: now, in: transaction)
             try await Outbox.append([event], in: transaction)
             return ["proposalId": proposal.uuidString, "state": ProposalStatus.closed.rawValue]
         }

@@ -90,6 +90,9 @@ struct FollowUpReviews: Sendable {
                 UPDATE follow_up_reviews SET result = \(result.rawValue), note = \(note), recorded_at = \(now), recorded_by = \(claims.subject)
                 WHERE id = \(id)
                 """)
+            try await AuditTrail.record("follow-up-recorded", "follow-up-review", id.uuidString.lowercased(),
+                                        after: AuditTrail.json(["result": result.rawValue, "note": note ?? ""]),
+                                        district: claims.district, at: now, in: transaction)
             try await Outbox.append([try Outbox.Row(
                 FollowUpRecorded(reviewID: id, assignmentID: review.assignment, proposalID: review.proposal, unitID: review.unit,
                                  promised: review.promised, result: result),

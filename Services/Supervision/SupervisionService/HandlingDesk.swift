@@ -108,7 +108,12 @@ struct HandlingDesk: Sendable {
         return try await database.transaction(.district(claims.district)) { transaction in
             guard let assignment = try await Self.load(id, unit: unit, forUpdate: true, in: transaction) else { throw APIError.notFound }
             let settings = try await Timers.settings(of: claims.district, in: transaction)
-            return try await body(assignment, LocalDate.on(now, in: settings.zone), settings, transaction)
+            let result = try await body(assignment, LocalDate.on(now, in: settings.zone), settings, transaction)
+            if let step = result as? RecordedStep {
+                try await AuditTrail.record(step.kind, "assignment", id.uuidString.lowercased(), after: AuditTrail.json(step),
+                                            district: claims.district, at: now, in: transaction)
+            }
+            return result
         }
     }
 
@@ -314,7 +319,11 @@ struct HandlingDesk: Sendable {
                 ExtensionDecided(requestID: requestID, assignmentID: assignmentID, proposalID: assignment.proposal, unitID: assignment.unit,
                                  granted: granted, deadline: granted ? requested : assignment.deadline),
                 district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
-            return RecordedStep(id: requestID, assignmentId: assignmentID, kind: "extension-" + (granted ? "granted" : "refused"), at: now)
+            let step = RecordedStep(id: requestID, assignmentId: assignmentID, kind: "extension-" + (granted ? "granted" : "refused"), at: now)
+            try await AuditTrail.record(step.kind, "assignment", assignmentID.uuidString.lowercased(),
+                                        after: AuditTrail.json(["note": note ?? "", "deadline": requested.description]),
+                                        district: claims.district, at: now, in: transaction)
+            return step
         }
     }
 
@@ -341,6 +350,10 @@ struct HandlingDesk: Sendable {
             try await Outbox.append([try Outbox.Row(
                 ReplyRecategorised(replyID: replyID, assignmentID: assignment, proposalID: proposal, from: current, to: category),
                 district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString)], in: transaction)
+            try await AuditTrail.record("reply-recategorised", "reply", replyID.uuidString.lowercased(),
+                                        before: AuditTrail.json(["category": current.rawValue]),
+                                        after: AuditTrail.json(["category": category.rawValue, "note": note]),
+                                        district: claims.district, at: now, in: transaction)
             return RecordedStep(id: replyID, assignmentId: assignment, kind: "recategorised-" + category.rawValue, at: now)
         }
     }

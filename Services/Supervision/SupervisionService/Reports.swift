@@ -140,6 +140,12 @@ struct Reports: Sendable {
         }
         guard entries.count <= 5_000 else { throw APIError.invalid("entries", "at most 5,000") }
         try await database.transaction(.district(district)) { transaction in
+            var before: [[String: String]] = []
+            for try await (kind, receiver) in try await transaction.query("SELECT kind, receiver FROM quota_roster ORDER BY kind, receiver")
+                .decode((String, String).self) { before.append(["kind": kind, "receiver": receiver]) }
+            try await AuditTrail.record("roster-replaced", "quota-roster", district.rawValue, before: AuditTrail.json(before),
+                                        after: AuditTrail.json(zip(kinds, receivers).map { ["kind": $0, "receiver": $1] }),
+                                        district: district, in: transaction)
             try await transaction.execute("DELETE FROM quota_roster")
             try await transaction.execute("""
                 INSERT INTO quota_roster (district, kind, receiver)
@@ -257,6 +263,8 @@ struct SupervisionActions: Sendable {
                 VALUES (\(action.id), \(claims.district.rawValue), \(proposal), \(kind), \(heldOn.description)::date, \(participants),
                         \(summary), \(now), \(claims.subject))
                 """)
+            try await AuditTrail.record("supervision-action", "proposal", proposal.uuidString.lowercased(), after: AuditTrail.json(action),
+                                        district: claims.district, at: now, in: transaction)
             return action
         }
     }

@@ -333,7 +333,10 @@ struct SupervisionController: Sendable {
         if let problem = settings.problems.first { throw APIError.invalid(problem.field, problem.message) }
         let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
         try await database.transaction(.district(claims.district)) { transaction in
+            let before = try await Timers.settings(of: claims.district, in: transaction)
             try await transaction.execute("UPDATE districts SET supervision_settings = \(json)::jsonb WHERE code = \(claims.district.rawValue)")
+            try await AuditTrail.record("settings-saved", "supervision-settings", claims.district.rawValue, before: AuditTrail.json(before),
+                                        after: json, district: claims.district, in: transaction)
         }
         return try jsonResponse(settings)
     }

@@ -536,6 +536,8 @@ struct CultivationStore: Sendable {
                 WHERE id = \(id)
                 """)
             guard let view = try await Self.loadProposal(id, of: district, lock: false, in: transaction) else { throw APIError.notFound }
+            try await AuditTrail.record("proposal-edited", "proposal", id.uuidString.lowercased(), before: AuditTrail.json(current),
+                                        after: AuditTrail.json(view), district: district, at: now, in: transaction)
             return view
         }
     }
@@ -555,6 +557,7 @@ struct CultivationStore: Sendable {
                 UPDATE proposals SET submitted_at = \(now), review_due_at = \(due)
                 WHERE id = \(id)
                 """)
+            try await AuditTrail.record("proposal-submitted", "proposal", id.uuidString.lowercased(), district: district, at: now, in: transaction)
             let event = ProposalDrafted(
                 proposalID: id, clueIDs: current.clueIds, topicID: current.topicId, fastTrack: current.fastTrack, reviewDueAt: due)
             try await Outbox.append(
@@ -843,6 +846,9 @@ struct CultivationStore: Sendable {
             VALUES (\(UUID()), \(claims.district.rawValue), \(action), \(clueIDs), \(proposalID), \(detailText)::jsonb, \(note),
                     \(claims.subject), \(now))
             """)
+        try await AuditTrail.record(action, proposalID == nil ? "reference-topic" : "proposal",
+                                    (proposalID ?? clueIDs.first)?.uuidString.lowercased(), after: detailText,
+                                    district: claims.district, at: now, in: transaction)
     }
 }
 

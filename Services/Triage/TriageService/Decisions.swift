@@ -133,6 +133,9 @@ struct TriageDecisions: Sendable {
                 VALUES (\(decisionID), \(district.rawValue), 'route', \(routedIDs), \(groupID), \(detailText)::jsonb, \(note),
                         \(claims.subject), \(now))
                 """)
+            try await AuditTrail.record("clues-routed", groupID == nil ? "clue" : "clue-group",
+                                        (groupID ?? routedIDs.first)?.uuidString.lowercased(), after: detailText,
+                                        district: district, at: now, in: transaction)
             try await transaction.execute("""
                 UPDATE triage_clues SET status = \(route.resultingStatus.rawValue), route = \(route.kind.rawValue),
                        route_detail = \(detailText)::jsonb, decided_by = \(claims.subject), decided_at = \(now),
@@ -430,6 +433,8 @@ extension TriageDecisions {
             VALUES (\(decisionID), \(claims.district.rawValue), \(change == .merged ? "merge" : "split"), \(moved), \(group),
                     \(String(decoding: try JSONEncoder().encode(detail), as: UTF8.self))::jsonb, \(note), \(claims.subject), \(now))
             """)
+        try await AuditTrail.record(change == .merged ? "groups-merged" : "group-split", "clue-group", group.uuidString.lowercased(),
+                                    after: AuditTrail.json(detail), district: claims.district, at: now, in: transaction)
         let event = ClueGroupsChanged(change: change, groupID: group, groupVoices: voices, fromGroupIDs: from, clueIDs: moved)
         try await Outbox.append(
             try EventEnvelope(event, district: claims.district, occurredAt: now), to: TopicCatalogue.triageEvents,

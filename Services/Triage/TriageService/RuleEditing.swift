@@ -108,10 +108,16 @@ struct RuleEditing: Sendable {
             if let basedOn = input.basedOn, basedOn != latest {
                 throw APIError(.conflict, code: "stale-rules", message: "the rules changed meanwhile: version \(latest) is in force, the edit started from \(basedOn)", field: "basedOn")
             }
+            var before: String?
+            for try await previous in try await transaction.query("""
+                SELECT definition::text FROM classification_rule_sets WHERE district = \(district.rawValue) AND version = \(latest)
+                """).decode(String.self) { before = previous }
             try await transaction.execute("""
                 INSERT INTO classification_rule_sets (district, version, definition, note, created_by, created_at)
                 VALUES (\(district.rawValue), \(latest + 1), \(json)::jsonb, \(note), \(claims.subject), \(now))
                 """)
+            try await AuditTrail.record("rules-saved", "classification-rules", String(latest + 1), before: before, after: json,
+                                        district: district, at: now, in: transaction)
             return RuleSetVersion(district: district.rawValue, version: latest + 1, definition: definition, note: note, createdBy: claims.subject, createdAt: now)
         }
     }
