@@ -59,6 +59,13 @@ struct WorkbenchBrowserTests {
         let oneTime = try #require(try await browser.script("return document.querySelector('.secret').innerText") as? String)
         #expect(oneTime.count == 16)
         try await browser.screenshot("02-account-created")
+        for (path, name) in [("/admin/settings", "02a-settings"), ("/admin/rules", "02b-rules"), ("/admin/units", "02c-units"),
+                             ("/admin/settings/assignment", "02d-assignment-settings"), ("/admin/calendar", "02e-calendar"),
+                             ("/admin/endpoints", "02f-endpoints"), ("/admin/audit", "02g-audit")] {
+            try await browser.open(base + path)
+            #expect(!(try await browser.text.contains("无法完成")), "\(path) opens")
+            try await browser.screenshot(name)
+        }
         try await signOut(browser)
 
         // The clue handler must choose her own password first.

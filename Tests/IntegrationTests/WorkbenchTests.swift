@@ -284,4 +284,65 @@ struct WorkbenchTests {
         for browser in [admin, clerk, other] { try await browser.close() }
         try await fixture.stop()
     }
+
+    @Test func anAdministratorKeepsTheDistrictsSettingsRulesAndUnits() async throws {
+        let fixture = try await WorkbenchFixture()
+        let admin = FormBrowser(base: fixture.base)
+        let (administrator, password) = try await fixture.account("admin.haizhu", .administrator)
+        #expect(try await admin.signIn(administrator.login, password).location == "/")
+        let csrf = try #require(try await admin.get("/admin/settings").hidden("csrf"))
+
+        // Assignment settings: a bad value is named and nothing changes; a good one is saved with before and after.
+        let settings = try await admin.get("/admin/settings/assignment")
+        #expect(settings.status == 200 && settings.html.contains("contestWindow"), "\(settings.status)")
+        let bad = try await admin.post("/admin/settings/assignment", [("csrf", csrf), ("text", #"{"contestWindow": {"workingDays": 99}}"#)])
+        #expect(bad.status == 422 && bad.html.contains("contestWindow.workingDays"), "\(bad.status)")
+        let notJSON = try await admin.post("/admin/settings/assignment", [("csrf", csrf), ("text", "{not json")])
+        #expect(notJSON.status == 422 && notJSON.html.contains("{not json"), "the text is kept as typed")
+        let good = try await admin.post("/admin/settings/assignment", [("csrf", csrf), ("text", #"{"contestWindow": {"workingDays": 7}}"#)])
+        #expect(good.status == 200 && good.html.contains("已保存"))
+        #expect(try await fixture.store.integer("""
+            SELECT count(*)::int FROM audit_log WHERE service = 'assignment' AND action = 'settings-saved' AND actor = 'admin.haizhu'
+              AND before IS NOT NULL AND after->'contestWindow'->>'workingDays' = '7'
+            """) == 1)
+
+        // Classification rules: every problem listed, a sample tried before saving, versions compared.
+        let rules = try await admin.get("/admin/rules")
+        #expect(rules.status == 200)
+        let current = try #require(rules.html.range(of: "spellcheck=\"false\"").map { _ in rules.html })
+        let definition = try #require(current.components(separatedBy: "spellcheck=\"false\" style=\"font-family:ui-monospace,monospace;font-size:.9rem\">").dropFirst().first?
+            .components(separatedBy: "</textarea>").first)
+        let unescaped = definition.replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&lt;", with: "<")
+            .replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
+        // Two mistakes in match expressions: both are listed, by rule and position.
+        let brokenText = unescaped.replacingOccurrences(of: #""match" : "公交 | "#, with: #""match" : "公交 | ( | "#)
+            .replacingOccurrences(of: #""match" : "学校"#, with: #""match" : "& 学校"#)
+        let broken = try await admin.post("/admin/rules", [("csrf", csrf), ("text", brokenText), ("basedOn", "0")])
+        #expect(broken.status == 422 && broken.html.contains("transport") && broken.html.components(separatedBy: "<li>").count >= 2,
+                "\(broken.status)")
+        #expect(try await fixture.audit("rules-saved") == 0, "nothing saved")
+        let tried = try await admin.post("/admin/rules/try", [("csrf", csrf), ("text", unescaped), ("basedOn", "0"),
+                                                             ("sampleTitle", "楼道电动自行车充电"), ("sampleText", "存在火灾隐患")])
+        #expect(tried.status == 200 && tried.html.contains("试分类结果") && tried.html.contains("火灾"), "\(tried.status)")
+        let saved = try await admin.post("/admin/rules", [("csrf", csrf), ("text", unescaped), ("note", "同内置规则"), ("basedOn", "0")])
+        #expect(saved.status == 200 && saved.html.contains("已保存为新版本"), "\(saved.status)")
+        let compared = try await admin.get("/admin/rules/versions?compare=0,1")
+        #expect(compared.status == 200 && compared.html.contains("第 0 版 → 第 1 版"))
+        #expect(try await fixture.audit("rules-saved") == 1)
+
+        // Units: added, then an edit from a stale version is refused with the reason.
+        let added = try await admin.post("/admin/units", [("csrf", csrf), ("code", "transport"), ("name", "区交通运输局"), ("kind", "district-department")])
+        #expect(added.status == 200 && added.html.contains("已保存：区交通运输局"), "\(added.status)")
+        let unit = try #require(try await fixture.store.database.transaction(.district(fixture.haizhu)) { transaction -> UUID? in
+            for try await id in try await transaction.query("SELECT id FROM handling_units WHERE code = 'transport'").decode(UUID.self) { return id }
+            return nil
+        })
+        let edit: [(String, String)] = [("csrf", csrf), ("id", unit.uuidString), ("code", "transport"), ("name", "区交通局"),
+                                        ("kind", "district-department"), ("active", "on")]
+        #expect(try await admin.post("/admin/units", edit + [("basedOn", "1")]).status == 200)
+        let stale = try await admin.post("/admin/units", edit + [("basedOn", "1")])
+        #expect(stale.status == 409 && stale.html.contains("version"), "\(stale.status)")
+        #expect(try await fixture.audit("unit-changed") == 1)
+        try await fixture.stop()
+    }
 }

@@ -61,16 +61,19 @@ struct RuleEditing: Sendable {
     let database: Database
     let registrar: ClueRegistrar
 
-    func current(of district: DistrictCode) async throws -> RuleSetVersion {
+    /// The rules in force, or with `version` that saved version (nil when the district has none such).
+    func current(of district: DistrictCode, version wanted: Int? = nil) async throws -> RuleSetVersion? {
         try await database.transaction(.district(district)) { transaction in
             for try await (version, definition, note, by, at) in try await transaction.query("""
                 SELECT version, definition::text, note, created_by, created_at FROM classification_rule_sets
-                WHERE district = \(district.rawValue) ORDER BY version DESC LIMIT 1
+                WHERE district = \(district.rawValue) AND (\(wanted)::int IS NULL OR version = \(wanted))
+                ORDER BY version DESC LIMIT 1
                 """).decode((Int, String, String, String, Date).self) {
                 return RuleSetVersion(
                     district: district.rawValue, version: version,
                     definition: try? JSONDecoder().decode(RuleSet.self, from: Data(definition.utf8)), note: note, createdBy: by, createdAt: at)
             }
+            guard wanted == nil || wanted == 0 else { return nil }
             return RuleSetVersion(district: district.rawValue, version: 0, definition: RuleSet.builtIn, note: "built-in rules", createdBy: "system", createdAt: nil)
         }
     }

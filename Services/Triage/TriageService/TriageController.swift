@@ -33,6 +33,7 @@ struct TriageController: Sendable {
         triage.post("/groups/:id/split", use: split)
         triage.get("/rules", use: currentRules)
         triage.get("/rules/versions", use: ruleVersions)
+        triage.get("/rules/versions/:version", use: ruleVersion)
         triage.post("/rules/classify", use: classify)
         router.group("/v1/triage/rules").add(middleware: StaffAuthenticator(signer: signer, roles: Self.ruleEditors))
             .put(use: saveRules)
@@ -102,7 +103,16 @@ struct TriageController: Sendable {
     }
 
     @Sendable func currentRules(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try jsonResponse(try await rules.current(of: try context.staffClaims().district))
+        guard let current = try await rules.current(of: try context.staffClaims().district) else { throw APIError.notFound }
+        return try jsonResponse(current)
+    }
+
+    /// One saved version with its definition (0: the built-in rules), to compare with another.
+    @Sendable func ruleVersion(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let version = context.parameters.get("version").flatMap(Int.init), version >= 0,
+              let found = try await rules.current(of: try context.staffClaims().district, version: version)
+        else { throw APIError.notFound }
+        return try jsonResponse(found)
     }
 
     @Sendable func ruleVersions(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -102,7 +102,8 @@ enum Navigation {
         case .member, .memberStudio, .specialCommittee:
             items += [["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"]]
         case .administrator:
-            items += [["href": "/admin/accounts", "name": "账号"], ["href": "/admin/audit", "name": "审计日志"], ["href": "/clues", "name": "线索审核"]]
+            items += [["href": "/admin/accounts", "name": "账号"], ["href": "/admin/settings", "name": "区设置"], ["href": "/admin/audit", "name": "审计日志"],
+                      ["href": "/clues", "name": "线索审核"]]
         case .handlingUnit, .supervisingLeader:
             break
         }

@@ -33,6 +33,7 @@ public enum WorkbenchService {
                 SignInController(workbench: context).register(on: router)
                 DeskController(workbench: context).register(on: router)
                 AdministrationController(workbench: context).register(on: router)
+                SettingsController(workbench: context).register(on: router)
             })
     }
 }
