@@ -249,6 +249,32 @@ struct WorkbenchTests {
         #expect(await eventually(timeout: .seconds(60)) {
             (try? await fixture.store.integer("SELECT count(*)::int FROM triage_clues WHERE clue_id = \(UUID(uuidString: clue)!)")) == 1
         })
+        // A second, unrelated clue: its group merged into the first's, then split out again.
+        let second = try await sendHTTP("POST", fixture.intake + "/v1/clues", body: try JSONSerialization.data(withJSONObject: [
+            "district": "haizhu", "title": "长者饭堂排队久", "situationAnalysis": "港海社区长者饭堂午餐时段排队超过半小时。",
+            "specificSuggestions": "增加供餐窗口。", "channel": "staff-entry", "sourceCategory": "street-studio", "consentToPublish": true,
+            "anonymous": true, "receiver": ["kind": "studio", "name": "沙园工作室"],
+        ]), contentType: "application/json", headers: ["Authorization": "Bearer \(studio)"])
+        let secondClue = try #require((second.json["clueId"] as? String).flatMap(UUID.init(uuidString:)))
+        func group(of clue: UUID) async throws -> String? {
+            try await fixture.store.database.transaction(.allDistricts) { transaction in
+                for try await id in try await transaction.query("SELECT group_id::text FROM triage_clues WHERE clue_id = \(clue)").decode(String?.self) {
+                    return id
+                }
+                return nil
+            }
+        }
+        #expect(await eventually(timeout: .seconds(60)) { ((try? await group(of: secondClue)) ?? nil) != nil })
+        let firstGroup = try #require(try await group(of: UUID(uuidString: clue)!))
+        let secondGroup = try #require(try await group(of: secondClue))
+        #expect(firstGroup != secondGroup)
+        let merged = try await clerk.post("/groups/\(firstGroup)/merge", [("csrf", clerkToken), ("groupIds", secondGroup), ("note", "同一议题")])
+        #expect(merged.status == 303, "\(merged.status) \(merged.html.prefix(300))")
+        #expect(try await group(of: secondClue) == firstGroup)
+        let split = try await clerk.post("/groups/\(firstGroup)/split", [("csrf", clerkToken), ("clueIds", secondClue.uuidString), ("note", "并非同一议题")])
+        #expect(split.status == 303)
+        #expect(try await group(of: secondClue) != firstGroup)
+
         let queue = try await clerk.get("/clues?status=awaiting-review")
         #expect(queue.status == 200 && queue.html.contains("电动自行车楼道充电"))
         let cluePage = try await clerk.get("/clues/\(clue)")

@@ -25,6 +25,8 @@ struct DeskController: Sendable {
         router.get("/groups", use: groups)
         router.get("/groups/:id", use: group)
         router.post("/groups/:id/decision", use: decideGroup)
+        router.post("/groups/:id/merge", use: merge)
+        router.post("/groups/:id/split", use: split)
         router.get("/compilation", use: compilation)
         router.get("/topics", use: topics)
         router.post("/topics/:id/claim", use: claim)
@@ -302,6 +304,38 @@ struct DeskController: Sendable {
             if answer.ok { return Pages.redirect("/groups/\(id)") }
             if [400, 409, 422].contains(answer.status) {
                 return try await groupPage(id, visit: visit, form: form, message: answer.problem.message, field: answer.problem.field,
+                                           status: HTTPResponse.Status(code: answer.status))
+            }
+            return refusal(answer, visit: visit)
+        }
+    }
+
+    /// Merges other groups into this one: their ids, one per line or comma (from their pages).
+    @Sendable func merge(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await posted(request, context, roles: Self.triageStaff) { visit, form in
+            guard let id = Self.id(context) else { return pages.problem("没有找到这个议题组。", status: .notFound, visit: visit) }
+            let others = (form["groupIds"] ?? "").split(whereSeparator: { ",，\n\r ".contains($0) }).map(String.init)
+            let answer = try await services.send(.POST, .triage, "/v1/triage/groups/\(id)/merge",
+                                                 json: ["groupIds": others, "note": form["note"] ?? ""], for: visit)
+            if answer.ok { return Pages.redirect("/groups/\(id)") }
+            if [400, 409, 422].contains(answer.status) {
+                return try await groupPage(id, visit: visit, form: nil, message: "未能合并：" + answer.problem.message, field: answer.problem.field,
+                                           status: HTTPResponse.Status(code: answer.status))
+            }
+            return refusal(answer, visit: visit)
+        }
+    }
+
+    /// Splits the ticked clues out into a group of their own.
+    @Sendable func split(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await posted(request, context, roles: Self.triageStaff) { visit, form in
+            guard let id = Self.id(context) else { return pages.problem("没有找到这个议题组。", status: .notFound, visit: visit) }
+            let answer = try await services.send(.POST, .triage, "/v1/triage/groups/\(id)/split",
+                                                 json: ["clueIds": form.all("clueIds"), "note": form["note"] ?? ""], for: visit)
+            if answer.ok, let group = answer.json["groupId"] as? String { return Pages.redirect("/groups/\(group)") }
+            if answer.ok { return Pages.redirect("/groups/\(id)") }
+            if [400, 409, 422].contains(answer.status) {
+                return try await groupPage(id, visit: visit, form: nil, message: "未能拆分：" + answer.problem.message, field: answer.problem.field,
                                            status: HTTPResponse.Status(code: answer.status))
             }
             return refusal(answer, visit: visit)
