@@ -51,6 +51,7 @@ let package = Package(
         .executable(name: "bench-assignment", targets: ["bench-assignment"]),
         .executable(name: "bench-supervision", targets: ["bench-supervision"]),
         .executable(name: "bench-publicity", targets: ["bench-publicity"]),
+        .executable(name: "bench-workbench", targets: ["bench-workbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -235,6 +236,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "ops/bench/publicity",
+            exclude: ["run.sh"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bench-workbench",
+            dependencies: [
+                "BenchSupport", "WorkbenchService", "Models", "Storage", "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "ops/bench/workbench",
             exclude: ["run.sh"],
             swiftSettings: strict
         ),

@@ -133,7 +133,8 @@ final class WorkbenchFixture: Sendable {
     }
 }
 
-@Suite(.timeLimit(.minutes(3)))
+/// One at a time: each starts four services of its own, and the whole suite runs beside the rest.
+@Suite(.serialized, .timeLimit(.minutes(3)))
 struct WorkbenchTests {
     @Test func aFirstPasswordIsChangedAtFirstSignInAndSigningOutEndsTheSessionAndItsTokens() async throws {
         let fixture = try await WorkbenchFixture()
