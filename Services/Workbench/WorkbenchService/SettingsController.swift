@@ -44,6 +44,7 @@ struct SettingsController: Sendable {
         router.get("/admin/rules/versions", use: versions)
         router.get("/admin/endpoints", use: endpoints)
         router.post("/admin/endpoints", use: saveEndpoint)
+        router.post("/admin/callbacks", use: saveCallback)
         router.get("/admin/units", use: units)
         router.post("/admin/units", use: saveUnit)
     }
@@ -286,6 +287,34 @@ struct SettingsController: Sendable {
             guard [400, 422].contains(answer.status) else { return desk.refusal(answer, visit: visit) }
             values["message"] = answer.problem.message
             values["field"] = answer.problem.field.map { FieldNames.chinese($0) }
+            return pages.render("endpoints", values, visit: visit, status: HTTPResponse.Status(code: answer.status))
+        }
+    }
+
+    /// Where an integration of the district hears of its clues (empty: no longer told).
+    @Sendable func saveCallback(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await desk.posted(request, context, roles: Self.administrators) { visit, form in
+            let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
+            let url = (form["callbackUrl"] ?? "").trimmingCharacters(in: .whitespaces)
+            var values: [String: Any] = ["title": "通知地址", "channels": Self.channels.map { ["code": $0.0, "name": $0.1] },
+                                         "key": key, "callbackUrl": url]
+            guard !key.isEmpty, key.count <= 100, !key.contains("/") else {
+                values["message"] = "请填写对接密钥编号。"
+                return pages.render("endpoints", values, visit: visit, status: .unprocessableContent)
+            }
+            let answer = try await workbench.services.send(.PUT, .publicity, "/v1/publicity/integrations/\(key)/callback",
+                                                           json: ["url": url.isEmpty ? NSNull() : url], for: visit)
+            if answer.ok {
+                values["saved"] = key
+                return pages.render("endpoints", values, visit: visit)
+            }
+            if answer.status == 404 {
+                values["message"] = "本区没有编号为 \(key) 的对接密钥。"
+                return pages.render("endpoints", values, visit: visit, status: .notFound)
+            }
+            guard [400, 422].contains(answer.status) else { return desk.refusal(answer, visit: visit) }
+            values["message"] = answer.problem.message
+            values["field"] = "回调地址"
             return pages.render("endpoints", values, visit: visit, status: HTTPResponse.Status(code: answer.status))
         }
     }
