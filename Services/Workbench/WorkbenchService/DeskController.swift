@@ -102,32 +102,37 @@ struct DeskController: Sendable {
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await signedIn(request, context) { visit in
             var waiting: [[String: Any]] = []
-            func count(_ target: ServiceCalls.Target, _ path: String, key: String) async throws -> Int? {
-                let answer = try await services.get(target, path, for: visit)
-                return answer.ok ? ((answer.json[key] as? [Any])?.count ?? 0) : nil
+            var unavailable = false
+            // A service that does not answer leaves its count out; the page still opens.
+            func count(_ target: ServiceCalls.Target, _ path: String, key: String) async -> Int? {
+                guard let answer = try? await services.get(target, path, for: visit, timeout: .seconds(2)), answer.ok else {
+                    unavailable = true
+                    return nil
+                }
+                return (answer.json[key] as? [Any])?.count ?? 0
             }
             let role = visit.account.role
             if Self.triageStaff.contains(role) {
-                if let n = try await count(.triage, "/v1/triage/clues?status=awaiting-review&limit=500", key: "clues") {
+                if let n = await count(.triage, "/v1/triage/clues?status=awaiting-review&limit=500", key: "clues") {
                     waiting.append(["name": "待审核的线索", "count": n, "href": "/clues?status=awaiting-review", "more": n >= 500])
                 }
-                if let n = try await count(.triage, "/v1/triage/groups?status=awaiting-review&limit=500", key: "groups") {
+                if let n = await count(.triage, "/v1/triage/groups?status=awaiting-review&limit=500", key: "groups") {
                     waiting.append(["name": "有待审核线索的议题组", "count": n, "href": "/groups", "more": n >= 500])
                 }
             }
-            if Self.reviewers.contains(role), let n = try await count(.triage, "/v1/proposals?status=submitted&limit=500", key: "proposals") {
+            if Self.reviewers.contains(role), let n = await count(.triage, "/v1/proposals?status=submitted&limit=500", key: "proposals") {
                 waiting.append(["name": "待立案审查的提案", "count": n, "href": "/reviews", "more": n >= 500])
             }
             if Self.drafters.contains(role) {
-                if let n = try await count(.triage, "/v1/reference-topics?status=open", key: "referenceTopics") {
+                if let n = await count(.triage, "/v1/reference-topics?status=open", key: "referenceTopics") {
                     waiting.append(["name": "可认领的参考选题", "count": n, "href": "/topics", "more": false])
                 }
-                if let n = try await count(.triage, "/v1/proposals?status=drafting&limit=500", key: "proposals") {
+                if let n = await count(.triage, "/v1/proposals?status=drafting&limit=500", key: "proposals") {
                     waiting.append(["name": "培育中的提案草稿", "count": n, "href": "/proposals", "more": false])
                 }
             }
             return pages.render("home", [
-                "title": "首页", "waiting": waiting, "nothing": waiting.isEmpty,
+                "title": "首页", "waiting": waiting, "nothing": waiting.isEmpty && !unavailable, "unavailable": unavailable,
                 "changed": request.uri.queryParameters["changed"] == "password",
             ], visit: visit)
         }

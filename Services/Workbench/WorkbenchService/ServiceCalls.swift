@@ -49,15 +49,18 @@ struct ServiceCalls: Sendable {
             issuedAt: now, expiresAt: now.addingTimeInterval(Self.tokenLifetime), tokenID: visit.sessionID.uuidString.lowercased()))
     }
 
-    func get(_ target: Target, _ path: String, for visit: Visit) async throws -> APIAnswer {
-        try await call(.GET, target, path, body: nil, for: visit)
+    /// `timeout`: a whole call's deadline (a service that is down is retried until it).
+    func get(_ target: Target, _ path: String, for visit: Visit, timeout: TimeAmount = .seconds(15)) async throws -> APIAnswer {
+        try await call(.GET, target, path, body: nil, for: visit, timeout: timeout)
     }
 
     func send(_ method: HTTPMethod, _ target: Target, _ path: String, json: [String: Any]?, for visit: Visit) async throws -> APIAnswer {
         try await call(method, target, path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) }, for: visit)
     }
 
-    private func call(_ method: HTTPMethod, _ target: Target, _ path: String, body: Data?, for visit: Visit) async throws -> APIAnswer {
+    private func call(
+        _ method: HTTPMethod, _ target: Target, _ path: String, body: Data?, for visit: Visit, timeout: TimeAmount = .seconds(15)
+    ) async throws -> APIAnswer {
         var request = HTTPClientRequest(url: base(target) + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer " + (try token(for: visit)))
@@ -67,7 +70,7 @@ struct ServiceCalls: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 40 * 1024 * 1024)
         return APIAnswer(status: Int(response.status.code), body: Data(buffer: bytes), contentType: response.headers.first(name: "Content-Type"))
     }
