@@ -338,6 +338,18 @@ extension HeavySuites {
                   AND before IS NOT NULL AND after->'contestWindow'->>'workingDays' = '7'
                 """) == 1)
 
+            // Triage's district settings, the same way.
+            #expect(try await admin.get("/admin/settings/triage").html.contains("similarityThreshold"))
+            let tooLoose = try await admin.post("/admin/settings/triage", [("csrf", csrf), ("text", #"{"similarityThreshold": 2}"#)])
+            #expect(tooLoose.status == 422 && tooLoose.html.contains("similarityThreshold"))
+            let fastTrack = try await admin.post("/admin/settings/triage", [("csrf", csrf), ("text", #"{"fastTrackReviewDays": 3}"#)])
+            #expect(fastTrack.status == 200 && fastTrack.html.contains("已保存"))
+            #expect(try await fixture.store.integer("SELECT fast_track_review_days FROM districts WHERE code = 'haizhu'", scope: .none) == 3)
+            #expect(try await fixture.store.integer("""
+                SELECT count(*)::int FROM audit_log WHERE service = 'triage' AND object_type = 'triage-settings'
+                  AND (before->>'fastTrackReviewDays')::int = 5 AND (after->>'fastTrackReviewDays')::int = 3
+                """) == 1)
+
             // Classification rules: every problem listed, a sample tried before saving, versions compared.
             let rules = try await admin.get("/admin/rules")
             #expect(rules.status == 200)

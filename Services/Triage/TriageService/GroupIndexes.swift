@@ -32,7 +32,9 @@ final class GroupIndexes: Sendable {
                 live[old] = false
                 position[id] = nil
             }
-            guard isLive else { return }
+            // A signature too short for the bands (a row written by hand or damaged) cannot be
+            // indexed: the group is left out of candidate lookups rather than crash the service.
+            guard isLive, signature.count >= index.banding.bands * index.banding.rows else { return }
             let new = ids.count
             ids.append(id)
             signatures.append(signature)

@@ -35,6 +35,9 @@ struct TriageController: Sendable {
         triage.get("/rules/versions", use: ruleVersions)
         triage.get("/rules/versions/:version", use: ruleVersion)
         triage.post("/rules/classify", use: classify)
+        router.group("/v1/triage/settings").add(middleware: StaffAuthenticator(signer: signer, roles: [.administrator, .proposalsCommittee]))
+            .get(use: currentSettings)
+            .put(use: saveSettings)
         router.group("/v1/triage/rules").add(middleware: StaffAuthenticator(signer: signer, roles: Self.ruleEditors))
             .put(use: saveRules)
     }
@@ -105,6 +108,18 @@ struct TriageController: Sendable {
     @Sendable func currentRules(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let current = try await rules.current(of: try context.staffClaims().district) else { throw APIError.notFound }
         return try jsonResponse(current)
+    }
+
+    var districtSettings: TriageSettingsStore { TriageSettingsStore(database: database) }
+
+    @Sendable func currentSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try jsonResponse(try await districtSettings.current(of: try context.staffClaims().district))
+    }
+
+    @Sendable func saveSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let input = try await request.decodeJSON(as: TriageSettingsInput.self, context: context, limit: 8_192)
+        return try jsonResponse(try await districtSettings.save(input, of: claims.district))
     }
 
     /// One saved version with its definition (0: the built-in rules), to compare with another.

@@ -26,6 +26,8 @@ struct SettingsController: Sendable {
     }
 
     static let documents: [String: Document] = [
+        "triage": Document(name: "triage", title: "线索与立案设置", target: .triage, path: "/v1/triage/settings",
+                           help: "similarityThreshold 线索归为一组的相似度（0.2–0.95）；coClaiming 参考选题可否多人认领；currentSession 当前届次（案号用）；fastTrackReviewDays 与 reviewDays 快速通道与一般提案的立案审查天数。"),
         "assignment": Document(name: "assignment", title: "交办设置", target: .assignment, path: "/v1/assignment/settings",
                                help: "办理期限、异议期、预交办确认期、建议承办单位的规则等；缺少的键取默认值。"),
         "supervision": Document(name: "supervision", title: "督办设置", target: .supervision, path: "/v1/supervision/settings",

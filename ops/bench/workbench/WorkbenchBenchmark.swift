@@ -78,7 +78,8 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
                     """)
                 try await transaction.execute("""
                     INSERT INTO clue_groups (id, district, representative, signature, voices)
-                    SELECT md5('g' || g)::uuid, 'haizhu', md5('c' || (g * 5 + 1))::uuid, '\\x00'::bytea, 5
+                    SELECT md5('g' || g)::uuid, 'haizhu', md5('c' || (g * 5 + 1))::uuid,
+                           decode(repeat(lpad(to_hex(g), 8, '0'), 128), 'hex'), 5
                     FROM generate_series((\(from)::int - 1) / 5, (\(to)::int - 1) / 5) g
                     ON CONFLICT DO NOTHING
                     """)
