@@ -154,8 +154,11 @@ public final class WebDriver: Sendable {
         try await command("DELETE", "/cookie")
     }
 
+    /// Closes the browser and stops chromedriver (which outlives a SIGTERM while it has served a
+    /// session, so it is killed once the session is gone).
     public func quit() async {
         _ = try? await Self.send("DELETE", base + "/session/" + session, nil)
-        driver.signal(SIGTERM)
+        driver.signal(SIGKILL)
+        _ = await driver.output()
     }
 }
