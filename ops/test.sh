@@ -56,6 +56,8 @@ if [ $# -eq 0 ]; then
 fi
 
 say "running tests"
+# The logs of the services the tests start as processes (Tests/Support/ServiceProcess.swift).
+rm -rf "$STATE/logs/services"
 if [ -n "${TEST_TODAY:-}" ]; then
   tests="$(ls -d "$BIN"/*PackageTests.xctest | head -1)"
   # Started through env(1): started by bash directly under libfaketime, the binary ran XCTest only.

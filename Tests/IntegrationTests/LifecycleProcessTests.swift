@@ -60,7 +60,7 @@ extension HeavySuites {
                 let clueID = try #require((sent.json["clueId"] as? String).flatMap(UUID.init(uuidString:)))
                 #expect(try await eventually(timeout: .seconds(60)) {
                     try await store.integer("SELECT count(*)::int FROM triage_clues WHERE clue_id = \(clueID)") == 1
-                })
+                }, "triage registers the clue (its log: \(triage.log))")
                 let routed = try await call(triage, "POST", "/v1/triage/clues/\(clueID)/decision", ["route": "reference-topic"], token: clerk, expecting: 200)
                 let topic = try #require(routed.json["topicId"] as? String)
                 try await call(triage, "POST", "/v1/reference-topics/\(topic)/claims", ["name": "王委员"], token: member, expecting: 201)

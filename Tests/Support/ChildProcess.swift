@@ -13,6 +13,8 @@ public final class ChildProcess: Sendable {
         case discard
         case pipe
         case inherit
+        /// Appended to the file, made if missing.
+        case file(String)
     }
 
     public let pid: pid_t
@@ -55,6 +57,8 @@ public final class ChildProcess: Sendable {
                 continue
             case .discard:
                 posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
+            case .file(let path):
+                posix_spawn_file_actions_addopen(&actions, target, path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             case .pipe:
                 var ends: [Int32] = [0, 0]
                 guard pipe(&ends) == 0 else { throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))") }

@@ -2,11 +2,13 @@ import Foundation
 import Messaging
 
 /// A service as an operator runs it: the executable the build made (`SERVICE_BINARIES`), on a
-/// free port, against the test's database and topics, logging errors only.
+/// free port, against the test's database and topics. It logs warnings and errors (or
+/// `TEST_SERVICE_LOG_LEVEL`) to `log`, under `$STATE/logs/services/`, for a failing test to point at.
 public struct ServiceProcess: Sendable {
     public let name: String
     public let process: ChildProcess
     public let port: Int
+    public let log: String
 
     public var base: String { "http://127.0.0.1:\(port)" }
 
@@ -15,11 +17,15 @@ public struct ServiceProcess: Sendable {
         let binary = URL(fileURLWithPath: try TestEnvironment.value("SERVICE_BINARIES")).appendingPathComponent(name).path
         var environment = [
             "DATABASE_URL": databaseURL, "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
-            "TOKEN_SECRET": TestEnvironment.tokenSecret, "HTTP_PORT": String(port), "LOG_LEVEL": "error", "INSTANCE_ID": "\(name)-\(port)",
+            "TOKEN_SECRET": TestEnvironment.tokenSecret, "HTTP_PORT": String(port),
+            "LOG_LEVEL": ProcessInfo.processInfo.environment["TEST_SERVICE_LOG_LEVEL"] ?? "warning", "INSTANCE_ID": "\(name)-\(port)",
         ]
         environment.merge(extra) { _, new in new }
+        let logs = (ProcessInfo.processInfo.environment["STATE"] ?? NSTemporaryDirectory()) + "/logs/services"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        self.log = "\(logs)/\(name)-\(port).log"
         self.name = name
-        self.process = try ChildProcess(binary, environment: environment)
+        self.process = try ChildProcess(binary, environment: environment, standardOutput: .file(log), standardError: .file(log))
         self.port = port
     }
 

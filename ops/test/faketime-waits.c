@@ -3,9 +3,15 @@
 // pthread_cond_timedwait's deadlines, but not C11 cnd_timedwait's, which librdkafka uses: their
 // absolute wall-clock deadlines, compared by the kernel with the real clock, would end months
 // late, or at once. Each is moved back into real time before the wait.
+//
+// Nor timers on the clocks it leaves alone (CLOCK_MONOTONIC, CLOCK_BOOTTIME): its
+// timerfd_settime moves their absolute deadlines by the wall clock's offset too, so
+// libdispatch's timers, and with them every Task.sleep in Swift, never fired. Those go to the
+// kernel unchanged.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,4 +32,21 @@ int cnd_timedwait(cnd_t *restrict cond, mtx_t *restrict mutex, const struct time
     if (!next) next = dlsym(RTLD_NEXT, "cnd_timedwait");
     struct timespec real = to_real(deadline);
     return next(cond, mutex, &real);
+}
+
+// The clock of each timerfd this process made, by descriptor (plus one; zero is unknown).
+static int timer_clocks[65536];
+
+int timerfd_create(int clockid, int flags) {
+    int fd = syscall(SYS_timerfd_create, clockid, flags);
+    if (fd >= 0 && fd < 65536) timer_clocks[fd] = clockid + 1;
+    return fd;
+}
+
+int timerfd_settime(int fd, int flags, const struct itimerspec *new_value, struct itimerspec *old_value) {
+    static int (*next)(int, int, const struct itimerspec *, struct itimerspec *);
+    if (!next) next = dlsym(RTLD_NEXT, "timerfd_settime");
+    int clock = fd >= 0 && fd < 65536 ? timer_clocks[fd] - 1 : -1;
+    if (clock == CLOCK_REALTIME || clock == -1) return next(fd, flags, new_value, old_value);
+    return syscall(SYS_timerfd_settime, fd, flags, new_value, old_value);
 }
