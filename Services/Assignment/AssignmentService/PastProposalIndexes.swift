@@ -2,6 +2,7 @@ import Foundation
 import Models
 import PostgresNIO
 import Similarity
+import ServiceKit
 import Storage
 import Synchronization
 
@@ -10,6 +11,7 @@ import Synchronization
 /// a suggestion compares a proposal with 100,000 earlier ones in a few milliseconds this way.
 /// PostgreSQL stays the record; an instance that starts reads a district once, then only changes.
 final class PastProposalIndexes: Sendable {
+    private let turns = Turns<DistrictCode>()
     private let districts = Mutex<[DistrictCode: District]>([:])
 
     struct District: Sendable {
@@ -23,27 +25,30 @@ final class PastProposalIndexes: Sendable {
     /// every smaller one, and reading on from the last one seen misses nothing.
     @discardableResult
     func catchUp(_ district: DistrictCode, in transaction: Transaction) async throws -> Int {
-        let since = districts.withLock { $0[district]?.lastChange ?? 0 }
-        let rows = try await transaction.query("""
-            SELECT proposal_id, case_number, signature, handled_by, change_seq FROM assignment_cases
-            WHERE district = \(district.rawValue) AND change_seq > \(since) ORDER BY change_seq
-            """)
-        var changes: [(PastProposals.Entry, Int64)] = []
-        for try await (id, caseNumber, signature, handledBy, change) in rows.decode((UUID, String, ByteBuffer, [UUID], Int64).self) {
-            changes.append((PastProposals.Entry(
-                proposalID: id, caseNumber: caseNumber,
-                signature: SignatureCoding.signature(from: Array(buffer: signature)), handledBy: handledBy), change))
-        }
-        guard !changes.isEmpty else { return 0 }
-        districts.withLock { districts in
-            var state = districts.removeValue(forKey: district) ?? District()
-            for (entry, change) in changes where change > state.lastChange {
-                state.proposals.record(entry)
-                state.lastChange = change
+        // One catch-up at a time per district: the others then read only what it left.
+        try await turns.take(district) {
+            let since = districts.withLock { $0[district]?.lastChange ?? 0 }
+            let rows = try await transaction.query("""
+                SELECT proposal_id, case_number, signature, handled_by, change_seq FROM assignment_cases
+                WHERE district = \(district.rawValue) AND change_seq > \(since) ORDER BY change_seq
+                """)
+            var changes: [(PastProposals.Entry, Int64)] = []
+            for try await (id, caseNumber, signature, handledBy, change) in rows.decode((UUID, String, ByteBuffer, [UUID], Int64).self) {
+                changes.append((PastProposals.Entry(
+                    proposalID: id, caseNumber: caseNumber,
+                    signature: SignatureCoding.signature(from: Array(buffer: signature)), handledBy: handledBy), change))
             }
-            districts[district] = state
+            guard !changes.isEmpty else { return 0 }
+            districts.withLock { districts in
+                var state = districts.removeValue(forKey: district) ?? District()
+                for (entry, change) in changes where change > state.lastChange {
+                    state.proposals.record(entry)
+                    state.lastChange = change
+                }
+                districts[district] = state
+            }
+            return changes.count
         }
-        return changes.count
     }
 
     /// The nearest past proposals of each signature.

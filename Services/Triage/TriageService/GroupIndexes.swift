@@ -1,6 +1,7 @@
 import Foundation
 import Models
 import PostgresNIO
+import ServiceKit
 import Storage
 import Synchronization
 import Similarity
@@ -14,6 +15,7 @@ import Similarity
 /// in memory the same lookup is a few microseconds. Every change to a district's groups is made
 /// under the district's grouping lock, so reading the changes under that lock sees all of them.
 final class GroupIndexes: Sendable {
+    private let turns = Turns<DistrictCode>()
     private let districts = Mutex<[DistrictCode: DistrictGroups]>([:])
 
     struct DistrictGroups: Sendable {
@@ -48,26 +50,29 @@ final class GroupIndexes: Sendable {
     /// time) and applies them. Returns how many changes were read.
     @discardableResult
     func catchUp(_ district: DistrictCode, in transaction: Transaction) async throws -> Int {
-        let since = districts.withLock { $0[district]?.lastChange ?? 0 }
-        let rows = try await transaction.query("""
-            SELECT id, signature, merged_into IS NULL, change_seq FROM clue_groups
-            WHERE district = \(district.rawValue) AND change_seq > \(since) ORDER BY change_seq
-            """)
-        var changes: [(UUID, [UInt32], Bool, Int64)] = []
-        for try await (id, signature, live, change) in rows.decode((UUID, ByteBuffer, Bool, Int64).self) {
-            changes.append((id, SignatureCoding.signature(from: Array(buffer: signature)), live, change))
-        }
-        guard !changes.isEmpty else { return 0 }
-        districts.withLock { districts in
-            var groups = districts.removeValue(forKey: district) ?? DistrictGroups()
-            // Another transaction of this process may have applied some of them meanwhile.
-            for (id, signature, live, change) in changes where change > groups.lastChange {
-                groups.apply(id: id, signature: signature, isLive: live)
-                groups.lastChange = change
+        // One catch-up at a time per district: the others then read only what it left.
+        try await turns.take(district) {
+            let since = districts.withLock { $0[district]?.lastChange ?? 0 }
+            let rows = try await transaction.query("""
+                SELECT id, signature, merged_into IS NULL, change_seq FROM clue_groups
+                WHERE district = \(district.rawValue) AND change_seq > \(since) ORDER BY change_seq
+                """)
+            var changes: [(UUID, [UInt32], Bool, Int64)] = []
+            for try await (id, signature, live, change) in rows.decode((UUID, ByteBuffer, Bool, Int64).self) {
+                changes.append((id, SignatureCoding.signature(from: Array(buffer: signature)), live, change))
             }
-            districts[district] = groups
+            guard !changes.isEmpty else { return 0 }
+            districts.withLock { districts in
+                var groups = districts.removeValue(forKey: district) ?? DistrictGroups()
+                // Another transaction of this process may have applied some of them meanwhile.
+                for (id, signature, live, change) in changes where change > groups.lastChange {
+                    groups.apply(id: id, signature: signature, isLive: live)
+                    groups.lastChange = change
+                }
+                districts[district] = groups
+            }
+            return changes.count
         }
-        return changes.count
     }
 
     /// For each signature, the live groups sharing at least `minimumSharedBands` bands with it.

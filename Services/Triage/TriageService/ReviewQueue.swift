@@ -168,7 +168,8 @@ struct ReviewQueue: Sendable {
             let rows = try await transaction.query("""
                 SELECT \(unescaped: Self.clueColumns)
                 FROM triage_clues t JOIN clues c ON c.id = t.clue_id LEFT JOIN clue_groups g ON g.id = t.group_id
-                WHERE (\(filter.status?.rawValue)::text IS NULL OR t.status = \(filter.status?.rawValue))
+                WHERE t.district = \(district.rawValue)
+                  AND (\(filter.status?.rawValue)::text IS NULL OR t.status = \(filter.status?.rawValue))
                   AND (\(filter.domain)::text IS NULL OR t.domain = \(filter.domain))
                   AND (\(filter.committee)::text IS NULL OR t.committee = \(filter.committee))
                   AND (\(filter.urgency?.rawValue)::text IS NULL OR t.urgency = \(filter.urgency?.rawValue))
@@ -177,7 +178,7 @@ struct ReviewQueue: Sendable {
                   AND (\(filter.receivedFrom)::timestamptz IS NULL OR t.received_at >= \(filter.receivedFrom))
                   AND (\(filter.receivedBefore)::timestamptz IS NULL OR t.received_at < \(filter.receivedBefore))
                   AND (\(filter.groupID)::uuid IS NULL OR t.group_id = \(filter.groupID))
-                ORDER BY t.received_at DESC, t.clue_id
+                ORDER BY t.received_at DESC, t.clue_id DESC
                 LIMIT \(filter.limit) OFFSET \(filter.offset)
                 """)
             var clues: [QueuedClue] = []
@@ -186,24 +187,29 @@ struct ReviewQueue: Sendable {
         }
     }
 
-    /// Live groups, most voices first; `status` keeps groups with at least one clue in it.
+    /// Live groups, most voices first (then the oldest); `status` keeps groups with at least one
+    /// clue in it. The page is taken in index order first and only its groups are summed up.
     func groups(in district: DistrictCode, matching filter: QueueFilter, minimumVoices: Int) async throws -> [GroupSummary] {
         try await database.transaction(.district(district)) { transaction in
             let rows = try await transaction.query("""
-                SELECT g.id, g.voices, count(*) FILTER (WHERE t.status = 'awaiting-review')::int, g.representative, rc.title,
-                       rt.domain, rt.committee,
-                       (array_agg(t.urgency ORDER BY CASE t.urgency WHEN 'urgent' THEN 0 WHEN 'important' THEN 1 ELSE 2 END))[1],
-                       min(t.received_at), max(t.received_at)
+                SELECT g.id, g.voices, tally.awaiting, g.representative, rc.title, rt.domain, rt.committee,
+                       tally.urgency, tally.first, tally.last
                 FROM clue_groups g
-                JOIN triage_clues t ON t.group_id = g.id
                 JOIN triage_clues rt ON rt.clue_id = g.representative
                 JOIN clues rc ON rc.id = g.representative
-                WHERE g.merged_into IS NULL AND g.voices >= \(minimumVoices)
+                CROSS JOIN LATERAL (
+                    SELECT count(*) FILTER (WHERE t.status = 'awaiting-review')::int AS awaiting,
+                           (array_agg(t.urgency ORDER BY CASE t.urgency WHEN 'urgent' THEN 0 WHEN 'important' THEN 1 ELSE 2 END))[1]
+                               AS urgency,
+                           min(t.received_at) AS first, max(t.received_at) AS last
+                    FROM triage_clues t WHERE t.group_id = g.id) tally
+                WHERE g.district = \(district.rawValue) AND g.merged_into IS NULL AND g.voices >= \(minimumVoices)
+                  AND tally.first IS NOT NULL
                   AND (\(filter.domain)::text IS NULL OR rt.domain = \(filter.domain))
                   AND (\(filter.committee)::text IS NULL OR rt.committee = \(filter.committee))
-                GROUP BY g.id, g.voices, g.representative, rc.title, rt.domain, rt.committee
-                HAVING (\(filter.status?.rawValue)::text IS NULL OR bool_or(t.status = \(filter.status?.rawValue)))
-                ORDER BY g.voices DESC, min(t.received_at), g.id
+                  AND (\(filter.status?.rawValue)::text IS NULL OR EXISTS (
+                      SELECT 1 FROM triage_clues s WHERE s.group_id = g.id AND s.status = \(filter.status?.rawValue)))
+                ORDER BY g.voices DESC, g.created_at, g.id
                 LIMIT \(filter.limit) OFFSET \(filter.offset)
                 """)
             var groups: [GroupSummary] = []
