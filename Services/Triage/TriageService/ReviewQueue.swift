@@ -207,8 +207,10 @@ struct ReviewQueue: Sendable {
                   AND tally.first IS NOT NULL
                   AND (\(filter.domain)::text IS NULL OR rt.domain = \(filter.domain))
                   AND (\(filter.committee)::text IS NULL OR rt.committee = \(filter.committee))
-                  AND (\(filter.status?.rawValue)::text IS NULL OR EXISTS (
-                      SELECT 1 FROM triage_clues s WHERE s.group_id = g.id AND s.status = \(filter.status?.rawValue)))
+                  -- The status test inside the EXISTS: outside it (an OR) the planner made it a hashed
+                  -- subplan over every clue of the status, 30 ms a page instead of 3.
+                  AND EXISTS (SELECT 1 FROM triage_clues s
+                              WHERE s.group_id = g.id AND (\(filter.status?.rawValue)::text IS NULL OR s.status = \(filter.status?.rawValue)))
                 ORDER BY g.voices DESC, g.created_at, g.id
                 LIMIT \(filter.limit) OFFSET \(filter.offset)
                 """)

@@ -271,15 +271,22 @@ struct DeskController: Sendable {
 
     @Sendable func groups(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await signedIn(request, context, roles: Self.triageStaff) { visit in
-            let answer = try await services.get(.triage, "/v1/triage/groups?status=awaiting-review&limit=200", for: visit)
+            let page = max(1, request.queryValues["page"].flatMap(Int.init) ?? 1)
+            let answer = try await services.get(
+                .triage, "/v1/triage/groups?status=awaiting-review&limit=\(Self.pageSize + 1)&offset=\((page - 1) * Self.pageSize)", for: visit)
             guard answer.ok else { return refusal(answer, visit: visit) }
-            let groups = ((answer.json["groups"] as? [[String: Any]]) ?? []).map { group -> [String: Any] in
+            let found = (answer.json["groups"] as? [[String: Any]]) ?? []
+            let groups = found.prefix(Self.pageSize).map { group -> [String: Any] in
                 var group = group
                 group["last"] = Labels.time(group["lastReceivedAt"])
                 group["urgencyName"] = Labels.name(group["highestUrgency"] as? String, in: Labels.urgency)
                 return group
             }
-            return pages.render("groups", ["title": "议题组", "groups": groups, "empty": groups.isEmpty], visit: visit)
+            return pages.render("groups", [
+                "title": "议题组", "groups": groups, "empty": groups.isEmpty,
+                "previous": (page > 1 ? "/groups?page=\(page - 1)" : nil) as Any,
+                "next": (found.count > Self.pageSize ? "/groups?page=\(page + 1)" : nil) as Any,
+            ], visit: visit)
         }
     }
 

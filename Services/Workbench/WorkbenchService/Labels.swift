@@ -45,22 +45,27 @@ enum Labels {
     /// A date-time as staff read it, in China's time.
     static func time(_ value: Any?) -> String {
         guard let text = value as? String, let date = parse(text) else { return "" }
-        var style = Date.FormatStyle(date: .numeric, time: .shortened)
-        style.timeZone = TimeZone(identifier: "Asia/Shanghai")!
-        style.locale = Locale(identifier: "zh_CN")
-        return date.formatted(style)
+        return date.formatted(timeStyle)
     }
+
+    /// `2026/12/5 22:57` in China time. Built once: a format style made per call (and the ISO
+    /// 8601 formatters below) cost a 200-row page tens of milliseconds.
+    private static let timeStyle: Date.FormatStyle = {
+        var style = Date.FormatStyle(date: .numeric, time: .shortened)
+        style.timeZone = TimeZone.chinaTime
+        style.locale = Locale(identifier: "zh_CN")
+        return style
+    }()
 }
 
 extension Labels {
     /// An API's timestamp, with or without fractional seconds.
     static func parse(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        if let date = plain.date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
+        (try? plainTimestamp.parse(text)) ?? (try? fractionalTimestamp.parse(text))
     }
+
+    private static let plainTimestamp = Date.ISO8601FormatStyle()
+    private static let fractionalTimestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }
 
 /// A text split around the phrases the classification rules found, for `<mark>` in the page

@@ -79,7 +79,8 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
                 try await transaction.execute("""
                     INSERT INTO clue_groups (id, district, representative, signature, voices)
                     SELECT md5('g' || g)::uuid, 'haizhu', md5('c' || (g * 5 + 1))::uuid,
-                           decode(repeat(lpad(to_hex(g), 8, '0'), 128), 'hex'), 5
+                           -- 512 bytes that look like a MinHash signature (128 hash values), not a pattern.
+                           decode((SELECT string_agg(md5(g || '-' || k), '') FROM generate_series(1, 32) k), 'hex'), 5
                     FROM generate_series((\(from)::int - 1) / 5, (\(to)::int - 1) / 5) g
                     ON CONFLICT DO NOTHING
                     """)
@@ -102,13 +103,14 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
         @Option(help: "Seconds of browsing.") var seconds = 30
         @Option(help: "Clues seeded (for clue pages to open).") var clues = 100_000
         @Option(help: "The issue's baseline: p99 of every page, in ms.") var baseline = 100.0
+        @Option(help: "Each person's pause between pages, in ms (reading the page); 0 asks flat out.") var thinkMs = 1_000
 
         func run() async throws {
             print(machineLine())
             var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
             configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: staff)
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-            let (base, people, duration, clueCount) = (workbench, staff, seconds, clues)
+            let (base, people, duration, clueCount, think) = (workbench, staff, seconds, clues, thinkMs)
             // Everyone signs in first (bcrypt on the workbench's side: a second of work per four people).
             var cookies: [String] = []
             for number in 0..<people { cookies.append(try await Self.signIn(WorkbenchBenchmark.login(number), client: client, base: base)) }
@@ -135,6 +137,8 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
                     group.addTask {
                         var random = SplitMix64(seed: UInt64(person) &+ 11)
                         var latencies: [String: [Double]] = [:]
+                        // People start at different moments, not in step.
+                        try await Task.sleep(for: .milliseconds(random.below(think + 1)))
                         while ContinuousClock.now < deadline {
                             let (kind, path): (String, String)
                             switch random.below(10) {
@@ -156,6 +160,7 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
                             } else {
                                 latencies["failed: " + kind, default: []].append(elapsed)
                             }
+                            if think > 0 { try await Task.sleep(for: .milliseconds(think)) }
                         }
                         return latencies
                     }
@@ -167,7 +172,8 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
             try await client.shutdown()
             let elapsed = BenchSupport.seconds(since: start)
             var overall: [Double] = []
-            print("\(people) signed-in clue handlers browsing for \(duration) s over \(clueCount) clues (40 % review-queue pages 1–20, 20 % issue groups, 40 % clue pages):")
+            let pace = think > 0 ? "a page, then \(think) ms reading it" : "flat out, no pause between pages"
+            print("\(people) signed-in clue handlers browsing for \(duration) s over \(clueCount) clues, each \(pace) (40 % review-queue pages 1–20, 20 % issue groups, 40 % clue pages):")
             for (kind, values) in results.sorted(by: { $0.key < $1.key }) {
                 if !kind.hasPrefix("failed") { overall += values }
                 print(Self.line(kind, values.sorted(), elapsed: elapsed))

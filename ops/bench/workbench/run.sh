@@ -5,19 +5,22 @@
 # workbench run as processes, as ops/run.sh starts them; then every clue handler signs in and
 # browses the review queue, the issue groups and clue pages at once for --seconds, and the
 # latency per page is printed beside the issue's baseline (p99 ≤ 100 ms on this machine).
+# Each person reads a page for --think-ms (1,000 ms: brisker than anyone reads) before the next;
+# --think-ms 0 asks flat out, for the most pages a second the machine serves.
 #
-#   ops/bench/workbench/run.sh [--clues N] [--staff N] [--seconds N]
+#   ops/bench/workbench/run.sh [--clues N] [--staff N] [--seconds N] [--think-ms N]
 export STATE="${STATE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/.local/bench-workbench}"
 source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
 export BUILD_CONFIGURATION=release
 
-CLUES=100000 STAFF=50 SECONDS_=30
+CLUES=100000 STAFF=50 SECONDS_=30 THINK_MS=1000
 while [ $# -gt 0 ]; do
   case "$1" in
     --clues) CLUES="$2"; shift 2 ;;
     --staff) STAFF="$2"; shift 2 ;;
     --seconds) SECONDS_="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --think-ms) THINK_MS="$2"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -57,4 +60,4 @@ wait_for_http http://127.0.0.1:18082/health/ready 60 || die "triage is not ready
 wait_for_http http://127.0.0.1:18080/health/ready 60 || die "the workbench is not ready; see $STATE/logs/workbench.log"
 
 say "$STAFF clue handlers browsing for $SECONDS_ s"
-"$BIN/bench-workbench" browse --workbench http://127.0.0.1:18080 --staff "$STAFF" --seconds "$SECONDS_" --clues "$CLUES"
+"$BIN/bench-workbench" browse --workbench http://127.0.0.1:18080 --staff "$STAFF" --seconds "$SECONDS_" --clues "$CLUES" --think-ms "$THINK_MS"
