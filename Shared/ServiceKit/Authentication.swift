@@ -40,10 +40,13 @@ public struct StaffClaims: Codable, Sendable, Hashable {
     /// A service account an administrator named (`proposals-ctl service-account add`): only such
     /// tokens may live longer than `maximumLifetime`.
     public var serviceAccount: Bool
+    /// The holder's display name, where notices are addressed by name (a supervising leader, a
+    /// studio or member); the workbench sets it from the account.
+    public var name: String?
 
     enum CodingKeys: String, CodingKey {
         case subject = "sub", role, district, unitID = "unit", issuedAt = "iat", expiresAt = "exp", tokenID = "jti", audience = "aud",
-             serviceAccount = "svc"
+             serviceAccount = "svc", name
     }
 
     /// The audience of the services' staff API.
@@ -53,7 +56,8 @@ public struct StaffClaims: Codable, Sendable, Hashable {
 
     public init(
         subject: String, role: Role, district: DistrictCode, unitID: UUID? = nil, issuedAt: Date = Date(), expiresAt: Date,
-        tokenID: String = UUID().uuidString.lowercased(), audience: String = StaffClaims.audience, serviceAccount: Bool = false
+        tokenID: String = UUID().uuidString.lowercased(), audience: String = StaffClaims.audience, serviceAccount: Bool = false,
+        name: String? = nil
     ) {
         self.subject = subject
         self.role = role
@@ -64,6 +68,7 @@ public struct StaffClaims: Codable, Sendable, Hashable {
         self.tokenID = tokenID
         self.audience = audience
         self.serviceAccount = serviceAccount
+        self.name = name
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,6 +82,7 @@ public struct StaffClaims: Codable, Sendable, Hashable {
         tokenID = try container.decode(String.self, forKey: .tokenID)
         audience = try container.decode(String.self, forKey: .audience)
         serviceAccount = try container.decodeIfPresent(Bool.self, forKey: .serviceAccount) ?? false
+        name = try container.decodeIfPresent(String.self, forKey: .name)
     }
 
     /// Whether the claims may be honoured at `now`: in their lifetime, for this audience, and no

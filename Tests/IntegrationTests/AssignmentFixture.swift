@@ -73,23 +73,7 @@ final class AssignmentFixture: Sendable {
     /// Returns the proposal's id and the envelope sent.
     @discardableResult
     func file(title: String, text: String, domain: String?, number: Int, district: String = "haizhu", fastTrack: Bool = true) async throws -> (UUID, EventEnvelope) {
-        let id = UUID()
-        let code = DistrictCode(rawValue: district)!
-        let caseNumber = CaseNumber(prefix: district == "haizhu" ? "HZ" : "TH", session: 14, year: 2026, sequence: number)
-        try await store.database.transaction(.district(code)) { transaction in
-            try await transaction.execute("""
-                INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, domain, fast_track,
-                                       drafted_by, case_number, session, year, reviewed_at)
-                VALUES (\(id), \(district), 'filed', \(title), \(title), \(text), \(text), '[]', \(domain), \(fastTrack), 'member-1',
-                        \(caseNumber.rawValue), 14, 2026, now())
-                """)
-        }
-        let envelope = try EventEnvelope(
-            ProposalFiled(proposalID: id, caseNumber: caseNumber, session: 14, year: 2026, fastTrack: fastTrack, domain: domain,
-                          committee: nil, clueIDs: []),
-            district: code, occurredAt: Date())
-        try await publish([envelope], key: id.uuidString)
-        return (id, envelope)
+        try await fileProposal(store: store, kafka: kafka, title: title, text: text, domain: domain, number: number, district: district, fastTrack: fastTrack)
     }
 
     func publish(_ envelopes: [EventEnvelope], key: String) async throws {
@@ -124,4 +108,35 @@ final class AssignmentFixture: Sendable {
 
     /// Today in China, as the service counts.
     var today: LocalDate { LocalDate.on(Date(), in: TimeZone(identifier: "Asia/Shanghai")!) }
+}
+
+/// Files a proposal as triage does (the row, then `proposal.filed` on triage-events): the input
+/// of the stages after triage, for the tests of those stages. Returns the id and the envelope.
+@discardableResult
+func fileProposal(
+    store: TestDatabase, kafka: KafkaConfiguration, title: String, text: String, domain: String?, number: Int, district: String = "haizhu",
+    fastTrack: Bool = true
+) async throws -> (UUID, EventEnvelope) {
+    let id = UUID()
+    let code = DistrictCode(rawValue: district)!
+    let caseNumber = CaseNumber(prefix: district == "haizhu" ? "HZ" : "TH", session: 14, year: 2026, sequence: number)
+    try await store.database.transaction(.district(code)) { transaction in
+        try await transaction.execute("""
+            INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, domain, fast_track,
+                                   drafted_by, case_number, session, year, reviewed_at)
+            VALUES (\(id), \(district), 'filed', \(title), \(title), \(text), \(text), '[]', \(domain), \(fastTrack), 'member-1',
+                    \(caseNumber.rawValue), 14, 2026, now())
+            """)
+    }
+    let envelope = try EventEnvelope(
+        ProposalFiled(proposalID: id, caseNumber: caseNumber, session: 14, year: 2026, fastTrack: fastTrack, domain: domain,
+                      committee: nil, clueIDs: []),
+        district: code, occurredAt: Date())
+    let producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
+    let topic = kafka.topicName(TopicCatalogue.triageEvents.name)
+    for result in await producer.send([OutgoingMessage(topic: topic, key: Data(id.uuidString.utf8), value: try envelope.encoded())]) {
+        _ = try result.get()
+    }
+    await producer.close()
+    return (id, envelope)
 }

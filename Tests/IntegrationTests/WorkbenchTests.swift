@@ -11,6 +11,9 @@ import Testing
 import TestSupport
 import TriageService
 import IntakeService
+import Messaging
+import PublicityService
+import SupervisionService
 import WorkbenchService
 
 /// One browser without JavaScript: keeps its cookies, follows no redirect (the tests read them).
@@ -81,9 +84,13 @@ final class WorkbenchFixture: Sendable {
     private let apps = Mutex<[(ServiceApp, Task<Void, any Error>)]>([])
     let base: String
     let intake: String
+    let assignment: String
+    let supervision: String
+    let kafka: KafkaConfiguration
 
-    /// `services`: intake, triage and assignment beside the workbench (the sign-in tests need none).
-    init(services: Bool = true) async throws {
+    /// `services`: intake, triage and assignment beside the workbench (the sign-in tests need none);
+    /// `handling`: supervision and publicity too (the units' desk and the inbox).
+    init(services: Bool = true, handling: Bool = false) async throws {
         let database = try await TestDatabase()
         store = database
         let kafka = try TestEnvironment.kafka()
@@ -103,11 +110,19 @@ final class WorkbenchFixture: Sendable {
         let intakeBase = services ? await start(try ServiceApp(IntakeService.definition, configuration: configuration(.intake), handleSignals: false)) : nowhere
         let triage = services ? await start(try ServiceApp(TriageService.definition, configuration: configuration(.triage), handleSignals: false)) : nowhere
         let assignment = services ? await start(try ServiceApp(AssignmentService.definition, configuration: configuration(.assignment), handleSignals: false)) : nowhere
+        let supervision = handling
+            ? await start(try ServiceApp(SupervisionService.definition, configuration: configuration(.supervision), handleSignals: false)) : nowhere
+        let publicity = handling
+            ? await start(try ServiceApp(PublicityService.definition, configuration: configuration(.publicity), handleSignals: false)) : nowhere
         let clock = ServiceClock()
         let workbench = await start(try ServiceApp(WorkbenchService.definition(clock: clock), configuration: configuration(.workbench, [
             "WORKBENCH_TRIAGE_URL": triage, "WORKBENCH_INTAKE_URL": intakeBase, "WORKBENCH_ASSIGNMENT_URL": assignment,
+            "WORKBENCH_SUPERVISION_URL": supervision, "WORKBENCH_PUBLICITY_URL": publicity,
         ]), handleSignals: false))
         self.clock = clock
+        self.kafka = kafka
+        self.assignment = assignment
+        self.supervision = supervision
         intake = intakeBase
         base = workbench
         apps.withLock { $0 = started }
@@ -120,10 +135,12 @@ final class WorkbenchFixture: Sendable {
     }
 
     /// An account with a password of the test's choosing; `ready`: its first password already changed.
-    func account(_ login: String, _ role: StaffClaims.Role, district: DistrictCode? = nil, ready: Bool = true) async throws -> (Account, String) {
+    func account(
+        _ login: String, _ role: StaffClaims.Role, district: DistrictCode? = nil, unit: UUID? = nil, ready: Bool = true
+    ) async throws -> (Account, String) {
         let password = "Kennwort-\(login)-\(Int.random(in: 1000...9999))"
         let (account, _) = try await AccountDirectory(database: store.database).create(
-            NewAccount(district: district ?? haizhu, login: login, displayName: "测试\(login)", role: role), by: "test", address: nil,
+            NewAccount(district: district ?? haizhu, login: login, displayName: "测试\(login)", role: role, unitID: unit), by: "test", address: nil,
             now: clock.now, password: password)
         if ready {
             try await store.execute("UPDATE accounts SET must_change_password = false WHERE id = \(account.id)", scope: .district(account.district))

@@ -92,6 +92,14 @@ public final class TestDatabase: Sendable {
         return "postgres://\(configuration.user):\(configuration.password ?? "")@\(configuration.host):\(configuration.port)/\(configuration.database)"
     }
 
+    /// The first column of the first row as text; nil when there is no row or it is null.
+    public func string(_ query: PostgresQuery, scope: DistrictScope = .allDistricts) async throws -> String? {
+        try await database.transaction(scope) { transaction in
+            for try await value in try await transaction.query(query).decode(String?.self) { return value }
+            return nil
+        }
+    }
+
     /// The first column of the first row as an Int (e.g. a count), read in `scope`.
     public func integer(_ query: PostgresQuery, scope: DistrictScope = .allDistricts) async throws -> Int {
         try await database.transaction(scope) { transaction in

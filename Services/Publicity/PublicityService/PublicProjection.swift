@@ -40,6 +40,7 @@ struct PublicProjection: EventHandler {
         try await PublicProposals.refresh(batch.touchedProposals, filed: batch.filedProposals, district: district, in: transaction)
         if notifies {
             try await Notices.enqueue(batch.notices, district: district, in: transaction)
+            try await StaffInbox.post(events, district: district, in: transaction)
         }
     }
 }

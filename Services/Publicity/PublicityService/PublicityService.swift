@@ -39,6 +39,7 @@ public enum PublicityService {
                 portal.register(on: router)
                 OpenDataController(queries: queries, portal: portal, publicURL: settings.publicURL).register(on: router)
                 PublicityController(database: parts.database, signer: parts.tokens, targets: settings.targets).register(on: router)
+                InboxController(inbox: StaffInbox(database: parts.database), signer: parts.tokens).register(on: router)
             })
     }
 

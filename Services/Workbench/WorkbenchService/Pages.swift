@@ -31,7 +31,7 @@ struct Pages: Sendable {
         if let visit {
             context["me"] = ["name": visit.account.displayName, "login": visit.account.login, "role": RoleLabels.label(visit.account.role)]
             context["csrf"] = visit.csrfToken
-            context["nav"] = Navigation.items(for: visit.account.role)
+            context["nav"] = Navigation.items(for: visit.account.role, unread: visit.unread)
         }
         let html = library.render(Self.unwrapped(context) ?? [:], withTemplate: template) ?? "<!doctype html><title>页面缺失</title><p>页面模板缺失：\(template)</p>"
         return Response(
@@ -92,8 +92,11 @@ enum RoleLabels {
 
 /// What each role's navigation offers.
 enum Navigation {
-    static func items(for role: StaffClaims.Role) -> [[String: String]] {
+    static func items(for role: StaffClaims.Role, unread: Int? = nil) -> [[String: String]] {
         var items = [["href": "/", "name": "首页"]]
+        if InboxController.addressed.contains(role) {
+            items.append(["href": "/inbox", "name": (unread ?? 0) > 0 ? "通知（\(unread ?? 0) 条未读）" : "通知"])
+        }
         switch role {
         case .clueHandler:
             items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"]]
@@ -104,7 +107,9 @@ enum Navigation {
         case .administrator:
             items += [["href": "/admin/accounts", "name": "账号"], ["href": "/admin/settings", "name": "区设置"], ["href": "/admin/audit", "name": "审计日志"],
                       ["href": "/clues", "name": "线索审核"]]
-        case .handlingUnit, .supervisingLeader:
+        case .handlingUnit:
+            items.append(["href": "/unit/assignments", "name": "交办件"])
+        case .supervisingLeader:
             break
         }
         items.append(["href": "/password", "name": "修改密码"])

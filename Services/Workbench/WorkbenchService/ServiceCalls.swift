@@ -46,7 +46,8 @@ struct ServiceCalls: Sendable {
     func token(for visit: Visit, now: Date = Date()) throws -> String {
         try signer.token(for: StaffClaims(
             subject: visit.account.login, role: visit.account.role, district: visit.account.district, unitID: visit.account.unitID,
-            issuedAt: now, expiresAt: now.addingTimeInterval(Self.tokenLifetime), tokenID: visit.sessionID.uuidString.lowercased()))
+            issuedAt: now, expiresAt: now.addingTimeInterval(Self.tokenLifetime), tokenID: visit.sessionID.uuidString.lowercased(),
+            name: visit.account.displayName))
     }
 
     /// `timeout`: a whole call's deadline (a service that is down is retried until it).

@@ -11,6 +11,8 @@ struct Visit: Sendable {
     var account: Account
     var csrfToken: String
     var address: String?
+    /// Unread notices in the person's inbox, shown on every page; nil when not asked or unknown.
+    var unread: Int?
 }
 
 /// Sessions in PostgreSQL. The cookie carries a random 32-byte secret; the store keeps its

@@ -64,7 +64,17 @@ extension Workbench {
         if visit.account.mustChangePassword && request.uri.path != "/password" && request.uri.path != "/sign-out" {
             return .failure(Pages.redirect("/password"))
         }
-        return .success(visit)
+        var counted = visit
+        counted.unread = await unreadNotices(for: visit)
+        return .success(counted)
+    }
+
+    /// The count the layout shows beside 通知; a page still opens when publicity does not answer.
+    func unreadNotices(for visit: Visit) async -> Int? {
+        guard InboxController.addressed.contains(visit.account.role),
+              let answer = try? await services.get(.publicity, "/v1/inbox?unread=true&limit=1", for: visit, timeout: .seconds(2)), answer.ok
+        else { return nil }
+        return answer.json["unread"] as? Int
     }
 
     /// A form from a signed-in visit, its CSRF token checked (403 and nothing done otherwise).

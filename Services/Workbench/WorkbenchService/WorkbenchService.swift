@@ -32,6 +32,8 @@ public enum WorkbenchService {
                     services: ServiceCalls(settings: settings, signer: parts.tokens), logger: parts.logger)
                 SignInController(workbench: context).register(on: router)
                 DeskController(workbench: context).register(on: router)
+                InboxController(desk: DeskController(workbench: context)).register(on: router)
+                UnitDeskController(desk: DeskController(workbench: context)).register(on: router)
                 AdministrationController(workbench: context).register(on: router)
                 SettingsController(workbench: context).register(on: router)
             })

@@ -1,0 +1,187 @@
+import Foundation
+import Hummingbird
+import Models
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// The staff notices: written from each batch of lifecycle events (`StaffNoticeRouting` decides
+/// who must act), read by each account as its workbench inbox.
+struct StaffInbox: Sendable {
+    let database: Database
+
+    /// The audience a signed-in person belongs to; nil for roles no notice is addressed to.
+    static func audience(of claims: StaffClaims) -> (kind: String, key: String)? {
+        switch claims.role {
+        case .handlingUnit: claims.unitID.map { ("unit", $0.uuidString.lowercased()) }
+        case .proposalsCommittee: ("committee", "")
+        case .supervisingLeader: claims.name.map { ("leader", $0) }
+        case .memberStudio: claims.name.map { ("studio", $0) }
+        case .member: claims.name.map { ("member", $0) }
+        case .clueHandler, .specialCommittee, .administrator: nil
+        }
+    }
+
+    static func row(_ audience: NoticeAudience) -> (kind: String, key: String) {
+        switch audience {
+        case .unit(let id): ("unit", id.uuidString.lowercased())
+        case .committee: ("committee", "")
+        case .leader(let name): ("leader", name)
+        case .receiver(.studio, let name): ("studio", name)
+        case .receiver(.member, let name): ("member", name)
+        }
+    }
+
+    /// Writes the notices `events` ask for, in the batch's transaction; an event seen before
+    /// adds nothing (one notice per event and audience).
+    static func post(_ events: [EventEnvelope], district: DistrictCode, in transaction: Transaction) async throws {
+        let proposals = Set(events.compactMap { event -> UUID? in
+            guard case .object(let fields) = event.payload, case .string(let id)? = fields["proposalId"] else { return nil }
+            return UUID(uuidString: id)
+        })
+        var caseNumbers: [UUID: String] = [:]
+        if !proposals.isEmpty {
+            let rows = try await transaction.query(
+                "SELECT id, case_number FROM proposals WHERE id = ANY(\(Array(proposals))::uuid[]) AND case_number IS NOT NULL")
+            for try await (id, number) in rows.decode((UUID, String).self) { caseNumbers[id] = number }
+        }
+        var columns: (ids: [UUID], events: [UUID], kinds: [String], audiences: [String], keys: [String], titles: [String], links: [String],
+                      proposals: [String], assignments: [String], times: [Date]) = ([], [], [], [], [], [], [], [], [], [])
+        for event in events {
+            // An event whose payload does not decode is dead-lettered by the projection before this.
+            let notices = try StaffNoticeRouting.notices(for: event) { caseNumbers[$0] ?? String($0.uuidString.prefix(8)).lowercased() }
+            for notice in notices {
+                let (kind, key) = row(notice.audience)
+                columns.ids.append(UUID())
+                columns.events.append(event.eventID)
+                columns.kinds.append(notice.kind)
+                columns.audiences.append(kind)
+                columns.keys.append(key)
+                columns.titles.append(notice.title)
+                columns.links.append(notice.link)
+                // As text, '' for none: arrays of optional uuids do not bind.
+                columns.proposals.append(notice.proposalID?.uuidString ?? "")
+                columns.assignments.append(notice.assignmentID?.uuidString ?? "")
+                columns.times.append(event.occurredAt)
+            }
+        }
+        guard !columns.ids.isEmpty else { return }
+        try await transaction.execute("""
+            INSERT INTO staff_notices (id, district, event_id, kind, audience, audience_key, title, link, proposal_id, assignment_id, created_at)
+            SELECT n.id, \(district.rawValue), n.event_id, n.kind, n.audience, n.audience_key, n.title, n.link,
+                   NULLIF(n.proposal_id, '')::uuid, NULLIF(n.assignment_id, '')::uuid, n.created_at
+            FROM unnest(\(columns.ids)::uuid[], \(columns.events)::uuid[], \(columns.kinds)::text[], \(columns.audiences)::text[],
+                        \(columns.keys)::text[], \(columns.titles)::text[], \(columns.links)::text[], \(columns.proposals)::text[],
+                        \(columns.assignments)::text[], \(columns.times)::timestamptz[])
+                 AS n(id, event_id, kind, audience, audience_key, title, link, proposal_id, assignment_id, created_at)
+            ON CONFLICT (event_id, audience, audience_key) DO NOTHING
+            """)
+    }
+
+    struct Item: Codable, Sendable {
+        var id: UUID
+        var kind: String
+        var title: String
+        var link: String
+        var proposalId: UUID?
+        var assignmentId: UUID?
+        var createdAt: Date
+        var read: Bool
+    }
+
+    struct Page: Codable, Sendable {
+        var notices: [Item]
+        var unread: Int
+    }
+
+    func page(for claims: StaffClaims, unreadOnly: Bool, limit: Int, offset: Int) async throws -> Page {
+        guard let (kind, key) = Self.audience(of: claims) else { return Page(notices: [], unread: 0) }
+        return try await database.transaction(.district(claims.district)) { transaction in
+            var items: [Item] = []
+            let rows = try await transaction.query("""
+                SELECT n.id, n.kind, n.title, n.link, n.proposal_id, n.assignment_id, n.created_at, r.notice_id IS NOT NULL
+                FROM staff_notices n LEFT JOIN staff_notice_reads r ON r.notice_id = n.id AND r.reader = \(claims.subject)
+                WHERE n.district = \(claims.district.rawValue) AND n.audience = \(kind) AND n.audience_key = \(key)
+                  AND (NOT \(unreadOnly) OR r.notice_id IS NULL)
+                ORDER BY n.created_at DESC, n.id DESC LIMIT \(limit) OFFSET \(offset)
+                """)
+            for try await (id, kind, title, link, proposal, assignment, at, read)
+                in rows.decode((UUID, String, String, String, UUID?, UUID?, Date, Bool).self) {
+                items.append(Item(id: id, kind: kind, title: title, link: link, proposalId: proposal, assignmentId: assignment, createdAt: at, read: read))
+            }
+            let unread = try await transaction.query("""
+                SELECT count(*)::int FROM staff_notices n
+                WHERE n.district = \(claims.district.rawValue) AND n.audience = \(kind) AND n.audience_key = \(key)
+                  AND NOT EXISTS (SELECT 1 FROM staff_notice_reads r WHERE r.notice_id = n.id AND r.reader = \(claims.subject))
+                """).decode(Int.self)
+            var count = 0
+            for try await value in unread { count = value }
+            return Page(notices: items, unread: count)
+        }
+    }
+
+    /// Marks notices read for this person: the ones named, or all of theirs. Only their own
+    /// audience's notices can be marked; returns how many were newly marked.
+    func markRead(_ ids: [UUID]?, for claims: StaffClaims) async throws -> Int {
+        guard let (kind, key) = Self.audience(of: claims) else { return 0 }
+        return try await database.transaction(.district(claims.district)) { transaction in
+            let rows = try await transaction.query("""
+                WITH marked AS (
+                    INSERT INTO staff_notice_reads (notice_id, reader, district)
+                    SELECT n.id, \(claims.subject), n.district FROM staff_notices n
+                    WHERE n.district = \(claims.district.rawValue) AND n.audience = \(kind) AND n.audience_key = \(key)
+                      AND (\(ids)::uuid[] IS NULL OR n.id = ANY(\(ids)::uuid[]))
+                    ON CONFLICT DO NOTHING RETURNING 1)
+                SELECT count(*)::int FROM marked
+                """)
+            var count = 0
+            for try await value in rows.decode(Int.self) { count = value }
+            return count
+        }
+    }
+}
+
+/// `/v1/inbox`: the signed-in person's notices (any staff role; each sees their audience's).
+struct InboxController: Sendable {
+    let inbox: StaffInbox
+    let signer: StaffTokenSigner
+
+    func register(on router: Router<AppRequestContext>) {
+        let staff = router.group("/v1/inbox").add(middleware: StaffAuthenticator(signer: signer, roles: Set(StaffClaims.Role.allCases)))
+        staff.get(use: list)
+        staff.post("/read", use: read)
+    }
+
+    /// `?unread=true`, `limit` (1–200, 50), `offset`.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let query = request.queryValues
+        let unreadOnly: Bool
+        switch query["unread"] {
+        case nil, "", "false": unreadOnly = false
+        case "true": unreadOnly = true
+        default: throw APIError.invalid("unread", "unread is true or false")
+        }
+        let limit = try Self.integer(query, "limit", default: 50, range: 1...200)
+        let offset = try Self.integer(query, "offset", default: 0, range: 0...100_000)
+        return try jsonResponse(try await inbox.page(for: claims, unreadOnly: unreadOnly, limit: limit, offset: offset))
+    }
+
+    /// `{"ids": [...]}` marks those read; `{"all": true}` all of them.
+    @Sendable func read(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        struct Input: Decodable { var ids: [UUID]?; var all: Bool? }
+        let input = try await request.decodeJSON(as: Input.self, context: context, limit: 64 * 1024)
+        guard input.all == true || !(input.ids ?? []).isEmpty else { throw APIError.invalid("ids", "ids names the notices to mark read, or all is true") }
+        let marked = try await inbox.markRead(input.all == true ? nil : input.ids, for: claims)
+        return try jsonResponse(["marked": marked])
+    }
+
+    static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = query[name], !text.isEmpty else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError.invalid(name, "\(name) is a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Models
+import ServiceKit
+import Testing
+import TestSupport
+
+extension HeavySuites {
+    /// The handling units' desk and the inbox, as units use them through the workbench's forms:
+    /// told of a new assignment, they open it from the inbox, record a meeting, the co-unit gives
+    /// its opinion, the lead unit replies; refusals name the field and keep what was typed.
+    @Suite(.serialized, .timeLimit(.minutes(3)))
+    struct UnitDeskTests {
+        func committee() throws -> String {
+            try StaffTokenSigner(secret: TestEnvironment.tokenSecret).token(for: StaffClaims(
+                subject: "committee-1", role: .proposalsCommittee, district: DistrictCode(rawValue: "haizhu")!, expiresAt: Date().addingTimeInterval(3600)))
+        }
+
+        func api(_ base: String, _ method: String, _ path: String, _ json: [String: Any]) async throws -> HTTPAnswer {
+            try await sendHTTP(method, base + path, body: try JSONSerialization.data(withJSONObject: json), contentType: "application/json",
+                               headers: ["Authorization": "Bearer \(try committee())"])
+        }
+
+        func unit(_ fixture: WorkbenchFixture, _ code: String, _ name: String) async throws -> UUID {
+            let made = try await api(fixture.assignment, "POST", "/v1/assignment/units", [
+                "code": code, "name": name, "kind": "district-department", "contacts": [["name": "联络员", "phone": "020-12345678"]],
+            ])
+            return try #require((made.json["id"] as? String).flatMap(UUID.init(uuidString:)), "\(made.status) \(made.text)")
+        }
+
+        @Test func aUnitIsToldOpensItsAssignmentRecordsAMeetingAndRepliesAfterItsCoUnit() async throws {
+            let fixture = try await WorkbenchFixture(handling: true)
+            let fire = try await unit(fixture, "fire", "区消防救援大队")
+            let street = try await unit(fixture, "nanhua", "南华西街道办事处")
+            let (proposal, _) = try await fileProposal(store: fixture.store, kafka: fixture.kafka, title: "规范电动自行车充电",
+                                                       text: "建设集中充电桩", domain: "public-safety", number: 31)
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await fixture.store.integer("SELECT count(*)::int FROM assignment_cases WHERE proposal_id = \(proposal)") == 1
+            })
+            let assigned = try await api(fixture.assignment, "POST", "/v1/assignment/proposals/\(proposal)/assignment",
+                                         ["lead": fire.uuidString, "coUnits": [street.uuidString]])
+            #expect(assigned.status == 200 || assigned.status == 201, "\(assigned.text)")
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await fixture.store.integer("SELECT count(*)::int FROM staff_notices WHERE proposal_id = \(proposal)") == 2
+            }, "publicity tells both units")
+            let leadPart = try #require(try await fixture.store.string(
+                "SELECT assignment_id::text FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'lead'"))
+            let coPart = try #require(try await fixture.store.string(
+                "SELECT assignment_id::text FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'co-handling'"))
+
+            // The lead unit: the unread count on every page, the notice, its page.
+            let (leadAccount, leadPassword) = try await fixture.account("fire.clerk", .handlingUnit, unit: fire)
+            let lead = FormBrowser(base: fixture.base)
+            _ = try await lead.signIn(leadAccount.login, leadPassword)
+            let home = try await lead.get("/")
+            #expect(home.html.contains("通知（1 条未读）"), "the count beside 通知")
+            let inbox = try await lead.get("/inbox")
+            #expect(inbox.status == 200 && inbox.html.contains("新交办") && inbox.html.contains("HZ") && inbox.html.contains("主办"))
+            let noticeID = try #require(inbox.html.firstMatch(of: /action="\/inbox\/([0-9a-fA-F-]{36})\/open"/).map { String($0.1) })
+            let opened = try await lead.post("/inbox/\(noticeID)/open", [("csrf", inbox.hidden("csrf") ?? ""), ("link", inbox.hidden("link") ?? "")])
+            #expect(opened.status == 303 && opened.location == "/unit/assignments/\(leadPart)")
+            #expect(try await lead.get("/").html.contains("通知（1 条未读）") == false, "read once opened")
+            // A notice never sends anyone off the site.
+            let offsite = try await lead.post("/inbox/\(noticeID)/open", [("csrf", inbox.hidden("csrf") ?? ""), ("link", "https://evil.example/")])
+            #expect(offsite.location == "/inbox")
+
+            let list = try await lead.get("/unit/assignments")
+            #expect(list.status == 200 && list.html.contains("规范电动自行车充电") && list.html.contains("主办") && list.html.contains("还有"))
+            let page = try await lead.get("/unit/assignments/\(leadPart)")
+            #expect(page.status == 200 && page.html.contains("三见面") && page.html.contains("协办单位还没有提交意见"))
+            let csrf = try #require(page.hidden("csrf"))
+
+            // A meeting without its form is refused, naming the field and keeping what was typed.
+            let missing = try await lead.post("/unit/assignments/\(leadPart)/meetings", [
+                ("csrf", csrf), ("stage", "before"), ("heldOn", "2026-12-01"), ("form", ""), ("attendees", "王小明、消防大队李科长"), ("summary", "了解诉求"),
+            ])
+            #expect(missing.status == 422 && missing.html.contains("方式") && missing.html.contains("王小明、消防大队李科长"), "status \(missing.status)")
+            let met = try await lead.post("/unit/assignments/\(leadPart)/meetings", [
+                ("csrf", csrf), ("stage", "before"), ("heldOn", "2026-12-01"), ("form", "座谈"), ("attendees", "王小明、消防大队李科长"), ("summary", "了解诉求"),
+            ])
+            #expect(met.status == 303)
+            #expect(try await lead.get("/unit/assignments/\(leadPart)").html.contains("办前见面"))
+
+            // The lead cannot reply before its co-unit's opinion, and is told why.
+            let early = try await lead.post("/unit/assignments/\(leadPart)/reply", [("csrf", csrf), ("text", "已建设充电桩"), ("category", "A"), ("promisedDate", "")])
+            #expect([409, 422].contains(early.status) && early.html.contains("未能保存") && early.html.contains("已建设充电桩"), "status \(early.status)")
+
+            // Another unit cannot open the lead unit's assignment.
+            let (streetAccount, streetPassword) = try await fixture.account("street.clerk", .handlingUnit, unit: street)
+            let co = FormBrowser(base: fixture.base)
+            _ = try await co.signIn(streetAccount.login, streetPassword)
+            #expect(try await co.get("/unit/assignments/\(leadPart)").status == 404)
+            let coPage = try await co.get("/unit/assignments/\(coPart)")
+            #expect(coPage.html.contains("协办意见") && !coPage.html.contains("提交答复"))
+            let opinion = try await co.post("/unit/assignments/\(coPart)/opinion", [("csrf", coPage.hidden("csrf") ?? ""), ("text", "街道配合选址")])
+            #expect(opinion.status == 303)
+
+            // A B reply needs its promised date; then it is saved and shown.
+            let leadPage = try await lead.get("/unit/assignments/\(leadPart)")
+            #expect(leadPage.html.contains("街道配合选址"), "the lead reads its co-unit's opinion")
+            let noDate = try await lead.post("/unit/assignments/\(leadPart)/reply", [("csrf", csrf), ("text", "分两期建设"), ("category", "B"), ("promisedDate", "")])
+            #expect(noDate.status == 422 && noDate.html.contains("承诺解决日期") && noDate.html.contains("分两期建设"), "status \(noDate.status)")
+            #expect(noDate.html.contains("<option value=\"B\" selected>"), "the category kept as chosen")
+            let replied = try await lead.post("/unit/assignments/\(leadPart)/reply", [
+                ("csrf", csrf), ("text", "分两期建设"), ("category", "B"), ("promisedDate", "2027-06-30"),
+            ])
+            #expect(replied.status == 303)
+            let after = try await lead.get("/unit/assignments/\(leadPart)")
+            #expect(after.html.contains("分两期建设") && after.html.contains("2027-06-30") && !after.html.contains("提交答复"))
+            try await fixture.stop()
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+@testable import Models
+import Testing
+
+/// Who is told of each lifecycle event: the table of the workbench issue's "everyone who must act".
+@Suite struct StaffNoticeRoutingTests {
+    let haizhu = DistrictCode(rawValue: "haizhu")!
+    let proposal = UUID()
+    let lead = UUID()
+    let coUnit = UUID()
+    let leadPart = UUID()
+    let coPart = UUID()
+    let deadline = LocalDate("2027-02-10")!
+
+    func notices<P: EventPayload>(_ payload: P) throws -> [StaffNotice] {
+        let event = try EventEnvelope(payload, district: haizhu, occurredAt: Date(timeIntervalSince1970: 1_795_000_000))
+        return try StaffNoticeRouting.notices(for: event) { $0 == proposal ? "HZ-2027-012" : "?" }
+    }
+
+    func part(_ assignment: UUID, _ unit: UUID, _ role: Assignment.Role) -> AssignedUnit {
+        AssignedUnit(assignmentID: assignment, unitID: unit, unitName: "单位", role: role, status: .active,
+                     assignedOn: LocalDate("2027-01-10")!, deadline: deadline, contestUntil: LocalDate("2027-01-15")!)
+    }
+
+    @Test func anAssignmentTellsEachUnitItsOwnPartAndDeadline() throws {
+        let told = try notices(ProposalAssigned(
+            proposalID: proposal, caseNumber: "HZ-2027-012", kind: .citizen, round: 1,
+            units: [part(leadPart, lead, .lead), part(coPart, coUnit, .coHandling)], isKey: false, supervisingLeader: nil,
+            automatic: false, confirmedPreAssignment: false))
+        #expect(told.map(\.audience) == [.unit(lead), .unit(coUnit)])
+        #expect(told[0].title.contains("主办") && told[0].title.contains("2027-02-10") && told[0].title.contains("HZ-2027-012"))
+        #expect(told[1].title.contains("协办"))
+        #expect(told[0].link == StaffNoticeRouting.unitPage(leadPart) && told[1].link == StaffNoticeRouting.unitPage(coPart))
+        #expect(told.allSatisfy { $0.kind == ProposalAssigned.eventType && $0.proposalID == proposal })
+    }
+
+    @Test func contestsAndRepliesGoToTheCommitteeAndDecisionsBackToTheUnit() throws {
+        let contested = try notices(AssignmentContested(contestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, reason: "非本单位职责"))
+        #expect(contested.map(\.audience) == [.committee])
+        #expect(contested[0].link == StaffNoticeRouting.contestsPage)
+        #expect(!contested[0].title.contains("非本单位职责"), "the reason is read on the page, not copied into notices")
+
+        let rejected = try notices(ContestRejected(contestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, note: "维持"))
+        #expect(rejected.map(\.audience) == [.unit(lead)])
+
+        let granted = try notices(ExtensionDecided(requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, granted: true, deadline: deadline))
+        let refused = try notices(ExtensionDecided(requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, granted: false, deadline: deadline))
+        #expect(granted.map(\.audience) == [.unit(lead)] && refused.map(\.audience) == [.unit(lead)])
+        #expect(granted[0].title.contains("已同意") && refused[0].title.contains("未获同意"))
+
+        let replied = try notices(AssignmentReplied(replyID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead,
+                                                    category: .inProgressOrPlanned, promisedDate: deadline, onTime: true))
+        #expect(replied.map(\.audience) == [.committee])
+        #expect(try notices(CoUnitOpinionGiven(assignmentID: coPart, proposalID: proposal, unitID: coUnit, onTime: true)).map(\.audience) == [.committee])
+    }
+
+    @Test(arguments: [
+        (EscalationLevel.reminder, false, false),
+        (.formalNotice, true, false),
+        (.supervisingLeader, true, true),
+        (.chairpersonsMeeting, true, true),
+    ])
+    func escalationReachesTheUnitThenTheCommitteeThenTheLeader(_ level: EscalationLevel, _ committee: Bool, _ leader: Bool) throws {
+        let told = try notices(AssignmentEscalated(
+            assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, daysOverdue: 12, level: level,
+            supervisingLeader: "李副主席"))
+        var expected: [NoticeAudience] = [.unit(lead)]
+        if committee { expected.append(.committee) }
+        if leader { expected.append(.leader("李副主席")) }
+        #expect(told.map(\.audience) == expected)
+        #expect(told.allSatisfy { $0.title.contains("12 天") })
+    }
+
+    @Test func anEscalationWithoutALeaderTellsNoLeader() throws {
+        let told = try notices(AssignmentEscalated(
+            assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, daysOverdue: 40, level: .supervisingLeader,
+            supervisingLeader: nil))
+        #expect(told.map(\.audience) == [.unit(lead), .committee])
+    }
+
+    @Test func remindersReopeningsAndFollowUpsAskTheUnit() throws {
+        #expect(try notices(ReminderDue(assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, daysLeft: 5))
+            .map(\.audience) == [.unit(lead)])
+        let reopened = try notices(AssignmentReopened(assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, rehandling: 1))
+        #expect(reopened.map(\.audience) == [.unit(lead)] && reopened[0].title.contains("不满意"))
+        #expect(try notices(FollowUpDue(assignmentID: leadPart, proposalID: proposal, unitID: lead, promised: deadline)).map(\.audience) == [.unit(lead)])
+        #expect(try notices(FollowUpRecorded(reviewID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, promised: deadline, result: .partly))
+            .map(\.audience) == [.committee])
+        #expect(try notices(AssignmentEvaluated(assignmentID: leadPart, proposalID: proposal, unitID: lead, result: .dissatisfied, byProposer: true))
+            .map(\.audience) == [.unit(lead)])
+        #expect(try notices(AssignmentDeadlineChanged(assignmentID: leadPart, proposalID: proposal, unitID: lead, previous: nil, deadline: deadline, reason: "节假日"))
+            .map(\.audience) == [.unit(lead)])
+    }
+
+    @Test func keyProposalsAndQuotasReachPeopleByName() throws {
+        #expect(try notices(ProposalMarkedKey(proposalID: proposal, supervisingLeader: "李副主席", limit: nil)).map(\.audience) == [.leader("李副主席")])
+        let behind = try notices(QuotaReminderDue(receiver: "沙园街委员工作室", kind: .studio, month: "2027-01", period: "2027-01", count: 1, required: 2))
+        #expect(behind.map(\.audience) == [.receiver(.studio, "沙园街委员工作室")])
+        #expect(behind[0].title.contains("1 条") && behind[0].title.contains("2 条"))
+    }
+
+    @Test func eventsThatAskNobodyToActMakeNoNotice() throws {
+        #expect(try notices(ProposalClosed(proposalID: proposal, byDecision: false, reason: "")).isEmpty)
+        #expect(try notices(ReplyRecategorised(replyID: UUID(), assignmentID: leadPart, proposalID: proposal, from: .solvedOrAdopted, to: .inProgressOrPlanned)).isEmpty)
+    }
+
+    @Test func aProposalWithoutACaseNumberIsNamedByWhatTheCallerGives() throws {
+        let other = UUID()
+        let told = try notices(ReminderDue(assignmentID: leadPart, proposalID: other, unitID: lead, deadline: deadline, daysLeft: 3))
+        #expect(told[0].title.contains("?"))
+    }
+}
