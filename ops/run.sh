@@ -184,13 +184,14 @@ fi
 if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-accounts" ]; then
   # A workbench account for each role (demo only: a known password, no change required).
   COMMITTEE="$("$BIN/proposals-ctl" token --district haizhu --role proposals-committee --subject demo-committee 2>/dev/null)"
-  emergency="$(curl -fsS http://127.0.0.1:8083/v1/assignment/units -H "Authorization: Bearer $COMMITTEE" \
-    | python3 -c 'import json,sys; print(next(u["id"] for u in json.load(sys.stdin)["units"] if "应急" in u["name"]))' 2>/dev/null || true)"
+  # The unit's account is the housing bureau's, the lead unit of the demo's lift proposal.
+  housing="$(curl -fsS http://127.0.0.1:8083/v1/assignment/units -H "Authorization: Bearer $COMMITTEE" \
+    | python3 -c 'import json,sys; print(next(u["id"] for u in json.load(sys.stdin)["units"] if "住房" in u["name"]))' 2>/dev/null || true)"
   while read -r login role name; do
     unit=()
     if [ "$role" = handling-unit ]; then
-      [ -n "$emergency" ] || continue
-      unit=(--unit "$emergency")
+      [ -n "$housing" ] || continue
+      unit=(--unit "$housing")
     fi
     "$BIN/proposals-ctl" accounts add --district haizhu --role "$role" --login "$login" --name "$name" "${unit[@]}" \
       --password "$DEMO_PASSWORD" --ready --operator run.sh >/dev/null
@@ -200,7 +201,7 @@ clerk clue-handler 线索处理组陈干事
 committee proposals-committee 提案委李主任
 member.chen member 陈委员
 studio.shayuan member-studio 沙园街委员工作室
-unit.emergency handling-unit 区应急管理局
+unit.housing handling-unit 区住房和城乡建设局
 leader supervising-leader 督办领导王副主席
 ACCOUNTS
   touch "$STATE/demo-accounts"
@@ -210,7 +211,7 @@ cat >&2 <<INFO
 
   The citizens' proposals pipeline is running ($INSTANCES instance(s) per service).
     workbench    http://127.0.0.1:8080   staff sign in here: admin, clerk, committee, member.chen,
-                                         studio.shayuan, unit.emergency, leader — password $DEMO_PASSWORD
+                                         studio.shayuan, unit.housing, leader — password $DEMO_PASSWORD
     intake       http://127.0.0.1:8081   POST /v1/clues
     triage       http://127.0.0.1:8082
     assignment   http://127.0.0.1:8083

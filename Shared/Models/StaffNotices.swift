@@ -41,9 +41,11 @@ public enum StaffNoticeRouting {
     public static func unitPage(_ assignment: UUID) -> String { "/unit/assignments/\(assignment.uuidString.lowercased())" }
     public static func boardPage(_ assignment: UUID) -> String { "/supervision/assignments/\(assignment.uuidString.lowercased())" }
     public static let extensionsPage = "/supervision/extensions"
-    public static let contestsPage = "/assignment/contests"
+    /// The committee decides contests on the proposal's assignment page.
+    public static func casePage(_ proposal: UUID) -> String { "/assignment/proposals/\(proposal.uuidString.lowercased())" }
     public static let leaderPage = "/leader"
-    public static let quotaPage = "/quota"
+    /// The notice says it all; the studios' and members' own quota pages come with the register.
+    public static let quotaPage = "/inbox"
 
     /// The notices `event` asks for; none for events that ask nobody to act. `reference` names a
     /// proposal for people (its case number where known, else a short id).
@@ -75,7 +77,7 @@ public enum StaffNoticeRouting {
             }
         case AssignmentContested.eventType:
             let contest = try event.decodePayload(as: AssignmentContested.self)
-            return [notice(.committee, "承办单位对提案 \(reference(contest.proposalID)) 的交办提出异议，待决定", contestsPage,
+            return [notice(.committee, "承办单位对提案 \(reference(contest.proposalID)) 的交办提出异议，待决定", casePage(contest.proposalID),
                            proposal: contest.proposalID, assignment: contest.assignmentID)]
         case ContestRejected.eventType:
             let rejected = try event.decodePayload(as: ContestRejected.self)
@@ -112,6 +114,10 @@ public enum StaffNoticeRouting {
                     proposal: escalated.proposalID, assignment: escalated.assignmentID))
             }
             return notices
+        case ExtensionRequested.eventType:
+            let asked = try event.decodePayload(as: ExtensionRequested.self)
+            return [notice(.committee, "承办单位申请将提案 \(reference(asked.proposalID)) 的答复期限由 \(asked.deadline) 延至 \(asked.requested)，待决定",
+                           extensionsPage, proposal: asked.proposalID, assignment: asked.assignmentID)]
         case ExtensionDecided.eventType:
             let decided = try event.decodePayload(as: ExtensionDecided.self)
             let title = decided.granted

@@ -1,5 +1,31 @@
 import Foundation
 
+/// A unit asked for a later deadline before its deadline passed: the committee decides.
+public struct ExtensionRequested: EventPayload, Hashable {
+    public static let eventType = "assignment.extension-requested"
+    public static let schemaVersion = 1
+
+    public var requestID: UUID
+    public var assignmentID: UUID
+    public var proposalID: UUID
+    public var unitID: UUID
+    public var deadline: LocalDate
+    public var requested: LocalDate
+
+    enum CodingKeys: String, CodingKey {
+        case requestID = "requestId", assignmentID = "assignmentId", proposalID = "proposalId", unitID = "unitId", deadline, requested
+    }
+
+    public init(requestID: UUID, assignmentID: UUID, proposalID: UUID, unitID: UUID, deadline: LocalDate, requested: LocalDate) {
+        self.requestID = requestID
+        self.assignmentID = assignmentID
+        self.proposalID = proposalID
+        self.unitID = unitID
+        self.deadline = deadline
+        self.requested = requested
+    }
+}
+
 /// A reminder before an assignment's deadline is due (the unit is to be told).
 public struct ReminderDue: EventPayload, Hashable {
     public static let eventType = "assignment.reminder-due"

@@ -73,6 +73,7 @@ public enum TopicCatalogue {
             EventTypeSpec(AssignmentReplied.self), EventTypeSpec(CoUnitOpinionGiven.self), EventTypeSpec(ExtensionDecided.self),
             EventTypeSpec(AssignmentEvaluated.self), EventTypeSpec(AssignmentReopened.self), EventTypeSpec(ProposalClosed.self),
             EventTypeSpec(ReplyRecategorised.self), EventTypeSpec(QuotaReminderDue.self), EventTypeSpec(FollowUpRecorded.self),
+            EventTypeSpec(ExtensionRequested.self),
         ])
 
     public static let publicityEvents = TopicSpec(

@@ -249,7 +249,7 @@ struct SupervisionFlowTests {
         #expect(closedByWindow)
         let events = try await fixture.supervisionEvents(atLeast: 5)
         let types = events.map(\.type)
-        #expect(types.contains(CoUnitOpinionGiven.eventType) && types.contains(ExtensionDecided.eventType))
+        #expect(types.contains(CoUnitOpinionGiven.eventType) && types.contains(ExtensionDecided.eventType) && types.contains(ExtensionRequested.eventType))
         #expect(types.contains(AssignmentReplied.eventType) && types.contains(FollowUpDue.eventType) && types.contains(ProposalClosed.eventType))
         let replied = try #require(try events.first { $0.type == AssignmentReplied.eventType }?.decodePayload(as: AssignmentReplied.self))
         #expect(replied.category == .inProgressOrPlanned && replied.onTime)

@@ -47,6 +47,21 @@ extension HeavySuites {
             let coPart = try #require(try await fixture.store.string(
                 "SELECT assignment_id::text FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'co-handling'"))
 
+            // A key proposal: its leader is told by name and follows it on the leader's page.
+            let marked = try await api(fixture.assignment, "POST", "/v1/assignment/proposals/\(proposal)/key", ["supervisingLeader": "测试leader.wang"])
+            #expect(marked.status == 200, "status \(marked.status) \(marked.text)")
+            let (leaderAccount, leaderPassword) = try await fixture.account("leader.wang", .supervisingLeader)
+            let leader = FormBrowser(base: fixture.base)
+            _ = try await leader.signIn(leaderAccount.login, leaderPassword)
+            #expect(try await eventually(timeout: .seconds(30)) {
+                try await leader.get("/inbox").html.contains("由您领衔督办")
+            }, "the leader is told")
+            #expect(try await eventually(timeout: .seconds(30)) {
+                let led = try await leader.get("/leader")
+                return led.status == 200 && led.html.contains("区消防救援大队") && led.html.contains("南华西街道办事处")
+            }, "the leader's page lists both units' parts")
+            #expect(try await leader.get("/unit/assignments").status == 403, "a leader has no unit desk")
+
             // The lead unit: the unread count on every page, the notice, its page.
             let (leadAccount, leadPassword) = try await fixture.account("fire.clerk", .handlingUnit, unit: fire)
             let lead = FormBrowser(base: fixture.base)
@@ -79,6 +94,33 @@ extension HeavySuites {
             ])
             #expect(met.status == 303)
             #expect(try await lead.get("/unit/assignments/\(leadPart)").html.contains("办前见面"))
+
+            // More time: the unit asks, the committee is told and decides, the unit is told.
+            let deadline = try #require(try await fixture.store.string(
+                "SELECT to_char(deadline, 'YYYY-MM-DD') FROM supervised_assignments WHERE assignment_id = \(leadPart)::uuid").flatMap(LocalDate.init))
+            let asked = try await lead.post("/unit/assignments/\(leadPart)/extension", [
+                ("csrf", csrf), ("deadline", deadline.adding(days: 20).description), ("reason", "充电桩选址需街道配合"),
+            ])
+            #expect(asked.status == 303, "status \(asked.status)")
+            let (committeeAccount, committeePassword) = try await fixture.account("committee.li", .proposalsCommittee)
+            let committee = FormBrowser(base: fixture.base)
+            _ = try await committee.signIn(committeeAccount.login, committeePassword)
+            #expect(try await eventually(timeout: .seconds(30)) {
+                try await committee.get("/inbox").html.contains("申请将提案")
+            }, "the committee is told of the request")
+            let board = try await committee.get("/supervision")
+            #expect(board.status == 200 && board.html.contains("区消防救援大队") && board.html.contains("延期申请待决定 1 项"))
+            let requests = try await committee.get("/supervision/extensions")
+            let requestID = try #require(requests.html.firstMatch(of: /action="\/supervision\/extensions\/([0-9a-f-]{36})\/decision"/).map { String($0.1) })
+            let decided = try await committee.post("/supervision/extensions/\(requestID)/decision", [
+                ("csrf", requests.hidden("csrf") ?? ""), ("decision", "granted"), ("note", "同意"),
+            ])
+            #expect(decided.status == 303)
+            #expect(try await eventually(timeout: .seconds(30)) {
+                try await lead.get("/inbox").html.contains("延期申请已同意")
+            }, "the unit is told of the decision")
+            let boardPage = try await committee.get("/supervision/assignments/\(leadPart)")
+            #expect(boardPage.status == 200 && boardPage.html.contains("办前见面") && boardPage.html.contains("已同意"))
 
             // The lead cannot reply before its co-unit's opinion, and is told why.
             let early = try await lead.post("/unit/assignments/\(leadPart)/reply", [("csrf", csrf), ("text", "已建设充电桩"), ("category", "A"), ("promisedDate", "")])

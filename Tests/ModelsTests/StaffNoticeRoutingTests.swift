@@ -37,12 +37,15 @@ import Testing
     @Test func contestsAndRepliesGoToTheCommitteeAndDecisionsBackToTheUnit() throws {
         let contested = try notices(AssignmentContested(contestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, reason: "非本单位职责"))
         #expect(contested.map(\.audience) == [.committee])
-        #expect(contested[0].link == StaffNoticeRouting.contestsPage)
+        #expect(contested[0].link == StaffNoticeRouting.casePage(proposal))
         #expect(!contested[0].title.contains("非本单位职责"), "the reason is read on the page, not copied into notices")
 
         let rejected = try notices(ContestRejected(contestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, note: "维持"))
         #expect(rejected.map(\.audience) == [.unit(lead)])
 
+        let asked = try notices(ExtensionRequested(requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead,
+                                                   deadline: deadline, requested: LocalDate("2027-03-10")!))
+        #expect(asked.map(\.audience) == [.committee] && asked[0].link == StaffNoticeRouting.extensionsPage && asked[0].title.contains("2027-03-10"))
         let granted = try notices(ExtensionDecided(requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, granted: true, deadline: deadline))
         let refused = try notices(ExtensionDecided(requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, granted: false, deadline: deadline))
         #expect(granted.map(\.audience) == [.unit(lead)] && refused.map(\.audience) == [.unit(lead)])

@@ -227,6 +227,10 @@ struct HandlingDesk: Sendable {
                 VALUES (\(request), \(claims.district.rawValue), \(id), \(assignment.deadline.description)::date,
                         \(requested.description)::date, \(reason), \(now), \(claims.subject))
                 """)
+            try await Outbox.append([try Outbox.Row(
+                ExtensionRequested(requestID: request, assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit,
+                                   deadline: assignment.deadline, requested: requested),
+                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
             return RecordedStep(id: request, assignmentId: id, kind: "extension-request", at: now)
         }
     }

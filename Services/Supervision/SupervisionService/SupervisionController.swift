@@ -119,6 +119,10 @@ struct SupervisionController: Sendable {
         // The proposer's own link: the token is the credential.
         router.post("/v1/supervision/evaluations/:token", use: evaluateByLink)
 
+        // A supervising leader's key proposals, by the name the proposals give the leader.
+        router.group("/v1/supervision/led").add(middleware: StaffAuthenticator(signer: signer, roles: [.supervisingLeader]))
+            .get(use: led)
+
         let unit = router.group("/v1/supervision/my").add(middleware: StaffAuthenticator(signer: signer, roles: [.handlingUnit]))
         unit.get("/assignments", use: myAssignments)
         unit.get("/assignments/:id", use: myAssignment)
@@ -278,6 +282,25 @@ struct SupervisionController: Sendable {
             let condition: PostgresQuery = overdue
                 ? "state = \(state) AND deadline < \(today)::date ORDER BY deadline, case_number LIMIT 500"
                 : "state = \(state) ORDER BY deadline, case_number LIMIT 500"
+            sql.sql += condition.sql
+            sql.binds = condition.binds
+            return try await Self.assignments(try await transaction.query(sql))
+        }
+        return try jsonResponse(["assignments": found])
+    }
+
+    /// The parts of the key proposals this leader leads, not superseded, the furthest escalated first.
+    @Sendable func led(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        guard let name = claims.name, !name.isEmpty else { throw APIError.forbidden("the token names no leader") }
+        let found = try await database.transaction(.district(claims.district)) { transaction in
+            var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
+            let condition: PostgresQuery = """
+                supervising_leader = \(name) AND state <> \(SupervisedAssignmentState.superseded.rawValue)
+                ORDER BY CASE escalation_level WHEN 'chairpersons-meeting' THEN 0 WHEN 'supervising-leader' THEN 1
+                                               WHEN 'formal-notice' THEN 2 WHEN 'reminder' THEN 3 ELSE 4 END, deadline, case_number
+                LIMIT 500
+                """
             sql.sql += condition.sql
             sql.binds = condition.binds
             return try await Self.assignments(try await transaction.query(sql))

@@ -38,7 +38,7 @@ struct InboxController: Sendable {
             let filter = unreadOnly ? "unread=true&" : ""
             return pages.render("inbox", [
                 "title": "通知", "notices": Array(notices), "empty": notices.isEmpty, "unreadOnly": unreadOnly,
-                "unreadCount": (answer.json["unread"] as? Int) ?? 0,
+                "unreadCount": (answer.json["unread"] as? Int).flatMap { $0 > 0 ? $0 : nil } as Any,
                 "previous": (page > 1 ? "/inbox?\(filter)page=\(page - 1)" : nil) as Any,
                 "next": (found.count > DeskController.pageSize ? "/inbox?\(filter)page=\(page + 1)" : nil) as Any,
             ], visit: visit)

@@ -101,7 +101,8 @@ enum Navigation {
         case .clueHandler:
             items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"]]
         case .proposalsCommittee:
-            items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/reviews", "name": "立案审查"]]
+            items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/reviews", "name": "立案审查"],
+                      ["href": "/supervision", "name": "督办"]]
         case .member, .memberStudio, .specialCommittee:
             items += [["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"]]
         case .administrator:
@@ -110,7 +111,7 @@ enum Navigation {
         case .handlingUnit:
             items.append(["href": "/unit/assignments", "name": "交办件"])
         case .supervisingLeader:
-            break
+            items.append(["href": "/leader", "name": "领衔督办"])
         }
         items.append(["href": "/password", "name": "修改密码"])
         return items

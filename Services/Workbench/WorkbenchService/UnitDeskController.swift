@@ -53,7 +53,9 @@ struct UnitDeskController: Sendable {
                     "id": id, "caseNumber": view["caseNumber"] ?? "", "title": view["title"] ?? "",
                     "role": UnitLabels.role(record["role"] as? String),
                     "state": tracking.map { UnitLabels.state($0["state"] as? String) } ?? UnitLabels.status(status),
-                    "deadline": deadline ?? "", "countdown": status == "proposed" ? "" : countdown(deadline),
+                    // Days left only while the reply is still owed.
+                    "deadline": deadline ?? "",
+                    "countdown": status != "proposed" && (tracking == nil || tracking?["state"] as? String == "handling") ? countdown(deadline) : "",
                     "overdue": deadline.flatMap(LocalDate.init).map { $0 < today && (tracking?["state"] as? String) == "handling" } ?? false,
                     "escalation": (tracking?["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName) as Any,
                     "toConfirm": status == "proposed",
@@ -90,7 +92,8 @@ struct UnitDeskController: Sendable {
         let isLead = (record["role"] as? String) == "lead"
         let deadline = (tracking["deadline"] as? String) ?? (record["deadline"] as? String)
         let contestUntil = (record["contestUntil"] as? String).flatMap(LocalDate.init)
-        let canContest = (status_ == "proposed" || status_ == "active") && contestUntil.map { today <= $0 } ?? false
+        let canContest = (status_ == "proposed" || status_ == "active") && (state == nil || state == "handling")
+            && contestUntil.map { today <= $0 } ?? false
             && !((view["contests"] as? [[String: Any]]) ?? []).contains { ($0["resolution"] as? String) == nil }
         let handlingOpen = state == "handling"
         let opinions = (tracking["coUnitOpinions"] as? [[String: Any]]) ?? []
@@ -100,7 +103,8 @@ struct UnitDeskController: Sendable {
             "leader": view["supervisingLeader"] ?? NSNull(),
             "role": UnitLabels.role(record["role"] as? String), "isLead": isLead,
             "state": state.map { UnitLabels.state($0) } ?? UnitLabels.status(status_),
-            "deadline": deadline ?? "", "countdown": countdown(deadline), "confirmBy": record["confirmBy"] ?? NSNull(),
+            "deadline": deadline ?? "", "countdown": (state == nil || state == "handling") && status_ != "proposed" ? countdown(deadline) : "",
+            "confirmBy": record["confirmBy"] ?? NSNull(),
             "notes": record["notes"] ?? "",
             "toConfirm": status_ == "proposed", "canContest": canContest, "contestUntil": contestUntil?.description ?? "",
             "contests": ((view["contests"] as? [[String: Any]]) ?? []).map { contest -> [String: Any] in

@@ -34,6 +34,7 @@ public enum WorkbenchService {
                 DeskController(workbench: context).register(on: router)
                 InboxController(desk: DeskController(workbench: context)).register(on: router)
                 UnitDeskController(desk: DeskController(workbench: context)).register(on: router)
+                SupervisionBoardController(desk: DeskController(workbench: context)).register(on: router)
                 AdministrationController(workbench: context).register(on: router)
                 SettingsController(workbench: context).register(on: router)
             })
