@@ -36,9 +36,22 @@ extension HeavySuites {
             #expect(try await eventually(timeout: .seconds(60)) {
                 try await fixture.store.integer("SELECT count(*)::int FROM assignment_cases WHERE proposal_id = \(proposal)") == 1
             })
-            let assigned = try await api(fixture.assignment, "POST", "/v1/assignment/proposals/\(proposal)/assignment",
-                                         ["lead": fire.uuidString, "coUnits": [street.uuidString]])
-            #expect(assigned.status == 200 || assigned.status == 201, "\(assigned.text)")
+            // The committee assigns on the assignment desk: the queue, the suggestions, the form.
+            let (committeeAccount, committeePassword) = try await fixture.account("committee.li", .proposalsCommittee)
+            let committee = FormBrowser(base: fixture.base)
+            _ = try await committee.signIn(committeeAccount.login, committeePassword)
+            let queue = try await committee.get("/assignment")
+            #expect(queue.status == 200 && queue.html.contains("规范电动自行车充电"))
+            let casePage = try await committee.get("/assignment/proposals/\(proposal.uuidString.lowercased())")
+            #expect(casePage.status == 200 && casePage.html.contains("区消防救援大队") && casePage.html.contains("交办说明"))
+            let noLead = try await committee.post("/assignment/proposals/\(proposal.uuidString.lowercased())/assign", [
+                ("csrf", casePage.hidden("csrf") ?? ""), ("lead", ""), ("notes", "请按期办理"),
+            ])
+            #expect(noLead.status == 422 && noLead.html.contains("主办单位") && noLead.html.contains("请按期办理"), "status \(noLead.status)")
+            let assigned = try await committee.post("/assignment/proposals/\(proposal.uuidString.lowercased())/assign", [
+                ("csrf", casePage.hidden("csrf") ?? ""), ("lead", fire.uuidString), ("coUnits", street.uuidString), ("notes", "请按期办理"),
+            ])
+            #expect(assigned.status == 303, "status \(assigned.status)")
             #expect(try await eventually(timeout: .seconds(60)) {
                 try await fixture.store.integer("SELECT count(*)::int FROM staff_notices WHERE proposal_id = \(proposal)") == 2
             }, "publicity tells both units")
@@ -102,9 +115,6 @@ extension HeavySuites {
                 ("csrf", csrf), ("deadline", deadline.adding(days: 20).description), ("reason", "充电桩选址需街道配合"),
             ])
             #expect(asked.status == 303, "status \(asked.status)")
-            let (committeeAccount, committeePassword) = try await fixture.account("committee.li", .proposalsCommittee)
-            let committee = FormBrowser(base: fixture.base)
-            _ = try await committee.signIn(committeeAccount.login, committeePassword)
             #expect(try await eventually(timeout: .seconds(30)) {
                 try await committee.get("/inbox").html.contains("申请将提案")
             }, "the committee is told of the request")
@@ -131,6 +141,19 @@ extension HeavySuites {
             let co = FormBrowser(base: fixture.base)
             _ = try await co.signIn(streetAccount.login, streetPassword)
             #expect(try await co.get("/unit/assignments/\(leadPart)").status == 404)
+            // The co-unit contests; the committee keeps it there with a note; the co-unit is told.
+            let contestPage = try await co.get("/unit/assignments/\(coPart)")
+            let contested = try await co.post("/unit/assignments/\(coPart)/contest", [("csrf", contestPage.hidden("csrf") ?? ""), ("reason", "充电桩建设不属街道职责")])
+            #expect(contested.status == 303, "status \(contested.status)")
+            #expect(try await eventually(timeout: .seconds(30)) { try await committee.get("/inbox").html.contains("提出异议") })
+            let withContest = try await committee.get("/assignment/proposals/\(proposal.uuidString.lowercased())")
+            #expect(withContest.html.contains("充电桩建设不属街道职责"))
+            let contestID = try #require(withContest.html.firstMatch(of: /name="contestId" value="([0-9a-f-]{36})"/).map { String($0.1) })
+            let rejected = try await committee.post("/assignment/proposals/\(proposal.uuidString.lowercased())/reject", [
+                ("csrf", withContest.hidden("csrf") ?? ""), ("contestId", contestID), ("note", "街道负责选址协调"),
+            ])
+            #expect(rejected.status == 303, "status \(rejected.status)")
+            #expect(try await eventually(timeout: .seconds(30)) { try await co.get("/inbox").html.contains("异议未获同意") })
             let coPage = try await co.get("/unit/assignments/\(coPart)")
             #expect(coPage.html.contains("协办意见") && !coPage.html.contains("提交答复"))
             let opinion = try await co.post("/unit/assignments/\(coPart)/opinion", [("csrf", coPage.hidden("csrf") ?? ""), ("text", "街道配合选址")])

@@ -572,7 +572,9 @@ enum FieldNames {
         "recipient": "接收单位", "committee": "专委会", "purpose": "用途", "reason": "理由", "note": "备注", "topicTitle": "选题标题",
         "decision": "审查结论", "alternativeRoute": "其他处理方式", "login": "登录名", "displayName": "姓名", "unitId": "所属单位",
         "phone": "电话", "email": "电子邮箱", "role": "角色", "stage": "阶段", "heldOn": "日期", "form": "方式", "attendees": "参加人员",
-        "summary": "情况摘要", "text": "正文", "category": "答复类别", "promisedDate": "承诺解决日期", "deadline": "申请延至",
+        "summary": "情况摘要", "text": "正文", "category": "答复类别", "promisedDate": "承诺解决日期", "deadline": "期限",
+        "lead": "主办单位", "coUnits": "协办单位", "notes": "说明", "supervisingLeader": "领衔督办领导", "participants": "参加人员",
+        "kind": "方式",
     ]
 
     static func chinese(_ field: String) -> String {

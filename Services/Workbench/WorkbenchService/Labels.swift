@@ -48,6 +48,15 @@ enum Labels {
         return date.formatted(timeStyle)
     }
 
+    /// The API's list with each item's `field` time as staff read it, under `when`.
+    static func stamped(_ list: Any?, _ field: String) -> [[String: Any]] {
+        ((list as? [[String: Any]]) ?? []).map { item in
+            var item = item
+            item["when"] = time(item[field])
+            return item
+        }
+    }
+
     /// `2026/12/5 22:57` in China time. Built once: a format style made per call (and the ISO
     /// 8601 formatters below) cost a 200-row page tens of milliseconds.
     private static let timeStyle: Date.FormatStyle = {

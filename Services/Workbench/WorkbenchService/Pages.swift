@@ -102,7 +102,7 @@ enum Navigation {
             items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"]]
         case .proposalsCommittee:
             items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/reviews", "name": "立案审查"],
-                      ["href": "/supervision", "name": "督办"]]
+                      ["href": "/assignment", "name": "交办"], ["href": "/supervision", "name": "督办"]]
         case .member, .memberStudio, .specialCommittee:
             items += [["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"]]
         case .administrator:

@@ -149,9 +149,9 @@ struct SupervisionBoardController: Sendable {
                 meeting["stageName"] = UnitLabels.meetingStage(meeting["stage"] as? String)
                 return meeting
             },
-            "opinions": Self.stamped(record["coUnitOpinions"], "givenAt"),
-            "progressNotes": Self.stamped(record["progressNotes"], "notedAt"),
-            "replies": Self.stamped(record["replies"], "repliedAt").map { reply -> [String: Any] in
+            "opinions": Labels.stamped(record["coUnitOpinions"], "givenAt"),
+            "progressNotes": Labels.stamped(record["progressNotes"], "notedAt"),
+            "replies": Labels.stamped(record["replies"], "repliedAt").map { reply -> [String: Any] in
                 var reply = reply
                 reply["categoryName"] = UnitLabels.category(reply["reviewedCategory"] as? String ?? reply["category"] as? String)
                 reply["onTimeName"] = (reply["onTime"] as? Bool) == true ? "按时" : "逾期"
@@ -167,7 +167,7 @@ struct SupervisionBoardController: Sendable {
                 timer["status"] = timer["firedAt"] is String ? "已触发" : timer["cancelledAt"] is String ? "已取消" : "待触发"
                 return timer
             },
-            "actions": Self.stamped(actions.json["actions"], "recordedAt").map { action -> [String: Any] in
+            "actions": Labels.stamped(actions.json["actions"], "recordedAt").map { action -> [String: Any] in
                 var action = action
                 action["kindName"] = Self.actionKinds.first { $0.code == action["kind"] as? String }?.name ?? ""
                 return action
@@ -180,14 +180,6 @@ struct SupervisionBoardController: Sendable {
         if let step, let message { values["error"] = ["step": step, "message": message] }
         if let form, let step { values["typed"] = [step: form.fields] }
         return pages.render("supervision-assignment", values, visit: visit, status: status)
-    }
-
-    static func stamped(_ list: Any?, _ field: String) -> [[String: Any]] {
-        ((list as? [[String: Any]]) ?? []).map { item in
-            var item = item
-            item["when"] = Labels.time(item[field])
-            return item
-        }
     }
 
     /// Closing, the proposer's evaluation link, a 五督办 activity; a refusal keeps the form as typed.

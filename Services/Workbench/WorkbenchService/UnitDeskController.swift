@@ -119,16 +119,8 @@ struct UnitDeskController: Sendable {
                 meeting["stageName"] = UnitLabels.meetingStage(meeting["stage"] as? String)
                 return meeting
             },
-            "progressNotes": ((tracking["progressNotes"] as? [[String: Any]]) ?? []).map { note -> [String: Any] in
-                var note = note
-                note["when"] = Labels.time(note["notedAt"])
-                return note
-            },
-            "opinions": opinions.map { opinion -> [String: Any] in
-                var opinion = opinion
-                opinion["when"] = Labels.time(opinion["givenAt"])
-                return opinion
-            },
+            "progressNotes": Labels.stamped(tracking["progressNotes"], "notedAt"),
+            "opinions": Labels.stamped(opinions, "givenAt"),
             "replies": ((tracking["replies"] as? [[String: Any]]) ?? []).map { reply -> [String: Any] in
                 var reply = reply
                 reply["when"] = Labels.time(reply["repliedAt"])
