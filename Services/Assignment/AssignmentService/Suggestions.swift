@@ -35,6 +35,21 @@ public struct SuggestionReason: Codable, Sendable, Hashable {
     public var kind: Kind
     public var detail: String
     public var points: Double
+    /// What the reason is about, for pages to word it: the domain's code, the keyword, or the
+    /// similar proposal's case number.
+    public var subject: String?
+    /// For a similar proposal: how alike (0–1), and whether the unit led it.
+    public var similarity: Double?
+    public var asLead: Bool?
+
+    public init(kind: Kind, detail: String, points: Double, subject: String? = nil, similarity: Double? = nil, asLead: Bool? = nil) {
+        self.kind = kind
+        self.detail = detail
+        self.points = points
+        self.subject = subject
+        self.similarity = similarity
+        self.asLead = asLead
+    }
 }
 
 public struct UnitSuggestion: Codable, Sendable, Hashable {
@@ -70,8 +85,11 @@ public struct Suggestion: Codable, Sendable, Hashable {
     public var json: String {
         func unit(_ unit: UnitSuggestion) -> String {
             let reasons = unit.reasons.map { reason in
-                #"{"detail":"# + JSONText.quoted(reason.detail) + #","kind":"# + JSONText.quoted(reason.kind.rawValue)
-                    + #","points":"# + JSONText.number(reason.points) + "}"
+                (reason.asLead.map { #"{"asLead":"# + ($0 ? "true" : "false") + "," } ?? "{")
+                    + #""detail":"# + JSONText.quoted(reason.detail) + #","kind":"# + JSONText.quoted(reason.kind.rawValue)
+                    + #","points":"# + JSONText.number(reason.points)
+                    + (reason.similarity.map { #","similarity":"# + JSONText.number($0) } ?? "")
+                    + (reason.subject.map { #","subject":"# + JSONText.quoted($0) } ?? "") + "}"
             }
             return #"{"code":"# + JSONText.quoted(unit.code) + #","name":"# + JSONText.quoted(unit.name)
                 + #","reasons":["# + reasons.joined(separator: ",") + #"],"score":"# + JSONText.number(unit.score)
@@ -206,12 +224,12 @@ public struct UnitSuggester: Sendable {
         var reasons = [[SuggestionReason]](repeating: [], count: units.count)
         if let domain {
             for (position, unit) in units.enumerated() where unit.domains.contains(domain) {
-                reasons[position].append(SuggestionReason(kind: .domain, detail: "owns the domain \(domain)", points: weights.domain))
+                reasons[position].append(SuggestionReason(kind: .domain, detail: "owns the domain \(domain)", points: weights.domain, subject: domain))
             }
         }
         for (position, keywords) in keywordHits(in: text) {
             for keyword in keywords.prefix(weights.keywordsCounted) {
-                reasons[position].append(SuggestionReason(kind: .keyword, detail: "keyword \(keyword)", points: weights.keyword))
+                reasons[position].append(SuggestionReason(kind: .keyword, detail: "keyword \(keyword)", points: weights.keyword, subject: keyword))
             }
         }
         for (entry, similarity) in similar {
@@ -222,7 +240,7 @@ public struct UnitSuggester: Sendable {
                 let role = asLead ? "led" : "co-handled"
                 reasons[position].append(SuggestionReason(
                     kind: .similarProposal, detail: "\(role) \(entry.caseNumber) (similarity \((similarity * 100).rounded() / 100))",
-                    points: (points * 100).rounded() / 100))
+                    points: (points * 100).rounded() / 100, subject: entry.caseNumber, similarity: (similarity * 100).rounded() / 100, asLead: asLead))
             }
         }
         var ranked: [UnitSuggestion] = []

@@ -26,6 +26,30 @@ struct AssignmentDeskController: Sendable {
 
     static func stateName(_ code: String?) -> String { states.first { $0.code == code }?.name ?? (code ?? "") }
 
+    static func domainName(_ code: String?) -> String {
+        guard let code else { return "" }
+        return BuiltInClassificationRules.names.domains[code] ?? code
+    }
+
+    static let actions = [
+        "suggested": "生成承办建议", "assigned": "交办", "confirmed": "单位确认预交办", "contested": "单位提出异议",
+        "contest-rejected": "不同意异议", "reassigned": "重新交办", "deadline-changed": "修改期限", "marked-key": "列为重点提案",
+    ]
+
+    /// A suggestion's reason as staff read it.
+    static func wording(_ reason: [String: Any]) -> String {
+        // Suggestions stored before reasons named their subject keep their English detail.
+        guard let subject = reason["subject"] as? String else { return reason["detail"] as? String ?? "" }
+        switch reason["kind"] as? String {
+        case "domain": return "主管领域：" + domainName(subject)
+        case "keyword": return "提案中有关键词“\(subject)”"
+        case "similar-proposal":
+            let percent = String(format: "%.0f%%", ((reason["similarity"] as? Double) ?? 0) * 100)
+            return ((reason["asLead"] as? Bool) == true ? "主办过" : "协办过") + "相似提案 \(subject)（相似度 \(percent)）"
+        default: return reason["detail"] as? String ?? ""
+        }
+    }
+
     @Sendable func queue(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.signedIn(request, context, roles: Self.committee) { visit in
             let state = request.queryValues["state"].flatMap { code in Self.states.contains { $0.code == code } ? code : nil } ?? "awaiting-assignment"
@@ -35,6 +59,7 @@ struct AssignmentDeskController: Sendable {
                 var row = row
                 row["proposalId"] = ((row["proposalId"] as? String) ?? "").lowercased()
                 row["filed"] = Labels.time(row["filedAt"])
+                row["domain"] = Self.domainName(row["domain"] as? String)
                 row["suggested"] = ((row["suggestedLead"] as? [String: Any])?["name"] as? String) ?? ""
                 return row
             }
@@ -67,7 +92,7 @@ struct AssignmentDeskController: Sendable {
                 unit["reasons"] = ((unit["reasons"] as? [[String: Any]]) ?? []).map { reason -> [String: Any] in
                     var reason = reason
                     reason["points"] = String(format: "%.1f", (reason["points"] as? Double) ?? 0)
-                    reason["kindName"] = ["domain": "主管领域", "keyword": "关键词", "similar-proposal": "办过相似提案"][reason["kind"] as? String ?? ""] ?? ""
+                    reason["wording"] = Self.wording(reason)
                     return reason
                 }
                 return unit
@@ -101,7 +126,7 @@ struct AssignmentDeskController: Sendable {
         }
         var values: [String: Any] = [
             "title": "交办 " + ((record["caseNumber"] as? String) ?? ""), "id": id, "caseNumber": record["caseNumber"] ?? "",
-            "proposalTitle": record["title"] ?? "", "domain": record["domain"] ?? "", "state": Self.stateName(state),
+            "proposalTitle": record["title"] ?? "", "domain": Self.domainName(record["domain"] as? String), "state": Self.stateName(state),
             "isKey": record["isKey"] ?? false, "leader": record["supervisingLeader"] ?? NSNull(),
             "leads": suggested(suggestion["lead"]), "coSuggestions": suggested(suggestion["coUnits"]),
             "similar": ((suggestion["similarProposals"] as? [[String: Any]]) ?? []).map { similar -> [String: Any] in
@@ -110,7 +135,11 @@ struct AssignmentDeskController: Sendable {
                 return similar
             },
             "units": units, "assignments": assignments, "contests": contests,
-            "history": Labels.stamped(record["history"], "at"),
+            "history": Labels.stamped(record["history"], "at").map { entry -> [String: Any] in
+                var entry = entry
+                entry["actionName"] = Self.actions[entry["action"] as? String ?? ""] ?? (entry["action"] as? String ?? "")
+                return entry
+            },
             "canAssign": state == "awaiting-assignment", "canReassign": state == "contested" || state == "assigned" || state == "pre-assigned",
         ]
         if let step, let message { values["error"] = ["step": step, "message": message] }
