@@ -37,7 +37,12 @@ struct StaffInboxTests {
             }
         }
         try await fixture.reply(proposal, units[0], text: "已建设充电桩 20 处")
-        try await fixture.awaitApplied(6)
+        // The reply was published last; once the committee is told of it, the assignments were applied before it.
+        #expect(try await eventually(timeout: .seconds(30)) {
+            let replies = try await fixture.store.integer("SELECT count(*)::int FROM staff_notices WHERE kind = \(AssignmentReplied.eventType)")
+            let assignments = try await fixture.store.integer("SELECT count(*)::int FROM staff_notices WHERE kind = \(ProposalAssigned.eventType)")
+            return replies == 1 && assignments == 4
+        })
 
         let leadClerk = person(.handlingUnit, "fire-1", unit: units[0].unitID)
         let leadDeputy = person(.handlingUnit, "fire-2", unit: units[0].unitID)
@@ -85,6 +90,64 @@ struct StaffInboxTests {
         try await fixture.stop()
     }
 
+    /// Staff notices go out as e-mail through a real SMTP server to every active account of the
+    /// audience with an address, once per event; a refused recipient is retried, then dead-lettered,
+    /// and blocks nobody else.
+    @Test func noticesAreMailedToTheAudiencesAccountsOnceAndARefusedAddressIsDeadLettered() async throws {
+        let smtp = try await SMTPServer()
+        defer { smtp.stop() }
+        let fixture = try await PublicityFixture(environment: [
+            "PUBLICITY_SMTP_HOST": "127.0.0.1", "PUBLICITY_SMTP_PORT": String(smtp.port), "PUBLICITY_SMTP_SECURITY": "none",
+            "PUBLICITY_MAIL_FROM": "notices@cppcc.example", "PUBLICITY_WORKBENCH_URL": "https://workbench.example",
+        ])
+        let clue = try await fixture.clue("电动自行车楼道充电", text: "存在火灾隐患")
+        let proposal = try await fixture.file("规范电动自行车充电", suggestions: "建设集中充电桩", clues: [clue])
+        let lead = UUID()
+        // The lead unit's two accounts with addresses, one without, one disabled; a refused address at the co-unit.
+        let co = UUID()
+        try await fixture.store.database.transaction(.district(proposal.district)) { transaction in
+            for (login, unit, email, active) in [("fire.a", lead, "fire.a@units.example", true), ("fire.b", lead, "fire.b@units.example", true),
+                                                 ("fire.c", lead, "", true), ("fire.d", lead, "fire.d@units.example", false),
+                                                 ("street.a", co, "refused.street@units.example", true)] {
+                try await transaction.execute("""
+                    INSERT INTO accounts (id, district, login, display_name, role, unit_id, email, password_hash, active)
+                    VALUES (\(UUID()), \(proposal.district.rawValue), \(login), \(login), 'handling-unit', \(unit), \(email), 'x', \(active))
+                    """)
+            }
+        }
+        let units = [
+            AssignedUnit(assignmentID: UUID(), unitID: lead, unitName: "区消防救援大队", role: .lead, status: .active, assignedOn: fixture.today,
+                         deadline: fixture.today.adding(days: 30), contestUntil: fixture.today.adding(days: 7)),
+            AssignedUnit(assignmentID: UUID(), unitID: co, unitName: "南华西街道办事处", role: .coHandling, status: .active, assignedOn: fixture.today,
+                         deadline: fixture.today.adding(days: 30), contestUntil: fixture.today.adding(days: 7)),
+        ]
+        let assigned = try EventEnvelope(
+            ProposalAssigned(proposalID: proposal.id, caseNumber: proposal.caseNumber, kind: .citizen, round: 1, units: units, isKey: false,
+                             supervisingLeader: nil, automatic: false, confirmedPreAssignment: false),
+            district: proposal.district, occurredAt: Date())
+        for _ in 0..<2 {
+            for result in await fixture.producer.send([OutgoingMessage(
+                topic: fixture.kafka.topicName(TopicCatalogue.assignmentEvents.name), key: Data(proposal.id.uuidString.utf8), value: try assigned.encoded())]) {
+                _ = try result.get()
+            }
+        }
+        #expect(try await eventually(timeout: .seconds(30)) { try smtp.messages().count >= 2 }, "the two addresses of the lead unit")
+        #expect(try await eventually(timeout: .seconds(30)) {
+            try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE channel = 'email' AND state = 'dead'") == 1
+        }, "the refused address is given up after its attempts")
+        let mails = try smtp.messages()
+        #expect(mails.count == 2, "once per account, though the event came twice: \(mails.map(\.recipients))")
+        #expect(Set(mails.flatMap(\.recipients)) == ["fire.a@units.example", "fire.b@units.example"])
+        for mail in mails {
+            #expect(mail.subject.contains("新交办") && mail.subject.contains(proposal.caseNumber), "\(mail.subject)")
+            #expect(mail.text.contains("https://workbench.example/unit/assignments/\(units[0].assignmentID.uuidString.lowercased())"), "\(mail.text)")
+            #expect(mail.headers["from"] == "<notices@cppcc.example>")
+        }
+        let dead = try await fixture.staff("GET", "/v1/publicity/notifications?state=dead")
+        #expect(dead.text.contains("smtp-rcpt-to-5xx"), "staff see why: \(dead.text)")
+        try await fixture.stop()
+    }
+
     @Test func escalationsReachTheLeaderTheProposalNamesByName() async throws {
         let fixture = try await PublicityFixture()
         let clue = try await fixture.clue("长者饭堂排队", text: "排队时间长")
@@ -94,8 +157,11 @@ struct StaffInboxTests {
             AssignmentEscalated(assignmentID: units[0].assignmentID, proposalID: proposal.id, unitID: units[0].unitID, deadline: units[0].deadline!,
                                 daysOverdue: 31, level: .supervisingLeader, supervisingLeader: "李副主席"),
             district: proposal.district, on: TopicCatalogue.supervisionEvents, key: proposal.id)
-        try await fixture.awaitApplied(4)
-        let leader = try await call(fixture, "GET", "/v1/inbox", as: person(.supervisingLeader, "leader-li", name: "李副主席"))
+        let li = person(.supervisingLeader, "leader-li", name: "李副主席")
+        #expect(try await eventually(timeout: .seconds(30)) {
+            ((try await call(fixture, "GET", "/v1/inbox", as: li).json["notices"] as? [Any]) ?? []).count > 0
+        })
+        let leader = try await call(fixture, "GET", "/v1/inbox", as: li)
         let titles = (leader.json["notices"] as? [[String: Any]] ?? []).compactMap { $0["title"] as? String }
         #expect(titles.count == 1 && titles[0].contains("31 天"), "\(leader.text)")
         let otherLeader = try await call(fixture, "GET", "/v1/inbox", as: person(.supervisingLeader, "leader-wang", name: "王副主席"))

@@ -94,7 +94,7 @@ extension HeavySuites {
             let list = try await lead.get("/unit/assignments")
             #expect(list.status == 200 && list.html.contains("规范电动自行车充电") && list.html.contains("主办") && list.html.contains("还有"))
             let page = try await lead.get("/unit/assignments/\(leadPart)")
-            #expect(page.status == 200 && page.html.contains("三见面") && page.html.contains("协办单位还没有提交意见"))
+            #expect(page.status == 200 && page.html.contains("三见面") && page.html.contains("没有协办单位意见"))
             let csrf = try #require(page.hidden("csrf"))
 
             // A meeting without its form is refused, naming the field and keeping what was typed.

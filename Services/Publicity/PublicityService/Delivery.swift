@@ -33,6 +33,12 @@ public enum DeliveryOutcome: Sendable, Equatable {
 /// adapters register under their own channel name and are fed the same rows.
 public protocol NotificationChannel: Sendable {
     func deliver(_ notification: OutgoingNotification) async -> DeliveryOutcome
+    /// Whether its messages are signed with the endpoint's secret (webhooks); e-mail is not.
+    var signed: Bool { get }
+}
+
+extension NotificationChannel {
+    public var signed: Bool { true }
 }
 
 /// POSTs the JSON body, signed with HMAC-SHA256 over `timestamp.body`:
@@ -247,7 +253,7 @@ struct NotificationDispatcher: Service {
         logger.debug("sending notification", metadata: ["notification": "\(notification.id)", "target": "\(notification.target)", "attempt": "\(notification.attempt)"])
         let outcome: DeliveryOutcome
         if let channel = channels[notification.channel] {
-            outcome = notification.secret.isEmpty ? .failed(failureClass: "no-signing-secret") : await channel.deliver(notification)
+            outcome = notification.secret.isEmpty && channel.signed ? .failed(failureClass: "no-signing-secret") : await channel.deliver(notification)
         } else {
             outcome = .failed(failureClass: "no-adapter")
         }

@@ -15,6 +15,8 @@ import Storage
 struct PublicProjection: EventHandler {
     /// Whether outcomes are notified; a replay tells no one again.
     let notifies: Bool
+    /// Where staff notices are also e-mailed from; nil sends none.
+    var mail: MailSettings? = nil
 
     func handle(_ event: EventEnvelope, in transaction: Transaction) async throws {
         try await handle([event], of: event.district, in: transaction)
@@ -40,7 +42,7 @@ struct PublicProjection: EventHandler {
         try await PublicProposals.refresh(batch.touchedProposals, filed: batch.filedProposals, district: district, in: transaction)
         if notifies {
             try await Notices.enqueue(batch.notices, district: district, in: transaction)
-            try await StaffInbox.post(events, district: district, in: transaction)
+            try await StaffInbox.post(events, district: district, mail: mail, in: transaction)
         }
     }
 }

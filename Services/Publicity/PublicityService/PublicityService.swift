@@ -15,12 +15,13 @@ public enum PublicityService {
     public static func definition(channels extra: [String: any NotificationChannel]) -> ServiceDefinition {
         ServiceDefinition(
             name: .publicity,
-            handler: { _ in PublicProjection(notifies: true) },
+            handler: { parts in PublicProjection(notifies: true, mail: PublicitySettings(EnvironmentReader(parts.configuration.environment)).mail) },
             checkSettings: { reader in _ = PublicitySettings(reader) },
             background: { parts in
                 let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
                 let webhook = WebhookChannel(timeout: TimeInterval(settings.webhookTimeoutSeconds), targets: settings.targets, logger: parts.logger)
                 var channels: [String: any NotificationChannel] = ["webhook": webhook, "integration-callback": webhook]
+                if let mail = settings.mail { channels["email"] = MailChannel(settings: mail, logger: parts.logger) }
                 channels.merge(extra) { _, new in new }
                 let retention = PeriodicJob("pruning delivered notifications", every: .seconds(3_600), firstAfter: .seconds(60), logger: parts.logger) {
                     try await NotificationRetention.prune(olderThan: settings.notificationRetentionDays, in: parts.database)
@@ -81,6 +82,8 @@ struct PublicitySettings {
     var targets: NotificationTargets
     /// Days a delivered (or given-up) notification keeps its body, which names people.
     var notificationRetentionDays: Int
+    /// The mail server staff notices are e-mailed through; nil (no `PUBLICITY_SMTP_HOST`) sends none.
+    var mail: MailSettings?
 
     init(_ reader: EnvironmentReader) {
         pageCacheSeconds = reader.integer("PUBLICITY_PAGE_CACHE_SECONDS", default: 5, range: 0...3_600)
@@ -95,5 +98,14 @@ struct PublicitySettings {
             help: "comma-separated hosts notifications may reach over http or at a private address")
         notificationRetentionDays = reader.integer("PUBLICITY_NOTIFY_RETENTION_DAYS", default: 30, range: 1...3_650)
         targets = NotificationTargets(trustedHosts: trusted.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        let smtpHost = reader.string("PUBLICITY_SMTP_HOST", default: "", help: "the mail server for staff notices; empty sends no e-mail")
+        let username = reader.string("PUBLICITY_SMTP_USERNAME", default: "", help: "the mail server's user, if it asks for one")
+        let password = reader.string("PUBLICITY_SMTP_PASSWORD", default: "", help: "that user's password")
+        mail = smtpHost.isEmpty ? nil : MailSettings(
+            host: smtpHost, port: reader.integer("PUBLICITY_SMTP_PORT", default: 587, range: 1...65_535),
+            security: reader.choice("PUBLICITY_SMTP_SECURITY", default: MailSettings.Security.startTLS),
+            username: username.isEmpty ? nil : username, password: password.isEmpty ? nil : password,
+            from: reader.string("PUBLICITY_MAIL_FROM", default: "noreply@localhost", help: "the notices' sender address"),
+            workbenchURL: reader.string("PUBLICITY_WORKBENCH_URL", default: "http://localhost:8080", help: "the workbench's address, for links"))
     }
 }

@@ -34,7 +34,9 @@ struct StaffInbox: Sendable {
 
     /// Writes the notices `events` ask for, in the batch's transaction; an event seen before
     /// adds nothing (one notice per event and audience).
-    static func post(_ events: [EventEnvelope], district: DistrictCode, in transaction: Transaction) async throws {
+    /// With `mail`, each new notice is also queued as an e-mail to every active account of its
+    /// audience with an address (`notice_recipients`), once per event and account.
+    static func post(_ events: [EventEnvelope], district: DistrictCode, mail: MailSettings?, in transaction: Transaction) async throws {
         let proposals = Set(events.compactMap { event -> UUID? in
             guard case .object(let fields) = event.payload, case .string(let id)? = fields["proposalId"] else { return nil }
             return UUID(uuidString: id)
@@ -66,7 +68,7 @@ struct StaffInbox: Sendable {
             }
         }
         guard !columns.ids.isEmpty else { return }
-        try await transaction.execute("""
+        let inserted = try await transaction.query("""
             INSERT INTO staff_notices (id, district, event_id, kind, audience, audience_key, title, link, proposal_id, assignment_id, created_at)
             SELECT n.id, \(district.rawValue), n.event_id, n.kind, n.audience, n.audience_key, n.title, n.link,
                    NULLIF(n.proposal_id, '')::uuid, NULLIF(n.assignment_id, '')::uuid, n.created_at
@@ -75,6 +77,21 @@ struct StaffInbox: Sendable {
                         \(columns.assignments)::text[], \(columns.times)::timestamptz[])
                  AS n(id, event_id, kind, audience, audience_key, title, link, proposal_id, assignment_id, created_at)
             ON CONFLICT (event_id, audience, audience_key) DO NOTHING
+            RETURNING id
+            """)
+        var new: [UUID] = []
+        for try await id in inserted.decode(UUID.self) { new.append(id) }
+        guard let mail, !new.isEmpty else { return }
+        try await transaction.execute("""
+            INSERT INTO notifications (id, district, event_id, event, recipient, channel, target, signer, body)
+            SELECT gen_random_uuid(), n.district, n.event_id, n.kind, 'account:' || r.login, 'email', r.email, 'none',
+                   jsonb_build_object('subject', '【百姓提案】' || n.title,
+                                      'text', n.title || E'\n\n请登录工作台查看和处理：' || \(mail.workbenchURL) || n.link
+                                              || E'\n\n（本邮件由政协百姓提案工作台发出，请勿直接回复。）')
+            FROM staff_notices n
+            JOIN notice_recipients r ON r.district = n.district AND r.audience = n.audience AND r.audience_key = n.audience_key
+            WHERE n.id = ANY(\(new)::uuid[])
+            ON CONFLICT (event_id, recipient, channel, target) DO NOTHING
             """)
     }
 

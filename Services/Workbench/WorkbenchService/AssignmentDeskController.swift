@@ -78,7 +78,8 @@ struct AssignmentDeskController: Sendable {
     }
 
     func proposalPage(_ id: String, visit: Visit, form: FormRequest?, step: String?, message: String?, status: HTTPResponse.Status) async throws -> Response {
-        async let opened = services.get(.assignment, "/v1/assignment/proposals/\(id)", for: visit)
+        // Suggested afresh: the directory and past proposals may have changed since filing.
+        async let opened = services.get(.assignment, "/v1/assignment/proposals/\(id)?fresh=true", for: visit)
         async let listed = services.get(.assignment, "/v1/assignment/units", for: visit)
         let (answer, unitsAnswer) = try await (opened, listed)
         guard answer.ok else { return desk.refusal(answer, visit: visit) }

@@ -45,6 +45,8 @@ struct Pages: Sendable {
     /// The values with every optional unwrapped and every nil left out, so that a template's
     /// `{{#message}}` section is shown exactly when there is a message.
     static func unwrapped(_ value: Any) -> Any? {
+        // JSON's null, as the APIs' answers hold it, is left out too.
+        if value is NSNull { return nil }
         let mirror = Mirror(reflecting: value)
         if mirror.displayStyle == .optional {
             guard let wrapped = mirror.children.first?.value else { return nil }

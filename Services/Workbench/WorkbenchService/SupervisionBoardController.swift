@@ -40,7 +40,7 @@ struct SupervisionBoardController: Sendable {
                 return [
                     "caseNumber": row["caseNumber"] ?? "", "unitName": row["unitName"] ?? "", "role": UnitLabels.role(row["role"] as? String),
                     "state": UnitLabels.state(state), "deadline": deadline ?? "",
-                    "countdown": state == "handling" ? units.countdown(deadline) : "",
+                    "countdown": (state == "handling" ? units.countdown(deadline) : nil) as Any,
                     "escalation": (row["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName) as Any,
                     "reachedLeader": ["supervising-leader", "chairpersons-meeting"].contains(row["escalationLevel"] as? String ?? ""),
                 ]
@@ -62,7 +62,7 @@ struct SupervisionBoardController: Sendable {
                 return [
                     "id": ((row["assignmentId"] as? String) ?? "").lowercased(), "caseNumber": row["caseNumber"] ?? "",
                     "unitName": row["unitName"] ?? "", "role": UnitLabels.role(row["role"] as? String), "deadline": deadline ?? "",
-                    "countdown": state == "handling" ? units.countdown(deadline) : "",
+                    "countdown": (state == "handling" ? units.countdown(deadline) : nil) as Any,
                     "overdue": state == "handling" && (deadline.flatMap(LocalDate.init).map { $0 < today } ?? false),
                     "escalation": (row["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName) as Any,
                     "isKey": row["isKey"] as? Bool ?? false,
@@ -141,7 +141,7 @@ struct SupervisionBoardController: Sendable {
         var values: [String: Any] = [
             "title": "督办 " + ((record["caseNumber"] as? String) ?? ""), "id": id, "proposalId": proposal,
             "caseNumber": record["caseNumber"] ?? "", "unitName": record["unitName"] ?? "", "role": UnitLabels.role(record["role"] as? String),
-            "state": UnitLabels.state(state), "deadline": deadline ?? "", "countdown": state == "handling" ? units.countdown(deadline) : "",
+            "state": UnitLabels.state(state), "deadline": deadline ?? "", "countdown": (state == "handling" ? units.countdown(deadline) : nil) as Any,
             "escalation": (record["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName) as Any,
             "isKey": record["isKey"] ?? false, "leader": record["supervisingLeader"] ?? NSNull(),
             "meetings": ((record["meetings"] as? [[String: Any]]) ?? []).map { meeting -> [String: Any] in

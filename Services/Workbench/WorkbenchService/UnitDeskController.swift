@@ -25,9 +25,10 @@ struct UnitDeskController: Sendable {
 
     var today: LocalDate { LocalDate.on(clock.now, in: .chinaTime) }
 
-    /// Days left (or overdue) as people say it.
-    func countdown(_ deadline: String?) -> String {
-        guard let deadline, let day = LocalDate(deadline) else { return "" }
+    /// Days left (or overdue) as people say it; nil without a deadline (Mustache shows a section
+    /// for an empty text, so nothing is left out as nil).
+    func countdown(_ deadline: String?) -> String? {
+        guard let deadline, let day = LocalDate(deadline) else { return nil }
         let left = today.days(until: day)
         return left > 0 ? "还有 \(left) 天" : left == 0 ? "今天到期" : "已超期 \(-left) 天"
     }
@@ -55,7 +56,7 @@ struct UnitDeskController: Sendable {
                     "state": tracking.map { UnitLabels.state($0["state"] as? String) } ?? UnitLabels.status(status),
                     // Days left only while the reply is still owed.
                     "deadline": deadline ?? "",
-                    "countdown": status != "proposed" && (tracking == nil || tracking?["state"] as? String == "handling") ? countdown(deadline) : "",
+                    "countdown": (status != "proposed" && (tracking == nil || tracking?["state"] as? String == "handling") ? countdown(deadline) : nil) as Any,
                     "overdue": deadline.flatMap(LocalDate.init).map { $0 < today && (tracking?["state"] as? String) == "handling" } ?? false,
                     "escalation": (tracking?["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName) as Any,
                     "toConfirm": status == "proposed",
@@ -103,7 +104,7 @@ struct UnitDeskController: Sendable {
             "leader": view["supervisingLeader"] ?? NSNull(),
             "role": UnitLabels.role(record["role"] as? String), "isLead": isLead,
             "state": state.map { UnitLabels.state($0) } ?? UnitLabels.status(status_),
-            "deadline": deadline ?? "", "countdown": (state == nil || state == "handling") && status_ != "proposed" ? countdown(deadline) : "",
+            "deadline": deadline ?? "", "countdown": ((state == nil || state == "handling") && status_ != "proposed" ? countdown(deadline) : nil) as Any,
             "confirmBy": record["confirmBy"] ?? NSNull(),
             "notes": record["notes"] ?? "",
             "toConfirm": status_ == "proposed", "canContest": canContest, "contestUntil": contestUntil?.description ?? "",
