@@ -19,7 +19,7 @@ command -v promtool >/dev/null || missing+=(prometheus)
 # libfaketime runs the suite as if today were another day (TEST_TODAY, see ops/test.sh).
 dpkg -s faketime >/dev/null 2>&1 || missing+=(faketime)
 # A real SMTP server for the tests of e-mailed notices (ops/test/smtp-sink.py).
-python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]}"

@@ -171,6 +171,28 @@ extension HeavySuites {
             #expect(replied.status == 303)
             let after = try await lead.get("/unit/assignments/\(leadPart)")
             #expect(after.html.contains("分两期建设") && after.html.contains("2027-06-30") && !after.html.contains("提交答复"))
+
+            // The committee makes the proposer's link; the proposer opens it without signing in.
+            let replyBoard = try await committee.get("/supervision/assignments/\(leadPart)")
+            let made = try await committee.post("/supervision/assignments/\(leadPart)/evaluation-link", [
+                ("csrf", replyBoard.hidden("csrf") ?? ""), ("proposalId", proposal.uuidString.lowercased()),
+            ])
+            let link = try #require(made.html.firstMatch(of: /\/evaluate\/([A-Za-z0-9_-]{20,100})/).map { String($0.1) }, "status \(made.status)")
+            let proposer = FormBrowser(base: fixture.base)
+            let form = try await proposer.get("/evaluate/\(link)")
+            #expect(form.status == 200 && form.html.contains("分两期建设") && form.html.contains("街道配合选址") && form.html.contains("主办单位答复"))
+            #expect(try await proposer.get("/evaluate/\(String(repeating: "x", count: 43))").status == 404, "an unknown link")
+            let noChoice = try await proposer.post("/evaluate/\(link)/\(leadPart)", [("comment", "充电桩太少")])
+            #expect(noChoice.status == 422 && noChoice.html.contains("请选择") && noChoice.html.contains("充电桩太少"), "status \(noChoice.status)")
+            let unhappy = try await proposer.post("/evaluate/\(link)/\(leadPart)", [("result", "dissatisfied"), ("comment", "充电桩太少")])
+            #expect(unhappy.status == 303)
+            let thanked = try await proposer.get(unhappy.location ?? "/")
+            #expect(thanked.html.contains("您的评价已收到") && thanked.html.contains("您的评价：不满意"))
+            let twice = try await proposer.post("/evaluate/\(link)/\(leadPart)", [("result", "satisfied")])
+            #expect([409, 422].contains(twice.status), "status \(twice.status)")
+            // The lead unit is told its part is reopened and handles it again.
+            #expect(try await eventually(timeout: .seconds(30)) { try await lead.get("/inbox").html.contains("不满意，请重新办理") })
+            #expect(try await lead.get("/unit/assignments/\(leadPart)").html.contains("办理中"))
             try await fixture.stop()
         }
     }

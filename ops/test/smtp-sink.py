@@ -2,7 +2,7 @@
 as a file in FOLDER (the envelope's recipients first, as an X-Envelope-To header); a recipient
 whose address starts with "refused" is answered 550, as a server that knows no such user.
 
-    python3 ops/test/smtp-sink.py HOST PORT FOLDER     prints "ready" once it listens
+    /usr/bin/python3 ops/test/smtp-sink.py HOST PORT FOLDER    (Debian's python, which has aiosmtpd)
 """
 import os
 import sys

@@ -64,17 +64,79 @@ struct EvaluationDesk: Sendable {
         return (result, try FieldText.optional(input.comment, "comment", limit: 2_000, multiline: true) ?? "")
     }
 
+    /// The proposal a link names, while it lasts: the district's evaluation window (`evaluationDays`)
+    /// from the day it was made. Unknown is 404; expired is 410.
+    func linked(_ token: String) async throws -> (proposal: UUID, district: DistrictCode) {
+        let found = try await database.transaction(.allDistricts) { transaction -> (UUID, String, Date)? in
+            for try await row in try await transaction.query(
+                "SELECT proposal_id, district, created_at FROM evaluation_links WHERE token_hash = \(Self.hash(token))"
+            ).decode((UUID, String, Date).self) { return row }
+            return nil
+        }
+        guard let (proposal, code, created) = found, let district = DistrictCode(rawValue: code) else { throw APIError.notFound }
+        let settings = try await database.transaction(.district(district)) { try await Timers.settings(of: district, in: $0) }
+        let lastDay = LocalDate.on(created, in: settings.zone).adding(days: settings.evaluationDays)
+        guard LocalDate.on(clock.now, in: settings.zone) <= lastDay else {
+            throw APIError(.gone, code: "link-expired", message: "this evaluation link expired on \(lastDay); ask the committee for a new one")
+        }
+        return (proposal, district)
+    }
+
+    struct LinkedPart: Codable, Sendable {
+        var assignmentId: UUID
+        var unitName: String
+        var role: String
+        /// The lead unit's reply or the co-unit's opinion, the latest.
+        var text: String?
+        var category: String?
+        var repliedAt: Date?
+        /// The proposer's answer to this reply, once given.
+        var evaluated: String?
+        var open: Bool
+    }
+
+    struct LinkedProposal: Codable, Sendable {
+        var caseNumber: String
+        var title: String
+        var parts: [LinkedPart]
+    }
+
+    /// What the proposer's page shows: each unit's part, what it said, and whether it waits for an answer.
+    func form(token: String) async throws -> LinkedProposal {
+        let (proposal, district) = try await linked(token)
+        return try await database.transaction(.district(district)) { transaction in
+            var title = ""
+            for try await value in try await transaction.query("SELECT title FROM proposals WHERE id = \(proposal)").decode(String.self) { title = value }
+            var caseNumber = ""
+            var parts: [LinkedPart] = []
+            let rows = try await transaction.query("""
+                SELECT a.assignment_id, a.case_number, a.unit_name, a.role, a.state, a.replied_at,
+                       CASE WHEN a.role = 'lead'
+                            THEN (SELECT r.text FROM replies r WHERE r.assignment_id = a.assignment_id ORDER BY r.replied_at DESC LIMIT 1)
+                            ELSE (SELECT o.text FROM co_unit_opinions o WHERE o.assignment_id = a.assignment_id ORDER BY o.given_at DESC LIMIT 1) END,
+                       (SELECT coalesce(r.reviewed_category, r.category) FROM replies r WHERE r.assignment_id = a.assignment_id
+                        ORDER BY r.replied_at DESC LIMIT 1),
+                       (SELECT e.result FROM proposer_evaluations e WHERE e.assignment_id = a.assignment_id AND e.evaluated_at >= a.replied_at
+                        ORDER BY e.evaluated_at DESC LIMIT 1)
+                FROM supervised_assignments a
+                WHERE a.proposal_id = \(proposal) AND a.state <> \(SupervisedAssignmentState.superseded.rawValue)
+                ORDER BY a.role = 'lead' DESC, a.unit_name
+                """)
+            for try await (id, number, unit, role, state, repliedAt, text, category, evaluated)
+                in rows.decode((UUID, String, String, String, String, Date?, String?, String?, String?).self) {
+                caseNumber = number
+                parts.append(LinkedPart(assignmentId: id, unitName: unit, role: role, text: text, category: category, repliedAt: repliedAt,
+                                        evaluated: evaluated, open: state == SupervisedAssignmentState.replied.rawValue && evaluated == nil))
+            }
+            return LinkedProposal(caseNumber: caseNumber, title: title, parts: parts)
+        }
+    }
+
     /// Through the proposer's link: the token names the proposal; the assignment must be one of it.
     func evaluate(token: String, _ input: EvaluationInput) async throws -> EvaluationOutcome {
         let (result, comment) = try Self.result(input)
         guard let assignment = input.assignmentId else { throw APIError.invalid("assignmentId", "is required: which unit's reply") }
-        let found = try await database.transaction(.allDistricts) { transaction -> (UUID, String)? in
-            for try await row in try await transaction.query(
-                "SELECT proposal_id, district FROM evaluation_links WHERE token_hash = \(Self.hash(token))"
-            ).decode((UUID, String).self) { return row }
-            return nil
-        }
-        guard let (proposal, districtCode) = found, let district = DistrictCode(rawValue: districtCode) else { throw APIError.notFound }
+        let (proposal, district) = try await linked(token)
         return try await record(assignment, of: proposal, result: result, comment: comment, byProposer: true, enteredBy: "proposer", district: district)
     }
 
@@ -94,6 +156,13 @@ struct EvaluationDesk: Sendable {
             else { throw APIError.notFound }
             guard assignment.state == .replied else {
                 throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state.rawValue); only a reply is evaluated")
+            }
+            // Each reply is evaluated once.
+            for try await _ in try await transaction.query("""
+                SELECT 1 FROM proposer_evaluations e JOIN supervised_assignments a ON a.assignment_id = e.assignment_id
+                WHERE e.assignment_id = \(id) AND e.evaluated_at >= a.replied_at LIMIT 1
+                """) {
+                throw APIError(.conflict, code: "already-evaluated", message: "this reply has been evaluated already")
             }
             let settings = try await Timers.settings(of: district, in: transaction)
             let today = LocalDate.on(now, in: settings.zone)

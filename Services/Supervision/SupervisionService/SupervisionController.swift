@@ -117,6 +117,7 @@ struct SupervisionController: Sendable {
         staff.post("/follow-ups/:id/result", use: recordFollowUp)
 
         // The proposer's own link: the token is the credential.
+        router.get("/v1/supervision/evaluations/:token", use: evaluationForm)
         router.post("/v1/supervision/evaluations/:token", use: evaluateByLink)
 
         // A supervising leader's key proposals, by the name the proposals give the leader.
@@ -171,6 +172,11 @@ struct SupervisionController: Sendable {
         let proposal = try context.uuid()
         let token = try await evaluations.link(for: proposal, by: try context.staffClaims())
         return try jsonResponse(["proposalId": proposal.uuidString, "token": token, "path": "/v1/supervision/evaluations/\(token)"], status: .created)
+    }
+
+    @Sendable func evaluationForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let token = context.parameters.get("token"), (20...100).contains(token.count) else { throw APIError.notFound }
+        return try jsonResponse(try await evaluations.form(token: token))
     }
 
     @Sendable func evaluateByLink(_ request: Request, context: AppRequestContext) async throws -> Response {

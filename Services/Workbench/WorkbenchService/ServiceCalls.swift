@@ -59,14 +59,20 @@ struct ServiceCalls: Sendable {
         try await call(method, target, path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) }, for: visit)
     }
 
+    /// A call for someone who is not signed in, whose credential is in the path (the proposer's
+    /// evaluation link): no bearer token.
+    func unsigned(_ method: HTTPMethod, _ target: Target, _ path: String, json: [String: Any]?) async throws -> APIAnswer {
+        try await call(method, target, path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) }, for: nil)
+    }
+
     private func call(
-        _ method: HTTPMethod, _ target: Target, _ path: String, body: Data?, for visit: Visit, timeout: TimeAmount = .seconds(15)
+        _ method: HTTPMethod, _ target: Target, _ path: String, body: Data?, for visit: Visit?, timeout: TimeAmount = .seconds(15)
     ) async throws -> APIAnswer {
         var request = HTTPClientRequest(url: base(target) + path)
         request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer " + (try token(for: visit)))
+        if let visit { request.headers.add(name: "Authorization", value: "Bearer " + (try token(for: visit))) }
         request.headers.add(name: "Accept", value: "application/json")
-        if let address = visit.address { request.headers.add(name: "X-Workbench-Client", value: address) }
+        if let address = visit?.address { request.headers.add(name: "X-Workbench-Client", value: address) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))

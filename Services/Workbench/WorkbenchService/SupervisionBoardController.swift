@@ -202,9 +202,10 @@ struct SupervisionBoardController: Sendable {
             let answer = try await services.send(.POST, .supervision, call.0, json: call.1, for: visit)
             if answer.ok {
                 // The link is shown once, for staff to pass on where the proposer has no channel yet.
-                if step == "evaluation-link", let path = answer.json["path"] as? String {
+                if step == "evaluation-link", let token = answer.json["token"] as? String {
+                    let link = desk.workbench.settings.publicURL + "/evaluate/" + token
                     return try await assignmentPage(id, visit: visit, form: nil, step: nil, message: nil,
-                                                    extra: ["evaluationLink": path], status: .ok)
+                                                    extra: ["evaluationLink": link], status: .ok)
                 }
                 return Pages.redirect("/supervision/assignments/\(id)")
             }
