@@ -208,6 +208,10 @@ struct PublicityFlowTests {
                                                 json: ["url": receiver.base + path, "secret": "webhook-secret-\(district)"], district: district, role: .administrator)
             #expect(saved.status == 200)
         }
+        // SMS and WeChat have no adapter in this deployment: an endpoint for them is refused, not left to dead-letter every notice.
+        let sms = try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/sms", json: ["url": "https://sms.example/send", "secret": "0123456789abcdef"],
+                                          role: .administrator)
+        #expect(sms.status == 422 && sms.text.contains("adapter"), "status \(sms.status)")
         #expect(try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook", json: ["url": "ftp://x", "secret": "0123456789abcdef"],
                                         role: .administrator).errorField == "url")
         // A key as proposals-ctl makes it: its districts only (the legacy single column unset).

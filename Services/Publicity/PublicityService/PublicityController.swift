@@ -12,6 +12,8 @@ struct PublicityController: Sendable {
     let database: Database
     let signer: StaffTokenSigner
     let targets: NotificationTargets
+    /// The channels this deployment can send through; an endpoint for any other is refused.
+    var adapters: Set<String> = ["webhook"]
 
     static let staffRoles: Set<StaffClaims.Role> = [.proposalsCommittee, .administrator, .clueHandler]
 
@@ -129,6 +131,10 @@ struct PublicityController: Sendable {
         let claims = try context.staffClaims()
         guard let channel = context.parameters.get("channel"), Self.channels.contains(channel) else {
             throw APIError.invalid("channel", "channel is one of " + Self.channels.sorted().joined(separator: ", "))
+        }
+        // Accepted, every notice to it would be dead-lettered: refuse it now, where someone sees why.
+        guard adapters.contains(channel) else {
+            throw APIError.invalid("channel", "this deployment has no \(channel) adapter; notices cannot be sent through it")
         }
         let input = try await request.decodeJSON(as: EndpointInput.self, context: context, limit: 8_192)
         let url = try target(input.url, field: "url")

@@ -39,7 +39,8 @@ public enum PublicityService {
                                               cache: PageCache(lifetime: .seconds(settings.pageCacheSeconds)))
                 portal.register(on: router)
                 OpenDataController(queries: queries, portal: portal, publicURL: settings.publicURL).register(on: router)
-                PublicityController(database: parts.database, signer: parts.tokens, targets: settings.targets).register(on: router)
+                PublicityController(database: parts.database, signer: parts.tokens, targets: settings.targets,
+                                    adapters: Set(extra.keys).union(["webhook"])).register(on: router)
                 InboxController(inbox: StaffInbox(database: parts.database), signer: parts.tokens).register(on: router)
             })
     }
