@@ -43,6 +43,27 @@ extension Request {
     }
 }
 
+/// Reading a query's parameters: a bad value is a 422 naming the parameter.
+public enum QueryParameters {
+    /// A whole number in `range`; `default` when absent or empty.
+    public static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws(APIError) -> Int {
+        guard let text = query[name], !text.isEmpty else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError.invalid(name, "\(name) is a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    /// `true`/`1` or `false`/`0`; false when absent.
+    public static func flag(_ query: [String: String], _ name: String) throws(APIError) -> Bool {
+        switch query[name] {
+        case nil, "", "false", "0": return false
+        case "true", "1": return true
+        default: throw APIError.invalid(name, "\(name) is true or false")
+        }
+    }
+}
+
 /// A machine integration's verified key and what it may do.
 public struct IntegrationCredentials: Sendable, Hashable {
     public var keyID: String

@@ -29,6 +29,9 @@ extension HeavySuites {
 
         @Test func aUnitIsToldOpensItsAssignmentRecordsAMeetingAndRepliesAfterItsCoUnit() async throws {
             let fixture = try await WorkbenchFixture(handling: true)
+            // Dates from today, whatever today is (the suite also runs as if it were another year).
+            let today = LocalDate.on(Date(), in: .chinaTime)
+            let (metOn, promised) = (today.description, today.adding(days: 180).description)
             let fire = try await unit(fixture, "fire", "区消防救援大队")
             let street = try await unit(fixture, "nanhua", "南华西街道办事处")
             let (proposal, _) = try await fileProposal(store: fixture.store, kafka: fixture.kafka, title: "规范电动自行车充电",
@@ -99,11 +102,11 @@ extension HeavySuites {
 
             // A meeting without its form is refused, naming the field and keeping what was typed.
             let missing = try await lead.post("/unit/assignments/\(leadPart)/meetings", [
-                ("csrf", csrf), ("stage", "before"), ("heldOn", "2026-12-01"), ("form", ""), ("attendees", "王小明、消防大队李科长"), ("summary", "了解诉求"),
+                ("csrf", csrf), ("stage", "before"), ("heldOn", metOn), ("form", ""), ("attendees", "王小明、消防大队李科长"), ("summary", "了解诉求"),
             ])
             #expect(missing.status == 422 && missing.html.contains("方式") && missing.html.contains("王小明、消防大队李科长"), "status \(missing.status)")
             let met = try await lead.post("/unit/assignments/\(leadPart)/meetings", [
-                ("csrf", csrf), ("stage", "before"), ("heldOn", "2026-12-01"), ("form", "座谈"), ("attendees", "王小明、消防大队李科长"), ("summary", "了解诉求"),
+                ("csrf", csrf), ("stage", "before"), ("heldOn", metOn), ("form", "座谈"), ("attendees", "王小明、消防大队李科长"), ("summary", "了解诉求"),
             ])
             #expect(met.status == 303)
             #expect(try await lead.get("/unit/assignments/\(leadPart)").html.contains("办前见面"))
@@ -166,11 +169,11 @@ extension HeavySuites {
             #expect(noDate.status == 422 && noDate.html.contains("承诺解决日期") && noDate.html.contains("分两期建设"), "status \(noDate.status)")
             #expect(noDate.html.contains("<option value=\"B\" selected>"), "the category kept as chosen")
             let replied = try await lead.post("/unit/assignments/\(leadPart)/reply", [
-                ("csrf", csrf), ("text", "分两期建设"), ("category", "B"), ("promisedDate", "2027-06-30"),
+                ("csrf", csrf), ("text", "分两期建设"), ("category", "B"), ("promisedDate", promised),
             ])
             #expect(replied.status == 303)
             let after = try await lead.get("/unit/assignments/\(leadPart)")
-            #expect(after.html.contains("分两期建设") && after.html.contains("2027-06-30") && !after.html.contains("提交答复"))
+            #expect(after.html.contains("分两期建设") && after.html.contains(promised) && !after.html.contains("提交答复"))
 
             // The committee makes the proposer's link; the proposer opens it without signing in.
             let replyBoard = try await committee.get("/supervision/assignments/\(leadPart)")

@@ -27,12 +27,14 @@ public final class ChildProcess: Sendable {
     /// starts is not close-on-exec yet and would leak into it.
     private static let spawning = Mutex<Void>(())
 
+    /// `realClock`: the child keeps the real clock when the suite runs as if today were another
+    /// day (a helper server that has no use for the moved one, and may not work under it).
     public convenience init(
         _ executable: String, _ arguments: [String] = [], environment: [String: String]? = nil,
-        standardOutput output: Output = .discard, standardError errors: Output = .discard
+        standardOutput output: Output = .discard, standardError errors: Output = .discard, realClock: Bool = false
     ) throws {
         let started = try Self.spawning.withLock { _ in
-            try Self.spawn(executable, arguments, environment: environment, output: output, errors: errors)
+            try Self.spawn(executable, arguments, environment: environment, output: output, errors: errors, realClock: realClock)
         }
         self.init(pid: started.pid, standardOutput: started.output, standardError: started.errors)
     }
@@ -44,7 +46,7 @@ public final class ChildProcess: Sendable {
     }
 
     private static func spawn(
-        _ executable: String, _ arguments: [String], environment: [String: String]?, output: Output, errors: Output
+        _ executable: String, _ arguments: [String], environment: [String: String]?, output: Output, errors: Output, realClock: Bool
     ) throws -> (pid: pid_t, output: FileHandle?, errors: FileHandle?) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -77,7 +79,7 @@ public final class ChildProcess: Sendable {
         func isClockSetting(_ name: String) -> Bool { name.hasPrefix("FAKETIME") || name == "LD_PRELOAD" }
         var variables = environment ?? ProcessInfo.processInfo.environment
         if environment != nil { variables.merge(ProcessInfo.processInfo.environment.filter { isClockSetting($0.key) }) { own, _ in own } }
-        if executable.contains("chrom") { variables = variables.filter { !isClockSetting($0.key) } }
+        if realClock || executable.contains("chrom") { variables = variables.filter { !isClockSetting($0.key) } }
         let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }

@@ -12,7 +12,9 @@ public final class SMTPServer: Sendable {
         port = try TestEnvironment.freePort()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        process = try ChildProcess("/usr/bin/python3", [root.appendingPathComponent("ops/test/smtp-sink.py").path, "127.0.0.1", String(port), folder.path])
+        // On the real clock: Python's event loop under libfaketime answered nothing.
+        process = try ChildProcess("/usr/bin/python3", [root.appendingPathComponent("ops/test/smtp-sink.py").path, "127.0.0.1", String(port), folder.path],
+                                   realClock: true)
         let listening = await eventually(timeout: .seconds(20)) {
             (try? await Self.connects(port: self.port)) == true
         }

@@ -42,36 +42,20 @@ struct AssignmentController: Sendable {
         unit.post("/assignments/:id/confirmation", use: confirm)
     }
 
-    static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = query[name] else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw APIError.badRequest("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)", field: name)
-        }
-        return number
-    }
-
-    static func flag(_ query: [String: String], _ name: String) throws -> Bool {
-        switch query[name] {
-        case nil, "false", "0": return false
-        case "true", "1": return true
-        default: throw APIError.badRequest("\(name) must be true or false", field: name)
-        }
-    }
-
     static let bodyLimit = 64 * 1024
 
     @Sendable func queue(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let query = request.queryValues
         let entries = try await desk.queue(
-            in: claims.district, state: query["state"], limit: try Self.integer(query, "limit", default: 100, range: 1...500),
-            offset: try Self.integer(query, "offset", default: 0, range: 0...1_000_000))
+            in: claims.district, state: query["state"], limit: try QueryParameters.integer(query, "limit", default: 100, range: 1...500),
+            offset: try QueryParameters.integer(query, "offset", default: 0, range: 0...1_000_000))
         return try jsonResponse(["proposals": entries])
     }
 
     @Sendable func openCase(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        let fresh = try Self.flag(request.queryValues, "fresh")
+        let fresh = try QueryParameters.flag(request.queryValues, "fresh")
         return try jsonResponse(try await desk.open(try context.uuid(), in: claims.district, freshSuggestion: fresh))
     }
 
@@ -107,7 +91,7 @@ struct AssignmentController: Sendable {
 
     @Sendable func listUnits(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        let all = try Self.flag(request.queryValues, "includeInactive")
+        let all = try QueryParameters.flag(request.queryValues, "includeInactive")
         return try jsonResponse(["units": try await directory.list(in: claims.district, includeInactive: all)])
     }
 
@@ -167,7 +151,7 @@ struct AssignmentController: Sendable {
 
     @Sendable func myAssignments(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        let all = try Self.flag(request.queryValues, "includeSuperseded")
+        let all = try QueryParameters.flag(request.queryValues, "includeSuperseded")
         return try jsonResponse(["assignments": try await units.mine(claims, includeSuperseded: all)])
     }
 

@@ -173,14 +173,9 @@ struct InboxController: Sendable {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let query = request.queryValues
-        let unreadOnly: Bool
-        switch query["unread"] {
-        case nil, "", "false": unreadOnly = false
-        case "true": unreadOnly = true
-        default: throw APIError.invalid("unread", "unread is true or false")
-        }
-        let limit = try Self.integer(query, "limit", default: 50, range: 1...200)
-        let offset = try Self.integer(query, "offset", default: 0, range: 0...100_000)
+        let unreadOnly = try QueryParameters.flag(query, "unread")
+        let limit = try QueryParameters.integer(query, "limit", default: 50, range: 1...200)
+        let offset = try QueryParameters.integer(query, "offset", default: 0, range: 0...100_000)
         return try jsonResponse(try await inbox.page(for: claims, unreadOnly: unreadOnly, limit: limit, offset: offset))
     }
 
@@ -192,13 +187,5 @@ struct InboxController: Sendable {
         guard input.all == true || !(input.ids ?? []).isEmpty else { throw APIError.invalid("ids", "ids names the notices to mark read, or all is true") }
         let marked = try await inbox.markRead(input.all == true ? nil : input.ids, for: claims)
         return try jsonResponse(["marked": marked])
-    }
-
-    static func integer(_ query: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = query[name], !text.isEmpty else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw APIError.invalid(name, "\(name) is a whole number from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return number
     }
 }
