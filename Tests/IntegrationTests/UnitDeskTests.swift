@@ -84,6 +84,7 @@ extension HeavySuites {
             _ = try await lead.signIn(leadAccount.login, leadPassword)
             let home = try await lead.get("/")
             #expect(home.html.contains("通知（1 条未读）"), "the count beside 通知")
+            #expect(home.html.contains("未读通知") && home.html.contains("本单位的交办件"), "and on the home page, with the unit's assignments")
             let inbox = try await lead.get("/inbox")
             #expect(inbox.status == 200 && inbox.html.contains("新交办") && inbox.html.contains("HZ") && inbox.html.contains("主办"))
             let noticeID = try #require(inbox.html.firstMatch(of: /action="\/inbox\/([0-9a-fA-F-]{36})\/open"/).map { String($0.1) })

@@ -131,6 +131,15 @@ struct DeskController: Sendable {
                     waiting.append(["name": "培育中的提案草稿", "count": n, "href": "/proposals", "more": false])
                 }
             }
+            if role == .handlingUnit, let n = await count(.supervision, "/v1/supervision/my/assignments", key: "assignments") {
+                waiting.append(["name": "本单位的交办件", "count": n, "href": "/unit/assignments", "more": false])
+            }
+            if role == .proposalsCommittee, let n = await count(.supervision, "/v1/supervision/extensions?state=pending", key: "extensionRequests") {
+                waiting.append(["name": "待决定的延期申请", "count": n, "href": "/supervision/extensions", "more": false])
+            }
+            if let unread = visit.unread, unread > 0 {
+                waiting.insert(["name": "未读通知", "count": unread, "href": "/inbox", "more": false], at: 0)
+            }
             return pages.render("home", [
                 "title": "首页", "waiting": waiting, "nothing": waiting.isEmpty && !unavailable, "unavailable": unavailable,
                 "changed": request.uri.queryParameters["changed"] == "password",
