@@ -165,6 +165,14 @@ struct SupervisionBoardController: Sendable {
             "timers": ((record["timers"] as? [[String: Any]]) ?? []).map { timer -> [String: Any] in
                 var timer = timer
                 timer["status"] = timer["firedAt"] is String ? "已触发" : timer["cancelledAt"] is String ? "已取消" : "待触发"
+                let step = (timer["step"] as? Int) ?? 0
+                timer["name"] = switch timer["kind"] as? String {
+                case "reminder": "期限前提醒"
+                case "escalation": "超期督办（第 \(step + 1) 级）"
+                case "evaluation-window": "提案人评价期满"
+                case "follow-up": "回头看"
+                default: (timer["kind"] as? String) ?? ""
+                }
                 return timer
             },
             "actions": Labels.stamped(actions.json["actions"], "recordedAt").map { action -> [String: Any] in
