@@ -10,6 +10,46 @@ public enum NoticeAudience: Hashable, Sendable {
     case leader(String)
     /// A street studio or member, by the name clues are credited to.
     case receiver(Receiver.Kind, String)
+    /// One person's account, by login: a proposal's drafter (its proposer) for their own proposal.
+    case account(String)
+}
+
+/// What routing needs from the store beside the event: it stays a pure function of both.
+public struct NoticeFacts: Sendable {
+    /// Filed proposals' case numbers.
+    public var caseNumbers: [UUID: String]
+    /// The account that drafted each proposal: the proposer's own.
+    public var drafters: [UUID: String]
+    /// The studios and members whose clues each reference topic was made from.
+    public var topicReceivers: [UUID: [Receiver]]
+    /// The proposer's evaluation page for a link (`EvaluationRequested.linkID`); nil when this
+    /// deployment cannot make one.
+    public var evaluationPage: @Sendable (UUID) -> String?
+
+    public init(caseNumbers: [UUID: String] = [:], drafters: [UUID: String] = [:], topicReceivers: [UUID: [Receiver]] = [:],
+                evaluationPage: @escaping @Sendable (UUID) -> String? = { _ in nil }) {
+        self.caseNumbers = caseNumbers
+        self.drafters = drafters
+        self.topicReceivers = topicReceivers
+        self.evaluationPage = evaluationPage
+    }
+
+    /// A proposal as people name it: its case number once filed, else a short id.
+    public func reference(_ proposal: UUID) -> String {
+        caseNumbers[proposal] ?? String(proposal.uuidString.prefix(8)).lowercased()
+    }
+
+    /// The proposal ids and topic ids events name, for loading the facts in one go.
+    public static func subjects(of events: [EventEnvelope]) -> (proposals: Set<UUID>, topics: Set<UUID>) {
+        var proposals: Set<UUID> = []
+        var topics: Set<UUID> = []
+        for event in events {
+            guard case .object(let fields) = event.payload else { continue }
+            if case .string(let id)? = fields["proposalId"], let uuid = UUID(uuidString: id) { proposals.insert(uuid) }
+            if event.type == TopicClaimed.eventType, case .string(let id)? = fields["topicId"], let uuid = UUID(uuidString: id) { topics.insert(uuid) }
+        }
+        return (proposals, topics)
+    }
 }
 
 /// A line of news for the people who must act on it, and the workbench page where they do.
@@ -44,12 +84,18 @@ public enum StaffNoticeRouting {
     /// The committee decides contests on the proposal's assignment page.
     public static func casePage(_ proposal: UUID) -> String { "/assignment/proposals/\(proposal.uuidString.lowercased())" }
     public static let leaderPage = "/leader"
+    public static func proposalPage(_ proposal: UUID) -> String { "/proposals/\(proposal.uuidString.lowercased())" }
+    public static let topicsPage = "/topics"
+    /// The proposer's evaluation page (no sign-in: the token is the credential).
+    public static func evaluationPage(_ token: String) -> String { "/evaluate/\(token)" }
     /// The notice says it all; the studios' and members' own quota pages come with the register.
     public static let quotaPage = "/inbox"
 
-    /// The notices `event` asks for; none for events that ask nobody to act. `reference` names a
-    /// proposal for people (its case number where known, else a short id).
-    public static func notices(for event: EventEnvelope, reference: (UUID) -> String) throws -> [StaffNotice] {
+    /// The notices `event` asks for; none for events that ask nobody to act.
+    public static func notices(for event: EventEnvelope, facts: NoticeFacts) throws -> [StaffNotice] {
+        let reference = facts.reference
+        /// The proposer, through the account that drafted the proposal (none for a proposal staff entered).
+        func proposer(_ proposal: UUID) -> NoticeAudience? { facts.drafters[proposal].map(NoticeAudience.account) }
         func notice(_ audience: NoticeAudience, _ title: String, _ link: String, proposal: UUID?, assignment: UUID? = nil) -> StaffNotice {
             StaffNotice(audience: audience, kind: event.type, title: title, link: link, proposalID: proposal, assignmentID: assignment)
         }
@@ -146,8 +192,39 @@ public enum StaffNoticeRouting {
                            boardPage(replied.assignmentID), proposal: replied.proposalID, assignment: replied.assignmentID)]
         case AssignmentEvaluated.eventType:
             let evaluated = try event.decodePayload(as: AssignmentEvaluated.self)
-            return [notice(.unit(evaluated.unitID), "提案 \(reference(evaluated.proposalID)) 的办理结果已评价：\(satisfactionName(evaluated.result))",
-                           unitPage(evaluated.assignmentID), proposal: evaluated.proposalID, assignment: evaluated.assignmentID)]
+            var notices = [notice(.unit(evaluated.unitID), "提案 \(reference(evaluated.proposalID)) 的办理结果已评价：\(satisfactionName(evaluated.result))",
+                                  unitPage(evaluated.assignmentID), proposal: evaluated.proposalID, assignment: evaluated.assignmentID)]
+            // The proposer hears that their answer arrived (staff entering it on their behalf told them already).
+            if evaluated.byProposer, let proposer = proposer(evaluated.proposalID) {
+                notices.append(notice(proposer, "您对提案 \(reference(evaluated.proposalID)) 办理结果的评价（\(satisfactionName(evaluated.result))）已收到",
+                                      proposalPage(evaluated.proposalID), proposal: evaluated.proposalID, assignment: evaluated.assignmentID))
+            }
+            return notices
+        case EvaluationRequested.eventType:
+            let requested = try event.decodePayload(as: EvaluationRequested.self)
+            guard let proposer = proposer(requested.proposalID), let page = facts.evaluationPage(requested.linkID) else { return [] }
+            return [notice(proposer, "请评价提案 \(reference(requested.proposalID)) 的办理结果（链接有效至 \(requested.expiresOn)）", page,
+                           proposal: requested.proposalID)]
+        case TopicClaimed.eventType:
+            let claimed = try event.decodePayload(as: TopicClaimed.self)
+            return (facts.topicReceivers[claimed.topicID] ?? []).map { receiver in
+                notice(.receiver(receiver.kind, receiver.name), "您报送的线索形成的参考选题已被认领培育（\(claimantName(claimed.claimantRole))）",
+                       topicsPage, proposal: nil)
+            }
+        case ProposalReturned.eventType:
+            let returned = try event.decodePayload(as: ProposalReturned.self)
+            guard let proposer = proposer(returned.proposalID) else { return [] }
+            return [notice(proposer, "您起草的提案（\(reference(returned.proposalID))）被退回修改，请查看审查意见后修改再提交",
+                           proposalPage(returned.proposalID), proposal: returned.proposalID)]
+        case ProposalFiled.eventType:
+            let filed = try event.decodePayload(as: ProposalFiled.self)
+            guard let proposer = proposer(filed.proposalID) else { return [] }
+            return [notice(proposer, "您的提案已立案，案号 \(filed.caseNumber.rawValue)", proposalPage(filed.proposalID), proposal: filed.proposalID)]
+        case ProposalNotFiled.eventType:
+            let notFiled = try event.decodePayload(as: ProposalNotFiled.self)
+            guard let proposer = proposer(notFiled.proposalID) else { return [] }
+            return [notice(proposer, "您的提案（\(reference(notFiled.proposalID))）未予立案，请查看审查意见", proposalPage(notFiled.proposalID),
+                           proposal: notFiled.proposalID)]
         case QuotaReminderDue.eventType:
             let behind = try event.decodePayload(as: QuotaReminderDue.self)
             let period = behind.kind == .studio ? "本月（\(behind.period)）" : "本年度（\(behind.period)）"
@@ -172,6 +249,16 @@ public enum StaffNoticeRouting {
         case .done: "已落实"
         case .partly: "部分落实"
         case .notDone: "未落实"
+        }
+    }
+
+    static func claimantName(_ role: String) -> String {
+        switch role {
+        case "member": "政协委员"
+        case "member-studio": "委员工作室"
+        case "special-committee": "专门委员会"
+        case "participating-unit", "unit": "参加单位"
+        default: "提案者"
         }
     }
 

@@ -232,6 +232,26 @@ public struct AssignmentEvaluated: EventPayload, Hashable {
     }
 }
 
+/// The committee issued the proposer's evaluation link (评价链接). The link's secret is not in
+/// the event: whoever delivers it derives it from `linkID` with the services' shared key.
+public struct EvaluationRequested: EventPayload, Hashable {
+    public static let eventType = "proposal.evaluation-requested"
+    public static let schemaVersion = 1
+
+    public var proposalID: UUID
+    public var linkID: UUID
+    /// The last day the link works.
+    public var expiresOn: LocalDate
+
+    enum CodingKeys: String, CodingKey { case proposalID = "proposalId", linkID = "linkId", expiresOn }
+
+    public init(proposalID: UUID, linkID: UUID, expiresOn: LocalDate) {
+        self.proposalID = proposalID
+        self.linkID = linkID
+        self.expiresOn = expiresOn
+    }
+}
+
 /// A dissatisfied proposer sent the unit's part back for handling again (重新办理).
 public struct AssignmentReopened: EventPayload, Hashable {
     public static let eventType = "assignment.reopened"

@@ -55,7 +55,7 @@ public enum TopicCatalogue {
         eventTypes: [
             EventTypeSpec(ClueTriaged.self), EventTypeSpec(ClueGroupsChanged.self), EventTypeSpec(ClueRouted.self),
             EventTypeSpec(TopicClaimed.self), EventTypeSpec(ProposalDrafted.self), EventTypeSpec(ProposalFiled.self),
-            EventTypeSpec(ProposalNotFiled.self),
+            EventTypeSpec(ProposalNotFiled.self), EventTypeSpec(ProposalReturned.self),
         ])
 
     public static let assignmentEvents = TopicSpec(
@@ -73,7 +73,7 @@ public enum TopicCatalogue {
             EventTypeSpec(AssignmentReplied.self), EventTypeSpec(CoUnitOpinionGiven.self), EventTypeSpec(ExtensionDecided.self),
             EventTypeSpec(AssignmentEvaluated.self), EventTypeSpec(AssignmentReopened.self), EventTypeSpec(ProposalClosed.self),
             EventTypeSpec(ReplyRecategorised.self), EventTypeSpec(QuotaReminderDue.self), EventTypeSpec(FollowUpRecorded.self),
-            EventTypeSpec(ExtensionRequested.self),
+            EventTypeSpec(ExtensionRequested.self), EventTypeSpec(EvaluationRequested.self),
         ])
 
     public static let publicityEvents = TopicSpec(

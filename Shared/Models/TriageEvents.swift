@@ -195,6 +195,18 @@ public struct ProposalFiled: EventPayload, Hashable {
     }
 }
 
+/// The proposals committee returned a draft to its drafter for revision (退回修改).
+public struct ProposalReturned: EventPayload, Hashable {
+    public static let eventType = "proposal.returned"
+    public static let schemaVersion = 1
+
+    public var proposalID: UUID
+
+    enum CodingKeys: String, CodingKey { case proposalID = "proposalId" }
+
+    public init(proposalID: UUID) { self.proposalID = proposalID }
+}
+
 /// The proposals committee did not file a proposal; it goes the alternative route instead.
 public struct ProposalNotFiled: EventPayload, Hashable {
     public static let eventType = "proposal.not-filed"

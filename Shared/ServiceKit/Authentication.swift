@@ -113,6 +113,14 @@ public struct StaffTokenSigner: Sendable {
         return payload + "." + Base64URL.encode(Data(signature))
     }
 
+    /// The secret of a proposer's evaluation link: derived from the link's id with the key the
+    /// services share, so supervision (which keeps only its hash) and publicity (which delivers
+    /// it) agree without the secret ever crossing a topic.
+    public func evaluationLinkToken(for linkID: UUID) -> String {
+        let message = Data("evaluation-link:\(linkID.uuidString.lowercased())".utf8)
+        return Base64URL.encode(Data(HMAC<SHA256>.authenticationCode(for: message, using: key)))
+    }
+
     /// The claims of a well-signed, valid, unrevoked token; nil otherwise.
     public func verify(_ token: String, now: Date = Date()) -> StaffClaims? {
         let claims: StaffClaims

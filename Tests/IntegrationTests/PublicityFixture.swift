@@ -257,8 +257,15 @@ final class PublicityFixture: Sendable {
                           district: proposal.district, on: TopicCatalogue.supervisionEvents, key: proposal.id)
     }
 
-    func publish<P: EventPayload>(_ payload: P, district: DistrictCode, on topic: TopicSpec, key: UUID) async throws {
+    /// Publishes one event `times` times (more than once: a redelivery of the same event).
+    func publish<P: EventPayload>(_ payload: P, district: DistrictCode, on topic: TopicSpec, key: UUID, times: Int = 1) async throws {
         let envelope = try EventEnvelope(payload, district: district, occurredAt: Date())
+        for _ in 0..<times {
+            try await publish(envelope, on: topic, key: key)
+        }
+    }
+
+    func publish(_ envelope: EventEnvelope, on topic: TopicSpec, key: UUID) async throws {
         for result in await producer.send([OutgoingMessage(topic: kafka.topicName(topic.name), key: Data(key.uuidString.utf8), value: try envelope.encoded())]) {
             _ = try result.get()
         }

@@ -168,4 +168,51 @@ struct StaffInboxTests {
         #expect((otherLeader.json["notices"] as? [Any])?.isEmpty == true)
         try await fixture.stop()
     }
+
+    /// The proposer's evaluation link goes to the proposer, not only to staff: to the drafting
+    /// account's inbox and address, and through the district's platform webhook to each proposer;
+    /// the link is the one supervision's hash will accept, derived from the shared key.
+    @Test func theProposerIsSentTheEvaluationLinkThroughTheirChannelsOnce() async throws {
+        let smtp = try await SMTPServer()
+        defer { smtp.stop() }
+        let receiver = try await WebhookReceiver()
+        let fixture = try await PublicityFixture(environment: [
+            "PUBLICITY_SMTP_HOST": "127.0.0.1", "PUBLICITY_SMTP_PORT": String(smtp.port), "PUBLICITY_SMTP_SECURITY": "none",
+            "PUBLICITY_WORKBENCH_URL": "https://workbench.example/",
+        ])
+        let clue = try await fixture.clue("小区加装电梯", text: "老人上下楼难")
+        let proposal = try await fixture.file("推进老旧小区加装电梯", suggestions: "简化审批", clues: [clue])
+        // The proposal's drafter (`member-1` in the fixture) has an account with an address.
+        try await fixture.store.database.transaction(.district(proposal.district)) { transaction in
+            try await transaction.execute("""
+                INSERT INTO accounts (id, district, login, display_name, role, email, password_hash, active)
+                VALUES (\(UUID()), \(proposal.district.rawValue), 'member-1', '李明', 'member', 'li.ming@members.example', 'x', true)
+                """)
+        }
+        #expect(try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook",
+                                        json: ["url": receiver.base + "/ok", "secret": "webhook-secret-haizhu"], role: .administrator).status == 200)
+        let linkID = UUID()
+        let token = fixture.signer.evaluationLinkToken(for: linkID)
+        try await fixture.publish(EvaluationRequested(proposalID: proposal.id, linkID: linkID, expiresOn: fixture.today.adding(days: 30)),
+                                  district: proposal.district, on: TopicCatalogue.supervisionEvents, key: proposal.id, times: 2)
+        let page = "https://workbench.example/evaluate/\(token)"
+        #expect(try await eventually(timeout: .seconds(30)) { try smtp.messages().contains { $0.text.contains(page) } }, "the e-mailed link")
+        let asked = { receiver.received(path: "/ok").filter { String(decoding: $0.body, as: UTF8.self).contains(EvaluationRequested.eventType) } }
+        #expect(await eventually(timeout: .seconds(30)) { asked().count == 2 }, "one webhook per proposer")
+        let bodies = asked().compactMap { try? JSONSerialization.jsonObject(with: $0.body) as? [String: Any] }
+        #expect(bodies.allSatisfy { ($0["evaluationLink"] as? String) == page && (($0["message"] as? String) ?? "").contains(page) })
+        #expect(Set(bodies.compactMap { ($0["recipient"] as? [String: Any])?["kind"] as? String }) == ["proposer"], "not the clue's submitter")
+
+        let mails = try smtp.messages().filter { $0.text.contains(page) }
+        #expect(mails.count == 1 && mails[0].recipients == ["li.ming@members.example"], "once, though the event came twice")
+        #expect(mails[0].subject.contains("请评价") && mails[0].subject.contains(proposal.caseNumber) && mails[0].text.contains("无需登录"))
+        let inbox = try await call(fixture, "GET", "/v1/inbox", as: person(.member, "member-1", name: "李明"))
+        let notices = (inbox.json["notices"] as? [[String: Any]]) ?? []
+        #expect(notices.contains { ($0["link"] as? String) == "/evaluate/\(token)" }, "\(inbox.text)")
+        // Another member does not see it.
+        let other = try await call(fixture, "GET", "/v1/inbox", as: person(.member, "member-2", name: "张华"))
+        #expect(((other.json["notices"] as? [[String: Any]]) ?? []).allSatisfy { ($0["link"] as? String)?.hasPrefix("/evaluate/") != true })
+        try await receiver.stop()
+        try await fixture.stop()
+    }
 }

@@ -56,7 +56,8 @@ extension HeavySuites {
             ])
             #expect(assigned.status == 303, "status \(assigned.status)")
             #expect(try await eventually(timeout: .seconds(60)) {
-                try await fixture.store.integer("SELECT count(*)::int FROM staff_notices WHERE proposal_id = \(proposal)") == 2
+                try await fixture.store.integer(
+                    "SELECT count(*)::int FROM staff_notices WHERE proposal_id = \(proposal) AND kind = \(ProposalAssigned.eventType)") == 2
             }, "publicity tells both units")
             let leadPart = try #require(try await fixture.store.string(
                 "SELECT assignment_id::text FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'lead'"))
@@ -182,6 +183,13 @@ extension HeavySuites {
                 ("csrf", replyBoard.hidden("csrf") ?? ""), ("proposalId", proposal.uuidString.lowercased()),
             ])
             let link = try #require(made.html.firstMatch(of: /\/evaluate\/([A-Za-z0-9_-]{20,100})/).map { String($0.1) }, "status \(made.status)")
+            // The same link reaches the proposer: the drafting member's own inbox.
+            let (memberAccount, memberPassword) = try await fixture.account("member-1", .member)
+            let member = FormBrowser(base: fixture.base)
+            _ = try await member.signIn(memberAccount.login, memberPassword)
+            #expect(try await eventually(timeout: .seconds(30)) {
+                try await member.get("/inbox").html.contains("value=\"/evaluate/\(link)\"")
+            }, "the proposer's inbox links to the page")
             let proposer = FormBrowser(base: fixture.base)
             let form = try await proposer.get("/evaluate/\(link)")
             #expect(form.status == 200 && form.html.contains("分两期建设") && form.html.contains("街道配合选址") && form.html.contains("主办单位答复"))

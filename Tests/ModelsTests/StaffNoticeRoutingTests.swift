@@ -12,9 +12,16 @@ import Testing
     let coPart = UUID()
     let deadline = LocalDate("2027-02-10")!
 
-    func notices<P: EventPayload>(_ payload: P) throws -> [StaffNotice] {
+    let topic = UUID()
+    var facts: NoticeFacts {
+        NoticeFacts(caseNumbers: [proposal: "HZ-2027-012"], drafters: [proposal: "member.wang"],
+                    topicReceivers: [topic: [Receiver(kind: .studio, name: "沙园街委员工作室"), Receiver(kind: .member, name: "王委员")]],
+                    evaluationPage: { "/evaluate/token-\($0.uuidString.prefix(4))" })
+    }
+
+    func notices<P: EventPayload>(_ payload: P, facts: NoticeFacts? = nil) throws -> [StaffNotice] {
         let event = try EventEnvelope(payload, district: haizhu, occurredAt: Date(timeIntervalSince1970: 1_795_000_000))
-        return try StaffNoticeRouting.notices(for: event) { $0 == proposal ? "HZ-2027-012" : "?" }
+        return try StaffNoticeRouting.notices(for: event, facts: facts ?? self.facts)
     }
 
     func part(_ assignment: UUID, _ unit: UUID, _ role: Assignment.Role) -> AssignedUnit {
@@ -89,7 +96,7 @@ import Testing
         #expect(try notices(FollowUpDue(assignmentID: leadPart, proposalID: proposal, unitID: lead, promised: deadline)).map(\.audience) == [.unit(lead)])
         #expect(try notices(FollowUpRecorded(reviewID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, promised: deadline, result: .partly))
             .map(\.audience) == [.committee])
-        #expect(try notices(AssignmentEvaluated(assignmentID: leadPart, proposalID: proposal, unitID: lead, result: .dissatisfied, byProposer: true))
+        #expect(try notices(AssignmentEvaluated(assignmentID: leadPart, proposalID: proposal, unitID: lead, result: .dissatisfied, byProposer: false))
             .map(\.audience) == [.unit(lead)])
         #expect(try notices(AssignmentDeadlineChanged(assignmentID: leadPart, proposalID: proposal, unitID: lead, previous: nil, deadline: deadline, reason: "节假日"))
             .map(\.audience) == [.unit(lead)])
@@ -107,9 +114,38 @@ import Testing
         #expect(try notices(ReplyRecategorised(replyID: UUID(), assignmentID: leadPart, proposalID: proposal, from: .solvedOrAdopted, to: .inProgressOrPlanned)).isEmpty)
     }
 
-    @Test func aProposalWithoutACaseNumberIsNamedByWhatTheCallerGives() throws {
+    @Test func aProposalWithoutACaseNumberIsNamedByAShortID() throws {
         let other = UUID()
         let told = try notices(ReminderDue(assignmentID: leadPart, proposalID: other, unitID: lead, deadline: deadline, daysLeft: 3))
-        #expect(told[0].title.contains("?"))
+        #expect(told[0].title.contains(String(other.uuidString.prefix(8)).lowercased()))
+    }
+
+    @Test func theProposerIsSentTheEvaluationLinkAndToldTheirAnswerArrived() throws {
+        let link = UUID()
+        let asked = try notices(EvaluationRequested(proposalID: proposal, linkID: link, expiresOn: LocalDate("2027-03-01")!))
+        #expect(asked.map(\.audience) == [.account("member.wang")])
+        #expect(asked[0].link == "/evaluate/token-\(link.uuidString.prefix(4))" && asked[0].title.contains("2027-03-01"))
+        // No link can be made (no key), or nobody drafted it in the workbench: no notice to an account.
+        #expect(try notices(EvaluationRequested(proposalID: proposal, linkID: link, expiresOn: LocalDate("2027-03-01")!),
+                            facts: NoticeFacts(drafters: [proposal: "member.wang"])).isEmpty)
+        #expect(try notices(EvaluationRequested(proposalID: UUID(), linkID: link, expiresOn: LocalDate("2027-03-01")!)).isEmpty)
+
+        let answered = try notices(AssignmentEvaluated(assignmentID: leadPart, proposalID: proposal, unitID: lead, result: .dissatisfied, byProposer: true))
+        #expect(answered.map(\.audience) == [.unit(lead), .account("member.wang")])
+        #expect(answered[1].title.contains("不满意") && answered[1].title.contains("已收到"))
+    }
+
+    @Test func draftersHearTheReviewAndReceiversTheirTopicClaimed() throws {
+        let returned = try notices(ProposalReturned(proposalID: proposal))
+        #expect(returned.map(\.audience) == [.account("member.wang")] && returned[0].link == StaffNoticeRouting.proposalPage(proposal))
+        #expect(try notices(ProposalNotFiled(proposalID: proposal, alternativeRoute: .none, clueIDs: [])).map(\.audience) == [.account("member.wang")])
+        let filed = try notices(ProposalFiled(proposalID: proposal, caseNumber: CaseNumber(rawValue: "HZ-2027-012"), session: 14, year: 2027,
+                                              fastTrack: false, domain: nil, committee: nil, clueIDs: []))
+        #expect(filed.map(\.audience) == [.account("member.wang")] && filed[0].title.contains("HZ-2027-012"))
+
+        let claimed = try notices(TopicClaimed(topicID: topic, claimID: UUID(), claimantRole: "member", coClaim: false))
+        #expect(claimed.map(\.audience) == [.receiver(.studio, "沙园街委员工作室"), .receiver(.member, "王委员")])
+        #expect(claimed.allSatisfy { $0.title.contains("政协委员") && $0.link == StaffNoticeRouting.topicsPage })
+        #expect(try notices(TopicClaimed(topicID: UUID(), claimID: UUID(), claimantRole: "member", coClaim: false)).isEmpty)
     }
 }

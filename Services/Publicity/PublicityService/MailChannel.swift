@@ -22,11 +22,9 @@ public struct MailSettings: Sendable {
     public var password: String?
     /// The sender's address, `From:` and the envelope's.
     public var from: String
-    /// The workbench's address for the links in messages.
-    public var workbenchURL: String
     public var timeout: TimeAmount
 
-    public init(host: String, port: Int, security: Security, username: String?, password: String?, from: String, workbenchURL: String,
+    public init(host: String, port: Int, security: Security, username: String?, password: String?, from: String,
                 timeout: TimeAmount = .seconds(20)) {
         self.host = host
         self.port = port
@@ -34,7 +32,6 @@ public struct MailSettings: Sendable {
         self.username = username
         self.password = password
         self.from = from
-        self.workbenchURL = workbenchURL
         self.timeout = timeout
     }
 }

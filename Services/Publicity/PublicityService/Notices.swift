@@ -11,6 +11,7 @@ struct Notice {
         case proposalFiled = "proposal.filed"
         case proposalAnswered = "proposal.answered"
         case proposalClosed = "proposal.closed"
+        case evaluationRequested = "proposal.evaluation-requested"
     }
 
     var event: EventEnvelope
@@ -21,6 +22,8 @@ struct Notice {
     var route: ClueRoute.Kind?
     /// For answers: the replying assignment (only the lead unit's reply answers the proposal).
     var assignment: UUID?
+    /// For evaluation requests: the link whose address the proposer is sent.
+    var evaluationLink: UUID?
 
     init(event: EventEnvelope, kind: Kind, clues: [UUID], proposal: UUID?, route: ClueRoute.Kind?, assignment: UUID? = nil) {
         self.event = event
@@ -37,7 +40,9 @@ struct Notice {
 /// the integration that submitted the clue. Contact details stay in these rows, which only the
 /// district's staff and the sender read; the public tables never hold them.
 enum Notices {
-    static func enqueue(_ notices: [Notice], district: DistrictCode, in transaction: Transaction) async throws {
+    /// `evaluationPage` gives the address of a proposer's evaluation link (nil: none can be made).
+    static func enqueue(_ notices: [Notice], district: DistrictCode, in transaction: Transaction,
+                        evaluationPage: (UUID) -> String?) async throws {
         guard !notices.isEmpty else { return }
         var endpoints: [String: String] = [:]
         var callbacks = false
@@ -69,10 +74,16 @@ enum Notices {
         for notice in notices {
             var noticeClues = notice.clues
             var proposal: ProposalFacts?
+            var link: String?
+            if let id = notice.evaluationLink {
+                guard let page = evaluationPage(id) else { continue }
+                link = page
+            }
             if let id = notice.proposal {
                 guard let facts = proposals[id] else { continue }
                 proposal = facts
-                noticeClues += facts.clueIDs
+                // The evaluation is the proposer's alone; the clues' submitters are not asked.
+                if notice.kind != .evaluationRequested { noticeClues += facts.clueIDs }
                 // Only the lead unit's reply answers the proposal.
                 if notice.kind == .proposalAnswered, let assignment = notice.assignment, !leads.contains(assignment) { continue }
             }
@@ -104,9 +115,9 @@ enum Notices {
                     for (channel, url) in endpoints.sorted(by: { $0.key < $1.key }) {
                         rows.append(NotificationRow(
                             notice: notice, district: district, recipient: "proposer:\(index)", channel: channel, target: url, signer: "endpoint",
-                            body: body(notice, district: district, message: Self.message(notice, proposal: proposal, clue: nil),
+                            body: body(notice, district: district, message: Self.message(notice, proposal: proposal, clue: nil, link: link),
                                        recipient: .object(["kind": .string("proposer"), "name": .string(proposer.name), "proposerKind": .string(proposer.kind)]),
-                                       proposal: proposal)))
+                                       proposal: proposal, link: link)))
                     }
                 }
             }
@@ -122,7 +133,8 @@ enum Notices {
             """)
     }
 
-    static func body(_ notice: Notice, district: DistrictCode, message: String, recipient: JSONValue, proposal: ProposalFacts?) -> String {
+    static func body(_ notice: Notice, district: DistrictCode, message: String, recipient: JSONValue, proposal: ProposalFacts?,
+                     link: String? = nil) -> String {
         var fields: [String: JSONValue] = [
             "event": .string(notice.kind.rawValue),
             "eventId": .string(notice.event.eventID.uuidString),
@@ -131,6 +143,7 @@ enum Notices {
             "message": .string(message),
             "recipient": recipient,
         ]
+        if let link { fields["evaluationLink"] = .string(link) }
         if let proposal {
             fields["proposal"] = .object([
                 "id": .string(proposal.id.uuidString), "caseNumber": .string(proposal.caseNumber ?? ""),
@@ -143,7 +156,7 @@ enum Notices {
     }
 
     /// What the person is told, in Chinese.
-    static func message(_ notice: Notice, proposal: ProposalFacts?, clue: ClueFacts?) -> String {
+    static func message(_ notice: Notice, proposal: ProposalFacts?, clue: ClueFacts?, link: String? = nil) -> String {
         let yours = clue.map { "您提交的线索（受理编号 \($0.trackingNumber)）" } ?? "您的提案"
         let caseNumber = proposal?.caseNumber.map { "（案号 \($0)）" } ?? ""
         switch notice.kind {
@@ -159,6 +172,8 @@ enum Notices {
             return clue == nil ? "您的提案\(caseNumber)已由承办单位答复，请查看并评价。" : "\(yours)所形成的提案\(caseNumber)已由承办单位答复。"
         case .proposalClosed:
             return clue == nil ? "您的提案\(caseNumber)已办结。" : "\(yours)所形成的提案\(caseNumber)已办结。"
+        case .evaluationRequested:
+            return "请评价您的提案\(caseNumber)的办理结果：\(link ?? "")（无需登录，链接仅供本人使用）"
         }
     }
 

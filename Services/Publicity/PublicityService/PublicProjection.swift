@@ -2,6 +2,7 @@ import EventPipeline
 import Foundation
 import Models
 import PostgresNIO
+import ServiceKit
 import Storage
 
 /// Keeps the public read model (the `public_*` tables) from every lifecycle event, with personal
@@ -17,6 +18,10 @@ struct PublicProjection: EventHandler {
     let notifies: Bool
     /// Where staff notices are also e-mailed from; nil sends none.
     var mail: MailSettings? = nil
+    /// The workbench's address, for the links in messages.
+    var workbenchURL = ""
+    /// Derives proposers' evaluation links; nil sends none (a replay).
+    var links: StaffTokenSigner? = nil
 
     func handle(_ event: EventEnvelope, in transaction: Transaction) async throws {
         try await handle([event], of: event.district, in: transaction)
@@ -41,8 +46,11 @@ struct PublicProjection: EventHandler {
         try await batch.write(in: transaction)
         try await PublicProposals.refresh(batch.touchedProposals, filed: batch.filedProposals, district: district, in: transaction)
         if notifies {
-            try await Notices.enqueue(batch.notices, district: district, in: transaction)
-            try await StaffInbox.post(events, district: district, mail: mail, in: transaction)
+            let links = self.links, workbenchURL = self.workbenchURL
+            try await Notices.enqueue(batch.notices, district: district, in: transaction) { link in
+                links.map { workbenchURL + StaffNoticeRouting.evaluationPage($0.evaluationLinkToken(for: link)) }
+            }
+            try await StaffInbox.post(events, district: district, mail: mail, workbenchURL: workbenchURL, links: links, in: transaction)
         }
     }
 }
@@ -152,6 +160,12 @@ struct ProjectionBatch {
                                           detail: closed.byDecision ? "经提案委员会决定办结" : "办理完毕"))
             touchedProposals.insert(closed.proposalID)
             notices.append(Notice(event: event, kind: .proposalClosed, clues: [], proposal: closed.proposalID, route: nil))
+        case EvaluationRequested.eventType:
+            // Not public: the proposer is sent their link (never a clue's submitter).
+            let requested = try event.decodePayload(as: EvaluationRequested.self)
+            var notice = Notice(event: event, kind: .evaluationRequested, clues: [], proposal: requested.proposalID, route: nil)
+            notice.evaluationLink = requested.linkID
+            notices.append(notice)
         case FollowUpRecorded.eventType:
             let review = try event.decodePayload(as: FollowUpRecorded.self)
             timeline.append(TimelineEntry(proposal: review.proposalID, entry: event.eventID.uuidString, stage: "follow-up", at: at,

@@ -52,6 +52,12 @@ struct PublicityController: Sendable {
         if let state, !states.contains(state) {
             throw APIError.invalid("state", "state is one of \(states.joined(separator: ", "))")
         }
+        // One event's deliveries (where a proposer's evaluation link went).
+        var event: UUID?
+        if let raw = query["eventId"], !raw.isEmpty {
+            guard let id = UUID(uuidString: raw) else { throw APIError.invalid("eventId", "eventId is an event's id (a UUID)") }
+            event = id
+        }
         let limit: Int
         if let raw = query["limit"] {
             guard let value = Int(raw), (1...500).contains(value) else { throw APIError.invalid("limit", "limit is an integer from 1 to 500") }
@@ -63,7 +69,7 @@ struct PublicityController: Sendable {
             var items: [NotificationView] = []
             let rows = try await transaction.query("""
                 SELECT id, event, recipient, channel, target, state, attempts, next_attempt_at, last_error, created_at, delivered_at
-                FROM notifications WHERE \(state)::text IS NULL OR state = \(state)
+                FROM notifications WHERE (\(state)::text IS NULL OR state = \(state)) AND (\(event)::uuid IS NULL OR event_id = \(event))
                 ORDER BY created_at DESC, id LIMIT \(limit)
                 """)
             for try await row in rows.decode((UUID, String, String, String, String, String, Int, Date, String?, Date, Date?).self) {

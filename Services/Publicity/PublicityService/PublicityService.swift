@@ -15,7 +15,10 @@ public enum PublicityService {
     public static func definition(channels extra: [String: any NotificationChannel]) -> ServiceDefinition {
         ServiceDefinition(
             name: .publicity,
-            handler: { parts in PublicProjection(notifies: true, mail: PublicitySettings(EnvironmentReader(parts.configuration.environment)).mail) },
+            handler: { parts in
+                let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
+                return PublicProjection(notifies: true, mail: settings.mail, workbenchURL: settings.workbenchURL, links: parts.tokens)
+            },
             checkSettings: { reader in _ = PublicitySettings(reader) },
             background: { parts in
                 let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
@@ -85,6 +88,8 @@ struct PublicitySettings {
     var notificationRetentionDays: Int
     /// The mail server staff notices are e-mailed through; nil (no `PUBLICITY_SMTP_HOST`) sends none.
     var mail: MailSettings?
+    /// The workbench's address as its people reach it, for the links in notices.
+    var workbenchURL: String
 
     init(_ reader: EnvironmentReader) {
         pageCacheSeconds = reader.integer("PUBLICITY_PAGE_CACHE_SECONDS", default: 5, range: 0...3_600)
@@ -106,7 +111,9 @@ struct PublicitySettings {
             host: smtpHost, port: reader.integer("PUBLICITY_SMTP_PORT", default: 587, range: 1...65_535),
             security: reader.choice("PUBLICITY_SMTP_SECURITY", default: MailSettings.Security.startTLS),
             username: username.isEmpty ? nil : username, password: password.isEmpty ? nil : password,
-            from: reader.string("PUBLICITY_MAIL_FROM", default: "noreply@localhost", help: "the notices' sender address"),
-            workbenchURL: reader.string("PUBLICITY_WORKBENCH_URL", default: "http://localhost:8080", help: "the workbench's address, for links"))
+            from: reader.string("PUBLICITY_MAIL_FROM", default: "noreply@localhost", help: "the notices' sender address"))
+        // Without a trailing slash: links append their own path.
+        workbenchURL = String(reader.string("PUBLICITY_WORKBENCH_URL", default: "http://localhost:8080", help: "the workbench's address, for links")
+            .reversed().drop { $0 == "/" }.reversed())
     }
 }

@@ -10,7 +10,8 @@ import Storage
 struct StaffInbox: Sendable {
     let database: Database
 
-    /// The audience a signed-in person belongs to; nil for roles no notice is addressed to.
+    /// The audience a signed-in person's role belongs to; nil for roles no group notice is
+    /// addressed to. Everyone also reads the notices addressed to their own account.
     static func audience(of claims: StaffClaims) -> (kind: String, key: String)? {
         switch claims.role {
         case .handlingUnit: claims.unitID.map { ("unit", $0.uuidString.lowercased()) }
@@ -29,29 +30,51 @@ struct StaffInbox: Sendable {
         case .leader(let name): ("leader", name)
         case .receiver(.studio, let name): ("studio", name)
         case .receiver(.member, let name): ("member", name)
+        case .account(let login): ("account", login)
         }
+    }
+
+    /// What routing needs from the store for a batch: case numbers, drafters, the receivers of
+    /// claimed topics' clues; evaluation pages from the link's id (`links`: nil makes none).
+    static func facts(of events: [EventEnvelope], links: StaffTokenSigner?, in transaction: Transaction) async throws -> NoticeFacts {
+        let (proposals, topics) = NoticeFacts.subjects(of: events)
+        var facts = NoticeFacts()
+        if let links { facts.evaluationPage = { StaffNoticeRouting.evaluationPage(links.evaluationLinkToken(for: $0)) } }
+        if !proposals.isEmpty {
+            let rows = try await transaction.query(
+                "SELECT id, case_number, drafted_by FROM proposals WHERE id = ANY(\(Array(proposals))::uuid[])")
+            for try await (id, number, drafter) in rows.decode((UUID, String?, String).self) {
+                if let number { facts.caseNumbers[id] = number }
+                facts.drafters[id] = drafter
+            }
+        }
+        if !topics.isEmpty {
+            let rows = try await transaction.query("""
+                SELECT DISTINCT t.id, c.receiver_kind, c.receiver_name
+                FROM reference_topics t JOIN clues c ON c.id = ANY(t.clue_ids)
+                WHERE t.id = ANY(\(Array(topics))::uuid[]) AND c.receiver_kind IS NOT NULL AND c.receiver_name IS NOT NULL
+                ORDER BY 1, 2, 3
+                """)
+            for try await (topic, kind, name) in rows.decode((UUID, String, String).self) {
+                guard let kind = Receiver.Kind(rawValue: kind) else { continue }
+                facts.topicReceivers[topic, default: []].append(Receiver(kind: kind, name: name))
+            }
+        }
+        return facts
     }
 
     /// Writes the notices `events` ask for, in the batch's transaction; an event seen before
     /// adds nothing (one notice per event and audience).
     /// With `mail`, each new notice is also queued as an e-mail to every active account of its
     /// audience with an address (`notice_recipients`), once per event and account.
-    static func post(_ events: [EventEnvelope], district: DistrictCode, mail: MailSettings?, in transaction: Transaction) async throws {
-        let proposals = Set(events.compactMap { event -> UUID? in
-            guard case .object(let fields) = event.payload, case .string(let id)? = fields["proposalId"] else { return nil }
-            return UUID(uuidString: id)
-        })
-        var caseNumbers: [UUID: String] = [:]
-        if !proposals.isEmpty {
-            let rows = try await transaction.query(
-                "SELECT id, case_number FROM proposals WHERE id = ANY(\(Array(proposals))::uuid[]) AND case_number IS NOT NULL")
-            for try await (id, number) in rows.decode((UUID, String).self) { caseNumbers[id] = number }
-        }
+    static func post(_ events: [EventEnvelope], district: DistrictCode, mail: MailSettings?, workbenchURL: String, links: StaffTokenSigner?,
+                     in transaction: Transaction) async throws {
+        let facts = try await Self.facts(of: events, links: links, in: transaction)
         var columns: (ids: [UUID], events: [UUID], kinds: [String], audiences: [String], keys: [String], titles: [String], links: [String],
                       proposals: [String], assignments: [String], times: [Date]) = ([], [], [], [], [], [], [], [], [], [])
         for event in events {
             // An event whose payload does not decode is dead-lettered by the projection before this.
-            let notices = try StaffNoticeRouting.notices(for: event) { caseNumbers[$0] ?? String($0.uuidString.prefix(8)).lowercased() }
+            let notices = try StaffNoticeRouting.notices(for: event, facts: facts)
             for notice in notices {
                 let (kind, key) = row(notice.audience)
                 columns.ids.append(UUID())
@@ -81,12 +104,14 @@ struct StaffInbox: Sendable {
             """)
         var new: [UUID] = []
         for try await id in inserted.decode(UUID.self) { new.append(id) }
-        guard let mail, !new.isEmpty else { return }
+        guard mail != nil, !new.isEmpty else { return }
         try await transaction.execute("""
             INSERT INTO notifications (id, district, event_id, event, recipient, channel, target, signer, body)
             SELECT gen_random_uuid(), n.district, n.event_id, n.kind, 'account:' || r.login, 'email', r.email, 'none',
                    jsonb_build_object('subject', '【百姓提案】' || n.title,
-                                      'text', n.title || E'\n\n请登录工作台查看和处理：' || \(mail.workbenchURL) || n.link
+                                      'text', n.title || E'\n\n' || CASE WHEN n.link LIKE '/evaluate/%' THEN '请打开以下链接评价（无需登录）：'
+                                                                       ELSE '请登录工作台查看和处理：' END
+                                              || \(workbenchURL) || n.link
                                               || E'\n\n（本邮件由政协百姓提案工作台发出，请勿直接回复。）')
             FROM staff_notices n
             JOIN notice_recipients r ON r.district = n.district AND r.audience = n.audience AND r.audience_key = n.audience_key
@@ -112,13 +137,15 @@ struct StaffInbox: Sendable {
     }
 
     func page(for claims: StaffClaims, unreadOnly: Bool, limit: Int, offset: Int) async throws -> Page {
-        guard let (kind, key) = Self.audience(of: claims) else { return Page(notices: [], unread: 0) }
+        // A role without a group audience still reads its own account's notices.
+        let (kind, key) = Self.audience(of: claims) ?? ("account", claims.subject)
         return try await database.transaction(.district(claims.district)) { transaction in
             var items: [Item] = []
             let rows = try await transaction.query("""
                 SELECT n.id, n.kind, n.title, n.link, n.proposal_id, n.assignment_id, n.created_at, r.notice_id IS NOT NULL
                 FROM staff_notices n LEFT JOIN staff_notice_reads r ON r.notice_id = n.id AND r.reader = \(claims.subject)
-                WHERE n.district = \(claims.district.rawValue) AND n.audience = \(kind) AND n.audience_key = \(key)
+                WHERE n.district = \(claims.district.rawValue)
+                  AND ((n.audience = \(kind) AND n.audience_key = \(key)) OR (n.audience = 'account' AND n.audience_key = \(claims.subject)))
                   AND (NOT \(unreadOnly) OR r.notice_id IS NULL)
                 ORDER BY n.created_at DESC, n.id DESC LIMIT \(limit) OFFSET \(offset)
                 """)
@@ -128,7 +155,8 @@ struct StaffInbox: Sendable {
             }
             let unread = try await transaction.query("""
                 SELECT count(*)::int FROM staff_notices n
-                WHERE n.district = \(claims.district.rawValue) AND n.audience = \(kind) AND n.audience_key = \(key)
+                WHERE n.district = \(claims.district.rawValue)
+                  AND ((n.audience = \(kind) AND n.audience_key = \(key)) OR (n.audience = 'account' AND n.audience_key = \(claims.subject)))
                   AND NOT EXISTS (SELECT 1 FROM staff_notice_reads r WHERE r.notice_id = n.id AND r.reader = \(claims.subject))
                 """).decode(Int.self)
             var count = 0
@@ -140,13 +168,14 @@ struct StaffInbox: Sendable {
     /// Marks notices read for this person: the ones named, or all of theirs. Only their own
     /// audience's notices can be marked; returns how many were newly marked.
     func markRead(_ ids: [UUID]?, for claims: StaffClaims) async throws -> Int {
-        guard let (kind, key) = Self.audience(of: claims) else { return 0 }
+        let (kind, key) = Self.audience(of: claims) ?? ("account", claims.subject)
         return try await database.transaction(.district(claims.district)) { transaction in
             let rows = try await transaction.query("""
                 WITH marked AS (
                     INSERT INTO staff_notice_reads (notice_id, reader, district)
                     SELECT n.id, \(claims.subject), n.district FROM staff_notices n
-                    WHERE n.district = \(claims.district.rawValue) AND n.audience = \(kind) AND n.audience_key = \(key)
+                    WHERE n.district = \(claims.district.rawValue)
+                      AND ((n.audience = \(kind) AND n.audience_key = \(key)) OR (n.audience = 'account' AND n.audience_key = \(claims.subject)))
                       AND (\(ids)::uuid[] IS NULL OR n.id = ANY(\(ids)::uuid[]))
                     ON CONFLICT DO NOTHING RETURNING 1)
                 SELECT count(*)::int FROM marked

@@ -30,29 +30,64 @@ struct EvaluationOutcome: Codable, Sendable {
 struct EvaluationDesk: Sendable {
     let database: Database
     let clock: ServiceClock
+    let signer: StaffTokenSigner
 
-    /// A new link for the proposer (the previous one stops working). Only its hash is kept.
-    func link(for proposal: UUID, by claims: StaffClaims) async throws -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var random = SystemRandomNumberGenerator()
-        for index in bytes.indices { bytes[index] = random.next() }
-        let token = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    /// A new link for the proposer (the previous one stops working), delivered to the proposer by
+    /// publicity (`EvaluationRequested`). Only its hash is kept; its secret derives from its id.
+    func link(for proposal: UUID, by claims: StaffClaims) async throws -> IssuedLink {
+        let linkID = UUID()
+        let token = signer.evaluationLinkToken(for: linkID)
         let now = clock.now
-        try await database.transaction(.district(claims.district)) { transaction in
+        return try await database.transaction(.district(claims.district)) { transaction in
             try await ProposalStatuses.lock(proposal, in: transaction)
             var known = false
             for try await _ in try await transaction.query("SELECT 1 FROM supervised_assignments WHERE proposal_id = \(proposal) LIMIT 1") { known = true }
             guard known else { throw APIError.notFound }
+            let settings = try await Timers.settings(of: claims.district, in: transaction)
+            let expiresOn = LocalDate.on(now, in: settings.zone).adding(days: settings.evaluationDays)
+            let envelope = try EventEnvelope(EvaluationRequested(proposalID: proposal, linkID: linkID, expiresOn: expiresOn),
+                                             district: claims.district, occurredAt: now)
             try await transaction.execute("""
-                INSERT INTO evaluation_links (proposal_id, district, token_hash, created_at)
-                VALUES (\(proposal), \(claims.district.rawValue), \(Self.hash(token)), \(now))
-                ON CONFLICT (proposal_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at
+                INSERT INTO evaluation_links (proposal_id, district, token_hash, created_at, link_id, request_event_id, expires_on, used_at)
+                VALUES (\(proposal), \(claims.district.rawValue), \(Self.hash(token)), \(now), \(linkID), \(envelope.eventID),
+                        \(expiresOn.description)::date, NULL)
+                ON CONFLICT (proposal_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at,
+                    link_id = excluded.link_id, request_event_id = excluded.request_event_id, expires_on = excluded.expires_on, used_at = NULL
                 """)
+            try await Outbox.append(envelope, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString, in: transaction)
             try await AuditTrail.record("evaluation-link-issued", "proposal", proposal.uuidString.lowercased(),
                                         district: claims.district, at: now, in: transaction)
+            return IssuedLink(proposalId: proposal, token: token, path: "/v1/supervision/evaluations/\(token)", expiresOn: expiresOn.description,
+                              requestEventId: envelope.eventID)
         }
-        return token
+    }
+
+    struct IssuedLink: Codable, Sendable {
+        var proposalId: UUID
+        var token: String
+        var path: String
+        var expiresOn: String
+        /// The event its delivery is notified under (publicity's notifications list it).
+        var requestEventId: UUID
+    }
+
+    /// The proposal's current link: when it was issued, until when it works, and when the
+    /// proposer first used it; nil when none was issued.
+    struct LinkStatus: Codable, Sendable {
+        var issuedAt: Date
+        var expiresOn: String?
+        var requestEventId: UUID?
+        var usedAt: Date?
+    }
+
+    static func status(of proposal: UUID, in transaction: Transaction) async throws -> LinkStatus? {
+        let rows = try await transaction.query("""
+            SELECT created_at, to_char(expires_on, 'YYYY-MM-DD'), request_event_id, used_at FROM evaluation_links WHERE proposal_id = \(proposal)
+            """)
+        for try await (issued, expires, event, used) in rows.decode((Date, String?, UUID?, Date?).self) {
+            return LinkStatus(issuedAt: issued, expiresOn: expires, requestEventId: event, usedAt: used)
+        }
+        return nil
     }
 
     static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
@@ -67,15 +102,16 @@ struct EvaluationDesk: Sendable {
     /// The proposal a link names, while it lasts: the district's evaluation window (`evaluationDays`)
     /// from the day it was made. Unknown is 404; expired is 410.
     func linked(_ token: String) async throws -> (proposal: UUID, district: DistrictCode) {
-        let found = try await database.transaction(.allDistricts) { transaction -> (UUID, String, Date)? in
+        let found = try await database.transaction(.allDistricts) { transaction -> (UUID, String, Date, String?)? in
             for try await row in try await transaction.query(
-                "SELECT proposal_id, district, created_at FROM evaluation_links WHERE token_hash = \(Self.hash(token))"
-            ).decode((UUID, String, Date).self) { return row }
+                "SELECT proposal_id, district, created_at, to_char(expires_on, 'YYYY-MM-DD') FROM evaluation_links WHERE token_hash = \(Self.hash(token))"
+            ).decode((UUID, String, Date, String?).self) { return row }
             return nil
         }
-        guard let (proposal, code, created) = found, let district = DistrictCode(rawValue: code) else { throw APIError.notFound }
+        guard let (proposal, code, created, expires) = found, let district = DistrictCode(rawValue: code) else { throw APIError.notFound }
         let settings = try await database.transaction(.district(district)) { try await Timers.settings(of: district, in: $0) }
-        let lastDay = LocalDate.on(created, in: settings.zone).adding(days: settings.evaluationDays)
+        // Links issued before expiry was stored last the window from the day they were made.
+        let lastDay = expires.flatMap(LocalDate.init) ?? LocalDate.on(created, in: settings.zone).adding(days: settings.evaluationDays)
         guard LocalDate.on(clock.now, in: settings.zone) <= lastDay else {
             throw APIError(.gone, code: "link-expired", message: "this evaluation link expired on \(lastDay); ask the committee for a new one")
         }
@@ -171,6 +207,10 @@ struct EvaluationDesk: Sendable {
                 VALUES (\(UUID()), \(district.rawValue), \(id), \(assignment.proposal), \(result.rawValue), \(comment), \(byProposer),
                         \(enteredBy), \(now))
                 """)
+            if byProposer {
+                try await transaction.execute(
+                    "UPDATE evaluation_links SET used_at = \(now) WHERE proposal_id = \(assignment.proposal) AND used_at IS NULL")
+            }
             var events = [try Outbox.Row(
                 AssignmentEvaluated(assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, result: result, byProposer: byProposer),
                 district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)]

@@ -27,6 +27,8 @@ struct TrackedAssignment: Codable, Sendable {
     var coUnitOpinions: [OpinionView]?
     var progressNotes: [NoteView]?
     var extensionRequests: [ExtensionRequestView]?
+    /// The proposer's evaluation link of the proposal (the committee's view only).
+    var evaluationLink: EvaluationDesk.LinkStatus?
 }
 
 struct OpinionView: Codable, Sendable {
@@ -161,7 +163,7 @@ struct SupervisionController: Sendable {
     }
 
     var desk: HandlingDesk { HandlingDesk(database: database, clock: clock) }
-    var evaluations: EvaluationDesk { EvaluationDesk(database: database, clock: clock) }
+    var evaluations: EvaluationDesk { EvaluationDesk(database: database, clock: clock, signer: signer) }
 
     @Sendable func evaluateForProposer(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: EvaluationInput.self, context: context, limit: Self.bodyLimit)
@@ -170,8 +172,7 @@ struct SupervisionController: Sendable {
 
     @Sendable func evaluationLink(_ request: Request, context: AppRequestContext) async throws -> Response {
         let proposal = try context.uuid()
-        let token = try await evaluations.link(for: proposal, by: try context.staffClaims())
-        return try jsonResponse(["proposalId": proposal.uuidString, "token": token, "path": "/v1/supervision/evaluations/\(token)"], status: .created)
+        return try jsonResponse(try await evaluations.link(for: proposal, by: try context.staffClaims()), status: .created)
     }
 
     @Sendable func evaluationForm(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -317,8 +318,10 @@ struct SupervisionController: Sendable {
     @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let id = try context.uuid()
-        let found = try await database.transaction(.district(claims.district)) { transaction in
-            try await AssignmentRecords.detail(of: id, unit: nil, in: transaction)
+        let found = try await database.transaction(.district(claims.district)) { transaction -> TrackedAssignment? in
+            guard var record = try await AssignmentRecords.detail(of: id, unit: nil, in: transaction) else { return nil }
+            record.evaluationLink = try await EvaluationDesk.status(of: record.proposalId, in: transaction)
+            return record
         }
         guard let found else { throw APIError.notFound }
         return try jsonResponse(found)

@@ -626,6 +626,10 @@ struct CultivationStore: Sendable {
                            review_reason = \(review.reason), review_due_at = NULL
                     WHERE id = \(id)
                     """)
+                // The drafter is told (publicity's notices); the reason stays in the store.
+                try await Outbox.append(
+                    try EventEnvelope(ProposalReturned(proposalID: id), district: district, occurredAt: now), to: TopicCatalogue.triageEvents,
+                    key: id.uuidString, in: transaction)
             }
             try await Self.recordDecision(
                 review.decision.rawValue, clueIDs: current.clueIds, proposalID: id, detail: detail, note: review.reason ?? "",

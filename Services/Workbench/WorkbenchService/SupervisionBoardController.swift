@@ -184,10 +184,37 @@ struct SupervisionBoardController: Sendable {
             "replied": state == "replied", "open": state != "closed" && state != "superseded",
             "today": units.today.description,
         ]
+        if let link = record["evaluationLink"] as? [String: Any] {
+            values["linkStatus"] = try await linkStatus(link, visit: visit)
+        }
         values.merge(extra) { _, new in new }
         if let step, let message { values["error"] = ["step": step, "message": message] }
         if let form, let step { values["typed"] = [step: form.fields] }
         return pages.render("supervision-assignment", values, visit: visit, status: status)
+    }
+
+    /// The proposer's evaluation link: issued, until when, used, and where it was delivered.
+    func linkStatus(_ link: [String: Any], visit: Visit) async throws -> [String: Any] {
+        var status: [String: Any] = [
+            "issuedAt": Labels.time(link["issuedAt"]), "expiresOn": link["expiresOn"] ?? "",
+            "usedAt": (link["usedAt"] as? String).map { Labels.time($0) } as Any,
+        ]
+        if let event = link["requestEventId"] as? String {
+            let answer = try await services.get(.publicity, "/v1/publicity/notifications?eventId=\(event)", for: visit)
+            status["deliveries"] = ((answer.json["notifications"] as? [[String: Any]]) ?? []).map { delivery -> [String: Any] in
+                let channel = delivery["channel"] as? String
+                let state = switch delivery["state"] as? String {
+                case "delivered": "已送达"
+                case "dead": "未能送达（已停止重试）"
+                default: "发送中"
+                }
+                return [
+                    "channel": channel == "email" ? "电子邮件" : channel == "webhook" ? "政务服务平台" : (channel ?? ""),
+                    "state": state,
+                ]
+            }
+        }
+        return status
     }
 
     /// Closing, the proposer's evaluation link, a 五督办 activity; a refusal keeps the form as typed.
@@ -209,9 +236,10 @@ struct SupervisionBoardController: Sendable {
             }
             let answer = try await services.send(.POST, .supervision, call.0, json: call.1, for: visit)
             if answer.ok {
-                // The link is shown once, for staff to pass on where the proposer has no channel yet.
+                // It goes to the proposer through their channels; shown once too, for staff to pass
+                // on where the proposer has none.
                 if step == "evaluation-link", let token = answer.json["token"] as? String {
-                    let link = desk.workbench.settings.publicURL + "/evaluate/" + token
+                    let link = desk.workbench.settings.publicURL + StaffNoticeRouting.evaluationPage(token)
                     return try await assignmentPage(id, visit: visit, form: nil, step: nil, message: nil,
                                                     extra: ["evaluationLink": link], status: .ok)
                 }
