@@ -191,4 +191,30 @@ struct IntakeChannelTests {
         #expect(invalid.text.contains(#"data-field="specificSuggestions""#) && invalid.text.contains("只有标题"), "the form comes back with the problem and what was typed")
         try await intake.stop()
     }
+
+    /// The resident's form takes photos and documents as a browser sends them (multipart), with
+    /// the API's limits: a refused type or a too large file gets the form back, nothing stored.
+    @Test func residentWebFormTakesAttachmentsWithIntakesLimits() async throws {
+        let intake = try await IntakeFixture(environment: ["INTAKE_MAX_ATTACHMENT_BYTES": "4096"])
+        let page = try await intake.send("GET", "/submit/haizhu")
+        #expect(page.text.contains(#"enctype="multipart/form-data""#) && page.text.contains(#"type="file""#))
+        let fields = [("formToken", UUID().uuidString), ("title", "路灯不亮"), ("specificSuggestions", "尽快维修"), ("anonymous", "on")]
+        let photo = MultipartBody.File(field: "attachments", filename: "路灯.png", mediaType: "image/png", content: Data(repeating: 7, count: 1_000))
+
+        let script = MultipartBody(fields: fields, files: [MultipartBody.File(field: "attachments", filename: "x.html", mediaType: "text/html", content: Data("<p>".utf8))])
+        let refused = try await intake.send("POST", "/submit/haizhu", body: script.data, contentType: script.contentType)
+        #expect(refused.status == 415 && refused.text.contains(#"data-field="attachments.0.mediaType""#) && refused.text.contains("路灯不亮"), "\(refused.status)")
+        #expect(refused.text.contains("附件没有保留"), "the resident is told to choose the files again")
+        let large = MultipartBody(fields: fields, files: [MultipartBody.File(field: "attachments", filename: "big.pdf", mediaType: "application/pdf",
+                                                                            content: Data(repeating: 1, count: 5_000))])
+        #expect(try await intake.send("POST", "/submit/haizhu", body: large.data, contentType: large.contentType).status == 413)
+        #expect(try await intake.count("clues") == 0)
+
+        let body = MultipartBody(fields: fields, files: [photo])
+        let submitted = try await intake.send("POST", "/submit/haizhu", body: body.data, contentType: body.contentType)
+        #expect(submitted.status == 201, "\(submitted.text.prefix(400))")
+        #expect(try await intake.store.integer(
+            "SELECT count(*)::int FROM clue_attachments WHERE name = '路灯.png' AND media_type = 'image/png' AND size_bytes = 1000 AND length(content) = 1000") == 1)
+        try await intake.stop()
+    }
 }

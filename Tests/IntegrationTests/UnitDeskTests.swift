@@ -55,6 +55,8 @@ extension HeavySuites {
                 ("csrf", casePage.hidden("csrf") ?? ""), ("lead", fire.uuidString), ("coUnits", street.uuidString), ("notes", "请按期办理"),
             ])
             #expect(assigned.status == 303, "status \(assigned.status)")
+            let assignedCase = try await committee.get("/assignment/proposals/\(proposal.uuidString.lowercased())")
+            #expect(assignedCase.html.contains("交办情况") && assignedCase.html.contains("南华西街道办事处"), "the case page lists its assignments")
             #expect(try await eventually(timeout: .seconds(60)) {
                 try await fixture.store.integer(
                     "SELECT count(*)::int FROM staff_notices WHERE proposal_id = \(proposal) AND kind = \(ProposalAssigned.eventType)") == 2
@@ -170,12 +172,37 @@ extension HeavySuites {
             let noDate = try await lead.post("/unit/assignments/\(leadPart)/reply", [("csrf", csrf), ("text", "分两期建设"), ("category", "B"), ("promisedDate", "")])
             #expect(noDate.status == 422 && noDate.html.contains("承诺解决日期") && noDate.html.contains("分两期建设"), "status \(noDate.status)")
             #expect(noDate.html.contains("<option value=\"B\" selected>"), "the category kept as chosen")
+            // The committee keeps a district template; the unit starts its reply from it, filled with the case.
+            let templatesPage = try await committee.get("/templates")
+            let typo = try await committee.post("/templates", [("csrf", templatesPage.hidden("csrf") ?? ""), ("name", "标准答复函"),
+                                                               ("body", "关于《{标题}》（{按号}）的答复")])
+            #expect(typo.status == 422 && typo.html.contains("{按号}") && typo.html.contains("标准答复函"), "an unknown placeholder is named: \(typo.status)")
+            #expect(try await committee.post("/templates", [("csrf", templatesPage.hidden("csrf") ?? ""), ("name", "标准答复函"),
+                                                            ("body", "关于《{标题}》（案号 {案号}）的答复：{承办单位}分两期建设")]).status == 303)
+            let offered = try await lead.get("/unit/assignments/\(leadPart)")
+            let template = try #require(offered.html.firstMatch(of: /<option value="([0-9a-fA-F-]{36})">全区：标准答复函/).map { String($0.1) },
+                                        "the template is offered on the reply form")
+            let started = try await lead.get("/unit/assignments/\(leadPart)?template=\(template)")
+            let caseNumber = try #require(try await fixture.store.string("SELECT case_number FROM proposals WHERE id = \(proposal)"))
+            #expect(started.html.contains("关于《规范电动自行车充电》（案号 \(caseNumber)）的答复：区消防救援大队分两期建设"))
+            let letter = "关于《规范电动自行车充电》（案号 \(caseNumber)）的答复：区消防救援大队分两期建设"
+            // The reply letter as a PDF from the browser; a program is refused, the text kept.
+            let program = MultipartBody.File(field: "attachments", filename: "setup.exe", mediaType: "application/x-msdownload", content: Data([0x4d, 0x5a]))
+            let refusedFile = try await lead.post("/unit/assignments/\(leadPart)/reply", [
+                ("csrf", csrf), ("text", letter), ("category", "B"), ("promisedDate", promised),
+            ], files: [program])
+            #expect(refusedFile.status == 415 && refusedFile.html.contains("不接受这种文件类型") && refusedFile.html.contains(letter), "status \(refusedFile.status)")
+            let pdf = Data("%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".utf8)
             let replied = try await lead.post("/unit/assignments/\(leadPart)/reply", [
-                ("csrf", csrf), ("text", "分两期建设"), ("category", "B"), ("promisedDate", promised),
-            ])
-            #expect(replied.status == 303)
+                ("csrf", csrf), ("text", letter), ("category", "B"), ("promisedDate", promised),
+            ], files: [MultipartBody.File(field: "attachments", filename: "答复函.pdf", mediaType: "application/pdf", content: pdf)])
+            #expect(replied.status == 303, "status \(replied.status)")
             let after = try await lead.get("/unit/assignments/\(leadPart)")
             #expect(after.html.contains("分两期建设") && after.html.contains(promised) && !after.html.contains("提交答复"))
+            let download = try #require(after.html.firstMatch(of: /href="(\/unit\/replies\/[0-9a-f-]+\/attachments\/0)">答复函.pdf/).map { String($0.1) })
+            #expect(try await lead.get(download).html == String(decoding: pdf, as: UTF8.self), "the unit downloads what it uploaded")
+            let replyRecord = try await committee.get("/supervision/assignments/\(leadPart)")
+            #expect(replyRecord.html.contains("答复函.pdf") && replyRecord.html.contains("/supervision/replies/"), "the committee sees the attachment")
 
             // The committee makes the proposer's link; the proposer opens it without signing in.
             let replyBoard = try await committee.get("/supervision/assignments/\(leadPart)")

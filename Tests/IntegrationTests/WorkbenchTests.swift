@@ -43,9 +43,14 @@ final class FormBrowser: Sendable {
 
     func post(_ path: String, _ form: [(String, String)]) async throws -> Page { try await send(.POST, path, form: form) }
 
+    /// A form with files, as `multipart/form-data`.
+    func post(_ path: String, _ form: [(String, String)], files: [MultipartBody.File]) async throws -> Page {
+        try await send(.POST, path, form: nil, multipart: MultipartBody(fields: form, files: files))
+    }
+
     func cookie(_ name: String) -> String? { cookies.withLock { $0[name] } }
 
-    private func send(_ method: HTTPMethod, _ path: String, form: [(String, String)]?) async throws -> Page {
+    private func send(_ method: HTTPMethod, _ path: String, form: [(String, String)]?, multipart: MultipartBody? = nil) async throws -> Page {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         let jar = cookies.withLock { $0 }
@@ -54,6 +59,10 @@ final class FormBrowser: Sendable {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
             request.body = .bytes(ByteBuffer(string: body))
+        }
+        if let multipart {
+            request.headers.add(name: "Content-Type", value: multipart.contentType)
+            request.body = .bytes(ByteBuffer(bytes: multipart.data))
         }
         let response = try await client.execute(request, timeout: .seconds(30))
         for header in response.headers["Set-Cookie"] {

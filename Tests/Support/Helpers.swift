@@ -50,3 +50,37 @@ public final class RunningServices: Sendable {
         try await task.value
     }
 }
+
+/// A `multipart/form-data` body as a browser sends a form with files.
+public struct MultipartBody: Sendable {
+    public struct File: Sendable {
+        public var field: String
+        public var filename: String
+        public var mediaType: String
+        public var content: Data
+        public init(field: String, filename: String, mediaType: String, content: Data) {
+            self.field = field
+            self.filename = filename
+            self.mediaType = mediaType
+            self.content = content
+        }
+    }
+
+    public let boundary = "----TestFormBoundary" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+    public var data: Data
+    public var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    public init(fields: [(String, String)], files: [File]) {
+        var data = Data()
+        for (name, value) in fields {
+            data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+        }
+        for file in files {
+            data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.filename)\"\r\nContent-Type: \(file.mediaType)\r\n\r\n".utf8))
+            data.append(file.content)
+            data.append(Data("\r\n".utf8))
+        }
+        data.append(Data("--\(boundary)--\r\n".utf8))
+        self.data = data
+    }
+}

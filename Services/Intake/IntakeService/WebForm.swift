@@ -40,18 +40,20 @@ struct WebFormController: Sendable {
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let district = try await openDistrict(context)
         let data = Data(buffer: try await request.collectBody(limit: settings.maximumBodyBytes))
-        guard let fields = URLEncodedForm.parse(data) else {
+        guard let form = SubmittedForm.parse(data, contentType: request.headers[.contentType]) else {
             return try await render(district, values: [:], problem: APIError.badRequest("表单内容无法读取", field: "body"), status: .badRequest)
         }
         var values: [String: String] = [:]
-        for (name, value) in fields where values[name] == nil { values[name] = value }
+        for (name, value) in form.values where values[name] == nil { values[name] = value }
+        // Chosen files are not sent back into a refused form: the resident chooses them again.
+        if !form.files.isEmpty { values["filesDropped"] = "on" }
         let anonymous = values["anonymous"] == "on"
         let input = ClueSubmission(
             district: district.code, title: values["title"] ?? "", situationAnalysis: values["situationAnalysis"],
             specificSuggestions: values["specificSuggestions"] ?? "", channel: Models.Channel.web.rawValue, anonymous: anonymous,
             contact: anonymous ? nil : .init(name: values["contactName"] ?? "", phone: values["contactPhone"], address: values["contactAddress"]),
             consentToPublish: values["consentToPublish"] == "on", themedCallId: values["themedCallId"].flatMap { $0.isEmpty ? nil : $0 },
-            consentToProcessing: anonymous ? nil : values["consentToProcessing"] == "on")
+            attachments: form.attachments(of: "attachments"), consentToProcessing: anonymous ? nil : values["consentToProcessing"] == "on")
         do {
             let clue = try input.validated(settings: settings)
             if clue.consentToProcessing == false {
@@ -91,6 +93,15 @@ struct WebFormController: Sendable {
         return district
     }
 
+    static func megabytes(_ bytes: Int) -> String {
+        bytes % (1024 * 1024) == 0 ? "\(bytes / (1024 * 1024)) MB" : String(format: "%.1f MB", Double(bytes) / 1_048_576)
+    }
+
+    /// The file chooser's hint: the accepted media types.
+    static func accept(_ types: Set<String>) -> String {
+        HTML.escape(types.sorted().joined(separator: ","))
+    }
+
     /// One paragraph: line breaks in the HTML would show as spaces between Chinese sentences.
     static let privacyNotice = [
         "依照《中华人民共和国个人信息保护法》：您留下的姓名、电话和地址，仅用于区政协提案工作人员就本建议与您联系、核实情况和告知办理结果；",
@@ -101,7 +112,7 @@ struct WebFormController: Sendable {
     static let fieldLabels: [String: String] = [
         "title": "标题", "situationAnalysis": "情况分析", "specificSuggestions": "具体建议", "contact.name": "联系人",
         "contact.phone": "联系电话", "contact.address": "联系地址", "themedCallId": "选题", "district": "区", "body": "表单",
-        "consentToProcessing": "个人信息处理",
+        "consentToProcessing": "个人信息处理", "attachments": "附件",
     ]
 
     func render(_ district: IntakeDirectory.DistrictView, values: [String: String], problem: APIError?, status: HTTPResponse.Status) async throws -> Response {
@@ -114,14 +125,15 @@ struct WebFormController: Sendable {
         }.joined()
         var errorBlock = ""
         if let problem {
-            let label = problem.field.flatMap { Self.fieldLabels[$0] } ?? problem.field ?? ""
+            let label = problem.field.flatMap { Self.fieldLabels[$0] ?? $0.split(separator: ".").first.flatMap { Self.fieldLabels[String($0)] } }
+                ?? problem.field ?? ""
             errorBlock = #"<div class="error" role="alert" data-field="\#(HTML.escape(problem.field ?? ""))" data-code="\#(HTML.escape(problem.code))"><strong>\#(HTML.escape(label))</strong>：\#(HTML.escape(problem.message))</div>"#
         }
         var page = HTML.page(title: "\(district.name)百姓提案线索", body: """
             <h1>\(HTML.escape(district.name))百姓提案线索</h1>
             <p>欢迎就您身边的民生问题提出意见建议。带 * 的为必填项。</p>
             \(errorBlock)
-            <form method="post" action="/submit/\(HTML.escape(district.code))">
+            <form method="post" action="/submit/\(HTML.escape(district.code))" enctype="multipart/form-data">
               <input type="hidden" name="formToken" value="\(HTML.escape(values["formToken"] ?? UUID().uuidString))">
               <label for="title">标题 *</label>
               <input id="title" name="title" required maxlength="\(FieldLimits.title)" value="\(value("title"))">
@@ -130,6 +142,9 @@ struct WebFormController: Sendable {
               <label for="specificSuggestions">具体建议 *</label>
               <textarea id="specificSuggestions" name="specificSuggestions" rows="6" required maxlength="\(FieldLimits.specificSuggestions)">\(value("specificSuggestions"))</textarea>
               \(calls.isEmpty ? "" : #"<label for="themedCallId">选题征集（可选）</label><select id="themedCallId" name="themedCallId"><option value="">不针对特定选题</option>\#(options)</select>"#)
+              <label for="attachments">附件（可选，最多 \(settings.attachmentLimits.maximumCount) 个，每个不超过 \(Self.megabytes(settings.attachmentLimits.maximumBytes))；照片、PDF、Word、Excel 或文本）</label>
+              \(values["filesDropped"] == "on" && problem != nil ? #"<p class="error">刚才选择的附件没有保留，请重新选择。</p>"# : "")
+              <input id="attachments" name="attachments" type="file" multiple accept="\(Self.accept(settings.attachmentLimits.mediaTypes))">
               <fieldset>
                 <legend>联系方式</legend>
                 <label for="contactName">联系人</label>

@@ -126,7 +126,16 @@ struct SupervisionController: Sendable {
         router.group("/v1/supervision/led").add(middleware: StaffAuthenticator(signer: signer, roles: [.supervisingLeader]))
             .get(use: led)
 
+        // Reply templates: the committee keeps the district's, a unit its own.
+        let templates = router.group("/v1/supervision/reply-templates")
+            .add(middleware: StaffAuthenticator(signer: signer, roles: Self.committee.union([.handlingUnit])))
+        templates.get(use: listTemplates)
+        templates.post(use: createTemplate)
+        templates.put(":id", use: saveTemplate)
+        templates.delete(":id", use: deleteTemplate)
+
         let unit = router.group("/v1/supervision/my").add(middleware: StaffAuthenticator(signer: signer, roles: [.handlingUnit]))
+        unit.get("/assignments/:id/reply-draft", use: replyDraft)
         unit.get("/assignments", use: myAssignments)
         unit.get("/assignments/:id", use: myAssignment)
         unit.post("/assignments/:id/meetings", use: meeting)
@@ -140,6 +149,35 @@ struct SupervisionController: Sendable {
     }
 
     var followUpReviews: FollowUpReviews { FollowUpReviews(database: database, clock: clock) }
+    var replyTemplates: ReplyTemplates { ReplyTemplates(database: database, clock: clock) }
+
+    @Sendable func listTemplates(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try jsonResponse(["templates": try await replyTemplates.list(for: try context.staffClaims())])
+    }
+
+    @Sendable func createTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: ReplyTemplateInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await replyTemplates.save(nil, input, by: try context.staffClaims()), status: .created)
+    }
+
+    @Sendable func saveTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let input = try await request.decodeJSON(as: ReplyTemplateInput.self, context: context, limit: Self.bodyLimit)
+        return try jsonResponse(try await replyTemplates.save(try context.uuid(), input, by: try context.staffClaims()))
+    }
+
+    @Sendable func deleteTemplate(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await replyTemplates.delete(try context.uuid(), by: try context.staffClaims())
+        return Response(status: .noContent)
+    }
+
+    /// `?template=ID`: the reply text to start from, the template filled with this assignment's case.
+    @Sendable func replyDraft(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let template = request.queryValues["template"].flatMap(UUID.init(uuidString:)) else {
+            throw APIError.invalid("template", "template is a template's id")
+        }
+        let text = try await replyTemplates.draft(template, for: try context.uuid(), by: try context.staffClaims())
+        return try jsonResponse(["text": text])
+    }
 
     /// `?state=open` (waiting for a result), `recorded`, or both when absent; a unit sees its own.
     @Sendable func followUps(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -269,13 +269,17 @@ struct DeskController: Sendable {
             guard let id = Self.id(context), let position = context.parameters.get("position").flatMap(Int.init) else {
                 return pages.problem("没有找到这个附件。", status: .notFound, visit: visit)
             }
-            let answer = try await services.get(.intake, "/v1/clues/\(id)/attachments/\(position)", for: visit)
-            guard answer.ok else { return refusal(answer, visit: visit) }
-            return Response(status: .ok, headers: [
-                .contentType: answer.contentType ?? "application/octet-stream", .contentDisposition: "attachment",
-                HTTPField.Name("X-Content-Type-Options")!: "nosniff", .cacheControl: "no-store",
-            ], body: .init(byteBuffer: .init(bytes: answer.body)))
+            return download(try await services.get(.intake, "/v1/clues/\(id)/attachments/\(position)", for: visit), visit: visit)
         }
+    }
+
+    /// A file a service answered with, passed on as a download (never shown in the page's origin).
+    func download(_ answer: APIAnswer, visit: Visit) -> Response {
+        guard answer.ok else { return refusal(answer, visit: visit) }
+        return Response(status: .ok, headers: [
+            .contentType: answer.contentType ?? "application/octet-stream", .contentDisposition: answer.disposition ?? "attachment",
+            HTTPField.Name("X-Content-Type-Options")!: "nosniff", .cacheControl: "no-store",
+        ], body: .init(byteBuffer: .init(bytes: answer.body)))
     }
 
     @Sendable func groups(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -583,7 +587,7 @@ enum FieldNames {
         "phone": "电话", "email": "电子邮箱", "role": "角色", "stage": "阶段", "heldOn": "日期", "form": "方式", "attendees": "参加人员",
         "summary": "情况摘要", "text": "正文", "category": "答复类别", "promisedDate": "承诺解决日期", "deadline": "期限",
         "lead": "主办单位", "coUnits": "协办单位", "notes": "说明", "supervisingLeader": "领衔督办领导", "participants": "参加人员",
-        "kind": "方式",
+        "kind": "方式", "attachments": "附件", "name": "名称", "body": "正文", "template": "模板",
     ]
 
     static func chinese(_ field: String) -> String {

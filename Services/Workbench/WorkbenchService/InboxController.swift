@@ -11,8 +11,9 @@ struct InboxController: Sendable {
     var pages: Pages { desk.pages }
     var services: ServiceCalls { desk.services }
 
-    /// The roles notices are addressed to (publicity's `StaffInbox.audience`).
-    static let addressed: Set<StaffClaims.Role> = [.handlingUnit, .proposalsCommittee, .supervisingLeader, .memberStudio, .member]
+    /// The roles notices are addressed to (publicity's `StaffInbox.audience`, and drafters' own
+    /// accounts: a special committee drafts proposals too).
+    static let addressed: Set<StaffClaims.Role> = [.handlingUnit, .proposalsCommittee, .supervisingLeader, .memberStudio, .member, .specialCommittee]
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/inbox", use: inbox)

@@ -104,14 +104,14 @@ enum Navigation {
             items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"]]
         case .proposalsCommittee:
             items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/reviews", "name": "立案审查"],
-                      ["href": "/assignment", "name": "交办"], ["href": "/supervision", "name": "督办"]]
+                      ["href": "/assignment", "name": "交办"], ["href": "/supervision", "name": "督办"], ["href": "/templates", "name": "答复模板"]]
         case .member, .memberStudio, .specialCommittee:
             items += [["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"]]
         case .administrator:
             items += [["href": "/admin/accounts", "name": "账号"], ["href": "/admin/settings", "name": "区设置"], ["href": "/admin/audit", "name": "审计日志"],
                       ["href": "/clues", "name": "线索审核"]]
         case .handlingUnit:
-            items.append(["href": "/unit/assignments", "name": "交办件"])
+            items += [["href": "/unit/assignments", "name": "交办件"], ["href": "/templates", "name": "答复模板"]]
         case .supervisingLeader:
             items.append(["href": "/leader", "name": "领衔督办"])
         }

@@ -10,16 +10,24 @@ struct APIAnswer: Sendable {
     var status: Int
     var body: Data
     var contentType: String?
+    /// A download's `Content-Disposition` (its file name).
+    var disposition: String? = nil
 
     var ok: Bool { (200..<300).contains(status) }
 
     /// The body as a JSON object; empty when it is not one.
     var json: [String: Any] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]) ?? [:] }
 
-    /// The error's field and message, as the services' error body has them.
+    /// The error's field and message, as the services' error body has them; the refusals people
+    /// meet at a form's files in Chinese.
     var problem: (field: String?, message: String) {
         let error = json["error"] as? [String: Any]
-        return (error?["field"] as? String, (error?["message"] as? String) ?? "服务暂时不可用（\(status)）")
+        let message = switch error?["code"] as? String {
+        case "attachment-too-large": "文件太大，每个附件不超过 5 MB"
+        case "refused-media-type": "不接受这种文件类型，请上传 PDF、图片、文本、Word 或 Excel 文件"
+        default: (error?["message"] as? String) ?? "服务暂时不可用（\(status)）"
+        }
+        return (error?["field"] as? String, message)
     }
 }
 
@@ -79,6 +87,7 @@ struct ServiceCalls: Sendable {
         }
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 40 * 1024 * 1024)
-        return APIAnswer(status: Int(response.status.code), body: Data(buffer: bytes), contentType: response.headers.first(name: "Content-Type"))
+        return APIAnswer(status: Int(response.status.code), body: Data(buffer: bytes), contentType: response.headers.first(name: "Content-Type"),
+                         disposition: response.headers.first(name: "Content-Disposition"))
     }
 }

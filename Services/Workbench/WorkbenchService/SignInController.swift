@@ -11,18 +11,27 @@ import Storage
 struct FormRequest: Sendable {
     var fields: [String: String]
     var values: [(name: String, value: String)]
+    /// Files chosen in a `multipart/form-data` form.
+    var files: [SubmittedForm.File] = []
 
     subscript(name: String) -> String? { fields[name] }
 
     /// Every value given for `name` (checkboxes, multiple selects).
     func all(_ name: String) -> [String] { values.filter { $0.name == name }.map(\.value) }
 
+    /// Text forms up to 2 MiB; forms with files up to what the services take in attachments
+    /// (five files of 5 MiB) and their text.
+    static let textLimit = 2 * 1024 * 1024
+    static let fileLimit = 27 * 1024 * 1024
+
     static func read(_ request: Request, context: AppRequestContext) async throws -> FormRequest? {
-        let buffer = try await request.body.collect(upTo: 2 * 1024 * 1024)
-        guard let values = URLEncodedForm.parse(Data(buffer: buffer)) else { return nil }
+        let contentType = request.headers[.contentType]
+        let limit = SubmittedForm.isMultipart(contentType) ? fileLimit : textLimit
+        let buffer = try await request.body.collect(upTo: limit)
+        guard let form = SubmittedForm.parse(Data(buffer: buffer), contentType: contentType) else { return nil }
         var fields: [String: String] = [:]
-        for (name, value) in values where fields[name] == nil { fields[name] = value }
-        return FormRequest(fields: fields, values: values)
+        for (name, value) in form.values where fields[name] == nil { fields[name] = value }
+        return FormRequest(fields: fields, values: form.values, files: form.files)
     }
 }
 

@@ -27,6 +27,16 @@ struct SupervisionBoardController: Sendable {
         router.post("/supervision/extensions/:id/decision", use: decideExtension)
         router.post("/supervision/assignments/:id/:step", use: step)
         router.get("/leader", use: leader)
+        router.get("/supervision/replies/:id/attachments/:position", use: attachment)
+    }
+
+    @Sendable func attachment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await desk.signedIn(request, context, roles: Self.committee) { visit in
+            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let position = context.parameters.get("position").flatMap(Int.init)
+            else { return pages.problem("没有找到这个附件。", status: .notFound, visit: visit) }
+            let path = "/v1/supervision/replies/\(id.uuidString.lowercased())/attachments/\(position)"
+            return desk.download(try await services.get(.supervision, path, for: visit), visit: visit)
+        }
     }
 
     /// The supervising leader's view: the key proposals this leader leads, furthest escalated first.
@@ -155,6 +165,7 @@ struct SupervisionBoardController: Sendable {
                 var reply = reply
                 reply["categoryName"] = UnitLabels.category(reply["reviewedCategory"] as? String ?? reply["category"] as? String)
                 reply["onTimeName"] = (reply["onTime"] as? Bool) == true ? "按时" : "逾期"
+                reply["files"] = UnitDeskController.attachments(of: reply, base: "/supervision/replies")
                 return reply
             },
             "extensions": ((record["extensionRequests"] as? [[String: Any]]) ?? []).map { request -> [String: Any] in

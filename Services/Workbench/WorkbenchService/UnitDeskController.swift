@@ -21,6 +21,27 @@ struct UnitDeskController: Sendable {
         router.get("/unit/assignments", use: list)
         router.get("/unit/assignments/:id", use: assignment)
         router.post("/unit/assignments/:id/:step", use: step)
+        router.get("/unit/replies/:id/attachments/:position", use: attachment)
+    }
+
+    @Sendable func attachment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await desk.signedIn(request, context, roles: Self.units) { visit in
+            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let position = context.parameters.get("position").flatMap(Int.init)
+            else { return pages.problem("没有找到这个附件。", status: .notFound, visit: visit) }
+            let path = "/v1/supervision/my/replies/\(id.uuidString.lowercased())/attachments/\(position)"
+            return desk.download(try await services.get(.supervision, path, for: visit), visit: visit)
+        }
+    }
+
+    /// A reply's files, with the address each downloads from (`base`: the role's route).
+    static func attachments(of reply: [String: Any], base: String) -> [[String: Any]] {
+        let id = ((reply["id"] as? String) ?? "").lowercased()
+        return ((reply["attachments"] as? [[String: Any]]) ?? []).enumerated().map { position, file in
+            var file = file
+            file["href"] = "\(base)/\(id)/attachments/\(position)"
+            file["sizeText"] = Labels.size(file["size"] as? Int ?? 0)
+            return file
+        }
     }
 
     var today: LocalDate { LocalDate.on(clock.now, in: .chinaTime) }
@@ -71,12 +92,14 @@ struct UnitDeskController: Sendable {
             guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
                 return pages.problem("没有找到这件交办件。", status: .notFound, visit: visit)
             }
-            return try await assignmentPage(id, visit: visit, form: nil, step: nil, message: nil, status: .ok)
+            // `?template=ID`: the reply form starts from that template, filled with this case.
+            let template = request.queryValues["template"].flatMap(UUID.init(uuidString:))
+            return try await assignmentPage(id, visit: visit, form: nil, step: nil, message: nil, template: template, status: .ok)
         }
     }
 
     func assignmentPage(
-        _ id: UUID, visit: Visit, form: FormRequest?, step: String?, message: String?, status: HTTPResponse.Status
+        _ id: UUID, visit: Visit, form: FormRequest?, step: String?, message: String?, template: UUID? = nil, status: HTTPResponse.Status
     ) async throws -> Response {
         let path = id.uuidString.lowercased()
         async let assigned = services.get(.assignment, "/v1/assignment/my/assignments/\(path)", for: visit)
@@ -126,6 +149,7 @@ struct UnitDeskController: Sendable {
                 var reply = reply
                 reply["when"] = Labels.time(reply["repliedAt"])
                 reply["categoryName"] = UnitLabels.category(reply["reviewedCategory"] as? String ?? reply["category"] as? String)
+                reply["files"] = Self.attachments(of: reply, base: "/unit/replies")
                 return reply
             },
             "extensions": ((tracking["extensionRequests"] as? [[String: Any]]) ?? []).map { request -> [String: Any] in
@@ -141,9 +165,23 @@ struct UnitDeskController: Sendable {
                                           (code: "C", name: "C 类：留作参考")], selected: step == "reply" ? form?["category"] : nil),
             "today": today.description,
         ]
+        if values["canReply"] as? Bool == true {
+            let templates = try await services.get(.supervision, "/v1/supervision/reply-templates", for: visit)
+            let offered = ((templates.json["templates"] as? [[String: Any]]) ?? []).map { template in
+                ["id": template["id"] ?? "", "name": (template["scope"] as? String == "unit" ? "本单位：" : "全区：") + ((template["name"] as? String) ?? "")]
+            }
+            values["templates"] = offered
+            values["hasTemplates"] = !offered.isEmpty
+            if let template, form == nil {
+                let draft = try await services.get(
+                    .supervision, "/v1/supervision/my/assignments/\(path)/reply-draft?template=\(template.uuidString.lowercased())", for: visit)
+                if draft.ok, let text = draft.json["text"] as? String { values["typed"] = ["reply": ["text": text]] }
+            }
+        }
         if let step, let message { values["error"] = ["step": step, "message": message] }
         // What was typed goes back into the form it came from only.
         if let form, let step { values["typed"] = [step: form.fields] }
+        if step == "reply", let form, !form.files.isEmpty { values["filesDropped"] = true }
         return pages.render("unit-assignment", values, visit: visit, status: status)
     }
 
@@ -155,7 +193,8 @@ struct UnitDeskController: Sendable {
             else { return pages.problem("没有这个操作。", status: .notFound, visit: visit) }
             let answer = try await services.send(.POST, call.target, call.path, json: call.json, for: visit)
             if answer.ok { return Pages.redirect("/unit/assignments/\(id.uuidString.lowercased())") }
-            if [400, 409, 422].contains(answer.status) {
+            // 413 and 415: an attachment too large or of a refused type.
+            if [400, 409, 413, 415, 422].contains(answer.status) {
                 let field = answer.problem.field.map { FieldNames.chinese($0) + "：" } ?? ""
                 return try await assignmentPage(id, visit: visit, form: form, step: step, message: field + answer.problem.message,
                                                 status: HTTPResponse.Status(code: answer.status))
@@ -181,6 +220,9 @@ struct UnitDeskController: Sendable {
         case "reply":
             return (.supervision, "/v1/supervision/my/assignments/\(id)/reply", [
                 "text": value("text"), "category": value("category"), "promisedDate": value("promisedDate"),
+                "attachments": form.files.filter { $0.field == "attachments" }.map {
+                    ["name": $0.filename, "mediaType": $0.mediaType, "content": $0.content.base64EncodedString()]
+                },
             ])
         default: return nil
         }

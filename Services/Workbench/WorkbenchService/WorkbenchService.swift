@@ -35,6 +35,7 @@ public enum WorkbenchService {
                 InboxController(desk: DeskController(workbench: context)).register(on: router)
                 UnitDeskController(desk: DeskController(workbench: context)).register(on: router)
                 SupervisionBoardController(desk: DeskController(workbench: context)).register(on: router)
+                ReplyTemplatesController(desk: DeskController(workbench: context)).register(on: router)
                 AssignmentDeskController(desk: DeskController(workbench: context)).register(on: router)
                 EvaluationPageController(workbench: context).register(on: router)
                 AdministrationController(workbench: context).register(on: router)
