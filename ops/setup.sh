@@ -20,6 +20,8 @@ command -v promtool >/dev/null || missing+=(prometheus)
 dpkg -s faketime >/dev/null 2>&1 || missing+=(faketime)
 # A real SMTP server for the tests of e-mailed notices (ops/test/smtp-sink.py).
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
+# pdftotext reads back the documents the browser tests print to PDF.
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   say "installing ${missing[*]}"

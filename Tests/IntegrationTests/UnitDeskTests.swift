@@ -204,6 +204,20 @@ extension HeavySuites {
             let replyRecord = try await committee.get("/supervision/assignments/\(leadPart)")
             #expect(replyRecord.html.contains("答复函.pdf") && replyRecord.html.contains("/supervision/replies/"), "the committee sees the attachment")
 
+            // The documents print: the reply letter and the assignment notice, through Chromium to PDF and back to text.
+            #expect(after.html.contains("/print/assignments/\(leadPart)/reply") && after.html.contains("/print/assignments/\(leadPart)/notice"))
+            let letterPage = try await lead.get("/print/assignments/\(leadPart)/reply")
+            #expect(letterPage.status == 200 && !letterPage.html.contains("<nav"), "a page for paper, without the workbench around it")
+            let printedLetter = try await PrintedDocument.print(html: letterPage.html).text.filter { !$0.isWhitespace }
+            for part in ["关于政协提案《规范电动自行车充电》的答复", "区消防救援大队", letter, "承诺解决日期：\(promised)", "答复函.pdf", "政协提案委员会"] {
+                #expect(printedLetter.contains(part.filter { !$0.isWhitespace }), "the printed letter has \(part): \(printedLetter)")
+            }
+            let notice = try await committee.get("/print/assignments/\(leadPart)/notice")
+            let printedNotice = try await PrintedDocument.print(html: notice.html).text.filter { !$0.isWhitespace }
+            #expect(printedNotice.contains("提案交办通知书") && printedNotice.contains(caseNumber) && printedNotice.contains("主办"), "\(printedNotice)")
+            #expect(try await lead.get("/print/assignments/\(leadPart)/supervision-notice").status == 409, "not escalated: no supervision notice")
+            #expect(try await co.get("/print/assignments/\(leadPart)/reply").status == 404, "another unit's assignment does not print")
+
             // The committee makes the proposer's link; the proposer opens it without signing in.
             let replyBoard = try await committee.get("/supervision/assignments/\(leadPart)")
             let made = try await committee.post("/supervision/assignments/\(leadPart)/evaluation-link", [

@@ -24,6 +24,12 @@ enum AssignmentRecords {
             timers.append(TimerView(kind: kind, step: step, day: day, dueAt: dueAt, firedAt: firedAt, cancelledAt: cancelledAt, outcome: outcome))
         }
         assignment.timers = timers
+        for try await (title, district) in try await transaction.query("""
+            SELECT p.title, d.name FROM proposals p JOIN districts d ON d.code = p.district WHERE p.id = \(assignment.proposalId)
+            """).decode((String, String).self) {
+            assignment.proposalTitle = title
+            assignment.districtName = district
+        }
         var meetings: [MeetingView] = []
         for try await (stage, heldOn, form, attendees, summary) in try await transaction.query("""
             SELECT stage, to_char(held_on, 'YYYY-MM-DD'), form, attendees, summary FROM handling_meetings

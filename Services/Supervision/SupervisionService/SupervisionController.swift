@@ -29,6 +29,9 @@ struct TrackedAssignment: Codable, Sendable {
     var extensionRequests: [ExtensionRequestView]?
     /// The proposer's evaluation link of the proposal (the committee's view only).
     var evaluationLink: EvaluationDesk.LinkStatus?
+    /// For the printed documents: the proposal's title and the district's name.
+    var proposalTitle: String?
+    var districtName: String?
 }
 
 struct OpinionView: Codable, Sendable {

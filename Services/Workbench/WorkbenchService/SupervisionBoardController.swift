@@ -195,6 +195,10 @@ struct SupervisionBoardController: Sendable {
             "replied": state == "replied", "open": state != "closed" && state != "superseded",
             "today": units.today.description,
         ]
+        values["tracked"] = true
+        values["printBase"] = "/print/assignments/\(id)"
+        values["printReply"] = !((record["replies"] as? [Any]) ?? []).isEmpty
+        values["printSupervision"] = (record["escalationLevel"] as? String).map { $0 != EscalationLevel.reminder.rawValue } ?? false
         if let link = record["evaluationLink"] as? [String: Any] {
             values["linkStatus"] = try await linkStatus(link, visit: visit)
         }

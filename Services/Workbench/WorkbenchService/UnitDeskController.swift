@@ -165,6 +165,9 @@ struct UnitDeskController: Sendable {
                                           (code: "C", name: "C 类：留作参考")], selected: step == "reply" ? form?["category"] : nil),
             "today": today.description,
         ]
+        values["printBase"] = "/print/assignments/\(path)"
+        values["printReply"] = !((tracking["replies"] as? [Any]) ?? []).isEmpty
+        values["printSupervision"] = (tracking["escalationLevel"] as? String).map { $0 != EscalationLevel.reminder.rawValue } ?? false
         if values["canReply"] as? Bool == true {
             let templates = try await services.get(.supervision, "/v1/supervision/reply-templates", for: visit)
             let offered = ((templates.json["templates"] as? [[String: Any]]) ?? []).map { template in

@@ -36,6 +36,7 @@ public enum WorkbenchService {
                 UnitDeskController(desk: DeskController(workbench: context)).register(on: router)
                 SupervisionBoardController(desk: DeskController(workbench: context)).register(on: router)
                 ReplyTemplatesController(desk: DeskController(workbench: context)).register(on: router)
+                PrintController(desk: DeskController(workbench: context)).register(on: router)
                 AssignmentDeskController(desk: DeskController(workbench: context)).register(on: router)
                 EvaluationPageController(workbench: context).register(on: router)
                 AdministrationController(workbench: context).register(on: router)
