@@ -1,6 +1,7 @@
 import Foundation
 import Models
 @testable import PublicityService
+import ServiceKit
 import Testing
 
 /// The portal's query parameters: what is in range is read, what is not names the parameter.

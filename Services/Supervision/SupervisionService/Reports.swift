@@ -128,6 +128,17 @@ struct Reports: Sendable {
         }
     }
 
+    struct RosterEntry: Codable, Sendable { var kind: String; var receiver: String }
+
+    func roster(of district: DistrictCode) async throws -> [RosterEntry] {
+        try await database.transaction(.district(district)) { transaction in
+            var entries: [RosterEntry] = []
+            for try await (kind, receiver) in try await transaction.query("SELECT kind, receiver FROM quota_roster ORDER BY kind, receiver")
+                .decode((String, String).self) { entries.append(RosterEntry(kind: kind, receiver: receiver)) }
+            return entries
+        }
+    }
+
     func replaceRoster(_ input: QuotaRosterInput, of district: DistrictCode) async throws -> Int {
         guard let entries = input.entries else { throw APIError.invalid("entries", "is required: the studios and members who owe clues") }
         var kinds: [String] = [], receivers: [String] = []
@@ -209,6 +220,11 @@ extension SupervisionController {
         }
         let reminded = try await Reports(database: database).remind(of: claims.district, year: first.year, month: first.month, now: clock.now)
         return try jsonResponse(["reminded": reminded])
+    }
+
+    /// The studios and members who owe clues, as the committee listed them.
+    @Sendable func roster(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try jsonResponse(["entries": try await Reports(database: database).roster(of: try context.staffClaims().district)])
     }
 
     @Sendable func replaceRoster(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -115,6 +115,7 @@ struct SupervisionController: Sendable {
         staff.get("/evaluation", use: evaluation)
         staff.get("/quotas", use: quotas)
         staff.post("/quotas/reminders", use: remindQuotas)
+        staff.get("/quota-roster", use: roster)
         staff.put("/quota-roster", use: replaceRoster)
         staff.post("/proposals/:id/actions", use: recordAction)
         staff.get("/proposals/:id/actions", use: listActions)

@@ -37,6 +37,7 @@ public enum WorkbenchService {
                 SupervisionBoardController(desk: DeskController(workbench: context)).register(on: router)
                 ReplyTemplatesController(desk: DeskController(workbench: context)).register(on: router)
                 PrintController(desk: DeskController(workbench: context)).register(on: router)
+                ReportsController(desk: DeskController(workbench: context)).register(on: router)
                 AssignmentDeskController(desk: DeskController(workbench: context)).register(on: router)
                 EvaluationPageController(workbench: context).register(on: router)
                 AdministrationController(workbench: context).register(on: router)

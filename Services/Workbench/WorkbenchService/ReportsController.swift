@@ -1,0 +1,183 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Models
+import ServiceKit
+
+/// The committee's reports on handling: the unit evaluation (考核) for a period as a table and
+/// charts with its CSV, and the clue quotas of studios and members with who is behind, the
+/// reminders, and the roster of who owes clues. Supervision computes the figures.
+struct ReportsController: Sendable {
+    let desk: DeskController
+    var pages: Pages { desk.pages }
+    var services: ServiceCalls { desk.services }
+    var clock: ServiceClock { desk.workbench.clock }
+
+    static let committee: Set<StaffClaims.Role> = [.proposalsCommittee]
+
+    func register(on router: Router<AppRequestContext>) {
+        router.get("/supervision/evaluation", use: evaluation)
+        router.get("/supervision/evaluation.csv", use: evaluationCSV)
+        router.get("/supervision/quotas", use: quotas)
+        router.post("/supervision/quotas/reminders", use: remind)
+        router.post("/supervision/quotas/roster", use: saveRoster)
+    }
+
+    var today: LocalDate { LocalDate.on(clock.now, in: .chinaTime) }
+
+    /// The period asked for; this year up to today when none is given.
+    func period(_ request: Request) -> (from: String, to: String) {
+        let query = request.queryValues
+        let from = query["from"].flatMap { $0.isEmpty ? nil : $0 } ?? LocalDate(year: today.year, month: 1, day: 1)?.description ?? today.description
+        let to = query["to"].flatMap { $0.isEmpty ? nil : $0 } ?? today.description
+        return (from, to)
+    }
+
+    static func rate(_ value: Any?) -> String {
+        guard let rate = value as? Double else { return "—" }
+        return String(format: "%.1f%%", rate * 100)
+    }
+
+    static func percent(_ value: Any?) -> Int { Int((((value as? Double) ?? 0) * 100).rounded()) }
+
+    @Sendable func evaluation(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await desk.signedIn(request, context, roles: Self.committee) { visit in
+            let (from, to) = period(request)
+            var values: [String: Any] = ["title": "承办单位考核", "from": from, "to": to]
+            guard let first = LocalDate(from), let last = LocalDate(to), first <= last, first.days(until: last) <= 366 else {
+                values["error"] = "请选择起始日期和截止日期（格式 YYYY-MM-DD），起始日期不晚于截止日期，期间不超过一年。"
+                return pages.render("evaluation", values, visit: visit, status: .unprocessableContent)
+            }
+            let answer = try await services.get(.supervision, "/v1/supervision/evaluation" + DeskController.query([("from", from), ("to", to)]), for: visit)
+            guard answer.ok else {
+                if answer.status == 400 || answer.status == 422 {
+                    values["error"] = answer.problem.message
+                    return pages.render("evaluation", values, visit: visit, status: HTTPResponse.Status(code: answer.status))
+                }
+                return desk.refusal(answer, visit: visit)
+            }
+            let units = (answer.json["units"] as? [[String: Any]]) ?? []
+            values["units"] = units.map { unit -> [String: Any] in
+                [
+                    "rank": unit["rank"] ?? "", "name": unit["unitName"] ?? "", "score": String(format: "%.2f", (unit["score"] as? Double) ?? 0),
+                    "assignments": unit["assignments"] ?? 0, "lead": unit["leadAssignments"] ?? 0,
+                    "onTime": Self.rate(unit["onTimeReplyRate"]), "meetings": Self.rate(unit["threeMeetingRate"]),
+                    "opinions": Self.rate(unit["coUnitOpinionRate"]), "satisfaction": Self.rate(unit["satisfactionRate"]),
+                    "rehandlings": unit["rehandlings"] ?? 0, "extensions": unit["extensions"] ?? 0,
+                ]
+            }
+            values["empty"] = units.isEmpty
+            func chart(_ title: String, _ bar: ([String: Any]) -> Int, unit: String) -> String {
+                BarChart(title: title, bars: units.prefix(15).map { (($0["unitName"] as? String) ?? "", bar($0)) }, unit: unit).svg
+            }
+            values["charts"] = units.isEmpty ? [] : [
+                chart("考核得分", { Int((($0["score"] as? Double) ?? 0).rounded()) }, unit: "分"),
+                chart("按时答复率", { Self.percent($0["onTimeReplyRate"]) }, unit: "%"),
+                chart("提案人满意率", { Self.percent($0["satisfactionRate"]) }, unit: "%"),
+            ]
+            let commendations = (answer.json["commendations"] as? [String: Any]) ?? [:]
+            values["advanced"] = ((commendations["advancedUnits"] as? [[String: Any]]) ?? []).compactMap { $0["unitName"] as? String }
+            values["excellent"] = ((commendations["excellentProposals"] as? [[String: Any]]) ?? []).map {
+                ["caseNumber": $0["caseNumber"] ?? "", "unit": $0["leadUnitName"] ?? ""]
+            }
+            values["csv"] = "/supervision/evaluation.csv" + DeskController.query([("from", from), ("to", to)])
+            return pages.render("evaluation", values, visit: visit)
+        }
+    }
+
+    @Sendable func evaluationCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await desk.signedIn(request, context, roles: Self.committee) { visit in
+            let (from, to) = period(request)
+            let path = "/v1/supervision/evaluation" + DeskController.query([("from", from), ("to", to), ("format", "csv")])
+            return desk.download(try await services.get(.supervision, path, for: visit), visit: visit)
+        }
+    }
+
+    @Sendable func quotas(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await desk.signedIn(request, context, roles: Self.committee) { visit in
+            try await quotaPage(request.queryValues["month"], visit: visit, message: nil, reminded: nil, roster: nil, status: .ok)
+        }
+    }
+
+    func quotaPage(_ month: String?, visit: Visit, message: String?, reminded: Int?, roster typed: String?, status: HTTPResponse.Status) async throws -> Response {
+        let month = month.flatMap { $0.isEmpty ? nil : $0 } ?? String(today.description.prefix(7))
+        async let standings = services.get(.supervision, "/v1/supervision/quotas?month=\(month.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
+                                           for: visit)
+        async let listed = services.get(.supervision, "/v1/supervision/quota-roster", for: visit)
+        let (answer, roster) = try await (standings, listed)
+        var values: [String: Any] = ["title": "线索报送情况", "month": month]
+        if answer.ok {
+            let rows = ((answer.json["standings"] as? [[String: Any]]) ?? []).sorted {
+                (($0["shortfall"] as? Int) ?? 0, ($1["receiver"] as? String) ?? "") > (($1["shortfall"] as? Int) ?? 0, ($0["receiver"] as? String) ?? "")
+            }
+            values["standings"] = rows.map { row -> [String: Any] in
+                var row = row
+                row["kindName"] = row["kind"] as? String == "studio" ? "委员工作室（每月）" : "委员（每年）"
+                row["behind"] = ((row["shortfall"] as? Int) ?? 0) > 0
+                return row
+            }
+            values["behindCount"] = rows.filter { (($0["shortfall"] as? Int) ?? 0) > 0 }.count
+            values["empty"] = rows.isEmpty
+        } else {
+            values["error"] = answer.problem.message
+        }
+        let entries = (roster.json["entries"] as? [[String: Any]]) ?? []
+        values["roster"] = typed ?? entries.map { "\(($0["kind"] as? String) == "studio" ? "工作室" : "委员")，\(($0["receiver"] as? String) ?? "")" }
+            .joined(separator: "\n")
+        values["rosterCount"] = entries.count
+        if let message { values["error"] = message }
+        if let reminded { values["reminded"] = reminded == 0 ? "没有需要提醒的（本月已提醒过的不再重复提醒）。" : "已提醒 \(reminded) 个落后的工作室和委员。" }
+        return pages.render("quotas", values, visit: visit, status: status)
+    }
+
+    @Sendable func remind(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await desk.posted(request, context, roles: Self.committee) { visit, form in
+            let month = form["month"] ?? ""
+            let answer = try await services.send(
+                .POST, .supervision, "/v1/supervision/quotas/reminders?month=\(month.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
+                json: [:], for: visit)
+            guard answer.ok else {
+                return try await quotaPage(month, visit: visit, message: answer.problem.message, reminded: nil, roster: nil,
+                                           status: HTTPResponse.Status(code: answer.status >= 400 ? answer.status : 502))
+            }
+            return try await quotaPage(month, visit: visit, message: nil, reminded: (answer.json["reminded"] as? [Any])?.count ?? 0, roster: nil, status: .ok)
+        }
+    }
+
+    /// One line per studio or member: `工作室，沙园街委员工作室` or `委员，王小明` (a comma of
+    /// either width, or a tab).
+    static func rosterEntries(_ text: String) -> (entries: [[String: String]], bad: Int?) {
+        var entries: [[String: String]] = []
+        for (index, line) in text.split(whereSeparator: \.isNewline).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            let parts = trimmed.split(maxSplits: 1, whereSeparator: { $0 == "," || $0 == "，" || $0 == "\t" })
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[1].isEmpty else { return (entries, index + 1) }
+            switch parts[0] {
+            case "工作室", "studio": entries.append(["kind": "studio", "receiver": parts[1]])
+            case "委员", "member": entries.append(["kind": "member", "receiver": parts[1]])
+            default: return (entries, index + 1)
+            }
+        }
+        return (entries, nil)
+    }
+
+    @Sendable func saveRoster(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await desk.posted(request, context, roles: Self.committee) { visit, form in
+            let text = form["roster"] ?? ""
+            let (entries, bad) = Self.rosterEntries(text)
+            if let bad {
+                return try await quotaPage(form["month"], visit: visit, message: "名单第 \(bad) 行看不懂：每行写“工作室，名称”或“委员，姓名”。", reminded: nil,
+                                           roster: text, status: .unprocessableContent)
+            }
+            let answer = try await services.send(.PUT, .supervision, "/v1/supervision/quota-roster", json: ["entries": entries], for: visit)
+            guard answer.ok else {
+                let field = answer.problem.field.map { FieldNames.chinese($0) + "：" } ?? ""
+                return try await quotaPage(form["month"], visit: visit, message: field + answer.problem.message, reminded: nil, roster: text,
+                                           status: HTTPResponse.Status(code: answer.status >= 400 ? answer.status : 502))
+            }
+            return Pages.redirect("/supervision/quotas" + DeskController.query([("month", form["month"])]))
+        }
+    }
+}
