@@ -99,7 +99,8 @@ final class WorkbenchFixture: Sendable {
 
     /// `services`: intake, triage and assignment beside the workbench (the sign-in tests need none);
     /// `handling`: supervision and publicity too (the units' desk and the inbox).
-    init(services: Bool = true, handling: Bool = false) async throws {
+    /// `publicity`: publicity's settings beside the defaults (a mail server).
+    init(services: Bool = true, handling: Bool = false, publicity publicityEnvironment: [String: String] = [:]) async throws {
         let database = try await TestDatabase()
         store = database
         let kafka = try TestEnvironment.kafka()
@@ -122,7 +123,8 @@ final class WorkbenchFixture: Sendable {
         let supervision = handling
             ? await start(try ServiceApp(SupervisionService.definition, configuration: configuration(.supervision), handleSignals: false)) : nowhere
         let publicity = handling
-            ? await start(try ServiceApp(PublicityService.definition, configuration: configuration(.publicity), handleSignals: false)) : nowhere
+            ? await start(try ServiceApp(PublicityService.definition, configuration: configuration(.publicity, publicityEnvironment), handleSignals: false))
+            : nowhere
         let clock = ServiceClock()
         let workbench = await start(try ServiceApp(WorkbenchService.definition(clock: clock), configuration: configuration(.workbench, [
             "WORKBENCH_TRIAGE_URL": triage, "WORKBENCH_INTAKE_URL": intakeBase, "WORKBENCH_ASSIGNMENT_URL": assignment,

@@ -113,6 +113,22 @@ public final class WebDriver: Sendable {
         try await command("POST", "/element/\(id)/value", ["text": text])
     }
 
+    /// Chooses a file for an `<input type="file">`, as a person picks it in the dialog.
+    public func attach(_ file: URL, to css: String) async throws {
+        let id = try await element(css)
+        try await command("POST", "/element/\(id)/value", ["text": file.path])
+    }
+
+    /// Opens every collapsed `<details>` section, as a person does before filling its form.
+    public func openSections() async throws {
+        try await script("document.querySelectorAll('details').forEach(function (d) { d.open = true })")
+    }
+
+    /// Sets a date field (typing into one depends on the browser's locale).
+    public func setDate(_ value: String, in css: String) async throws {
+        try await script("document.querySelector(arguments[0]).value = arguments[1]", [css, value])
+    }
+
     /// Chooses the option of a `<select>` whose value is `value`.
     public func choose(_ value: String, in css: String) async throws {
         try await click("\(css) option[value=\"\(value)\"]")
