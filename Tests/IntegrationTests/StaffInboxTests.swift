@@ -197,11 +197,18 @@ struct StaffInboxTests {
                                   district: proposal.district, on: TopicCatalogue.supervisionEvents, key: proposal.id, times: 2)
         let page = "https://workbench.example/evaluate/\(token)"
         #expect(try await eventually(timeout: .seconds(30)) { try smtp.messages().contains { $0.text.contains(page) } }, "the e-mailed link")
-        let asked = { receiver.received(path: "/ok").filter { String(decoding: $0.body, as: UTF8.self).contains(EvaluationRequested.eventType) } }
-        #expect(await eventually(timeout: .seconds(30)) { asked().count == 2 }, "one webhook per proposer")
-        let bodies = asked().compactMap { try? JSONSerialization.jsonObject(with: $0.body) as? [String: Any] }
+        let asked = {
+            receiver.received(path: "/ok").compactMap { try? JSONSerialization.jsonObject(with: $0.body) as? [String: Any] }
+                .filter { $0["event"] as? String == EvaluationRequested.eventType }
+        }
+        func kind(_ body: [String: Any]) -> String? { (body["recipient"] as? [String: Any])?["kind"] as? String }
+        #expect(await eventually(timeout: .seconds(30)) { asked().count == 3 }, "one webhook per proposer, one for the drafter's notice")
+        let bodies = asked().filter { kind($0) == "proposer" }
+        #expect(bodies.count == 2, "each proposer; never the clue's submitter")
         #expect(bodies.allSatisfy { ($0["evaluationLink"] as? String) == page && (($0["message"] as? String) ?? "").contains(page) })
-        #expect(Set(bodies.compactMap { ($0["recipient"] as? [String: Any])?["kind"] as? String }) == ["proposer"], "not the clue's submitter")
+        let staff = try #require(asked().first { kind($0) == "staff" })
+        #expect((staff["recipient"] as? [String: Any])?["audience"] as? String == "account" && staff["link"] as? String == page)
+        #expect(!String(decoding: try JSONSerialization.data(withJSONObject: staff), as: UTF8.self).contains("li.ming"), "no address in the webhook")
 
         let mails = try smtp.messages().filter { $0.text.contains(page) }
         #expect(mails.count == 1 && mails[0].recipients == ["li.ming@members.example"], "once, though the event came twice")

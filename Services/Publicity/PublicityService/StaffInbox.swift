@@ -64,9 +64,9 @@ struct StaffInbox: Sendable {
     }
 
     /// Writes the notices `events` ask for, in the batch's transaction; an event seen before
-    /// adds nothing (one notice per event and audience).
-    /// With `mail`, each new notice is also queued as an e-mail to every active account of its
-    /// audience with an address (`notice_recipients`), once per event and account.
+    /// adds nothing (one notice per event and audience). Each new notice also goes to the
+    /// district's webhook when it has one, and with `mail` as an e-mail to every active account
+    /// of its audience with an address (`notice_recipients`), once per event and account.
     static func post(_ events: [EventEnvelope], district: DistrictCode, mail: MailSettings?, workbenchURL: String, links: StaffTokenSigner?,
                      in transaction: Transaction) async throws {
         let facts = try await Self.facts(of: events, links: links, in: transaction)
@@ -104,7 +104,21 @@ struct StaffInbox: Sendable {
             """)
         var new: [UUID] = []
         for try await id in inserted.decode(UUID.self) { new.append(id) }
-        guard mail != nil, !new.isEmpty else { return }
+        guard !new.isEmpty else { return }
+        // The district's signed webhook (its platform reaches people where they are): one
+        // delivery per notice, naming the audience, never a person's contact.
+        try await transaction.execute("""
+            INSERT INTO notifications (id, district, event_id, event, recipient, channel, target, signer, body)
+            SELECT gen_random_uuid(), n.district, n.event_id, n.kind, 'audience:' || n.audience || ':' || n.audience_key, e.channel, e.url, 'endpoint',
+                   jsonb_build_object('event', n.kind, 'eventId', n.event_id, 'district', n.district,
+                                      'occurredAt', to_char(n.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                      'message', n.title, 'link', \(workbenchURL) || n.link,
+                                      'recipient', jsonb_build_object('kind', 'staff', 'audience', n.audience, 'key', n.audience_key))
+            FROM staff_notices n JOIN notification_endpoints e ON e.district = n.district AND e.channel = 'webhook' AND e.active
+            WHERE n.id = ANY(\(new)::uuid[])
+            ON CONFLICT (event_id, recipient, channel, target) DO NOTHING
+            """)
+        guard mail != nil else { return }
         try await transaction.execute("""
             INSERT INTO notifications (id, district, event_id, event, recipient, channel, target, signer, body)
             SELECT gen_random_uuid(), n.district, n.event_id, n.kind, 'account:' || r.login, 'email', r.email, 'none',
