@@ -52,6 +52,7 @@ let package = Package(
         .executable(name: "bench-supervision", targets: ["bench-supervision"]),
         .executable(name: "bench-publicity", targets: ["bench-publicity"]),
         .executable(name: "bench-workbench", targets: ["bench-workbench"]),
+        .executable(name: "bench-notices", targets: ["bench-notices"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -236,6 +237,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "ops/bench/publicity",
+            exclude: ["run.sh"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bench-notices",
+            dependencies: [
+                "BenchSupport", "PublicityService", "Models", "Messaging", "Storage", "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "ops/bench/notices",
             exclude: ["run.sh"],
             swiftSettings: strict
         ),

@@ -98,7 +98,7 @@ print(value)' "$1"
 demo_assignment() {
   local committee member clerk api=http://127.0.0.1:8083/v1/assignment triage=http://127.0.0.1:8082
   committee="$("$BIN/proposals-ctl" token --district haizhu --role proposals-committee --subject demo-committee)"
-  member="$("$BIN/proposals-ctl" token --district haizhu --role member --subject member-chen)"
+  member="$("$BIN/proposals-ctl" token --district haizhu --role member --subject member.chen)"
   clerk="$("$BIN/proposals-ctl" token --district haizhu --role clue-handler --subject demo-clue-handler)"
   send() { curl -fsS -X "$1" "$2" -H "Authorization: Bearer $3" -H 'Content-Type: application/json' -d "$4"; }
   # Units and the 2026 calendar came with `proposals-ctl seed-demo`.
@@ -175,6 +175,10 @@ if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-loaded" ]; then
     | curl -fsS -o /dev/null -X POST "http://127.0.0.1:8081/v1/clues/batch" -H "Authorization: Bearer $STUDIO" \
         -H 'Content-Type: text/csv; charset=utf-8' --data-binary @-
   demo_assignment
+  # The district's reply template, for units to start their replies from (答复模板).
+  send POST http://127.0.0.1:8084/v1/supervision/reply-templates \
+    "$("$BIN/proposals-ctl" token --district haizhu --role proposals-committee --subject demo-committee)" \
+    '{"name":"标准答复函","body":"关于《{标题}》（案号 {案号}）的答复\n\n尊敬的提案人：\n\n您提出的《{标题}》提案收悉。{承办单位}高度重视，经认真研究，现答复如下：\n\n一、……\n\n二、……\n\n感谢您对我区工作的关心和支持。\n\n{承办单位}\n{今天}"}' >/dev/null
   "$BIN/proposals-ctl" integration-key add --district haizhu --district tianhe --key-id gov-platform \
     --description "government-service platform (demo)" >"$STATE/demo-integration-key"
   echo "$STAFF" >"$STATE/demo-staff-token"

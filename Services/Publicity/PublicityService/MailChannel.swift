@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import NIOCore
 import NIOPosix
@@ -36,13 +37,21 @@ public struct MailSettings: Sendable {
     }
 }
 
-/// Sends a notification's message over SMTP, one connection per message. The body is the JSON
-/// `{"subject", "text"}` the notices wrote; the target is the recipient's address. A 5xx answer
-/// to the recipient, or anything else going wrong, is a failure the dispatcher retries and in the
-/// end dead-letters; the server's own words are not kept (they may echo addresses).
+/// Sends a notification's message over SMTP. The body is the JSON `{"subject", "text"}` the
+/// notices wrote; the target is the recipient's address. A 5xx answer to the recipient, or
+/// anything else going wrong, is a failure the dispatcher retries and in the end dead-letters;
+/// the server's own words are not kept (they may echo addresses).
+///
+/// Sessions with the relay are kept open and reused, one message after another (`RSET` after a
+/// refusal): a connection, greeting, `EHLO`, TLS and login per message made a burst of notices
+/// wait on the handshakes. A session idle longer than `idleSeconds` is closed before the relay
+/// would drop it.
 public struct MailChannel: NotificationChannel {
     let settings: MailSettings
     let logger: Logger
+    let sessions = SMTPSessions()
+    static let idleSeconds: TimeInterval = 20
+    static let keptSessions = 16
 
     public init(settings: MailSettings, logger: Logger) {
         self.settings = settings
@@ -76,7 +85,55 @@ public struct MailChannel: NotificationChannel {
         var code: Int
     }
 
+    /// One message: on a kept session if there is one (a session the relay closed meanwhile is
+    /// dropped and the message sent on a new one), else on a new session.
     func send(_ message: Message, to recipient: String, id: UUID) async throws {
+        let text = MailText.message(from: settings.from, to: recipient, subject: message.subject, text: message.text, id: id)
+        while let kept = sessions.take(idleSince: Date().addingTimeInterval(-Self.idleSeconds)) {
+            do {
+                try await transfer(text, to: recipient, on: kept)
+                return
+            } catch let refused as SMTPSession.Refused {
+                throw refused.failure
+            } catch {
+                // The relay closed it meanwhile: another kept one, or a new one.
+                kept.close()
+            }
+        }
+        let session = try await open()
+        do {
+            try await transfer(text, to: recipient, on: session)
+        } catch let failure as SMTPSession.Refused {
+            throw failure.failure
+        } catch {
+            session.close()
+            throw error
+        }
+    }
+
+    /// The envelope and the message on `session`; it goes back among the kept sessions after a
+    /// message or a refusal the session survives (`Refused`), and is closed on anything else.
+    func transfer(_ text: String, to recipient: String, on session: SMTPSession) async throws {
+        let deadline = NIODeadline.now() + settings.timeout
+        do {
+            try await session.command("MAIL FROM:<\(settings.from)>", "mail-from", before: deadline)
+            try await session.command("RCPT TO:<\(recipient)>", "rcpt-to", before: deadline)
+            try await session.command("DATA", "data", 354...354, before: deadline)
+            try await session.command(text + "\r\n.", "message", before: deadline)
+        } catch let failure as SMTPFailure {
+            // The server answered: the session is sound once the transaction is reset.
+            if (try? await session.command("RSET", "rset", before: deadline)) != nil { keep(session) } else { session.close() }
+            throw SMTPSession.Refused(failure: failure)
+        }
+        keep(session)
+    }
+
+    func keep(_ session: SMTPSession) {
+        if !sessions.put(session, limit: Self.keptSessions) { session.quit() }
+    }
+
+    /// A new session, greeted, with `EHLO`, TLS and login as configured.
+    func open() async throws -> SMTPSession {
         let lines = LineQueue()
         let tls = settings.security == .none ? nil : try NIOSSLContext(configuration: .makeClientConfiguration())
         let host = settings.host
@@ -90,38 +147,85 @@ public struct MailChannel: NotificationChannel {
                 }
             }
             .connect(host: settings.host, port: settings.port).get()
-        defer { channel.close(promise: nil) }
+        let session = SMTPSession(channel: channel, lines: lines)
+        do {
+            let deadline = NIODeadline.now() + settings.timeout
+            try await session.expect("greeting", 220...220, before: deadline)
+            let hello = "EHLO citizens-proposals"
+            try await session.command(hello, "ehlo", before: deadline)
+            if settings.security == .startTLS, let tls {
+                try await session.command("STARTTLS", "starttls", 220...220, before: deadline)
+                // Made on the channel's loop: the handler is not Sendable.
+                try await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: host), position: .first)
+                }.get()
+                try await session.command(hello, "ehlo", before: deadline)
+            }
+            if let username = settings.username, let password = settings.password {
+                let credentials = Data("\u{0}\(username)\u{0}\(password)".utf8).base64EncodedString()
+                try await session.command("AUTH PLAIN " + credentials, "auth", 235...235, before: deadline)
+            }
+            return session
+        } catch {
+            session.close()
+            throw error
+        }
+    }
+}
 
-        let deadline = NIODeadline.now() + settings.timeout
-        func expect(_ stage: String, _ accepted: ClosedRange<Int>) async throws {
-            let code = try await lines.reply(before: deadline)
-            guard accepted.contains(code) else { throw SMTPFailure(stage: stage, code: code) }
+/// An open conversation with the relay.
+final class SMTPSession: Sendable {
+    let channel: any Channel
+    let lines: LineQueue
+    let openedAt = Date()
+
+    /// The server refused this message; the session itself is fine.
+    struct Refused: Error { var failure: MailChannel.SMTPFailure }
+
+    init(channel: any Channel, lines: LineQueue) {
+        self.channel = channel
+        self.lines = lines
+    }
+
+    func expect(_ stage: String, _ accepted: ClosedRange<Int>, before deadline: NIODeadline) async throws {
+        let code = try await lines.reply(before: deadline)
+        guard accepted.contains(code) else { throw MailChannel.SMTPFailure(stage: stage, code: code) }
+    }
+
+    func command(_ text: String, _ stage: String, _ accepted: ClosedRange<Int> = 200...299, before deadline: NIODeadline) async throws {
+        try await channel.writeAndFlush(ByteBuffer(string: text + "\r\n")).get()
+        try await expect(stage, accepted, before: deadline)
+    }
+
+    func quit() {
+        channel.writeAndFlush(ByteBuffer(string: "QUIT\r\n")).whenComplete { [channel] _ in channel.close(promise: nil) }
+    }
+
+    func close() { channel.close(promise: nil) }
+}
+
+/// The sessions kept open between messages, the most recently used first.
+final class SMTPSessions: Sendable {
+    private let idle = Mutex<[(session: SMTPSession, since: Date)]>([])
+
+    /// A kept session used since `idleSince`; older ones are closed on the way.
+    func take(idleSince: Date) -> SMTPSession? {
+        let (found, stale) = idle.withLock { idle -> (SMTPSession?, [SMTPSession]) in
+            let stale = idle.filter { $0.since < idleSince }.map(\.session)
+            idle.removeAll { $0.since < idleSince }
+            return (idle.popLast()?.session, stale)
         }
-        func command(_ text: String, _ stage: String, _ accepted: ClosedRange<Int> = 200...299) async throws {
-            try await channel.writeAndFlush(ByteBuffer(string: text + "\r\n")).get()
-            try await expect(stage, accepted)
+        for session in stale { session.quit() }
+        return found
+    }
+
+    /// Keeps `session` unless `limit` are kept already.
+    func put(_ session: SMTPSession, limit: Int) -> Bool {
+        idle.withLock { idle in
+            guard idle.count < limit, session.channel.isActive else { return false }
+            idle.append((session, Date()))
+            return true
         }
-        try await expect("greeting", 220...220)
-        let hello = "EHLO citizens-proposals"
-        try await command(hello, "ehlo")
-        if settings.security == .startTLS, let tls {
-            try await command("STARTTLS", "starttls", 220...220)
-            // Made on the channel's loop: the handler is not Sendable.
-            try await channel.eventLoop.submit {
-                try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: host), position: .first)
-            }.get()
-            try await command(hello, "ehlo")
-        }
-        if let username = settings.username, let password = settings.password {
-            let credentials = Data("\u{0}\(username)\u{0}\(password)".utf8).base64EncodedString()
-            try await command("AUTH PLAIN " + credentials, "auth", 235...235)
-        }
-        try await command("MAIL FROM:<\(settings.from)>", "mail-from")
-        try await command("RCPT TO:<\(recipient)>", "rcpt-to")
-        try await command("DATA", "data", 354...354)
-        let text = MailText.message(from: settings.from, to: recipient, subject: message.subject, text: message.text, id: id)
-        try await command(text + "\r\n.", "message")
-        try? await channel.writeAndFlush(ByteBuffer(string: "QUIT\r\n")).get()
     }
 }
 
