@@ -51,7 +51,7 @@ public struct MailChannel: NotificationChannel {
     let logger: Logger
     let sessions = SMTPSessions()
     static let idleSeconds: TimeInterval = 20
-    static let keptSessions = 16
+    static let keptSessions = 32
 
     public init(settings: MailSettings, logger: Logger) {
         self.settings = settings

@@ -97,7 +97,7 @@ struct PublicitySettings {
         webhookTimeoutSeconds = reader.integer("PUBLICITY_WEBHOOK_TIMEOUT_SECONDS", default: 10, range: 1...120)
         maximumAttempts = reader.integer("PUBLICITY_NOTIFY_MAX_ATTEMPTS", default: 8, range: 1...50)
         retryBaseSeconds = reader.integer("PUBLICITY_NOTIFY_RETRY_SECONDS", default: 30, range: 1...86_400)
-        deliveryConcurrency = reader.integer("PUBLICITY_NOTIFY_CONCURRENCY", default: 16, range: 1...256)
+        deliveryConcurrency = reader.integer("PUBLICITY_NOTIFY_CONCURRENCY", default: 64, range: 1...256)
         notifyIntervalMilliseconds = reader.integer("PUBLICITY_NOTIFY_INTERVAL_MS", default: 1_000, range: 50...60_000)
         let trusted = reader.string(
             "PUBLICITY_NOTIFY_TRUSTED_HOSTS", default: "",

@@ -28,7 +28,7 @@ struct NoticesBenchmark: AsyncParsableCommand {
 
     @Option(help: "Reminders the timer pass fired (one notice each).") var due = 10_000
     @Option(help: "Handling units they are spread over, each with one account with an address.") var units = 500
-    @Option(help: "Deliveries under way at once (PUBLICITY_NOTIFY_CONCURRENCY).") var concurrency = 16
+    @Option(help: "Deliveries under way at once (PUBLICITY_NOTIFY_CONCURRENCY).") var concurrency = 64
     @Option(help: "Seconds the timer pass leaves between passes (SUPERVISION_TIMER_SECONDS), the time to keep up in.") var passSeconds = 30
     @Option(help: "Seconds to wait for every delivery before giving up.") var limit = 600
 
