@@ -130,12 +130,15 @@ struct NoticesBenchmark: AsyncParsableCommand {
         var inboxAt: Duration?, mailAt: Duration?, hooksAt: Duration?
         let progress = ProgressLine()
         while ContinuousClock.now - start < .seconds(limit) {
+            // One scan a look, and the inboxes only until they are full: the benchmark's own
+            // queries share the two cores with what it measures.
+            let countInbox = inboxAt == nil
             let (notices, mailed, dead) = try await database.transaction(.allDistricts) { transaction -> (Int, Int, Int) in
                 var row = (0, 0, 0)
                 for try await value in try await transaction.query("""
-                    SELECT (SELECT count(*)::int FROM staff_notices),
-                           (SELECT count(*)::int FROM notifications WHERE channel = 'email' AND state = 'delivered'),
-                           (SELECT count(*)::int FROM notifications WHERE state = 'dead')
+                    SELECT CASE WHEN \(countInbox) THEN (SELECT count(*)::int FROM staff_notices) ELSE 0 END,
+                           count(*) FILTER (WHERE channel = 'email' AND state = 'delivered')::int, count(*) FILTER (WHERE state = 'dead')::int
+                    FROM notifications
                     """).decode((Int, Int, Int).self) { row = value }
                 return row
             }
@@ -150,7 +153,7 @@ struct NoticesBenchmark: AsyncParsableCommand {
                 throw ValidationError("\(dead) notifications were dead-lettered")
             }
             if inboxAt != nil, mailAt != nil, hooksAt != nil { break }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(for: .milliseconds(250))
         }
         await app.shutdown()
         try await service.value
