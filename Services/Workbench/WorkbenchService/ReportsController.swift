@@ -38,8 +38,6 @@ struct ReportsController: Sendable {
         return String(format: "%.1f%%", rate * 100)
     }
 
-    static func percent(_ value: Any?) -> Int { Int((((value as? Double) ?? 0) * 100).rounded()) }
-
     @Sendable func evaluation(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.signedIn(request, context, roles: Self.committee) { visit in
             let (from, to) = period(request)
@@ -67,13 +65,16 @@ struct ReportsController: Sendable {
                 ]
             }
             values["empty"] = units.isEmpty
-            func chart(_ title: String, _ bar: ([String: Any]) -> Int, unit: String) -> String {
-                BarChart(title: title, bars: units.prefix(15).map { (($0["unitName"] as? String) ?? "", bar($0)) }, unit: unit).svg
+            // Units with nothing to measure (no reply due, nothing evaluated) are left out of a
+            // rate's chart, not drawn at 0 %.
+            func chart(_ title: String, _ bar: ([String: Any]) -> Int?, unit: String) -> String {
+                BarChart(title: title, bars: units.prefix(15).compactMap { row in bar(row).map { (((row["unitName"] as? String) ?? ""), $0) } },
+                         unit: unit).svg
             }
             values["charts"] = units.isEmpty ? [] : [
                 chart("考核得分", { Int((($0["score"] as? Double) ?? 0).rounded()) }, unit: "分"),
-                chart("按时答复率", { Self.percent($0["onTimeReplyRate"]) }, unit: "%"),
-                chart("提案人满意率", { Self.percent($0["satisfactionRate"]) }, unit: "%"),
+                chart("按时答复率", { ($0["onTimeReplyRate"] as? Double).map { Int(($0 * 100).rounded()) } }, unit: "%"),
+                chart("提案人满意率", { ($0["satisfactionRate"] as? Double).map { Int(($0 * 100).rounded()) } }, unit: "%"),
             ]
             let commendations = (answer.json["commendations"] as? [String: Any]) ?? [:]
             values["advanced"] = ((commendations["advancedUnits"] as? [[String: Any]]) ?? []).compactMap { $0["unitName"] as? String }
@@ -116,7 +117,10 @@ struct ReportsController: Sendable {
                 row["behind"] = ((row["shortfall"] as? Int) ?? 0) > 0
                 return row
             }
-            values["behindCount"] = rows.filter { (($0["shortfall"] as? Int) ?? 0) > 0 }.count
+            let behind = rows.filter { (($0["shortfall"] as? Int) ?? 0) > 0 }.count
+            // Mustache shows a section for 0: nil when nobody is behind.
+            values["behindCount"] = behind > 0 ? behind : nil
+            values["allMet"] = behind == 0 && !rows.isEmpty
             values["empty"] = rows.isEmpty
         } else {
             values["error"] = answer.problem.message
