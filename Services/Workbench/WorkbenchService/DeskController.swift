@@ -273,6 +273,17 @@ struct DeskController: Sendable {
         }
     }
 
+    /// A reply's file, through the role's route to it in supervision's API (`api`: the route's
+    /// prefix, `/v1/supervision` or `/v1/supervision/my`).
+    func replyAttachment(_ request: Request, _ context: AppRequestContext, roles: Set<StaffClaims.Role>, api: String) async throws -> Response {
+        try await signedIn(request, context, roles: roles) { visit in
+            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let position = context.parameters.get("position").flatMap(Int.init)
+            else { return pages.problem("没有找到这个附件。", status: .notFound, visit: visit) }
+            return download(try await services.get(.supervision, "\(api)/replies/\(id.uuidString.lowercased())/attachments/\(position)", for: visit),
+                            visit: visit)
+        }
+    }
+
     /// A file a service answered with, passed on as a download (never shown in the page's origin).
     func download(_ answer: APIAnswer, visit: Visit) -> Response {
         guard answer.ok else { return refusal(answer, visit: visit) }

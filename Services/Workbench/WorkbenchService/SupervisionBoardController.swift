@@ -31,12 +31,7 @@ struct SupervisionBoardController: Sendable {
     }
 
     @Sendable func attachment(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await desk.signedIn(request, context, roles: Self.committee) { visit in
-            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let position = context.parameters.get("position").flatMap(Int.init)
-            else { return pages.problem("没有找到这个附件。", status: .notFound, visit: visit) }
-            let path = "/v1/supervision/replies/\(id.uuidString.lowercased())/attachments/\(position)"
-            return desk.download(try await services.get(.supervision, path, for: visit), visit: visit)
-        }
+        try await desk.replyAttachment(request, context, roles: Self.committee, api: "/v1/supervision")
     }
 
     /// The supervising leader's view: the key proposals this leader leads, furthest escalated first.
