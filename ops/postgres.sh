@@ -13,9 +13,11 @@ APP_PASSWORD="${APP_PASSWORD:-proposals-local}"
 APP_DB=proposals
 
 # PostgreSQL refuses to run as root: when root, the cluster belongs to the 'postgres' user.
-# It starts in / so that it never tries to enter a working folder it cannot reach.
+# It starts in / so that it never tries to enter a working folder it cannot reach. Under a
+# moved clock (ops/test.sh's TEST_TODAY) it makes libfaketime's shared state of its own: the
+# caller's (FAKETIME_SHARED) belongs to root and the postgres user cannot open it.
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- env -u FAKETIME_SHARED "$@"); else "$@"; fi
 }
 
 # The folder for everything the server writes (its data and its log): $STATE when the owner can

@@ -29,6 +29,15 @@ if [ -n "${TEST_TODAY:-}" ]; then
   # No shared memory between the processes (it also kept Swift Testing from starting).
   export FAKETIME="+$((target - $(date +%s)))" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_DISABLE_SHM=1
   export LD_PRELOAD="$waits $(ls /usr/lib/*/faketime/libfaketimeMT.so.1 | head -1)"
+  # libfaketime (0.9.10, no FAKETIME_DISABLE_SHM) gives each process shared state of its own and
+  # hands its name to the process's children; when the process ends it is deleted, and a child
+  # started later failed at start ("sem_open failed"). One process that lives as long as the run
+  # makes it, and every process uses that one.
+  sleep 86400 &
+  clock_keeper=$!
+  for _ in $(seq 50); do [ -e "/dev/shm/sem.faketime_sem_$clock_keeper" ] && break; sleep 0.1; done
+  [ -e "/dev/shm/sem.faketime_sem_$clock_keeper" ] || die "libfaketime made no shared state for the run"
+  export FAKETIME_SHARED="/faketime_sem_$clock_keeper /faketime_shm_$clock_keeper"
   say "running as if it were $(date '+%Y-%m-%d %H:%M %Z') (clock offset $FAKETIME s)"
 fi
 
@@ -38,6 +47,13 @@ bash "$ROOT/ops/postgres.sh" reset >/dev/null 2>&1 || true
 teardown() {
   bash "$ROOT/ops/kafka.sh" stop || true
   bash "$ROOT/ops/postgres.sh" stop || true
+  if [ -n "${clock_keeper:-}" ]; then
+    kill "$clock_keeper" 2>/dev/null || true
+    # Its state, and what processes killed mid-run (PostgreSQL makes its own) left behind.
+    for state in /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*; do
+      [ -e "$state" ] && ! kill -0 "${state##*_}" 2>/dev/null && rm -f "$state"
+    done
+  fi
 }
 trap teardown EXIT
 
