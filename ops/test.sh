@@ -45,13 +45,15 @@ fi
 bash "$ROOT/ops/kafka.sh" stop >/dev/null 2>&1 || true
 bash "$ROOT/ops/postgres.sh" reset >/dev/null 2>&1 || true
 teardown() {
+  # Stopping and cleaning up need no moved clock (and its shared state goes away below).
+  unset LD_PRELOAD FAKETIME FAKETIME_SHARED
   bash "$ROOT/ops/kafka.sh" stop || true
   bash "$ROOT/ops/postgres.sh" stop || true
   if [ -n "${clock_keeper:-}" ]; then
     kill "$clock_keeper" 2>/dev/null || true
     # Its state, and what processes killed mid-run (PostgreSQL makes its own) left behind.
     for state in /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*; do
-      [ -e "$state" ] && ! kill -0 "${state##*_}" 2>/dev/null && rm -f "$state"
+      if [ -e "$state" ] && ! kill -0 "${state##*_}" 2>/dev/null; then rm -f "$state"; fi
     done
   fi
 }
