@@ -172,6 +172,8 @@ extension HeavySuites {
                 return try await browser.text.contains("延期申请已同意")
             }, "the unit is told of the decision")
             try await browser.screenshot("10-lead-told-extension")
+            // Awaited here: the deferred quit may not run before the test process ends, and chromedriver was left behind.
+            await browser.quit()
             try await fixture.stop()
         }
     }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import Synchronization
 
 /// A real browser for tests: Debian's chromedriver driving headless Chromium over the W3C
 /// WebDriver protocol (JSON over HTTP). Just what the tests use: open a page, type into fields,
@@ -15,6 +16,7 @@ public final class WebDriver: Sendable {
     let session: String
     /// Where screenshots go (git-ignored test artefacts).
     public let screenshots: URL
+    private let ended = Mutex(false)
 
     /// Starts chromedriver on a free port and a headless Chromium session in it.
     public init(width: Int = 1280, height: Int = 900, screenshots folder: String = "Tests/screenshots/workbench") async throws {
@@ -173,6 +175,8 @@ public final class WebDriver: Sendable {
     /// Closes the browser and stops chromedriver (which outlives a SIGTERM while it has served a
     /// session, so it is killed once the session is gone).
     public func quit() async {
+        // Once: a second quit (a test's own and its deferred one) must not signal a pid reused since.
+        guard ended.withLock({ ended in defer { ended = true }; return !ended }) else { return }
         _ = try? await Self.send("DELETE", base + "/session/" + session, nil)
         driver.signal(SIGKILL)
         _ = await driver.output()
