@@ -55,6 +55,16 @@ public struct AttachmentLimits: Sendable, Hashable {
 public enum Attachments {
     public static let nameLimit = 200
 
+    /// A refused file as the person who chose it reads it (the forms' pages); nil for codes
+    /// that are not about files.
+    public static func explanation(code: String) -> String? {
+        switch code {
+        case "attachment-too-large": "文件太大，超过了每个附件的大小上限"
+        case "refused-media-type": "不接受这种文件类型，请上传 PDF、图片、文本、Word 或 Excel 文件"
+        default: nil
+        }
+    }
+
     /// Checks every file (count, name, media type, content, size, claimed digest); a failure
     /// names the field (`attachments.2.mediaType`): 422, 415 for a media type, 413 for a size.
     public static func validate(_ files: [AttachmentInput]?, limits: AttachmentLimits) throws(APIError) -> [ValidAttachment] {

@@ -205,6 +205,7 @@ struct IntakeChannelTests {
         let refused = try await intake.send("POST", "/submit/haizhu", body: script.data, contentType: script.contentType)
         #expect(refused.status == 415 && refused.text.contains(#"data-field="attachments.0.mediaType""#) && refused.text.contains("路灯不亮"), "\(refused.status)")
         #expect(refused.text.contains("附件没有保留"), "the resident is told to choose the files again")
+        #expect(refused.text.contains("不接受这种文件类型"), "the refusal in Chinese")
         let large = MultipartBody(fields: fields, files: [MultipartBody.File(field: "attachments", filename: "big.pdf", mediaType: "application/pdf",
                                                                             content: Data(repeating: 1, count: 5_000))])
         #expect(try await intake.send("POST", "/submit/haizhu", body: large.data, contentType: large.contentType).status == 413)

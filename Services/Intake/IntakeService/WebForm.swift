@@ -127,7 +127,7 @@ struct WebFormController: Sendable {
         if let problem {
             let label = problem.field.flatMap { Self.fieldLabels[$0] ?? $0.split(separator: ".").first.flatMap { Self.fieldLabels[String($0)] } }
                 ?? problem.field ?? ""
-            errorBlock = #"<div class="error" role="alert" data-field="\#(HTML.escape(problem.field ?? ""))" data-code="\#(HTML.escape(problem.code))"><strong>\#(HTML.escape(label))</strong>：\#(HTML.escape(problem.message))</div>"#
+            errorBlock = #"<div class="error" role="alert" data-field="\#(HTML.escape(problem.field ?? ""))" data-code="\#(HTML.escape(problem.code))"><strong>\#(HTML.escape(label))</strong>：\#(HTML.escape(Attachments.explanation(code: problem.code) ?? problem.message))</div>"#
         }
         var page = HTML.page(title: "\(district.name)百姓提案线索", body: """
             <h1>\(HTML.escape(district.name))百姓提案线索</h1>

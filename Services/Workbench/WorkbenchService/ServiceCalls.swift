@@ -22,11 +22,7 @@ struct APIAnswer: Sendable {
     /// meet at a form's files in Chinese.
     var problem: (field: String?, message: String) {
         let error = json["error"] as? [String: Any]
-        let message = switch error?["code"] as? String {
-        case "attachment-too-large": "文件太大，每个附件不超过 5 MB"
-        case "refused-media-type": "不接受这种文件类型，请上传 PDF、图片、文本、Word 或 Excel 文件"
-        default: (error?["message"] as? String) ?? "服务暂时不可用（\(status)）"
-        }
+        let message = (error?["code"] as? String).flatMap(Attachments.explanation) ?? (error?["message"] as? String) ?? "服务暂时不可用（\(status)）"
         return (error?["field"] as? String, message)
     }
 }
