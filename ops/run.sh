@@ -191,22 +191,25 @@ if [ "$DEMO" = 1 ] && [ ! -f "$STATE/demo-accounts" ]; then
   # The unit's account is the housing bureau's, the lead unit of the demo's lift proposal.
   housing="$(curl -fsS http://127.0.0.1:8083/v1/assignment/units -H "Authorization: Bearer $COMMITTEE" \
     | python3 -c 'import json,sys; print(next(u["id"] for u in json.load(sys.stdin)["units"] if "住房" in u["name"]))' 2>/dev/null || true)"
-  while read -r login role name; do
-    unit=()
+  # Members' and studios' accounts are linked to their register entries (seed-demo imported the register).
+  while read -r district login role register name; do
+    extra=()
     if [ "$role" = handling-unit ]; then
       [ -n "$housing" ] || continue
-      unit=(--unit "$housing")
+      extra=(--unit "$housing")
     fi
-    "$BIN/proposals-ctl" accounts add --district haizhu --role "$role" --login "$login" --name "$name" "${unit[@]}" \
+    [ "$register" = - ] || extra+=(--register "$register")
+    "$BIN/proposals-ctl" accounts add --district "$district" --role "$role" --login "$login" --name "$name" "${extra[@]}" \
       --password "$DEMO_PASSWORD" --ready --operator run.sh >/dev/null
   done <<ACCOUNTS
-admin administrator 区政协管理员
-clerk clue-handler 线索处理组陈干事
-committee proposals-committee 提案委李主任
-member.chen member 陈委员
-studio.shayuan member-studio 沙园街委员工作室
-unit.housing handling-unit 区住房和城乡建设局
-leader supervising-leader 督办领导王副主席
+haizhu admin administrator - 区政协管理员
+haizhu clerk clue-handler - 线索处理组陈干事
+haizhu committee proposals-committee - 提案委李主任
+haizhu member.chen member m-chen 陈委员
+haizhu studio.shayuan member-studio studio-shayuan 沙园街委员工作室
+haizhu unit.housing handling-unit - 区住房和城乡建设局
+haizhu leader supervising-leader - 督办领导王副主席
+guangzhou city proposals-committee - 市政协提案委
 ACCOUNTS
   touch "$STATE/demo-accounts"
 fi
@@ -215,7 +218,8 @@ cat >&2 <<INFO
 
   The citizens' proposals pipeline is running ($INSTANCES instance(s) per service).
     workbench    http://127.0.0.1:8080   staff sign in here: admin, clerk, committee, member.chen,
-                                         studio.shayuan, unit.housing, leader — password $DEMO_PASSWORD
+                                         studio.shayuan, unit.housing, leader, city (the municipal
+                                         committee) — password $DEMO_PASSWORD
     intake       http://127.0.0.1:8081   POST /v1/clues
     triage       http://127.0.0.1:8082
     assignment   http://127.0.0.1:8083

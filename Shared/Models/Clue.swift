@@ -84,10 +84,18 @@ public struct Receiver: Codable, Sendable, Hashable {
 
     public var kind: Kind
     public var name: String
+    /// The register entry credited with the clue (`RegisterEntry.code`); nil where the district
+    /// keeps no register of this kind yet, or for clues received before it.
+    public var code: String?
+    /// The studio credited with the clue when it was received: the studio itself, or the
+    /// member's studio at that time (a member who moves later leaves past clues where they were).
+    public var studio: String?
 
-    public init(kind: Kind, name: String) {
+    public init(kind: Kind, name: String, code: String? = nil, studio: String? = nil) {
         self.kind = kind
         self.name = name
+        self.code = code
+        self.studio = studio
     }
 }
 

@@ -32,33 +32,29 @@ public struct QuotaRule: Codable, Sendable, Hashable {
     }
 }
 
-/// One clue to the credit of the studio or member who took it in (接收人), from an intake event.
+/// One clue to the credit of the register entry that took it in (接收人), and of the studio it
+/// was collected for at the time.
 public struct ClueCredit: Codable, Sendable, Hashable {
-    /// A street studio or a committee member, as on the intake form.
-    public typealias Kind = Receiver.Kind
-
-    /// The studio's or member's id or name, exactly as received; credits match the roster by it.
-    public var receiver: String
-    public var kind: Kind
+    /// The register entry credited (`RegisterEntry.code`): a member or a studio.
+    public var code: String
+    /// The studio credited: the studio itself, or the member's studio when the clue was received.
+    public var studio: String?
     /// The day the clue was received, in the district's time zone.
     public var receivedOn: LocalDate
 
-    public init(receiver: String, kind: Kind, receivedOn: LocalDate) {
-        self.receiver = receiver
-        self.kind = kind
+    public init(code: String, studio: String? = nil, receivedOn: LocalDate) {
+        self.code = code
+        self.studio = studio
         self.receivedOn = receivedOn
-    }
-
-    /// The credit for a clue taken in by `receiver`.
-    public init(_ receiver: Receiver, receivedOn: LocalDate) {
-        self.init(receiver: receiver.name, kind: receiver.kind, receivedOn: receivedOn)
     }
 }
 
-/// Where one studio or member stands against the quota.
+/// Where one studio or member of the register stands against the quota.
 public struct QuotaStanding: Codable, Sendable, Hashable {
-    public var receiver: String
-    public var kind: ClueCredit.Kind
+    /// The register entry's code: what reminders are addressed to.
+    public var code: String
+    public var name: String
+    public var kind: Receiver.Kind
     /// The month for a studio (`2026-11`), the year for a member (`2026`).
     public var period: String
     /// Clues received in the period: for a member, in the year up to the end of the month asked about.
@@ -67,8 +63,9 @@ public struct QuotaStanding: Codable, Sendable, Hashable {
     /// How many clues are missing; 0 when the quota is met.
     public var shortfall: Int
 
-    public init(receiver: String, kind: ClueCredit.Kind, period: String, count: Int, required: Int, shortfall: Int) {
-        self.receiver = receiver
+    public init(code: String, name: String, kind: Receiver.Kind, period: String, count: Int, required: Int, shortfall: Int) {
+        self.code = code
+        self.name = name
         self.kind = kind
         self.period = period
         self.count = count
@@ -77,67 +74,46 @@ public struct QuotaStanding: Codable, Sendable, Hashable {
     }
 }
 
-/// Counts clues against the quotas (任务数): studios by the month, members by the year.
+/// Counts clues against the quotas (任务数) of the register's active entries: studios by the
+/// month, members by the year.
 public enum QuotaCounter {
-    /// Every studio and member on the roster, and everyone else credited with a clue in the
-    /// period, with their count: studios in the month `month`, members in its year up to the end
-    /// of that month (year to date). Ordered by shortfall (largest first), then receiver, then kind.
-    /// `month.month` is expected in 1...12.
+    /// Every active studio and member of `register` with their count: a studio's clues in the
+    /// month `month` (those it took in itself and those its members took in for it), a member's
+    /// in its year up to the end of that month (year to date). Credits of entries not in the
+    /// register, or inactive, owe nothing and are left out. Ordered by shortfall (largest first),
+    /// then name, then code. `month.month` is expected in 1...12.
     public static func standings(
-        credits: [ClueCredit], roster: [(receiver: String, kind: ClueCredit.Kind)],
-        month: (year: Int, month: Int), rule: QuotaRule
+        credits: [ClueCredit], register: [RegisterEntry], month: (year: Int, month: Int), rule: QuotaRule
     ) -> [QuotaStanding] {
-        var counts: [ReceiverKey: Int] = [:]
-        for entry in roster {
-            let key = ReceiverKey(receiver: entry.receiver, kind: entry.kind)
-            if counts[key] == nil { counts[key] = 0 }
-        }
-        for credit in credits where isCounted(credit, in: month) {
-            counts[ReceiverKey(receiver: credit.receiver, kind: credit.kind), default: 0] += 1
+        var studioCounts: [String: Int] = [:]
+        var memberCounts: [String: Int] = [:]
+        for credit in credits where credit.receivedOn.year == month.year {
+            if credit.receivedOn.month <= month.month { memberCounts[credit.code, default: 0] += 1 }
+            guard credit.receivedOn.month == month.month else { continue }
+            // A studio's own clue and a member's clue for it count once each.
+            studioCounts[credit.code, default: 0] += 1
+            if let studio = credit.studio, studio != credit.code { studioCounts[studio, default: 0] += 1 }
         }
         let monthPeriod = String(month.year) + "-" + (month.month < 10 ? "0" : "") + String(month.month)
-        let all = counts.map { entry -> QuotaStanding in
-            let key = entry.key
-            let required: Int
-            let period: String
-            switch key.kind {
-            case .studio:
-                required = rule.studioCluesPerMonth
-                period = monthPeriod
-            case .member:
-                required = rule.memberCluesPerYear
-                period = String(month.year)
+        let all = register.filter(\.active).map { entry -> QuotaStanding in
+            let (count, required, period) = switch entry.kind {
+            case .studio: (studioCounts[entry.code] ?? 0, rule.studioCluesPerMonth, monthPeriod)
+            case .member: (memberCounts[entry.code] ?? 0, rule.memberCluesPerYear, String(month.year))
             }
-            return QuotaStanding(
-                receiver: key.receiver, kind: key.kind, period: period, count: entry.value, required: required,
-                shortfall: max(0, required - entry.value))
+            return QuotaStanding(code: entry.code, name: entry.name, kind: entry.kind, period: period, count: count, required: required,
+                                 shortfall: max(0, required - count))
         }
         return all.sorted { lhs, rhs in
             if lhs.shortfall != rhs.shortfall { return lhs.shortfall > rhs.shortfall }
-            if lhs.receiver != rhs.receiver { return lhs.receiver < rhs.receiver }
-            return lhs.kind.rawValue < rhs.kind.rawValue
+            if lhs.name != rhs.name { return lhs.name < rhs.name }
+            return lhs.code < rhs.code
         }
     }
 
     /// Only those behind their quota (shortfall above 0), in the order of `standings`.
     public static func behind(
-        credits: [ClueCredit], roster: [(receiver: String, kind: ClueCredit.Kind)],
-        month: (year: Int, month: Int), rule: QuotaRule
+        credits: [ClueCredit], register: [RegisterEntry], month: (year: Int, month: Int), rule: QuotaRule
     ) -> [QuotaStanding] {
-        standings(credits: credits, roster: roster, month: month, rule: rule).filter { $0.shortfall > 0 }
+        standings(credits: credits, register: register, month: month, rule: rule).filter { $0.shortfall > 0 }
     }
-
-    /// Whether a credit falls in the period: a studio's in the month, a member's in the year to date.
-    private static func isCounted(_ credit: ClueCredit, in month: (year: Int, month: Int)) -> Bool {
-        guard credit.receivedOn.year == month.year else { return false }
-        switch credit.kind {
-        case .studio: return credit.receivedOn.month == month.month
-        case .member: return credit.receivedOn.month <= month.month
-        }
-    }
-}
-
-private struct ReceiverKey: Hashable {
-    var receiver: String
-    var kind: ClueCredit.Kind
 }

@@ -8,7 +8,8 @@ public enum NoticeAudience: Hashable, Sendable {
     case committee
     /// The supervising leader the proposal names (an account of that role and display name).
     case leader(String)
-    /// A street studio or member, by the name clues are credited to.
+    /// A street studio or member, by its register code (by the name clues carried where the
+    /// district keeps no register).
     case receiver(Receiver.Kind, String)
     /// One person's account, by login: a proposal's drafter (its proposer) for their own proposal.
     case account(String)
@@ -208,7 +209,7 @@ public enum StaffNoticeRouting {
         case TopicClaimed.eventType:
             let claimed = try event.decodePayload(as: TopicClaimed.self)
             return (facts.topicReceivers[claimed.topicID] ?? []).map { receiver in
-                notice(.receiver(receiver.kind, receiver.name), "您报送的线索形成的参考选题已被认领培育（\(claimantName(claimed.claimantRole))）",
+                notice(.receiver(receiver.kind, receiver.code ?? receiver.name), "您报送的线索形成的参考选题已被认领培育（\(claimantName(claimed.claimantRole))）",
                        topicsPage, proposal: nil)
             }
         case ProposalReturned.eventType:

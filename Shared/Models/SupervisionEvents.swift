@@ -325,8 +325,9 @@ public struct QuotaReminderDue: EventPayload, Hashable {
     public static let eventType = "quota.reminder-due"
     public static let schemaVersion = 1
 
+    /// The register entry's code (`RegisterEntry.code`): whom the reminder is addressed to.
     public var receiver: String
-    public var kind: ClueCredit.Kind
+    public var kind: Receiver.Kind
     /// The month the standing was taken for (`2026-11`).
     public var month: String
     /// The quota's period: the month for a studio, the year for a member.
@@ -334,7 +335,7 @@ public struct QuotaReminderDue: EventPayload, Hashable {
     public var count: Int
     public var required: Int
 
-    public init(receiver: String, kind: ClueCredit.Kind, month: String, period: String, count: Int, required: Int) {
+    public init(receiver: String, kind: Receiver.Kind, month: String, period: String, count: Int, required: Int) {
         self.receiver = receiver
         self.kind = kind
         self.month = month

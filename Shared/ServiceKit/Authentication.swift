@@ -43,10 +43,13 @@ public struct StaffClaims: Codable, Sendable, Hashable {
     /// The holder's display name, where notices are addressed by name (a supervising leader, a
     /// studio or member); the workbench sets it from the account.
     public var name: String?
+    /// The member's or studio's register entry (`RegisterEntry.code`) the account is linked to:
+    /// their quotas, records and notices follow it.
+    public var register: String?
 
     enum CodingKeys: String, CodingKey {
         case subject = "sub", role, district, unitID = "unit", issuedAt = "iat", expiresAt = "exp", tokenID = "jti", audience = "aud",
-             serviceAccount = "svc", name
+             serviceAccount = "svc", name, register = "reg"
     }
 
     /// The audience of the services' staff API.
@@ -57,7 +60,7 @@ public struct StaffClaims: Codable, Sendable, Hashable {
     public init(
         subject: String, role: Role, district: DistrictCode, unitID: UUID? = nil, issuedAt: Date = Date(), expiresAt: Date,
         tokenID: String = UUID().uuidString.lowercased(), audience: String = StaffClaims.audience, serviceAccount: Bool = false,
-        name: String? = nil
+        name: String? = nil, register: String? = nil
     ) {
         self.subject = subject
         self.role = role
@@ -69,6 +72,7 @@ public struct StaffClaims: Codable, Sendable, Hashable {
         self.audience = audience
         self.serviceAccount = serviceAccount
         self.name = name
+        self.register = register
     }
 
     public init(from decoder: any Decoder) throws {
@@ -83,6 +87,7 @@ public struct StaffClaims: Codable, Sendable, Hashable {
         audience = try container.decode(String.self, forKey: .audience)
         serviceAccount = try container.decodeIfPresent(Bool.self, forKey: .serviceAccount) ?? false
         name = try container.decodeIfPresent(String.self, forKey: .name)
+        register = try container.decodeIfPresent(String.self, forKey: .register)
     }
 
     /// Whether the claims may be honoured at `now`: in their lifetime, for this audience, and no

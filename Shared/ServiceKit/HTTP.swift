@@ -248,6 +248,15 @@ public func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status =
     return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
 }
 
+/// A CSV download, with a byte-order mark so spreadsheet programs read Chinese headers as UTF-8.
+public func csvResponse(_ csv: String, filename: String) -> Response {
+    var body = ByteBuffer(bytes: [0xEF, 0xBB, 0xBF])
+    body.writeString(csv)
+    return Response(status: .ok, headers: [
+        .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\"",
+    ], body: .init(byteBuffer: body))
+}
+
 /// `application/x-www-form-urlencoded` bodies (HTML forms, Open311).
 public enum URLEncodedForm {
     /// The fields in order; nil when the body is not well-formed (bad percent-encoding, not UTF-8).

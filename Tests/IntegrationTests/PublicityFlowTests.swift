@@ -142,6 +142,46 @@ struct PublicityFlowTests {
         try await fixture.stop()
     }
 
+    /// A municipal tenant's statistics roll up its member districts' (it has next to no clues of
+    /// its own) and are the page's default; a member district's page shows its own figures only.
+    @Test func statisticsRollUpTheMunicipalTenantsDistricts() async throws {
+        let fixture = try await PublicityFixture()
+        try await fixture.store.execute("INSERT INTO districts (code, name) VALUES ('guangzhou', '广州市')")
+        try await fixture.store.execute("UPDATE districts SET parent = 'guangzhou' WHERE code IN ('haizhu', 'tianhe')")
+        let first = try await fixture.clue("海珠线索", text: "内容")
+        _ = try await fixture.clue("海珠线索二", text: "内容")
+        let filed = try await fixture.file("海珠提案", suggestions: "建议", clues: [first])
+        let units = try await fixture.assign(filed, lead: "区交通运输局")
+        try await fixture.reply(filed, units[0], text: "已办理")
+        try await fixture.evaluate(filed, units[0], .satisfied)
+        var others: [PublicityFixture.Clue] = []
+        for number in 0..<3 {
+            others.append(try await fixture.clue("天河线索 \(number)", text: "内容", district: "tianhe", street: "石牌街"))
+        }
+        let other = try await fixture.file("天河提案", suggestions: "建议", clues: [others[0]], district: "tianhe")
+        try await fixture.assign(other, lead: "区城市管理局")
+        try await fixture.awaitApplied(16)
+        let year = fixture.year
+
+        #expect(try await fixture.get("/statistics").text.contains("数据统计：广州市（含各区）"), "the page opens on the roll-up")
+        let rollUp = try await fixture.get("/statistics?year=\(year)")
+        #expect(rollUp.status == 200 && rollUp.text.contains("<h1>数据统计：广州市（含各区） \(year) 年</h1>"))
+        #expect(rollUp.text.contains("<option value=\"guangzhou\" selected>广州市（全市汇总）</option>"))
+        #expect(rollUp.text.contains("<td class=\"number\">5 条</td>"), "both districts' clues")
+        #expect(rollUp.text.contains("<caption>各区情况</caption>"))
+        #expect(rollUp.text.contains("<td><a href=\"/statistics?district=haizhu&amp;year=\(year)\">海珠区</a></td><td class=\"number\">2</td>"))
+        #expect(rollUp.text.contains("<td><a href=\"/statistics?district=tianhe&amp;year=\(year)\">天河区</a></td><td class=\"number\">3</td>"))
+        #expect(rollUp.text.contains("<td>区交通运输局（海珠区）</td>") && rollUp.text.contains("<td>区城市管理局（天河区）</td>"))
+        #expect(rollUp.text.contains("南华西街") && rollUp.text.contains("石牌街"))
+
+        let member = try await fixture.get("/statistics?district=tianhe&year=\(year)")
+        #expect(member.status == 200 && member.text.contains("<h1>数据统计：天河区 \(year) 年</h1>"))
+        #expect(member.text.contains("<option value=\"tianhe\" selected>天河区</option>") && !member.text.contains("<option value=\"guangzhou\" selected>"))
+        #expect(member.text.contains("<td class=\"number\">3 条</td>") && member.text.contains("<td>区城市管理局</td>"))
+        #expect(!member.text.contains("各区情况") && !member.text.contains("南华西街") && !member.text.contains("区交通运输局"), "tianhe's figures only")
+        try await fixture.stop()
+    }
+
     /// Replaying every topic into emptied tables gives what the incremental build gave, even
     /// with reassignments, deadline changes, re-handling and re-categorisation; it tells no one again.
     @Test func rebuildingFromTheTopicsEqualsTheIncrementalBuild() async throws {

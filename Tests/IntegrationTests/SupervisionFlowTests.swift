@@ -479,30 +479,35 @@ struct SupervisionFlowTests {
         let listed = try await fixture.call("GET", actionsPath, token: fixture.token())
         #expect(((listed.json["actions"] as? [[String: Any]]) ?? []).map { $0["kind"] as? String } == ["leader-led"])
 
-        // Quotas: the studio with two clues this month is not behind; the one with none (on the roster) and the member with one are.
-        let roster: [String: Any] = ["entries": [["kind": "studio", "receiver": "沙园街委员工作室"], ["kind": "studio", "receiver": "南华西街委员工作室"],
-                                                 ["kind": "member", "receiver": "陈委员"]]]
-        #expect(try await fixture.call("PUT", "/v1/supervision/quota-roster", json: ["entries": [["kind": "team", "receiver": "x"]]], token: fixture.token()).errorField == "entries[0].kind")
-        #expect(try await fixture.call("PUT", "/v1/supervision/quota-roster", json: roster, token: fixture.token()).status == 200)
-        for (number, receiver) in [(1, "沙园街委员工作室"), (2, "沙园街委员工作室"), (3, "陈委员")] {
-            let kind = receiver.hasSuffix("工作室") ? "studio" : "member"
+        // Quotas against the register: a studio counts its own clues and its members' for it; an inactive entry owes
+        // nothing; a clue credited to no entry (free text not yet mapped) counts for no one.
+        try await fixture.store.execute("""
+            INSERT INTO register_entries (district, code, kind, name, studio_code, active, updated_by) VALUES
+                ('haizhu', 's-sy', 'studio', '沙园街委员工作室', NULL, true, 'test'),
+                ('haizhu', 's-nhx', 'studio', '南华西街委员工作室', NULL, true, 'test'),
+                ('haizhu', 's-old', 'studio', '旧工作室', NULL, false, 'test'),
+                ('haizhu', 'm-chen', 'member', '陈委员', 's-nhx', true, 'test')
+            """, scope: .district(fixture.haizhu))
+        for (number, code, studio) in [(1, "s-sy", "s-sy"), (2, "s-sy", "s-sy"), (3, "m-chen", "s-nhx"), (4, "s-old", "s-old"), (5, nil, nil)] as [(Int, String?, String?)] {
             try await fixture.store.execute("""
                 INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions, source_category, channel,
-                                   is_anonymous, received_at, receiver_kind, receiver_name)
-                VALUES (\(UUID()), 'haizhu', \("HZ-Q-\(number)"), '标题', '情况', '建议', 'studio', 'studio', true, \(fixture.clock.now), \(kind), \(receiver))
+                                   is_anonymous, received_at, receiver_kind, receiver_name, receiver_code, receiver_studio_code)
+                VALUES (\(UUID()), 'haizhu', \("HZ-Q-\(number)"), '标题', '情况', '建议', 'studio', 'studio', true, \(fixture.clock.now),
+                        \(code?.hasPrefix("m-") == true ? "member" : "studio"), '沙园街工作室', \(code), \(studio))
                 """, scope: .district(fixture.haizhu))
         }
         let month = String(fixture.today.description.prefix(7))
         let quotas = try await fixture.call("GET", "/v1/supervision/quotas?month=\(month)&behind=true", token: fixture.token())
-        let behind = ((quotas.json["standings"] as? [[String: Any]]) ?? []).map { "\($0["receiver"] ?? ""):\($0["shortfall"] ?? "")" }
-        #expect(behind == ["南华西街委员工作室:2", "陈委员:1"], "\(quotas.text)")
+        let behind = ((quotas.json["standings"] as? [[String: Any]]) ?? []).map { "\($0["code"] ?? ""):\($0["shortfall"] ?? "")" }
+        #expect(behind == ["s-nhx:1", "m-chen:1"], "\(quotas.text)")
         #expect(try await fixture.call("GET", "/v1/supervision/quotas?month=2026-13", token: fixture.token()).errorField == "month")
         let reminded = try await fixture.call("POST", "/v1/supervision/quotas/reminders?month=\(month)", token: fixture.token())
-        #expect(((reminded.json["reminded"] as? [[String: Any]]) ?? []).compactMap { $0["receiver"] as? String } == ["南华西街委员工作室", "陈委员"])
+        #expect(((reminded.json["reminded"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String } == ["s-nhx", "m-chen"])
         let again = try await fixture.call("POST", "/v1/supervision/quotas/reminders?month=\(month)", token: fixture.token())
         #expect(((again.json["reminded"] as? [[String: Any]]) ?? []).isEmpty, "once per month")
         let quotaEvents = try await fixture.supervisionEvents(atLeast: 1).filter { $0.type == QuotaReminderDue.eventType }
         #expect(quotaEvents.count == 2)
+        #expect(Set(try quotaEvents.map { try $0.decodePayload(as: QuotaReminderDue.self).receiver }) == ["s-nhx", "m-chen"], "addressed by register code")
         try await fixture.stopAll()
     }
 

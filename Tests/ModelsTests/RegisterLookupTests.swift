@@ -49,3 +49,38 @@ import Testing
         #expect(RegisterLookup.distance(b, a) == expected)
     }
 }
+
+/// Crediting a form's receiver: the register's entry with its studio, or a refusal that says why.
+@Suite struct ReceiverCreditTests {
+    let register = RegisterLookupTests().register
+
+    @Test func aFoundReceiverCarriesItsCodeAndTheStudioItCollectsFor() throws {
+        let member = try RegisterLookup.credit(Receiver(kind: .member, name: "王小明"), in: register).get()
+        #expect(member == Receiver(kind: .member, name: "王小明", code: "m-0001", studio: "studio-shayuan"))
+        let studio = try RegisterLookup.credit(Receiver(kind: .studio, name: " 沙园街委员工作室"), in: register).get()
+        #expect(studio == Receiver(kind: .studio, name: "沙园街委员工作室", code: "studio-shayuan", studio: "studio-shayuan"))
+        // A code names its entry even where the form guessed the other kind from the wording.
+        let byCode = try RegisterLookup.credit(Receiver(kind: .studio, name: "m-0002"), in: register).get()
+        #expect(byCode.kind == .member && byCode.code == "m-0002" && byCode.studio == nil)
+    }
+
+    @Test func refusalsNameTheClosestEntriesTheCodesOrTheInactiveEntry() {
+        func refusal(_ receiver: Receiver, in entries: [RegisterEntry]) -> String? {
+            if case .failure(let refusal) = RegisterLookup.credit(receiver, in: entries) { return refusal.message }
+            return nil
+        }
+        #expect(refusal(Receiver(kind: .studio, name: "沙园街工作室"), in: register)
+            == "登记册中没有名为“沙园街工作室”的工作室；最接近的：沙园街委员工作室、南华西街委员工作室")
+        #expect(refusal(Receiver(kind: .member, name: "李四"), in: register) == "登记册中没有名为“李四”的委员；请先在登记册中登记")
+        #expect(refusal(Receiver(kind: .studio, name: "旧工作室"), in: register) == "“旧工作室”（studio-closed）在登记册中已停用")
+        let twins = register + [RegisterEntry(code: "m-0003", kind: .member, name: "王小明")]
+        #expect(refusal(Receiver(kind: .member, name: "王小明"), in: twins) == "登记册中有多位名为“王小明”的委员，请填写编号：m-0001、m-0003")
+    }
+
+    @Test func aDistrictWithoutARegisterOfTheKindKeepsTheNameAsGiven() throws {
+        let studiosOnly = register.filter { $0.kind == .studio }
+        let free = Receiver(kind: .member, name: "张三")
+        #expect(try RegisterLookup.credit(free, in: studiosOnly).get() == free)
+        #expect(try RegisterLookup.credit(free, in: []).get() == free)
+    }
+}

@@ -15,7 +15,7 @@ import Testing
     let topic = UUID()
     var facts: NoticeFacts {
         NoticeFacts(caseNumbers: [proposal: "HZ-2027-012"], drafters: [proposal: "member.wang"],
-                    topicReceivers: [topic: [Receiver(kind: .studio, name: "沙园街委员工作室"), Receiver(kind: .member, name: "王委员")]],
+                    topicReceivers: [topic: [Receiver(kind: .studio, name: "沙园街委员工作室", code: "s-sy"), Receiver(kind: .member, name: "王委员")]],
                     evaluationPage: { "/evaluate/token-\($0.uuidString.prefix(4))" })
     }
 
@@ -104,8 +104,8 @@ import Testing
 
     @Test func keyProposalsAndQuotasReachPeopleByName() throws {
         #expect(try notices(ProposalMarkedKey(proposalID: proposal, supervisingLeader: "李副主席", limit: nil)).map(\.audience) == [.leader("李副主席")])
-        let behind = try notices(QuotaReminderDue(receiver: "沙园街委员工作室", kind: .studio, month: "2027-01", period: "2027-01", count: 1, required: 2))
-        #expect(behind.map(\.audience) == [.receiver(.studio, "沙园街委员工作室")])
+        let behind = try notices(QuotaReminderDue(receiver: "s-sy", kind: .studio, month: "2027-01", period: "2027-01", count: 1, required: 2))
+        #expect(behind.map(\.audience) == [.receiver(.studio, "s-sy")])
         #expect(behind[0].title.contains("1 条") && behind[0].title.contains("2 条"))
     }
 
@@ -144,7 +144,8 @@ import Testing
         #expect(filed.map(\.audience) == [.account("member.wang")] && filed[0].title.contains("HZ-2027-012"))
 
         let claimed = try notices(TopicClaimed(topicID: topic, claimID: UUID(), claimantRole: "member", coClaim: false))
-        #expect(claimed.map(\.audience) == [.receiver(.studio, "沙园街委员工作室"), .receiver(.member, "王委员")])
+        // By register code where the clue was credited to an entry, else by the name it carried.
+        #expect(claimed.map(\.audience) == [.receiver(.studio, "s-sy"), .receiver(.member, "王委员")])
         #expect(claimed.allSatisfy { $0.title.contains("政协委员") && $0.link == StaffNoticeRouting.topicsPage })
         #expect(try notices(TopicClaimed(topicID: UUID(), claimID: UUID(), claimantRole: "member", coClaim: false)).isEmpty)
     }

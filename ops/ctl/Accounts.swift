@@ -22,6 +22,7 @@ struct Accounts: AsyncParsableCommand {
         @Option(help: "Login name: 3 to 40 lower-case letters, digits, '.', '_' or '-'.") var login: String
         @Option(help: "The person's name as pages show it (defaults to the login).") var name: String?
         @Option(help: "Handling unit id, for the handling-unit role.") var unit: String?
+        @Option(help: "The register entry (its code) of a member's or studio's account.") var register: String?
         @Option(help: "Phone for notifications.") var phone: String?
         @Option(help: "E-mail for notifications.") var email: String?
         @Option(help: "A password to set instead of a generated one (demo data only; still changed at first sign-in).")
@@ -37,15 +38,15 @@ struct Accounts: AsyncParsableCommand {
             }
             if let unit, UUID(uuidString: unit) == nil { throw ValidationError("--unit: a unit id (UUID)") }
             let new = NewAccount(district: district, login: login, displayName: name ?? login, role: role,
-                                 unitID: unit.flatMap(UUID.init(uuidString:)), phone: phone, email: email)
-            if let problem = new.problems.first { throw ValidationError("--\(problem.field == "displayName" ? "name" : problem.field == "unitId" ? "unit" : problem.field): \(problem.message)") }
+                                 unitID: unit.flatMap(UUID.init(uuidString:)), phone: phone, email: email, registerCode: register)
+            if let problem = new.problems.first { throw ValidationError("--\(problem.field == "displayName" ? "name" : problem.field == "unitId" ? "unit" : problem.field == "registerCode" ? "register" : problem.field): \(problem.message)") }
             if let password, let problem = PasswordPolicy.problem(with: password, login: login) { throw ValidationError("--password: \(problem)") }
         }
 
         func run() async throws {
             let new = NewAccount(
                 district: DistrictCode(rawValue: district)!, login: login, displayName: name ?? login, role: StaffClaims.Role(rawValue: role)!,
-                unitID: unit.flatMap(UUID.init(uuidString:)), phone: phone, email: email)
+                unitID: unit.flatMap(UUID.init(uuidString:)), phone: phone, email: email, registerCode: register)
             let (who, chosen, mustChange) = (operatorName, password, !ready)
             let (account, oneTime) = try await withDatabase { database in
                 do {

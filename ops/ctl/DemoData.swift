@@ -16,6 +16,27 @@ enum HaizhuDemo {
         "沙园", "南石头", "凤阳", "瑞宝", "江海", "琶洲", "南洲", "华洲", "官洲",
     ]
 
+    /// The streets' names as register codes (`studio-shayuan`).
+    static let streetCodes = [
+        "赤岗": "chigang", "新港": "xingang", "昌岗": "changgang", "江南中": "jiangnanzhong", "滨江": "binjiang", "素社": "sushe",
+        "海幢": "haichuang", "南华西": "nanhuaxi", "龙凤": "longfeng", "沙园": "shayuan", "南石头": "nanshitou", "凤阳": "fengyang",
+        "瑞宝": "ruibao", "江海": "jianghai", "琶洲": "pazhou", "南洲": "nanzhou", "华洲": "huazhou", "官洲": "guanzhou",
+    ]
+
+    /// The register: a studio for every street, and members (the demo's 陈委员 is `m-chen`, of 沙园街's studio).
+    static var registerCSV: String {
+        var lines = ["编号,类型,姓名/名称,界别,专委会,所属工作室,街道,状态"]
+        for street in streets { lines.append("studio-\(streetCodes[street] ?? street),工作室,\(street)街委员工作室,,,,\(street)街,在册") }
+        let members = [
+            ("m-chen", "陈委员", "经济界", "经济委", "shayuan"), ("m-0002", "李晓红", "教育界", "教科文卫体委", "nanhuaxi"),
+            ("m-0003", "王建国", "医药卫生界", "教科文卫体委", "binjiang"), ("m-0004", "张丽华", "社会福利和社会保障界", "社会法制民族宗教委", "changgang"),
+            ("m-0005", "刘志强", "工商联界", "经济委", "pazhou"), ("m-0006", "黄美玲", "妇联界", "社会法制民族宗教委", "sushe"),
+            ("m-0007", "周文斌", "农业和农村界", "农业和农村委", "guanzhou"), ("m-0008", "吴海燕", "港澳台侨界", "港澳台侨外事委", "haichuang"),
+        ]
+        for (code, name, sector, committee, studio) in members { lines.append("\(code),委员,\(name),\(sector),\(committee),studio-\(studio),,在册") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     /// The six pilot topics of the Haizhu opinions (附件2), opened as themed calls (选题征集).
     static let pilotTopics = [
         "推动沙园七街“三线”下地",

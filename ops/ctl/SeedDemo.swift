@@ -62,6 +62,10 @@ struct SeedDemo: AsyncParsableCommand {
         }
         print("themed calls (选题征集): the six pilot topics of 附件2")
 
+        let administrator = try token(.administrator, "seed-demo-administrator")
+        let registered = try await api.importRegister(HaizhuDemo.registerCSV, token: administrator)
+        print("register: \(registered) members and street studios (委员、委员工作室)")
+
         var created = 0
         for unit in HaizhuDemo.units where try await api.createUnit(unit, token: committee) { created += 1 }
         try await api.saveCalendar(HaizhuDemo.calendar2026, token: committee)
@@ -181,12 +185,13 @@ struct DemoAPI: Sendable {
     }
 
     /// `encoded` as it goes out: a signed request signs exactly these bytes.
-    private func send(_ method: HTTPMethod, _ url: String, encoded body: Data?, headers: [String: String]) async throws -> (status: Int, body: JSONValue?) {
+    private func send(_ method: HTTPMethod, _ url: String, encoded body: Data?, headers: [String: String],
+                      contentType: String = "application/json") async throws -> (status: Int, body: JSONValue?) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
@@ -236,6 +241,18 @@ struct DemoAPI: Sendable {
     func saveCalendar(_ days: [(date: String, kind: String, name: String)], token: String) async throws {
         let body: JSONValue = ["days": .array(days.map { ["date": .string($0.date), "kind": .string($0.kind), "name": .string($0.name)] })]
         _ = try expect(await send(.PUT, "\(assignment)/v1/assignment/calendar/2026", body: body, headers: ["Authorization": "Bearer \(token)"]), "saving the 2026 calendar")
+    }
+
+    /// The register of members and studios, as an administrator imports it; answers the count saved.
+    func importRegister(_ csv: String, token: String) async throws -> Int {
+        let result = try await send(.POST, "\(intake)/v1/intake/register/import", encoded: Data(csv.utf8),
+                                    headers: ["Authorization": "Bearer \(token)"], contentType: "text/csv; charset=utf-8")
+        let body = try expect(result, "importing the register")
+        if case .object(let fields)? = body, case .array(let refused)? = fields["refused"], !refused.isEmpty {
+            throw Failure(description: "importing the register: lines refused: \(refused)")
+        }
+        if case .object(let fields)? = body, case .number(let saved)? = fields["saved"] { return Int(saved) }
+        return 0
     }
 
     /// Nil when accepted; otherwise why not (a 4xx names the field).

@@ -184,6 +184,8 @@ struct BatchImportController: Sendable {
         try IdempotencyClaim.validate(key)
         let district = try Self.district(of: submission, query: request.uri.queryParameters["district"].map(String.init))
         let defaults = try Self.defaults(request.uri.queryParameters)
+        // Read once for the whole file: every row's receiver is credited against it.
+        let register = try await RegisterRepository(database: repository.database).entries(of: district)
 
         var reader = CSVRecords()
         var layout: BatchLayout?
@@ -232,7 +234,8 @@ struct BatchImportController: Sendable {
                 return
             }
             do {
-                let (clue, claim) = try validRow(csvRecord, number: recordNumber, layout: layout, district: district, defaults: defaults, submission: submission, key: key)
+                let (clue, claim) = try validRow(csvRecord, number: recordNumber, layout: layout, district: district, defaults: defaults,
+                                                 register: register, submission: submission, key: key)
                 pending.append((recordNumber, clue, claim))
                 if pending.count >= Self.rowsPerTransaction { try await flush() }
             } catch let error as APIError {
@@ -267,7 +270,7 @@ struct BatchImportController: Sendable {
     /// One row as a valid clue, or the reason it is not one.
     func validRow(
         _ record: CSVRecords.Record, number: Int, layout: BatchLayout, district: DistrictCode, defaults: BatchDefaults,
-        submission: Submission, key: String?
+        register: [RegisterEntry], submission: Submission, key: String?
     ) throws(APIError) -> (ValidClue, IdempotencyClaim?) {
         let fields: [String]
         switch record {
@@ -275,8 +278,10 @@ struct BatchImportController: Sendable {
         case .failure(let problem): throw APIError(.unprocessableContent, code: "malformed-csv", message: problem.description)
         }
         let input = try layout.submission(fields, district: district, defaults: defaults)
-        let clue = try input.validated(settings: settings, defaultChannel: .batchImport)
+        var clue = try input.validated(settings: settings, defaultChannel: .batchImport)
         try SubmissionPolicy.check(clue, from: submission)
+        // An unknown receiver refuses its row, with the closest register names; the others are kept.
+        if let receiver = clue.receiver { clue.receiver = try RegisterRepository.credit(receiver, in: register, field: "receiverName") }
         let claim = key.map { IdempotencyClaim(key: "\($0)#\(number)", requestHash: Data(SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)))) }
         return (clue, claim)
     }

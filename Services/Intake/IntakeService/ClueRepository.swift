@@ -148,8 +148,13 @@ struct ClueRepository: Sendable {
 
     /// Stores the clue, its receipt, attachments and clue-received event in one transaction, or
     /// finds that it was sent before (idempotent retry, resubmission). Nothing is stored when it throws.
+    /// A named receiver is credited to its register entry first (refused when the register has none).
     func accept(_ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date = Date()) async throws -> AcceptOutcome {
         let settings = self.settings
+        var clue = clue
+        if let receiver = clue.receiver {
+            clue.receiver = try await RegisterRepository(database: database).credit(receiver, in: clue.district, field: "receiver.name")
+        }
         if Self.onlyRulesCanRefuse(clue, from: submission, idempotency: idempotency, settings: settings) {
             let outcome = try await groupCommit.accept(GroupCommit.Item(clue: clue, submittedBy: submission.identity, receivedAt: receivedAt))
             Self.count(outcome, of: clue)
@@ -166,6 +171,7 @@ struct ClueRepository: Sendable {
 
     /// Many clues of one district in one transaction (one commit instead of one per clue), each in
     /// a savepoint of its own: a clue refused for any reason is rolled back alone, the others stay.
+    /// Their receivers are credited by the caller (`RegisterRepository.credit`), once per batch.
     func acceptAll(
         _ clues: [(clue: ValidClue, idempotency: IdempotencyClaim?)], district: DistrictCode, from submission: Submission, receivedAt: Date = Date()
     ) async throws -> [Result<AcceptOutcome, APIError>] {
@@ -385,8 +391,8 @@ struct ClueRepository: Sendable {
             WITH stored AS (
                 INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
                                    source_category, channel, is_anonymous, contact_name, contact_phone, contact_address, received_at,
-                                   receiver_kind, receiver_name, consent_to_publish, themed_call_id, submitted_by,
-                                   contact_fingerprint, content_fingerprint, contact_consent)
+                                   receiver_kind, receiver_name, receiver_code, receiver_studio_code, consent_to_publish,
+                                   themed_call_id, submitted_by, contact_fingerprint, content_fingerprint, contact_consent)
                 VALUES
             """)
         for (index, new) in clues.enumerated() {
@@ -397,7 +403,8 @@ struct ClueRepository: Sendable {
                 .value(clue.situationAnalysis), .value(clue.specificSuggestions), .value(clue.sourceCategory.rawValue),
                 .value(clue.channel.rawValue), .value(contact == nil), .optional(contact?.name), .optional(contact?.phone),
                 .optional(contact?.address), .value(clue.receivedAt), .optional(clue.receiver?.kind.rawValue),
-                .optional(clue.receiver?.name), .value(clue.consentToPublish), .optional(clue.themedCallID),
+                .optional(clue.receiver?.name), .optional(clue.receiver?.code), .optional(clue.receiver?.studio),
+                .value(clue.consentToPublish), .optional(clue.themedCallID),
                 .value(new.submittedBy), .optional(valid.contactFingerprint), .optional(valid.contentFingerprint),
                 .optional(valid.consentToProcessing),
             ])

@@ -113,6 +113,8 @@ struct PortalController: Sendable {
         return response
     }
 
+    /// One district's figures, or a municipal tenant's rolled up with its member districts'.
+    /// Without a district the page opens on the first roll-up: a tenant alone has next to no clues.
     @Sendable func statistics(_ request: Request, context: AppRequestContext) async throws -> Response {
         let query = request.queryValues
         let districts = try await cache.districts { try await queries.districts() }
@@ -122,15 +124,30 @@ struct PortalController: Sendable {
         } catch {
             return problem(error)
         }
-        let code = query["district"].flatMap { $0.isEmpty ? nil : $0 } ?? districts.first?.code ?? ""
+        let parents = Set(districts.compactMap(\.parent))
+        let code = query["district"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (districts.first(where: { parents.contains($0.code) }) ?? districts.first)?.code ?? ""
         guard let district = districts.first(where: { $0.code == code }) else {
             return problem(PortalProblem("district", "参数 district 不是已知的区"))
         }
+        let members = districts.filter { $0.parent == district.code }
         return try await cached(request) {
-            let statistics = try await queries.statistics(district: district.code, year: year)
+            let statistics = try await queries.statistics(districts: [district.code] + members.map(\.code), year: year)
             struct Option { var code: String; var name: String; var selected: Bool }
             struct Chart { var svg: String; var caption: String }
             struct UnitRow { var name: String; var assignments: Int; var replied: Int; var onTime: String; var satisfied: String }
+            struct DistrictRow {
+                var name: String
+                /// The district's own page; none for the tenant's own row (its page is the roll-up).
+                var link: String?
+                var clues: Int
+                var reviewed: Int
+                var filed: Int
+                var filingRate: String
+                var replied: Int
+                var onTimeRate: String
+                var satisfactionRate: String
+            }
             struct Page {
                 var districtName: String
                 var year: Int
@@ -141,23 +158,46 @@ struct PortalController: Sendable {
                 var satisfactionRate: String
                 var charts: [Chart]
                 var units: [UnitRow]
+                var rollUp: Bool
+                var members: [DistrictRow]
             }
+            func row(_ name: String, _ figures: PortalQueries.Figures, link: String?) -> DistrictRow {
+                DistrictRow(name: name, link: link, clues: figures.clues, reviewed: figures.reviewed, filed: figures.filed,
+                            filingRate: percentage(figures.filed, of: figures.reviewed), replied: figures.replied,
+                            onTimeRate: percentage(figures.repliedOnTime, of: figures.replied),
+                            satisfactionRate: percentage(figures.satisfied, of: figures.evaluated))
+            }
+            let rollUp = !members.isEmpty
+            let names = Dictionary(uniqueKeysWithValues: districts.map { ($0.code, $0.name) })
             let charts = [
                 Chart(svg: BarChart(title: "线索来源渠道", bars: statistics.byChannel, unit: "条").svg, caption: "按提交渠道统计的线索数"),
                 Chart(svg: BarChart(title: "线索所在街道", bars: statistics.byStreet, unit: "条").svg, caption: "按街道统计的线索数（前 15 位）"),
                 Chart(svg: BarChart(title: "线索所属领域", bars: statistics.byDomain, unit: "条").svg, caption: "按领域统计的线索数（前 15 位）"),
                 Chart(svg: BarChart(title: "每月收到线索", bars: statistics.byMonth, unit: "条").svg, caption: "按月统计的线索数"),
             ]
+            var rows: [DistrictRow] = []
+            if rollUp {
+                rows.append(row(district.name + "（本级）", statistics.byDistrict[district.code] ?? .init(), link: nil))
+                for member in members {
+                    let link = "/statistics?" + URLEncodedForm.encode([("district", member.code), ("year", String(year))])
+                    rows.append(row(member.name, statistics.byDistrict[member.code] ?? .init(), link: link))
+                }
+            }
+            let totals = statistics.totals
             let content = Page(
-                districtName: district.name, year: year,
-                districts: districts.map { Option(code: $0.code, name: $0.name, selected: $0.code == district.code) },
-                clues: statistics.clues, filingRate: percentage(statistics.filed, of: statistics.reviewed),
-                onTimeRate: percentage(statistics.repliedOnTime, of: statistics.replied),
-                satisfactionRate: percentage(statistics.satisfied, of: statistics.evaluated), charts: charts,
+                districtName: rollUp ? district.name + "（含各区）" : district.name, year: year,
+                districts: districts.map {
+                    Option(code: $0.code, name: parents.contains($0.code) ? $0.name + "（全市汇总）" : $0.name, selected: $0.code == district.code)
+                },
+                clues: totals.clues, filingRate: percentage(totals.filed, of: totals.reviewed),
+                onTimeRate: percentage(totals.repliedOnTime, of: totals.replied),
+                satisfactionRate: percentage(totals.satisfied, of: totals.evaluated), charts: charts,
                 units: statistics.units.map {
-                    UnitRow(name: $0.name, assignments: $0.assignments, replied: $0.replied, onTime: percentage($0.onTime, of: $0.replied),
-                            satisfied: percentage($0.satisfied, of: $0.evaluated))
-                })
+                    // In a roll-up, units of the same name in different districts are told apart by their district.
+                    UnitRow(name: rollUp ? "\($0.name)（\(names[$0.district] ?? $0.district)）" : $0.name, assignments: $0.assignments,
+                            replied: $0.replied, onTime: percentage($0.onTime, of: $0.replied), satisfied: percentage($0.satisfied, of: $0.evaluated))
+                },
+                rollUp: rollUp, members: rows)
             return try self.page("statistics", content)
         }
     }

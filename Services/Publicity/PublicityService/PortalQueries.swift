@@ -267,13 +267,16 @@ struct PortalQueries: Sendable {
     struct District: Sendable {
         var code: String
         var name: String
+        /// The municipal tenant it belongs to; nil for a top-level one.
+        var parent: String?
     }
 
     func districts() async throws -> [District] {
         try await database.unscopedReads { reads in
             var districts: [District] = []
-            for try await (code, name) in try await reads.query("SELECT code, name FROM districts ORDER BY code").decode((String, String).self) {
-                districts.append(District(code: code, name: name))
+            let rows = try await reads.query("SELECT code, name, parent FROM districts ORDER BY code")
+            for try await (code, name, parent) in rows.decode((String, String, String?).self) {
+                districts.append(District(code: code, name: name, parent: parent))
             }
             return districts
         }
@@ -356,22 +359,40 @@ struct PortalQueries: Sendable {
         }
     }
 
-    struct Statistics: Sendable {
+    /// Headline figures of one district, or of all of a statistics page's.
+    struct Figures: Sendable {
         var clues = 0
-        var byChannel: [(label: String, value: Int)] = []
-        var byStreet: [(label: String, value: Int)] = []
-        var byDomain: [(label: String, value: Int)] = []
-        var byMonth: [(label: String, value: Int)] = []
         var reviewed = 0
         var filed = 0
         var replied = 0
         var repliedOnTime = 0
         var evaluated = 0
         var satisfied = 0
-        var units: [(name: String, assignments: Int, replied: Int, onTime: Int, evaluated: Int, satisfied: Int)] = []
+
+        mutating func add(_ other: Figures) {
+            clues += other.clues
+            reviewed += other.reviewed
+            filed += other.filed
+            replied += other.replied
+            repliedOnTime += other.repliedOnTime
+            evaluated += other.evaluated
+            satisfied += other.satisfied
+        }
     }
 
-    func statistics(district: String, year: Int) async throws -> Statistics {
+    struct Statistics: Sendable {
+        var totals = Figures()
+        var byDistrict: [String: Figures] = [:]
+        var byChannel: [(label: String, value: Int)] = []
+        var byStreet: [(label: String, value: Int)] = []
+        var byDomain: [(label: String, value: Int)] = []
+        var byMonth: [(label: String, value: Int)] = []
+        var units: [(district: String, name: String, assignments: Int, replied: Int, onTime: Int, evaluated: Int, satisfied: Int)] = []
+    }
+
+    /// The year's figures summed over `districts`: one district's, or a municipal tenant's with
+    /// its member districts' (the roll-up), with each district's headline figures as well.
+    func statistics(districts codes: [String], year: Int) async throws -> Statistics {
         let names = try await domainNames(for: "")
         return try await database.transaction(.allDistricts) { transaction in
             var statistics = Statistics()
@@ -380,43 +401,54 @@ struct PortalQueries: Sendable {
                 for try await (label, value) in try await transaction.query(query).decode((String, Int).self) { values.append((label, value)) }
                 return values
             }
-            // Clues of the district received in the year, counted by `expression`.
+            // Clues of the districts received in the year, counted by `expression`.
             func clueCounts(_ expression: String, limit: Int = 15) -> PostgresQuery {
                 """
                 SELECT \(unescaped: expression), count(*)::int FROM public_clues
-                WHERE district = \(district) AND received_at IS NOT NULL AND extract(year FROM received_at AT TIME ZONE 'Asia/Shanghai')::int = \(year)
+                WHERE district = ANY(\(codes)::text[]) AND received_at IS NOT NULL
+                  AND extract(year FROM received_at AT TIME ZONE 'Asia/Shanghai')::int = \(year)
                 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT \(limit)
                 """
             }
+            for (district, clues) in try await counts(clueCounts("district", limit: codes.count)) {
+                statistics.byDistrict[district, default: Figures()].clues = clues
+            }
             statistics.byChannel = try await counts(clueCounts("coalesce(channel, '')", limit: 50))
                 .map { (Channel(rawValue: $0.label)?.chineseName ?? ($0.label.isEmpty ? "未知" : $0.label), $0.value) }
-            statistics.clues = statistics.byChannel.reduce(0) { $0 + $1.value }
             statistics.byStreet = try await counts(clueCounts("coalesce(street, '未注明')"))
-            statistics.byDomain = try await counts(clueCounts("coalesce(domain, '')"))
-                .map { ($0.label.isEmpty ? "未分类" : Self.domainName($0.label, district: district, names: names), $0.value) }
+            // A domain is counted across the districts: named by the first of them (the tenant first)
+            // whose rules name it.
+            statistics.byDomain = try await counts(clueCounts("coalesce(domain, '')")).map { domain -> (label: String, value: Int) in
+                guard !domain.label.isEmpty else { return ("未分类", domain.value) }
+                let namer = codes.first { names[$0]?.domains[domain.label] != nil } ?? ""
+                return (Self.domainName(domain.label, district: namer, names: names), domain.value)
+            }
             let months = try await counts(clueCounts("extract(month FROM received_at AT TIME ZONE 'Asia/Shanghai')::int::text", limit: 12))
             statistics.byMonth = (1...12).map { month in ("\(month) 月", months.first { $0.label == String(month) }?.value ?? 0) }
 
-            for try await (reviewed, filed) in try await transaction.query("""
-                SELECT count(*)::int, count(*) FILTER (WHERE filed)::int FROM public_reviews WHERE district = \(district) AND year = \(year)
-                """).decode((Int, Int).self) {
-                statistics.reviewed = reviewed
-                statistics.filed = filed
+            for try await (district, reviewed, filed) in try await transaction.query("""
+                SELECT district, count(*)::int, count(*) FILTER (WHERE filed)::int FROM public_reviews
+                WHERE district = ANY(\(codes)::text[]) AND year = \(year) GROUP BY district
+                """).decode((String, Int, Int).self) {
+                statistics.byDistrict[district, default: Figures()].reviewed = reviewed
+                statistics.byDistrict[district, default: Figures()].filed = filed
             }
+            // Per district and unit: districts' units share names (区交通运输局) but are not the same unit.
             let units = try await transaction.query("""
-                SELECT a.unit_name, count(*)::int, count(a.replied_at)::int, count(*) FILTER (WHERE a.on_time)::int,
+                SELECT p.district, a.unit_name, count(*)::int, count(a.replied_at)::int, count(*) FILTER (WHERE a.on_time)::int,
                        count(a.satisfaction)::int, count(*) FILTER (WHERE a.satisfaction IN ('satisfied', 'basically-satisfied'))::int
                 FROM public_assignments a JOIN public_proposals p ON p.proposal_id = a.proposal_id
-                WHERE p.district = \(district) AND p.year = \(year) AND NOT a.superseded AND a.unit_name IS NOT NULL
-                GROUP BY a.unit_name ORDER BY 2 DESC, 1
+                WHERE p.district = ANY(\(codes)::text[]) AND p.year = \(year) AND NOT a.superseded AND a.unit_name IS NOT NULL
+                GROUP BY p.district, a.unit_name ORDER BY 3 DESC, 2, 1
                 """)
-            for try await unit in units.decode((String, Int, Int, Int, Int, Int).self) {
+            for try await unit in units.decode((String, String, Int, Int, Int, Int, Int).self) {
                 statistics.units.append(unit)
-                statistics.replied += unit.2
-                statistics.repliedOnTime += unit.3
-                statistics.evaluated += unit.4
-                statistics.satisfied += unit.5
+                statistics.byDistrict[unit.0, default: Figures()].replied += unit.3
+                statistics.byDistrict[unit.0, default: Figures()].repliedOnTime += unit.4
+                statistics.byDistrict[unit.0, default: Figures()].evaluated += unit.5
+                statistics.byDistrict[unit.0, default: Figures()].satisfied += unit.6
             }
+            statistics.totals = statistics.byDistrict.values.reduce(into: Figures()) { $0.add($1) }
             return statistics
         }
     }

@@ -17,8 +17,9 @@ struct StaffInbox: Sendable {
         case .handlingUnit: claims.unitID.map { ("unit", $0.uuidString.lowercased()) }
         case .proposalsCommittee: ("committee", "")
         case .supervisingLeader: claims.name.map { ("leader", $0) }
-        case .memberStudio: claims.name.map { ("studio", $0) }
-        case .member: claims.name.map { ("member", $0) }
+        // Linked to the register, by its entry; else by the name clues carried before it.
+        case .memberStudio: (claims.register ?? claims.name).map { ("studio", $0) }
+        case .member: (claims.register ?? claims.name).map { ("member", $0) }
         case .clueHandler, .specialCommittee, .administrator: nil
         }
     }
@@ -50,14 +51,14 @@ struct StaffInbox: Sendable {
         }
         if !topics.isEmpty {
             let rows = try await transaction.query("""
-                SELECT DISTINCT t.id, c.receiver_kind, c.receiver_name
+                SELECT DISTINCT t.id, c.receiver_kind, c.receiver_name, c.receiver_code
                 FROM reference_topics t JOIN clues c ON c.id = ANY(t.clue_ids)
                 WHERE t.id = ANY(\(Array(topics))::uuid[]) AND c.receiver_kind IS NOT NULL AND c.receiver_name IS NOT NULL
-                ORDER BY 1, 2, 3
+                ORDER BY 1, 2, 3, 4
                 """)
-            for try await (topic, kind, name) in rows.decode((UUID, String, String).self) {
+            for try await (topic, kind, name, code) in rows.decode((UUID, String, String, String?).self) {
                 guard let kind = Receiver.Kind(rawValue: kind) else { continue }
-                facts.topicReceivers[topic, default: []].append(Receiver(kind: kind, name: name))
+                facts.topicReceivers[topic, default: []].append(Receiver(kind: kind, name: name, code: code))
             }
         }
         return facts

@@ -13,14 +13,6 @@ struct EvaluationReport: Codable, Sendable {
     var commendations: Commendations
 }
 
-struct QuotaRosterInput: Decodable, Sendable {
-    struct Entry: Decodable, Sendable {
-        var kind: String?
-        var receiver: String?
-    }
-    var entries: [Entry]?
-}
-
 /// The year-end evaluation of handling units (考核) and the clue quotas, computed by the pure
 /// functions of `Models` from facts read out of the store: the same store gives the same figures.
 struct Reports: Sendable {
@@ -76,28 +68,23 @@ struct Reports: Sendable {
         }
     }
 
-    /// Every studio's clues in the month and every member's in the year up to it, from the
-    /// clues intake stored (their receiver, 接收人), against the district's quotas.
+    /// Every studio's clues in the month and every member's in the year up to it, counted by the
+    /// register entry each clue was credited to, against the district's quotas.
     func quotas(of district: DistrictCode, year: Int, month: Int) async throws -> [QuotaStanding] {
         try await database.transaction(.district(district)) { transaction in
             let settings = try await Timers.settings(of: district, in: transaction)
             var credits: [ClueCredit] = []
-            for try await (kind, receiver, day) in try await transaction.query("""
-                SELECT receiver_kind, receiver_name, to_char((received_at AT TIME ZONE \(settings.timeZone))::date, 'YYYY-MM-DD')
+            for try await (code, studio, day) in try await transaction.query("""
+                SELECT receiver_code, receiver_studio_code, to_char((received_at AT TIME ZONE \(settings.timeZone))::date, 'YYYY-MM-DD')
                 FROM clues
-                WHERE receiver_kind IS NOT NULL AND receiver_name IS NOT NULL
-                  AND extract(year FROM received_at AT TIME ZONE \(settings.timeZone)) = \(year)
-                """).decode((String, String, String).self) {
-                guard let kind = ClueCredit.Kind(rawValue: kind), let date = LocalDate(day) else { continue }
-                credits.append(ClueCredit(receiver: receiver, kind: kind, receivedOn: date))
+                WHERE receiver_code IS NOT NULL AND received_at >= make_timestamptz(\(year)::int, 1, 1, 0, 0, 0, \(settings.timeZone))
+                  AND received_at < make_timestamptz(\(year + 1)::int, 1, 1, 0, 0, 0, \(settings.timeZone))
+                """).decode((String, String?, String).self) {
+                guard let date = LocalDate(day) else { continue }
+                credits.append(ClueCredit(code: code, studio: studio, receivedOn: date))
             }
-            var roster: [(receiver: String, kind: ClueCredit.Kind)] = []
-            for try await (kind, receiver) in try await transaction.query(
-                "SELECT kind, receiver FROM quota_roster ORDER BY kind, receiver"
-            ).decode((String, String).self) {
-                if let kind = ClueCredit.Kind(rawValue: kind) { roster.append((receiver, kind)) }
-            }
-            return QuotaCounter.standings(credits: credits, roster: roster, month: (year, month), rule: settings.quotas)
+            return QuotaCounter.standings(credits: credits, register: try await RegisterEntries.all(in: transaction), month: (year, month),
+                                          rule: settings.quotas)
         }
     }
 
@@ -112,58 +99,20 @@ struct Reports: Sendable {
             for try await (kind, receiver) in try await transaction.query("""
                 INSERT INTO quota_reminders (district, month, kind, receiver, shortfall, sent_at)
                 SELECT \(district.rawValue), \(label), kind, receiver, shortfall, \(now)
-                FROM unnest(\(behind.map(\.kind.rawValue))::text[], \(behind.map(\.receiver))::text[], \(behind.map(\.shortfall))::int[])
+                FROM unnest(\(behind.map(\.kind.rawValue))::text[], \(behind.map(\.code))::text[], \(behind.map(\.shortfall))::int[])
                      AS b(kind, receiver, shortfall)
                 ON CONFLICT DO NOTHING
                 RETURNING kind, receiver
                 """).decode((String, String).self) { sent.insert(kind + "\u{0}" + receiver) }
-            let reminded = behind.filter { sent.contains($0.kind.rawValue + "\u{0}" + $0.receiver) }
+            let reminded = behind.filter { sent.contains($0.kind.rawValue + "\u{0}" + $0.code) }
             try await Outbox.append(try reminded.map { standing in
                 try Outbox.Row(
-                    QuotaReminderDue(receiver: standing.receiver, kind: standing.kind, month: label, period: standing.period,
+                    QuotaReminderDue(receiver: standing.code, kind: standing.kind, month: label, period: standing.period,
                                      count: standing.count, required: standing.required),
-                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: standing.receiver)
+                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: standing.code)
             }, in: transaction)
             return reminded
         }
-    }
-
-    struct RosterEntry: Codable, Sendable { var kind: String; var receiver: String }
-
-    func roster(of district: DistrictCode) async throws -> [RosterEntry] {
-        try await database.transaction(.district(district)) { transaction in
-            var entries: [RosterEntry] = []
-            for try await (kind, receiver) in try await transaction.query("SELECT kind, receiver FROM quota_roster ORDER BY kind, receiver")
-                .decode((String, String).self) { entries.append(RosterEntry(kind: kind, receiver: receiver)) }
-            return entries
-        }
-    }
-
-    func replaceRoster(_ input: QuotaRosterInput, of district: DistrictCode) async throws -> Int {
-        guard let entries = input.entries else { throw APIError.invalid("entries", "is required: the studios and members who owe clues") }
-        var kinds: [String] = [], receivers: [String] = []
-        for (index, entry) in entries.enumerated() {
-            guard let kind = entry.kind, ClueCredit.Kind(rawValue: kind) != nil else {
-                throw APIError.invalid("entries[\(index)].kind", "must be studio or member")
-            }
-            kinds.append(kind)
-            receivers.append(try FieldText.required(entry.receiver, "entries[\(index)].receiver", limit: 100, multiline: false))
-        }
-        guard entries.count <= 5_000 else { throw APIError.invalid("entries", "at most 5,000") }
-        try await database.transaction(.district(district)) { transaction in
-            var before: [[String: String]] = []
-            for try await (kind, receiver) in try await transaction.query("SELECT kind, receiver FROM quota_roster ORDER BY kind, receiver")
-                .decode((String, String).self) { before.append(["kind": kind, "receiver": receiver]) }
-            try await AuditTrail.record("roster-replaced", "quota-roster", district.rawValue, before: AuditTrail.json(before),
-                                        after: AuditTrail.json(zip(kinds, receivers).map { ["kind": $0, "receiver": $1] }),
-                                        district: district, in: transaction)
-            try await transaction.execute("DELETE FROM quota_roster")
-            try await transaction.execute("""
-                INSERT INTO quota_roster (district, kind, receiver)
-                SELECT DISTINCT \(district.rawValue), kind, receiver FROM unnest(\(kinds)::text[], \(receivers)::text[]) AS r(kind, receiver)
-                """)
-        }
-        return entries.count
     }
 }
 
@@ -184,13 +133,7 @@ extension SupervisionController {
         case "json":
             return try jsonResponse(report)
         case "csv":
-            // With a byte-order mark, so spreadsheet programs read the Chinese headers as UTF-8.
-            var body = ByteBuffer(bytes: [0xEF, 0xBB, 0xBF])
-            body.writeString(UnitEvaluator.csv(report.units))
-            return Response(status: .ok, headers: [
-                .contentType: "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"unit-evaluation-\(report.from)-\(report.to).csv\"",
-            ], body: .init(byteBuffer: body))
+            return csvResponse(UnitEvaluator.csv(report.units), filename: "unit-evaluation-\(report.from)-\(report.to).csv")
         default:
             throw APIError.badRequest("format must be json or csv", field: "format")
         }
@@ -220,17 +163,6 @@ extension SupervisionController {
         }
         let reminded = try await Reports(database: database).remind(of: claims.district, year: first.year, month: first.month, now: clock.now)
         return try jsonResponse(["reminded": reminded])
-    }
-
-    /// The studios and members who owe clues, as the committee listed them.
-    @Sendable func roster(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try jsonResponse(["entries": try await Reports(database: database).roster(of: try context.staffClaims().district)])
-    }
-
-    @Sendable func replaceRoster(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let claims = try context.staffClaims()
-        let input = try await request.decodeJSON(as: QuotaRosterInput.self, context: context, limit: 1024 * 1024)
-        return try jsonResponse(["entries": try await Reports(database: database).replaceRoster(input, of: claims.district)])
     }
 }
 

@@ -115,12 +115,24 @@ struct SupervisionController: Sendable {
         staff.get("/evaluation", use: evaluation)
         staff.get("/quotas", use: quotas)
         staff.post("/quotas/reminders", use: remindQuotas)
-        staff.get("/quota-roster", use: roster)
-        staff.put("/quota-roster", use: replaceRoster)
         staff.post("/proposals/:id/actions", use: recordAction)
         staff.get("/proposals/:id/actions", use: listActions)
         staff.get("/follow-ups", use: followUps)
         staff.post("/follow-ups/:id/result", use: recordFollowUp)
+
+        // Performance records: the committee's office and leaders read everyone's, a member or studio its own.
+        router.group("/v1/supervision/members")
+            .add(middleware: StaffAuthenticator(signer: signer, roles: Self.committee.union([.clueHandler, .specialCommittee, .supervisingLeader])))
+            .get(use: memberRecords)
+            .get(":code", use: memberRecord)
+        router.group("/v1/supervision/my/record").add(middleware: StaffAuthenticator(signer: signer, roles: [.member, .memberStudio]))
+            .get(use: myRecord)
+        // The municipal committee's view of its member districts.
+        router.group("/v1/supervision/municipal")
+            .add(middleware: StaffAuthenticator(signer: signer, roles: Self.committee.union([.supervisingLeader])))
+            .get(use: municipalOverview)
+            .get("/districts/:code/proposals", use: municipalProposals)
+            .get("/proposals/:id", use: municipalProposal)
 
         // The proposer's own link: the token is the credential.
         router.get("/v1/supervision/evaluations/:token", use: evaluationForm)

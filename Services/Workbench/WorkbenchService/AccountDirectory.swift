@@ -20,6 +20,8 @@ public struct Account: Sendable, Codable, Hashable {
     public var mustChangePassword: Bool
     public var active: Bool
     public var lockedUntil: Date?
+    /// A member's or studio's register entry (`RegisterEntry.code`).
+    public var registerCode: String?
 
     /// What the audit trail keeps of an account: everything but secrets.
     var auditJSON: String {
@@ -39,9 +41,10 @@ public struct NewAccount: Sendable {
     public var unitID: UUID?
     public var phone: String?
     public var email: String?
+    public var registerCode: String?
 
     public init(district: DistrictCode, login: String, displayName: String, role: StaffClaims.Role, unitID: UUID? = nil,
-                phone: String? = nil, email: String? = nil) {
+                phone: String? = nil, email: String? = nil, registerCode: String? = nil) {
         self.district = district
         self.login = login
         self.displayName = displayName
@@ -49,6 +52,7 @@ public struct NewAccount: Sendable {
         self.unitID = unitID
         self.phone = phone
         self.email = email
+        self.registerCode = registerCode.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Each problem with its field, for the form.
@@ -67,6 +71,7 @@ public struct NewAccount: Sendable {
         if let email, !email.isEmpty, email.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) == nil {
             problems.append(("email", "电子邮箱格式不正确"))
         }
+        if let problem = AccountDirectory.registerProblem(role: role, code: registerCode) { problems.append(("registerCode", problem)) }
         return problems
     }
 }
@@ -83,6 +88,7 @@ public struct AccountDirectory: Sendable {
 
     static let columnNames = [
         "id", "district", "login", "display_name", "role", "unit_id", "phone", "email", "must_change_password", "active", "locked_until",
+        "register_code",
     ]
     static let columns = columnNames.joined(separator: ", ")
     static func columns(of table: String) -> String { columnNames.map { table + "." + $0 }.joined(separator: ", ") }
@@ -101,7 +107,7 @@ public struct AccountDirectory: Sendable {
             displayName: try c[first + 3].decode(String.self), role: role, unitID: try c[first + 5].decode(UUID?.self),
             phone: try c[first + 6].decode(String?.self), email: try c[first + 7].decode(String?.self),
             mustChangePassword: try c[first + 8].decode(Bool.self), active: try c[first + 9].decode(Bool.self),
-            lockedUntil: try c[first + 10].decode(Date?.self))
+            lockedUntil: try c[first + 10].decode(Date?.self), registerCode: try c[first + 11].decode(String?.self))
     }
 
     public static func hash(_ password: String) async throws -> String {
@@ -131,13 +137,14 @@ public struct AccountDirectory: Sendable {
             for try await _ in try await transaction.query("SELECT 1 FROM accounts WHERE login = \(new.login)") {
                 throw APIError(.conflict, code: "login-taken", message: "登录名 \(new.login) 已被使用", field: "login")
             }
+            try await Self.checkRegisterEntry(new.registerCode, role: new.role, in: transaction)
             let id = UUID()
             try await transaction.execute("""
                 INSERT INTO accounts (id, district, login, display_name, role, unit_id, phone, email, password_hash, must_change_password,
-                                      created_at, updated_at)
+                                      created_at, updated_at, register_code)
                 VALUES (\(id), \(new.district.rawValue), \(new.login), \(new.displayName.trimmingCharacters(in: .whitespacesAndNewlines)),
                         \(new.role.rawValue), \(new.unitID), \(new.phone.flatMap { $0.isEmpty ? nil : $0 }),
-                        \(new.email.flatMap { $0.isEmpty ? nil : $0 }), \(hash), \(mustChangePassword), \(now), \(now))
+                        \(new.email.flatMap { $0.isEmpty ? nil : $0 }), \(hash), \(mustChangePassword), \(now), \(now), \(new.registerCode))
                 """)
             guard let account = try await Self.load(id, in: transaction) else { throw APIError.notFound }
             try await AuditTrail.record(
@@ -147,6 +154,26 @@ public struct AccountDirectory: Sendable {
             return account
         }
         return (account, password)
+    }
+
+    /// Only members' and studios' accounts are linked to the register.
+    static func registerProblem(role: StaffClaims.Role, code: String?) -> String? {
+        guard code != nil else { return nil }
+        return role == .member || role == .memberStudio ? nil : "只有委员和委员工作室账号关联登记册"
+    }
+
+    /// The entry must be in the district's register and of the account's kind: a member's
+    /// account is linked to a member, a studio's to a studio.
+    static func checkRegisterEntry(_ code: String?, role: StaffClaims.Role, in transaction: Transaction) async throws {
+        guard let code else { return }
+        if let problem = registerProblem(role: role, code: code) { throw APIError.invalid("registerCode", problem) }
+        let wanted: Receiver.Kind = role == .memberStudio ? .studio : .member
+        guard let entry = try await RegisterEntries.all(in: transaction).first(where: { $0.code == code }) else {
+            throw APIError.invalid("registerCode", "登记册中没有编号 \(code)")
+        }
+        guard entry.kind == wanted else {
+            throw APIError.invalid("registerCode", "\(entry.name)（\(code)）是\(entry.kind == .studio ? "工作室" : "委员")，与账号角色不符")
+        }
     }
 
     static func load(_ id: UUID, in transaction: Transaction) async throws -> Account? {
@@ -165,7 +192,7 @@ public struct AccountDirectory: Sendable {
                 """) {
                 let columns = row.makeRandomAccess()
                 guard let account = try Self.account(row) else { return nil }
-                return (account, try columns[11].decode(String.self), try columns[12].decode(Int.self))
+                return (account, try columns[12].decode(String.self), try columns[13].decode(Int.self))
             }
             return nil
         }
@@ -202,9 +229,10 @@ public struct AccountDirectory: Sendable {
     /// An administrator's changes: role (and unit), active or not, a new one-time password.
     /// Returns the one-time password when one was set. Ends the person's sessions when they
     /// lose access or their password is reset.
+    /// `registerCode`: nil keeps the link, an empty string removes it.
     func update(
-        _ id: UUID, in district: DistrictCode, role: StaffClaims.Role?, unitID: UUID?, active: Bool?, resetPassword: Bool,
-        by actor: String, address: String?, now: Date
+        _ id: UUID, in district: DistrictCode, role: StaffClaims.Role?, unitID: UUID?, registerCode: String? = nil, active: Bool?,
+        resetPassword: Bool, by actor: String, address: String?, now: Date
     ) async throws -> (Account, String?) {
         let password = resetPassword ? Self.oneTimePassword() : nil
         let hash = try await password.asyncMap { try await Self.hash($0) }
@@ -216,8 +244,13 @@ public struct AccountDirectory: Sendable {
             if (newRole == .handlingUnit) != (newUnit != nil) {
                 throw APIError.invalid("unitId", newRole == .handlingUnit ? "承办单位账号须选择所属单位" : "只有承办单位账号属于单位")
             }
+            let newRegister = registerCode.map { $0.isEmpty ? nil : $0 } ?? before.registerCode
+            // A role without a register entry drops the link rather than refusing the change.
+            let linked = newRole == .member || newRole == .memberStudio ? newRegister : nil
+            if linked != before.registerCode { try await Self.checkRegisterEntry(linked, role: newRole, in: transaction) }
             try await transaction.execute("""
-                UPDATE accounts SET role = \(newRole.rawValue), unit_id = \(newUnit), active = coalesce(\(active)::boolean, active),
+                UPDATE accounts SET role = \(newRole.rawValue), unit_id = \(newUnit), register_code = \(linked),
+                       active = coalesce(\(active)::boolean, active),
                        password_hash = coalesce(\(hash), password_hash),
                        must_change_password = must_change_password OR \(hash != nil),
                        failed_sign_ins = CASE WHEN \(hash != nil) THEN 0 ELSE failed_sign_ins END,
@@ -226,7 +259,7 @@ public struct AccountDirectory: Sendable {
                 WHERE id = \(id)
                 """)
             guard let after = try await Self.load(id, in: transaction) else { throw APIError.notFound }
-            if !after.active || hash != nil || after.role != before.role || after.unitID != before.unitID {
+            if !after.active || hash != nil || after.role != before.role || after.unitID != before.unitID || after.registerCode != before.registerCode {
                 try await SessionStore.endAll(of: id, reason: "account-changed", now: now, in: transaction)
             }
             let action = hash != nil ? "password-reset" : (before.active != after.active ? (after.active ? "account-enabled" : "account-disabled") : "account-changed")

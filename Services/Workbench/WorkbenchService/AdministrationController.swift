@@ -35,12 +35,23 @@ struct AdministrationController: Sendable {
         }
     }
 
+    /// The register's names by code, from intake (none while intake does not answer).
+    func registerNames(for visit: Visit) async throws -> [String: String] {
+        guard let answer = try? await workbench.services.get(.intake, "/v1/intake/register", for: visit) else { return [:] }
+        var names: [String: String] = [:]
+        for entry in (answer.json["entries"] as? [[String: Any]]) ?? [] {
+            if let code = entry["code"] as? String, let name = entry["name"] as? String { names[code] = name }
+        }
+        return names
+    }
+
     func accountsPage(_ visit: Visit, form: FormRequest?, created: (Account, String)?, message: String?, field: String?,
                       status: HTTPResponse.Status) async throws -> Response {
         let units = try await units(for: visit)
         let unitNames = Dictionary(units.compactMap { unit in (unit["id"] as? String).map { ($0.lowercased(), unit["name"] as? String ?? "") } },
                                    uniquingKeysWith: { first, _ in first })
         let now = workbench.clock.now
+        let register = try await registerNames(for: visit)
         let rows = try await workbench.accounts.list(in: visit.account.district).map { account -> [String: Any] in
             [
                 "id": account.id.uuidString, "login": account.login, "name": account.displayName, "roleName": RoleLabels.label(account.role),
@@ -56,7 +67,8 @@ struct AdministrationController: Sendable {
                     unit["selected"] = (unit["id"] as? String)?.lowercased() == account.unitID?.uuidString.lowercased()
                     return unit
                 },
-                "self": account.id == visit.account.id,
+                "self": account.id == visit.account.id, "registerCode": account.registerCode ?? "",
+                "registerName": account.registerCode.flatMap { register[$0] } ?? "",
             ]
         }
         var values: [String: Any] = [
@@ -67,6 +79,7 @@ struct AdministrationController: Sendable {
                 return choice
             },
             "login": form?["login"] ?? "", "displayName": form?["displayName"] ?? "", "phone": form?["phone"] ?? "", "email": form?["email"] ?? "",
+            "registerCode": form?["registerCode"] ?? "",
             "message": message as Any, "field": field.map { FieldNames.chinese($0) } as Any,
         ]
         if let (account, password) = created {
@@ -90,15 +103,15 @@ struct AdministrationController: Sendable {
             let new = NewAccount(
                 district: visit.account.district, login: (form["login"] ?? "").trimmingCharacters(in: .whitespaces).lowercased(),
                 displayName: form["displayName"] ?? "", role: role, unitID: role == .handlingUnit ? UUID(uuidString: unitText) : nil,
-                phone: form["phone"], email: form["email"])
+                phone: form["phone"], email: form["email"], registerCode: form["registerCode"]?.trimmingCharacters(in: .whitespaces))
             if let problem = new.problems.first {
                 return try await accountsPage(visit, form: form, created: nil, message: problem.message, field: problem.field, status: .unprocessableContent)
             }
             do {
                 let created = try await workbench.accounts.create(new, by: visit.account.login, address: visit.address, now: workbench.clock.now)
                 return try await accountsPage(visit, form: nil, created: created, message: nil, field: nil, status: .created)
-            } catch let error as APIError where error.status == .conflict {
-                return try await accountsPage(visit, form: form, created: nil, message: error.message, field: error.field, status: .conflict)
+            } catch let error as APIError where error.status == .conflict || error.status == .unprocessableContent {
+                return try await accountsPage(visit, form: form, created: nil, message: error.message, field: error.field, status: error.status)
             }
         }
     }
@@ -118,6 +131,7 @@ struct AdministrationController: Sendable {
             do {
                 let (account, password) = try await workbench.accounts.update(
                     id, in: visit.account.district, role: action == "save" ? role : nil, unitID: unit,
+                    registerCode: action == "save" ? (form["registerCode"] ?? "").trimmingCharacters(in: .whitespaces) : nil,
                     active: action == "disable" ? false : action == "enable" ? true : nil, resetPassword: action == "reset",
                     by: visit.account.login, address: visit.address, now: workbench.clock.now)
                 return try await accountsPage(visit, form: nil, created: password.map { (account, $0) },

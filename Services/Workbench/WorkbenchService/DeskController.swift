@@ -599,6 +599,9 @@ enum FieldNames {
         "summary": "情况摘要", "text": "正文", "category": "答复类别", "promisedDate": "承诺解决日期", "deadline": "期限",
         "lead": "主办单位", "coUnits": "协办单位", "notes": "说明", "supervisingLeader": "领衔督办领导", "participants": "参加人员",
         "kind": "方式", "attachments": "附件", "name": "名称", "body": "正文", "template": "模板",
+        "registerCode": "登记册编号", "receiver": "接收人", "receiverName": "接收人", "code": "编号", "sector": "界别",
+        "specialCommittee": "专委会", "studio": "所属工作室", "street": "街道", "file": "文件", "situationAnalysis": "情况分析",
+        "specificSuggestions": "具体建议", "sourceCategory": "来源类别", "contact": "联系人",
     ]
 
     static func chinese(_ field: String) -> String {

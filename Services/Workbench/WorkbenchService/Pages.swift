@@ -31,7 +31,7 @@ struct Pages: Sendable {
         if let visit {
             context["me"] = ["name": visit.account.displayName, "login": visit.account.login, "role": RoleLabels.label(visit.account.role)]
             context["csrf"] = visit.csrfToken
-            context["nav"] = Navigation.items(for: visit.account.role, unread: visit.unread)
+            context["nav"] = Navigation.items(for: visit.account.role, unread: visit.unread, municipal: visit.municipal)
         }
         let html = library.render(Self.unwrapped(context) ?? [:], withTemplate: template) ?? "<!doctype html><title>页面缺失</title><p>页面模板缺失：\(template)</p>"
         return Response(
@@ -94,26 +94,35 @@ enum RoleLabels {
 
 /// What each role's navigation offers.
 enum Navigation {
-    static func items(for role: StaffClaims.Role, unread: Int? = nil) -> [[String: String]] {
+    /// `municipal`: the person's tenant has member districts (the municipal committee).
+    static func items(for role: StaffClaims.Role, unread: Int? = nil, municipal: Bool = false) -> [[String: String]] {
         var items = [["href": "/", "name": "首页"]]
         if InboxController.addressed.contains(role) {
             items.append(["href": "/inbox", "name": (unread ?? 0) > 0 ? "通知（\(unread ?? 0) 条未读）" : "通知"])
         }
         switch role {
         case .clueHandler:
-            items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"]]
+            items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/entry", "name": "录入线索"],
+                      ["href": "/members", "name": "履职档案"]]
         case .proposalsCommittee:
             items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/reviews", "name": "立案审查"],
-                      ["href": "/assignment", "name": "交办"], ["href": "/supervision", "name": "督办"], ["href": "/templates", "name": "答复模板"]]
-        case .member, .memberStudio, .specialCommittee:
-            items += [["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"]]
+                      ["href": "/assignment", "name": "交办"], ["href": "/supervision", "name": "督办"], ["href": "/templates", "name": "答复模板"],
+                      ["href": "/members", "name": "履职档案"]]
+            if municipal { items.append(["href": "/municipal", "name": "各区情况"]) }
+        case .member, .memberStudio:
+            items += [["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"], ["href": "/entry", "name": "录入线索"],
+                      ["href": "/my/record", "name": "我的履职档案"]]
+        case .specialCommittee:
+            items += [["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"], ["href": "/members", "name": "履职档案"]]
         case .administrator:
-            items += [["href": "/admin/accounts", "name": "账号"], ["href": "/admin/settings", "name": "区设置"], ["href": "/admin/audit", "name": "审计日志"],
-                      ["href": "/clues", "name": "线索审核"]]
+            items += [["href": "/admin/accounts", "name": "账号"], ["href": "/register", "name": "委员和工作室登记册"], ["href": "/admin/settings", "name": "区设置"],
+                      ["href": "/admin/audit", "name": "审计日志"], ["href": "/clues", "name": "线索审核"]]
+            if municipal { items.append(["href": "/municipal", "name": "各区情况"]) }
         case .handlingUnit:
             items += [["href": "/unit/assignments", "name": "交办件"], ["href": "/templates", "name": "答复模板"]]
         case .supervisingLeader:
-            items.append(["href": "/leader", "name": "领衔督办"])
+            items += [["href": "/leader", "name": "领衔督办"], ["href": "/members", "name": "履职档案"]]
+            if municipal { items.append(["href": "/municipal", "name": "各区情况"]) }
         }
         items.append(["href": "/password", "name": "修改密码"])
         return items

@@ -5,8 +5,8 @@ import Models
 import ServiceKit
 
 /// The committee's reports on handling: the unit evaluation (考核) for a period as a table and
-/// charts with its CSV, and the clue quotas of studios and members with who is behind, the
-/// reminders, and the roster of who owes clues. Supervision computes the figures.
+/// charts with its CSV, and the clue quotas of the register's studios and members with who is
+/// behind and the reminders. Supervision computes the figures.
 struct ReportsController: Sendable {
     let desk: DeskController
     var pages: Pages { desk.pages }
@@ -20,7 +20,6 @@ struct ReportsController: Sendable {
         router.get("/supervision/evaluation.csv", use: evaluationCSV)
         router.get("/supervision/quotas", use: quotas)
         router.post("/supervision/quotas/reminders", use: remind)
-        router.post("/supervision/quotas/roster", use: saveRoster)
     }
 
     var today: LocalDate { LocalDate.on(clock.now, in: .chinaTime) }
@@ -96,21 +95,17 @@ struct ReportsController: Sendable {
 
     @Sendable func quotas(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.signedIn(request, context, roles: Self.committee) { visit in
-            try await quotaPage(request.queryValues["month"], visit: visit, message: nil, reminded: nil, roster: nil, status: .ok)
+            try await quotaPage(request.queryValues["month"], visit: visit, message: nil, reminded: nil, status: .ok)
         }
     }
 
-    func quotaPage(_ month: String?, visit: Visit, message: String?, reminded: Int?, roster typed: String?, status: HTTPResponse.Status) async throws -> Response {
+    func quotaPage(_ month: String?, visit: Visit, message: String?, reminded: Int?, status: HTTPResponse.Status) async throws -> Response {
         let month = month.flatMap { $0.isEmpty ? nil : $0 } ?? String(today.description.prefix(7))
-        async let standings = services.get(.supervision, "/v1/supervision/quotas?month=\(month.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
-                                           for: visit)
-        async let listed = services.get(.supervision, "/v1/supervision/quota-roster", for: visit)
-        let (answer, roster) = try await (standings, listed)
+        let answer = try await services.get(.supervision, "/v1/supervision/quotas" + DeskController.query([("month", month)]), for: visit)
         var values: [String: Any] = ["title": "线索报送情况", "month": month]
         if answer.ok {
-            let rows = ((answer.json["standings"] as? [[String: Any]]) ?? []).sorted {
-                (($0["shortfall"] as? Int) ?? 0, ($1["receiver"] as? String) ?? "") > (($1["shortfall"] as? Int) ?? 0, ($0["receiver"] as? String) ?? "")
-            }
+            // Supervision's order: the furthest behind first.
+            let rows = (answer.json["standings"] as? [[String: Any]]) ?? []
             values["standings"] = rows.map { row -> [String: Any] in
                 var row = row
                 row["kindName"] = row["kind"] as? String == "studio" ? "委员工作室（每月）" : "委员（每年）"
@@ -125,10 +120,6 @@ struct ReportsController: Sendable {
         } else {
             values["error"] = answer.problem.message
         }
-        let entries = (roster.json["entries"] as? [[String: Any]]) ?? []
-        values["roster"] = typed ?? entries.map { "\(($0["kind"] as? String) == "studio" ? "工作室" : "委员")，\(($0["receiver"] as? String) ?? "")" }
-            .joined(separator: "\n")
-        values["rosterCount"] = entries.count
         if let message { values["error"] = message }
         if let reminded { values["reminded"] = reminded == 0 ? "没有需要提醒的（本月已提醒过的不再重复提醒）。" : "已提醒 \(reminded) 个落后的工作室和委员。" }
         return pages.render("quotas", values, visit: visit, status: status)
@@ -141,47 +132,10 @@ struct ReportsController: Sendable {
                 .POST, .supervision, "/v1/supervision/quotas/reminders?month=\(month.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
                 json: [:], for: visit)
             guard answer.ok else {
-                return try await quotaPage(month, visit: visit, message: answer.problem.message, reminded: nil, roster: nil,
+                return try await quotaPage(month, visit: visit, message: answer.problem.message, reminded: nil,
                                            status: HTTPResponse.Status(code: answer.status >= 400 ? answer.status : 502))
             }
-            return try await quotaPage(month, visit: visit, message: nil, reminded: (answer.json["reminded"] as? [Any])?.count ?? 0, roster: nil, status: .ok)
-        }
-    }
-
-    /// One line per studio or member: `工作室，沙园街委员工作室` or `委员，王小明` (a comma of
-    /// either width, or a tab).
-    static func rosterEntries(_ text: String) -> (entries: [[String: String]], bad: Int?) {
-        var entries: [[String: String]] = []
-        for (index, line) in text.split(whereSeparator: \.isNewline).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            let parts = trimmed.split(maxSplits: 1, whereSeparator: { $0 == "," || $0 == "，" || $0 == "\t" })
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[1].isEmpty else { return (entries, index + 1) }
-            switch parts[0] {
-            case "工作室", "studio": entries.append(["kind": "studio", "receiver": parts[1]])
-            case "委员", "member": entries.append(["kind": "member", "receiver": parts[1]])
-            default: return (entries, index + 1)
-            }
-        }
-        return (entries, nil)
-    }
-
-    @Sendable func saveRoster(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await desk.posted(request, context, roles: Self.committee) { visit, form in
-            let text = form["roster"] ?? ""
-            let (entries, bad) = Self.rosterEntries(text)
-            if let bad {
-                return try await quotaPage(form["month"], visit: visit, message: "名单第 \(bad) 行看不懂：每行写“工作室，名称”或“委员，姓名”。", reminded: nil,
-                                           roster: text, status: .unprocessableContent)
-            }
-            let answer = try await services.send(.PUT, .supervision, "/v1/supervision/quota-roster", json: ["entries": entries], for: visit)
-            guard answer.ok else {
-                let field = answer.problem.field.map { FieldNames.chinese($0) + "：" } ?? ""
-                return try await quotaPage(form["month"], visit: visit, message: field + answer.problem.message, reminded: nil, roster: text,
-                                           status: HTTPResponse.Status(code: answer.status >= 400 ? answer.status : 502))
-            }
-            return Pages.redirect("/supervision/quotas" + DeskController.query([("month", form["month"])]))
+            return try await quotaPage(month, visit: visit, message: nil, reminded: (answer.json["reminded"] as? [Any])?.count ?? 0, status: .ok)
         }
     }
 }

@@ -51,7 +51,7 @@ struct ServiceCalls: Sendable {
         try signer.token(for: StaffClaims(
             subject: visit.account.login, role: visit.account.role, district: visit.account.district, unitID: visit.account.unitID,
             issuedAt: now, expiresAt: now.addingTimeInterval(Self.tokenLifetime), tokenID: visit.sessionID.uuidString.lowercased(),
-            name: visit.account.displayName))
+            name: visit.account.displayName, register: visit.account.registerCode))
     }
 
     /// `timeout`: a whole call's deadline (a service that is down is retried until it).
@@ -63,6 +63,12 @@ struct ServiceCalls: Sendable {
         try await call(method, target, path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) }, for: visit)
     }
 
+    /// A body that is not JSON (a CSV file), or a JSON call that carries an Idempotency-Key.
+    func send(_ method: HTTPMethod, _ target: Target, _ path: String, body: Data, contentType: String, idempotencyKey: String? = nil,
+              for visit: Visit) async throws -> APIAnswer {
+        try await call(method, target, path, body: body, contentType: contentType, idempotencyKey: idempotencyKey, for: visit)
+    }
+
     /// A call for someone who is not signed in, whose credential is in the path (the proposer's
     /// evaluation link): no bearer token.
     func unsigned(_ method: HTTPMethod, _ target: Target, _ path: String, json: [String: Any]?) async throws -> APIAnswer {
@@ -70,15 +76,17 @@ struct ServiceCalls: Sendable {
     }
 
     private func call(
-        _ method: HTTPMethod, _ target: Target, _ path: String, body: Data?, for visit: Visit?, timeout: TimeAmount = .seconds(15)
+        _ method: HTTPMethod, _ target: Target, _ path: String, body: Data?, contentType: String = "application/json",
+        idempotencyKey: String? = nil, for visit: Visit?, timeout: TimeAmount = .seconds(15)
     ) async throws -> APIAnswer {
         var request = HTTPClientRequest(url: base(target) + path)
         request.method = method
         if let visit { request.headers.add(name: "Authorization", value: "Bearer " + (try token(for: visit))) }
         request.headers.add(name: "Accept", value: "application/json")
         if let address = visit?.address { request.headers.add(name: "X-Workbench-Client", value: address) }
+        if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
         if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)

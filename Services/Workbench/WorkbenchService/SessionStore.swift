@@ -13,6 +13,8 @@ struct Visit: Sendable {
     var address: String?
     /// Unread notices in the person's inbox, shown on every page; nil when not asked or unknown.
     var unread: Int?
+    /// The person's tenant is a municipal committee (districts name it as parent).
+    var municipal = false
 }
 
 /// Sessions in PostgreSQL. The cookie carries a random 32-byte secret; the store keeps its
@@ -57,22 +59,23 @@ struct SessionStore: Sendable {
     /// The live session the cookie names, with its account; nil when there is none, it ended,
     /// or it idled or aged out (then it is ended here, with its reason).
     func visit(cookie secret: String, address: String?, now: Date) async throws -> Visit? {
-        let found = try await database.transaction(.allDistricts) { transaction -> (UUID, UUID, String, Date, Date, Account?)? in
+        let found = try await database.transaction(.allDistricts) { transaction -> (UUID, Bool, String, Date, Date, Account?)? in
             for try await row in try await transaction.query("""
-                SELECT s.id, s.account_id, s.csrf_token, s.last_seen_at, s.expires_at, \(unescaped: AccountDirectory.columns(of: "a"))
+                SELECT s.id, EXISTS (SELECT 1 FROM districts d WHERE d.parent = a.district), s.csrf_token, s.last_seen_at, s.expires_at,
+                       \(unescaped: AccountDirectory.columns(of: "a"))
                 FROM workbench_sessions s JOIN accounts a ON a.id = s.account_id
                 WHERE s.secret_hash = \(Self.hash(secret)) AND s.ended_at IS NULL
                 """) {
                 let columns = row.makeRandomAccess()
-                let (id, accountID, csrf, lastSeen, expires) = (
-                    try columns[0].decode(UUID.self), try columns[1].decode(UUID.self), try columns[2].decode(String.self),
+                let (id, municipal, csrf, lastSeen, expires) = (
+                    try columns[0].decode(UUID.self), try columns[1].decode(Bool.self), try columns[2].decode(String.self),
                     try columns[3].decode(Date.self), try columns[4].decode(Date.self))
                 let account = try AccountDirectory.account(columns: columns, from: 5)
-                return (id, accountID, csrf, lastSeen, expires, account)
+                return (id, municipal, csrf, lastSeen, expires, account)
             }
             return nil
         }
-        guard let (id, _, csrf, lastSeen, expires, account) = found, let account else { return nil }
+        guard let (id, municipal, csrf, lastSeen, expires, account) = found, let account else { return nil }
         let idleLimit = lastSeen.addingTimeInterval(TimeInterval(settings.idleMinutes * 60))
         let reason: String? = !account.active ? "account-disabled" : now >= expires ? "expired" : now >= idleLimit ? "idle" : nil
         if let reason {
@@ -84,7 +87,7 @@ struct SessionStore: Sendable {
                 try await transaction.execute("UPDATE workbench_sessions SET last_seen_at = \(now) WHERE id = \(id)")
             }
         }
-        return Visit(sessionID: id, account: account, csrfToken: csrf, address: address)
+        return Visit(sessionID: id, account: account, csrfToken: csrf, address: address, municipal: municipal)
     }
 
     /// Ends the session, revokes its tokens and records why.

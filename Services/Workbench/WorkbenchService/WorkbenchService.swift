@@ -38,6 +38,8 @@ public enum WorkbenchService {
                 ReplyTemplatesController(desk: DeskController(workbench: context)).register(on: router)
                 PrintController(desk: DeskController(workbench: context)).register(on: router)
                 ReportsController(desk: DeskController(workbench: context)).register(on: router)
+                MembersController(desk: DeskController(workbench: context)).register(on: router)
+                MunicipalController(desk: DeskController(workbench: context)).register(on: router)
                 AssignmentDeskController(desk: DeskController(workbench: context)).register(on: router)
                 EvaluationPageController(workbench: context).register(on: router)
                 AdministrationController(workbench: context).register(on: router)
