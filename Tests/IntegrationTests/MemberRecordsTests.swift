@@ -169,6 +169,14 @@ extension HeavySuites {
             #expect(quotas.status == 200 && quotas.html.contains(#"<a href="/members/m-li">李明</a> <span class="tag urgent">落后</span>"#),
                     "\(content(quotas))")
             #expect(!quotas.html.contains("钱七"), "an inactive entry owes nothing")
+            // The reminder reaches the accounts linked to an entry behind: 南华西街's studio, by its register code.
+            let (studioAccount, studioPassword) = try await fixture.account("studio.nhx", .memberStudio)
+            try await fixture.store.execute("UPDATE accounts SET register_code = 's-nhx' WHERE id = \(studioAccount.id)", scope: .district(fixture.haizhu))
+            let reminded = try await committee.post("/supervision/quotas/reminders", [("csrf", quotas.hidden("csrf") ?? ""), ("month", quotas.hidden("month") ?? "")])
+            #expect(reminded.status == 200 && reminded.html.contains("已提醒"), "\(content(reminded))")
+            let studioBrowser = FormBrowser(base: fixture.base)
+            _ = try await studioBrowser.signIn("studio.nhx", studioPassword)
+            #expect(try await eventually(timeout: .seconds(30)) { try await studioBrowser.get("/inbox").html.contains("线索收集提醒") }, "the studio is told")
             let standings = try await sendHTTP("GET", fixture.supervision + "/v1/supervision/quotas?month=\(String(fixture.today.description.prefix(7)))",
                                                headers: ["Authorization": "Bearer \(try staffToken(.proposalsCommittee, "c", district: fixture.haizhu))"])
             let counts = Dictionary(uniqueKeysWithValues: ((standings.json["standings"] as? [[String: Any]]) ?? []).map {
