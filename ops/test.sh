@@ -4,7 +4,7 @@
 #
 #   ops/test.sh [swift test arguments, e.g. --filter OutboxTests]
 #   Without arguments it also runs promtool on ops/prometheus/ (alert rules and their unit
-#   tests) and, after the Swift tests, ops/test/api-conformance.sh.
+#   tests) and, after the Swift tests, ops/test/api-conformance.sh and ops/test/compose-config.sh.
 #
 #   TEST_TODAY="2027-03-15 10:00" ops/test.sh   runs the suite as if that moment were now (any
 #   `date -d` text, e.g. "2026-12-31 23:59 +0800"): PostgreSQL, the test binary and every
@@ -89,4 +89,6 @@ fi
 if [ $# -eq 0 ]; then
   say "checking intake's API against its OpenAPI document"
   bash "$ROOT/ops/test/api-conformance.sh"
+  say "checking docker-compose.yml with Docker Compose itself"
+  bash "$ROOT/ops/test/compose-config.sh"
 fi

@@ -10,7 +10,9 @@ import TriageService
 import WorkbenchService
 
 /// docker-compose.yml checked against the services' own configuration code. No Docker engine
-/// runs on the development machines, so the stack itself was never started here.
+/// runs on the development machines, so the stack itself was never started here; Docker Compose
+/// itself validates and resolves the file in ops/test/compose-config.sh (syntax, interpolation and
+/// required variables, profiles, dependencies), so these tests check only what it cannot know.
 @Suite("docker-compose.yml")
 struct ComposeFileTests {
     let compose: [String: Any]
@@ -83,9 +85,6 @@ struct ComposeFileTests {
                 }
             }
         }
-        #expect(throws: Problem.self, "starting without TOKEN_SECRET is refused by compose itself") {
-            try environment(of: "triage", operator: ["POSTGRES_PASSWORD": "p", "PROPOSALS_DB_PASSWORD": "p"])
-        }
     }
 
     @Test("every long-running service has a health check; one-shot jobs do not restart")
@@ -156,11 +155,6 @@ struct ComposeFileTests {
 
     @Test("the services wait for the init job, which migrates and creates the topics once the broker and store are healthy")
     func startOrder() throws {
-        for (name, entry) in services {
-            for dependency in (entry["depends_on"] as? [String: Any] ?? [:]).keys {
-                #expect(services[dependency] != nil, "\(name) depends on unknown \(dependency)")
-            }
-        }
         for service in ServiceName.allCases {
             let condition = ((services[service.rawValue]?["depends_on"] as? [String: Any])?["init"] as? [String: Any])?["condition"] as? String
             #expect(condition == "service_completed_successfully", "\(service)")
