@@ -176,6 +176,25 @@ extension HeavySuites {
             #expect(try await eventually(timeout: .seconds(60)) {
                 try await store.integer("SELECT count(*)::int FROM public_proposals WHERE proposal_id = \(walkedID) AND status = 'closed'", scope: .none) == 1
             }, "the portal shows the walked proposal closed")
+
+            // Once everything has drained, the invariant check (`proposals-ctl check`) finds every invariant holding.
+            var checked = try await OperationsCLITests.control(["check"], store: store, kafka: kafka)
+            for _ in 0..<30 where checked.status != 0 {
+                // Publicity may still be applying the last events: drained is when the check passes or the time is up.
+                try await Task.sleep(for: .seconds(2))
+                checked = try await OperationsCLITests.control(["check"], store: store, kafka: kafka)
+            }
+            #expect(checked.status == 0, "\(checked.output)\(checked.errors)")
+            for invariant in ["clues-in-triage", "outbox-drained", "events-applied-once", "lifecycle", "read-model", "dead-letters"] {
+                #expect(checked.output.contains("ok     \(invariant)"), "\(invariant): \(checked.output)")
+            }
+            // And names the first broken one: a triage row gone, a read-model row changed.
+            for service in services.values { service.kill() }
+            try await store.execute("DELETE FROM triage_clues WHERE clue_id = (SELECT clue_id FROM triage_clues LIMIT 1)", scope: .district(haizhu))
+            try await store.execute("UPDATE public_proposals SET title = '改过的标题' WHERE proposal_id = \(walkedID)", scope: .none)
+            let broken = try await OperationsCLITests.control(["check"], store: store, kafka: kafka)
+            #expect(broken.status == 1 && broken.errors.contains("invariant broken: clues-in-triage"), "\(broken.output)\(broken.errors)")
+            #expect(broken.output.contains("BROKEN read-model: public_proposals: 2 rows differ"), "\(broken.output)")
         }
     }
 }

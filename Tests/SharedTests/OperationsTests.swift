@@ -67,4 +67,18 @@ import Testing
         #expect(Telemetry.prometheusNames("consumer_lag_messages", [("consumer", "triage")]).0 == "consumer_lag_messages")
         #expect(Telemetry.prometheusNames("some.dotted.name", []).0 == "some_dotted_name")
     }
+
+    @Test func theInvariantCheckReplaysAProposalsHistoryOnTheStateMachine() {
+        let walked: [(from: String, transition: String, to: String)] = [
+            ("drafting", "submit-for-review", "submitted"), ("submitted", "file", "filed"), ("filed", "assign", "assigned"),
+        ]
+        #expect(InvariantChecker.replay(walked, endingAt: "assigned") == nil)
+        #expect(InvariantChecker.replay([], endingAt: "drafting") == nil, "a draft has no history yet")
+        #expect(InvariantChecker.replay(walked, endingAt: "closed") == "the history ends at assigned, the proposal is closed")
+        #expect(InvariantChecker.replay([("drafting", "file", "filed")], endingAt: "filed") == "move 1: file is not allowed from drafting")
+        #expect(InvariantChecker.replay([("submitted", "file", "filed")], endingAt: "filed") == "move 1 starts at submitted, not drafting")
+        #expect(InvariantChecker.replay([("drafting", "submit-for-review", "filed")], endingAt: "filed")
+            == "move 1 ends at filed, the state machine says submitted")
+        #expect(InvariantChecker.replay([("drafting", "teleport", "closed")], endingAt: "closed") == "move 1: unknown transition teleport")
+    }
 }

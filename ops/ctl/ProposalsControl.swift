@@ -20,7 +20,7 @@ struct ProposalsControl: AsyncParsableCommand {
             """,
         subcommands: [
             Migrate.self, Topics.self, Lag.self, DeadLetterCommands.self, OutboxCommands.self, Replay.self,
-            Districts.self, SeedDemo.self, Token.self, ServiceAccounts.self, IntegrationKeys.self, Accounts.self, Dashboard.self,
+            Districts.self, SeedDemo.self, Token.self, ServiceAccounts.self, IntegrationKeys.self, Accounts.self, Dashboard.self, Check.self,
         ])
 
     /// ArgumentParser exits 64 on usage errors; operators' scripts expect 2, like the services'

@@ -30,6 +30,30 @@ public enum PublicReadModel {
         return try await replay(ranges, database: database, kafka: kafka, logger: logger, batchSize: batchSize, progress: progress)
     }
 
+    /// Builds a second read model from the topics in the schema `schema` (created here, with
+    /// tables like the public ones), leaving the service's own untouched: what the invariant
+    /// check compares with the read model the running services built. The caller drops the schema.
+    @discardableResult
+    public static func rebuild(
+        into schema: String, database: Database, kafka: KafkaConfiguration, logger: Logger, batchSize: Int = 2_000
+    ) async throws -> Int {
+        guard schema.range(of: "^[a-z_][a-z0-9_]{0,40}$", options: .regularExpression) != nil, schema != "public" else {
+            throw RebuildError(description: "not a scratch schema name: \(schema)")
+        }
+        let ranges = try await inputRanges(kafka: kafka, logger: logger)
+        try await database.transaction(.none) { transaction in
+            try await transaction.execute("CREATE SCHEMA \(unescaped: schema)")
+            for table in tables {
+                try await transaction.execute("CREATE TABLE \(unescaped: schema).\(unescaped: table) (LIKE public.\(unescaped: table) INCLUDING ALL)")
+            }
+        }
+        return try await replay(ranges, database: database, kafka: kafka, logger: logger, batchSize: batchSize, schema: schema)
+    }
+
+    public struct RebuildError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
     /// Every partition of the input topics, from its low to its high watermark now.
     public static func inputRanges(kafka: KafkaConfiguration, logger: Logger) async throws -> [TopicPartition: Range<Int64>] {
         let admin = try KafkaAdmin(configuration: kafka, logger: logger)
@@ -53,7 +77,7 @@ public enum PublicReadModel {
     @discardableResult
     public static func replay(
         _ ranges: [TopicPartition: Range<Int64>], database: Database, kafka: KafkaConfiguration, logger: Logger, batchSize: Int = 2_000,
-        progress: @Sendable (Progress) -> Void = { _ in }
+        schema: String? = nil, progress: @Sendable (Progress) -> Void = { _ in }
     ) async throws -> Int {
         let total = ranges.values.reduce(0) { $0 + Int($1.count) }
         guard total > 0 else { return 0 }
@@ -66,6 +90,8 @@ public enum PublicReadModel {
                 let events = messages.compactMap { try? EventEnvelope.decode(from: $0.value) }
                 if !events.isEmpty {
                     try await database.transaction(.none) { transaction in
+                        // The projection names its tables unqualified: a scratch schema first takes them in.
+                        if let schema { try await transaction.execute("SET LOCAL search_path TO \(unescaped: schema), public") }
                         var byDistrict: [DistrictCode: [EventEnvelope]] = [:]
                         for event in events { byDistrict[event.district, default: []].append(event) }
                         for district in byDistrict.keys.sorted() {
