@@ -206,13 +206,18 @@ public struct ThemedCall: Codable, Sendable, Hashable {
 
 /// How a clue's status reads to residents.
 public enum ClueStatusLabel {
+    /// Where a clue stands as its submitter reads it: triage's status once triage has it
+    /// (`ClueTriageStatus`), intake's before.
     public static func chinese(_ status: String) -> String {
         switch status {
         case "received": "已受理，等待梳理"
         case "awaiting-review": "梳理中"
         case "forwarded": "已转送有关部门研处"
-        case "to-special-committee": "已转专委会研究"
+        case "to-special-committee", "with-special-committee": "已转专委会研究"
         case "reference-topic": "已作为参考选题发布"
+        case "claimed": "参考选题已被认领，正在培育提案"
+        case "in-proposal": "已形成提案"
+        case "sent-to-municipal": "已报送市政协或市级部门"
         case "filed": "已立案"
         case "merged": "已与同类线索合并"
         case "closed": "已办结"
@@ -220,4 +225,9 @@ public enum ClueStatusLabel {
         default: status
         }
     }
+
+    /// The status column a submitter's view reads: triage's (`triage_clues` as `t`) over intake's (`clues` as `c`).
+    public static let column = "coalesce(t.status, c.status)"
+    /// When that status last changed.
+    public static let changedColumn = "coalesce(t.decided_at, c.status_updated_at, c.received_at)"
 }

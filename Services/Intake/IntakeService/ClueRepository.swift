@@ -527,10 +527,12 @@ struct ClueRepository: Sendable {
         let tokenHash = Self.hash(receiptToken)
         return try await database.transaction(.allDistricts) { transaction in
             let rows = try await transaction.query("""
-                SELECT c.tracking_number, c.title, c.status, c.channel, t.title, c.received_at, coalesce(c.status_updated_at, c.received_at)
+                SELECT c.tracking_number, c.title, \(unescaped: ClueStatusLabel.column), c.channel, call.title, c.received_at,
+                       \(unescaped: ClueStatusLabel.changedColumn)
                 FROM clues c
                 JOIN clue_receipts r ON r.clue_id = c.id AND r.token_hash = \(tokenHash)
-                LEFT JOIN themed_calls t ON t.id = c.themed_call_id
+                LEFT JOIN triage_clues t ON t.clue_id = c.id
+                LEFT JOIN themed_calls call ON call.id = c.themed_call_id
                 WHERE c.tracking_number = \(trackingNumber)
                 """)
             for try await (number, title, status, channel, call, receivedAt, updatedAt) in rows.decode((String, String, String, String, String?, Date, Date).self) {

@@ -307,7 +307,9 @@ enum Open311Time {
 }
 
 extension ClueRepository {
-    static let closedStatuses: Set<String> = ["closed", "not-adopted", "merged"]
+    /// Statuses in which the clue's own handling is over: closed with a reason, or handed on
+    /// (to a body, up the through train, into a proposal that has its own page).
+    static let closedStatuses: Set<String> = ["closed", "not-adopted", "merged", "forwarded", "sent-to-municipal", "in-proposal"]
 
     /// The integration's own requests in the district, newest first (at most 1,000).
     func open311Requests(
@@ -316,9 +318,9 @@ extension ClueRepository {
         let code = DistrictCode(rawValue: district.code)!
         return try await database.transaction(.district(code)) { transaction in
             let rows = try await transaction.query("""
-                SELECT c.tracking_number, c.status, c.source_category, c.themed_call_id, t.title, c.situation_analysis,
-                       c.received_at, coalesce(c.status_updated_at, c.received_at)
-                FROM clues c LEFT JOIN themed_calls t ON t.id = c.themed_call_id
+                SELECT c.tracking_number, \(unescaped: ClueStatusLabel.column), c.source_category, c.themed_call_id, call.title,
+                       c.situation_analysis, c.received_at, \(unescaped: ClueStatusLabel.changedColumn)
+                FROM clues c LEFT JOIN triage_clues t ON t.clue_id = c.id LEFT JOIN themed_calls call ON call.id = c.themed_call_id
                 WHERE c.submitted_by = \(submittedBy)
                   AND (\(ids)::text[] IS NULL OR c.tracking_number = ANY(\(ids)::text[]))
                   AND (\(from)::timestamptz IS NULL OR c.received_at >= \(from))

@@ -336,7 +336,8 @@ struct PortalQueries: Sendable {
         let hash = Data(SHA256.hash(data: Data(token.utf8)))
         return try await database.transaction(.allDistricts) { transaction in
             let rows = try await transaction.query("""
-                SELECT c.tracking_number, c.title, c.received_at, c.status, t.route, t.decision_note, coalesce(pc.proposal_id, t.proposal_id)
+                SELECT c.tracking_number, c.title, c.received_at, \(unescaped: ClueStatusLabel.column), t.route, t.decision_note,
+                       coalesce(pc.proposal_id, t.proposal_id)
                 FROM clues c
                 JOIN clue_receipts r ON r.clue_id = c.id AND r.token_hash = \(hash)
                 LEFT JOIN triage_clues t ON t.clue_id = c.id
