@@ -12,8 +12,9 @@ public struct ServiceProcess: Sendable {
 
     public var base: String { "http://127.0.0.1:\(port)" }
 
-    public init(_ name: String, databaseURL: String, kafka: KafkaConfiguration, environment extra: [String: String] = [:]) throws {
-        let port = try TestEnvironment.freePort()
+    /// `port`: the port to listen on (a restarted instance takes its old one); a free one when nil.
+    public init(_ name: String, databaseURL: String, kafka: KafkaConfiguration, environment extra: [String: String] = [:], port: Int? = nil) throws {
+        let port = try port ?? TestEnvironment.freePort()
         let binary = URL(fileURLWithPath: try TestEnvironment.value("SERVICE_BINARIES")).appendingPathComponent(name).path
         var environment = [
             "DATABASE_URL": databaseURL, "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
@@ -23,7 +24,7 @@ public struct ServiceProcess: Sendable {
         environment.merge(extra) { _, new in new }
         let logs = (ProcessInfo.processInfo.environment["STATE"] ?? NSTemporaryDirectory()) + "/logs/services"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        self.log = "\(logs)/\(name)-\(port).log"
+        self.log = "\(logs)/\(name)-\(port)-\(UUID().uuidString.prefix(4)).log"
         self.name = name
         self.process = try ChildProcess(binary, environment: environment, standardOutput: .file(log), standardError: .file(log))
         self.port = port
