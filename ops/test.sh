@@ -4,7 +4,8 @@
 #
 #   ops/test.sh [swift test arguments, e.g. --filter OutboxTests]
 #   Without arguments it also runs promtool on ops/prometheus/ (alert rules and their unit
-#   tests) and, after the Swift tests, ops/test/api-conformance.sh and ops/test/compose-config.sh.
+#   tests) and, after the Swift tests, the fault suite on its own, ops/test/api-conformance.sh and
+#   ops/test/compose-config.sh.
 #
 #   TEST_TODAY="2027-03-15 10:00" ops/test.sh   runs the suite as if that moment were now (any
 #   `date -d` text, e.g. "2026-12-31 23:59 +0800"): PostgreSQL, the test binary and every
@@ -73,15 +74,27 @@ if [ $# -eq 0 ]; then
   bash "$ROOT/ops/test/closed-checkout.sh"
 fi
 
-say "running tests"
 # The logs of the services the tests start as processes (Tests/Support/ServiceProcess.swift).
 rm -rf "$STATE/logs/services"
-if [ -n "${TEST_TODAY:-}" ]; then
-  tests="$(ls -d "$BIN"/*PackageTests.xctest | head -1)"
-  # Started through env(1): started by bash directly under libfaketime, the binary ran XCTest only.
-  env "$tests" --testing-library swift-testing "$@"
+run_tests() {
+  if [ -n "${TEST_TODAY:-}" ]; then
+    tests="$(ls -d "$BIN"/*PackageTests.xctest | head -1)"
+    # Started through env(1): started by bash directly under libfaketime, the binary ran XCTest only.
+    env "$tests" --testing-library swift-testing "$@"
+  else
+    swift test --skip-build "$@"
+  fi
+}
+if [ $# -eq 0 ]; then
+  # The fault suite runs nine services as processes and takes brokers and PostgreSQL away: it
+  # runs alone after the rest, which it would starve of the two cores.
+  say "running tests"
+  run_tests --skip FaultSuiteTests
+  say "running the fault suite alone"
+  run_tests --filter FaultSuiteTests
 else
-  swift test --skip-build "$@"
+  say "running tests"
+  run_tests "$@"
 fi
 
 # The whole run also checks intake's HTTP API against its OpenAPI document (schemathesis);

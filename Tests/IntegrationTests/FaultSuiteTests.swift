@@ -111,13 +111,8 @@ extension HeavySuites {
     /// Like DatabaseRestartTests, it restarts PostgreSQL, which does not come back under libfaketime.
     @Suite(.timeLimit(.minutes(FaultLoad.minutes + 8)), .disabled(if: ProcessInfo.processInfo.environment["FAKETIME"] != nil,
                                                                   "restarts PostgreSQL under libfaketime, which does not come back; run it without TEST_TODAY"))
-    struct FaultSuiteTests {
+    struct FaultSuiteTests: ServiceProcessCalls {
         static let cluesPerSecond = 6.0
-        let signer = StaffTokenSigner(secret: TestEnvironment.tokenSecret)
-
-        func token(_ role: StaffClaims.Role, _ subject: String, unit: UUID? = nil) throws -> String {
-            try signer.token(for: StaffClaims(subject: subject, role: role, district: haizhu, unitID: unit, expiresAt: Date().addingTimeInterval(7_200)))
-        }
 
         @Test func nothingIsLostOrDoubledUnderFaults() async throws {
             let cluster = DatabaseRestartTests.Cluster(state: NSTemporaryDirectory() + "faults-\(UUID().uuidString.prefix(8))", port: try TestEnvironment.freePort())

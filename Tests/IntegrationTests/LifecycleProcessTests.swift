@@ -11,26 +11,7 @@ extension HeavySuites {
     /// each step through a service's HTTP API, and the history `ProposalStatuses` kept is a walk the
     /// state machine accepts.
     @Suite(.timeLimit(.minutes(4)))
-    struct LifecycleProcessTests {
-        let signer = StaffTokenSigner(secret: TestEnvironment.tokenSecret)
-
-        func token(_ role: StaffClaims.Role, _ subject: String, unit: UUID? = nil) throws -> String {
-            try signer.token(for: StaffClaims(subject: subject, role: role, district: haizhu, unitID: unit, expiresAt: Date().addingTimeInterval(3600)))
-        }
-
-        /// One call; fails the test with the answer when the status is not `expecting`.
-        @discardableResult
-        func call(
-            _ service: ServiceProcess, _ method: String, _ path: String, _ json: [String: Any]? = nil, token: String?,
-            expecting status: Int, sourceLocation: SourceLocation = #_sourceLocation
-        ) async throws -> HTTPAnswer {
-            let answer = try await sendHTTP(
-                method, service.base + path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) },
-                contentType: json == nil ? nil : "application/json", headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:])
-            #expect(answer.status == status, "\(method) \(path): \(answer.status) \(answer.text)", sourceLocation: sourceLocation)
-            return answer
-        }
-
+    struct LifecycleProcessTests: ServiceProcessCalls {
         @Test func proposalsWalkEveryStatusAndTheHistoryIsOneTheStateMachineAccepts() async throws {
             let store = try await TestDatabase()
             let kafka = try TestEnvironment.kafka()

@@ -13,25 +13,7 @@ extension HeavySuites {
     /// link → closed. What the residents' tracking page, the public portal and the open data show
     /// is checked at each step, and the invariant check holds at the end.
     @Suite(.timeLimit(.minutes(4)))
-    struct WholeSystemProcessTests {
-        let signer = StaffTokenSigner(secret: TestEnvironment.tokenSecret)
-
-        func token(_ role: StaffClaims.Role, _ subject: String, unit: UUID? = nil) throws -> String {
-            try signer.token(for: StaffClaims(subject: subject, role: role, district: haizhu, unitID: unit, expiresAt: Date().addingTimeInterval(3600)))
-        }
-
-        @discardableResult
-        func call(
-            _ service: ServiceProcess, _ method: String, _ path: String, _ json: [String: Any]? = nil, token: String?,
-            expecting status: Int, sourceLocation: SourceLocation = #_sourceLocation
-        ) async throws -> HTTPAnswer {
-            let answer = try await sendHTTP(
-                method, service.base + path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) },
-                contentType: json == nil ? nil : "application/json", headers: token.map { ["Authorization": "Bearer \($0)"] } ?? [:])
-            #expect(answer.status == status, "\(method) \(path): \(answer.status) \(answer.text)", sourceLocation: sourceLocation)
-            return answer
-        }
-
+    struct WholeSystemProcessTests: ServiceProcessCalls {
         /// The tracking page a resident opens with their receipt.
         func tracked(_ publicity: ServiceProcess, _ receipt: (number: String, token: String)) async throws -> String {
             let body = "number=\(receipt.number)&token=\(receipt.token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
