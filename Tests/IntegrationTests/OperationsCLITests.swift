@@ -43,7 +43,7 @@ struct OperationsCLITests {
             [], ["migrate"], ["topics"], ["topics", "create"], ["topics", "list"], ["topics", "describe"], ["lag"], ["dlq"], ["dlq", "list"],
             ["dlq", "show"], ["dlq", "replay"], ["outbox"], ["outbox", "status"], ["replay"], ["districts", "add"], ["seed-demo"],
             ["token"], ["token", "issue"], ["token", "issue", "staff"], ["token", "issue", "unit"], ["token", "issue", "integration"],
-            ["integration-key", "add"], ["dashboard"],
+            ["integration-key", "add"], ["dashboard"], ["check"],
         ]
         for command in commands {
             let run = try await Self.control(command + ["--help"])
