@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
 @testable import PublicityService
+import ServiceKit
 
 /// The portal's caches: loaded once however many ask, answered stale while renewing, and a
 /// renewal sees the value it replaces (the list order keeps it when its stamp is unchanged).

@@ -185,7 +185,7 @@ struct BatchImportController: Sendable {
         let district = try Self.district(of: submission, query: request.uri.queryParameters["district"].map(String.init))
         let defaults = try Self.defaults(request.uri.queryParameters)
         // Read once for the whole file: every row's receiver is credited against it.
-        let register = try await RegisterRepository(database: repository.database).entries(of: district)
+        let register = try await repository.register.entries(of: district)
 
         var reader = CSVRecords()
         var layout: BatchLayout?

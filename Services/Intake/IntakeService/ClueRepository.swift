@@ -127,10 +127,13 @@ struct ClueRepository: Sendable {
 
     let sequences: TrackingSequences
     let groupCommit: GroupCommit
+    /// The register receivers are credited against (the register API shares it, so its changes are seen at once).
+    let register: RegisterRepository
 
     init(database: Database, settings: IntakeSettings) {
         self.database = database
         self.settings = settings
+        register = RegisterRepository(database: database)
         let sequences = TrackingSequences()
         self.sequences = sequences
         self.groupCommit = GroupCommit { items, district in
@@ -153,7 +156,7 @@ struct ClueRepository: Sendable {
         let settings = self.settings
         var clue = clue
         if let receiver = clue.receiver {
-            clue.receiver = try await RegisterRepository(database: database).credit(receiver, in: clue.district, field: "receiver.name")
+            clue.receiver = try await register.credit(receiver, in: clue.district, field: "receiver.name")
         }
         if Self.onlyRulesCanRefuse(clue, from: submission, idempotency: idempotency, settings: settings) {
             let outcome = try await groupCommit.accept(GroupCommit.Item(clue: clue, submittedBy: submission.identity, receivedAt: receivedAt))

@@ -21,7 +21,7 @@ public enum IntakeService {
             let credentials = OptionalCredentials(staff: StaffAuthenticator(signer: parts.tokens), integrations: integrations)
             ClueController(repository: repository, settings: settings, credentials: credentials, signer: parts.tokens).register(on: router)
             DirectoryController(directory: directory, signer: parts.tokens).register(on: router)
-            RegisterController(repository: RegisterRepository(database: parts.database), signer: parts.tokens).register(on: router)
+            RegisterController(repository: repository.register, signer: parts.tokens).register(on: router)
             Open311Controller(repository: repository, directory: directory, integrations: integrations, settings: settings).register(on: router)
             WebFormController(repository: repository, directory: directory, settings: settings).register(on: router)
             router.get("/openapi.json") { _, _ in

@@ -41,6 +41,16 @@ struct RegisterImportAnswer: Codable, Sendable {
 /// administrators, read when a clue names its receiver.
 struct RegisterRepository: Sendable {
     let database: Database
+    /// Each district's register as crediting reads it: a clue with a receiver would otherwise
+    /// cost a transaction more. Changes made through this instance are seen at once; another
+    /// instance's within `cacheLifetime`.
+    private let cached: Remembered<[RegisterEntry]>
+    static let cacheLifetime: Duration = .seconds(2)
+
+    init(database: Database) {
+        self.database = database
+        cached = Remembered(lifetime: Self.cacheLifetime, capacity: 1_000)
+    }
 
     func entries(of district: DistrictCode) async throws -> [RegisterEntry] {
         try await database.transaction(.district(district)) { try await RegisterEntries.all(in: $0) }
@@ -48,8 +58,11 @@ struct RegisterRepository: Sendable {
 
     /// The receiver a clue is credited to (see `RegisterLookup.credit`); refused with a 422 naming `field`.
     func credit(_ receiver: Receiver, in district: DistrictCode, field: String) async throws -> Receiver {
-        try Self.credit(receiver, in: try await entries(of: district), field: field)
+        let register = try await cached.value(for: district.rawValue) { try await entries(of: district) }
+        return try Self.credit(receiver, in: register, field: field)
     }
+
+    func changed(_ district: DistrictCode) { cached.forget(district.rawValue) }
 
     static func credit(_ receiver: Receiver, in register: [RegisterEntry], field: String) throws(APIError) -> Receiver {
         switch RegisterLookup.credit(receiver, in: register) {
@@ -65,6 +78,7 @@ struct RegisterRepository: Sendable {
         func optional(_ text: String?, _ field: String) throws(APIError) -> String? {
             try FieldText.optional(text, field, limit: 100, multiline: false)
         }
+        defer { changed(claims.district) }
         var entry = RegisterEntry(code: code, kind: kind, name: name, sector: try optional(input.sector, "sector"),
                                   specialCommittee: try optional(input.specialCommittee, "specialCommittee"),
                                   street: try optional(input.street, "street"), active: input.active ?? true)
@@ -131,6 +145,7 @@ struct RegisterRepository: Sendable {
         case .failure(let refusal): throw APIError.invalid("file", refusal.message)
         }
         guard records.count <= 5_001 else { throw APIError.invalid("file", "一次至多导入 5,000 行") }
+        defer { changed(claims.district) }
         return try await database.transaction(.district(claims.district)) { transaction in
             var register = try await RegisterEntries.all(in: transaction)
             var answer = RegisterImportAnswer()
@@ -207,7 +222,8 @@ struct RegisterRepository: Sendable {
     /// Maps a free-text receiver to an entry, reviewed by the person asking: its past clues are
     /// credited to the entry from now on. Answers how many clues were credited.
     func map(kind: Receiver.Kind, receivedName: String, to code: String, by claims: StaffClaims) async throws -> Int {
-        try await database.transaction(.district(claims.district)) { transaction in
+        defer { changed(claims.district) }
+        return try await database.transaction(.district(claims.district)) { transaction in
             guard let entry = try await RegisterEntries.all(in: transaction).first(where: { $0.code == code }) else {
                 throw APIError.invalid("code", "登记册中没有编号 \(code)")
             }

@@ -3,6 +3,7 @@ import Foundation
 import Models
 import Mustache
 import PostgresNIO
+import ServiceKit
 import Storage
 
 /// One proposal as the portal and the open data show it (the open data's fields are its
