@@ -53,6 +53,7 @@ let package = Package(
         .executable(name: "bench-publicity", targets: ["bench-publicity"]),
         .executable(name: "bench-workbench", targets: ["bench-workbench"]),
         .executable(name: "bench-notices", targets: ["bench-notices"]),
+        .executable(name: "bench-pipeline", targets: ["bench-pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -250,6 +251,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "ops/bench/notices",
+            exclude: ["run.sh"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "bench-pipeline",
+            dependencies: [
+                "BenchSupport", "Models", "Storage", "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "ops/bench/pipeline",
             exclude: ["run.sh"],
             swiftSettings: strict
         ),

@@ -1,4 +1,3 @@
-import BenchSupport
 import Foundation
 
 /// A generated stream of clues shaped like a district's: many issues, each voiced by one or a
@@ -6,29 +5,29 @@ import Foundation
 /// 80–160 characters of title, situation and suggestions in the words residents use. Voices of
 /// one issue differ as residents' do: clauses dropped, reordered, a remark of their own added.
 /// Unrelated issues share stock phrases (小区, 居民, 建议, 加强) without being the same issue.
-struct Corpus: Sequence {
-    let count: Int
-    let seed: UInt64
+public struct Corpus: Sequence {
+    public let count: Int
+    public let seed: UInt64
     /// The chance that a clue raises a new issue rather than voicing an earlier one.
-    let newIssueRate: Double
+    public let newIssueRate: Double
 
-    init(count: Int, seed: UInt64, newIssueRate: Double = 0.4) {
+    public init(count: Int, seed: UInt64, newIssueRate: Double = 0.4) {
         self.count = count
         self.seed = seed
         self.newIssueRate = newIssueRate
     }
 
-    struct Clue {
-        var issue: Int
-        var title: String
-        var situation: String
-        var suggestions: String
-        var text: String { title + "\n" + situation + "\n" + suggestions }
+    public struct Clue: Sendable {
+        public var issue: Int
+        public var title: String
+        public var situation: String
+        public var suggestions: String
+        public var text: String { title + "\n" + situation + "\n" + suggestions }
     }
 
-    func makeIterator() -> Iterator { Iterator(corpus: self) }
+    public func makeIterator() -> Iterator { Iterator(corpus: self) }
 
-    struct Iterator: IteratorProtocol {
+    public struct Iterator: IteratorProtocol {
         let corpus: Corpus
         var produced = 0
         var random: SplitMix64
@@ -42,7 +41,7 @@ struct Corpus: Sequence {
             random = SplitMix64(seed: corpus.seed)
         }
 
-        mutating func next() -> Clue? {
+        public mutating func next() -> Clue? {
             guard produced < corpus.count else { return nil }
             produced += 1
             let issueIndex: Int
