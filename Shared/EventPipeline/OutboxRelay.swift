@@ -14,7 +14,9 @@ public final class OutboxRelay: Service, Sendable {
         public var batchSize = 500
         /// Shards one relay claims per batch; leaves the rest to other instances.
         public var maximumShards = 8
-        public var idleDelay: Duration = .milliseconds(25)
+        /// How long an idle relay waits before looking again when its process's doorbell does not
+        /// ring: for rows written by processes without a relay of this source (proposals-ctl).
+        public var idleDelay: Duration = .milliseconds(500)
         public var retention: Duration = .seconds(7 * 24 * 3600)
         public init() {}
     }
@@ -57,7 +59,10 @@ public final class OutboxRelay: Service, Sendable {
                 }
                 let count = try await publishBatch()
                 backoff.reset()
-                if count == 0 { await pause(settings.idleDelay) }
+                if count == 0 {
+                    let (doorbell, idleDelay) = (database.outboxDoorbell, settings.idleDelay)
+                    await cancelWhenGracefulShutdown { await doorbell.wait(upTo: idleDelay) }
+                }
             } catch {
                 let delay = backoff.next()
                 logger.warning("outbox relay failed, retrying in \(delay): \(String(reflecting: error))")

@@ -2,6 +2,7 @@ import Logging
 import Models
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// Which district's rows a transaction may see. Row-level security enforces it in PostgreSQL.
 public enum DistrictScope: Sendable, Hashable {
@@ -25,6 +26,8 @@ public enum DistrictScope: Sendable, Hashable {
 public final class Database: Sendable {
     public let client: PostgresClient
     public let configuration: DatabaseConfiguration
+    /// Rung after every commit of a transaction that wrote outbox rows (see `Transaction.wroteOutbox()`).
+    public let outboxDoorbell = Doorbell()
     let logger: Logger
 
     public init(configuration: DatabaseConfiguration, logger: Logger) {
@@ -57,6 +60,7 @@ public final class Database: Sendable {
                 if !scopeSetByBody { try await transaction.scope(to: scope) }
                 let result = try await body(transaction)
                 try await transaction.execute("COMMIT")
+                if transaction.effects.outboxWritten.load(ordering: .relaxed) { outboxDoorbell.ring() }
                 return result
             } catch {
                 // A connection that closed (the server restarted) has nothing to roll back, and a
@@ -110,6 +114,22 @@ public final class Database: Sendable {
 public struct Transaction: Sendable {
     public let connection: PostgresConnection
     public let logger: Logger
+    let effects = Effects()
+
+    /// What a transaction did that matters after it commits.
+    final class Effects: Sendable {
+        let outboxWritten = Atomic(false)
+    }
+
+    public init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Notes that the transaction wrote outbox rows: its commit rings the relay's doorbell.
+    public func wroteOutbox() {
+        effects.outboxWritten.store(true, ordering: .relaxed)
+    }
 
     @discardableResult
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {

@@ -13,6 +13,7 @@ public enum Outbox {
     /// events stay in order on one partition).
     public static func append(_ envelope: EventEnvelope, to topic: TopicSpec, key: String, in transaction: Transaction) async throws {
         let row = try Row(envelope, to: topic, key: key)
+        transaction.wroteOutbox()
         try await transaction.execute("""
             INSERT INTO outbox (\(unescaped: columns))
             VALUES (\(row.eventID), \(row.source), \(row.topic), \(row.key), \(row.shard), \(row.eventType), \(row.district), \(row.envelope)::json)

@@ -42,6 +42,7 @@ extension Outbox {
     /// Records several events in one statement of column arrays (8 binds however many events).
     public static func append(_ rows: [Row], in transaction: Transaction) async throws {
         guard !rows.isEmpty else { return }
+        transaction.wroteOutbox()
         try await transaction.execute("""
             INSERT INTO outbox (\(unescaped: columns))
             SELECT event_id, source, topic, partition_key, shard, event_type, district, envelope::json

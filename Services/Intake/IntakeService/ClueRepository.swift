@@ -421,6 +421,7 @@ struct ClueRepository: Sendable {
             try sql.appendRow(first: index == 0, new.event.values)
         }
         sql.appendLiteral(") SELECT count(*) FROM stored")
+        transaction.wroteOutbox()
         try await transaction.execute(PostgresQuery(stringInterpolation: sql))
     }
 
