@@ -106,7 +106,9 @@ extension HeavySuites {
     /// clue to closing, with two instances of every consumer, and meanwhile instances are killed
     /// with SIGKILL at random moments and restarted, one broker of three goes away for 30 s and all
     /// three for 10 s, PostgreSQL restarts `immediate`, poison is published to each input topic, and
-    /// the brokers get round-trip delay. Then the load stops, the system drains, and the invariant
+    /// the brokers get round-trip delay. Bad input rides along: requests cut off mid-body, clients
+    /// that hang up before the answer, resubmissions under a new key, and poison of three kinds
+    /// (not JSON, not an event, an event whose payload cannot be). Then the load stops, the system drains, and the invariant
     /// check (`proposals-ctl check`) must hold. `SOAK_MINUTES` (ops/soak.sh) runs the load longer.
     /// Like DatabaseRestartTests, it restarts PostgreSQL, which does not come back under libfaketime.
     @Suite(.timeLimit(.minutes(FaultLoad.minutes + 8)), .disabled(if: ProcessInfo.processInfo.environment["FAKETIME"] != nil,
@@ -180,29 +182,61 @@ extension HeavySuites {
             let unit = try token(.handlingUnit, "housing-clerk", unit: unitID)
 
             // The load: residents' clues at a fixed rate, each sent until intake accepts it, with its key.
+            // Bad input rides along: one clue in ten is first sent cut off mid-body, one in ten first
+            // sent whole by a client that hangs up before the answer, and one in ten is sent again by
+            // the same resident under a new key (a resubmission: the first clue's answer, no second clue).
             let loadSeconds = Double(FaultLoad.seconds)
             let total = Int(loadSeconds * Self.cluesPerSecond)
             let accepted = Guarded<[String: String]>([:])
+            let resubmissions = Guarded<(recognised: Int, missed: [String])>((0, []))
             let start = ContinuousClock.now
+            let intakeBase = fleet.base("intake")
+            /// Sends until intake accepts: the answer's status and clue id, nil when the run ends first.
+            @Sendable func sendUntilAccepted(_ body: Data, key: String) async -> (status: Int, id: String, resubmission: Bool)? {
+                // A cancelled test stops at once rather than spin.
+                while !Task.isCancelled && ContinuousClock.now - start < .seconds(loadSeconds + 180) {
+                    if let answer = try? await sendHTTP("POST", intakeBase + "/v1/clues", body: body, contentType: "application/json",
+                                                        headers: ["Idempotency-Key": key]),
+                       answer.status == 201 || answer.status == 200, let id = answer.json["clueId"] as? String {
+                        return (answer.status, id, answer.json["resubmission"] as? Bool ?? false)
+                    }
+                    do { try await Task.sleep(for: .milliseconds(300)) } catch { return nil }
+                }
+                return nil
+            }
             let load = Task {
                 await withTaskGroup(of: Void.self) { group in
                     for number in 0..<total {
                         let due = start + .milliseconds(Int(Double(number) * 1_000 / Self.cluesPerSecond))
                         do { try await Task.sleep(until: due) } catch { break }
                         group.addTask {
-                            let body = """
-                                {"district":"haizhu","channel":"web","title":"第\(number)号线索：小区路灯不亮","situationAnalysis":"\(number)号楼前的路灯坏了\(number % 97)天",
-                                 "specificSuggestions":"尽快修复\(number)号楼前路灯","anonymous":true,"consentToPublish":true}
-                                """
-                            // Sent again with its key until accepted; a cancelled test stops at once rather than spin.
-                            while !Task.isCancelled && ContinuousClock.now - start < .seconds(loadSeconds + 180) {
-                                if let answer = try? await sendHTTP("POST", fleet.base("intake") + "/v1/clues", body: Data(body.utf8),
-                                                                    contentType: "application/json", headers: ["Idempotency-Key": "fault-\(number)"]),
-                                   answer.status == 201 || answer.status == 200, let id = answer.json["clueId"] as? String {
-                                    accepted.withLock { $0["fault-\(number)"] = id }
-                                    return
+                            let key = "fault-\(number)"
+                            var clue: [String: Any] = [
+                                "district": "haizhu", "channel": "web", "title": "第\(number)号线索：小区路灯不亮",
+                                "situationAnalysis": "\(number)号楼前的路灯坏了\(number % 97)天", "specificSuggestions": "尽快修复\(number)号楼前路灯",
+                                "anonymous": true, "consentToPublish": true,
+                            ]
+                            let resubmitted = number % 10 == 5
+                            if resubmitted {
+                                clue["anonymous"] = false
+                                clue["consentToProcessing"] = true
+                                clue["contact"] = ["name": "居民\(number)", "phone": String(format: "139%08d", number)]
+                            }
+                            let body = try! JSONSerialization.data(withJSONObject: clue)
+                            switch number % 10 {
+                            case 3: try? HangingUpClient.send(HangingUpClient.clueRequest(body, key: key, cutOff: true), to: intakeBase)
+                            case 7: try? HangingUpClient.send(HangingUpClient.clueRequest(body, key: key), to: intakeBase)
+                            default: break
+                            }
+                            guard let first = await sendUntilAccepted(body, key: key) else { return }
+                            accepted.withLock { $0[key] = first.id }
+                            guard resubmitted, let again = await sendUntilAccepted(body, key: key + "-again") else { return }
+                            resubmissions.withLock {
+                                if again.status == 200 && again.resubmission && again.id == first.id {
+                                    $0.recognised += 1
+                                } else {
+                                    $0.missed.append("\(key): \(again)")
                                 }
-                                do { try await Task.sleep(for: .milliseconds(300)) } catch { return }
                             }
                         }
                     }
@@ -258,7 +292,8 @@ extension HeavySuites {
             }
 
             // The faults, on a schedule of their own; the cycle repeats for longer runs.
-            let poisonTopics = [TopicCatalogue.intakeEvents, TopicCatalogue.triageEvents, TopicCatalogue.assignmentEvents, TopicCatalogue.supervisionEvents]
+            let poisonTopics = [(TopicCatalogue.intakeEvents, "clue.received"), (TopicCatalogue.triageEvents, "proposal.filed"),
+                                (TopicCatalogue.assignmentEvents, "proposal.assigned"), (TopicCatalogue.supervisionEvents, "assignment.replied")]
             var poisoned = 0
             var lastFaultEnded = ContinuousClock.now
             var log: [String] = []
@@ -286,14 +321,16 @@ extension HeavySuites {
                 try brokers.control.brokerDown(2)
                 try await at(30)
                 try brokers.control.brokerUp(2)
-                // Poison on each input topic.
+                // Poison on each input topic: bytes that are not JSON, JSON that is not an event, and an
+                // event of a type the topic's consumers apply whose payload cannot be (fields missing).
                 try await at(35)
                 let producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
-                for topic in poisonTopics {
-                    for result in await producer.send([OutgoingMessage(topic: kafka.topicName(topic.name), key: "poison-\(poisoned)",
-                                                                       value: Data("{\"not\":\"an event\",\"n\":\(poisoned)}".utf8))]) {
-                        if (try? result.get()) != nil { poisoned += 1 }
-                    }
+                for (topic, type) in poisonTopics {
+                    let impossible = EventEnvelope(type: type, schemaVersion: 1, district: DistrictCode(rawValue: "haizhu")!, occurredAt: Date(),
+                                                   correlationID: UUID(), payload: .object(["impossible": .bool(true)]))
+                    let poisons = [Data("{\"eventId\": \"cut off".utf8), Data("{\"not\":\"an event\",\"n\":\(poisoned)}".utf8), try impossible.encoded()]
+                    let messages = poisons.enumerated().map { OutgoingMessage(topic: kafka.topicName(topic.name), key: "poison-\(poisoned)-\($0.offset)", value: $0.element) }
+                    for result in await producer.send(messages) where (try? result.get()) != nil { poisoned += 1 }
                 }
                 await producer.close()
                 note("poison on \(poisonTopics.count) topics")
@@ -353,12 +390,14 @@ extension HeavySuites {
             #expect(lost == 0, "accepted clues not stored")
             #expect(stored == distinct, "stored \(stored) clues for \(distinct) accepted: \(stored - distinct) doubled")
             #expect(keys.count == distinct, "two keys answered with one clue")
+            let (recognised, missed) = resubmissions.withLock { ($0.recognised, $0.missed) }
+            #expect(recognised > 0 && missed.isEmpty, "a resubmission answered with the first clue: \(missed)")
             let (closed, stuck) = chains.withLock { ($0.closed, $0.stuck) }
             #expect(closed > 0, "the staff closed proposals through the faults; stuck: \(stuck)")
             let unready = fleet.longestUnready.sorted { $0.value > $1.value }
             let report = """
                 fault-suite: \(FaultLoad.seconds) s of load at \(Int(Self.cluesPerSecond)) clues/s; clues accepted \(keys.count), lost \(lost), \
-                doubled \(stored - distinct); proposals closed by staff \(closed) (steps given up \(stuck.count)); poison messages \(poisoned), \
+                doubled \(stored - distinct); resubmissions answered with the first clue \(recognised) (missed \(missed.count)); proposals closed by staff \(closed) (steps given up \(stuck.count)); poison messages \(poisoned), \
                 dead-lettered as expected: \(checked.status == 0); drained \(String(format: "%.1f", Double(drained.components.seconds) + Double(drained.components.attoseconds) / 1e18)) s \
                 after the last fault; longest not ready: \(unready.prefix(3).map { "\($0.key) \($0.value.components.seconds) s" }.joined(separator: ", "))
                 """

@@ -110,42 +110,18 @@ struct IntakeAPITests {
         try await intake.stop()
     }
 
-    /// Writes `bytes` to intake on a connection of its own and closes it without reading the answer:
-    /// a client that gives up mid-request, or before the answer comes.
-    static func sendAndHangUp(_ bytes: [UInt8], to base: String) throws {
-        let port = UInt16(base.split(separator: ":").last.flatMap { Int($0) } ?? 0)
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw POSIXError(.EIO) }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        _ = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    static func request(_ body: Data, key: String, declaredLength: Int? = nil) -> [UInt8] {
-        let head = "POST /v1/clues HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: \(key)\r\n"
-            + "Content-Length: \(declaredLength ?? body.count)\r\n\r\n"
-        return Array(head.utf8) + Array(body)
-    }
-
     @Test func aRequestCutOffMidBodyStoresNothingAndAClientGoneBeforeTheAnswerGetsItOnRetry() async throws {
         let intake = try await IntakeFixture()
         let body = try JSONSerialization.data(withJSONObject: residentClue(7))
 
         // Cut off: half the body of what the headers announce, then the connection closes.
-        try Self.sendAndHangUp(Array(Self.request(body, key: "cut-1", declaredLength: body.count).prefix(200)), to: intake.base)
+        try HangingUpClient.send(HangingUpClient.clueRequest(body, key: "cut-1", cutOff: true), to: intake.base)
         try await Task.sleep(for: .seconds(1))
         #expect(try await intake.count("clues") == 0, "nothing is stored of a request that never arrived whole")
 
         // Whole, but the client hangs up before the answer: the clue is stored once, and the retry
         // with the same key gets the first answer rather than a second clue.
-        try Self.sendAndHangUp(Self.request(body, key: "gone-1"), to: intake.base)
+        try HangingUpClient.send(HangingUpClient.clueRequest(body, key: "gone-1"), to: intake.base)
         #expect(try await eventually(timeout: .seconds(10)) { try await intake.count("clues") == 1 }, "the request that arrived whole is stored")
         let retried = try await intake.send("POST", "/v1/clues", body: body, contentType: "application/json", headers: ["Idempotency-Key": "gone-1"])
         #expect(retried.status == 201, "the first answer, replayed: \(retried.text)")

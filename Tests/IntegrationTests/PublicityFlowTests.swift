@@ -218,6 +218,14 @@ struct PublicityFlowTests {
                 }
             }
         }
+        // An event the projection cannot apply (its payload lacks fields): the service dead-letters
+        // it, and the rebuild skips it as the service did rather than stop at it.
+        let impossible = EventEnvelope(type: ProposalFiled.eventType, schemaVersion: ProposalFiled.schemaVersion, district: DistrictCode(rawValue: "haizhu")!,
+                                       occurredAt: Date(), correlationID: UUID(), payload: .object(["impossible": .bool(true)]))
+        for result in await fixture.producer.send([OutgoingMessage(topic: fixture.kafka.topicName(TopicCatalogue.triageEvents.name),
+                                                                   key: UUID().uuidString, value: try impossible.encoded())]) {
+            _ = try result.get()
+        }
         try await fixture.awaitApplied(events)
         let incremental = try await fixture.snapshot()
         let notifications = try await fixture.store.integer("SELECT count(*)::int FROM notifications")

@@ -1,3 +1,4 @@
+import EventPipeline
 import Foundation
 import Logging
 import Messaging
@@ -86,22 +87,25 @@ public enum PublicReadModel {
         var (read, applied) = (0, 0)
         do {
             try await reader.read(from: ranges.mapValues(\.lowerBound), until: ranges.mapValues(\.upperBound), batchSize: batchSize) { messages in
-                // What the service dead-lettered is skipped here too.
+                // What the service dead-lettered is skipped here too: messages that are no event,
+                // and events the projection rejects (found by applying the batch one by one).
                 let events = messages.compactMap { try? EventEnvelope.decode(from: $0.value) }
-                if !events.isEmpty {
-                    try await database.transaction(.none) { transaction in
-                        // The projection names its tables unqualified: a scratch schema first takes them in.
-                        if let schema { try await transaction.execute("SET LOCAL search_path TO \(unescaped: schema), public") }
-                        var byDistrict: [DistrictCode: [EventEnvelope]] = [:]
-                        for event in events { byDistrict[event.district, default: []].append(event) }
-                        for district in byDistrict.keys.sorted() {
-                            try await transaction.scope(to: .district(district))
-                            try await projection.handle(byDistrict[district]!, of: district, in: transaction)
+                do {
+                    try await apply(events, projection: projection, database: database, schema: schema)
+                    applied += events.count
+                } catch {
+                    guard await EventConsumer.verdict(on: error, database: nil).isRejection else { throw error }
+                    for event in events {
+                        do {
+                            try await apply([event], projection: projection, database: database, schema: schema)
+                            applied += 1
+                        } catch {
+                            guard await EventConsumer.verdict(on: error, database: nil).isRejection else { throw error }
+                            logger.info("skipping event \(event.eventID) (\(event.type)) as the service dead-lettered it: \(error)")
                         }
                     }
                 }
                 read += messages.count
-                applied += events.count
                 progress(Progress(read: read, total: total))
             }
         } catch {
@@ -110,5 +114,20 @@ public enum PublicReadModel {
         }
         await reader.close()
         return applied
+    }
+
+    /// Applies `events` in one transaction, each district's in its scope.
+    static func apply(_ events: [EventEnvelope], projection: PublicProjection, database: Database, schema: String?) async throws {
+        guard !events.isEmpty else { return }
+        try await database.transaction(.none) { transaction in
+            // The projection names its tables unqualified: a scratch schema first takes them in.
+            if let schema { try await transaction.execute("SET LOCAL search_path TO \(unescaped: schema), public") }
+            var byDistrict: [DistrictCode: [EventEnvelope]] = [:]
+            for event in events { byDistrict[event.district, default: []].append(event) }
+            for district in byDistrict.keys.sorted() {
+                try await transaction.scope(to: .district(district))
+                try await projection.handle(byDistrict[district]!, of: district, in: transaction)
+            }
+        }
     }
 }
