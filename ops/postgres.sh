@@ -5,6 +5,8 @@
 #   ops/postgres.sh stop
 #   ops/postgres.sh reset   stop and delete the cluster (a fresh one at the next start)
 #   ops/postgres.sh restart immediate|fast   an outage for fault tests
+#   ops/postgres.sh admin SQL   runs SQL as the superuser on the app database (benchmarks' set-up)
+# PG_SERVER_OPTIONS adds server options at start (e.g. "-c shared_preload_libraries=pg_stat_statements").
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
@@ -39,7 +41,7 @@ server_home() {
 }
 
 server_options() {
-  echo "-p $1 -k $2 -c listen_addresses=127.0.0.1 -c max_connections=600 -c shared_buffers=256MB -c max_wal_size=8GB -c checkpoint_timeout=15min"
+  echo "-p $1 -k $2 -c listen_addresses=127.0.0.1 -c max_connections=600 -c shared_buffers=256MB -c max_wal_size=8GB -c checkpoint_timeout=15min ${PG_SERVER_OPTIONS:-}"
 }
 
 start() {
@@ -100,6 +102,11 @@ restart() {
   say "PostgreSQL restarted ($mode) on port $port"
 }
 
+admin() {
+  [ -f "$STATE/pg.data" ] || die "PostgreSQL is not running"
+  as_owner "$PGBIN/psql" -h "$(cat "$STATE/pg.data")" -p "$(cat "$STATE/pg.port")" -U postgres -d "$APP_DB" -v ON_ERROR_STOP=1 -qtA -c "$1"
+}
+
 # Stops the server and deletes its cluster, wherever server_home put it.
 reset() {
   stop
@@ -111,5 +118,6 @@ case "${1:-}" in
   stop) stop ;;
   reset) reset ;;
   restart) restart "${2:-fast}" ;;
-  *) echo "usage: $0 start|stop|reset|restart [immediate|fast]" >&2; exit 2 ;;
+  admin) admin "${2:?SQL}" ;;
+  *) echo "usage: $0 start|stop|reset|restart [immediate|fast]|admin SQL" >&2; exit 2 ;;
 esac

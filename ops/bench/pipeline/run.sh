@@ -2,13 +2,14 @@
 # Whole-pipeline benchmark (issue 20), built in release mode: a private PostgreSQL, the local
 # Kafka mock cluster (three brokers) and every pipeline service as its own process, one instance
 # each, as ops/run.sh starts them. First pgbench runs intake's statements for a lone clue on the
-# same database (the baseline); then bench-pipeline offers --latency-rate clues a second for
+# same database (the baseline); then bench-pipeline offers --latency-rate clues a second (500, then 250) for
 # --latency-seconds (latency intake → triaged and → public), then sends --clues clues flat out with
 # a staff step filing and assigning one in --filing-every (clues a second through triage and
 # through the whole pipeline), and prints each process's memory and CPU beside the targets.
 #
-#   ops/bench/pipeline/run.sh [--clues 100000] [--connections 32] [--latency-rate 500]
-#                             [--latency-seconds 20] [--filing-every 1000]
+#   ops/bench/pipeline/run.sh [--clues 100000] [--connections 32] [--latency-rate 500 --latency-rate 250]
+#                             [--latency-seconds 20] [--filing-every 1000] [--no-build]
+#   --no-build reuses the last build (another run with other settings, e.g. KAFKA_PROPERTIES).
 #
 # Not a test: it prints figures. Needs pgbench (postgresql-contrib). About 10 minutes after the build.
 export STATE="${STATE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/.local/bench-pipeline}"
@@ -17,11 +18,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/../../lib.sh"
 export BUILD_CONFIGURATION="${BUILD_CONFIGURATION:-release}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-DRIVER_ARGS=()
+DRIVER_ARGS=() BUILD=1
 while [ $# -gt 0 ]; do
   case "$1" in
+    --no-build) BUILD=0; shift ;;
     --clues|--connections|--latency-rate|--latency-seconds|--filing-every) DRIVER_ARGS+=("$1" "$2"); shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
@@ -31,7 +33,9 @@ command -v pgbench >/dev/null || die "pgbench is missing (Debian: postgresql-con
 cd "$ROOT"
 SERVICES=(intake triage assignment supervision publicity)
 say "building ($BUILD_CONFIGURATION): ${SERVICES[*]}, proposals-ctl, kafka-mock-broker, bench-pipeline"
-for product in "${SERVICES[@]}" proposals-ctl kafka-mock-broker bench-pipeline; do build_quietly -c "$BUILD_CONFIGURATION" --product "$product"; done
+if [ "$BUILD" -eq 1 ]; then
+  for product in "${SERVICES[@]}" proposals-ctl kafka-mock-broker bench-pipeline; do build_quietly -c "$BUILD_CONFIGURATION" --product "$product"; done
+fi
 BIN="$(bin_path)"
 
 PIDS=()
@@ -45,11 +49,14 @@ trap teardown EXIT
 bash "$ROOT/ops/kafka.sh" stop >/dev/null 2>&1 || true
 bash "$ROOT/ops/postgres.sh" reset >/dev/null 2>&1 || true
 export DATABASE_URL KAFKA_BROKERS KAFKA_MOCK_CONTROL TOKEN_SECRET
-DATABASE_URL="$(bash "$ROOT/ops/postgres.sh" start)"
+# pg_stat_statements: where PostgreSQL's time goes, printed with the figures.
+DATABASE_URL="$(PG_SERVER_OPTIONS="-c shared_preload_libraries=pg_stat_statements" bash "$ROOT/ops/postgres.sh" start)"
 KAFKA_BROKERS="$(bash "$ROOT/ops/kafka.sh" start 3)"
 KAFKA_MOCK_CONTROL="$(cat "$STATE/kafka-control")"
 TOKEN_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
 "$BIN/proposals-ctl" migrate >/dev/null
+bash "$ROOT/ops/postgres.sh" admin "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; GRANT pg_read_all_stats TO proposals;
+  GRANT EXECUTE ON FUNCTION pg_stat_statements_reset TO proposals" >/dev/null
 "$BIN/proposals-ctl" topics create --replication-factor 3 >/dev/null
 "$BIN/proposals-ctl" districts add haizhu 海珠区 --tracking-prefix HZ >/dev/null
 psql -q "$DATABASE_URL" -c "CREATE SEQUENCE tracking_haizhu_2099" >/dev/null  # pgbench's own year
