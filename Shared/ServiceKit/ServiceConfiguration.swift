@@ -13,7 +13,7 @@ public enum LogLevelName: String, CaseIterable, Sendable {
     var level: Logger.Level { Logger.Level(rawValue: rawValue)! }
 }
 
-/// Everything a service reads from its environment. See README.md, "Configuration".
+/// Everything a service reads from its environment. See docs/configuration.md.
 public struct ServiceConfiguration: Sendable {
     public var service: ServiceName
     public var instanceID: String

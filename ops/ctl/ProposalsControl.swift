@@ -1,5 +1,5 @@
 // proposals-ctl: the operator's command line. Reads DATABASE_URL, KAFKA_BROKERS and the other
-// variables of README.md's configuration table, like the services do.
+// variables of docs/configuration.md, like the services do.
 import ArgumentParser
 import Foundation
 import Logging
@@ -14,7 +14,7 @@ struct ProposalsControl: AsyncParsableCommand {
         commandName: "proposals-ctl",
         abstract: "Operate the citizens' proposals pipeline: database, topics, lag, dead letters, outbox, replays, demo data, credentials.",
         discussion: """
-            Reads the variables of README.md's configuration table (DATABASE_URL, KAFKA_BROKERS, \
+            Reads the variables of docs/configuration.md (DATABASE_URL, KAFKA_BROKERS, \
             KAFKA_TOPIC_PREFIX, KAFKA_PROPERTIES, TOKEN_SECRET), each command only those it needs. \
             Exit codes: 0 done, 1 failed, 2 bad command line or configuration.
             """,

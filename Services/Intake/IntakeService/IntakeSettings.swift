@@ -1,7 +1,7 @@
 import Foundation
 import ServiceKit
 
-/// Intake's own limits, from the environment (README.md, "Configuration").
+/// Intake's own limits, from the environment (docs/configuration.md).
 public struct IntakeSettings: Sendable, Hashable {
     /// Largest JSON or form body accepted (413 beyond).
     public var maximumBodyBytes = 16 * 1024 * 1024
