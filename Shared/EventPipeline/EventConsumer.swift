@@ -10,18 +10,11 @@ import Synchronization
 /// A service's reaction to events. `handle` runs inside the batch's transaction, already scoped
 /// to the event's district, and sees each event once per consumer group.
 public protocol EventHandler: Sendable {
-    func handle(_ event: EventEnvelope, in transaction: Transaction) async throws
-
-    /// The batch's new events of one district, in their order, in one transaction scoped to it.
-    /// Handlers that gain from seeing them together (one statement for many events) implement
-    /// this; by default each event goes to `handle(_:in:)`.
+    /// The batch's new events of one district, in their order, in one transaction scoped to it,
+    /// so a handler can apply many events in one statement. A payload that does not decode
+    /// (`EventEnvelope.decodePayload`) throws what the consumer dead-letters; handlers need not
+    /// wrap it.
     func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws
-}
-
-extension EventHandler {
-    public func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws {
-        for event in events { try await handle(event, in: transaction) }
-    }
 }
 
 /// Thrown by a handler for an event it can never apply (bad payload, impossible reference):

@@ -38,18 +38,20 @@ struct RecordingHandler: EventHandler {
             times integer NOT NULL DEFAULT 1, applied bigserial)
         """
 
-    func handle(_ event: EventEnvelope, in transaction: Transaction) async throws {
-        // Not wrapped: the consumer alone decides what a decoding failure means.
-        let ping = try event.decodePayload(as: Ping.self)
-        if ping.sequence == -2 {
-            try await transaction.execute("INSERT INTO applied_pings (event_id, key, sequence) VALUES (\(event.eventID), NULL, -2)")
+    func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws {
+        for event in events {
+            // Not wrapped: the consumer alone decides what a decoding failure means.
+            let ping = try event.decodePayload(as: Ping.self)
+            if ping.sequence == -2 {
+                try await transaction.execute("INSERT INTO applied_pings (event_id, key, sequence) VALUES (\(event.eventID), NULL, -2)")
+            }
+            if ping.sequence == -3 { throw UnheardOfFailure() }
+            try await transaction.execute("""
+                INSERT INTO applied_pings (event_id, key, sequence) VALUES (\(event.eventID), \(ping.key), \(ping.sequence))
+                ON CONFLICT (event_id) DO UPDATE SET times = applied_pings.times + 1
+                """)
+            if ping.sequence < 0 { throw EventRejection("negative sequence \(ping.sequence)") }
         }
-        if ping.sequence == -3 { throw UnheardOfFailure() }
-        try await transaction.execute("""
-            INSERT INTO applied_pings (event_id, key, sequence) VALUES (\(event.eventID), \(ping.key), \(ping.sequence))
-            ON CONFLICT (event_id) DO UPDATE SET times = applied_pings.times + 1
-            """)
-        if ping.sequence < 0 { throw EventRejection("negative sequence \(ping.sequence)") }
     }
 }
 

@@ -11,10 +11,6 @@ import Storage
 struct FiledProposalHandler: EventHandler {
     let suggestions: SuggestionService
 
-    func handle(_ event: EventEnvelope, in transaction: Transaction) async throws {
-        try await handle([event], of: event.district, in: transaction)
-    }
-
     func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws {
         var filed: [(EventEnvelope, ProposalFiled)] = []
         // A payload that does not decode is dead-lettered by the consumer.

@@ -23,10 +23,6 @@ struct PublicProjection: EventHandler {
     /// Derives proposers' evaluation links; nil sends none (a replay).
     var links: StaffTokenSigner? = nil
 
-    func handle(_ event: EventEnvelope, in transaction: Transaction) async throws {
-        try await handle([event], of: event.district, in: transaction)
-    }
-
     func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws {
         var batch = ProjectionBatch(district: district)
         // A payload that does not decode is dead-lettered by the consumer.

@@ -10,10 +10,6 @@ import Storage
 struct AssignmentTracking: EventHandler {
     let clock: ServiceClock
 
-    func handle(_ event: EventEnvelope, in transaction: Transaction) async throws {
-        try await handle([event], of: event.district, in: transaction)
-    }
-
     func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws {
         let now = clock.now
         var settings: SupervisionSettings?

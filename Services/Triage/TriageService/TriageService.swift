@@ -1,3 +1,4 @@
+import ClassificationRules
 import EventPipeline
 import Foundation
 import Hummingbird
@@ -35,10 +36,6 @@ public enum TriageService {
 /// Registers received clues in the clue database, a batch at a time, exactly once.
 struct ClueIntakeHandler: EventHandler {
     let registrar: ClueRegistrar
-
-    func handle(_ event: EventEnvelope, in transaction: Transaction) async throws {
-        try await handle([event], of: event.district, in: transaction)
-    }
 
     func handle(_ events: [EventEnvelope], of district: DistrictCode, in transaction: Transaction) async throws {
         var received: [(EventEnvelope, ClueReceived)] = []
