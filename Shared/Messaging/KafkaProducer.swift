@@ -94,9 +94,6 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Messages produced but not yet acknowledged.
-    public var pendingCount: Int { client.outQueueLength }
-
     /// Flushes what is in flight, then stops serving callbacks.
     public func close() async {
         pollLoop.stopping.store(true, ordering: .releasing)

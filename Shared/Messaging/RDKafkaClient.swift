@@ -210,8 +210,6 @@ final class RDKafkaClient: @unchecked Sendable {
         return code == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : Self.error(code)
     }
 
-    var outQueueLength: Int { Int(rd_kafka_outq_len(handle)) }
-
     // MARK: Consuming
 
     func subscribe(to topics: [String]) throws(KafkaError) {

@@ -39,11 +39,6 @@ struct AssignmentRecord: Codable, Sendable, Hashable {
     var assignedOn: LocalDate?
     var deadline: LocalDate?
     var contestUntil: LocalDate?
-
-    var assignedUnit: AssignedUnit {
-        AssignedUnit(assignmentID: id, unitID: unitId, unitName: unitName, role: role, status: status,
-                     assignedOn: assignedOn, deadline: deadline, contestUntil: status == .proposed ? confirmBy : contestUntil)
-    }
 }
 
 /// Reading and writing cases and their assignment rounds. Everything a step changes (the

@@ -4,7 +4,7 @@ import Models
 import ServiceKit
 
 /// The standard form (附件3) as submitted: the body of `POST /v1/clues`, and what a CSV row,
-/// an Open311 request or the web form is turned into. Field limits are in README.md.
+/// an Open311 request or the web form is turned into. Field limits are in docs/intake.md.
 public struct ClueSubmission: Codable, Sendable, Hashable {
     public var district: String
     public var title: String?
@@ -134,7 +134,7 @@ public struct ValidClue: Sendable, Hashable {
     static func sha256(_ text: String) -> Data { Data(SHA256.hash(data: Data(text.utf8))) }
 }
 
-/// Field limits, in characters. Documented in README.md and openapi.json.
+/// Field limits, in characters. Documented in docs/intake.md and openapi.json.
 public enum FieldLimits {
     public static let title = 100
     public static let situationAnalysis = 5_000
@@ -142,7 +142,6 @@ public enum FieldLimits {
     public static let contactName = 50
     public static let contactAddress = 200
     public static let receiverName = 100
-    public static let attachmentName = Attachments.nameLimit
 }
 
 /// Mainland phone numbers: mobile (1[3-9] and nine digits, optionally +86) or landline (area
