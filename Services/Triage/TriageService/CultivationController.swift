@@ -1,0 +1,138 @@
+import Foundation
+import Hummingbird
+import Models
+import PostgresNIO
+import ServiceKit
+import Storage
+
+/// `/v1/reference-topics` and `/v1/proposals`: claiming, cultivation, review and filing. Every
+/// route takes a staff token; the district is always the token's.
+struct CultivationController: Sendable {
+    let database: Database
+    let signer: StaffTokenSigner
+
+    /// Who may claim reference topics (认领).
+    static let claimants: Set<StaffClaims.Role> = [.member, .specialCommittee, .memberStudio, .handlingUnit, .administrator]
+    /// Who may draft proposals.
+    static let drafters: Set<StaffClaims.Role> = claimants.union([.proposalsCommittee])
+    /// Who reviews and files (审查立案).
+    static let reviewers: Set<StaffClaims.Role> = [.proposalsCommittee, .administrator]
+    /// Who reads every proposal of the district; members, studios and units read their own.
+    static let readersOfAll: Set<StaffClaims.Role> = [.proposalsCommittee, .administrator, .clueHandler, .specialCommittee]
+
+    /// The drafter a caller's reading is limited to; nil for those who read every proposal.
+    static func ownOnly(_ claims: StaffClaims) -> String? { readersOfAll.contains(claims.role) ? nil : claims.subject }
+
+    var store: CultivationStore { CultivationStore(database: database) }
+
+    func register(on router: Router<AppRequestContext>) {
+        router.group("/v1")
+            .add(middleware: StaffAuthenticator(signer: signer))
+            .get("/reference-topics", use: topics)
+            .delete("/reference-topics/:id/claims/mine", use: release)
+            .get("/proposals", use: proposals)
+            .get("/proposals/:id", use: proposal)
+            .put("/proposals/:id", use: edit)
+            .post("/proposals/:id/submit", use: submit)
+        router.group("/v1")
+            .add(middleware: StaffAuthenticator(signer: signer, roles: Self.claimants))
+            .post("/reference-topics/:id/claims", use: claim)
+        router.group("/v1")
+            .add(middleware: StaffAuthenticator(signer: signer, roles: Self.drafters))
+            .post("/proposals", use: draft)
+        router.group("/v1")
+            .add(middleware: StaffAuthenticator(signer: signer, roles: Self.reviewers))
+            .post("/proposals/:id/review", use: review)
+    }
+
+    @Sendable func topics(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        var status: ReferenceTopicStatus?
+        if let text = request.uri.queryParameters["status"].map(String.init), !text.isEmpty {
+            guard let parsed = ReferenceTopicStatus(rawValue: text) else {
+                throw APIError.invalid("status", "must be one of \(ReferenceTopicStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = parsed
+        }
+        let topics = try await store.topics(in: claims.district, status: status, caller: claims.subject)
+        return try jsonResponse(["referenceTopics": topics])
+    }
+
+    @Sendable func claim(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
+        let input = try await request.decodeJSON(as: NewTopicClaim.self, context: context, limit: 16 * 1024)
+        return try jsonResponse(try await store.claim(id, input: input, by: claims), status: .created)
+    }
+
+    @Sendable func release(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
+        return try jsonResponse(try await store.release(id, by: claims))
+    }
+
+    @Sendable func draft(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let input = try await request.decodeJSON(as: ProposalDraftInput.self, context: context, limit: 256 * 1024)
+        return try jsonResponse(try await store.draft(input, by: claims), status: .created)
+    }
+
+    @Sendable func edit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
+        let input = try await request.decodeJSON(as: ProposalEditInput.self, context: context, limit: 256 * 1024)
+        return try jsonResponse(try await store.edit(id, input: input, by: claims))
+    }
+
+    @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
+        return try jsonResponse(try await store.submit(id, by: claims))
+    }
+
+    @Sendable func review(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
+        let input = try await request.decodeJSON(as: ProposalReviewInput.self, context: context, limit: 16 * 1024)
+        return try jsonResponse(try await store.review(id, input: input, by: claims))
+    }
+
+    @Sendable func proposals(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let query = request.uri.queryParameters
+        var status: ProposalStatus?
+        if let text = query["status"].map(String.init), !text.isEmpty {
+            guard let parsed = ProposalStatus(rawValue: text) else {
+                throw APIError.invalid("status", "must be one of \(ProposalStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = parsed
+        }
+        var limit = 200
+        if let text = query["limit"].map(String.init), !text.isEmpty {
+            guard let value = Int(text), (1...1_000).contains(value) else { throw APIError.invalid("limit", "must be between 1 and 1000") }
+            limit = value
+        }
+        var offset = 0
+        if let text = query["offset"].map(String.init), !text.isEmpty {
+            guard let value = Int(text), (0...1_000_000).contains(value) else { throw APIError.invalid("offset", "must be between 0 and 1000000") }
+            offset = value
+        }
+        var reviewOverdue = false
+        if let text = query["reviewOverdue"].map(String.init), !text.isEmpty {
+            guard let value = Bool(text) else { throw APIError.invalid("reviewOverdue", "must be true or false") }
+            reviewOverdue = value
+        }
+        let proposals = try await store.proposals(in: claims.district, status: status, draftedBy: Self.ownOnly(claims), reviewOverdue: reviewOverdue,
+                                                  limit: limit, offset: offset)
+        return try jsonResponse(["proposals": proposals])
+    }
+
+    @Sendable func proposal(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let claims = try context.staffClaims()
+        let id = try context.uuid()
+        guard let proposal = try await store.proposal(id, in: claims.district),
+              Self.ownOnly(claims).map({ $0 == proposal.draftedBy }) ?? true
+        else { throw APIError.notFound }
+        return try jsonResponse(proposal)
+    }
+}
