@@ -86,6 +86,8 @@ let package = Package(
                 swiftSettings: strict),
         // Near-duplicate detection (MinHash, LSH): clue grouping and unit suggestions.
         .target(name: "Similarity", dependencies: ["Models", "CMinHash"], path: "Shared/Similarity", swiftSettings: strict),
+        // A district's classification rules: definitions, match expressions and the compiled classifier (no I/O).
+        .target(name: "ClassificationRules", dependencies: ["Models"], path: "Shared/ClassificationRules", swiftSettings: strict),
         // MinHash's inner loop in AVX2 lanes, chosen at run time: Swift compiles for the x86-64
         // baseline and has no per-function target attribute.
         .target(name: "CMinHash", path: "Shared/CMinHash"),
@@ -151,7 +153,7 @@ let package = Package(
         ),
     ]
     + service("Intake", executable: "intake", resources: [.copy("Resources/openapi.json")])
-    + service("Triage", executable: "triage", uses: ["Similarity"])
+    + service("Triage", executable: "triage", uses: ["Similarity", "ClassificationRules"])
     + service("Assignment", executable: "assignment", uses: ["Similarity"])
     + service("Supervision", executable: "supervision")
     + service("Publicity", executable: "publicity", uses: [
@@ -196,7 +198,7 @@ let package = Package(
         .executableTarget(
             name: "bench-triage",
             dependencies: [
-                "BenchSupport", "TriageService", "Similarity", "Models", "Messaging", "Storage", "ServiceKit",
+                "BenchSupport", "TriageService", "Similarity", "ClassificationRules", "Models", "Messaging", "Storage", "ServiceKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -303,7 +305,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TriageTests",
-            dependencies: ["TriageService", "Similarity", "Models"],
+            dependencies: ["TriageService", "Similarity", "ClassificationRules", "Models"],
             path: "Tests/TriageTests",
             swiftSettings: strict
         ),
@@ -329,7 +331,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "TestSupport", "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
-                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "WorkbenchService", "Similarity",
+                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "WorkbenchService", "Similarity", "ClassificationRules",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,3 +1,4 @@
+import ClassificationRules
 import Foundation
 import Logging
 import Models

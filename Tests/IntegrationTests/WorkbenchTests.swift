@@ -1,5 +1,6 @@
 import AssignmentService
 import AsyncHTTPClient
+import ClassificationRules
 import Foundation
 import Models
 import NIOCore

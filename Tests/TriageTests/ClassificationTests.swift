@@ -1,3 +1,4 @@
+@testable import ClassificationRules
 import Foundation
 import Models
 import Testing

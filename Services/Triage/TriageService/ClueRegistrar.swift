@@ -1,3 +1,4 @@
+import ClassificationRules
 import EventPipeline
 import Foundation
 import Logging
