@@ -17,7 +17,9 @@ start() {
     nohup "$binary" --brokers "${1:-3}" --bootstrap-file "$STATE/kafka-brokers" \
       --control-file "$STATE/kafka-control" >"$STATE/kafka.log" 2>&1 &
     echo $! >"$STATE/kafka.pid"
-    wait_for_file "$STATE/kafka-brokers" 30 || { cat "$STATE/kafka.log"; die "the mock cluster did not start"; }
+    # The broker writes the bootstrap list, then the control address: wait for both.
+    { wait_for_file "$STATE/kafka-brokers" 30 && wait_for_file "$STATE/kafka-control" 10; } \
+      || { cat "$STATE/kafka.log"; die "the mock cluster did not start"; }
     say "Kafka mock cluster: $(cat "$STATE/kafka-brokers"), control $(cat "$STATE/kafka-control")"
   fi
   cat "$STATE/kafka-brokers"
