@@ -54,6 +54,24 @@ public enum QueryParameters {
         return number
     }
 
+    /// One of a set of values (a status, a state); nil when absent or empty.
+    public static func choice<Value: RawRepresentable & CaseIterable>(
+        _ query: [String: String], _ name: String, _ type: Value.Type
+    ) throws(APIError) -> Value? where Value.RawValue == String {
+        guard let text = query[name], !text.isEmpty else { return nil }
+        guard let value = Value(rawValue: text) else {
+            throw APIError.invalid(name, "\(name) is one of \(Value.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    /// An id; nil when absent or empty.
+    public static func uuid(_ query: [String: String], _ name: String) throws(APIError) -> UUID? {
+        guard let text = query[name], !text.isEmpty else { return nil }
+        guard let id = UUID(uuidString: text) else { throw APIError.invalid(name, "\(name) is an id (a UUID)") }
+        return id
+    }
+
     /// `true`/`1` or `false`/`0`; false when absent.
     public static func flag(_ query: [String: String], _ name: String) throws(APIError) -> Bool {
         switch query[name] {

@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 import Storage
+import Synchronization
 
 /// Business figures read from the store every `interval` and exported as gauges (open clues,
 /// overdue assignments). Every instance of a service exports the same store-wide values, so
@@ -23,37 +24,33 @@ public struct StoreGauges: Service {
         var key: Sample { Sample(metric, labels, 0) }
     }
 
-    let database: Database
-    let interval: Duration
-    let logger: Logger
-    /// Reads the samples in a transaction that sees every district.
-    let read: @Sendable (Transaction) async throws -> [Sample]
+    private let job: PeriodicJob
 
+    /// `read` reads the samples in a transaction that sees every district.
     public init(database: Database, interval: Duration = .seconds(30), logger: Logger, read: @escaping @Sendable (Transaction) async throws -> [Sample]) {
-        self.database = database
-        self.interval = interval
-        self.logger = logger
-        self.read = read
-    }
-
-    public func run() async throws {
-        var previous: Set<Sample> = []
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let samples = try await database.transaction(.allDistricts) { try await read($0) }
-                for sample in samples { gauge(sample).record(sample.value) }
-                // A label set that no longer appears (the last overdue one answered) reads 0.
-                let current = Set(samples.map(\.key))
-                for gone in previous.subtracting(current) { gauge(gone).record(0) }
-                previous = current
-            } catch {
-                logger.warning("reading business gauges failed: \(String(reflecting: error))")
-            }
-            await pause(interval)
+        let previous = LastSamples()
+        job = PeriodicJob("reading business gauges", every: interval, logger: logger) {
+            let samples = try await database.transaction(.allDistricts) { try await read($0) }
+            for sample in samples { Self.gauge(sample).record(sample.value) }
+            // A label set that no longer appears (the last overdue one answered) reads 0.
+            let current = Set(samples.map(\.key))
+            for gone in previous.samples.withLock({ previous in
+                defer { previous = current }
+                return previous.subtracting(current)
+            }) { Self.gauge(gone).record(0) }
         }
     }
 
-    private func gauge(_ sample: Sample) -> Gauge {
+    public func run() async throws {
+        try await job.run()
+    }
+
+    /// The label sets of the last reading, to zero those that disappear.
+    private final class LastSamples: Sendable {
+        let samples = Mutex<Set<Sample>>([])
+    }
+
+    private static func gauge(_ sample: Sample) -> Gauge {
         Gauge(label: sample.metric, dimensions: sample.labels.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 }

@@ -17,7 +17,12 @@ public enum AssignmentService {
         checkSettings: { reader in _ = AssignmentServiceSettings(reader) },
         background: { parts in
             let settings = AssignmentServiceSettings(EnvironmentReader(parts.configuration.environment))
-            return [PreAssignmentSweeper(database: parts.database, logger: parts.logger, interval: .seconds(settings.sweepSeconds))]
+            let (database, logger) = (parts.database, parts.logger)
+            // Pre-assignments whose confirmation window passed without a contest become final.
+            return [PeriodicJob("pre-assignment sweep", every: .seconds(settings.sweepSeconds), logger: logger) {
+                let finalized = try await PreAssignments.sweep(database: database)
+                if finalized > 0 { logger.info("pre-assignments made final", metadata: ["count": "\(finalized)"]) }
+            }]
         },
         routes: { router, parts in
             let suggestions = SuggestionService(indexes: PastProposalIndexes.shared(by: parts))
@@ -38,25 +43,6 @@ struct AssignmentServiceSettings {
 
     init(_ reader: EnvironmentReader) {
         sweepSeconds = reader.integer("ASSIGNMENT_SWEEP_SECONDS", default: 60, range: 1...3_600)
-    }
-}
-
-/// Makes pre-assignments final once their confirmation window passed without a contest.
-struct PreAssignmentSweeper: Service {
-    let database: Database
-    let logger: Logger
-    let interval: Duration
-
-    func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let finalized = try await PreAssignments.sweep(database: database)
-                if finalized > 0 { logger.info("pre-assignments made final", metadata: ["count": "\(finalized)"]) }
-            } catch {
-                logger.warning("pre-assignment sweep failed; will try again", metadata: ["error": "\(error)"])
-            }
-            await pause(interval)
-        }
     }
 }
 

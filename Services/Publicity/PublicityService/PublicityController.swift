@@ -47,24 +47,10 @@ struct PublicityController: Sendable {
     @Sendable func notifications(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let query = request.queryValues
-        let state = query["state"].flatMap { $0.isEmpty ? nil : $0 }
-        let states = NotificationState.allCases.map(\.rawValue)
-        if let state, !states.contains(state) {
-            throw APIError.invalid("state", "state is one of \(states.joined(separator: ", "))")
-        }
+        let state = try QueryParameters.choice(query, "state", NotificationState.self)?.rawValue
         // One event's deliveries (where a proposer's evaluation link went).
-        var event: UUID?
-        if let raw = query["eventId"], !raw.isEmpty {
-            guard let id = UUID(uuidString: raw) else { throw APIError.invalid("eventId", "eventId is an event's id (a UUID)") }
-            event = id
-        }
-        let limit: Int
-        if let raw = query["limit"] {
-            guard let value = Int(raw), (1...500).contains(value) else { throw APIError.invalid("limit", "limit is an integer from 1 to 500") }
-            limit = value
-        } else {
-            limit = 100
-        }
+        let event = try QueryParameters.uuid(query, "eventId")
+        let limit = try QueryParameters.integer(query, "limit", default: 100, range: 1...500)
         let (items, counts) = try await database.transaction(.district(claims.district)) { transaction in
             var items: [NotificationView] = []
             let rows = try await transaction.query("""
@@ -76,7 +62,7 @@ struct PublicityController: Sendable {
                 items.append(NotificationView(id: row.0, event: row.1, recipient: row.2, channel: row.3, target: row.4, state: row.5, attempts: row.6,
                                               nextAttemptAt: row.7, lastError: row.8, createdAt: row.9, deliveredAt: row.10))
             }
-            var counts = Dictionary(uniqueKeysWithValues: states.map { ($0, 0) })
+            var counts = Dictionary(uniqueKeysWithValues: NotificationState.allCases.map { ($0.rawValue, 0) })
             for try await (state, count) in try await transaction.query("SELECT state, count(*)::int FROM notifications GROUP BY state").decode((String, Int).self) {
                 counts[state] = count
             }

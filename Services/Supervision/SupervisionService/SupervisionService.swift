@@ -20,9 +20,19 @@ public enum SupervisionService {
             checkSettings: { reader in _ = SupervisionServiceSettings(reader) },
             background: { parts in
                 let settings = SupervisionServiceSettings(EnvironmentReader(parts.configuration.environment))
+                let (database, logger, batch) = (parts.database, parts.logger, settings.timerBatch)
                 return [
-                    TimerScheduler(database: parts.database, logger: parts.logger, clock: clock,
-                                   interval: .seconds(settings.timerSeconds), batch: settings.timerBatch),
+                    // Due timers fire as long as the service runs.
+                    PeriodicJob("timer pass", every: .seconds(settings.timerSeconds), logger: logger) {
+                        let fired = try await Timers.fireDue(database: database, now: clock.now, batch: batch)
+                        if fired.total > 0 {
+                            logger.info("supervision timers fired", metadata: ["fired": "\(fired.acted)", "moot": "\(fired.total - fired.acted)"])
+                        }
+                        for failure in fired.failed {
+                            logger.error("a district's timers could not fire; will try again",
+                                         metadata: ["district": "\(failure.district.rawValue)", "error": "\(failure.error)"])
+                        }
+                    },
                     StoreGauges(database: parts.database, logger: parts.logger) { transaction in
                         try await openAssignments(today: LocalDate.on(clock.now, in: .districtDefault), in: transaction)
                     },
@@ -56,29 +66,3 @@ struct SupervisionServiceSettings {
     }
 }
 
-/// Fires due timers every `interval`, as long as the service runs.
-struct TimerScheduler: Service {
-    let database: Database
-    let logger: Logger
-    let clock: ServiceClock
-    let interval: Duration
-    let batch: Int
-
-    func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                let fired = try await Timers.fireDue(database: database, now: clock.now, batch: batch)
-                if fired.total > 0 {
-                    logger.info("supervision timers fired", metadata: ["fired": "\(fired.acted)", "moot": "\(fired.total - fired.acted)"])
-                }
-                for failure in fired.failed {
-                    logger.error("a district's timers could not fire; will try again",
-                                 metadata: ["district": "\(failure.district.rawValue)", "error": "\(failure.error)"])
-                }
-            } catch {
-                logger.warning("timer pass failed; will try again", metadata: ["error": "\(error)"])
-            }
-            await pause(interval)
-        }
-    }
-}

@@ -99,29 +99,11 @@ struct CultivationController: Sendable {
 
     @Sendable func proposals(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        let query = request.uri.queryParameters
-        var status: ProposalStatus?
-        if let text = query["status"].map(String.init), !text.isEmpty {
-            guard let parsed = ProposalStatus(rawValue: text) else {
-                throw APIError.invalid("status", "must be one of \(ProposalStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            status = parsed
-        }
-        var limit = 200
-        if let text = query["limit"].map(String.init), !text.isEmpty {
-            guard let value = Int(text), (1...1_000).contains(value) else { throw APIError.invalid("limit", "must be between 1 and 1000") }
-            limit = value
-        }
-        var offset = 0
-        if let text = query["offset"].map(String.init), !text.isEmpty {
-            guard let value = Int(text), (0...1_000_000).contains(value) else { throw APIError.invalid("offset", "must be between 0 and 1000000") }
-            offset = value
-        }
-        var reviewOverdue = false
-        if let text = query["reviewOverdue"].map(String.init), !text.isEmpty {
-            guard let value = Bool(text) else { throw APIError.invalid("reviewOverdue", "must be true or false") }
-            reviewOverdue = value
-        }
+        let query = request.queryValues
+        let status = try QueryParameters.choice(query, "status", ProposalStatus.self)
+        let limit = try QueryParameters.integer(query, "limit", default: 200, range: 1...1_000)
+        let offset = try QueryParameters.integer(query, "offset", default: 0, range: 0...1_000_000)
+        let reviewOverdue = try QueryParameters.flag(query, "reviewOverdue")
         let proposals = try await store.proposals(in: claims.district, status: status, draftedBy: Self.ownOnly(claims), reviewOverdue: reviewOverdue,
                                                   limit: limit, offset: offset)
         return try jsonResponse(["proposals": proposals])

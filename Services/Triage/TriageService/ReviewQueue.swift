@@ -56,8 +56,8 @@ struct QueueFilter: Sendable {
         receivedFrom = try parsed("from", QueueFilter.date, "a date (2026-03-01) or an ISO 8601 time")
         receivedBefore = try parsed("to", QueueFilter.date, "a date (2026-03-31) or an ISO 8601 time")
         groupID = try parsed("group", UUID.init(uuidString:), "a group id")
-        limit = try parsed("limit", { Int($0).flatMap { (1...500).contains($0) ? $0 : nil } }, "between 1 and 500") ?? 50
-        offset = try parsed("offset", { Int($0).flatMap { (0...100_000).contains($0) ? $0 : nil } }, "between 0 and 100000") ?? 0
+        limit = try QueryParameters.integer(query, "limit", default: 50, range: 1...500)
+        offset = try QueryParameters.integer(query, "offset", default: 0, range: 0...100_000)
         if let receivedFrom, let receivedBefore, receivedBefore <= receivedFrom {
             throw APIError.invalid("to", "must be after from")
         }
