@@ -82,8 +82,9 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"])]
         ),
         // The built-in classification rules live here: triage classifies with them, publicity names domains by them.
-        .target(name: "Models", path: "Shared/Models", resources: [.copy("Resources/default-rules.json"), .copy("Resources/common-passwords.txt")],
-                swiftSettings: strict),
+        .target(
+            name: "Models", path: "Shared/Models", resources: [.copy("Resources/default-rules.json"), .copy("Resources/common-passwords.txt")],
+            swiftSettings: strict),
         // Near-duplicate detection (MinHash, LSH): clue grouping and unit suggestions.
         .target(name: "Similarity", dependencies: ["Models", "CMinHash"], path: "Shared/Similarity", swiftSettings: strict),
         // A district's classification rules: definitions, match expressions and the compiled classifier (no I/O).
@@ -152,204 +153,211 @@ let package = Package(
             swiftSettings: strict
         ),
     ]
-    + service("Intake", executable: "intake", resources: [.copy("Resources/openapi.json")])
-    + service("Triage", executable: "triage", uses: ["Similarity", "ClassificationRules"])
-    + service("Assignment", executable: "assignment", uses: ["Similarity"])
-    + service("Supervision", executable: "supervision")
-    + service("Publicity", executable: "publicity", uses: [
-        .product(name: "Mustache", package: "swift-mustache"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
-    ],
-              resources: [.copy("Resources/templates")])
-    + service("Workbench", executable: "workbench", uses: [
-        .product(name: "Mustache", package: "swift-mustache"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-    ],
-              resources: [.copy("Resources/templates")])
-    + [
-        .executableTarget(
-            name: "kafka-mock-broker",
-            dependencies: ["CRdKafka"],
-            path: "ops/mock-broker",
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "proposals-ctl",
-            dependencies: [
-                "Models", "Messaging", "Storage", "ServiceKit", "Operations", "PublicityService", "WorkbenchService",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+        + service("Intake", executable: "intake", resources: [.copy("Resources/openapi.json")])
+        + service("Triage", executable: "triage", uses: ["Similarity", "ClassificationRules"])
+        + service("Assignment", executable: "assignment", uses: ["Similarity"])
+        + service("Supervision", executable: "supervision")
+        + service(
+            "Publicity", executable: "publicity",
+            uses: [
+                .product(name: "Mustache", package: "swift-mustache"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            path: "ops/ctl",
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "bench-outbox",
-            dependencies: [
-                "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            resources: [.copy("Resources/templates")])
+        + service(
+            "Workbench", executable: "workbench",
+            uses: [
+                .product(name: "Mustache", package: "swift-mustache"), .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ],
-            path: "ops/bench/outbox",
-            exclude: ["run.sh"],
-            swiftSettings: strict
-        ),
-        // What every benchmark prints and draws with (machine line, progress, seeded generator).
-        .target(name: "BenchSupport", dependencies: ["Models", "Messaging", "Storage", "ServiceKit"], path: "ops/bench/Support", swiftSettings: strict),
-        .executableTarget(
-            name: "bench-triage",
-            dependencies: [
-                "BenchSupport", "TriageService", "Similarity", "ClassificationRules", "Models", "Messaging", "Storage", "ServiceKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-            ],
-            path: "ops/bench/triage",
-            exclude: ["run.sh"],
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "bench-assignment",
-            dependencies: [
-                "BenchSupport", "AssignmentService", "Similarity", "Models", "Messaging", "Storage", "ServiceKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-            ],
-            path: "ops/bench/assignment",
-            exclude: ["run.sh"],
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "bench-supervision",
-            dependencies: [
-                "BenchSupport", "SupervisionService", "Models", "Storage", "ServiceKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "ops/bench/supervision",
-            exclude: ["run.sh"],
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "bench-publicity",
-            dependencies: [
-                "BenchSupport", "PublicityService", "Models", "Messaging", "Operations", "Storage", "ServiceKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "ops/bench/publicity",
-            exclude: ["run.sh"],
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "bench-notices",
-            dependencies: [
-                "BenchSupport", "PublicityService", "Models", "Messaging", "Storage", "ServiceKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "ops/bench/notices",
-            exclude: ["run.sh"],
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "bench-pipeline",
-            dependencies: [
-                "BenchSupport", "Models", "Storage", "ServiceKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "ops/bench/pipeline",
-            exclude: ["run.sh"],
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "bench-workbench",
-            dependencies: [
-                "BenchSupport", "WorkbenchService", "Models", "Storage", "ServiceKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "ops/bench/workbench",
-            exclude: ["run.sh"],
-            swiftSettings: strict
-        ),
-        .target(
-            name: "TestSupport",
-            dependencies: [
-                "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            path: "Tests/Support",
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "ModelsTests",
-            dependencies: ["Models"],
-            path: "Tests/ModelsTests",
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "IntakeTests",
-            dependencies: ["IntakeService", "Models", "ServiceKit"],
-            path: "Tests/IntakeTests",
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "TriageTests",
-            dependencies: ["TriageService", "Similarity", "ClassificationRules", "Models"],
-            path: "Tests/TriageTests",
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "AssignmentTests",
-            dependencies: ["AssignmentService", "Similarity", "Models"],
-            path: "Tests/AssignmentTests",
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "PublicityTests",
-            dependencies: ["PublicityService", "Models"],
-            path: "Tests/PublicityTests",
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "SharedTests",
-            dependencies: ["Models", "Messaging", "Storage", "ServiceKit", "Operations"],
-            path: "Tests/SharedTests",
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "IntegrationTests",
-            dependencies: [
-                "TestSupport", "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
-                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "WorkbenchService", "Similarity", "ClassificationRules",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ],
-            path: "Tests/IntegrationTests",
-            swiftSettings: strict
-        ),
-        // The compose file, Dockerfile and alert rules checked against the services' own
-        // configuration code (no Docker engine runs on the development machines).
-        .testTarget(
-            name: "DeploymentTests",
-            dependencies: [
-                "Models", "ServiceKit", "Operations",
-                "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "WorkbenchService",
-                .product(name: "Yams", package: "Yams"),
-            ],
-            path: "Tests/DeploymentTests",
-            swiftSettings: strict
-        ),
-    ]
+            resources: [.copy("Resources/templates")])
+        + [
+            .executableTarget(
+                name: "kafka-mock-broker",
+                dependencies: ["CRdKafka"],
+                path: "ops/mock-broker",
+                swiftSettings: strict
+            ),
+            .executableTarget(
+                name: "proposals-ctl",
+                dependencies: [
+                    "Models", "Messaging", "Storage", "ServiceKit", "Operations", "PublicityService", "WorkbenchService",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                    .product(name: "Hummingbird", package: "hummingbird"),
+                ],
+                path: "ops/ctl",
+                swiftSettings: strict
+            ),
+            .executableTarget(
+                name: "bench-outbox",
+                dependencies: [
+                    "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                ],
+                path: "ops/bench/outbox",
+                exclude: ["run.sh"],
+                swiftSettings: strict
+            ),
+            // What every benchmark prints and draws with (machine line, progress, seeded generator).
+            .target(
+                name: "BenchSupport", dependencies: ["Models", "Messaging", "Storage", "ServiceKit"], path: "ops/bench/Support", swiftSettings: strict
+            ),
+            .executableTarget(
+                name: "bench-triage",
+                dependencies: [
+                    "BenchSupport", "TriageService", "Similarity", "ClassificationRules", "Models", "Messaging", "Storage", "ServiceKit",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "PostgresNIO", package: "postgres-nio"),
+                ],
+                path: "ops/bench/triage",
+                exclude: ["run.sh"],
+                swiftSettings: strict
+            ),
+            .executableTarget(
+                name: "bench-assignment",
+                dependencies: [
+                    "BenchSupport", "AssignmentService", "Similarity", "Models", "Messaging", "Storage", "ServiceKit",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "PostgresNIO", package: "postgres-nio"),
+                ],
+                path: "ops/bench/assignment",
+                exclude: ["run.sh"],
+                swiftSettings: strict
+            ),
+            .executableTarget(
+                name: "bench-supervision",
+                dependencies: [
+                    "BenchSupport", "SupervisionService", "Models", "Storage", "ServiceKit",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "PostgresNIO", package: "postgres-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                path: "ops/bench/supervision",
+                exclude: ["run.sh"],
+                swiftSettings: strict
+            ),
+            .executableTarget(
+                name: "bench-publicity",
+                dependencies: [
+                    "BenchSupport", "PublicityService", "Models", "Messaging", "Operations", "Storage", "ServiceKit",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                    .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "PostgresNIO", package: "postgres-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                path: "ops/bench/publicity",
+                exclude: ["run.sh"],
+                swiftSettings: strict
+            ),
+            .executableTarget(
+                name: "bench-notices",
+                dependencies: [
+                    "BenchSupport", "PublicityService", "Models", "Messaging", "Storage", "ServiceKit",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "PostgresNIO", package: "postgres-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                path: "ops/bench/notices",
+                exclude: ["run.sh"],
+                swiftSettings: strict
+            ),
+            .executableTarget(
+                name: "bench-pipeline",
+                dependencies: [
+                    "BenchSupport", "Models", "Storage", "ServiceKit",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                    .product(name: "PostgresNIO", package: "postgres-nio"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                path: "ops/bench/pipeline",
+                exclude: ["run.sh"],
+                swiftSettings: strict
+            ),
+            .executableTarget(
+                name: "bench-workbench",
+                dependencies: [
+                    "BenchSupport", "WorkbenchService", "Models", "Storage", "ServiceKit",
+                    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                    .product(name: "Crypto", package: "swift-crypto"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                path: "ops/bench/workbench",
+                exclude: ["run.sh"],
+                swiftSettings: strict
+            ),
+            .target(
+                name: "TestSupport",
+                dependencies: [
+                    "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                ],
+                path: "Tests/Support",
+                swiftSettings: strict
+            ),
+            .testTarget(
+                name: "ModelsTests",
+                dependencies: ["Models"],
+                path: "Tests/ModelsTests",
+                swiftSettings: strict
+            ),
+            .testTarget(
+                name: "IntakeTests",
+                dependencies: ["IntakeService", "Models", "ServiceKit"],
+                path: "Tests/IntakeTests",
+                swiftSettings: strict
+            ),
+            .testTarget(
+                name: "TriageTests",
+                dependencies: ["TriageService", "Similarity", "ClassificationRules", "Models"],
+                path: "Tests/TriageTests",
+                swiftSettings: strict
+            ),
+            .testTarget(
+                name: "AssignmentTests",
+                dependencies: ["AssignmentService", "Similarity", "Models"],
+                path: "Tests/AssignmentTests",
+                swiftSettings: strict
+            ),
+            .testTarget(
+                name: "PublicityTests",
+                dependencies: ["PublicityService", "Models"],
+                path: "Tests/PublicityTests",
+                swiftSettings: strict
+            ),
+            .testTarget(
+                name: "SharedTests",
+                dependencies: ["Models", "Messaging", "Storage", "ServiceKit", "Operations"],
+                path: "Tests/SharedTests",
+                swiftSettings: strict
+            ),
+            .testTarget(
+                name: "IntegrationTests",
+                dependencies: [
+                    "TestSupport", "Models", "Messaging", "Storage", "EventPipeline", "ServiceKit",
+                    "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "WorkbenchService", "Similarity",
+                    "ClassificationRules",
+                    .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "HummingbirdTesting", package: "hummingbird"),
+                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                ],
+                path: "Tests/IntegrationTests",
+                swiftSettings: strict
+            ),
+            // The compose file, Dockerfile and alert rules checked against the services' own
+            // configuration code (no Docker engine runs on the development machines).
+            .testTarget(
+                name: "DeploymentTests",
+                dependencies: [
+                    "Models", "ServiceKit", "Operations",
+                    "IntakeService", "TriageService", "AssignmentService", "SupervisionService", "PublicityService", "WorkbenchService",
+                    .product(name: "Yams", package: "Yams"),
+                ],
+                path: "Tests/DeploymentTests",
+                swiftSettings: strict
+            ),
+        ]
 )

@@ -104,4 +104,6 @@ if [ $# -eq 0 ]; then
   bash "$ROOT/ops/test/api-conformance.sh"
   say "checking docker-compose.yml with Docker Compose itself"
   bash "$ROOT/ops/test/compose-config.sh"
+  say "checking that every Swift file is formatted (swift format, .swift-format)"
+  bash "$ROOT/ops/test/format-check.sh"
 fi

@@ -28,7 +28,8 @@ extension RuleSet {
             DomainRule(code: "elderly-care", name: "养老服务", committee: "social-legal-ethnic-religious", match: "养老|长者饭堂|长者|老年人|日间照料"),
             DomainRule(code: "urban-renewal", name: "城市更新", committee: "economy", match: "旧改|老旧小区|加装电梯|违建|城中村"),
             DomainRule(code: "environment", name: "生态环境", committee: "agriculture-rural", match: "垃圾分类|噪音|污水|河涌|油烟"),
-            DomainRule(code: "public-safety", name: "公共安全", committee: "social-legal-ethnic-religious", match: "消防|火灾|飞线充电|治安|(充电|电瓶)&(电动自行车|电动车|楼道)"),
+            DomainRule(
+                code: "public-safety", name: "公共安全", committee: "social-legal-ethnic-religious", match: "消防|火灾|飞线充电|治安|(充电|电瓶)&(电动自行车|电动车|楼道)"),
             DomainRule(code: "economy", name: "经济发展", committee: "economy", match: "营商环境|中小企业|就业|夜间经济|商圈"),
             DomainRule(code: "government-services", name: "政务服务", committee: "social-legal-ethnic-religious", match: "政务服务|办事|一网通办|审批|证照"),
             DomainRule(code: "culture", name: "文化体育", committee: "education-culture-health-sports", match: "图书馆|文化站|健身|非遗|全民健身"),
@@ -38,6 +39,6 @@ extension RuleSet {
             UrgencyRule(id: "vulnerable-groups", level: .important, match: "学生|儿童|老人|残疾人|消防通道|大面积|长期"),
         ],
         jurisdiction: [
-            JurisdictionRule(id: "metro", scope: .municipal, match: "地铁|轨道交通", department: "广州地铁集团"),
+            JurisdictionRule(id: "metro", scope: .municipal, match: "地铁|轨道交通", department: "广州地铁集团")
         ])
 }

@@ -138,7 +138,8 @@ public final class EventConsumer: Service, Sendable {
     }
 
     private func lagGauge(_ partition: TopicPartition) -> Gauge {
-        Gauge(label: "consumer_lag_messages", dimensions: [("consumer", group), ("topic", partition.topic), ("partition", String(partition.partition))])
+        Gauge(
+            label: "consumer_lag_messages", dimensions: [("consumer", group), ("topic", partition.topic), ("partition", String(partition.partition))])
     }
 
     /// Applies one batch and commits its offsets; returns only when both are done (or the
@@ -176,7 +177,8 @@ public final class EventConsumer: Service, Sendable {
                     unrecognised += 1
                     recordRetry()
                     let delay = backoff.next()
-                    logger.warning("batch of \(decoded.count) events failed (attempt \(unrecognised)), retrying in \(delay): \(String(reflecting: error))")
+                    logger.warning(
+                        "batch of \(decoded.count) events failed (attempt \(unrecognised)), retrying in \(delay): \(String(reflecting: error))")
                     await pause(delay)
                     continue applying
                 }
@@ -335,8 +337,12 @@ public final class EventConsumer: Service, Sendable {
                         rejected.append((message, rejection))
                         break retrying
                     case .retryFewTimes(let reason) where unrecognised + 1 >= Self.attemptsBeforeDeadLetter:
-                        rejected.append((message, EventRejection(
-                            "failed \(Self.attemptsBeforeDeadLetter) times while the store answered: \(reason)", kind: .failedRepeatedly)))
+                        rejected.append(
+                            (
+                                message,
+                                EventRejection(
+                                    "failed \(Self.attemptsBeforeDeadLetter) times while the store answered: \(reason)", kind: .failedRepeatedly)
+                            ))
                         break retrying
                     case .retryFewTimes:
                         unrecognised += 1
@@ -362,7 +368,10 @@ public final class EventConsumer: Service, Sendable {
         var pending = rejected.map { DeadLetter.message(for: $0.0, reason: $0.1.reason, consumerGroup: group) }
         for (message, rejection) in rejected {
             logger.warning("dead-lettered \(message.topic)[\(message.partition)]@\(message.offset): \(rejection.reason)")
-            Counter(label: "consumer_dead_lettered_total", dimensions: [("consumer", group), ("topic", message.topic), ("reason", rejection.kind.rawValue)]).increment()
+            Counter(
+                label: "consumer_dead_lettered_total",
+                dimensions: [("consumer", group), ("topic", message.topic), ("reason", rejection.kind.rawValue)]
+            ).increment()
         }
         var backoff = Backoff()
         while true {
@@ -390,13 +399,21 @@ final class ConsumerProgress: Sendable {
     }
     private let state = Mutex(State())
 
-    func batchStarted() { state.withLock { $0.batchStartedAt = .now; $0.retries = 0 } }
+    func batchStarted() {
+        state.withLock {
+            $0.batchStartedAt = .now; $0.retries = 0
+        }
+    }
     func batchEnded() { state.withLock { $0.batchStartedAt = nil } }
     func advanced() { state.withLock { $0.lastAdvance = .now } }
     func lagChanged(to lag: Int64) { state.withLock { $0.lag = lag } }
 
     /// The retries of the batch in hand, counting this one.
-    func retried() -> Int { state.withLock { $0.retries += 1; return $0.retries } }
+    func retried() -> Int {
+        state.withLock {
+            $0.retries += 1; return $0.retries
+        }
+    }
 
     func isStalled(limit: Duration, now: ContinuousClock.Instant = .now) -> Bool {
         state.withLock { state in

@@ -32,7 +32,9 @@ public final class OutboxRelay: Service, Sendable {
     private let backlogGauge: Gauge
     private let ageGauge: Gauge
 
-    public init(database: Database, producer: KafkaProducer, source: ServiceName, kafka: KafkaConfiguration, settings: Settings = Settings(), logger: Logger) {
+    public init(
+        database: Database, producer: KafkaProducer, source: ServiceName, kafka: KafkaConfiguration, settings: Settings = Settings(), logger: Logger
+    ) {
         self.database = database
         self.producer = producer
         self.source = source
@@ -85,7 +87,9 @@ public final class OutboxRelay: Service, Sendable {
             let messages = events.map { event in
                 OutgoingMessage(
                     topic: kafka.topicName(event.topic), key: event.key, value: Data(event.envelope.utf8),
-                    headers: [KafkaHeader(name: "event-type", string: event.eventType), KafkaHeader(name: "content-type", string: "application/json")])
+                    headers: [
+                        KafkaHeader(name: "event-type", string: event.eventType), KafkaHeader(name: "content-type", string: "application/json"),
+                    ])
             }
             let results = await producer.send(messages)
             // A key whose earlier event failed keeps its later ones unpublished too, so the

@@ -13,7 +13,9 @@ public struct PeriodicJob: Service {
 
     /// `firstAfter`: housekeeping that can wait should, so a starting instance does not open a
     /// connection for every job at once.
-    public init(_ name: String, every interval: Duration, firstAfter: Duration = .zero, logger: Logger, work: @escaping @Sendable () async throws -> Void) {
+    public init(
+        _ name: String, every interval: Duration, firstAfter: Duration = .zero, logger: Logger, work: @escaping @Sendable () async throws -> Void
+    ) {
         self.name = name
         self.interval = interval
         self.firstAfter = firstAfter
@@ -30,7 +32,9 @@ public struct PeriodicJob: Service {
                 if failing { logger.info("\(name) works again") }
                 failing = false
             } catch {
-                if !failing { logger.warning("\(name) failed; will try again every \(interval)", metadata: ["error": "\(String(reflecting: error))"]) }
+                if !failing {
+                    logger.warning("\(name) failed; will try again every \(interval)", metadata: ["error": "\(String(reflecting: error))"])
+                }
                 failing = true
             }
             await pause(interval)

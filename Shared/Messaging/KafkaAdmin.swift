@@ -76,7 +76,9 @@ public final class KafkaAdmin: Sendable {
 
     /// The offsets consumer group `group` committed for `partitions` (absent: none committed).
     /// Asks the group's coordinator without joining the group.
-    public func committedOffsets(group: String, partitions: [TopicPartition], timeoutMilliseconds: Int = 10_000) async throws -> [TopicPartition: Int64] {
+    public func committedOffsets(group: String, partitions: [TopicPartition], timeoutMilliseconds: Int = 10_000) async throws -> [TopicPartition:
+        Int64]
+    {
         guard !partitions.isEmpty else { return [:] }
         var properties = ["group.id": group, "enable.auto.commit": "false"]
         properties.merge(configuration.commonProperties) { _, configured in configured }
@@ -101,9 +103,10 @@ public final class KafkaAdmin: Sendable {
     /// Whether at least one broker answers a metadata request in time.
     public func ping(timeoutMilliseconds: Int = 2_000) async -> Bool {
         let client = self.client
-        return (try? await thread.runIfActive {
-            _ = try client.metadata(timeoutMilliseconds: Int32(timeoutMilliseconds))
-        }) != nil
+        return
+            (try? await thread.runIfActive {
+                _ = try client.metadata(timeoutMilliseconds: Int32(timeoutMilliseconds))
+            }) != nil
     }
 
     public func close() async {

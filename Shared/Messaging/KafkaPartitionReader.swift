@@ -51,7 +51,10 @@ public final class KafkaPartitionReader: Sendable {
             }
             if messages.isEmpty {
                 if ContinuousClock.now - lastArrival > idleTimeout {
-                    throw Stalled(description: "no messages for \(idleTimeout) with \(remaining.keys.sorted().map(\.description).joined(separator: ", ")) short of their end")
+                    throw Stalled(
+                        description:
+                            "no messages for \(idleTimeout) with \(remaining.keys.sorted().map(\.description).joined(separator: ", ")) short of their end"
+                    )
                 }
                 continue
             }

@@ -69,7 +69,7 @@ public final class KafkaProducer: Sendable {
             let ticket = DeliveryTicket { batch.complete(index, $0) }
             while true {
                 guard let error = client.produce(message, ticket: ticket) else { break }
-                if error.code == -184 { // RD_KAFKA_RESP_ERR__QUEUE_FULL: wait for deliveries to make room
+                if error.code == -184 {  // RD_KAFKA_RESP_ERR__QUEUE_FULL: wait for deliveries to make room
                     try? await Task.sleep(for: .milliseconds(5))
                     continue
                 }
@@ -86,7 +86,11 @@ public final class KafkaProducer: Sendable {
     private static func count(_ messages: [OutgoingMessage], _ results: [Result<DeliveryReport, KafkaError>]) {
         var tally: [String: (delivered: Int, failed: Int)] = [:]
         for (message, result) in zip(messages, results) {
-            if case .success = result { tally[message.topic, default: (0, 0)].delivered += 1 } else { tally[message.topic, default: (0, 0)].failed += 1 }
+            if case .success = result {
+                tally[message.topic, default: (0, 0)].delivered += 1
+            } else {
+                tally[message.topic, default: (0, 0)].failed += 1
+            }
         }
         for (topic, counts) in tally {
             if counts.delivered > 0 { Counter(label: "producer_messages_total", dimensions: [("topic", topic)]).increment(by: counts.delivered) }
@@ -122,7 +126,8 @@ private final class DeliveryBatch: Sendable {
     }
 
     func complete(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
-        let finished: (CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>, [Result<DeliveryReport, KafkaError>])? = state.withLock { state in
+        let finished: (CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>, [Result<DeliveryReport, KafkaError>])? = state.withLock {
+            state in
             guard state.results[index] == nil else { return nil }
             state.results[index] = result
             state.remaining -= 1

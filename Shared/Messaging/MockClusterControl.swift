@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Client of the local mock cluster's control port (ops/mock-broker): takes brokers down and up

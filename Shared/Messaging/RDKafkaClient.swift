@@ -247,9 +247,10 @@ final class RDKafkaClient: @unchecked Sendable {
             var headerValue: UnsafeRawPointer? = nil
             var size = 0
             while rd_kafka_header_get_all(headerList, index, &name, &headerValue, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                headers.append(KafkaHeader(
-                    name: name.map { String(cString: $0) } ?? "",
-                    value: headerValue.map { Data(bytes: $0, count: size) }))
+                headers.append(
+                    KafkaHeader(
+                        name: name.map { String(cString: $0) } ?? "",
+                        value: headerValue.map { Data(bytes: $0, count: size) }))
                 index += 1
             }
         }
@@ -360,7 +361,9 @@ final class RDKafkaClient: @unchecked Sendable {
         var newTopics: [OpaquePointer?] = []
         defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
         for topic in topics {
-            guard let newTopic = rd_kafka_NewTopic_new(topic.name, Int32(topic.partitions), Int32(topic.replicationFactor), &errorText, errorText.count) else {
+            guard
+                let newTopic = rd_kafka_NewTopic_new(topic.name, Int32(topic.partitions), Int32(topic.replicationFactor), &errorText, errorText.count)
+            else {
                 throw KafkaError(code: -1, message: "topic \(topic.name): \(text(errorText))")
             }
             newTopics.append(newTopic)
@@ -384,7 +387,8 @@ final class RDKafkaClient: @unchecked Sendable {
         }
         var count = 0
         guard let result = rd_kafka_event_CreateTopics_result(event),
-              let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+            let results = rd_kafka_CreateTopics_result_topics(result, &count)
+        else { return }
         for index in 0..<count {
             let code = rd_kafka_topic_result_error(results[index])
             if code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {

@@ -61,7 +61,8 @@ public struct AssignmentSettings: Codable, Sendable, Hashable {
         ordinaryProposalLimit = try container.decodeIfPresent(DeadlineRule.self, forKey: .ordinaryProposalLimit) ?? defaults.ordinaryProposalLimit
         keyProposalLimit = try container.decodeIfPresent(DeadlineRule.self, forKey: .keyProposalLimit)
         contestWindow = try container.decodeIfPresent(ContestWindow.self, forKey: .contestWindow) ?? defaults.contestWindow
-        reassignmentDeadline = try container.decodeIfPresent(ReassignmentDeadline.self, forKey: .reassignmentDeadline) ?? defaults.reassignmentDeadline
+        reassignmentDeadline =
+            try container.decodeIfPresent(ReassignmentDeadline.self, forKey: .reassignmentDeadline) ?? defaults.reassignmentDeadline
         autoAssignment = try container.decodeIfPresent(AutoAssignment.self, forKey: .autoAssignment) ?? defaults.autoAssignment
         preAssignmentWorkingDays = try container.decodeIfPresent(Int.self, forKey: .preAssignmentWorkingDays)
         timeZone = try container.decodeIfPresent(String.self, forKey: .timeZone) ?? defaults.timeZone

@@ -53,7 +53,7 @@ public enum ComparableText {
             case 0xFF21...0xFF3A:
                 keep(value - 0xFEE0 + 0x20)
             case 0x00...0x7F, 0xFF01...0xFF5E, 0x3000...0x3003, 0x3008...0x3011, 0x3014...0x301F,
-                 0x2014, 0x2018...0x201F, 0x2026, 0x00B7:
+                0x2014, 0x2018...0x201F, 0x2026, 0x00B7:
                 // Spaces, controls and punctuation (full-width punctuation becomes ASCII
                 // punctuation under NFKC): dropped either way.
                 continue

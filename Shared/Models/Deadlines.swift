@@ -22,7 +22,7 @@ public struct LocalDate: Codable, Sendable, Hashable, Comparable, CustomStringCo
     /// A real Gregorian date in the years 1900 to 9999.
     public init?(year: Int, month: Int, day: Int) {
         guard Self.writableYears.contains(year), (1...12).contains(month),
-              (1...Self.daysInMonth(year: year, month: month)).contains(day)
+            (1...Self.daysInMonth(year: year, month: month)).contains(day)
         else { return nil }
         self.init(uncheckedYear: year, month: month, day: day)
     }
@@ -37,8 +37,8 @@ public struct LocalDate: Codable, Sendable, Hashable, Comparable, CustomStringCo
     public init?(_ text: String) {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let year = Self.number(bytes[0..<4]), let month = Self.number(bytes[5..<7]),
-              let day = Self.number(bytes[8..<10])
+            let year = Self.number(bytes[0..<4]), let month = Self.number(bytes[5..<7]),
+            let day = Self.number(bytes[8..<10])
         else { return nil }
         self.init(year: year, month: month, day: day)
     }

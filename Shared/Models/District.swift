@@ -6,8 +6,8 @@ public struct DistrictCode: RawRepresentable, Hashable, Codable, Sendable, Custo
     /// Lower-case ASCII letters, digits and hyphens, 2 to 32 characters (e.g. `haizhu`).
     public init?(rawValue: String) {
         guard (2...32).contains(rawValue.utf8.count),
-              rawValue.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }),
-              rawValue.first != "-", rawValue.last != "-"
+            rawValue.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }),
+            rawValue.first != "-", rawValue.last != "-"
         else { return nil }
         self.rawValue = rawValue
     }

@@ -68,9 +68,11 @@ public struct EventEnvelope: Codable, Sendable, Hashable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             eventID: try container.decode(UUID.self, forKey: .eventID), type: try container.decode(String.self, forKey: .type),
-            schemaVersion: try container.decode(Int.self, forKey: .schemaVersion), district: try container.decode(DistrictCode.self, forKey: .district),
+            schemaVersion: try container.decode(Int.self, forKey: .schemaVersion),
+            district: try container.decode(DistrictCode.self, forKey: .district),
             occurredAt: try container.decode(Date.self, forKey: .occurredAt), correlationID: try container.decode(UUID.self, forKey: .correlationID),
-            causationID: try container.decodeIfPresent(UUID.self, forKey: .causationID), payload: try container.decode(JSONValue.self, forKey: .payload))
+            causationID: try container.decodeIfPresent(UUID.self, forKey: .causationID),
+            payload: try container.decode(JSONValue.self, forKey: .payload))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -144,9 +146,10 @@ public struct EventEnvelope: Codable, Sendable, Hashable {
     public static func wireForm<P: EventPayload>(
         _ payload: P, district: DistrictCode, occurredAt: Date, eventID: UUID = UUID(), causedBy cause: EventEnvelope? = nil
     ) throws -> Data {
-        try EventCoding.encoder.encode(Wire(
-            eventID: eventID, type: P.eventType, schemaVersion: P.schemaVersion, district: district, occurredAt: occurredAt,
-            correlationID: cause?.correlationID ?? eventID, causationID: cause?.eventID, payload: payload))
+        try EventCoding.encoder.encode(
+            Wire(
+                eventID: eventID, type: P.eventType, schemaVersion: P.schemaVersion, district: district, occurredAt: occurredAt,
+                correlationID: cause?.correlationID ?? eventID, causationID: cause?.eventID, payload: payload))
     }
 
     /// The envelope's fields with a typed payload; the same keys as `EventEnvelope`. Encoded for

@@ -53,8 +53,10 @@ public struct PerformanceFacts: Sendable, Hashable {
     /// The proposers' evaluations of the handling of the entry's proposals, by day.
     public var evaluations: [Evaluation]
 
-    public init(clues: [CollectedClue] = [], topicClaims: [LocalDate] = [], drafts: [Draft] = [], meetings: [LocalDate] = [],
-                evaluations: [Evaluation] = []) {
+    public init(
+        clues: [CollectedClue] = [], topicClaims: [LocalDate] = [], drafts: [Draft] = [], meetings: [LocalDate] = [],
+        evaluations: [Evaluation] = []
+    ) {
         self.clues = clues
         self.topicClaims = topicClaims
         self.drafts = drafts
@@ -126,14 +128,16 @@ public enum PerformanceRecords {
     public static func csv(_ records: [PerformanceRecord]) -> String {
         var lines = [csvHeader.map(UnitEvaluator.csvField).joined(separator: ",")]
         for record in records {
-            let fields = [
-                record.code, record.name, record.kind == .studio ? "工作室" : "委员", record.sector ?? "", record.specialCommittee ?? "",
-                record.active ? "在册" : "停用", record.from.description, record.to.description,
-            ] + [
-                record.cluesCollected, record.cluesRouted, record.cluesAsTopics, record.cluesClaimed, record.cluesFiled, record.topicsClaimed,
-                record.proposalsDrafted, record.proposalsFiled, record.meetingsAttended, record.satisfied, record.basicallySatisfied,
-                record.dissatisfied,
-            ].map(String.init)
+            let fields =
+                [
+                    record.code, record.name, record.kind == .studio ? "工作室" : "委员", record.sector ?? "", record.specialCommittee ?? "",
+                    record.active ? "在册" : "停用", record.from.description, record.to.description,
+                ]
+                + [
+                    record.cluesCollected, record.cluesRouted, record.cluesAsTopics, record.cluesClaimed, record.cluesFiled, record.topicsClaimed,
+                    record.proposalsDrafted, record.proposalsFiled, record.meetingsAttended, record.satisfied, record.basicallySatisfied,
+                    record.dissatisfied,
+                ].map(String.init)
             lines.append(fields.map(UnitEvaluator.csvField).joined(separator: ","))
         }
         return lines.map { $0 + "\r\n" }.joined()

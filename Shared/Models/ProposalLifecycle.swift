@@ -74,7 +74,7 @@ extension ProposalStatus {
         case (.replied, .evaluateDissatisfied): return .rehandling
         case (.evaluated, .close), (.replied, .close): return .closed
         case (.filed, .closeByDecision), (.assigned, .closeByDecision), (.contested, .closeByDecision),
-             (.replied, .closeByDecision), (.rehandling, .closeByDecision), (.evaluated, .closeByDecision):
+            (.replied, .closeByDecision), (.rehandling, .closeByDecision), (.evaluated, .closeByDecision):
             return .closed
         default:
             throw IllegalTransition(from: self, transition: transition)

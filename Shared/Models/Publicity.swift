@@ -85,7 +85,8 @@ public enum PublicNames {
     public static func proposers(_ proposers: [Proposer], residentsConsented: Bool) -> String {
         var shown: [String] = []
         for proposer in proposers {
-            let name = proposer.kind == "resident"
+            let name =
+                proposer.kind == "resident"
                 ? (residentsConsented ? Redaction.maskName(proposer.name) : "群众（匿名）")
                 : Redaction.redact(proposer.name)
             if !shown.contains(name) { shown.append(name) }
@@ -156,8 +157,9 @@ public enum BuiltInClassificationRules {
         struct Named: Decodable { var code: String; var name: String }
         struct Definition: Decodable { var domains: [Named]?; var committees: [Named]? }
         guard let parsed = try? JSONDecoder().decode(Definition.self, from: definition) else { return nil }
-        return Names(domains: Dictionary((parsed.domains ?? []).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first }),
-                     committees: Dictionary((parsed.committees ?? []).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first }))
+        return Names(
+            domains: Dictionary((parsed.domains ?? []).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first }),
+            committees: Dictionary((parsed.committees ?? []).map { ($0.code, $0.name) }, uniquingKeysWith: { first, _ in first }))
     }
 
     public static let names: Names = data.flatMap { names(in: $0) } ?? Names()

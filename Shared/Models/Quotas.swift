@@ -96,12 +96,14 @@ public enum QuotaCounter {
         }
         let monthPeriod = String(month.year) + "-" + (month.month < 10 ? "0" : "") + String(month.month)
         let all = register.filter(\.active).map { entry -> QuotaStanding in
-            let (count, required, period) = switch entry.kind {
-            case .studio: (studioCounts[entry.code] ?? 0, rule.studioCluesPerMonth, monthPeriod)
-            case .member: (memberCounts[entry.code] ?? 0, rule.memberCluesPerYear, String(month.year))
-            }
-            return QuotaStanding(code: entry.code, name: entry.name, kind: entry.kind, period: period, count: count, required: required,
-                                 shortfall: max(0, required - count))
+            let (count, required, period) =
+                switch entry.kind {
+                case .studio: (studioCounts[entry.code] ?? 0, rule.studioCluesPerMonth, monthPeriod)
+                case .member: (memberCounts[entry.code] ?? 0, rule.memberCluesPerYear, String(month.year))
+                }
+            return QuotaStanding(
+                code: entry.code, name: entry.name, kind: entry.kind, period: period, count: count, required: required,
+                shortfall: max(0, required - count))
         }
         return all.sorted { lhs, rhs in
             if lhs.shortfall != rhs.shortfall { return lhs.shortfall > rhs.shortfall }

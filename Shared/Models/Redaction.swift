@@ -90,7 +90,8 @@ public enum Redaction {
             var result: [Unicode.Scalar] = []
             while index < characters.count {
                 if characters[index] == pattern[0], index + pattern.count <= characters.count,
-                   characters[index..<(index + pattern.count)].elementsEqual(pattern) {
+                    characters[index..<(index + pattern.count)].elementsEqual(pattern)
+                {
                     result += replacement
                     index += pattern.count
                     masked = true
@@ -134,7 +135,8 @@ public enum Redaction {
                 var position = index + trigger.word.count
                 let fillerStart = position
                 while position < s.count, position - fillerStart < 3,
-                      s[position] == ":" || s[position] == " " || (!trigger.weak && (s[position] == "是" || s[position] == "为")) {
+                    s[position] == ":" || s[position] == " " || (!trigger.weak && (s[position] == "是" || s[position] == "为"))
+                {
                     position += 1
                 }
                 next = position
@@ -195,7 +197,8 @@ public enum Redaction {
         position += 1
         var end = position
         while end < s.count, isIdeograph(s[end]), end - position < 2, !startsWithAny(nameStops, s, at: end) { end += 1 }
-        guard end > position, end == s.count || !isIdeograph(s[end]) || startsWithAny(nameStops, s, at: end) || startsWithAny(weakNameStops, s, at: end)
+        guard end > position,
+            end == s.count || !isIdeograph(s[end]) || startsWithAny(nameStops, s, at: end) || startsWithAny(weakNameStops, s, at: end)
         else { return nil }
         return (position..<end, "*")
     }
@@ -436,7 +439,8 @@ public enum Redaction {
                 // letters are Tel or wx.
                 var matched = false
                 if run.digitOffsets[last + 1] - run.digitOffsets[first] >= 7,
-                   latinWord(before: start, in: s).map({ contactWords.contains($0) }) ?? true {
+                    latinWord(before: start, in: s).map({ contactWords.contains($0) }) ?? true
+                {
                     let cue = self.cue(before: start, in: s)
                     while last >= first {
                         if let span = classify(run, first: first, last: last, start: start, cue: cue, in: s) {
@@ -498,7 +502,8 @@ public enum Redaction {
                 var position = start - word.count
                 while position >= from {
                     if s[position] == initial, matches(word, s, at: position),
-                       !isLatinLetter(initial) || position == 0 || !isLatinLetter(s[position - 1]) {
+                        !isLatinLetter(initial) || position == 0 || !isLatinLetter(s[position - 1])
+                    {
                         best = max(best, position + word.count)
                         break
                     }
@@ -540,13 +545,15 @@ public enum Redaction {
         // Cards without a card word: the Luhn check, a card network's first digit and the usual 4-4-4-4
         // grouping keep out other long numbers (most start with a year, 2026…).
         if (16...19).contains(count), [3, 4, 5, 6, 9].contains(d[0]), luhn(d),
-           groups.dropLast().allSatisfy({ $0.count == 4 }) {
+            groups.dropLast().allSatisfy({ $0.count == 4 })
+        {
             return bankCardLabel
         }
         // Service numbers such as 12345 and 400/800 lines are public; short local numbers (also Hong
         // Kong's eight digits) only after a phone word, and only as one group or as 3–4 + 4.
         if (7...8).contains(count), short, cue.phone, !looksLikeDate(d),
-           groups.count == 1 || (groups.count == 2 && groups.last?.count == 4 && groups.first!.count >= 3) {
+            groups.count == 1 || (groups.count == 2 && groups.last?.count == 4 && groups.first!.count >= 3)
+        {
             return phoneLabel
         }
         return nil
@@ -712,7 +719,7 @@ public enum Redaction {
 
     static let addressSuffixes: [(word: [Unicode.Scalar], level: AddressLevel)] =
         scalars(["号楼", "单元", "栋", "幢", "座", "楼", "梯", "层"]).map { (word: $0, level: AddressLevel.outer) }
-            + scalars(["号房", "室", "房"]).map { (word: $0, level: AddressLevel.room) }
+        + scalars(["号房", "室", "房"]).map { (word: $0, level: AddressLevel.room) }
 
     /// The building, unit and room of a home: 5栋1203房, 3座2单元501室, 8号楼3单元402, 5栋2-1203, 3-2-501.
     /// Only a room makes a home: 5栋 or 3栋2单元 alone says where an issue is and stays, like the street
@@ -724,8 +731,8 @@ public enum Redaction {
         while index < s.count {
             let character = s[index]
             guard digit(character) != nil || isLatinLetter(character),
-                  index == 0 || !(isAlphanumeric(s[index - 1]) || digit(s[index - 1]) != nil || s[index - 1] == "-"),
-                  let end = dwelling(in: s, at: index) ?? roomTriple(in: s, at: index)
+                index == 0 || !(isAlphanumeric(s[index - 1]) || digit(s[index - 1]) != nil || s[index - 1] == "-"),
+                let end = dwelling(in: s, at: index) ?? roomTriple(in: s, at: index)
             else {
                 index += 1
                 continue
@@ -770,7 +777,8 @@ public enum Redaction {
         while elements < 6, let token = addressToken(in: s, at: position) {
             elements += 1
             if token.end < s.count, "号单栋幢座楼梯层室房".unicodeScalars.contains(s[token.end]),
-               let suffix = addressSuffixes.first(where: { matches($0.word, s, at: token.end) }) {
+                let suffix = addressSuffixes.first(where: { matches($0.word, s, at: token.end) })
+            {
                 let end = token.end + suffix.word.count
                 if suffix.level == .outer {
                     outer = true
@@ -782,7 +790,7 @@ public enum Redaction {
                     continue
                 }
                 guard token.digits >= (outer ? 2 : 3) || (outer && token.lettered),
-                      suffix.word != ["房"] || end == s.count || !notRoomAfterFang.contains(s[end])
+                    suffix.word != ["房"] || end == s.count || !notRoomAfterFang.contains(s[end])
                 else { break }
                 room = true
                 position = end
@@ -798,7 +806,8 @@ public enum Redaction {
                 digits = after - end - 1
                 end = after
             }
-            guard (3...4).contains(digits), end == s.count || !(isAlphanumeric(s[end]) || measureWords.contains(s[end]) || s[end] == "." || s[end] == ":")
+            guard (3...4).contains(digits),
+                end == s.count || !(isAlphanumeric(s[end]) || measureWords.contains(s[end]) || s[end] == "." || s[end] == ":")
             else { break }
             if end < s.count, s[end] == "号", end + 1 == s.count || !"楼线院路".unicodeScalars.contains(s[end + 1]) { end += 1 }
             room = true
@@ -830,8 +839,8 @@ public enum Redaction {
             return true
         }
         guard group(1...3), dash(), group(1...2), dash(), group(3...4),
-              position == s.count || !(isAlphanumeric(s[position]) || s[position] == "-" || measureWords.contains(s[position])),
-              !endsWithAny(publicBuildingWords, s, before: start)
+            position == s.count || !(isAlphanumeric(s[position]) || s[position] == "-" || measureWords.contains(s[position])),
+            !endsWithAny(publicBuildingWords, s, before: start)
         else { return nil }
         return position
     }

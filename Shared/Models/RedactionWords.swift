@@ -87,7 +87,7 @@ extension Redaction {
     /// Words after which a name follows; weak ones (我是, 本人) are followed by many other things too.
     static let nameTriggers: [(word: [Unicode.Scalar], weak: Bool)] =
         scalars(["我叫", "名叫", "联系人", "姓名", "反映人", "投诉人", "举报人", "来信人", "来电人", "建议人", "申请人", "当事人"]).map { (word: $0, weak: false) }
-            + scalars(["我是", "本人"]).map { (word: $0, weak: true) }
+        + scalars(["我是", "本人"]).map { (word: $0, weak: true) }
     /// The first characters of the triggers, and 姓 (姓王名小明): a cheap test before the word list.
     static let nameInitials = ScalarSet(nameTriggers.map { $0.word[0] } + ["姓"])
     /// Titles: 王先生 or 李老师 alone is a family name, not a person, and stays.
@@ -113,7 +113,8 @@ extension Redaction {
     /// The most common family names (about nine in ten people), without those that are also everyday words'
     /// first characters (和, 时, 成, 安, 明…). A rarer name after 我叫 stays: the names the store knows are
     /// masked anyway.
-    static let familyNames = ScalarSet("""
+    static let familyNames = ScalarSet(
+        """
         王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩邓冯曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付傅方邹熊白孟秦邱侯江尹薛闫阎段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔汤康易乔赖文施洪辛柯庄欧冼邝麦关伍甘霍梅温简岑凌蓝翁骆聂颜倪殷郁萧邢葛樊蒲兰
         """.unicodeScalars.filter { !$0.properties.isWhitespace })
     static let compoundFamilyNames: Set<String> = [
@@ -123,7 +124,9 @@ extension Redaction {
     // MARK: e-mail
 
     /// For an address written out (zhang at qq dot com, qq。com) only a real top-level domain ends it.
-    static let topLevelDomains: Set<String> = ["com", "cn", "net", "org", "edu", "gov", "hk", "mo", "tw", "io", "me", "top", "info", "biz", "cc", "co"]
+    static let topLevelDomains: Set<String> = [
+        "com", "cn", "net", "org", "edu", "gov", "hk", "mo", "tw", "io", "me", "top", "info", "biz", "cc", "co",
+    ]
     static let spelledAtSigns = scalars([" (at) ", " [at] ", "(at)", "[at]", "{at}", " at "])
     static let spelledDots = scalars([" (dot) ", " [dot] ", "(dot)", "[dot]", "{dot}", " dot "])
 }

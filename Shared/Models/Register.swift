@@ -17,8 +17,10 @@ public struct RegisterEntry: Codable, Sendable, Hashable {
     public var street: String?
     public var active: Bool
 
-    public init(code: String, kind: Receiver.Kind, name: String, sector: String? = nil, specialCommittee: String? = nil, studio: String? = nil,
-                street: String? = nil, active: Bool = true) {
+    public init(
+        code: String, kind: Receiver.Kind, name: String, sector: String? = nil, specialCommittee: String? = nil, studio: String? = nil,
+        street: String? = nil, active: Bool = true
+    ) {
         self.code = code
         self.kind = kind
         self.name = name
@@ -148,8 +150,11 @@ extension RegisterEntry {
             problems.append((field, "至多 100 字"))
         }
         if let studio {
-            if kind == .studio { problems.append(("studio", "工作室不属于另一个工作室")) }
-            else if !studios.contains(studio) { problems.append(("studio", "登记册中没有编号为“\(studio)”的工作室")) }
+            if kind == .studio {
+                problems.append(("studio", "工作室不属于另一个工作室"))
+            } else if !studios.contains(studio) {
+                problems.append(("studio", "登记册中没有编号为“\(studio)”的工作室"))
+            }
         }
         return problems
     }
@@ -202,7 +207,11 @@ public enum RegisterRows {
         case "停用", "离任", "false", "inactive": active = false
         case let other: return .failure(ReceiverRefusal(message: "状态须为“在册”或“停用”，不是“\(other ?? "")”"))
         }
-        return .success((RegisterEntry(code: code, kind: kind, name: name, sector: value(.sector), specialCommittee: value(.specialCommittee),
-                                       street: value(.street), active: active), value(.studio)))
+        return .success(
+            (
+                RegisterEntry(
+                    code: code, kind: kind, name: name, sector: value(.sector), specialCommittee: value(.specialCommittee),
+                    street: value(.street), active: active), value(.studio)
+            ))
     }
 }

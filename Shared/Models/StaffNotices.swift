@@ -27,8 +27,10 @@ public struct NoticeFacts: Sendable {
     /// deployment cannot make one.
     public var evaluationPage: @Sendable (UUID) -> String?
 
-    public init(caseNumbers: [UUID: String] = [:], drafters: [UUID: String] = [:], topicReceivers: [UUID: [Receiver]] = [:],
-                evaluationPage: @escaping @Sendable (UUID) -> String? = { _ in nil }) {
+    public init(
+        caseNumbers: [UUID: String] = [:], drafters: [UUID: String] = [:], topicReceivers: [UUID: [Receiver]] = [:],
+        evaluationPage: @escaping @Sendable (UUID) -> String? = { _ in nil }
+    ) {
         self.caseNumbers = caseNumbers
         self.drafters = drafters
         self.topicReceivers = topicReceivers
@@ -47,7 +49,9 @@ public struct NoticeFacts: Sendable {
         for event in events {
             guard case .object(let fields) = event.payload else { continue }
             if case .string(let id)? = fields["proposalId"], let uuid = UUID(uuidString: id) { proposals.insert(uuid) }
-            if event.type == TopicClaimed.eventType, case .string(let id)? = fields["topicId"], let uuid = UUID(uuidString: id) { topics.insert(uuid) }
+            if event.type == TopicClaimed.eventType, case .string(let id)? = fields["topicId"], let uuid = UUID(uuidString: id) {
+                topics.insert(uuid)
+            }
         }
         return (proposals, topics)
     }
@@ -106,117 +110,170 @@ public enum StaffNoticeRouting {
             return assigned.units.map { unit in
                 let part = unit.role == .lead ? "主办" : "协办"
                 let until = unit.deadline.map { "，答复期限 \($0)" } ?? ""
-                return notice(.unit(unit.unitID), "新交办：提案 \(assigned.caseNumber)（\(part)\(until)）", unitPage(unit.assignmentID),
-                              proposal: assigned.proposalID, assignment: unit.assignmentID)
+                return notice(
+                    .unit(unit.unitID), "新交办：提案 \(assigned.caseNumber)（\(part)\(until)）", unitPage(unit.assignmentID),
+                    proposal: assigned.proposalID, assignment: unit.assignmentID)
             }
         case ProposalPreAssigned.eventType:
             let proposed = try event.decodePayload(as: ProposalPreAssigned.self)
             return proposed.units.map { unit in
-                notice(.unit(unit.unitID), "预交办待确认：提案 \(proposed.caseNumber)，请于 \(proposed.confirmBy) 前确认或提出异议",
-                       unitPage(unit.assignmentID), proposal: proposed.proposalID, assignment: unit.assignmentID)
+                notice(
+                    .unit(unit.unitID), "预交办待确认：提案 \(proposed.caseNumber)，请于 \(proposed.confirmBy) 前确认或提出异议",
+                    unitPage(unit.assignmentID), proposal: proposed.proposalID, assignment: unit.assignmentID)
             }
         case ProposalReassigned.eventType:
             let reassigned = try event.decodePayload(as: ProposalReassigned.self)
             return reassigned.units.map { unit in
                 let until = unit.deadline.map { "，答复期限 \($0)" } ?? ""
-                return notice(.unit(unit.unitID), "重新交办：提案 \(reassigned.caseNumber)（\(unit.role == .lead ? "主办" : "协办")\(until)）",
-                              unitPage(unit.assignmentID), proposal: reassigned.proposalID, assignment: unit.assignmentID)
+                return notice(
+                    .unit(unit.unitID), "重新交办：提案 \(reassigned.caseNumber)（\(unit.role == .lead ? "主办" : "协办")\(until)）",
+                    unitPage(unit.assignmentID), proposal: reassigned.proposalID, assignment: unit.assignmentID)
             }
         case AssignmentContested.eventType:
             let contest = try event.decodePayload(as: AssignmentContested.self)
-            return [notice(.committee, "承办单位对提案 \(reference(contest.proposalID)) 的交办提出异议，待决定", casePage(contest.proposalID),
-                           proposal: contest.proposalID, assignment: contest.assignmentID)]
+            return [
+                notice(
+                    .committee, "承办单位对提案 \(reference(contest.proposalID)) 的交办提出异议，待决定", casePage(contest.proposalID),
+                    proposal: contest.proposalID, assignment: contest.assignmentID)
+            ]
         case ContestRejected.eventType:
             let rejected = try event.decodePayload(as: ContestRejected.self)
-            return [notice(.unit(rejected.unitID), "异议未获同意：提案 \(reference(rejected.proposalID)) 仍由本单位办理",
-                           unitPage(rejected.assignmentID), proposal: rejected.proposalID, assignment: rejected.assignmentID)]
+            return [
+                notice(
+                    .unit(rejected.unitID), "异议未获同意：提案 \(reference(rejected.proposalID)) 仍由本单位办理",
+                    unitPage(rejected.assignmentID), proposal: rejected.proposalID, assignment: rejected.assignmentID)
+            ]
         case AssignmentDeadlineChanged.eventType:
             let changed = try event.decodePayload(as: AssignmentDeadlineChanged.self)
-            return [notice(.unit(changed.unitID), "提案 \(reference(changed.proposalID)) 的答复期限改为 \(changed.deadline)",
-                           unitPage(changed.assignmentID), proposal: changed.proposalID, assignment: changed.assignmentID)]
+            return [
+                notice(
+                    .unit(changed.unitID), "提案 \(reference(changed.proposalID)) 的答复期限改为 \(changed.deadline)",
+                    unitPage(changed.assignmentID), proposal: changed.proposalID, assignment: changed.assignmentID)
+            ]
         case ProposalMarkedKey.eventType:
             let key = try event.decodePayload(as: ProposalMarkedKey.self)
             guard !key.supervisingLeader.isEmpty else { return [] }
             return [notice(.leader(key.supervisingLeader), "提案 \(reference(key.proposalID)) 列为重点提案，由您领衔督办", leaderPage, proposal: key.proposalID)]
         case ReminderDue.eventType:
             let due = try event.decodePayload(as: ReminderDue.self)
-            return [notice(.unit(due.unitID), "提醒：提案 \(reference(due.proposalID)) 距答复期限（\(due.deadline)）还有 \(due.daysLeft) 天",
-                           unitPage(due.assignmentID), proposal: due.proposalID, assignment: due.assignmentID)]
+            return [
+                notice(
+                    .unit(due.unitID), "提醒：提案 \(reference(due.proposalID)) 距答复期限（\(due.deadline)）还有 \(due.daysLeft) 天",
+                    unitPage(due.assignmentID), proposal: due.proposalID, assignment: due.assignmentID)
+            ]
         case AssignmentEscalated.eventType:
             let escalated = try event.decodePayload(as: AssignmentEscalated.self)
             let case_ = reference(escalated.proposalID)
-            var notices = [notice(
-                .unit(escalated.unitID), "督办：提案 \(case_) 已超期 \(escalated.daysOverdue) 天（\(escalationName(escalated.level))）",
-                unitPage(escalated.assignmentID), proposal: escalated.proposalID, assignment: escalated.assignmentID)]
+            var notices = [
+                notice(
+                    .unit(escalated.unitID), "督办：提案 \(case_) 已超期 \(escalated.daysOverdue) 天（\(escalationName(escalated.level))）",
+                    unitPage(escalated.assignmentID), proposal: escalated.proposalID, assignment: escalated.assignmentID)
+            ]
             // The committee follows it from the formal notice on; a leader when the step names one.
             if escalated.level != .reminder {
-                notices.append(notice(
-                    .committee, "提案 \(case_) 超期 \(escalated.daysOverdue) 天，已升级为\(escalationName(escalated.level))",
-                    boardPage(escalated.assignmentID), proposal: escalated.proposalID, assignment: escalated.assignmentID))
+                notices.append(
+                    notice(
+                        .committee, "提案 \(case_) 超期 \(escalated.daysOverdue) 天，已升级为\(escalationName(escalated.level))",
+                        boardPage(escalated.assignmentID), proposal: escalated.proposalID, assignment: escalated.assignmentID))
             }
             if escalated.level == .supervisingLeader || escalated.level == .chairpersonsMeeting,
-               let leader = escalated.supervisingLeader, !leader.isEmpty {
-                notices.append(notice(
-                    .leader(leader), "您领衔督办的提案 \(case_) 超期 \(escalated.daysOverdue) 天，请督办", leaderPage,
-                    proposal: escalated.proposalID, assignment: escalated.assignmentID))
+                let leader = escalated.supervisingLeader, !leader.isEmpty
+            {
+                notices.append(
+                    notice(
+                        .leader(leader), "您领衔督办的提案 \(case_) 超期 \(escalated.daysOverdue) 天，请督办", leaderPage,
+                        proposal: escalated.proposalID, assignment: escalated.assignmentID))
             }
             return notices
         case ExtensionRequested.eventType:
             let asked = try event.decodePayload(as: ExtensionRequested.self)
-            return [notice(.committee, "承办单位申请将提案 \(reference(asked.proposalID)) 的答复期限由 \(asked.deadline) 延至 \(asked.requested)，待决定",
-                           extensionsPage, proposal: asked.proposalID, assignment: asked.assignmentID)]
+            return [
+                notice(
+                    .committee, "承办单位申请将提案 \(reference(asked.proposalID)) 的答复期限由 \(asked.deadline) 延至 \(asked.requested)，待决定",
+                    extensionsPage, proposal: asked.proposalID, assignment: asked.assignmentID)
+            ]
         case ExtensionDecided.eventType:
             let decided = try event.decodePayload(as: ExtensionDecided.self)
-            let title = decided.granted
+            let title =
+                decided.granted
                 ? "延期申请已同意：提案 \(reference(decided.proposalID)) 的答复期限延至 \(decided.deadline)"
                 : "延期申请未获同意：提案 \(reference(decided.proposalID)) 仍须于 \(decided.deadline) 前答复"
-            return [notice(.unit(decided.unitID), title, unitPage(decided.assignmentID), proposal: decided.proposalID, assignment: decided.assignmentID)]
+            return [
+                notice(.unit(decided.unitID), title, unitPage(decided.assignmentID), proposal: decided.proposalID, assignment: decided.assignmentID)
+            ]
         case AssignmentReopened.eventType:
             let reopened = try event.decodePayload(as: AssignmentReopened.self)
-            return [notice(.unit(reopened.unitID), "提案 \(reference(reopened.proposalID)) 的提案人不满意，请重新办理（期限 \(reopened.deadline)）",
-                           unitPage(reopened.assignmentID), proposal: reopened.proposalID, assignment: reopened.assignmentID)]
+            return [
+                notice(
+                    .unit(reopened.unitID), "提案 \(reference(reopened.proposalID)) 的提案人不满意，请重新办理（期限 \(reopened.deadline)）",
+                    unitPage(reopened.assignmentID), proposal: reopened.proposalID, assignment: reopened.assignmentID)
+            ]
         case FollowUpDue.eventType:
             let due = try event.decodePayload(as: FollowUpDue.self)
-            return [notice(.unit(due.unitID), "回头看：提案 \(reference(due.proposalID)) 承诺于 \(due.promised) 解决，请填报落实情况",
-                           unitPage(due.assignmentID), proposal: due.proposalID, assignment: due.assignmentID)]
+            return [
+                notice(
+                    .unit(due.unitID), "回头看：提案 \(reference(due.proposalID)) 承诺于 \(due.promised) 解决，请填报落实情况",
+                    unitPage(due.assignmentID), proposal: due.proposalID, assignment: due.assignmentID)
+            ]
         case FollowUpRecorded.eventType:
             let recorded = try event.decodePayload(as: FollowUpRecorded.self)
-            return [notice(.committee, "回头看结果：提案 \(reference(recorded.proposalID)) \(followUpName(recorded.result))",
-                           boardPage(recorded.assignmentID), proposal: recorded.proposalID, assignment: recorded.assignmentID)]
+            return [
+                notice(
+                    .committee, "回头看结果：提案 \(reference(recorded.proposalID)) \(followUpName(recorded.result))",
+                    boardPage(recorded.assignmentID), proposal: recorded.proposalID, assignment: recorded.assignmentID)
+            ]
         case CoUnitOpinionGiven.eventType:
             let given = try event.decodePayload(as: CoUnitOpinionGiven.self)
-            return [notice(.committee, "协办单位已就提案 \(reference(given.proposalID)) 提交协办意见", boardPage(given.assignmentID),
-                           proposal: given.proposalID, assignment: given.assignmentID)]
+            return [
+                notice(
+                    .committee, "协办单位已就提案 \(reference(given.proposalID)) 提交协办意见", boardPage(given.assignmentID),
+                    proposal: given.proposalID, assignment: given.assignmentID)
+            ]
         case AssignmentReplied.eventType:
             let replied = try event.decodePayload(as: AssignmentReplied.self)
-            return [notice(.committee, "提案 \(reference(replied.proposalID)) 已答复（\(replied.category.rawValue) 类），可发出提案人评价链接",
-                           boardPage(replied.assignmentID), proposal: replied.proposalID, assignment: replied.assignmentID)]
+            return [
+                notice(
+                    .committee, "提案 \(reference(replied.proposalID)) 已答复（\(replied.category.rawValue) 类），可发出提案人评价链接",
+                    boardPage(replied.assignmentID), proposal: replied.proposalID, assignment: replied.assignmentID)
+            ]
         case AssignmentEvaluated.eventType:
             let evaluated = try event.decodePayload(as: AssignmentEvaluated.self)
-            var notices = [notice(.unit(evaluated.unitID), "提案 \(reference(evaluated.proposalID)) 的办理结果已评价：\(satisfactionName(evaluated.result))",
-                                  unitPage(evaluated.assignmentID), proposal: evaluated.proposalID, assignment: evaluated.assignmentID)]
+            var notices = [
+                notice(
+                    .unit(evaluated.unitID), "提案 \(reference(evaluated.proposalID)) 的办理结果已评价：\(satisfactionName(evaluated.result))",
+                    unitPage(evaluated.assignmentID), proposal: evaluated.proposalID, assignment: evaluated.assignmentID)
+            ]
             // The proposer hears that their answer arrived (staff entering it on their behalf told them already).
             if evaluated.byProposer, let proposer = proposer(evaluated.proposalID) {
-                notices.append(notice(proposer, "您对提案 \(reference(evaluated.proposalID)) 办理结果的评价（\(satisfactionName(evaluated.result))）已收到",
-                                      proposalPage(evaluated.proposalID), proposal: evaluated.proposalID, assignment: evaluated.assignmentID))
+                notices.append(
+                    notice(
+                        proposer, "您对提案 \(reference(evaluated.proposalID)) 办理结果的评价（\(satisfactionName(evaluated.result))）已收到",
+                        proposalPage(evaluated.proposalID), proposal: evaluated.proposalID, assignment: evaluated.assignmentID))
             }
             return notices
         case EvaluationRequested.eventType:
             let requested = try event.decodePayload(as: EvaluationRequested.self)
             guard let proposer = proposer(requested.proposalID), let page = facts.evaluationPage(requested.linkID) else { return [] }
-            return [notice(proposer, "请评价提案 \(reference(requested.proposalID)) 的办理结果（链接有效至 \(requested.expiresOn)）", page,
-                           proposal: requested.proposalID)]
+            return [
+                notice(
+                    proposer, "请评价提案 \(reference(requested.proposalID)) 的办理结果（链接有效至 \(requested.expiresOn)）", page,
+                    proposal: requested.proposalID)
+            ]
         case TopicClaimed.eventType:
             let claimed = try event.decodePayload(as: TopicClaimed.self)
             return (facts.topicReceivers[claimed.topicID] ?? []).map { receiver in
-                notice(.receiver(receiver.kind, receiver.code ?? receiver.name), "您报送的线索形成的参考选题已被认领培育（\(claimantName(claimed.claimantRole))）",
-                       topicsPage, proposal: nil)
+                notice(
+                    .receiver(receiver.kind, receiver.code ?? receiver.name), "您报送的线索形成的参考选题已被认领培育（\(claimantName(claimed.claimantRole))）",
+                    topicsPage, proposal: nil)
             }
         case ProposalReturned.eventType:
             let returned = try event.decodePayload(as: ProposalReturned.self)
             guard let proposer = proposer(returned.proposalID) else { return [] }
-            return [notice(proposer, "您起草的提案（\(reference(returned.proposalID))）被退回修改，请查看审查意见后修改再提交",
-                           proposalPage(returned.proposalID), proposal: returned.proposalID)]
+            return [
+                notice(
+                    proposer, "您起草的提案（\(reference(returned.proposalID))）被退回修改，请查看审查意见后修改再提交",
+                    proposalPage(returned.proposalID), proposal: returned.proposalID)
+            ]
         case ProposalFiled.eventType:
             let filed = try event.decodePayload(as: ProposalFiled.self)
             guard let proposer = proposer(filed.proposalID) else { return [] }
@@ -224,13 +281,19 @@ public enum StaffNoticeRouting {
         case ProposalNotFiled.eventType:
             let notFiled = try event.decodePayload(as: ProposalNotFiled.self)
             guard let proposer = proposer(notFiled.proposalID) else { return [] }
-            return [notice(proposer, "您的提案（\(reference(notFiled.proposalID))）未予立案，请查看审查意见", proposalPage(notFiled.proposalID),
-                           proposal: notFiled.proposalID)]
+            return [
+                notice(
+                    proposer, "您的提案（\(reference(notFiled.proposalID))）未予立案，请查看审查意见", proposalPage(notFiled.proposalID),
+                    proposal: notFiled.proposalID)
+            ]
         case QuotaReminderDue.eventType:
             let behind = try event.decodePayload(as: QuotaReminderDue.self)
             let period = behind.kind == .studio ? "本月（\(behind.period)）" : "本年度（\(behind.period)）"
-            return [notice(.receiver(behind.kind, behind.receiver),
-                           "线索收集提醒：\(period)已报送 \(behind.count) 条，要求至少 \(behind.required) 条", quotaPage, proposal: nil)]
+            return [
+                notice(
+                    .receiver(behind.kind, behind.receiver),
+                    "线索收集提醒：\(period)已报送 \(behind.count) 条，要求至少 \(behind.required) 条", quotaPage, proposal: nil)
+            ]
         default:
             return []
         }

@@ -174,7 +174,8 @@ public enum HandlingRules {
     /// co-unit has given its opinion or its window has passed; a B reply promises a date after
     /// today, A and C promise none.
     public static func checkReply(
-        role: Assignment.Role, state: SupervisedAssignmentState, coUnits: [CoUnitOpinion], category: ReplyCategory, promised: LocalDate?, today: LocalDate
+        role: Assignment.Role, state: SupervisedAssignmentState, coUnits: [CoUnitOpinion], category: ReplyCategory, promised: LocalDate?,
+        today: LocalDate
     ) throws(RuleRefusal) {
         guard role == .lead else { throw RuleRefusal("a co-handling unit gives its opinion to the lead unit; the lead unit replies") }
         guard state == .handling else { throw RuleRefusal("the assignment is \(state.rawValue); there is nothing to reply to") }

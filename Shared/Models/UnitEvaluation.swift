@@ -160,8 +160,10 @@ public struct EvaluationWeights: Codable, Sendable, Hashable {
         }
         let sum = onTimeReply + threeMeetings + coUnitOpinions + satisfaction
         if sum.isFinite, abs(sum - 100) > Self.sumTolerance {
-            problems.append((
-                field: "weights", message: "onTimeReply, threeMeetings, coUnitOpinions and satisfaction must add up to 100, not \(sum)"))
+            problems.append(
+                (
+                    field: "weights", message: "onTimeReply, threeMeetings, coUnitOpinions and satisfaction must add up to 100, not \(sum)"
+                ))
         }
         return problems
     }
@@ -372,12 +374,13 @@ public enum UnitEvaluator {
             guard let lead = parts.last(where: { $0.role == .lead }) else { continue }
             if let period, !period.contains(lead.assignedOn) { continue }
             guard let repliedOn = lead.repliedOn, repliedOn <= lead.deadline,
-                  lead.replyCategory == .solvedOrAdopted,
-                  parts.allSatisfy({ $0.satisfaction == .satisfied && $0.rehandlings <= 0 })
+                lead.replyCategory == .solvedOrAdopted,
+                parts.allSatisfy({ $0.satisfaction == .satisfied && $0.rehandlings <= 0 })
             else { continue }
-            excellent.append(ExcellentProposal(
-                proposalID: proposalID, caseNumber: lead.caseNumber, leadUnitName: lead.unitName,
-                replyCategory: .solvedOrAdopted, satisfaction: .satisfied, isKey: lead.isKey))
+            excellent.append(
+                ExcellentProposal(
+                    proposalID: proposalID, caseNumber: lead.caseNumber, leadUnitName: lead.unitName,
+                    replyCategory: .solvedOrAdopted, satisfaction: .satisfied, isKey: lead.isKey))
         }
         excellent.sort { lhs, rhs in
             if lhs.isKey != rhs.isKey { return lhs.isKey }
@@ -512,7 +515,8 @@ private struct Tally {
         }
         let base = totalWeight > 0 ? weighted * 100 / totalWeight : 0
         let unkeptPromises = Double(followUps[.notDone, default: 0]) + Double(followUps[.partly, default: 0]) / 2
-        let penalties = Double(rehandlings) * weights.rehandlingPenalty + Double(extensions) * weights.extensionPenalty
+        let penalties =
+            Double(rehandlings) * weights.rehandlingPenalty + Double(extensions) * weights.extensionPenalty
             + unkeptPromises * weights.unkeptPromisePenalty
         let raw = base - penalties
         let score = raw.isFinite && raw > 0 ? (raw * 100).rounded() / 100 : 0

@@ -29,10 +29,12 @@ public enum BusinessFigures {
     public static func openClues(in transaction: Transaction) async throws -> [OpenClues] {
         let open = ClueTriageStatus.open.map(\.rawValue)
         var rows: [OpenClues] = []
-        for try await (district, status, count) in try await transaction.query("""
+        for try await (district, status, count) in try await transaction.query(
+            """
             SELECT district, status, count(*)::integer FROM triage_clues WHERE status = ANY(\(open))
             GROUP BY district, status ORDER BY district, status
-            """).decode((String, String, Int).self) {
+            """
+        ).decode((String, String, Int).self) {
             rows.append(OpenClues(district: district, status: status, count: count))
         }
         return rows
@@ -41,10 +43,12 @@ public enum BusinessFigures {
     /// Overdue: still in handling after its deadline day, `today` being the districts' day.
     public static func openAssignments(today: LocalDate, in transaction: Transaction) async throws -> [OpenAssignments] {
         var rows: [OpenAssignments] = []
-        for try await (district, open, overdue) in try await transaction.query("""
+        for try await (district, open, overdue) in try await transaction.query(
+            """
             SELECT district, count(*)::integer, (count(*) FILTER (WHERE deadline < \(today.description)::date))::integer
             FROM supervised_assignments WHERE state = \(SupervisedAssignmentState.handling.rawValue) GROUP BY district ORDER BY district
-            """).decode((String, Int, Int).self) {
+            """
+        ).decode((String, Int, Int).self) {
             rows.append(OpenAssignments(district: district, open: open, overdue: overdue))
         }
         return rows
@@ -52,10 +56,12 @@ public enum BusinessFigures {
 
     public static func notifications(in transaction: Transaction) async throws -> [NotificationBacklog] {
         var rows: [NotificationBacklog] = []
-        for try await (district, pending, dead) in try await transaction.query("""
+        for try await (district, pending, dead) in try await transaction.query(
+            """
             SELECT district, (count(*) FILTER (WHERE state = \(NotificationState.pending.rawValue)))::integer, (count(*) FILTER (WHERE state = \(NotificationState.dead.rawValue)))::integer
             FROM notifications WHERE state <> \(NotificationState.delivered.rawValue) GROUP BY district ORDER BY district
-            """).decode((String, Int, Int).self) {
+            """
+        ).decode((String, Int, Int).self) {
             rows.append(NotificationBacklog(district: district, pending: pending, dead: dead))
         }
         return rows

@@ -32,7 +32,8 @@ public enum ConsumerLag {
         let committed = try await admin.committedOffsets(group: group, partitions: Array(marks.keys))
         return marks.keys.sorted().map { partition in
             let mark = marks[partition]!
-            return PartitionLag(group: group, topic: partition.topic, partition: partition.partition, committed: committed[partition], low: mark.low, high: mark.high)
+            return PartitionLag(
+                group: group, topic: partition.topic, partition: partition.partition, committed: committed[partition], low: mark.low, high: mark.high)
         }
     }
 }

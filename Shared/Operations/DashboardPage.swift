@@ -37,30 +37,46 @@ public enum DashboardPage {
             html += "</ul></div>\n"
         }
 
-        html += section("Consumer lag (消费积压)", headers: ["group", "lag", "partitions behind"], rows: snapshot.lag.map { group in
-            let behind = group.partitions.filter { $0.lag > 0 }.map { "\($0.topic)[\($0.partition)] \($0.lag)" }.joined(separator: ", ")
-            return [cell(group.group), number(group.total, bad: group.total > thresholds.lag), cell(behind.isEmpty ? "—" : behind)]
-        })
-        html += section("Dead letters (死信)", headers: ["topic", "messages", "replayed", "waiting"], rows: snapshot.deadLetters.map { topic in
-            [cell(topic.topic), number(topic.messages), number(Int64(topic.replayed)), number(topic.waiting, bad: topic.waiting > 0)]
-        })
-        html += section("Outbox (待发事件)", headers: ["source", "unsent", "oldest unsent", "failing", "published in the last hour"], rows: snapshot.outbox.map { row in
-            let age = row.oldestUnsentSeconds ?? 0
-            return [cell(row.source), number(Int64(row.unsent)),
+        html += section(
+            "Consumer lag (消费积压)", headers: ["group", "lag", "partitions behind"],
+            rows: snapshot.lag.map { group in
+                let behind = group.partitions.filter { $0.lag > 0 }.map { "\($0.topic)[\($0.partition)] \($0.lag)" }.joined(separator: ", ")
+                return [cell(group.group), number(group.total, bad: group.total > thresholds.lag), cell(behind.isEmpty ? "—" : behind)]
+            })
+        html += section(
+            "Dead letters (死信)", headers: ["topic", "messages", "replayed", "waiting"],
+            rows: snapshot.deadLetters.map { topic in
+                [cell(topic.topic), number(topic.messages), number(Int64(topic.replayed)), number(topic.waiting, bad: topic.waiting > 0)]
+            })
+        html += section(
+            "Outbox (待发事件)", headers: ["source", "unsent", "oldest unsent", "failing", "published in the last hour"],
+            rows: snapshot.outbox.map { row in
+                let age = row.oldestUnsentSeconds ?? 0
+                return [
+                    cell(row.source), number(Int64(row.unsent)),
                     "<td class=\"n\(age > thresholds.outboxAgeSeconds ? " bad" : "")\">\(row.oldestUnsentSeconds.map { String(format: "%.0f s", $0) } ?? "—")</td>",
-                    number(Int64(row.failing), bad: row.failing > 0), number(Int64(row.publishedLastHour))]
-        })
-        html += section("Overdue assignments (超期办理)", headers: ["district", "in handling", "overdue", "ratio"], rows: snapshot.assignments.map { row in
-            let ratio = row.open > 0 ? Double(row.overdue) / Double(row.open) : 0
-            return [cell(row.district), number(Int64(row.open)), number(Int64(row.overdue)),
-                    "<td class=\"n\(ratio > thresholds.overdueRatio ? " bad" : "")\">\(String(format: "%.0f%%", ratio * 100))</td>"]
-        })
-        html += section("Open clues (待处理线索)", headers: ["district", "status", "clues"], rows: snapshot.openClues.map { row in
-            [cell(row.district), cell(row.status), number(Int64(row.count))]
-        })
-        html += section("Notifications (通知)", headers: ["district", "pending", "dead-lettered"], rows: snapshot.notifications.map { row in
-            [cell(row.district), number(Int64(row.pending)), number(Int64(row.dead), bad: row.dead > 0)]
-        })
+                    number(Int64(row.failing), bad: row.failing > 0), number(Int64(row.publishedLastHour)),
+                ]
+            })
+        html += section(
+            "Overdue assignments (超期办理)", headers: ["district", "in handling", "overdue", "ratio"],
+            rows: snapshot.assignments.map { row in
+                let ratio = row.open > 0 ? Double(row.overdue) / Double(row.open) : 0
+                return [
+                    cell(row.district), number(Int64(row.open)), number(Int64(row.overdue)),
+                    "<td class=\"n\(ratio > thresholds.overdueRatio ? " bad" : "")\">\(String(format: "%.0f%%", ratio * 100))</td>",
+                ]
+            })
+        html += section(
+            "Open clues (待处理线索)", headers: ["district", "status", "clues"],
+            rows: snapshot.openClues.map { row in
+                [cell(row.district), cell(row.status), number(Int64(row.count))]
+            })
+        html += section(
+            "Notifications (通知)", headers: ["district", "pending", "dead-lettered"],
+            rows: snapshot.notifications.map { row in
+                [cell(row.district), number(Int64(row.pending)), number(Int64(row.dead), bad: row.dead > 0)]
+            })
         html += "<p>What a marked figure means and what to do: ops/RUNBOOK.md.</p></body></html>\n"
         return html
     }

@@ -111,9 +111,11 @@ public struct DeadLetters: Sendable {
     private func replayTimes(topic: String) async throws -> [Position: Date] {
         try await database.transaction(.none) { transaction in
             var times: [Position: Date] = [:]
-            for try await (partition, offset, at) in try await transaction.query("""
+            for try await (partition, offset, at) in try await transaction.query(
+                """
                 SELECT dead_letter_partition, dead_letter_offset, replayed_at FROM dead_letter_replays WHERE dead_letter_topic = \(topic)
-                """).decode((Int32, Int64, Date).self) {
+                """
+            ).decode((Int32, Int64, Date).self) {
                 times[Position(partition, offset)] = at
             }
             return times
@@ -151,7 +153,8 @@ public struct DeadLetters: Sendable {
             }
             _ = try await producer!.send(message)
             try await database.transaction(.none) { transaction in
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO dead_letter_replays (dead_letter_topic, dead_letter_partition, dead_letter_offset, origin_topic, event_id, replayed_by)
                     VALUES (\(entry.message.topic), \(entry.message.partition), \(entry.message.offset), \(message.topic), \(entry.eventID), \(`operator`))
                     ON CONFLICT DO NOTHING

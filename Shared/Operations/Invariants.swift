@@ -38,8 +38,10 @@ public struct InvariantChecker: Sendable {
     /// Builds a read model from the topics in the scratch schema named; nil skips the comparison.
     public var rebuildReadModel: (@Sendable (String) async throws -> Void)?
 
-    public init(database: Database, kafka: KafkaConfiguration, logger: Logger, expectedDeadLetters: Int = 0,
-                rebuildReadModel: (@Sendable (String) async throws -> Void)? = nil) {
+    public init(
+        database: Database, kafka: KafkaConfiguration, logger: Logger, expectedDeadLetters: Int = 0,
+        rebuildReadModel: (@Sendable (String) async throws -> Void)? = nil
+    ) {
         self.database = database
         self.kafka = kafka
         self.logger = logger
@@ -76,13 +78,15 @@ public struct InvariantChecker: Sendable {
         let clues = try await count("SELECT count(*)::int FROM clues")
         let missing = try await count("SELECT count(*)::int FROM clues c WHERE NOT EXISTS (SELECT 1 FROM triage_clues t WHERE t.clue_id = c.id)")
         // triage_clues is keyed by the clue: a clue is there once or not at all.
-        return InvariantFinding("clues-in-triage", holds: missing == 0,
-                                missing == 0 ? "all \(clues) accepted clues are in triage once" : "\(missing) of \(clues) accepted clues are not in triage")
+        return InvariantFinding(
+            "clues-in-triage", holds: missing == 0,
+            missing == 0 ? "all \(clues) accepted clues are in triage once" : "\(missing) of \(clues) accepted clues are not in triage")
     }
 
     func outboxDrained() async throws -> InvariantFinding {
         let pending = try await count("SELECT count(*)::int FROM outbox WHERE published_at IS NULL")
-        return InvariantFinding("outbox-drained", holds: pending == 0, pending == 0 ? "no event waits to be published" : "\(pending) events never published")
+        return InvariantFinding(
+            "outbox-drained", holds: pending == 0, pending == 0 ? "no event waits to be published" : "\(pending) events never published")
     }
 
     struct DeadLetter: Sendable {
@@ -99,7 +103,8 @@ public struct InvariantChecker: Sendable {
         let reader = DeadLetters(kafka: kafka, database: database, logger: logger)
         for (topic, messages) in try await DeadLetters.topics(kafka: kafka, admin: admin) where messages > 0 {
             for entry in try await reader.entries(of: topic, admin: admin) where entry.replayedAt == nil {
-                let origin = "\(entry.originTopic ?? topic)/\(entry.originPartition.map(String.init) ?? "?")/\(entry.originOffset.map(String.init) ?? "?")"
+                let origin =
+                    "\(entry.originTopic ?? topic)/\(entry.originPartition.map(String.init) ?? "?")/\(entry.originOffset.map(String.init) ?? "?")"
                 found.append(DeadLetter(topic: topic, group: entry.consumerGroup, eventID: entry.eventID, reason: entry.reason, origin: origin))
             }
         }
@@ -130,7 +135,8 @@ public struct InvariantChecker: Sendable {
             let foreign = recorded.subtracting(events)
             // Ids on no topic (retention removed the message, or a replay tool applied it) are told, not counted against.
             let holds = missing.isEmpty
-            var detail = "\(service.rawValue): \(Set(events).count) events, \(Set(events).intersection(recorded).count) applied once, "
+            var detail =
+                "\(service.rawValue): \(Set(events).count) events, \(Set(events).intersection(recorded).count) applied once, "
                 + "\(rejected.count) dead-lettered"
             if !missing.isEmpty { detail += "; \(missing.count) never applied (e.g. \(missing.prefix(3).map(\.uuidString).joined(separator: ", ")))" }
             if !foreign.isEmpty { detail += "; \(foreign.count) recorded whose message is no longer on the topics" }
@@ -170,9 +176,11 @@ public struct InvariantChecker: Sendable {
             }
             return (proposals, broken)
         }
-        return InvariantFinding("lifecycle", holds: broken.isEmpty, broken.isEmpty
-            ? "all \(proposals) proposals' histories are walks the state machine accepts, ending at their status"
-            : "\(broken.count) proposals break the state machine: \(broken.prefix(3).joined(separator: "; "))")
+        return InvariantFinding(
+            "lifecycle", holds: broken.isEmpty,
+            broken.isEmpty
+                ? "all \(proposals) proposals' histories are walks the state machine accepts, ending at their status"
+                : "\(broken.count) proposals break the state machine: \(broken.prefix(3).joined(separator: "; "))")
     }
 
     /// Why the history is not a walk from drafting to `stored`; nil when it is.
@@ -180,8 +188,12 @@ public struct InvariantChecker: Sendable {
         var status = ProposalStatus.drafting
         for (index, move) in history.enumerated() {
             guard move.from == status.rawValue else { return "move \(index + 1) starts at \(move.from), not \(status.rawValue)" }
-            guard let transition = ProposalTransition(rawValue: move.transition) else { return "move \(index + 1): unknown transition \(move.transition)" }
-            guard let next = try? status.applying(transition) else { return "move \(index + 1): \(transition.rawValue) is not allowed from \(status.rawValue)" }
+            guard let transition = ProposalTransition(rawValue: move.transition) else {
+                return "move \(index + 1): unknown transition \(move.transition)"
+            }
+            guard let next = try? status.applying(transition) else {
+                return "move \(index + 1): \(transition.rawValue) is not allowed from \(status.rawValue)"
+            }
             guard next.rawValue == move.to else { return "move \(index + 1) ends at \(move.to), the state machine says \(next.rawValue)" }
             status = next
         }
@@ -197,7 +209,8 @@ public struct InvariantChecker: Sendable {
         do {
             try await rebuildReadModel(schema)
             for table in Self.readModelTables {
-                let rows = try await count("""
+                let rows = try await count(
+                    """
                     SELECT count(*)::int FROM ((SELECT * FROM public.\(unescaped: table) EXCEPT SELECT * FROM \(unescaped: schema).\(unescaped: table))
                         UNION ALL (SELECT * FROM \(unescaped: schema).\(unescaped: table) EXCEPT SELECT * FROM public.\(unescaped: table))) AS difference
                     """)
@@ -208,8 +221,9 @@ public struct InvariantChecker: Sendable {
             throw error
         }
         try await dropSchema(schema)
-        return InvariantFinding("read-model", holds: differences.isEmpty,
-                                differences.isEmpty ? "the public read model equals a rebuild from the topics" : differences.joined(separator: "; "))
+        return InvariantFinding(
+            "read-model", holds: differences.isEmpty,
+            differences.isEmpty ? "the public read model equals a rebuild from the topics" : differences.joined(separator: "; "))
     }
 
     func dropSchema(_ schema: String) async throws {
@@ -221,8 +235,9 @@ public struct InvariantChecker: Sendable {
         for letter in deadLetters { reasons["\(letter.topic): \(letter.reason)", default: 0] += 1 }
         let listed = reasons.sorted { $0.key < $1.key }.prefix(5).map { "\($0.value)× \($0.key)" }.joined(separator: "; ")
         let messages = Set(deadLetters.map(\.origin)).count
-        return InvariantFinding("dead-letters", holds: messages == expectedDeadLetters,
-                                "\(messages) messages dead-lettered (\(deadLetters.count) dead letters), \(expectedDeadLetters) expected"
-                                    + (listed.isEmpty ? "" : " (\(listed))"))
+        return InvariantFinding(
+            "dead-letters", holds: messages == expectedDeadLetters,
+            "\(messages) messages dead-lettered (\(deadLetters.count) dead letters), \(expectedDeadLetters) expected"
+                + (listed.isEmpty ? "" : " (\(listed))"))
     }
 }

@@ -12,7 +12,9 @@ public struct OutboxBacklog: Sendable, Hashable, Codable {
     public var lastError: String?
     public var publishedLastHour: Int
 
-    public init(source: String, unsent: Int = 0, oldestUnsentSeconds: Double? = nil, failing: Int = 0, lastError: String? = nil, publishedLastHour: Int = 0) {
+    public init(
+        source: String, unsent: Int = 0, oldestUnsentSeconds: Double? = nil, failing: Int = 0, lastError: String? = nil, publishedLastHour: Int = 0
+    ) {
         self.source = source
         self.unsent = unsent
         self.oldestUnsentSeconds = oldestUnsentSeconds
@@ -26,7 +28,8 @@ public enum OutboxStatus {
     public static func read(_ database: Database) async throws -> [OutboxBacklog] {
         try await database.transaction(.none) { transaction in
             var rows: [OutboxBacklog] = []
-            for try await (source, unsent, oldest, failing, lastError, published) in try await transaction.query("""
+            for try await (source, unsent, oldest, failing, lastError, published) in try await transaction.query(
+                """
                 SELECT source,
                        count(*) FILTER (WHERE published_at IS NULL)::integer,
                        extract(epoch FROM now() - min(created_at) FILTER (WHERE published_at IS NULL))::float8,
@@ -36,8 +39,12 @@ public enum OutboxStatus {
                 FROM outbox
                 WHERE published_at IS NULL OR published_at > now() - interval '1 hour'
                 GROUP BY source ORDER BY source
-                """).decode((String, Int, Double?, Int, String?, Int).self) {
-                rows.append(OutboxBacklog(source: source, unsent: unsent, oldestUnsentSeconds: oldest, failing: failing, lastError: lastError, publishedLastHour: published))
+                """
+            ).decode((String, Int, Double?, Int, String?, Int).self) {
+                rows.append(
+                    OutboxBacklog(
+                        source: source, unsent: unsent, oldestUnsentSeconds: oldest, failing: failing, lastError: lastError,
+                        publishedLastHour: published))
             }
             return rows
         }

@@ -83,17 +83,19 @@ public enum Attachments {
             throw .invalid("\(field).mediaType", "is required")
         }
         guard limits.mediaTypes.contains(mediaType) else {
-            throw APIError(.unsupportedMediaType, code: "refused-media-type",
-                           message: "\(mediaType) is not accepted; accepted: \(limits.mediaTypes.sorted().joined(separator: ", "))",
-                           field: "\(field).mediaType")
+            throw APIError(
+                .unsupportedMediaType, code: "refused-media-type",
+                message: "\(mediaType) is not accepted; accepted: \(limits.mediaTypes.sorted().joined(separator: ", "))",
+                field: "\(field).mediaType")
         }
         guard let encoded = file.content, let content = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters), !content.isEmpty else {
             throw .invalid("\(field).content", "must be the file's content, base64-encoded and not empty")
         }
         guard content.count <= limits.maximumBytes else {
-            throw APIError(.contentTooLarge, code: "attachment-too-large",
-                           message: "the attachment has \(content.count) bytes; at most \(limits.maximumBytes) are accepted",
-                           field: "\(field).content")
+            throw APIError(
+                .contentTooLarge, code: "attachment-too-large",
+                message: "the attachment has \(content.count) bytes; at most \(limits.maximumBytes) are accepted",
+                field: "\(field).content")
         }
         let digest = SHA256.hash(data: content).map { String(format: "%02x", $0) }.joined()
         if let claimed = file.sha256, claimed.lowercased() != digest {
@@ -108,7 +110,8 @@ public enum Attachments {
     public static func download(_ metadata: AttachmentMetadata, content: Data) -> Response {
         var headers: HTTPFields = [
             .contentType: metadata.mediaType,
-            .contentDisposition: "attachment; filename*=UTF-8''" + (metadata.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"),
+            .contentDisposition: "attachment; filename*=UTF-8''"
+                + (metadata.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "file"),
         ]
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: content)))

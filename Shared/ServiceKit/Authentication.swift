@@ -49,7 +49,7 @@ public struct StaffClaims: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case subject = "sub", role, district, unitID = "unit", issuedAt = "iat", expiresAt = "exp", tokenID = "jti", audience = "aud",
-             serviceAccount = "svc", name, register = "reg"
+            serviceAccount = "svc", name, register = "reg"
     }
 
     /// The audience of the services' staff API.
@@ -143,8 +143,8 @@ public struct StaffTokenSigner: Sendable {
     private func verifyAnew(_ token: String) -> StaffClaims? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "v1",
-              let signature = Base64URL.decode(String(parts[2])),
-              let body = Base64URL.decode(String(parts[1]))
+            let signature = Base64URL.decode(String(parts[2])),
+            let body = Base64URL.decode(String(parts[1]))
         else { return nil }
         let signed = Data("\(parts[0]).\(parts[1])".utf8)
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signed, using: key) else { return nil }
@@ -180,7 +180,8 @@ public final class TokenRevocations: Sendable {
                 next.tokenIDs.insert(id)
             }
             for try await (subject, before) in try await transaction.query(
-                "SELECT subject, revoked_before FROM revoked_subjects").decode((String, Date).self) {
+                "SELECT subject, revoked_before FROM revoked_subjects"
+            ).decode((String, Date).self) {
                 next.subjects[subject] = before
             }
         }
@@ -217,7 +218,7 @@ public struct StaffAuthenticator: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-              let claims = signer.verify(String(header.dropFirst("Bearer ".count)))
+            let claims = signer.verify(String(header.dropFirst("Bearer ".count)))
         else { throw APIError.unauthorized }
         if let roles, !roles.contains(claims.role) {
             throw APIError(.forbidden, code: "forbidden", message: "role \(claims.role.rawValue) may not do this")
@@ -249,7 +250,9 @@ public enum RequestSignature {
     }
 
     /// The headers an integration sends with a request.
-    public static func headers(keyID: String, secret: String, method: String, path: String, body: Data, now: Date = Date(), nonce: String = UUID().uuidString) -> [String: String] {
+    public static func headers(
+        keyID: String, secret: String, method: String, path: String, body: Data, now: Date = Date(), nonce: String = UUID().uuidString
+    ) -> [String: String] {
         let timestamp = String(Int(now.timeIntervalSince1970))
         return [
             "X-Key-Id": keyID, "X-Timestamp": timestamp, "X-Nonce": nonce,
@@ -275,9 +278,9 @@ public struct IntegrationAuthenticator: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let keyID = request.header("X-Key-Id"), let timestamp = request.header("X-Timestamp"),
-              let nonce = request.header("X-Nonce"), let signature = request.header("X-Signature"),
-              (8...128).contains(nonce.utf8.count), Self.isWellFormedKeyID(keyID),
-              nonce.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+            let nonce = request.header("X-Nonce"), let signature = request.header("X-Signature"),
+            (8...128).contains(nonce.utf8.count), Self.isWellFormedKeyID(keyID),
+            nonce.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
         else { throw APIError.unauthorized }
         guard let seconds = Int(timestamp), abs(Date().timeIntervalSince1970 - Double(seconds)) <= Double(windowSeconds) else {
             throw APIError(.unauthorized, code: "stale-request", message: "X-Timestamp is outside the \(windowSeconds)-second window")
@@ -294,7 +297,8 @@ public struct IntegrationAuthenticator: RouterMiddleware {
             let expected = RequestSignature.sign(secret: secret, method: method, path: path, timestamp: timestamp, nonce: nonce, body: body)
             guard constantTimeEqual(expected, signature.lowercased()) else { return (nil, .allowed) }
             // Recording the nonce is what refuses a replay, on this instance or any other.
-            let inserted = try await transaction.query("""
+            let inserted = try await transaction.query(
+                """
                 INSERT INTO request_nonces (key_id, nonce, expires_at)
                 VALUES (\(keyID), \(nonce), now() + make_interval(secs => \(Double(2 * window))))
                 ON CONFLICT DO NOTHING RETURNING 1
@@ -319,7 +323,8 @@ public struct IntegrationAuthenticator: RouterMiddleware {
 
     /// An active key's secret, districts, channels and requests per minute.
     static func key(_ keyID: String, in transaction: Transaction) async throws -> (String, [String], [String], Int)? {
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT secret, districts, channels, requests_per_minute FROM integration_keys WHERE key_id = \(keyID) AND active
             """)
         var found: (String, [String], [String], Int)?
@@ -342,10 +347,13 @@ public struct IntegrationAuthenticator: RouterMiddleware {
         guard Self.isWellFormedKeyID(keyID) else { throw APIError.unauthorized }
         let (credentials, decision) = try await database.transaction(.none) { transaction -> (IntegrationCredentials?, RateLimits.Decision) in
             guard let (expected, districts, channels, perMinute) = try await Self.key(keyID, in: transaction),
-                  constantTimeEqual(expected, secret)
+                constantTimeEqual(expected, secret)
             else { return (nil, .allowed) }
             let decision = try await RateLimits.hit("integration:\(keyID)", limit: perMinute, windowSeconds: 60, in: transaction)
-            return (IntegrationCredentials(keyID: keyID, districts: Set(districts.compactMap(DistrictCode.init(rawValue:))), channels: Set(channels)), decision)
+            return (
+                IntegrationCredentials(keyID: keyID, districts: Set(districts.compactMap(DistrictCode.init(rawValue:))), channels: Set(channels)),
+                decision
+            )
         }
         guard let credentials else { throw APIError.unauthorized }
         if case .exceeded(let retryAfter) = decision {
@@ -388,7 +396,8 @@ public func constantTimeEqual(_ left: String, _ right: String) -> Bool {
 
 public enum Base64URL {
     public static func encode(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=", with: "")
     }
 
     public static func decode(_ text: String) -> Data? {

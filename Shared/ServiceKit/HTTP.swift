@@ -243,12 +243,13 @@ public struct ErrorBodyMiddleware: RouterMiddleware {
         } catch let error as ProposalStatuses.UnknownProposal {
             throw APIError(.notFound, code: "not-found", message: error.description)
         } catch let error as HTTPError {
-            let code = switch error.status {
-            case .notFound: "not-found"
-            case .methodNotAllowed: "method-not-allowed"
-            case .contentTooLarge: "body-too-large"
-            default: error.status.code < 500 ? "bad-request" : "internal"
-            }
+            let code =
+                switch error.status {
+                case .notFound: "not-found"
+                case .methodNotAllowed: "method-not-allowed"
+                case .contentTooLarge: "body-too-large"
+                default: error.status.code < 500 ? "bad-request" : "internal"
+                }
             throw APIError(error.status, code: code, message: error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {
             // A route's own error shape (e.g. Open311's).
@@ -270,9 +271,11 @@ public func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status =
 public func csvResponse(_ csv: String, filename: String) -> Response {
     var body = ByteBuffer(bytes: [0xEF, 0xBB, 0xBF])
     body.writeString(csv)
-    return Response(status: .ok, headers: [
-        .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\"",
-    ], body: .init(byteBuffer: body))
+    return Response(
+        status: .ok,
+        headers: [
+            .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\"",
+        ], body: .init(byteBuffer: body))
 }
 
 /// `application/x-www-form-urlencoded` bodies (HTML forms, Open311).

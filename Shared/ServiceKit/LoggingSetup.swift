@@ -9,10 +9,11 @@ public enum LoggingSetup {
     public static func bootstrap(format: LogFormat, level: Logger.Level) {
         guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
         LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = switch format {
-            case .plain: StreamLogHandler.standardError(label: label)
-            case .json: JSONLogHandler(label: label)
-            }
+            var handler: any LogHandler =
+                switch format {
+                case .plain: StreamLogHandler.standardError(label: label)
+                case .json: JSONLogHandler(label: label)
+                }
             handler.logLevel = level
             return handler
         }

@@ -44,7 +44,8 @@ public final class Readiness: Service, Sendable {
             if now.ready {
                 logger.info("ready: PostgreSQL and Kafka answer")
             } else {
-                logger.warning("""
+                logger.warning(
+                    """
                     not ready: PostgreSQL \(now.database ? "up" : "unreachable"), Kafka \(now.kafka ? "up" : "unreachable"), \
                     consumer \(now.consuming ? "working off its lag" : "stalled with lag")
                     """)

@@ -117,15 +117,18 @@ public final class ServiceApp: Sendable {
             .init(service: ProducerService(producer: producer)),
             .init(service: relay),
             // Revocations hold within 2 s; while the store is away the last list stays in force.
-            .init(service: PeriodicJob("reading token revocations", every: .seconds(2), logger: logger) { [revocations = parts.tokens.revocations] in
-                try await revocations.refresh(from: database)
-            }),
+            .init(
+                service: PeriodicJob("reading token revocations", every: .seconds(2), logger: logger) { [revocations = parts.tokens.revocations] in
+                    try await revocations.refresh(from: database)
+                }),
         ]
         if consumer != nil {
             let days = configuration.processedEventsRetentionDays
-            services.append(.init(service: PeriodicJob("pruning processed events", every: .seconds(600), firstAfter: .seconds(60), logger: logger) {
-                try await ProcessedEvents.prune(consumer: consumerGroup, olderThan: days, in: database)
-            }))
+            services.append(
+                .init(
+                    service: PeriodicJob("pruning processed events", every: .seconds(600), firstAfter: .seconds(60), logger: logger) {
+                        try await ProcessedEvents.prune(consumer: consumerGroup, olderThan: days, in: database)
+                    }))
         }
         if let consumer { services.append(.init(service: consumer)) }
         for service in definition.background?(parts) ?? [] { services.append(.init(service: service)) }

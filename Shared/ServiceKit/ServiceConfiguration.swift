@@ -71,7 +71,8 @@ public struct ServiceConfiguration: Sendable {
         let prefix = service.rawValue.uppercased()
         let instance = reader.string("INSTANCE_ID", default: "\(service.rawValue)-\(ProcessInfo.processInfo.hostName)-\(getpid())", help: "")
         let host = reader.string("HTTP_HOST", default: "127.0.0.1", help: "")
-        let port = reader.integer("\(prefix)_HTTP_PORT", default: reader.integer("HTTP_PORT", default: defaultPorts[service]!, range: 0...65535), range: 0...65535)
+        let port = reader.integer(
+            "\(prefix)_HTTP_PORT", default: reader.integer("HTTP_PORT", default: defaultPorts[service]!, range: 0...65535), range: 0...65535)
         let databaseURL = reader.string("DATABASE_URL", help: "postgres://user:password@host:port/database")
         var database = DatabaseConfiguration(url: databaseURL)
         if database == nil && !databaseURL.isEmpty {

@@ -27,7 +27,9 @@ public struct StoreGauges: Service {
     private let job: PeriodicJob
 
     /// `read` reads the samples in a transaction that sees every district.
-    public init(database: Database, interval: Duration = .seconds(30), logger: Logger, read: @escaping @Sendable (Transaction) async throws -> [Sample]) {
+    public init(
+        database: Database, interval: Duration = .seconds(30), logger: Logger, read: @escaping @Sendable (Transaction) async throws -> [Sample]
+    ) {
         let previous = LastSamples()
         job = PeriodicJob("reading business gauges", every: interval, logger: logger) {
             let samples = try await database.transaction(.allDistricts) { try await read($0) }

@@ -65,7 +65,7 @@ public struct SubmittedForm: Sendable {
             if after.elementsEqual("--".utf8) { return form }
             guard after.elementsEqual("\r\n".utf8), let headersEnd = body.range(of: blankLine, in: cursor..<body.endIndex) else { return nil }
             guard let headerText = String(data: body[(cursor + 2)..<headersEnd.lowerBound], encoding: .utf8),
-                  let end = body.range(of: nextPart, in: headersEnd.upperBound..<body.endIndex)
+                let end = body.range(of: nextPart, in: headersEnd.upperBound..<body.endIndex)
             else { return nil }
             let content = body[headersEnd.upperBound..<end.lowerBound]
             var disposition = ""
@@ -76,7 +76,8 @@ public struct SubmittedForm: Sendable {
                 let value = pair[1].trimmingCharacters(in: .whitespaces)
                 switch pair[0].lowercased() {
                 case "content-disposition": disposition = value
-                case "content-type": mediaType = value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? mediaType
+                case "content-type":
+                    mediaType = value.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? mediaType
                 default: break
                 }
             }
@@ -112,10 +113,15 @@ public struct SubmittedForm: Sendable {
                 var closed: Substring.Index?
                 for index in value.indices {
                     let character = value[index]
-                    if escaped { text.append(character); escaped = false }
-                    else if character == "\\" { escaped = true }
-                    else if character == "\"" { closed = index; break }
-                    else { text.append(character) }
+                    if escaped {
+                        text.append(character); escaped = false
+                    } else if character == "\\" {
+                        escaped = true
+                    } else if character == "\"" {
+                        closed = index; break
+                    } else {
+                        text.append(character)
+                    }
                 }
                 guard let closed else { return nil }
                 parsed = text.replacingOccurrences(of: "%22", with: "\"")

@@ -153,7 +153,8 @@ public struct MinHasher: Sendable {
                     hashes.withUnsafeBufferPointer { hashes in
                         switch kernel {
                         case .avx2:
-                            cminhash_update_avx2(minimums.baseAddress, multipliers.baseAddress, offsets.baseAddress, count, hashes.baseAddress, hashes.count)
+                            cminhash_update_avx2(
+                                minimums.baseAddress, multipliers.baseAddress, offsets.baseAddress, count, hashes.baseAddress, hashes.count)
                         case .portable:
                             for hash in hashes {
                                 for index in 0..<minimums.count {

@@ -58,8 +58,9 @@ public enum AuditTrail {
     ) async throws {
         guard let actor else { return }
         try await record(
-            AuditEntry(actor: actor.subject, address: actor.address, action: action, objectType: objectType, objectID: objectID,
-                       before: before, after: after),
+            AuditEntry(
+                actor: actor.subject, address: actor.address, action: action, objectType: objectType, objectID: objectID,
+                before: before, after: after),
             service: service, district: district, at: now, in: transaction)
     }
 
@@ -74,7 +75,8 @@ public enum AuditTrail {
     public static func record(
         _ entry: AuditEntry, service: String, district: DistrictCode, at now: Date, in transaction: Transaction
     ) async throws {
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO audit_log (district, at, actor, address, service, action, object_type, object_id, before, after)
             VALUES (\(district.rawValue), \(now), \(entry.actor), \(entry.address), \(service), \(entry.action), \(entry.objectType),
                     \(entry.objectID), \(entry.before)::jsonb, \(entry.after)::jsonb)
@@ -101,16 +103,20 @@ public enum AuditTrail {
         in transaction: Transaction
     ) async throws -> [Record] {
         var records: [Record] = []
-        for try await row in try await transaction.query("""
+        for try await row in try await transaction.query(
+            """
             SELECT id, at, actor, address, service, action, object_type, object_id, before::text, after::text FROM audit_log
             WHERE (\(actor)::text IS NULL OR actor = \(actor)) AND (\(objectType)::text IS NULL OR object_type = \(objectType))
               AND (\(objectID)::text IS NULL OR object_id = \(objectID)) AND (\(action)::text IS NULL OR action = \(action))
               AND (\(from)::timestamptz IS NULL OR at >= \(from)) AND (\(to)::timestamptz IS NULL OR at < \(to))
             ORDER BY at DESC, id DESC
             LIMIT \(limit) OFFSET \(offset)
-            """).decode((Int64, Date, String, String?, String, String, String, String?, String?, String?).self) {
-            records.append(Record(id: row.0, at: row.1, actor: row.2, address: row.3, service: row.4, action: row.5, objectType: row.6,
-                                  objectID: row.7, before: row.8, after: row.9))
+            """
+        ).decode((Int64, Date, String, String?, String, String, String, String?, String?, String?).self) {
+            records.append(
+                Record(
+                    id: row.0, at: row.1, actor: row.2, address: row.3, service: row.4, action: row.5, objectType: row.6,
+                    objectID: row.7, before: row.8, after: row.9))
         }
         return records
     }

@@ -23,9 +23,9 @@ public struct DatabaseConfiguration: Sendable, Hashable {
     /// Parses a URL; `?sslmode=require` asks for TLS.
     public init?(url text: String) {
         guard let components = URLComponents(string: text),
-              components.scheme == "postgres" || components.scheme == "postgresql",
-              let host = components.host, !host.isEmpty,
-              let user = components.user, !user.isEmpty
+            components.scheme == "postgres" || components.scheme == "postgresql",
+            let host = components.host, !host.isEmpty,
+            let user = components.user, !user.isEmpty
         else { return nil }
         let database = String(components.path.drop(while: { $0 == "/" }))
         guard !database.isEmpty else { return nil }

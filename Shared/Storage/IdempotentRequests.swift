@@ -16,13 +16,15 @@ public enum IdempotentRequests {
     /// Claims `key` for `caller`. A concurrent request with the same key waits here on the
     /// unique index until the first commits, then sees its answer.
     public static func claim(caller: String, key: String, requestHash: Data, district: String, in transaction: Transaction) async throws -> Claim {
-        let inserted = try await transaction.query("""
+        let inserted = try await transaction.query(
+            """
             INSERT INTO idempotency_keys (caller, key, district, request_hash, response_status, response_body)
             VALUES (\(caller), \(key), \(district), \(requestHash), 0, ''::bytea)
             ON CONFLICT DO NOTHING RETURNING 1
             """)
         for try await _ in inserted { return .fresh }
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT request_hash, response_status, response_body FROM idempotency_keys
             WHERE caller = \(caller) AND key = \(key)
             """)
@@ -34,7 +36,8 @@ public enum IdempotentRequests {
     }
 
     public static func record(caller: String, key: String, status: Int, body: Data, in transaction: Transaction) async throws {
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             UPDATE idempotency_keys SET response_status = \(status), response_body = \(body)
             WHERE caller = \(caller) AND key = \(key)
             """)

@@ -22,7 +22,7 @@ public struct MigrationError: Error, CustomStringConvertible {
 /// the second waits, then finds nothing left to do.
 public struct Migrator: Sendable {
     public let migrations: [Migration]
-    private static let lockKey: Int64 = 0x7072_6f70_6f73_616c // "proposal"
+    private static let lockKey: Int64 = 0x7072_6f70_6f73_616c  // "proposal"
 
     public init(migrations: [Migration] = Migrator.bundled()) {
         self.migrations = migrations.sorted { $0.version < $1.version }
@@ -31,12 +31,12 @@ public struct Migrator: Sendable {
     /// The migrations shipped with this module: files named `NNNN_name.sql`.
     public static func bundled() -> [Migration] {
         guard let directory = Bundle.module.url(forResource: "Migrations", withExtension: nil),
-              let files = try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            let files = try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
         else { return [] }
         return files.filter { $0.pathExtension == "sql" }.compactMap { file in
             let stem = file.deletingPathExtension().lastPathComponent
             guard let separator = stem.firstIndex(of: "_"), let version = Int(stem[..<separator]),
-                  let sql = try? String(contentsOf: file, encoding: .utf8)
+                let sql = try? String(contentsOf: file, encoding: .utf8)
             else { return nil }
             return Migration(version: version, name: String(stem[stem.index(after: separator)...]), sql: sql)
         }
@@ -62,7 +62,8 @@ public struct Migrator: Sendable {
     }
 
     private func apply(on session: Transaction, logger: Logger) async throws -> [Int] {
-        try await session.execute("""
+        try await session.execute(
+            """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY,
                 name text NOT NULL,
@@ -77,16 +78,19 @@ public struct Migrator: Sendable {
         // A database migrated by a newer release: this binary's code does not know its tables.
         let known = migrations.last?.version ?? 0
         if let newest = recorded.keys.max(), newest > known {
-            throw MigrationError(description: """
-                the database is at schema version \(newest), newer than the \(known) this binary knows; \
-                run the proposals-ctl of the release that migrated it (or a newer one), never an older one
-                """)
+            throw MigrationError(
+                description: """
+                    the database is at schema version \(newest), newer than the \(known) this binary knows; \
+                    run the proposals-ctl of the release that migrated it (or a newer one), never an older one
+                    """)
         }
         var applied: [Int] = []
         for migration in migrations {
             if let checksum = recorded[migration.version] {
                 guard checksum == migration.checksum else {
-                    throw MigrationError(description: "migration \(migration.version) (\(migration.name)) was changed after it was applied; add a new migration instead")
+                    throw MigrationError(
+                        description:
+                            "migration \(migration.version) (\(migration.name)) was changed after it was applied; add a new migration instead")
                 }
                 continue
             }
@@ -96,7 +100,8 @@ public struct Migrator: Sendable {
                 for statement in SQLScript.statements(in: migration.sql) {
                     try await session.execute(PostgresQuery(unsafeSQL: statement))
                 }
-                try await session.execute("""
+                try await session.execute(
+                    """
                     INSERT INTO schema_migrations (version, name, checksum)
                     VALUES (\(migration.version), \(migration.name), \(migration.checksum))
                     """)

@@ -14,7 +14,8 @@ public enum Outbox {
     public static func append(_ envelope: EventEnvelope, to topic: TopicSpec, key: String, in transaction: Transaction) async throws {
         let row = try Row(envelope, to: topic, key: key)
         transaction.wroteOutbox()
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO outbox (\(unescaped: columns))
             VALUES (\(row.eventID), \(row.source), \(row.topic), \(row.key), \(row.shard), \(row.eventType), \(row.district), \(row.envelope)::json)
             """)
@@ -47,7 +48,9 @@ public enum Outbox {
             shard = Outbox.shard(of: key)
             eventType = P.eventType
             self.district = district.rawValue
-            envelope = String(decoding: try EventEnvelope.wireForm(payload, district: district, occurredAt: occurredAt, eventID: eventID, causedBy: cause), as: UTF8.self)
+            envelope = String(
+                decoding: try EventEnvelope.wireForm(payload, district: district, occurredAt: occurredAt, eventID: eventID, causedBy: cause),
+                as: UTF8.self)
         }
 
         public init(_ envelope: EventEnvelope, to topic: TopicSpec, key: String) throws {
@@ -86,7 +89,8 @@ public enum Outbox {
     public static func claim(source: ServiceName, limit: Int, maximumShards: Int, in transaction: Transaction) async throws -> [PendingEvent] {
         let lockSpace = Int32(0x0B0C) &* 16 &+ Int32(ServiceName.allCases.firstIndex(of: source)!)
         let offset = Int16.random(in: 0..<Int16(shardCount))
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             WITH pending AS (
                 SELECT DISTINCT shard FROM outbox WHERE source = \(source.rawValue) AND published_at IS NULL
             ), claimed AS MATERIALIZED (
@@ -123,7 +127,8 @@ public enum Outbox {
 
     /// Unpublished events and the age of the oldest, per source or overall.
     public static func backlog(source: ServiceName?, in transaction: Transaction) async throws -> Backlog {
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT count(*)::bigint, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
             FROM outbox WHERE published_at IS NULL AND (\(source?.rawValue)::text IS NULL OR source = \(source?.rawValue))
             """)
@@ -146,7 +151,8 @@ public enum ProcessedEvents {
     /// Records `eventIDs` for `consumer` and returns those not recorded before.
     public static func recordNew(_ eventIDs: [UUID], consumer: String, in transaction: Transaction) async throws -> Set<UUID> {
         guard !eventIDs.isEmpty else { return [] }
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             INSERT INTO processed_events (consumer, event_id)
             SELECT \(consumer), id FROM unnest(\(eventIDs)::uuid[]) AS id
             ON CONFLICT DO NOTHING
@@ -163,12 +169,14 @@ public enum ProcessedEvents {
         while true {
             let deleted = try await database.transaction(.none) { transaction in
                 var count = 0
-                for try await _ in try await transaction.query("""
+                for try await _ in try await transaction.query(
+                    """
                     DELETE FROM processed_events WHERE ctid IN (
                         SELECT ctid FROM processed_events
                         WHERE consumer = \(consumer) AND processed_at < now() - \(days) * interval '1 day' LIMIT 10000)
                     RETURNING 1
-                    """) { count += 1 }
+                    """)
+                { count += 1 }
                 return count
             }
             if deleted < 10_000 { return }

@@ -48,7 +48,8 @@ public enum ProposalStatuses {
         guard let current = try await lock(proposal, in: transaction) else { throw UnknownProposal(proposal: proposal) }
         guard let transition = try step(current) else { return current }
         let next = try current.applying(transition)
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             WITH moved AS (
                 UPDATE proposals SET status = \(next.rawValue), updated_at = \(now) WHERE id = \(proposal) RETURNING district
             )

@@ -43,7 +43,8 @@ extension Outbox {
     public static func append(_ rows: [Row], in transaction: Transaction) async throws {
         guard !rows.isEmpty else { return }
         transaction.wroteOutbox()
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO outbox (\(unescaped: columns))
             SELECT event_id, source, topic, partition_key, shard, event_type, district, envelope::json
             FROM unnest(\(rows.map(\.eventID))::uuid[], \(rows.map(\.source))::text[], \(rows.map(\.topic))::text[],

@@ -43,7 +43,9 @@ public enum SQLScript {
             case "$":
                 // A dollar quote: $$ or $tag$, closed by the same tag.
                 var end = index + 1
-                while end < characters.count && (characters[end].properties.isAlphabetic || characters[end] == "_" || ("0"..."9").contains(characters[end])) {
+                while end < characters.count
+                    && (characters[end].properties.isAlphabetic || characters[end] == "_" || ("0"..."9").contains(characters[end]))
+                {
                     end += 1
                 }
                 if end < characters.count && characters[end] == "$" {
@@ -76,6 +78,8 @@ public enum SQLScript {
     }
 
     private static func isOnlyComments(_ statement: String) -> Bool {
-        statement.split(separator: "\n").allSatisfy { $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") || $0.trimmingCharacters(in: .whitespaces).isEmpty }
+        statement.split(separator: "\n").allSatisfy {
+            $0.trimmingCharacters(in: .whitespaces).hasPrefix("--") || $0.trimmingCharacters(in: .whitespaces).isEmpty
+        }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Models
 import Similarity
 import Testing
+
 @testable import AssignmentService
 
 /// A small directory of Haizhu's handling units, enough to rank against.
@@ -41,8 +42,11 @@ enum Directory {
         #expect(suggestion.lead.first?.code == "transport")
         #expect(suggestion.lead.first?.score == 3 + 3 * 1.5)
         #expect(suggestion.coUnits.isEmpty)
-        let withEducationDomain = UnitSuggester(units: [Directory.transport, UnitProfile(
-            id: Directory.education.id, code: "education", name: "区教育局", domains: ["education", "transport"], keywords: ["学校", "校门"])])
+        let withEducationDomain = UnitSuggester(units: [
+            Directory.transport,
+            UnitProfile(
+                id: Directory.education.id, code: "education", name: "区教育局", domains: ["education", "transport"], keywords: ["学校", "校门"]),
+        ])
         let shared = withEducationDomain.suggest(text: text, domain: "transport", similar: [])
         #expect(shared.coUnits.map(\.code) == ["education"], "3 + 2 × 1.5 = 6 ≥ 7.5 / 2")
     }
@@ -56,10 +60,14 @@ enum Directory {
     @Test func unitsThatHandledSimilarPastProposalsGainByTheSimilarity() {
         var past = PastProposals()
         let earlier = "老旧小区加装电梯协调难，低层住户意见不一，建议建立街道协调机制，公开补贴标准。"
-        past.record(.init(proposalID: Directory.uuid(100), caseNumber: "HZ-14-2025-0007", signature: hasher.signature(ofText: earlier),
-                          handledBy: [Directory.housing.id, Directory.nanhuaxi.id]))
-        past.record(.init(proposalID: Directory.uuid(101), caseNumber: "HZ-14-2025-0008", signature: hasher.signature(ofText: "学校门口交通拥堵"),
-                          handledBy: [Directory.transport.id]))
+        past.record(
+            .init(
+                proposalID: Directory.uuid(100), caseNumber: "HZ-14-2025-0007", signature: hasher.signature(ofText: earlier),
+                handledBy: [Directory.housing.id, Directory.nanhuaxi.id]))
+        past.record(
+            .init(
+                proposalID: Directory.uuid(101), caseNumber: "HZ-14-2025-0008", signature: hasher.signature(ofText: "学校门口交通拥堵"),
+                handledBy: [Directory.transport.id]))
         let text = "老旧小区加装电梯协调难，低层住户意见不一致，建议街道建立协调机制并公开补贴标准。"
         let similar = past.nearest(to: hasher.signature(ofText: text), limit: 10, minimumSimilarity: 0.2)
         #expect(similar.map(\.0.caseNumber) == ["HZ-14-2025-0007"], "the unrelated proposal is not similar")
@@ -90,8 +98,10 @@ enum Directory {
     @Test func theStoredJSONDecodesToTheSameSuggestion() throws {
         let odd = UnitProfile(id: Directory.uuid(7), code: "odd", name: "名称带\"引号\"和\\反斜杠\n与换行\u{01}", domains: ["public-safety"], keywords: ["火灾"])
         var past = PastProposals()
-        past.record(.init(proposalID: Directory.uuid(300), caseNumber: "HZ-14-2025-\"9\"", signature: hasher.signature(ofText: ebike),
-                          handledBy: [odd.id, Directory.emergency.id]))
+        past.record(
+            .init(
+                proposalID: Directory.uuid(300), caseNumber: "HZ-14-2025-\"9\"", signature: hasher.signature(ofText: ebike),
+                handledBy: [odd.id, Directory.emergency.id]))
         let similar = past.nearest(to: hasher.signature(ofText: ebike), limit: 10, minimumSimilarity: 0.2)
         let suggestion = UnitSuggester(units: Directory.all + [odd]).suggest(text: ebike, domain: "public-safety", similar: similar)
         #expect(!suggestion.similarProposals.isEmpty && !suggestion.coUnits.isEmpty, "every part of the form is written")
@@ -177,6 +187,8 @@ enum Directory {
         #expect(settings.limit(kind: .ordinary, isKey: true, own: nil) == DeadlineRule(amount: 3, unit: .months), "no key limit configured")
         settings.keyProposalLimit = DeadlineRule(amount: 20, unit: .workingDays)
         #expect(settings.limit(kind: .ordinary, isKey: true, own: nil) == DeadlineRule(amount: 20, unit: .workingDays))
-        #expect(settings.limit(kind: .ordinary, isKey: true, own: DeadlineRule(amount: 15, unit: .calendarDays)) == DeadlineRule(amount: 15, unit: .calendarDays))
+        #expect(
+            settings.limit(kind: .ordinary, isKey: true, own: DeadlineRule(amount: 15, unit: .calendarDays))
+                == DeadlineRule(amount: 15, unit: .calendarDays))
     }
 }

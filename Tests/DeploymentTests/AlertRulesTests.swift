@@ -8,10 +8,11 @@ import Testing
 struct AlertRulesTests {
     /// GitHub's anchor for a heading: lower case, spaces to hyphens, punctuation dropped.
     static func anchor(_ heading: String) -> String {
-        String(heading.lowercased().compactMap { character -> Character? in
-            if character == " " { return "-" }
-            return character.isLetter || character.isNumber || character == "-" || character == "_" ? character : nil
-        })
+        String(
+            heading.lowercased().compactMap { character -> Character? in
+                if character == " " { return "-" }
+                return character.isLetter || character.isNumber || character == "-" || character == "_" ? character : nil
+            })
     }
 
     @Test("every alert has a severity, a summary and a runbook section that exists")
@@ -44,10 +45,15 @@ struct AlertRulesTests {
     func metricsExist() throws {
         let exported = try RepositoryFiles.exportedMetrics()
         // The test reads what it should: the business gauges and the renamed HTTP metrics.
-        #expect(exported.isSuperset(of: ["consumer_lag_messages", "clues_open", "assignments_overdue", "http_request_duration_seconds", "outbox_oldest_pending_age_seconds"]))
+        #expect(
+            exported.isSuperset(of: [
+                "consumer_lag_messages", "clues_open", "assignments_overdue", "http_request_duration_seconds", "outbox_oldest_pending_age_seconds",
+            ]))
 
         let rules = try RepositoryFiles.yaml("ops/prometheus/alerts.yml")
-        var expressions = (rules["groups"] as? [[String: Any]] ?? []).flatMap { $0["rules"] as? [[String: Any]] ?? [] }.compactMap { $0["expr"] as? String }
+        var expressions = (rules["groups"] as? [[String: Any]] ?? []).flatMap { $0["rules"] as? [[String: Any]] ?? [] }.compactMap {
+            $0["expr"] as? String
+        }
         let dashboard = try JSONSerialization.jsonObject(with: Data(RepositoryFiles.text("ops/grafana/citizens-proposals.json").utf8))
         expressions += Self.strings(named: "expr", in: dashboard)
         #expect(expressions.count > 10)
@@ -56,7 +62,10 @@ struct AlertRulesTests {
             #expect(unknown.isEmpty, "\(unknown.sorted()) in \(expression)")
         }
         // The check itself notices a metric nobody exports.
-        #expect(RepositoryFiles.metrics(in: "sum by (consumer) (rate(consumer_lagg_messages{topic=\"x\"}[5m])) > 0").subtracting(exported) == ["consumer_lagg_messages"])
+        #expect(
+            RepositoryFiles.metrics(in: "sum by (consumer) (rate(consumer_lagg_messages{topic=\"x\"}[5m])) > 0").subtracting(exported) == [
+                "consumer_lagg_messages"
+            ])
     }
 
     static func strings(named key: String, in value: Any) -> [String] {

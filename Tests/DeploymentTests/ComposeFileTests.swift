@@ -131,7 +131,9 @@ struct ComposeFileTests {
         let stages = dockerfile.split(separator: "\n").filter { $0.hasPrefix("FROM ") }.map { line in
             (image: String(line.split(separator: " ")[1]), name: line.split(separator: " ").count >= 4 ? String(line.split(separator: " ")[3]) : "")
         }
-        #expect(stages.contains { $0.image.hasPrefix("swift:6.2") && $0.name == "build" }, "the build stage uses the toolchain of Package.swift (tools 6.2)")
+        #expect(
+            stages.contains { $0.image.hasPrefix("swift:6.2") && $0.name == "build" },
+            "the build stage uses the toolchain of Package.swift (tools 6.2)")
         #expect(stages.contains { $0.name == "runtime" })
         #expect(stages.allSatisfy { $0.image.contains(":") && !$0.image.hasSuffix(":latest") }, "\(stages)")
         #expect(dockerfile.contains("librdkafka1"), "the runtime image carries librdkafka")
@@ -145,7 +147,8 @@ struct ComposeFileTests {
             let target = try #require(build["target"] as? String)
             #expect(stages.contains { $0.name == target }, "\(name) builds stage \(target), which the Dockerfile lacks")
         }
-        let pulled = Dictionary(uniqueKeysWithValues: services.filter { $0.value["build"] == nil }.map { ($0.key, $0.value["image"] as? String ?? "") })
+        let pulled = Dictionary(
+            uniqueKeysWithValues: services.filter { $0.value["build"] == nil }.map { ($0.key, $0.value["image"] as? String ?? "") })
         #expect(pulled["kafka"]?.hasPrefix("apache/kafka:3.9") == true, "Apache Kafka 3.9 (KRaft): \(pulled["kafka"] ?? "none")")
         #expect(pulled["postgres"]?.hasPrefix("postgres:16") == true)
         #expect(pulled["prometheus"]?.hasPrefix("prom/prometheus:v") == true)

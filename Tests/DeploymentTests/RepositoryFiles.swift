@@ -51,9 +51,9 @@ enum RepositoryFiles {
         var found: Set<String> = []
         let identifier = try! NSRegularExpression(pattern: #"\b([a-z_][a-z0-9_]*)\b(\s*\()?"#)
         for match in identifier.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-            guard match.range(at: 2).location == NSNotFound else { continue } // a function call
+            guard match.range(at: 2).location == NSNotFound else { continue }  // a function call
             let name = String(text[Range(match.range(at: 1), in: text)!])
-            guard name.contains("_") || name == "up" else { continue } // keywords: and, or, unless, bool...
+            guard name.contains("_") || name == "up" else { continue }  // keywords: and, or, unless, bool...
             found.insert(name.replacingOccurrences(of: #"_(bucket|sum|count)$"#, with: "", options: .regularExpression))
         }
         return found

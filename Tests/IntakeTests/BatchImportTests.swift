@@ -1,8 +1,9 @@
 import Foundation
-@testable import IntakeService
 import Models
 import ServiceKit
 import Testing
+
+@testable import IntakeService
 
 @Suite struct CSVRecordsTests {
     func read(_ text: String, chunk: Int = 3) -> [CSVRecords.Record] {
@@ -71,7 +72,9 @@ import Testing
 
     @Test func chineseAndEnglishHeadersMapToTheForm() throws {
         let chinese = try BatchLayout(header: ["标题", "情况分析", "具体建议", "来源", "联系人", "联系电话", "联系地址", "接收人", "同意公开", "备注"])
-        let english = try BatchLayout(header: ["Title", "situation_analysis", "specificSuggestions", "source", "contactName", "phone", "address", "receiver", "consentToPublish"])
+        let english = try BatchLayout(header: [
+            "Title", "situation_analysis", "specificSuggestions", "source", "contactName", "phone", "address", "receiver", "consentToPublish",
+        ])
         let row = ["路灯不亮", "夜间无照明", "尽快维修", "街道委员工作室", "李四", "020-12345678", "沙园街", "沙园街委员工作室", "是"]
         let fromChinese = try chinese.submission(row + ["无"], district: haizhu, defaults: .init())
         let fromEnglish = try english.submission(row, district: haizhu, defaults: .init())
@@ -93,7 +96,8 @@ import Testing
         let row = try layout.submission(["t", "s", "", ""], district: haizhu, defaults: .init(sourceCategory: .community))
         #expect(row.anonymous == true)
         #expect(row.sourceCategory == "community")
-        let clue = try layout.submission(["t", "s", "", ""], district: haizhu, defaults: .init()).validated(settings: IntakeSettings(), defaultChannel: .batchImport)
+        let clue = try layout.submission(["t", "s", "", ""], district: haizhu, defaults: .init()).validated(
+            settings: IntakeSettings(), defaultChannel: .batchImport)
         #expect(clue.sourceCategory == .streetStudio, "a batch without a source defaults to street studio")
         #expect(clue.submitter == .anonymous)
     }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import IntakeService
 import Models
 import ServiceKit
 import Testing
+
+@testable import IntakeService
 
 @Suite struct ClueFormTests {
     let settings = IntakeSettings()
@@ -85,31 +86,47 @@ import Testing
         #expect(field(form(channel: "staff-entry", category: "street-studio")) == "receiver")
         #expect(field(form(channel: "staff-entry", receiver: .init(kind: "studio", name: "沙园街委员工作室"))) == "sourceCategory")
         #expect(field(form(channel: "staff-entry", category: "street-studio", receiver: .init(kind: "boss", name: "x"))) == "receiver.kind")
-        let clue = try form(channel: "staff-entry", category: "street-studio", receiver: .init(kind: "studio", name: "沙园街委员工作室")).validated(settings: settings)
+        let clue = try form(channel: "staff-entry", category: "street-studio", receiver: .init(kind: "studio", name: "沙园街委员工作室")).validated(
+            settings: settings)
         #expect(clue.receiver == Receiver(kind: .studio, name: "沙园街委员工作室"))
     }
 
     @Test func attachmentsAreCheckedAndHashed() throws {
         let content = Data("照片".utf8)
-        let clue = try form(attachments: [.init(name: "现场.png", mediaType: "image/png", content: content.base64EncodedString(), sha256: nil)]).validated(settings: settings)
+        let clue = try form(attachments: [.init(name: "现场.png", mediaType: "image/png", content: content.base64EncodedString(), sha256: nil)])
+            .validated(settings: settings)
         #expect(clue.attachments.first?.metadata.size == content.count)
         #expect(clue.attachments.first?.metadata.sha256 == "7b50017ae47eca327bf1f92c1afb647811242711589b51de5c6009817d042310")
 
         var small = IntakeSettings()
         small.maximumAttachmentBytes = 3
-        #expect(throws: APIError.self) { try form(attachments: [.init(name: "a.png", mediaType: "image/png", content: content.base64EncodedString())]).validated(settings: small) }
-        #expect(field(form(attachments: [.init(name: "a.exe", mediaType: "application/x-msdownload", content: content.base64EncodedString())])) == "attachments.0.mediaType")
-        #expect(field(form(attachments: [.init(name: "../a.png", mediaType: "image/png", content: content.base64EncodedString())])) == "attachments.0.name")
+        #expect(throws: APIError.self) {
+            try form(attachments: [.init(name: "a.png", mediaType: "image/png", content: content.base64EncodedString())]).validated(settings: small)
+        }
+        #expect(
+            field(form(attachments: [.init(name: "a.exe", mediaType: "application/x-msdownload", content: content.base64EncodedString())]))
+                == "attachments.0.mediaType")
+        #expect(
+            field(form(attachments: [.init(name: "../a.png", mediaType: "image/png", content: content.base64EncodedString())]))
+                == "attachments.0.name")
         #expect(field(form(attachments: [.init(name: "a.png", mediaType: "image/png", content: "***")])) == "attachments.0.content")
-        #expect(field(form(attachments: [.init(name: "a.png", mediaType: "image/png", content: content.base64EncodedString(), sha256: String(repeating: "0", count: 64))])) == "attachments.0.sha256")
-        #expect(field(form(attachments: Array(repeating: .init(name: "a.png", mediaType: "image/png", content: content.base64EncodedString()), count: 11))) == "attachments")
+        #expect(
+            field(
+                form(attachments: [
+                    .init(name: "a.png", mediaType: "image/png", content: content.base64EncodedString(), sha256: String(repeating: "0", count: 64))
+                ])) == "attachments.0.sha256")
+        #expect(
+            field(
+                form(attachments: Array(repeating: .init(name: "a.png", mediaType: "image/png", content: content.base64EncodedString()), count: 11)))
+                == "attachments")
     }
 
     @Test func tooLargeAttachmentsAre413AndRefusedTypes415() {
         var small = IntakeSettings()
         small.maximumAttachmentBytes = 3
         do {
-            _ = try form(attachments: [.init(name: "a.png", mediaType: "image/png", content: Data("1234".utf8).base64EncodedString())]).validated(settings: small)
+            _ = try form(attachments: [.init(name: "a.png", mediaType: "image/png", content: Data("1234".utf8).base64EncodedString())]).validated(
+                settings: small)
             Issue.record("accepted an attachment over the limit")
         } catch {
             #expect(error.status == .contentTooLarge)

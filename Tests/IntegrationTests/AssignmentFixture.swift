@@ -28,10 +28,13 @@ final class AssignmentFixture: Sendable {
         try TestEnvironment.createTopics(kafka)
         var apps: [ServiceApp] = []
         for instance in 0..<instances {
-            apps.append(try ServiceApp(AssignmentService.definition, configuration: ServiceConfiguration(
-                service: .assignment, instanceID: "assignment-\(instance)", httpPort: 0, database: store.configuration, kafka: kafka,
-                logLevel: .warning, tokenSecret: String(repeating: "s", count: 32),
-                environment: ["ASSIGNMENT_SWEEP_SECONDS": "1"]), handleSignals: false))
+            apps.append(
+                try ServiceApp(
+                    AssignmentService.definition,
+                    configuration: ServiceConfiguration(
+                        service: .assignment, instanceID: "assignment-\(instance)", httpPort: 0, database: store.configuration, kafka: kafka,
+                        logLevel: .warning, tokenSecret: String(repeating: "s", count: 32),
+                        environment: ["ASSIGNMENT_SWEEP_SECONDS": "1"]), handleSignals: false))
         }
         self.apps = apps
         tasks = apps.map { app in Task { try await app.run() } }
@@ -45,10 +48,13 @@ final class AssignmentFixture: Sendable {
         for task in tasks { try await task.value }
     }
 
-    func token(_ role: StaffClaims.Role = .proposalsCommittee, district: String = "haizhu", unit: UUID? = nil, subject: String? = nil) throws -> String {
-        try signer.token(for: StaffClaims(
-            subject: subject ?? "\(role.rawValue)-1", role: role, district: DistrictCode(rawValue: district)!, unitID: unit,
-            expiresAt: Date().addingTimeInterval(3600)))
+    func token(_ role: StaffClaims.Role = .proposalsCommittee, district: String = "haizhu", unit: UUID? = nil, subject: String? = nil) throws
+        -> String
+    {
+        try signer.token(
+            for: StaffClaims(
+                subject: subject ?? "\(role.rawValue)-1", role: role, district: DistrictCode(rawValue: district)!, unitID: unit,
+                expiresAt: Date().addingTimeInterval(3600)))
     }
 
     func call(_ method: String, _ path: String, json: Any? = nil, token: String, instance: Int = 0) async throws -> HTTPAnswer {
@@ -59,10 +65,12 @@ final class AssignmentFixture: Sendable {
 
     /// Creates a unit through the API; returns its id.
     func unit(_ code: String, _ name: String, domains: [String] = [], keywords: [String] = [], district: String = "haizhu") async throws -> UUID {
-        let answer = try await call("POST", "/v1/assignment/units", json: [
-            "code": code, "name": name, "kind": "district-department", "domains": domains, "keywords": keywords,
-            "contacts": [["name": "联络员", "phone": "020-12345678"]],
-        ], token: token(district: district))
+        let answer = try await call(
+            "POST", "/v1/assignment/units",
+            json: [
+                "code": code, "name": name, "kind": "district-department", "domains": domains, "keywords": keywords,
+                "contacts": [["name": "联络员", "phone": "020-12345678"]],
+            ], token: token(district: district))
         guard answer.status == 201, let id = (answer.json["id"] as? String).flatMap(UUID.init(uuidString:)) else {
             throw FixtureError("creating unit \(code) failed: \(answer.status) \(answer.text)")
         }
@@ -72,8 +80,11 @@ final class AssignmentFixture: Sendable {
     /// Files a proposal as triage does (the row, then `proposal.filed` on triage-events).
     /// Returns the proposal's id and the envelope sent.
     @discardableResult
-    func file(title: String, text: String, domain: String?, number: Int, district: String = "haizhu", fastTrack: Bool = true) async throws -> (UUID, EventEnvelope) {
-        try await fileProposal(store: store, kafka: kafka, title: title, text: text, domain: domain, number: number, district: district, fastTrack: fastTrack)
+    func file(title: String, text: String, domain: String?, number: Int, district: String = "haizhu", fastTrack: Bool = true) async throws -> (
+        UUID, EventEnvelope
+    ) {
+        try await fileProposal(
+            store: store, kafka: kafka, title: title, text: text, domain: domain, number: number, district: district, fastTrack: fastTrack)
     }
 
     func publish(_ envelopes: [EventEnvelope], key: String) async throws {
@@ -121,7 +132,8 @@ func fileProposal(
     let code = DistrictCode(rawValue: district)!
     let caseNumber = CaseNumber(prefix: district == "haizhu" ? "HZ" : "TH", session: 14, year: 2026, sequence: number)
     try await store.database.transaction(.district(code)) { transaction in
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, domain, fast_track,
                                    drafted_by, case_number, session, year, reviewed_at)
             VALUES (\(id), \(district), 'filed', \(title), \(title), \(text), \(text), '[]', \(domain), \(fastTrack), 'member-1',
@@ -129,8 +141,9 @@ func fileProposal(
             """)
     }
     let envelope = try EventEnvelope(
-        ProposalFiled(proposalID: id, caseNumber: caseNumber, session: 14, year: 2026, fastTrack: fastTrack, domain: domain,
-                      committee: nil, clueIDs: []),
+        ProposalFiled(
+            proposalID: id, caseNumber: caseNumber, session: 14, year: 2026, fastTrack: fastTrack, domain: domain,
+            committee: nil, clueIDs: []),
         district: code, occurredAt: Date())
     let producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
     let topic = kafka.topicName(TopicCatalogue.triageEvents.name)

@@ -3,8 +3,8 @@ import Messaging
 import Models
 import ServiceKit
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// Assignment (交办) through the broker and the HTTP API: the unit directory, suggestions,
 /// assigning with deadlines from the district's calendar, contests and reassignment, key
@@ -29,11 +29,14 @@ struct AssignmentFlowTests {
             #expect(answer.status == 422 && answer.errorField == field, "\(field): \(answer.status) \(answer.text)")
         }
         let transport = try await fixture.unit("transport", "区交通运输局", domains: ["transport"], keywords: ["地铁", "公交"])
-        let duplicate = try await fixture.call("POST", "/v1/assignment/units", json: ["code": "transport", "name": "又一个", "kind": "district-department"], token: committee)
+        let duplicate = try await fixture.call(
+            "POST", "/v1/assignment/units", json: ["code": "transport", "name": "又一个", "kind": "district-department"], token: committee)
         #expect(duplicate.status == 409 && duplicate.errorField == "code")
 
-        var edit: [String: Any] = ["code": "transport", "name": "区交通运输局", "kind": "district-department", "domains": ["transport"],
-                                   "keywords": ["地铁", "公交", "停车"], "basedOn": 1]
+        var edit: [String: Any] = [
+            "code": "transport", "name": "区交通运输局", "kind": "district-department", "domains": ["transport"],
+            "keywords": ["地铁", "公交", "停车"], "basedOn": 1,
+        ]
         let saved = try await fixture.call("PUT", "/v1/assignment/units/\(transport)", json: edit, token: committee)
         #expect(saved.status == 200 && saved.json["version"] as? Int == 2)
         let stale = try await fixture.call("PUT", "/v1/assignment/units/\(transport)", json: edit, token: committee)
@@ -64,7 +67,11 @@ struct AssignmentFlowTests {
         let housing = try await fixture.unit("housing", "区住房和城乡建设局", domains: ["urban-renewal"], keywords: ["老旧小区"])
         let closed = try await fixture.unit("closed", "已撤销的单位")
         let unitPath = "/v1/assignment/units/\(closed)"
-        #expect(try await fixture.call("PUT", unitPath, json: ["code": "closed", "name": "已撤销的单位", "kind": "district-department", "active": false, "basedOn": 1], token: committee).status == 200)
+        #expect(
+            try await fixture.call(
+                "PUT", unitPath, json: ["code": "closed", "name": "已撤销的单位", "kind": "district-department", "active": false, "basedOn": 1],
+                token: committee
+            ).status == 200)
 
         let (proposal, _) = try await fixture.file(title: "关于整治电动自行车楼道充电的提案", text: Self.ebike, domain: "public-safety", number: 1)
         try await fixture.awaitCases([proposal])
@@ -95,9 +102,12 @@ struct AssignmentFlowTests {
         }
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM assignments") == 0)
         #expect(try await fixture.call("POST", path, json: ["lead": emergency.uuidString], token: fixture.token(district: "tianhe")).status == 404)
-        #expect(try await fixture.call("POST", path, json: ["lead": emergency.uuidString], token: fixture.token(.handlingUnit, unit: emergency)).status == 403)
+        #expect(
+            try await fixture.call("POST", path, json: ["lead": emergency.uuidString], token: fixture.token(.handlingUnit, unit: emergency)).status
+                == 403)
 
-        let assigned = try await fixture.call("POST", path, json: ["lead": emergency.uuidString, "coUnits": [street.uuidString], "notes": "请会同街道办理"], token: committee)
+        let assigned = try await fixture.call(
+            "POST", path, json: ["lead": emergency.uuidString, "coUnits": [street.uuidString], "notes": "请会同街道办理"], token: committee)
         #expect(assigned.status == 201, "\(assigned.text)")
         #expect(assigned.json["state"] as? String == "assigned")
         let rows = (assigned.json["assignments"] as? [[String: Any]]) ?? []
@@ -126,8 +136,9 @@ struct AssignmentFlowTests {
         let (first, _) = try await fixture.file(title: "电动自行车充电", text: Self.ebike, domain: "public-safety", number: 1)
         let (second, _) = try await fixture.file(title: "长者饭堂排队", text: "长者饭堂午餐时段排队超过半小时，建议增加窗口。", domain: "elderly-care", number: 2)
         try await fixture.awaitCases([first, second])
-        let one = try await fixture.call("POST", "/v1/assignment/proposals/\(first)/assignment",
-                                         json: ["lead": street.uuidString, "coUnits": [housing.uuidString]], token: committee)
+        let one = try await fixture.call(
+            "POST", "/v1/assignment/proposals/\(first)/assignment",
+            json: ["lead": street.uuidString, "coUnits": [housing.uuidString]], token: committee)
         let leadAssignment = try #require(((one.json["assignments"] as? [[String: Any]])?.first?["id"] as? String))
         let coAssignment = try #require(((one.json["assignments"] as? [[String: Any]])?.last?["id"] as? String))
         let originalDeadline = try #require((one.json["assignments"] as? [[String: Any]])?.first?["deadline"] as? String)
@@ -136,26 +147,36 @@ struct AssignmentFlowTests {
         // A unit sees its own assignments only.
         let streetToken = try fixture.token(.handlingUnit, unit: street, subject: "street-clerk")
         let mine = try await fixture.call("GET", "/v1/assignment/my/assignments", token: streetToken)
-        #expect(((mine.json["assignments"] as? [[String: Any]]) ?? []).compactMap { ($0["assignment"] as? [String: Any])?["id"] as? String } == [leadAssignment])
+        #expect(
+            ((mine.json["assignments"] as? [[String: Any]]) ?? []).compactMap { ($0["assignment"] as? [String: Any])?["id"] as? String } == [
+                leadAssignment
+            ])
         #expect(try await fixture.call("GET", "/v1/assignment/my/assignments/\(coAssignment)", token: streetToken).status == 404)
-        #expect(try await fixture.call("POST", "/v1/assignment/my/assignments/\(coAssignment)/contest", json: ["reason": "不是我们的"], token: streetToken).status == 404,
-                "another unit's assignment cannot be contested")
-        #expect(try await fixture.call("GET", "/v1/assignment/my/assignments", token: fixture.token(.handlingUnit)).status == 403, "a unit token names its unit")
+        #expect(
+            try await fixture.call("POST", "/v1/assignment/my/assignments/\(coAssignment)/contest", json: ["reason": "不是我们的"], token: streetToken)
+                .status == 404,
+            "another unit's assignment cannot be contested")
+        #expect(
+            try await fixture.call("GET", "/v1/assignment/my/assignments", token: fixture.token(.handlingUnit)).status == 403,
+            "a unit token names its unit")
         #expect(try await fixture.call("GET", "/v1/assignment/queue", token: streetToken).status == 403)
 
         let noReason = try await fixture.call("POST", "/v1/assignment/my/assignments/\(leadAssignment)/contest", json: [:], token: streetToken)
         #expect(noReason.status == 422 && noReason.errorField == "reason")
-        let contested = try await fixture.call("POST", "/v1/assignment/my/assignments/\(leadAssignment)/contest",
-                                               json: ["reason": "消防安全属应急管理部门职责", "suggestedUnit": "区应急管理局"], token: streetToken)
+        let contested = try await fixture.call(
+            "POST", "/v1/assignment/my/assignments/\(leadAssignment)/contest",
+            json: ["reason": "消防安全属应急管理部门职责", "suggestedUnit": "区应急管理局"], token: streetToken)
         #expect(contested.status == 201, "\(contested.text)")
         #expect((contested.json["assignment"] as? [String: Any])?["status"] as? String == "contested")
-        let again = try await fixture.call("POST", "/v1/assignment/my/assignments/\(leadAssignment)/contest", json: ["reason": "再次"], token: streetToken)
+        let again = try await fixture.call(
+            "POST", "/v1/assignment/my/assignments/\(leadAssignment)/contest", json: ["reason": "再次"], token: streetToken)
         #expect(again.status == 409 && again.errorCode == "contest-refused")
         #expect(try await fixture.string("SELECT state FROM assignment_cases WHERE proposal_id = \(first)") == "contested")
 
         // The committee reassigns: a new round, the old one superseded, the deadline kept (district rule).
-        let reassigned = try await fixture.call("POST", "/v1/assignment/proposals/\(first)/reassignment",
-                                                json: ["lead": emergency.uuidString, "coUnits": [street.uuidString], "notes": "改由应急管理局主办"], token: committee)
+        let reassigned = try await fixture.call(
+            "POST", "/v1/assignment/proposals/\(first)/reassignment",
+            json: ["lead": emergency.uuidString, "coUnits": [street.uuidString], "notes": "改由应急管理局主办"], token: committee)
         #expect(reassigned.status == 201, "\(reassigned.text)")
         #expect(reassigned.json["round"] as? Int == 2)
         let all = (reassigned.json["assignments"] as? [[String: Any]]) ?? []
@@ -170,24 +191,34 @@ struct AssignmentFlowTests {
         // A contest after the window is refused; a rejected contest leaves the assignment as it was.
         let emergencyToken = try fixture.token(.handlingUnit, unit: emergency, subject: "emergency-clerk")
         let secondAssignment = try #require(try await fixture.string("SELECT id::text FROM assignments WHERE proposal_id = \(second)"))
-        try await fixture.store.execute("UPDATE assignments SET contest_until = current_date - 1 WHERE id = \(UUID(uuidString: secondAssignment)!)", scope: .district(fixture.haizhu))
-        let late = try await fixture.call("POST", "/v1/assignment/my/assignments/\(secondAssignment)/contest", json: ["reason": "晚了"], token: emergencyToken)
-        #expect(late.status == 409 && late.errorCode == "contest-refused" && ((late.json["error"] as? [String: Any])?["message"] as? String ?? "").contains("window closed"))
-        try await fixture.store.execute("UPDATE assignments SET contest_until = current_date + 3 WHERE id = \(UUID(uuidString: secondAssignment)!)", scope: .district(fixture.haizhu))
-        let inTime = try await fixture.call("POST", "/v1/assignment/my/assignments/\(secondAssignment)/contest", json: ["reason": "属民政部门"], token: emergencyToken)
+        try await fixture.store.execute(
+            "UPDATE assignments SET contest_until = current_date - 1 WHERE id = \(UUID(uuidString: secondAssignment)!)",
+            scope: .district(fixture.haizhu))
+        let late = try await fixture.call(
+            "POST", "/v1/assignment/my/assignments/\(secondAssignment)/contest", json: ["reason": "晚了"], token: emergencyToken)
+        #expect(
+            late.status == 409 && late.errorCode == "contest-refused"
+                && ((late.json["error"] as? [String: Any])?["message"] as? String ?? "").contains("window closed"))
+        try await fixture.store.execute(
+            "UPDATE assignments SET contest_until = current_date + 3 WHERE id = \(UUID(uuidString: secondAssignment)!)",
+            scope: .district(fixture.haizhu))
+        let inTime = try await fixture.call(
+            "POST", "/v1/assignment/my/assignments/\(secondAssignment)/contest", json: ["reason": "属民政部门"], token: emergencyToken)
         let contest = try #require(((inTime.json["contests"] as? [[String: Any]])?.first?["id"] as? String))
         let noNote = try await fixture.call("POST", "/v1/assignment/contests/\(contest)/rejection", json: [:], token: committee)
         #expect(noNote.status == 422 && noNote.errorField == "note")
-        let rejected = try await fixture.call("POST", "/v1/assignment/contests/\(contest)/rejection", json: ["note": "长者饭堂消防安全由应急管理局牵头"], token: committee)
+        let rejected = try await fixture.call(
+            "POST", "/v1/assignment/contests/\(contest)/rejection", json: ["note": "长者饭堂消防安全由应急管理局牵头"], token: committee)
         #expect(rejected.status == 200 && rejected.json["state"] as? String == "assigned")
         #expect(try await fixture.string("SELECT status FROM assignments WHERE id = \(UUID(uuidString: secondAssignment)!)") == "active")
         #expect(try await fixture.call("POST", "/v1/assignment/contests/\(contest)/rejection", json: ["note": "再次"], token: committee).status == 409)
 
         let events = try await fixture.assignmentEvents(atLeast: 6)
-        #expect(events.map(\.type).sorted() == [
-            ContestRejected.eventType, AssignmentContested.eventType, AssignmentContested.eventType,
-            ProposalAssigned.eventType, ProposalAssigned.eventType, ProposalReassigned.eventType,
-        ])
+        #expect(
+            events.map(\.type).sorted() == [
+                ContestRejected.eventType, AssignmentContested.eventType, AssignmentContested.eventType,
+                ProposalAssigned.eventType, ProposalAssigned.eventType, ProposalReassigned.eventType,
+            ])
         let reassignment = try #require(try events.first { $0.type == ProposalReassigned.eventType }?.decodePayload(as: ProposalReassigned.self))
         #expect(reassignment.superseded.count == 2 && reassignment.resolvedContests.count == 1 && reassignment.deadlineRule == .keep)
         try await fixture.stop()
@@ -200,17 +231,23 @@ struct AssignmentFlowTests {
         // A holiday on the day the one-month limit ends (moved to a weekday first) pushes the deadline on.
         let plain = DeadlineRule.citizenProposal.deadline(from: fixture.today, calendar: .none)
         let year = plain.year
-        let badCalendar = try await fixture.call("PUT", "/v1/assignment/calendar/\(year)",
-                                                 json: ["days": [["date": "\(year)-01-05", "kind": "working-day", "name": "调休"]]], token: committee)
+        let badCalendar = try await fixture.call(
+            "PUT", "/v1/assignment/calendar/\(year)",
+            json: ["days": [["date": "\(year)-01-05", "kind": "working-day", "name": "调休"]]], token: committee)
         #expect(badCalendar.status == 422 && badCalendar.errorField == "days", "\(badCalendar.text)")
-        let wrongYear = try await fixture.call("PUT", "/v1/assignment/calendar/\(year)",
-                                               json: ["days": [["date": "\(year + 1)-01-01", "kind": "holiday", "name": "元旦"]]], token: committee)
+        let wrongYear = try await fixture.call(
+            "PUT", "/v1/assignment/calendar/\(year)",
+            json: ["days": [["date": "\(year + 1)-01-01", "kind": "holiday", "name": "元旦"]]], token: committee)
         #expect(wrongYear.status == 422 && wrongYear.errorField == "days[0].date")
-        let holidays = [HolidayCalendar.Day(date: plain, kind: .holiday, name: "测试假日"),
-                        HolidayCalendar.Day(date: plain.adding(days: 1), kind: .holiday, name: "测试假日")]
-        let saved = try await fixture.call("PUT", "/v1/assignment/calendar/\(year)", json: [
-            "days": holidays.map { ["date": $0.date.description, "kind": $0.kind.rawValue, "name": $0.name] },
-        ], token: committee)
+        let holidays = [
+            HolidayCalendar.Day(date: plain, kind: .holiday, name: "测试假日"),
+            HolidayCalendar.Day(date: plain.adding(days: 1), kind: .holiday, name: "测试假日"),
+        ]
+        let saved = try await fixture.call(
+            "PUT", "/v1/assignment/calendar/\(year)",
+            json: [
+                "days": holidays.map { ["date": $0.date.description, "kind": $0.kind.rawValue, "name": $0.name] }
+            ], token: committee)
         #expect(saved.status == 200, "\(saved.text)")
         let calendar = HolidayCalendar(days: holidays)
         let expected = DeadlineRule.citizenProposal.deadline(from: fixture.today, calendar: calendar)
@@ -218,7 +255,8 @@ struct AssignmentFlowTests {
 
         let (proposal, _) = try await fixture.file(title: "电动自行车充电", text: Self.ebike, domain: "public-safety", number: 1)
         try await fixture.awaitCases([proposal])
-        let assigned = try await fixture.call("POST", "/v1/assignment/proposals/\(proposal)/assignment", json: ["lead": emergency.uuidString], token: committee)
+        let assigned = try await fixture.call(
+            "POST", "/v1/assignment/proposals/\(proposal)/assignment", json: ["lead": emergency.uuidString], token: committee)
         let assignment = try #require((assigned.json["assignments"] as? [[String: Any]])?.first)
         // Deadlines count from the day the service assigned it (a run over midnight moves it on).
         let assignedOn = try #require((assignment["assignedOn"] as? String).flatMap(LocalDate.init))
@@ -229,25 +267,31 @@ struct AssignmentFlowTests {
         // Key proposal with its own limit of 15 working days: the deadline is recomputed from the day of assignment.
         let noLeader = try await fixture.call("POST", "/v1/assignment/proposals/\(proposal)/key", json: [:], token: committee)
         #expect(noLeader.status == 422 && noLeader.errorField == "supervisingLeader")
-        let badLimit = try await fixture.call("POST", "/v1/assignment/proposals/\(proposal)/key",
-                                              json: ["supervisingLeader": "张副主席", "limit": ["amount": 0, "unit": "working-days"]], token: committee)
+        let badLimit = try await fixture.call(
+            "POST", "/v1/assignment/proposals/\(proposal)/key",
+            json: ["supervisingLeader": "张副主席", "limit": ["amount": 0, "unit": "working-days"]], token: committee)
         #expect(badLimit.status == 422 && badLimit.errorField == "limit")
-        let key = try await fixture.call("POST", "/v1/assignment/proposals/\(proposal)/key",
-                                         json: ["supervisingLeader": "张副主席", "limit": ["amount": 15, "unit": "working-days"]], token: committee)
+        let key = try await fixture.call(
+            "POST", "/v1/assignment/proposals/\(proposal)/key",
+            json: ["supervisingLeader": "张副主席", "limit": ["amount": 15, "unit": "working-days"]], token: committee)
         #expect(key.status == 200 && key.json["isKey"] as? Bool == true && key.json["supervisingLeader"] as? String == "张副主席")
         let keyDeadline = calendar.adding(workingDays: 15, to: assignedOn)
         #expect((key.json["assignments"] as? [[String: Any]])?.first?["deadline"] as? String == keyDeadline.description)
 
         // The committee moves a deadline; never into the past.
         let id = try #require(assignment["id"] as? String)
-        let past = try await fixture.call("POST", "/v1/assignment/assignments/\(id)/deadline", json: ["deadline": fixture.today.description, "reason": "x"], token: committee)
+        let past = try await fixture.call(
+            "POST", "/v1/assignment/assignments/\(id)/deadline", json: ["deadline": fixture.today.description, "reason": "x"], token: committee)
         #expect(past.status == 422 && past.errorField == "deadline")
-        let moved = try await fixture.call("POST", "/v1/assignment/assignments/\(id)/deadline",
-                                           json: ["deadline": fixture.today.adding(days: 40).description, "reason": "涉及多部门协调"], token: committee)
+        let moved = try await fixture.call(
+            "POST", "/v1/assignment/assignments/\(id)/deadline",
+            json: ["deadline": fixture.today.adding(days: 40).description, "reason": "涉及多部门协调"], token: committee)
         #expect(moved.status == 200 && moved.json["deadline"] as? String == fixture.today.adding(days: 40).description)
 
         let events = try await fixture.assignmentEvents(atLeast: 4)
-        let changes = try events.filter { $0.type == AssignmentDeadlineChanged.eventType }.map { try $0.decodePayload(as: AssignmentDeadlineChanged.self) }
+        let changes = try events.filter { $0.type == AssignmentDeadlineChanged.eventType }.map {
+            try $0.decodePayload(as: AssignmentDeadlineChanged.self)
+        }
         #expect(changes.map(\.deadline) == [keyDeadline, fixture.today.adding(days: 40)])
         #expect(changes.first?.previous == assignedDeadline)
         #expect(events.filter { $0.type == ProposalMarkedKey.eventType }.count == 1)
@@ -263,8 +307,9 @@ struct AssignmentFlowTests {
         let (vague, _) = try await fixture.file(title: "社区活动", text: "建议多组织社区活动，丰富居民生活。", domain: nil, number: 2)
         try await fixture.awaitCases([confident, vague])
         #expect(try await fixture.string("SELECT state FROM assignment_cases WHERE proposal_id = \(confident)") == "assigned")
-        #expect(try await fixture.string("SELECT state FROM assignment_cases WHERE proposal_id = \(vague)") == "awaiting-assignment",
-                "a weak suggestion waits in the queue")
+        #expect(
+            try await fixture.string("SELECT state FROM assignment_cases WHERE proposal_id = \(vague)") == "awaiting-assignment",
+            "a weak suggestion waits in the queue")
         let events = try await fixture.assignmentEvents(atLeast: 1)
         #expect(events.map(\.type) == [ProposalAssigned.eventType], "one assignment, though the filing arrived twice")
         let event = try events[0].decodePayload(as: ProposalAssigned.self)
@@ -282,8 +327,9 @@ struct AssignmentFlowTests {
         let (second, _) = try await fixture.file(title: "长者饭堂排队", text: "长者饭堂午餐时段排队超过半小时。", domain: "elderly-care", number: 2)
         try await fixture.awaitCases([first, second])
 
-        let proposed = try await fixture.call("POST", "/v1/assignment/proposals/\(first)/assignment",
-                                              json: ["lead": emergency.uuidString, "coUnits": [street.uuidString]], token: committee)
+        let proposed = try await fixture.call(
+            "POST", "/v1/assignment/proposals/\(first)/assignment",
+            json: ["lead": emergency.uuidString, "coUnits": [street.uuidString]], token: committee)
         #expect(proposed.json["state"] as? String == "pre-assigned")
         let rows = (proposed.json["assignments"] as? [[String: Any]]) ?? []
         #expect(rows.allSatisfy { $0["status"] as? String == "proposed" && $0["deadline"] == nil && $0["confirmBy"] != nil })
@@ -292,15 +338,20 @@ struct AssignmentFlowTests {
         let emergencyToken = try fixture.token(.handlingUnit, unit: emergency)
         let streetToken = try fixture.token(.handlingUnit, unit: street)
         let confirmed = try await fixture.call("POST", "/v1/assignment/my/assignments/\(leadID)/confirmation", token: emergencyToken)
-        #expect(confirmed.status == 200 && (confirmed.json["assignment"] as? [String: Any])?["status"] as? String == "proposed", "the co-unit has not confirmed yet")
+        #expect(
+            confirmed.status == 200 && (confirmed.json["assignment"] as? [String: Any])?["status"] as? String == "proposed",
+            "the co-unit has not confirmed yet")
         #expect(try await fixture.call("POST", "/v1/assignment/my/assignments/\(leadID)/confirmation", token: emergencyToken).status == 409)
         let final = try await fixture.call("POST", "/v1/assignment/my/assignments/\(coID)/confirmation", token: streetToken)
         #expect((final.json["assignment"] as? [String: Any])?["status"] as? String == "active")
-        #expect((final.json["assignment"] as? [String: Any])?["deadline"] as? String == DeadlineRule.citizenProposal.deadline(from: fixture.today, calendar: .none).description)
+        #expect(
+            (final.json["assignment"] as? [String: Any])?["deadline"] as? String
+                == DeadlineRule.citizenProposal.deadline(from: fixture.today, calendar: .none).description)
 
         // The second is not confirmed; once its window has passed, the sweeper makes it final.
         _ = try await fixture.call("POST", "/v1/assignment/proposals/\(second)/assignment", json: ["lead": emergency.uuidString], token: committee)
-        try await fixture.store.execute("UPDATE assignments SET confirm_by = current_date - 1 WHERE proposal_id = \(second)", scope: .district(fixture.haizhu))
+        try await fixture.store.execute(
+            "UPDATE assignments SET confirm_by = current_date - 1 WHERE proposal_id = \(second)", scope: .district(fixture.haizhu))
         let swept = try await eventually(timeout: .seconds(20)) {
             try await fixture.string("SELECT state FROM assignment_cases WHERE proposal_id = \(second)") == "assigned"
         }
@@ -320,7 +371,8 @@ struct AssignmentFlowTests {
         let civil = try await fixture.unit("civil-affairs", "区民政局", domains: ["elderly-care"], keywords: ["长者饭堂", "养老"])
         var filed: [UUID] = []
         for number in 1...30 {
-            let (id, _) = number.isMultiple(of: 2)
+            let (id, _) =
+                number.isMultiple(of: 2)
                 ? try await fixture.file(title: "长者饭堂\(number)", text: "社区长者饭堂午餐排队时间长，第\(number)号建议增加供餐窗口。", domain: "elderly-care", number: number)
                 : try await fixture.file(title: "消防通道\(number)", text: "小区消防通道被占用，第\(number)号建议加强消防巡查。", domain: "public-safety", number: number)
             filed.append(id)
@@ -330,7 +382,8 @@ struct AssignmentFlowTests {
         let events = try await fixture.assignmentEvents(atLeast: 30)
         let assigned = try events.filter { $0.type == ProposalAssigned.eventType }.map { try $0.decodePayload(as: ProposalAssigned.self) }
         #expect(assigned.count == 30 && Set(assigned.map(\.proposalID)) == Set(filed), "each filing assigned once")
-        #expect(assigned.filter { $0.units.first?.unitID == civil }.count == 15 && assigned.filter { $0.units.first?.unitID == emergency }.count == 15)
+        #expect(
+            assigned.filter { $0.units.first?.unitID == civil }.count == 15 && assigned.filter { $0.units.first?.unitID == emergency }.count == 15)
 
         // A new canteen proposal without a domain: the similar past proposals point to civil affairs,
         // whichever instance assigned them.
@@ -348,13 +401,15 @@ struct AssignmentFlowTests {
     @Test func aFilingOfAProposalNotInTheStoreGoesToTheDeadLetterTopic() async throws {
         let fixture = try await AssignmentFixture()
         let ghost = try EventEnvelope(
-            ProposalFiled(proposalID: UUID(), caseNumber: CaseNumber(rawValue: "HZ-14-2026-0099"), session: 14, year: 2026, fastTrack: true,
-                          domain: nil, committee: nil, clueIDs: []),
+            ProposalFiled(
+                proposalID: UUID(), caseNumber: CaseNumber(rawValue: "HZ-14-2026-0099"), session: 14, year: 2026, fastTrack: true,
+                domain: nil, committee: nil, clueIDs: []),
             district: fixture.haizhu, occurredAt: Date())
         try await fixture.publish([ghost], key: "k")
         let (good, _) = try await fixture.file(title: "长者饭堂排队", text: "长者饭堂午餐时段排队超过半小时。", domain: "elderly-care", number: 1)
         try await fixture.awaitCases([good])
-        let letters = try await readTopic(fixture.kafka.topicName(TopicCatalogue.triageEvents.deadLetterName), kafka: fixture.kafka, atLeast: 1, settle: .milliseconds(500))
+        let letters = try await readTopic(
+            fixture.kafka.topicName(TopicCatalogue.triageEvents.deadLetterName), kafka: fixture.kafka, atLeast: 1, settle: .milliseconds(500))
         #expect(letters.count == 1)
         #expect(letters.first?.header(DeadLetter.reasonHeader)?.contains("is not filed in the store") == true)
         try await fixture.stop()

@@ -5,8 +5,8 @@ import HummingbirdTesting
 import Models
 import ServiceKit
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.timeLimit(.minutes(2)))
 struct AuthenticationTests {
@@ -46,16 +46,19 @@ struct AuthenticationTests {
                 #expect(response.status == .unauthorized)
                 #expect(String(buffer: response.body).contains("replayed-request"))
             }
-            let stale = RequestSignature.headers(keyID: "gov-app", secret: secret, method: "POST", path: "/integration/clues", body: body, now: Date().addingTimeInterval(-600))
+            let stale = RequestSignature.headers(
+                keyID: "gov-app", secret: secret, method: "POST", path: "/integration/clues", body: body, now: Date().addingTimeInterval(-600))
             try await client.execute(uri: "/integration/clues", method: .post, headers: fields(stale), body: ByteBuffer(bytes: body)) { response in
                 #expect(response.status == .unauthorized)
                 #expect(String(buffer: response.body).contains("stale-request"))
             }
             let fresh = RequestSignature.headers(keyID: "gov-app", secret: secret, method: "POST", path: "/integration/clues", body: body)
-            try await client.execute(uri: "/integration/clues", method: .post, headers: fields(fresh), body: ByteBuffer(string: #"{"title":"改过的"}"#)) { response in
+            try await client.execute(uri: "/integration/clues", method: .post, headers: fields(fresh), body: ByteBuffer(string: #"{"title":"改过的"}"#))
+            { response in
                 #expect(response.status == .unauthorized, "a body changed after signing is refused")
             }
-            let wrongKey = RequestSignature.headers(keyID: "gov-app", secret: "not-the-secret", method: "POST", path: "/integration/clues", body: body)
+            let wrongKey = RequestSignature.headers(
+                keyID: "gov-app", secret: "not-the-secret", method: "POST", path: "/integration/clues", body: body)
             try await client.execute(uri: "/integration/clues", method: .post, headers: fields(wrongKey), body: ByteBuffer(bytes: body)) { response in
                 #expect(response.status == .unauthorized)
             }
@@ -72,7 +75,8 @@ struct AuthenticationTests {
         let signer = StaffTokenSigner(secret: String(repeating: "s", count: 32))
         let app = application(store, signer: signer)
         let handler = try signer.token(for: StaffClaims(subject: "a", role: .clueHandler, district: haizhu, expiresAt: Date().addingTimeInterval(60)))
-        let unit = try signer.token(for: StaffClaims(subject: "b", role: .handlingUnit, district: haizhu, unitID: UUID(), expiresAt: Date().addingTimeInterval(60)))
+        let unit = try signer.token(
+            for: StaffClaims(subject: "b", role: .handlingUnit, district: haizhu, unitID: UUID(), expiresAt: Date().addingTimeInterval(60)))
         try await app.test(.router) { client in
             try await client.execute(uri: "/staff/queue", method: .get, headers: [.authorization: "Bearer \(handler)"]) { response in
                 #expect(response.status == .ok)
@@ -94,9 +98,12 @@ struct AuthenticationTests {
         let signer = StaffTokenSigner(secret: String(repeating: "s", count: 32))
         let app = application(store, signer: signer)
         let now = Date()
-        func token(_ subject: String = "a", issued: Date = now, hours: Double = 1, audience: String = StaffClaims.audience, service: Bool = false) throws -> (String, StaffClaims) {
-            let claims = StaffClaims(subject: subject, role: .clueHandler, district: haizhu, issuedAt: issued,
-                                     expiresAt: issued.addingTimeInterval(hours * 3600), audience: audience, serviceAccount: service)
+        func token(_ subject: String = "a", issued: Date = now, hours: Double = 1, audience: String = StaffClaims.audience, service: Bool = false)
+            throws -> (String, StaffClaims)
+        {
+            let claims = StaffClaims(
+                subject: subject, role: .clueHandler, district: haizhu, issuedAt: issued,
+                expiresAt: issued.addingTimeInterval(hours * 3600), audience: audience, serviceAccount: service)
             return (try signer.token(for: claims), claims)
         }
         let (day, _) = try token(hours: 13)
@@ -118,7 +125,8 @@ struct AuthenticationTests {
         #expect(try await status(revokedByID) == .ok)
         #expect(try await status(oldOfC) == .ok)
 
-        try await store.execute("""
+        try await store.execute(
+            """
             INSERT INTO revoked_tokens (token_id, expires_at, revoked_by) VALUES (\(revokedClaims.tokenID), now() + interval '1 hour', 'test')
             """)
         try await store.execute("INSERT INTO revoked_subjects (subject, revoked_before, revoked_by) VALUES ('c', now(), 'test')")

@@ -3,8 +3,8 @@ import Foundation
 import Messaging
 import Models
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.timeLimit(.minutes(3)))
 struct BrokerOutageTests {
@@ -38,7 +38,8 @@ struct BrokerOutageTests {
         #expect(try await eventually(timeout: .seconds(60)) { try await fixture.pendingOutbox() == 0 }, "the backlog drains")
         try await relay.stop()
 
-        let messages = try await readTopic(fixture.kafka.topicName(pingTopic.name), kafka: fixture.kafka, atLeast: written.count, settle: .milliseconds(500))
+        let messages = try await readTopic(
+            fixture.kafka.topicName(pingTopic.name), kafka: fixture.kafka, atLeast: written.count, settle: .milliseconds(500))
         let delivered = Set(try messages.map { try pingOf($0).0.eventID })
         #expect(delivered == Set(written.map(\.eventID)), "every event reached the topic")
         try expectKeyOrder(messages)

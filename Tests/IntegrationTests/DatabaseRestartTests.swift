@@ -3,8 +3,8 @@ import Messaging
 import Models
 import ServiceKit
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// Every consumer and relay recovers by itself when PostgreSQL restarts under load: intake,
 /// two triage instances and publicity run as processes against a PostgreSQL cluster of the
@@ -16,8 +16,11 @@ import TestSupport
 // spinning: this one test runs on the real clock only (ops/test.sh reports it as skipped there).
 
 extension HeavySuites {
-    @Suite(.timeLimit(.minutes(4)), .disabled(if: ProcessInfo.processInfo.environment["FAKETIME"] != nil,
-                                              "restarts PostgreSQL under libfaketime, which does not come back; run it without TEST_TODAY"))
+    @Suite(
+        .timeLimit(.minutes(4)),
+        .disabled(
+            if: ProcessInfo.processInfo.environment["FAKETIME"] != nil,
+            "restarts PostgreSQL under libfaketime, which does not come back; run it without TEST_TODAY"))
     struct DatabaseRestartTests {
         static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -75,7 +78,8 @@ extension HeavySuites {
             }
             let intake = services[0].base
             let signer = StaffTokenSigner(secret: String(repeating: "s", count: 32))
-            let token = try signer.token(for: StaffClaims(subject: "studio-1", role: .memberStudio, district: haizhu, expiresAt: Date().addingTimeInterval(3600)))
+            let token = try signer.token(
+                for: StaffClaims(subject: "studio-1", role: .memberStudio, district: haizhu, expiresAt: Date().addingTimeInterval(3600)))
 
             // Clues at a steady rate; each is sent until intake accepts it, with the same key.
             let clues = 240
@@ -89,8 +93,9 @@ extension HeavySuites {
                                  "receiver":{"kind":"studio","name":"沙园工作室"}}
                                 """
                             for _ in 0..<200 {
-                                let answer = try? await http("POST", intake + "/v1/clues", json: body,
-                                                             headers: ["Authorization": "Bearer \(token)", "Idempotency-Key": "restart-\(number)"])
+                                let answer = try? await http(
+                                    "POST", intake + "/v1/clues", json: body,
+                                    headers: ["Authorization": "Bearer \(token)", "Idempotency-Key": "restart-\(number)"])
                                 if let answer, answer.status == 201 || answer.status == 200 { return }
                                 try await Task.sleep(for: .milliseconds(250))
                             }

@@ -3,8 +3,8 @@ import Foundation
 import Messaging
 import Models
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.timeLimit(.minutes(3)))
 struct EventConsumerTests {
@@ -28,7 +28,9 @@ struct EventConsumerTests {
         try await services.stop()
 
         #expect(try await fixture.maximumTimesApplied() == 1)
-        #expect(try await fixture.store.integer("SELECT count(*)::int FROM processed_events WHERE event_id = \(event.eventID) AND consumer = \(group)") == 1)
+        #expect(
+            try await fixture.store.integer("SELECT count(*)::int FROM processed_events WHERE event_id = \(event.eventID) AND consumer = \(group)")
+                == 1)
         await fixture.close()
     }
 
@@ -45,14 +47,17 @@ struct EventConsumerTests {
         let poison = try ping("k", -1)
         let last = try ping("k", 1)
         // All on one key, so one partition: the bad ones sit between good ones.
-        try await publish(fixture, [
-            try first.encoded(), Data("this is not JSON".utf8), try unknownType.encoded(), try newerVersion.encoded(),
-            try wrongPayload.encoded(), try poison.encoded(), try last.encoded(),
-        ], headers: [KafkaHeader(name: "origin", string: "test")])
+        try await publish(
+            fixture,
+            [
+                try first.encoded(), Data("this is not JSON".utf8), try unknownType.encoded(), try newerVersion.encoded(),
+                try wrongPayload.encoded(), try poison.encoded(), try last.encoded(),
+            ], headers: [KafkaHeader(name: "origin", string: "test")])
 
         let services = RunningServices([fixture.consumer(group: group)])
         #expect(try await eventually { try await fixture.appliedCount() == 2 })
-        let letters = try await readTopic(fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 5, settle: .milliseconds(500))
+        let letters = try await readTopic(
+            fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 5, settle: .milliseconds(500))
         try await services.stop()
 
         #expect(letters.count == 5)
@@ -79,7 +84,8 @@ struct EventConsumerTests {
         try await publish(fixture, [try ping("k", 2).encoded()])
         #expect(try await eventually { try await fixture.appliedCount() == 3 })
         try await restarted.stop()
-        let lettersAfterRestart = try await readTopic(fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 5, timeout: .seconds(30), settle: .seconds(1))
+        let lettersAfterRestart = try await readTopic(
+            fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 5, timeout: .seconds(30), settle: .seconds(1))
         #expect(lettersAfterRestart.count == 5)
         await fixture.close()
     }
@@ -96,13 +102,17 @@ struct EventConsumerTests {
 
         let services = RunningServices([fixture.consumer(group: group)])
         #expect(try await eventually(timeout: .seconds(60)) { try await fixture.appliedCount() == 2 }, "the event after the poison is applied")
-        let letters = try await readTopic(fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 3, settle: .milliseconds(500))
+        let letters = try await readTopic(
+            fixture.kafka.topicName(pingTopic.deadLetterName), kafka: fixture.kafka, atLeast: 3, settle: .milliseconds(500))
         try await services.stop()
 
-        let byEvent = Dictionary(letters.compactMap { letter -> (String, String)? in
-            guard let envelope = try? EventEnvelope.decode(from: letter.value), let reason = letter.header(DeadLetter.reasonHeader) else { return nil }
-            return (envelope.eventID.uuidString, reason)
-        }, uniquingKeysWith: { first, _ in first })
+        let byEvent = Dictionary(
+            letters.compactMap { letter -> (String, String)? in
+                guard let envelope = try? EventEnvelope.decode(from: letter.value), let reason = letter.header(DeadLetter.reasonHeader) else {
+                    return nil
+                }
+                return (envelope.eventID.uuidString, reason)
+            }, uniquingKeysWith: { first, _ in first })
         #expect(letters.count == 3)
         #expect(byEvent[wrongType.eventID.uuidString]?.contains("sequence") == true, "\(byEvent)")
         #expect(byEvent[refused.eventID.uuidString]?.contains("23502") == true, "\(byEvent)")
@@ -114,7 +124,8 @@ struct EventConsumerTests {
     /// A consumer group's event ids are forgotten past the retention, its own only.
     @Test func processedEventsArePrunedByAge() async throws {
         let fixture = try await PipelineFixture()
-        try await fixture.store.execute("""
+        try await fixture.store.execute(
+            """
             INSERT INTO processed_events (consumer, event_id, processed_at)
             SELECT consumer, gen_random_uuid(), now() - age * interval '1 day'
             FROM unnest(ARRAY['triage', 'triage', 'triage', 'publicity']) WITH ORDINALITY AS c(consumer, n),
@@ -134,8 +145,9 @@ struct EventConsumerTests {
         #expect(await EventConsumer.verdict(on: decoding, database: nil).isRejection)
         #expect(await EventConsumer.verdict(on: EnvelopeError.invalidPayload("x"), database: nil).isRejection)
         #expect(await EventConsumer.verdict(on: RuleRefusal("no"), database: nil).isRejection)
-        #expect(await EventConsumer.verdict(on: IllegalTransition(from: .closed, transition: .reply), database: nil).isRejection,
-                "a move the lifecycle forbids will be forbidden again")
+        #expect(
+            await EventConsumer.verdict(on: IllegalTransition(from: .closed, transition: .reply), database: nil).isRejection,
+            "a move the lifecycle forbids will be forbidden again")
         #expect(await EventConsumer.verdict(on: CancellationError(), database: nil) == .retry)
         #expect(await EventConsumer.verdict(on: UnheardOfFailure(), database: nil) == .retryFewTimes("UnheardOfFailure()"))
         for transient in ["08006", "40001", "40P01", "53300", "57P01", "57P03", "55P03", "XX000"] {
@@ -155,10 +167,11 @@ struct EventConsumerTests {
         let secondRunning = RunningServices([second])
         let all = Set((0..<Int32(pingTopic.partitions)).map { TopicPartition(topic: fixture.kafka.topicName(pingTopic.name), partition: $0) })
 
-        #expect(await eventually(timeout: .seconds(60)) {
-            let (a, b) = (first.assignment, second.assignment)
-            return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.union(b) == all
-        }, "both members own partitions, together all of them")
+        #expect(
+            await eventually(timeout: .seconds(60)) {
+                let (a, b) = (first.assignment, second.assignment)
+                return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.union(b) == all
+            }, "both members own partitions, together all of them")
 
         let services = RunningServices([fixture.relay()])
         try await fixture.writePings(keys: 30, perKey: 10, keyPrefix: "a")

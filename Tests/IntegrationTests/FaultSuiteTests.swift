@@ -4,8 +4,8 @@ import Models
 import ServiceKit
 import Storage
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// The services as processes of their own, restarted on the port they had.
 final class Fleet: Sendable {
@@ -24,10 +24,11 @@ final class Fleet: Sendable {
     init(_ names: [String], databaseURL: String, kafka: KafkaConfiguration) throws {
         self.databaseURL = databaseURL
         self.kafka = kafka
-        instances = Mutex(try names.map { name in
-            let process = try ServiceProcess(name, databaseURL: databaseURL, kafka: kafka, environment: Self.environment(name))
-            return Instance(name: name, port: process.port, process: process)
-        })
+        instances = Mutex(
+            try names.map { name in
+                let process = try ServiceProcess(name, databaseURL: databaseURL, kafka: kafka, environment: Self.environment(name))
+                return Instance(name: name, port: process.port, process: process)
+            })
     }
 
     static func environment(_ name: String) -> [String: String] {
@@ -49,8 +50,9 @@ final class Fleet: Sendable {
         instance.process.kill()
         _ = instance.process.process.waitUntilExit()
         try await Task.sleep(for: pause)
-        let restarted = try ServiceProcess(instance.name, databaseURL: databaseURL, kafka: kafka, environment: Self.environment(instance.name),
-                                           port: instance.port)
+        let restarted = try ServiceProcess(
+            instance.name, databaseURL: databaseURL, kafka: kafka, environment: Self.environment(instance.name),
+            port: instance.port)
         instances.withLock { $0[index].process = restarted }
     }
 
@@ -80,7 +82,9 @@ final class Fleet: Sendable {
         let now = ContinuousClock.now
         return unready.withLock { state in
             var longest = state.longest
-            for instance in all { if let since = state.since[instance.port] { longest[instance.name] = max(longest[instance.name] ?? .zero, now - since) } }
+            for instance in all {
+                if let since = state.since[instance.port] { longest[instance.name] = max(longest[instance.name] ?? .zero, now - since) }
+            }
             return longest
         }
     }
@@ -111,13 +115,17 @@ extension HeavySuites {
     /// (not JSON, not an event, an event whose payload cannot be). Then the load stops, the system drains, and the invariant
     /// check (`proposals-ctl check`) must hold. `SOAK_MINUTES` (ops/soak.sh) runs the load longer.
     /// Like DatabaseRestartTests, it restarts PostgreSQL, which does not come back under libfaketime.
-    @Suite(.timeLimit(.minutes(FaultLoad.minutes + 8)), .disabled(if: ProcessInfo.processInfo.environment["FAKETIME"] != nil,
-                                                                  "restarts PostgreSQL under libfaketime, which does not come back; run it without TEST_TODAY"))
+    @Suite(
+        .timeLimit(.minutes(FaultLoad.minutes + 8)),
+        .disabled(
+            if: ProcessInfo.processInfo.environment["FAKETIME"] != nil,
+            "restarts PostgreSQL under libfaketime, which does not come back; run it without TEST_TODAY"))
     struct FaultSuiteTests: ServiceProcessCalls {
         static let cluesPerSecond = 6.0
 
         @Test func nothingIsLostOrDoubledUnderFaults() async throws {
-            let cluster = DatabaseRestartTests.Cluster(state: NSTemporaryDirectory() + "faults-\(UUID().uuidString.prefix(8))", port: try TestEnvironment.freePort())
+            let cluster = DatabaseRestartTests.Cluster(
+                state: NSTemporaryDirectory() + "faults-\(UUID().uuidString.prefix(8))", port: try TestEnvironment.freePort())
             let url = try await cluster.run(["start"])
             let brokers = try PrivateMockCluster(brokers: 3)
             do {
@@ -142,7 +150,8 @@ extension HeavySuites {
                 if let answer = try? await sendHTTP(
                     method, fleet.base(service) + path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) },
                     contentType: json == nil ? nil : "application/json", headers: ["Authorization": "Bearer \(token)"]),
-                   accepted.contains(answer.status) {
+                    accepted.contains(answer.status)
+                {
                     return answer
                 }
                 try await Task.sleep(for: .milliseconds(500))
@@ -151,8 +160,9 @@ extension HeavySuites {
         }
 
         func run(cluster: DatabaseRestartTests.Cluster, url: String, brokers: PrivateMockCluster) async throws {
-            let kafka = KafkaConfiguration(brokers: brokers.brokers.split(separator: ",").map(String.init), clientID: "test",
-                                           topicPrefix: "f\(UUID().uuidString.prefix(6).lowercased())-")
+            let kafka = KafkaConfiguration(
+                brokers: brokers.brokers.split(separator: ",").map(String.init), clientID: "test",
+                topicPrefix: "f\(UUID().uuidString.prefix(6).lowercased())-")
             try TestEnvironment.createTopics(kafka, control: brokers.control)
             for arguments in [["migrate"], ["districts", "add", "haizhu", "海珠区", "--tracking-prefix", "HZ", "--session", "14"]] {
                 let run = try await OperationsCLITests.control(arguments, kafka: kafka, extra: ["DATABASE_URL": url])
@@ -169,16 +179,22 @@ extension HeavySuites {
             let fleet = try Fleet(names, databaseURL: url, kafka: kafka)
             defer { fleet.killAll() }
             for instance in fleet.all {
-                #expect(await eventually(timeout: .seconds(60)) { (try? await http("GET", "http://127.0.0.1:\(instance.port)/health/ready").status) == 200 },
-                        "\(instance.name) ready")
+                #expect(
+                    await eventually(timeout: .seconds(60)) {
+                        (try? await http("GET", "http://127.0.0.1:\(instance.port)/health/ready").status) == 200
+                    },
+                    "\(instance.name) ready")
             }
             let watcher = Task { await fleet.watchReadiness() }
             let committee = try token(.proposalsCommittee, "committee-1")
             let clerk = try token(.clueHandler, "clerk-1")
             let member = try token(.member, "member.wang")
-            let unitID = try #require(try await insist(fleet, "assignment", "POST", "/v1/assignment/units",
-                                                       ["code": "housing", "name": "区住房和城乡建设局", "kind": "district-department"],
-                                                       token: committee, accepted: [201]).flatMap { ($0.json["id"] as? String).flatMap(UUID.init(uuidString:)) })
+            let unitID = try #require(
+                try await insist(
+                    fleet, "assignment", "POST", "/v1/assignment/units",
+                    ["code": "housing", "name": "区住房和城乡建设局", "kind": "district-department"],
+                    token: committee, accepted: [201]
+                ).flatMap { ($0.json["id"] as? String).flatMap(UUID.init(uuidString:)) })
             let unit = try token(.handlingUnit, "housing-clerk", unit: unitID)
 
             // The load: residents' clues at a fixed rate, each sent until intake accepts it, with its key.
@@ -195,9 +211,11 @@ extension HeavySuites {
             @Sendable func sendUntilAccepted(_ body: Data, key: String) async -> (status: Int, id: String, resubmission: Bool)? {
                 // A cancelled test stops at once rather than spin.
                 while !Task.isCancelled && ContinuousClock.now - start < .seconds(loadSeconds + 180) {
-                    if let answer = try? await sendHTTP("POST", intakeBase + "/v1/clues", body: body, contentType: "application/json",
-                                                        headers: ["Idempotency-Key": key]),
-                       answer.status == 201 || answer.status == 200, let id = answer.json["clueId"] as? String {
+                    if let answer = try? await sendHTTP(
+                        "POST", intakeBase + "/v1/clues", body: body, contentType: "application/json",
+                        headers: ["Idempotency-Key": key]),
+                        answer.status == 201 || answer.status == 200, let id = answer.json["clueId"] as? String
+                    {
                         return (answer.status, id, answer.json["resubmission"] as? Bool ?? false)
                     }
                     do { try await Task.sleep(for: .milliseconds(300)) } catch { return nil }
@@ -254,46 +272,92 @@ extension HeavySuites {
                         if answer == nil { chains.withLock { $0.stuck.append("round \(round): \(what)") } }
                         return answer
                     }
-                    guard let sent = step("submit", try? await insist(fleet, "intake", "POST", "/v1/clues", [
-                        "district": "haizhu", "channel": "staff-entry", "sourceCategory": "street-studio", "anonymous": true,
-                        "title": pilot.title + "（第\(round)轮）", "situationAnalysis": pilot.situation, "specificSuggestions": pilot.suggestions,
-                        "receiver": ["kind": "studio", "name": "沙园街委员工作室"],
-                    ], token: try token(.memberStudio, "studio-1"), accepted: [201])), let clue = sent.json["clueId"] as? String else { continue }
+                    guard
+                        let sent = step(
+                            "submit",
+                            try? await insist(
+                                fleet, "intake", "POST", "/v1/clues",
+                                [
+                                    "district": "haizhu", "channel": "staff-entry", "sourceCategory": "street-studio", "anonymous": true,
+                                    "title": pilot.title + "（第\(round)轮）", "situationAnalysis": pilot.situation,
+                                    "specificSuggestions": pilot.suggestions,
+                                    "receiver": ["kind": "studio", "name": "沙园街委员工作室"],
+                                ], token: try token(.memberStudio, "studio-1"), accepted: [201])), let clue = sent.json["clueId"] as? String
+                    else { continue }
                     accepted.withLock { $0["staff-\(round)"] = clue }
-                    guard let routed = step("route", try? await insist(fleet, "triage", "POST", "/v1/triage/clues/\(clue)/decision",
-                                                                       ["route": "reference-topic"], token: clerk, accepted: [200])),
-                          let topic = routed.json["topicId"] as? String else { continue }
-                    _ = step("claim", try? await insist(fleet, "triage", "POST", "/v1/reference-topics/\(topic)/claims", ["name": "王委员"],
-                                                        token: member, accepted: [201, 409]))
-                    guard let drafted = step("draft", try? await insist(fleet, "triage", "POST", "/v1/proposals", [
-                        "title": "关于" + pilot.title + "的提案（第\(round)轮）", "caseSummary": pilot.title, "reasons": pilot.situation,
-                        "suggestions": pilot.suggestions, "proposers": [["name": "王委员", "kind": "member"]], "topicId": topic,
-                    ], token: member, accepted: [201])), let proposal = drafted.json["id"] as? String else { continue }
-                    guard step("submit for review", try? await insist(fleet, "triage", "POST", "/v1/proposals/\(proposal)/submit",
-                                                                      token: member, accepted: [200, 409])) != nil,
-                          step("file", try? await insist(fleet, "triage", "POST", "/v1/proposals/\(proposal)/review", ["decision": "file"],
-                                                         token: committee, accepted: [200, 409])) != nil else { continue }
+                    guard
+                        let routed = step(
+                            "route",
+                            try? await insist(
+                                fleet, "triage", "POST", "/v1/triage/clues/\(clue)/decision",
+                                ["route": "reference-topic"], token: clerk, accepted: [200])),
+                        let topic = routed.json["topicId"] as? String
+                    else { continue }
+                    _ = step(
+                        "claim",
+                        try? await insist(
+                            fleet, "triage", "POST", "/v1/reference-topics/\(topic)/claims", ["name": "王委员"],
+                            token: member, accepted: [201, 409]))
+                    guard
+                        let drafted = step(
+                            "draft",
+                            try? await insist(
+                                fleet, "triage", "POST", "/v1/proposals",
+                                [
+                                    "title": "关于" + pilot.title + "的提案（第\(round)轮）", "caseSummary": pilot.title, "reasons": pilot.situation,
+                                    "suggestions": pilot.suggestions, "proposers": [["name": "王委员", "kind": "member"]], "topicId": topic,
+                                ], token: member, accepted: [201])), let proposal = drafted.json["id"] as? String
+                    else { continue }
+                    guard
+                        step(
+                            "submit for review",
+                            try? await insist(
+                                fleet, "triage", "POST", "/v1/proposals/\(proposal)/submit",
+                                token: member, accepted: [200, 409])) != nil,
+                        step(
+                            "file",
+                            try? await insist(
+                                fleet, "triage", "POST", "/v1/proposals/\(proposal)/review", ["decision": "file"],
+                                token: committee, accepted: [200, 409])) != nil
+                    else { continue }
                     // Assignment takes the filing in from the topic; the committee assigns once it has.
-                    guard let assigned = step("assign", try? await insist(fleet, "assignment", "POST", "/v1/assignment/proposals/\(proposal)/assignment",
-                                                                          ["lead": unitID.uuidString], token: committee, accepted: [201, 409])) else { continue }
+                    guard
+                        let assigned = step(
+                            "assign",
+                            try? await insist(
+                                fleet, "assignment", "POST", "/v1/assignment/proposals/\(proposal)/assignment",
+                                ["lead": unitID.uuidString], token: committee, accepted: [201, 409]))
+                    else { continue }
                     var part = ((assigned.json["assignments"] as? [[String: Any]]) ?? []).first?["id"] as? String
-                    if part == nil, let listed = try? await insist(fleet, "assignment", "GET", "/v1/assignment/proposals/\(proposal)",
-                                                                   token: committee, accepted: [200]) {
+                    if part == nil,
+                        let listed = try? await insist(
+                            fleet, "assignment", "GET", "/v1/assignment/proposals/\(proposal)",
+                            token: committee, accepted: [200])
+                    {
                         part = ((listed.json["assignments"] as? [[String: Any]]) ?? []).first?["id"] as? String
                     }
                     guard let part else { _ = step("find the assignment", nil); continue }
-                    guard step("reply", try? await insist(fleet, "supervision", "POST", "/v1/supervision/my/assignments/\(part)/reply",
-                                                          ["text": "已办理完毕（第\(round)轮）。", "category": "A"], token: unit, accepted: [201, 409])) != nil,
-                          step("evaluate", try? await insist(fleet, "supervision", "POST", "/v1/supervision/assignments/\(part)/evaluation",
-                                                             ["result": "satisfied"], token: committee, accepted: [201, 409])) != nil
+                    guard
+                        step(
+                            "reply",
+                            try? await insist(
+                                fleet, "supervision", "POST", "/v1/supervision/my/assignments/\(part)/reply",
+                                ["text": "已办理完毕（第\(round)轮）。", "category": "A"], token: unit, accepted: [201, 409])) != nil,
+                        step(
+                            "evaluate",
+                            try? await insist(
+                                fleet, "supervision", "POST", "/v1/supervision/assignments/\(part)/evaluation",
+                                ["result": "satisfied"], token: committee, accepted: [201, 409])) != nil
                     else { continue }
                     chains.withLock { $0.closed += 1 }
                 }
             }
 
             // The faults, on a schedule of their own; the cycle repeats for longer runs.
-            let poisonTopics = [(TopicCatalogue.intakeEvents, "clue.received"), (TopicCatalogue.triageEvents, "proposal.filed"),
-                                (TopicCatalogue.assignmentEvents, "proposal.assigned"), (TopicCatalogue.supervisionEvents, "assignment.replied")]
+            let poisonTopics = [
+                (TopicCatalogue.intakeEvents, "clue.received"), (TopicCatalogue.triageEvents, "proposal.filed"),
+                (TopicCatalogue.assignmentEvents, "proposal.assigned"), (TopicCatalogue.supervisionEvents, "assignment.replied"),
+            ]
             var poisoned = 0
             var lastFaultEnded = ContinuousClock.now
             var log: [String] = []
@@ -326,10 +390,15 @@ extension HeavySuites {
                 try await at(35)
                 let producer = try KafkaProducer(configuration: kafka, logger: TestEnvironment.logger)
                 for (topic, type) in poisonTopics {
-                    let impossible = EventEnvelope(type: type, schemaVersion: 1, district: DistrictCode(rawValue: "haizhu")!, occurredAt: Date(),
-                                                   correlationID: UUID(), payload: .object(["impossible": .bool(true)]))
-                    let poisons = [Data("{\"eventId\": \"cut off".utf8), Data("{\"not\":\"an event\",\"n\":\(poisoned)}".utf8), try impossible.encoded()]
-                    let messages = poisons.enumerated().map { OutgoingMessage(topic: kafka.topicName(topic.name), key: "poison-\(poisoned)-\($0.offset)", value: $0.element) }
+                    let impossible = EventEnvelope(
+                        type: type, schemaVersion: 1, district: DistrictCode(rawValue: "haizhu")!, occurredAt: Date(),
+                        correlationID: UUID(), payload: .object(["impossible": .bool(true)]))
+                    let poisons = [
+                        Data("{\"eventId\": \"cut off".utf8), Data("{\"not\":\"an event\",\"n\":\(poisoned)}".utf8), try impossible.encoded(),
+                    ]
+                    let messages = poisons.enumerated().map {
+                        OutgoingMessage(topic: kafka.topicName(topic.name), key: "poison-\(poisoned)-\($0.offset)", value: $0.element)
+                    }
                     for result in await producer.send(messages) where (try? result.get()) != nil { poisoned += 1 }
                 }
                 await producer.close()
@@ -360,12 +429,14 @@ extension HeavySuites {
 
             // Drained: the invariant check passes (it is retried while the consumers catch up).
             let drainStart = ContinuousClock.now
-            var checked = try await OperationsCLITests.control(["check", "--expected-dead-letters", String(poisoned)], kafka: kafka,
-                                                              extra: ["DATABASE_URL": url])
+            var checked = try await OperationsCLITests.control(
+                ["check", "--expected-dead-letters", String(poisoned)], kafka: kafka,
+                extra: ["DATABASE_URL": url])
             while checked.status != 0 && ContinuousClock.now - drainStart < .seconds(240) {
                 try await Task.sleep(for: .seconds(3))
-                checked = try await OperationsCLITests.control(["check", "--expected-dead-letters", String(poisoned)], kafka: kafka,
-                                                              extra: ["DATABASE_URL": url])
+                checked = try await OperationsCLITests.control(
+                    ["check", "--expected-dead-letters", String(poisoned)], kafka: kafka,
+                    extra: ["DATABASE_URL": url])
             }
             let drained = ContinuousClock.now - lastFaultEnded
             watcher.cancel()
@@ -404,7 +475,8 @@ extension HeavySuites {
             print(report)
             print(log.joined(separator: "\n"))
             let state = ProcessInfo.processInfo.environment["STATE"] ?? NSTemporaryDirectory()
-            try? (report + "\n" + log.joined(separator: "\n") + "\n" + checked.output).write(toFile: state + "/fault-suite-report.txt", atomically: true, encoding: .utf8)
+            try? (report + "\n" + log.joined(separator: "\n") + "\n" + checked.output).write(
+                toFile: state + "/fault-suite-report.txt", atomically: true, encoding: .utf8)
         }
     }
 }

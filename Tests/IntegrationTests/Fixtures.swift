@@ -8,7 +8,7 @@ import Storage
 import TestSupport
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A test event: `sequence` numbers the events of one key, to check order.
@@ -46,7 +46,8 @@ struct RecordingHandler: EventHandler {
                 try await transaction.execute("INSERT INTO applied_pings (event_id, key, sequence) VALUES (\(event.eventID), NULL, -2)")
             }
             if ping.sequence == -3 { throw UnheardOfFailure() }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO applied_pings (event_id, key, sequence) VALUES (\(event.eventID), \(ping.key), \(ping.sequence))
                 ON CONFLICT (event_id) DO UPDATE SET times = applied_pings.times + 1
                 """)
@@ -82,7 +83,9 @@ struct PipelineFixture {
     func relay(batchSize: Int = 500, producer: KafkaProducer? = nil) -> OutboxRelay {
         var settings = OutboxRelay.Settings()
         settings.batchSize = batchSize
-        return OutboxRelay(database: database, producer: producer ?? self.producer, source: pingTopic.producer, kafka: kafka, settings: settings, logger: TestEnvironment.logger)
+        return OutboxRelay(
+            database: database, producer: producer ?? self.producer, source: pingTopic.producer, kafka: kafka, settings: settings,
+            logger: TestEnvironment.logger)
     }
 
     /// Writes `keys × perKey` pings through the outbox, `perTransaction` to a transaction.

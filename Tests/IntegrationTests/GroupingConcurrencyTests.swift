@@ -4,8 +4,9 @@ import Logging
 import Models
 import Storage
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import TriageService
 
 /// Grouping across instances, made deterministic: one transaction has registered a clue and

@@ -1,8 +1,8 @@
 import Foundation
 import Models
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 extension HeavySuites {
     /// Handling in a real browser, as its people click through it: the committee assigns a filed
@@ -22,38 +22,46 @@ extension HeavySuites {
         }
 
         func unit(_ fixture: WorkbenchFixture, _ code: String, _ name: String) async throws -> UUID {
-            let committee = try StaffTokenSigner(secret: TestEnvironment.tokenSecret).token(for: StaffClaims(
-                subject: "committee-1", role: .proposalsCommittee, district: fixture.haizhu, expiresAt: Date().addingTimeInterval(3600)))
-            let made = try await sendHTTP("POST", fixture.assignment + "/v1/assignment/units", body: try JSONSerialization.data(withJSONObject: [
-                "code": code, "name": name, "kind": "district-department", "contacts": [["name": "联络员", "phone": "020-12345678"]],
-            ]), contentType: "application/json", headers: ["Authorization": "Bearer \(committee)"])
+            let committee = try StaffTokenSigner(secret: TestEnvironment.tokenSecret).token(
+                for: StaffClaims(
+                    subject: "committee-1", role: .proposalsCommittee, district: fixture.haizhu, expiresAt: Date().addingTimeInterval(3600)))
+            let made = try await sendHTTP(
+                "POST", fixture.assignment + "/v1/assignment/units",
+                body: try JSONSerialization.data(withJSONObject: [
+                    "code": code, "name": name, "kind": "district-department", "contacts": [["name": "联络员", "phone": "020-12345678"]],
+                ]), contentType: "application/json", headers: ["Authorization": "Bearer \(committee)"])
             return try #require((made.json["id"] as? String).flatMap(UUID.init(uuidString:)), "\(made.status) \(made.text)")
         }
 
         @Test func fromAssignmentToADissatisfiedProposerAndAnExtension() async throws {
             let smtp = try await SMTPServer()
             defer { smtp.stop() }
-            let fixture = try await WorkbenchFixture(handling: true, publicity: [
-                "PUBLICITY_SMTP_HOST": "127.0.0.1", "PUBLICITY_SMTP_PORT": String(smtp.port), "PUBLICITY_SMTP_SECURITY": "none",
-                "PUBLICITY_WORKBENCH_URL": "https://workbench.example",
-            ])
+            let fixture = try await WorkbenchFixture(
+                handling: true,
+                publicity: [
+                    "PUBLICITY_SMTP_HOST": "127.0.0.1", "PUBLICITY_SMTP_PORT": String(smtp.port), "PUBLICITY_SMTP_SECURITY": "none",
+                    "PUBLICITY_WORKBENCH_URL": "https://workbench.example",
+                ])
             let base = fixture.base
             let browser = try await WebDriver(screenshots: "Tests/screenshots/handling")
             defer { Task { await browser.quit() } }
             let today = LocalDate.on(Date(), in: .chinaTime)
             let fire = try await unit(fixture, "fire", "区消防救援大队")
             let street = try await unit(fixture, "nanhua", "南华西街道办事处")
-            let (proposal, _) = try await fileProposal(store: fixture.store, kafka: fixture.kafka, title: "规范电动自行车充电",
-                                                       text: "建设集中充电桩", domain: "public-safety", number: 41)
+            let (proposal, _) = try await fileProposal(
+                store: fixture.store, kafka: fixture.kafka, title: "规范电动自行车充电",
+                text: "建设集中充电桩", domain: "public-safety", number: 41)
             let (_, committeePassword) = try await fixture.account("committee.li", .proposalsCommittee)
             let (_, leadPassword) = try await fixture.account("fire.clerk", .handlingUnit, unit: fire)
             let (_, coPassword) = try await fixture.account("street.clerk", .handlingUnit, unit: street)
             // The proposal's drafter, the proposer, with an address.
             let (member, _) = try await fixture.account("member-1", .member)
-            try await fixture.store.execute("UPDATE accounts SET email = 'li.ming@members.example' WHERE id = \(member.id)", scope: .district(fixture.haizhu))
-            #expect(try await eventually(timeout: .seconds(60)) {
-                try await fixture.store.integer("SELECT count(*)::int FROM assignment_cases WHERE proposal_id = \(proposal)") == 1
-            })
+            try await fixture.store.execute(
+                "UPDATE accounts SET email = 'li.ming@members.example' WHERE id = \(member.id)", scope: .district(fixture.haizhu))
+            #expect(
+                try await eventually(timeout: .seconds(60)) {
+                    try await fixture.store.integer("SELECT count(*)::int FROM assignment_cases WHERE proposal_id = \(proposal)") == 1
+                })
             let proposalPath = proposal.uuidString.lowercased()
 
             // The committee assigns: the lead and a co-unit.
@@ -64,13 +72,16 @@ extension HeavySuites {
             try await browser.type("请按期办理，注意与街道配合", into: "#notes")
             try await browser.screenshot("01-committee-assigns")
             try await browser.clickAndWait("form[action$='/assign'] button[type=submit]")
-            #expect(try await eventually(timeout: .seconds(60)) {
-                try await fixture.store.integer("SELECT count(*)::int FROM supervised_assignments WHERE proposal_id = \(proposal)") == 2
-            }, "supervision tracks both parts")
-            let leadPart = try #require(try await fixture.store.string(
-                "SELECT assignment_id::text FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'lead'"))
-            let coPart = try #require(try await fixture.store.string(
-                "SELECT assignment_id::text FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'co-handling'"))
+            #expect(
+                try await eventually(timeout: .seconds(60)) {
+                    try await fixture.store.integer("SELECT count(*)::int FROM supervised_assignments WHERE proposal_id = \(proposal)") == 2
+                }, "supervision tracks both parts")
+            let leadPart = try #require(
+                try await fixture.store.string(
+                    "SELECT assignment_id::text FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'lead'"))
+            let coPart = try #require(
+                try await fixture.store.string(
+                    "SELECT assignment_id::text FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'co-handling'"))
             // And keeps a district reply template.
             try await browser.open(base + "/templates")
             try await browser.type("标准答复函", into: "#name")
@@ -80,10 +91,11 @@ extension HeavySuites {
 
             // The co-unit finds the assignment in its inbox and gives its opinion.
             try await signIn(browser, base, "street.clerk", coPassword)
-            #expect(try await eventually(timeout: .seconds(30)) {
-                try await browser.open(base + "/inbox")
-                return try await browser.text.contains("新交办")
-            }, "the co-unit is told")
+            #expect(
+                try await eventually(timeout: .seconds(30)) {
+                    try await browser.open(base + "/inbox")
+                    return try await browser.text.contains("新交办")
+                }, "the co-unit is told")
             try await browser.clickAndWait("form[action$='/open'] button")
             #expect(try await browser.currentURL.hasSuffix("/unit/assignments/\(coPart)"))
             try await browser.type("街道负责充电桩选址协调，已摸排可用场地 6 处。", into: "#opinion")
@@ -126,10 +138,11 @@ extension HeavySuites {
             try await browser.clickAndWait("form[action$='/evaluation-link'] button")
             try await browser.screenshot("06-committee-link-issued")
             var mailed: String?
-            #expect(try await eventually(timeout: .seconds(30)) {
-                mailed = try smtp.messages().first { $0.recipients == ["li.ming@members.example"] && $0.text.contains("/evaluate/") }?.text
-                return mailed != nil
-            }, "the proposer is e-mailed the link")
+            #expect(
+                try await eventually(timeout: .seconds(30)) {
+                    mailed = try smtp.messages().first { $0.recipients == ["li.ming@members.example"] && $0.text.contains("/evaluate/") }?.text
+                    return mailed != nil
+                }, "the proposer is e-mailed the link")
             let link = try #require(mailed?.firstMatch(of: /https:\/\/workbench\.example(\/evaluate\/[A-Za-z0-9_-]+)/).map { String($0.1) })
 
             // The proposer, signed in as nobody, opens it and is dissatisfied with the lead's reply.
@@ -144,33 +157,38 @@ extension HeavySuites {
 
             // The lead unit finds the part reopened, asks for more time, and is told the decision.
             try await signIn(browser, base, "fire.clerk", leadPassword)
-            #expect(try await eventually(timeout: .seconds(30)) {
-                try await browser.open(base + "/inbox")
-                return try await browser.text.contains("不满意，请重新办理")
-            }, "the unit is told the part is reopened")
+            #expect(
+                try await eventually(timeout: .seconds(30)) {
+                    try await browser.open(base + "/inbox")
+                    return try await browser.text.contains("不满意，请重新办理")
+                }, "the unit is told the part is reopened")
             try await browser.screenshot("08-lead-inbox-reopened")
             try await browser.open(base + "/unit/assignments/\(leadPart)")
-            let newDeadline = try #require(try await fixture.store.string(
-                "SELECT to_char(deadline, 'YYYY-MM-DD') FROM supervised_assignments WHERE assignment_id = \(leadPart)::uuid").flatMap(LocalDate.init))
+            let newDeadline = try #require(
+                try await fixture.store.string(
+                    "SELECT to_char(deadline, 'YYYY-MM-DD') FROM supervised_assignments WHERE assignment_id = \(leadPart)::uuid"
+                ).flatMap(LocalDate.init))
             try await browser.openSections()
             try await browser.setDate(newDeadline.adding(days: 15).description, in: "form[action$='/extension'] #deadline")
             try await browser.type("需协调供电部门增容", into: "#extensionReason")
             try await browser.clickAndWait("form[action$='/extension'] button")
 
             try await signIn(browser, base, "committee.li", committeePassword)
-            #expect(try await eventually(timeout: .seconds(30)) {
-                try await browser.open(base + "/supervision/extensions")
-                return try await browser.text.contains("需协调供电部门增容")
-            })
+            #expect(
+                try await eventually(timeout: .seconds(30)) {
+                    try await browser.open(base + "/supervision/extensions")
+                    return try await browser.text.contains("需协调供电部门增容")
+                })
             try await browser.type("同意延期", into: "textarea[name=note]")
             try await browser.screenshot("09-committee-extension")
             try await browser.clickAndWait("button[value=granted]")
 
             try await signIn(browser, base, "fire.clerk", leadPassword)
-            #expect(try await eventually(timeout: .seconds(30)) {
-                try await browser.open(base + "/inbox")
-                return try await browser.text.contains("延期申请已同意")
-            }, "the unit is told of the decision")
+            #expect(
+                try await eventually(timeout: .seconds(30)) {
+                    try await browser.open(base + "/inbox")
+                    return try await browser.text.contains("延期申请已同意")
+                }, "the unit is told of the decision")
             try await browser.screenshot("10-lead-told-extension")
             // Awaited here: the deferred quit may not run before the test process ends, and chromedriver was left behind.
             await browser.quit()

@@ -22,7 +22,8 @@ enum HangingUpClient {
     /// `POST /v1/clues` with `body` and an Idempotency-Key; `cutOff` keeps only the head and half the
     /// body while the head still announces all of it.
     static func clueRequest(_ body: Data, key: String, cutOff: Bool = false) -> [UInt8] {
-        let head = "POST /v1/clues HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: \(key)\r\n"
+        let head =
+            "POST /v1/clues HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: \(key)\r\n"
             + "Content-Length: \(body.count)\r\n\r\n"
         return Array(head.utf8) + Array(cutOff ? body.prefix(body.count / 2) : body)
     }

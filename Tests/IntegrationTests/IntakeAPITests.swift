@@ -1,12 +1,13 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Messaging
 import Models
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Intake through HTTP, against the real database and broker.
 @Suite(.timeLimit(.minutes(3)))
@@ -34,7 +35,8 @@ struct IntakeAPITests {
         #expect(noToken.body == unknown.body && wrongToken.body == unknown.body)
 
         // The clue-received event reaches the topic exactly once.
-        let messages = try await readTopic(intake.kafka.topicName(TopicCatalogue.intakeEvents.name), kafka: intake.kafka, atLeast: 1, settle: .seconds(2))
+        let messages = try await readTopic(
+            intake.kafka.topicName(TopicCatalogue.intakeEvents.name), kafka: intake.kafka, atLeast: 1, settle: .seconds(2))
         #expect(messages.count == 1)
         let event = try EventEnvelope.decode(from: try #require(messages.first).value)
         let payload = try event.decodePayload(as: ClueReceived.self)
@@ -49,9 +51,13 @@ struct IntakeAPITests {
     @Test func theOfficeDownloadsAClueAttachment() async throws {
         let intake = try await IntakeFixture()
         let photo = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4])
-        let answer = try await intake.post("/v1/clues", json: residentClue(7, extra: [
-            "attachments": [["name": "楼道 照片.png", "mediaType": "image/png", "content": photo.base64EncodedString()]],
-        ]))
+        let answer = try await intake.post(
+            "/v1/clues",
+            json: residentClue(
+                7,
+                extra: [
+                    "attachments": [["name": "楼道 照片.png", "mediaType": "image/png", "content": photo.base64EncodedString()]]
+                ]))
         #expect(answer.status == 201, "\(answer.text)")
         let number = try #require(answer.json["trackingNumber"] as? String)
         let office = ["Authorization": "Bearer \(try intake.staffToken(.clueHandler))"]
@@ -73,7 +79,8 @@ struct IntakeAPITests {
     @Test func idempotentRetryReturnsTheFirstAnswerAndAnotherBodyIs422() async throws {
         let intake = try await IntakeFixture()
         let token = try intake.staffToken()
-        let clue = residentClue(2, extra: ["channel": "staff-entry", "sourceCategory": "street-studio", "receiver": ["kind": "studio", "name": "沙园街委员工作室"]])
+        let clue = residentClue(
+            2, extra: ["channel": "staff-entry", "sourceCategory": "street-studio", "receiver": ["kind": "studio", "name": "沙园街委员工作室"]])
         let headers = ["Authorization": "Bearer \(token)", "Idempotency-Key": "studio-2026-11-001"]
         let body = try JSONSerialization.data(withJSONObject: clue, options: .sortedKeys)
         let first = try await intake.send("POST", "/v1/clues", body: body, contentType: "application/json", headers: headers)
@@ -82,30 +89,40 @@ struct IntakeAPITests {
         #expect(again.status == 201)
         #expect(first.body == again.body, "the retry gets the first answer, receipt token included")
         let receiptToken = try #require(first.json["receiptToken"] as? String)
-        #expect(try await intake.store.integer("""
-            SELECT count(*)::int FROM idempotency_keys WHERE position(convert_to(\(receiptToken), 'UTF8') in response_body) > 0
-            """) == 0, "the stored answer keeps no receipt token")
+        #expect(
+            try await intake.store.integer(
+                """
+                SELECT count(*)::int FROM idempotency_keys WHERE position(convert_to(\(receiptToken), 'UTF8') in response_body) > 0
+                """) == 0, "the stored answer keeps no receipt token")
         let number = try #require(first.json["trackingNumber"] as? String)
         #expect(try await intake.send("GET", "/v1/clues/\(number)", headers: ["X-Receipt-Token": receiptToken]).status == 200)
 
         var changed = clue
         changed["title"] = "另一个标题"
-        let other = try await intake.send("POST", "/v1/clues", body: try JSONSerialization.data(withJSONObject: changed), contentType: "application/json", headers: headers)
+        let other = try await intake.send(
+            "POST", "/v1/clues", body: try JSONSerialization.data(withJSONObject: changed), contentType: "application/json", headers: headers)
         #expect(other.status == 422)
         #expect(other.errorField == "Idempotency-Key")
         #expect(try await intake.count("clues") == 1)
 
         // Concurrent retries of one key: still one clue.
         let concurrentKey = ["Authorization": "Bearer \(token)", "Idempotency-Key": "studio-2026-11-002"]
-        let concurrentBody = try JSONSerialization.data(withJSONObject: residentClue(3, extra: ["channel": "staff-entry", "sourceCategory": "street-studio", "receiver": ["kind": "member", "name": "张委员"]]))
+        let concurrentBody = try JSONSerialization.data(
+            withJSONObject: residentClue(
+                3, extra: ["channel": "staff-entry", "sourceCategory": "street-studio", "receiver": ["kind": "member", "name": "张委员"]]))
         let answers = try await withThrowingTaskGroup(of: HTTPAnswer.self) { group in
-            for _ in 0..<6 { group.addTask { try await intake.send("POST", "/v1/clues", body: concurrentBody, contentType: "application/json", headers: concurrentKey) } }
+            for _ in 0..<6 {
+                group.addTask {
+                    try await intake.send("POST", "/v1/clues", body: concurrentBody, contentType: "application/json", headers: concurrentKey)
+                }
+            }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(Set(answers.map(\.status)) == [201])
         #expect(Set(answers.map(\.body)).count == 1)
         #expect(try await intake.count("clues") == 2)
-        let messages = try await readTopic(intake.kafka.topicName(TopicCatalogue.intakeEvents.name), kafka: intake.kafka, atLeast: 2, settle: .seconds(2))
+        let messages = try await readTopic(
+            intake.kafka.topicName(TopicCatalogue.intakeEvents.name), kafka: intake.kafka, atLeast: 2, settle: .seconds(2))
         #expect(messages.count == 2, "one event per clue, however often it was retried")
         try await intake.stop()
     }
@@ -153,7 +170,8 @@ struct IntakeAPITests {
         // Both receipts open the clue.
         for answer in [first, again] {
             let number = answer.json["trackingNumber"] as? String ?? "none"
-            let status = try await intake.send("GET", "/v1/clues/\(number)", headers: ["X-Receipt-Token": answer.json["receiptToken"] as? String ?? ""])
+            let status = try await intake.send(
+                "GET", "/v1/clues/\(number)", headers: ["X-Receipt-Token": answer.json["receiptToken"] as? String ?? ""])
             #expect(status.status == 200)
         }
         let different = try await intake.post("/v1/clues", json: residentClue(5, extra: contact))
@@ -181,9 +199,12 @@ struct IntakeAPITests {
                 group.addTask {
                     var numbers: [String] = []
                     for index in 0..<perWriter {
-                        let clue = residentClue(writer * perWriter + index, extra: [
-                            "channel": "staff-entry", "sourceCategory": "committee-member", "receiver": ["kind": "member", "name": "委员\(writer)"],
-                        ])
+                        let clue = residentClue(
+                            writer * perWriter + index,
+                            extra: [
+                                "channel": "staff-entry", "sourceCategory": "committee-member",
+                                "receiver": ["kind": "member", "name": "委员\(writer)"],
+                            ])
                         let answer = try await intake.post("/v1/clues", json: clue, headers: ["Authorization": "Bearer \(token)"])
                         guard answer.status == 201, let number = answer.json["trackingNumber"] as? String else {
                             Issue.record("writer \(writer) got \(answer.status): \(answer.text)")

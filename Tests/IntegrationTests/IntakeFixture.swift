@@ -2,12 +2,13 @@ import Foundation
 import IntakeService
 import Messaging
 import Models
+import PostgresNIO
 import ServiceKit
 import Storage
 import TestSupport
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// An HTTP answer as the tests look at it.
@@ -45,7 +46,8 @@ final class IntakeFixture: Sendable {
     /// `environment`: intake's own settings, e.g. `INTAKE_MAX_BODY_BYTES`.
     init(environment: [String: String] = [:]) async throws {
         store = try await TestDatabase(districts: ["haizhu": "海珠区", "tianhe": "天河区", "yuexiu": "越秀区"])
-        try await store.execute("""
+        try await store.execute(
+            """
             UPDATE districts SET tracking_prefix = upper(left(code, 1)) || upper(substr(code, 4, 1)),
                 public_submission = code <> 'tianhe', public_submissions_per_hour = CASE code WHEN 'yuexiu' THEN 2 ELSE 100000 END
             """)
@@ -66,20 +68,27 @@ final class IntakeFixture: Sendable {
     }
 
     func staffToken(_ role: StaffClaims.Role = .memberStudio, district: String = "haizhu") throws -> String {
-        try signer.token(for: StaffClaims(subject: "\(role.rawValue)-1", role: role, district: DistrictCode(rawValue: district)!, expiresAt: Date().addingTimeInterval(3600)))
+        try signer.token(
+            for: StaffClaims(
+                subject: "\(role.rawValue)-1", role: role, district: DistrictCode(rawValue: district)!, expiresAt: Date().addingTimeInterval(3600)))
     }
 
     /// Creates an integration key and returns its secret.
-    func integrationKey(_ keyID: String, districts: [String] = ["haizhu"], channels: [String] = ["wechat", "government-service-app", "open311"], perMinute: Int = 600) async throws -> String {
+    func integrationKey(
+        _ keyID: String, districts: [String] = ["haizhu"], channels: [String] = ["wechat", "government-service-app", "open311"], perMinute: Int = 600
+    ) async throws -> String {
         let secret = "secret-\(keyID)-0123456789abcdef"
-        try await store.execute("""
+        try await store.execute(
+            """
             INSERT INTO integration_keys (key_id, districts, channels, requests_per_minute, secret)
             VALUES (\(keyID), \(districts), \(channels), \(perMinute), \(secret))
             """)
         return secret
     }
 
-    func send(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+    func send(_ method: String, _ path: String, body: Data? = nil, contentType: String? = nil, headers: [String: String] = [:]) async throws
+        -> HTTPAnswer
+    {
         try await sendHTTP(method, base + path, body: body, contentType: contentType, headers: headers)
     }
 
@@ -100,7 +109,9 @@ final class IntakeFixture: Sendable {
 }
 
 /// One HTTP exchange with a service under test.
-func sendHTTP(_ method: String, _ url: String, body: Data? = nil, contentType: String? = nil, headers: [String: String] = [:]) async throws -> HTTPAnswer {
+func sendHTTP(_ method: String, _ url: String, body: Data? = nil, contentType: String? = nil, headers: [String: String] = [:]) async throws
+    -> HTTPAnswer
+{
     var request = URLRequest(url: URL(string: url)!)
     request.httpMethod = method
     request.httpBody = body
@@ -122,8 +133,6 @@ func residentClue(_ index: Int = 0, district: String = "haizhu", extra: [String:
     for (key, value) in extra { clue[key] = value }
     return clue
 }
-
-import PostgresNIO
 
 enum PostgresQueryText {
     static func count(_ table: String) -> PostgresQuery { PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)") }

@@ -1,8 +1,8 @@
 import Foundation
 import Models
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 /// Every class of bad input is a 4xx naming the field, and nothing of it is stored.
 @Suite(.timeLimit(.minutes(3)))
@@ -17,7 +17,9 @@ struct IntakeInputTests {
         var before: [Int] = []
         for table in tables { before.append(try await intake.count(table)) }
 
-        func expectRefused(_ json: [String: Any], status: Int, field: String, code: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        func expectRefused(_ json: [String: Any], status: Int, field: String, code: String? = nil, sourceLocation: SourceLocation = #_sourceLocation)
+            async throws
+        {
             let answer = try await intake.post("/v1/clues", json: json)
             #expect(answer.status == status, "\(answer.text)", sourceLocation: sourceLocation)
             #expect(answer.errorField == field, "\(answer.text)", sourceLocation: sourceLocation)
@@ -28,21 +30,31 @@ struct IntakeInputTests {
         try await expectRefused(residentClue().filter { $0.key != "title" }, status: 422, field: "title")
         try await expectRefused(residentClue(extra: ["specificSuggestions": "   "]), status: 422, field: "specificSuggestions")
         try await expectRefused(residentClue(extra: ["title": String(repeating: "长", count: 101)]), status: 422, field: "title", code: "too-long")
-        try await expectRefused(residentClue(extra: ["situationAnalysis": String(repeating: "长", count: 5001)]), status: 422, field: "situationAnalysis", code: "too-long")
+        try await expectRefused(
+            residentClue(extra: ["situationAnalysis": String(repeating: "长", count: 5001)]), status: 422, field: "situationAnalysis", code: "too-long"
+        )
         try await expectRefused(residentClue(extra: ["title": "标题\u{7}"]), status: 422, field: "title", code: "control-character")
-        try await expectRefused(residentClue(extra: ["specificSuggestions": "建议\u{0}"]), status: 422, field: "specificSuggestions", code: "control-character")
-        try await expectRefused(residentClue(extra: ["anonymous": false, "contact": ["name": "王", "phone": "12345"]]), status: 422, field: "contact.phone")
-        try await expectRefused(residentClue(extra: ["anonymous": false, "contact": ["name": "王", "phone": "020-0123"]]), status: 422, field: "contact.phone")
+        try await expectRefused(
+            residentClue(extra: ["specificSuggestions": "建议\u{0}"]), status: 422, field: "specificSuggestions", code: "control-character")
+        try await expectRefused(
+            residentClue(extra: ["anonymous": false, "contact": ["name": "王", "phone": "12345"]]), status: 422, field: "contact.phone")
+        try await expectRefused(
+            residentClue(extra: ["anonymous": false, "contact": ["name": "王", "phone": "020-0123"]]), status: 422, field: "contact.phone")
         try await expectRefused(residentClue(district: "nowhere"), status: 422, field: "district")
         try await expectRefused(residentClue(district: "Not A Code"), status: 422, field: "district")
         try await expectRefused(residentClue(extra: ["channel": "fax"]), status: 422, field: "channel")
         try await expectRefused(residentClue(extra: ["sourceCategory": "gossip"]), status: 422, field: "sourceCategory")
-        try await expectRefused(residentClue(extra: ["themedCallId": UUID().uuidString]), status: 422, field: "themedCallId", code: "unknown-themed-call")
+        try await expectRefused(
+            residentClue(extra: ["themedCallId": UUID().uuidString]), status: 422, field: "themedCallId", code: "unknown-themed-call")
         try await expectRefused(residentClue(extra: ["themedCallId": callID]), status: 422, field: "themedCallId", code: "themed-call-closed")
-        try await expectRefused(residentClue(extra: ["attachments": [["name": "big.png", "mediaType": "image/png", "content": Data(repeating: 1, count: 2048).base64EncodedString()]]]),
-                                status: 413, field: "attachments.0.content", code: "attachment-too-large")
-        try await expectRefused(residentClue(extra: ["attachments": [["name": "run.exe", "mediaType": "application/x-msdownload", "content": png]]]),
-                                status: 415, field: "attachments.0.mediaType", code: "refused-media-type")
+        try await expectRefused(
+            residentClue(extra: [
+                "attachments": [["name": "big.png", "mediaType": "image/png", "content": Data(repeating: 1, count: 2048).base64EncodedString()]]
+            ]),
+            status: 413, field: "attachments.0.content", code: "attachment-too-large")
+        try await expectRefused(
+            residentClue(extra: ["attachments": [["name": "run.exe", "mediaType": "application/x-msdownload", "content": png]]]),
+            status: 415, field: "attachments.0.mediaType", code: "refused-media-type")
         try await expectRefused(residentClue(extra: ["anonymous": "yes"]), status: 422, field: "anonymous")
 
         // Whole-body problems name the body.
@@ -70,7 +82,9 @@ struct IntakeInputTests {
         let tricky = "<script>alert('x')</script>'; DROP TABLE clues; --"
         let stored = try await intake.post("/v1/clues", json: residentClue(extra: ["title": tricky, "specificSuggestions": "<b>加粗</b> OR 1=1"]))
         #expect(stored.status == 201)
-        #expect(try await intake.store.integer("SELECT count(*)::int FROM clues WHERE title = \(tricky) AND specific_suggestions = '<b>加粗</b> OR 1=1'") == 1)
+        #expect(
+            try await intake.store.integer("SELECT count(*)::int FROM clues WHERE title = \(tricky) AND specific_suggestions = '<b>加粗</b> OR 1=1'")
+                == 1)
         try await intake.stop()
     }
 
@@ -80,7 +94,9 @@ struct IntakeInputTests {
         let closed = try await intake.post("/v1/clues", json: residentClue(district: "tianhe"))
         #expect(closed.status == 403 && closed.errorField == "district" && closed.errorCode == "public-submission-disabled")
         // Residents only through the public channels.
-        let staffChannel = try await intake.post("/v1/clues", json: residentClue(extra: ["channel": "staff-entry", "sourceCategory": "community", "receiver": ["kind": "member", "name": "x"]]))
+        let staffChannel = try await intake.post(
+            "/v1/clues",
+            json: residentClue(extra: ["channel": "staff-entry", "sourceCategory": "community", "receiver": ["kind": "member", "name": "x"]]))
         #expect(staffChannel.status == 403 && staffChannel.errorField == "channel")
         // Residents are rate-limited per address (yuexiu allows 2 an hour).
         // Windows are fixed (per hour here): should the hour turn during the test, the new window
@@ -100,12 +116,16 @@ struct IntakeInputTests {
 
         // Staff enter for their own district only, with a role that enters clues.
         let studio = try intake.staffToken(.memberStudio)
-        let entry = residentClue(7, district: "tianhe", extra: ["channel": "staff-entry", "sourceCategory": "street-studio", "receiver": ["kind": "studio", "name": "沙园街委员工作室"]])
+        let entry = residentClue(
+            7, district: "tianhe",
+            extra: ["channel": "staff-entry", "sourceCategory": "street-studio", "receiver": ["kind": "studio", "name": "沙园街委员工作室"]])
         let otherDistrict = try await intake.post("/v1/clues", json: entry, headers: ["Authorization": "Bearer \(studio)"])
         #expect(otherDistrict.status == 403 && otherDistrict.errorField == "district")
-        let own = try await intake.post("/v1/clues", json: entry, headers: ["Authorization": "Bearer \(try intake.staffToken(.memberStudio, district: "tianhe"))"])
+        let own = try await intake.post(
+            "/v1/clues", json: entry, headers: ["Authorization": "Bearer \(try intake.staffToken(.memberStudio, district: "tianhe"))"])
         #expect(own.status == 201)
-        let unit = try await intake.post("/v1/clues", json: entry, headers: ["Authorization": "Bearer \(try intake.staffToken(.handlingUnit, district: "tianhe"))"])
+        let unit = try await intake.post(
+            "/v1/clues", json: entry, headers: ["Authorization": "Bearer \(try intake.staffToken(.handlingUnit, district: "tianhe"))"])
         #expect(unit.status == 403)
         let forged = try await intake.post("/v1/clues", json: entry, headers: ["Authorization": "Bearer v1.forged.token"])
         #expect(forged.status == 401)
@@ -117,15 +137,18 @@ struct IntakeInputTests {
         let wechat = residentClue(8, extra: ["channel": "wechat"])
         let accepted = try await intake.signed("POST", "/v1/clues", keyID: "gov-app", secret: secret, json: wechat)
         #expect(accepted.status == 201)
-        let wrongChannel = try await intake.signed("POST", "/v1/clues", keyID: "gov-app", secret: secret, json: residentClue(9, extra: ["channel": "government-service-app"]))
+        let wrongChannel = try await intake.signed(
+            "POST", "/v1/clues", keyID: "gov-app", secret: secret, json: residentClue(9, extra: ["channel": "government-service-app"]))
         #expect(wrongChannel.status == 403 && wrongChannel.errorField == "channel")
-        let wrongDistrict = try await intake.signed("POST", "/v1/clues", keyID: "gov-app", secret: secret, json: residentClue(10, district: "tianhe", extra: ["channel": "wechat"]))
+        let wrongDistrict = try await intake.signed(
+            "POST", "/v1/clues", keyID: "gov-app", secret: secret, json: residentClue(10, district: "tianhe", extra: ["channel": "wechat"]))
         #expect(wrongDistrict.status == 403 && wrongDistrict.errorField == "district")
         // Four requests a minute, in fixed windows: the fifth of a window is refused. Should the
         // minute turn during the test, the refusal still comes within the next five.
         var overLimit: HTTPAnswer?
         for index in 0..<6 {
-            let answer = try await intake.signed("POST", "/v1/clues", keyID: "gov-app", secret: secret, json: residentClue(11 + index, extra: ["channel": "wechat"]))
+            let answer = try await intake.signed(
+                "POST", "/v1/clues", keyID: "gov-app", secret: secret, json: residentClue(11 + index, extra: ["channel": "wechat"]))
             if answer.status == 429 {
                 overLimit = answer
                 break
@@ -161,7 +184,9 @@ struct IntakeInputTests {
         let tianhe = ["Authorization": "Bearer \(try intake.staffToken(.clueHandler, district: "tianhe"))"]
         #expect(try await intake.send("POST", "/v1/themed-calls/\(id)/close", headers: tianhe).status == 404)
         #expect(try await intake.post("/v1/themed-calls", json: ["title": "x"]).status == 401)
-        #expect(try await intake.post("/v1/themed-calls", json: ["title": "x"], headers: ["Authorization": "Bearer \(try intake.staffToken(.member))"]).status == 403)
+        #expect(
+            try await intake.post("/v1/themed-calls", json: ["title": "x"], headers: ["Authorization": "Bearer \(try intake.staffToken(.member))"])
+                .status == 403)
         let pastClose = try await intake.post("/v1/themed-calls", json: ["title": "x", "closesAt": "2020-01-01T00:00:00Z"], headers: staff)
         #expect(pastClose.status == 422 && pastClose.errorField == "closesAt")
         #expect(try await intake.send("GET", "/v1/themed-calls").errorField == "district")

@@ -4,8 +4,8 @@ import Models
 import PostgresNIO
 import ServiceKit
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// `proposals-ctl` as operators run it: the real executable against the local broker and a
 /// database of the test's own.
@@ -22,7 +22,9 @@ struct OperationsCLITests {
         URL(fileURLWithPath: try TestEnvironment.value("SERVICE_BINARIES")).appendingPathComponent("proposals-ctl").path
     }
 
-    static func control(_ arguments: [String], store: TestDatabase? = nil, kafka: KafkaConfiguration? = nil, extra: [String: String] = [:]) async throws -> Run {
+    static func control(_ arguments: [String], store: TestDatabase? = nil, kafka: KafkaConfiguration? = nil, extra: [String: String] = [:])
+        async throws -> Run
+    {
         var environment = ["PATH": "/usr/bin:/bin", "TOKEN_SECRET": String(repeating: "s", count: 32)]
         if let store { environment["DATABASE_URL"] = store.url }
         if let kafka {
@@ -50,8 +52,11 @@ struct OperationsCLITests {
             #expect(run.status == 0, "\(command) --help")
             #expect(run.output.contains("USAGE:") || run.output.contains("Usage:"), "\(command) --help: \(run.output.prefix(200))")
         }
-        for bad in [["frobnicate"], ["dlq", "replay"], ["lag", "--topic", "intake-events"], ["replay", "some-model"],
-                    ["token", "issue", "staff", "--role", "king", "--district", "haizhu", "--subject", "x"], ["dlq", "show", "nowhere-events", "--offset", "1"]] {
+        for bad in [
+            ["frobnicate"], ["dlq", "replay"], ["lag", "--topic", "intake-events"], ["replay", "some-model"],
+            ["token", "issue", "staff", "--role", "king", "--district", "haizhu", "--subject", "x"],
+            ["dlq", "show", "nowhere-events", "--offset", "1"],
+        ] {
             let run = try await Self.control(bad)
             #expect(run.status == 2, "\(bad): exit \(run.status)")
             #expect(run.errors.contains("Usage:"), "\(bad): \(run.errors)")
@@ -98,19 +103,22 @@ struct OperationsCLITests {
         #expect(behind.reduce(0) { $0 + ($1["lag"] as? Int ?? 0) } == 17)
 
         let table = try await Self.control(["lag", "--group", group], kafka: kafka)
-        #expect(table.output.split(separator: "\n").contains { $0.hasPrefix(group) && $0.contains("(total)") && $0.hasSuffix(" 7") }, "\(table.output)")
+        #expect(
+            table.output.split(separator: "\n").contains { $0.hasPrefix(group) && $0.contains("(total)") && $0.hasSuffix(" 7") }, "\(table.output)")
     }
 
     @Test("outbox status reflects an unsent backlog")
     func outboxStatus() async throws {
         let store = try await TestDatabase()
         for index in 0..<3 {
-            try await store.execute("""
+            try await store.execute(
+                """
                 INSERT INTO outbox (event_id, source, topic, partition_key, shard, event_type, district, envelope, created_at)
                 VALUES (\(UUID()), 'triage', 'triage-events', \("key-\(index)"), 0, 'clue.triaged', 'haizhu', '{}', now() - interval '90 seconds')
                 """)
         }
-        try await store.execute("""
+        try await store.execute(
+            """
             INSERT INTO outbox (event_id, source, topic, partition_key, shard, event_type, district, envelope, published_at)
             VALUES (\(UUID()), 'intake', 'intake-events', 'k', 0, 'clue.received', 'haizhu', '{}', now())
             """)
@@ -175,7 +183,8 @@ struct OperationsCLITests {
         #expect(try await count(deadLetters) == 2, "the rejected replay is not replayed again by itself")
 
         // Fixed: the clue is in the store now. Only the new entry is replayed; triage registers it once.
-        try await fixture.store.execute("""
+        try await fixture.store.execute(
+            """
             INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions, source_category, channel,
                                is_anonymous, received_at, consent_to_publish)
             VALUES (\(clueID), 'haizhu', 'HZ-2026-990001', '电动自行车楼道充电隐患', '楼道充电有火灾隐患', '建设集中充电桩',
@@ -194,7 +203,8 @@ struct OperationsCLITests {
         // The service's metrics saw it: dead letters by reason, lag per partition, HTTP by route.
         let metricsSeen = await eventually(timeout: .seconds(20)) {
             let metrics = (try? await http("GET", fixture.triage[0] + "/metrics").body) ?? ""
-            return metrics.contains("consumer_dead_lettered_total{consumer=\"\(kafka.topicPrefix)triage\",topic=\"\(intakeTopic)\",reason=\"rejected\"} 2")
+            return metrics.contains(
+                "consumer_dead_lettered_total{consumer=\"\(kafka.topicPrefix)triage\",topic=\"\(intakeTopic)\",reason=\"rejected\"} 2")
                 && metrics.contains("consumer_lag_messages{") && metrics.contains("http_requests_total{")
         }
         #expect(metricsSeen)
@@ -207,15 +217,18 @@ struct OperationsCLITests {
         let store = try await TestDatabase()
         let kafka = try TestEnvironment.kafka()
         try TestEnvironment.createTopics(kafka)
-        try await store.execute("""
+        try await store.execute(
+            """
             INSERT INTO outbox (event_id, source, topic, partition_key, shard, event_type, district, envelope, created_at)
             VALUES (\(UUID()), 'assignment', 'assignment-events', 'k', 0, 'proposal.assigned', 'haizhu', '{}', now() - interval '10 minutes')
             """)
         let port = try TestEnvironment.freePort()
-        let process = try ChildProcess(try Self.binary(), ["dashboard", "--port", String(port)], environment: [
-            "DATABASE_URL": store.url,
-            "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
-        ], standardError: .inherit)
+        let process = try ChildProcess(
+            try Self.binary(), ["dashboard", "--port", String(port)],
+            environment: [
+                "DATABASE_URL": store.url,
+                "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
+            ], standardError: .inherit)
         defer { process.terminate() }
         #expect(await eventually(timeout: .seconds(20)) { (try? await http("GET", "http://127.0.0.1:\(port)/health").status) == 200 })
         let page = try await http("GET", "http://127.0.0.1:\(port)/")

@@ -3,8 +3,8 @@ import Foundation
 import Messaging
 import Models
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.timeLimit(.minutes(3)))
 struct OutboxRelayTests {
@@ -26,7 +26,8 @@ struct OutboxRelayTests {
         #expect(Set(ids) == Set(written.map(\.eventID)))
         try expectKeyOrder(messages)
         // The consumer applied each key's events in order too.
-        let outOfOrder = try await fixture.store.integer("""
+        let outOfOrder = try await fixture.store.integer(
+            """
             SELECT count(*)::int FROM (
                 SELECT sequence < lag(sequence) OVER (PARTITION BY key ORDER BY applied) AS backwards FROM applied_pings
             ) steps WHERE backwards
@@ -95,7 +96,9 @@ struct OutboxRelayTests {
             fixture.kafka.topicName(pingTopic.name), kafka: fixture.kafka, atLeast: written.count, timeout: .seconds(120), settle: .seconds(2))
         let read = Set(try messages.map { try pingOf($0).0.eventID })
         let missing = Set(written.map(\.eventID)).subtracting(read)
-        #expect(missing.isEmpty, "\(missing.count) of \(written.count) events missing; \(messages.count) messages read, \(messages.count - read.count) repeated")
+        #expect(
+            missing.isEmpty,
+            "\(missing.count) of \(written.count) events missing; \(messages.count) messages read, \(messages.count - read.count) repeated")
         try expectKeyOrder(messages)
         await fixture.close()
     }

@@ -3,8 +3,8 @@ import Messaging
 import Models
 import ServiceKit
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 extension HeavySuites {
     /// Finding 1 of the hardening issue, with supervision and publicity as the processes an operator
@@ -16,11 +16,14 @@ extension HeavySuites {
     struct PoisonEventProcessTests {
         func assignment(_ proposal: UUID, district: DistrictCode) throws -> EventEnvelope {
             let today = LocalDate.on(Date(), in: TimeZone(identifier: "Asia/Shanghai")!)
-            let unit = AssignedUnit(assignmentID: UUID(), unitID: UUID(), unitName: "区交通运输局", role: .lead, status: .active,
-                                    assignedOn: today, deadline: today.adding(days: 90), contestUntil: today.adding(days: 7))
-            return try EventEnvelope(ProposalAssigned(proposalID: proposal, caseNumber: "HZ-14-\(today.year)-0001", kind: .citizen, round: 1, units: [unit],
-                                                      isKey: false, supervisingLeader: nil, automatic: false, confirmedPreAssignment: false),
-                                     district: district, occurredAt: Date())
+            let unit = AssignedUnit(
+                assignmentID: UUID(), unitID: UUID(), unitName: "区交通运输局", role: .lead, status: .active,
+                assignedOn: today, deadline: today.adding(days: 90), contestUntil: today.adding(days: 7))
+            return try EventEnvelope(
+                ProposalAssigned(
+                    proposalID: proposal, caseNumber: "HZ-14-\(today.year)-0001", kind: .citizen, round: 1, units: [unit],
+                    isKey: false, supervisingLeader: nil, automatic: false, confirmedPreAssignment: false),
+                district: district, occurredAt: Date())
         }
 
         @Test func poisonEventsAreDeadLetteredAndThePartitionMovesOn() async throws {
@@ -51,7 +54,8 @@ extension HeavySuites {
             ]) { _ = try result.get() }
 
             func applied(_ event: EventEnvelope, by service: String) async throws -> Int {
-                try await store.integer("""
+                try await store.integer(
+                    """
                     SELECT count(*)::int FROM processed_events WHERE event_id = \(event.eventID) AND consumer = \(kafka.topicPrefix + service)
                     """, scope: .none)
             }
@@ -61,7 +65,8 @@ extension HeavySuites {
             #expect(tracked, "supervision applied the good event behind the poison")
             #expect(try await eventually(timeout: .seconds(30)) { try await applied(good, by: "publicity") == 1 }, "so did publicity")
 
-            let letters = try await readTopic(kafka.topicName(TopicCatalogue.assignmentEvents.deadLetterName), kafka: kafka, atLeast: 2, settle: .seconds(1))
+            let letters = try await readTopic(
+                kafka.topicName(TopicCatalogue.assignmentEvents.deadLetterName), kafka: kafka, atLeast: 2, settle: .seconds(1))
             let supervisionLetters = letters.filter { $0.header(DeadLetter.consumerGroupHeader) == kafka.topicPrefix + "supervision" }
             let reasons = supervisionLetters.compactMap { $0.header(DeadLetter.reasonHeader) }
             #expect(reasons.contains { $0.contains("round") }, "\(reasons)")
@@ -70,7 +75,8 @@ extension HeavySuites {
 
             // The cause fixed, the dead letters replayed: the unknown district's event applies once.
             try await store.execute("INSERT INTO districts (code, name) VALUES ('nowhere', '新设区')")
-            let replay = try await OperationsCLITests.control(["dlq", "replay", "assignment-events", "--operator", "test"], store: store, kafka: kafka)
+            let replay = try await OperationsCLITests.control(
+                ["dlq", "replay", "assignment-events", "--operator", "test"], store: store, kafka: kafka)
             #expect(replay.status == 0, "\(replay.errors)")
             let replayed = try await eventually(timeout: .seconds(60)) { try await applied(nowhere, by: "supervision") == 1 }
             #expect(replayed)

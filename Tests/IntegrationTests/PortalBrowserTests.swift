@@ -1,7 +1,7 @@
 import Foundation
 import Models
-import Testing
 import TestSupport
+import Testing
 
 /// The portal as a browser shows it: headless Chromium (Debian's `chromium`, installed by
 /// ops/setup.sh) loads each page at a phone's size, saves a screenshot under Tests/screenshots/
@@ -20,11 +20,13 @@ struct PortalBrowserTests {
         let chromium = try #require(Self.chromium, "chromium is not installed: ops/setup.sh installs it")
         let fixture = try await PublicityFixture()
         // A script a resident typed: if it ran, the page's title would change.
-        let clue = try await fixture.clue("<script>document.title='pwned'</script>楼道堆放杂物", text: "我的电话 13812345678",
-                                          contact: ("赵小红", "13812345678"))
-        let proposal = try await fixture.file("<script>document.title='pwned'</script>清理楼道杂物消除火灾隐患",
-                                              suggestions: "建议每月巡查。联系人赵小红，电话 13812345678，邮箱 zhao@example.com", clues: [clue],
-                                              proposers: [("赵小红", "resident"), ("周委员", "member")])
+        let clue = try await fixture.clue(
+            "<script>document.title='pwned'</script>楼道堆放杂物", text: "我的电话 13812345678",
+            contact: ("赵小红", "13812345678"))
+        let proposal = try await fixture.file(
+            "<script>document.title='pwned'</script>清理楼道杂物消除火灾隐患",
+            suggestions: "建议每月巡查。联系人赵小红，电话 13812345678，邮箱 zhao@example.com", clues: [clue],
+            proposers: [("赵小红", "resident"), ("周委员", "member")])
         let units = try await fixture.assign(proposal, lead: "区消防救援大队", co: ["南华西街道办事处"])
         try await fixture.reply(proposal, units[0], text: "已组织清理 36 栋楼道，建立月查制度。")
         try await fixture.awaitApplied(5)
@@ -32,7 +34,8 @@ struct PortalBrowserTests {
 
         let pages = [
             ("home", "/"), ("feedback", "/feedback"), ("proposal", "/proposals/\(proposal.id.uuidString.lowercased())"),
-            ("statistics", "/statistics?district=haizhu&year=\(proposal.year)"), ("calls", "/calls"), ("track", "/track"), ("open-data", "/open-data"),
+            ("statistics", "/statistics?district=haizhu&year=\(proposal.year)"), ("calls", "/calls"), ("track", "/track"),
+            ("open-data", "/open-data"),
         ]
         for (name, path) in pages {
             let url = fixture.base + path
@@ -63,8 +66,11 @@ struct PortalBrowserTests {
     static func run(_ chromium: String, _ arguments: [String]) async throws -> String {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
         let process = try ChildProcess(
-            chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
-                       "--user-data-dir=\(profile.path)"] + arguments,
+            chromium,
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
+                "--user-data-dir=\(profile.path)",
+            ] + arguments,
             standardOutput: .pipe)
         let data = await process.output().standardOutput
         try? FileManager.default.removeItem(at: profile)

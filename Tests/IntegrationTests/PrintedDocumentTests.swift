@@ -1,14 +1,17 @@
 import Foundation
 import Models
 import Testing
+
 @testable import WorkbenchService
 
 /// What each printed document says, from an assignment's record (no server needed).
 @Suite struct PrintedDocumentTests {
     let today = LocalDate("2027-06-10")!
     var record: [String: Any] {
-        ["districtName": "海珠区", "caseNumber": "HZ-14-2027-0012", "proposalTitle": "规范电动自行车充电", "unitName": "区消防救援大队",
-         "role": "lead", "assignedOn": "2027-03-01", "deadline": "2027-05-31", "supervisingLeader": "李副主席"]
+        [
+            "districtName": "海珠区", "caseNumber": "HZ-14-2027-0012", "proposalTitle": "规范电动自行车充电", "unitName": "区消防救援大队",
+            "role": "lead", "assignedOn": "2027-03-01", "deadline": "2027-05-31", "supervisingLeader": "李副主席",
+        ]
     }
 
     @Test(arguments: [

@@ -1,7 +1,7 @@
 import Foundation
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 /// The suites that start several services (as processes, or four in-process at a time) or a
 /// browser run one after another: on two cores, together they starved the rest of the suite
@@ -15,8 +15,9 @@ protocol ServiceProcessCalls {}
 extension ServiceProcessCalls {
     /// Valid for four hours: long enough for a soak run.
     func token(_ role: StaffClaims.Role, _ subject: String, unit: UUID? = nil) throws -> String {
-        try StaffTokenSigner(secret: TestEnvironment.tokenSecret).token(for: StaffClaims(
-            subject: subject, role: role, district: haizhu, unitID: unit, expiresAt: Date().addingTimeInterval(4 * 3_600)))
+        try StaffTokenSigner(secret: TestEnvironment.tokenSecret).token(
+            for: StaffClaims(
+                subject: subject, role: role, district: haizhu, unitID: unit, expiresAt: Date().addingTimeInterval(4 * 3_600)))
     }
 
     /// One call; fails the test with the answer when the status is not `expecting`.

@@ -4,12 +4,13 @@ import Hummingbird
 import Messaging
 import Models
 import PostgresNIO
-@testable import PublicityService
 import ServiceKit
 import Storage
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
+@testable import PublicityService
 
 @Suite(.timeLimit(.minutes(3)))
 struct PublicityFlowTests {
@@ -21,8 +22,9 @@ struct PublicityFlowTests {
         let other = try await fixture.clue("电动车充电", text: "楼道充电危险", contact: ("陈大文", "13900001111"), consent: false, group: clue.groupID)
         let closed = try await fixture.clue("想要一个停车场", text: "无", contact: nil)
         try await fixture.route(closed, .close, note: "已有规划，电话 020-81234567 可咨询")
-        let proposal = try await fixture.file("<script>alert('x')</script>规范电动自行车停放",
-                                              suggestions: "建议增设停放点，联系人邮箱 wang.xm@example.com，身份证 440104199001011234", clues: [clue, other])
+        let proposal = try await fixture.file(
+            "<script>alert('x')</script>规范电动自行车停放",
+            suggestions: "建议增设停放点，联系人邮箱 wang.xm@example.com，身份证 440104199001011234", clues: [clue, other])
         let units = try await fixture.assign(proposal, lead: "区交通运输局", co: ["南华西街道办事处"])
         try await fixture.reply(proposal, units[0], text: "已在南华西街增设 12 处停放点。经办人电话 13711112222。")
         try await fixture.evaluate(proposal, units[0], .satisfied)
@@ -54,8 +56,10 @@ struct PublicityFlowTests {
         #expect(try await fixture.get("/feedback?status=closed&district=haizhu&year=\(proposal.year)&unit=区交通运输局").text.contains(proposal.caseNumber))
         #expect(try await fixture.get("/feedback?district=tianhe").text.contains(proposal.caseNumber) == false)
         #expect(try await fixture.get("/feedback?q=停放").text.contains(proposal.caseNumber))
-        for bad in ["/feedback?page=0", "/feedback?page=99999999999999999999", "/feedback?year=3000", "/feedback?status=lost", "/statistics?year=1",
-                    "/statistics?district=nowhere", "/open-data/feedback.csv?page=-1"] {
+        for bad in [
+            "/feedback?page=0", "/feedback?page=99999999999999999999", "/feedback?year=3000", "/feedback?status=lost", "/statistics?year=1",
+            "/statistics?district=nowhere", "/open-data/feedback.csv?page=-1",
+        ] {
             let answer = try await fixture.get(bad)
             #expect(answer.status == 400, "\(bad) answered \(answer.status)")
             #expect(answer.text.contains("请求有误"))
@@ -93,7 +97,10 @@ struct PublicityFlowTests {
         #expect(statistics.text.contains("<td>区交通运输局</td>"))
         let added = try await fixture.staff("POST", "/v1/publicity/showcase", json: ["proposalId": proposal.id.uuidString, "citation": "群众点赞的民生实事"])
         #expect(added.status == 201)
-        #expect(try await fixture.staff("POST", "/v1/publicity/showcase", json: ["proposalId": proposal.id.uuidString, "citation": "x"], district: "tianhe")
+        #expect(
+            try await fixture.staff(
+                "POST", "/v1/publicity/showcase", json: ["proposalId": proposal.id.uuidString, "citation": "x"], district: "tianhe"
+            )
             .status == 404, "another district's proposal")
         #expect(try await fixture.get("/showcase").text.contains("群众点赞的民生实事"))
         try await fixture.stop()
@@ -128,7 +135,8 @@ struct PublicityFlowTests {
     @Test func themedCallsShowTheirCounts() async throws {
         let fixture = try await PublicityFixture()
         let call = UUID()
-        try await fixture.store.execute("""
+        try await fixture.store.execute(
+            """
             INSERT INTO themed_calls (id, district, title, description, opens_at, created_by)
             VALUES (\(call), 'haizhu', '老旧小区加装电梯', '征集意见', now() - interval '1 day', 'committee-1')
             """, scope: .district(DistrictCode(rawValue: "haizhu")!))
@@ -176,7 +184,8 @@ struct PublicityFlowTests {
 
         let member = try await fixture.get("/statistics?district=tianhe&year=\(year)")
         #expect(member.status == 200 && member.text.contains("<h1>数据统计：天河区 \(year) 年</h1>"))
-        #expect(member.text.contains("<option value=\"tianhe\" selected>天河区</option>") && !member.text.contains("<option value=\"guangzhou\" selected>"))
+        #expect(
+            member.text.contains("<option value=\"tianhe\" selected>天河区</option>") && !member.text.contains("<option value=\"guangzhou\" selected>"))
         #expect(member.text.contains("<td class=\"number\">3 条</td>") && member.text.contains("<td>区城市管理局</td>"))
         #expect(!member.text.contains("各区情况") && !member.text.contains("南华西街") && !member.text.contains("区交通运输局"), "tianhe's figures only")
         try await fixture.stop()
@@ -186,13 +195,15 @@ struct PublicityFlowTests {
     /// with reassignments, deadline changes, re-handling and re-categorisation; it tells no one again.
     @Test func rebuildingFromTheTopicsEqualsTheIncrementalBuild() async throws {
         let fixture = try await PublicityFixture()
-        try await fixture.store.execute("""
+        try await fixture.store.execute(
+            """
             INSERT INTO notification_endpoints (district, channel, url, secret) VALUES ('haizhu', 'webhook', 'http://127.0.0.1:9/hook', 'secret-secret-secret')
             """, scope: .district(DistrictCode(rawValue: "haizhu")!))
         var events = 0
         for number in 0..<4 {
-            let clue = try await fixture.clue("线索 \(number)", text: "内容 \(number)", channel: number % 2 == 0 ? .web : .wechat,
-                                              street: ["南华西街", "江南中街"][number % 2], domain: ["交通", "教育"][number % 2])
+            let clue = try await fixture.clue(
+                "线索 \(number)", text: "内容 \(number)", channel: number % 2 == 0 ? .web : .wechat,
+                street: ["南华西街", "江南中街"][number % 2], domain: ["交通", "教育"][number % 2])
             let proposal = try await fixture.file("提案 \(number)", suggestions: "建议 \(number)，电话 1380000\(1000 + number)", clues: [clue])
             events += 3
             var units = try await fixture.assign(proposal, lead: "区交通运输局", co: number == 0 ? ["区教育局"] : [])
@@ -220,10 +231,14 @@ struct PublicityFlowTests {
         }
         // An event the projection cannot apply (its payload lacks fields): the service dead-letters
         // it, and the rebuild skips it as the service did rather than stop at it.
-        let impossible = EventEnvelope(type: ProposalFiled.eventType, schemaVersion: ProposalFiled.schemaVersion, district: DistrictCode(rawValue: "haizhu")!,
-                                       occurredAt: Date(), correlationID: UUID(), payload: .object(["impossible": .bool(true)]))
-        for result in await fixture.producer.send([OutgoingMessage(topic: fixture.kafka.topicName(TopicCatalogue.triageEvents.name),
-                                                                   key: UUID().uuidString, value: try impossible.encoded())]) {
+        let impossible = EventEnvelope(
+            type: ProposalFiled.eventType, schemaVersion: ProposalFiled.schemaVersion, district: DistrictCode(rawValue: "haizhu")!,
+            occurredAt: Date(), correlationID: UUID(), payload: .object(["impossible": .bool(true)]))
+        for result in await fixture.producer.send([
+            OutgoingMessage(
+                topic: fixture.kafka.topicName(TopicCatalogue.triageEvents.name),
+                key: UUID().uuidString, value: try impossible.encoded())
+        ]) {
             _ = try result.get()
         }
         try await fixture.awaitApplied(events)
@@ -232,8 +247,9 @@ struct PublicityFlowTests {
         #expect(notifications > 0)
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM public_proposals") == 4)
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM public_proposals WHERE status = 'assigned'") == 2, "no reply; re-handling")
-        #expect(try await fixture.store.integer("SELECT count(*)::int FROM public_proposals WHERE proposers = '王*、李明'") == 4,
-                "the consenting resident masked, the member named")
+        #expect(
+            try await fixture.store.integer("SELECT count(*)::int FROM public_proposals WHERE proposers = '王*、李明'") == 4,
+            "the consenting resident masked, the member named")
 
         let replayed = try await PublicReadModel.rebuild(database: fixture.store.database, kafka: fixture.kafka, logger: TestEnvironment.logger)
         #expect(replayed == events)
@@ -252,36 +268,55 @@ struct PublicityFlowTests {
         let receiver = try await WebhookReceiver()
         let fixture = try await PublicityFixture(environment: ["PUBLICITY_NOTIFY_CONCURRENCY": "4"])
         for (district, path) in [("haizhu", "/hang"), ("tianhe", "/ok")] {
-            let saved = try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook",
-                                                json: ["url": receiver.base + path, "secret": "webhook-secret-\(district)"], district: district, role: .administrator)
+            let saved = try await fixture.staff(
+                "PUT", "/v1/publicity/notification-endpoints/webhook",
+                json: ["url": receiver.base + path, "secret": "webhook-secret-\(district)"], district: district, role: .administrator)
             #expect(saved.status == 200)
         }
         // SMS and WeChat have no adapter in this deployment: an endpoint for them is refused, not left to dead-letter every notice.
-        let sms = try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/sms", json: ["url": "https://sms.example/send", "secret": "0123456789abcdef"],
-                                          role: .administrator)
+        let sms = try await fixture.staff(
+            "PUT", "/v1/publicity/notification-endpoints/sms", json: ["url": "https://sms.example/send", "secret": "0123456789abcdef"],
+            role: .administrator)
         #expect(sms.status == 422 && sms.text.contains("adapter"), "status \(sms.status)")
-        #expect(try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook", json: ["url": "ftp://x", "secret": "0123456789abcdef"],
-                                        role: .administrator).errorField == "url")
+        #expect(
+            try await fixture.staff(
+                "PUT", "/v1/publicity/notification-endpoints/webhook", json: ["url": "ftp://x", "secret": "0123456789abcdef"],
+                role: .administrator
+            ).errorField == "url")
         // A key as proposals-ctl makes it: its districts only (the legacy single column unset).
-        try await fixture.store.execute("""
+        try await fixture.store.execute(
+            """
             INSERT INTO integration_keys (key_id, districts, secret, description)
             VALUES ('platform', ARRAY['tianhe'], 'integration-secret-1', '政务服务平台')
             """)
-        let callback = try await fixture.staff("PUT", "/v1/publicity/integrations/platform/callback", json: ["url": receiver.base + "/fail"],
-                                               district: "tianhe", role: .administrator)
+        let callback = try await fixture.staff(
+            "PUT", "/v1/publicity/integrations/platform/callback", json: ["url": receiver.base + "/fail"],
+            district: "tianhe", role: .administrator)
         #expect(callback.status == 200)
-        #expect(try await fixture.staff("PUT", "/v1/publicity/integrations/platform/callback", json: ["url": receiver.base + "/fail"],
-                                        role: .administrator).status == 404)
+        #expect(
+            try await fixture.staff(
+                "PUT", "/v1/publicity/integrations/platform/callback", json: ["url": receiver.base + "/fail"],
+                role: .administrator
+            ).status == 404)
         // Only administrators say where residents' data goes; only public https targets.
         for role in [StaffClaims.Role.clueHandler, .proposalsCommittee] {
-            #expect(try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook",
-                                            json: ["url": "https://notify.example.org/hook", "secret": "0123456789abcdef"], role: role).status == 403)
-            #expect(try await fixture.staff("PUT", "/v1/publicity/integrations/platform/callback", json: ["url": "https://notify.example.org/hook"],
-                                            district: "tianhe", role: role).status == 403)
+            #expect(
+                try await fixture.staff(
+                    "PUT", "/v1/publicity/notification-endpoints/webhook",
+                    json: ["url": "https://notify.example.org/hook", "secret": "0123456789abcdef"], role: role
+                ).status == 403)
+            #expect(
+                try await fixture.staff(
+                    "PUT", "/v1/publicity/integrations/platform/callback", json: ["url": "https://notify.example.org/hook"],
+                    district: "tianhe", role: role
+                ).status == 403)
         }
-        for url in ["http://notify.example.org/hook", "https://127.0.0.2:5432/", "https://169.254.169.254/latest", "https://localhost/x", "https://[::1]/"] {
-            let refused = try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook", json: ["url": url, "secret": "0123456789abcdef"],
-                                                  district: "yuexiu", role: .administrator)
+        for url in [
+            "http://notify.example.org/hook", "https://127.0.0.2:5432/", "https://169.254.169.254/latest", "https://localhost/x", "https://[::1]/",
+        ] {
+            let refused = try await fixture.staff(
+                "PUT", "/v1/publicity/notification-endpoints/webhook", json: ["url": url, "secret": "0123456789abcdef"],
+                district: "yuexiu", role: .administrator)
             #expect(refused.status == 422 && refused.errorField == "url", "\(url): \(refused.text)")
         }
 
@@ -310,9 +345,10 @@ struct PublicityFlowTests {
         }
         #expect(dead)
         #expect(receiver.received(path: "/fail").count == 9)
-        #expect(receiver.received(path: "/fail").allSatisfy {
-            $0.signature == WebhookChannel.signature(secret: "integration-secret-1", timestamp: $0.timestamp, body: $0.body)
-        })
+        #expect(
+            receiver.received(path: "/fail").allSatisfy {
+                $0.signature == WebhookChannel.signature(secret: "integration-secret-1", timestamp: $0.timestamp, body: $0.body)
+            })
         let listed = try await fixture.staff("GET", "/v1/publicity/notifications?state=dead", district: "tianhe")
         let deadOnes = listed.json["notifications"] as? [[String: Any]] ?? []
         #expect(deadOnes.count == 3 && deadOnes.allSatisfy { $0["lastError"] as? String == "http-5xx" && $0["attempts"] as? Int == 3 })
@@ -344,7 +380,8 @@ struct PublicityFlowTests {
     /// retention period; pending ones and recent ones keep theirs, and a pruned one is not sent again.
     @Test func notificationBodiesArePrunedAfterTheirRetention() async throws {
         let fixture = try await PublicityFixture()
-        try await fixture.store.execute("""
+        try await fixture.store.execute(
+            """
             INSERT INTO notifications (id, district, event_id, event, recipient, channel, target, signer, body, state, delivered_at, created_at)
             VALUES (gen_random_uuid(), 'haizhu', gen_random_uuid(), 'clue.routed', 'clue:1', 'webhook', 'https://n.example.org/a', 'endpoint',
                     '{"name":"王小明","phone":"13800138000"}', 'delivered', now() - interval '40 days', now() - interval '40 days'),
@@ -356,9 +393,12 @@ struct PublicityFlowTests {
                     '{"name":"钱七"}', 'pending', NULL, now() - interval '60 days')
             """, scope: .district(haizhu))
         try await NotificationRetention.prune(olderThan: 30, in: fixture.store.database)
-        #expect(try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE body = '{}'::jsonb AND body_pruned_at IS NOT NULL") == 2)
-        #expect(try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE body::text LIKE '%王小明%' OR body::text LIKE '%李四%'") == 0)
-        #expect(try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE body::text LIKE '%赵六%' OR body::text LIKE '%钱七%'") == 2)
+        #expect(
+            try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE body = '{}'::jsonb AND body_pruned_at IS NOT NULL") == 2)
+        #expect(
+            try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE body::text LIKE '%王小明%' OR body::text LIKE '%李四%'") == 0)
+        #expect(
+            try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE body::text LIKE '%赵六%' OR body::text LIKE '%钱七%'") == 2)
         let dead = try await fixture.staff("GET", "/v1/publicity/notifications?state=dead")
         let id = ((dead.json["notifications"] as? [[String: Any]])?.first?["id"] as? String) ?? ""
         #expect(try await fixture.staff("POST", "/v1/publicity/notifications/\(id)/retry").status == 409)
@@ -383,12 +423,16 @@ struct PublicityFlowTests {
         try await fixture.awaitApplied(20 * 7)
         let held = fixture.partitionsHeld
         #expect(held.count == 2 && held.allSatisfy { $0 > 0 } && held.reduce(0, +) == 24, "both instances hold partitions: \(held)")
-        #expect(try await fixture.store.integer("""
-            SELECT count(*)::int FROM public_proposals
-            WHERE status = 'closed' AND units = ARRAY['区交通运输局', '区教育局'] AND satisfaction = 'satisfied' AND reply_summary LIKE '答复%'
-              AND result_category = 'A'
-            """) == 20)
-        #expect(try await fixture.store.integer("SELECT count(*)::int FROM public_timeline") == 20 * 7, "received, triaged, filed, assigned, replied, evaluated, closed")
+        #expect(
+            try await fixture.store.integer(
+                """
+                SELECT count(*)::int FROM public_proposals
+                WHERE status = 'closed' AND units = ARRAY['区交通运输局', '区教育局'] AND satisfaction = 'satisfied' AND reply_summary LIKE '答复%'
+                  AND result_category = 'A'
+                """) == 20)
+        #expect(
+            try await fixture.store.integer("SELECT count(*)::int FROM public_timeline") == 20 * 7,
+            "received, triaged, filed, assigned, replied, evaluated, closed")
         try await fixture.stop()
     }
 
@@ -397,8 +441,9 @@ struct PublicityFlowTests {
     @Test func badEventsAreDeadLetteredAndTheRestApplied() async throws {
         let fixture = try await PublicityFixture()
         let topic = fixture.kafka.topicName(TopicCatalogue.triageEvents.name)
-        var unknownVersion = try EventEnvelope(ClueRouted(clueID: UUID(), decisionID: UUID(), route: .close), district: DistrictCode(rawValue: "haizhu")!,
-                                               occurredAt: Date())
+        var unknownVersion = try EventEnvelope(
+            ClueRouted(clueID: UUID(), decisionID: UUID(), route: .close), district: DistrictCode(rawValue: "haizhu")!,
+            occurredAt: Date())
         unknownVersion.schemaVersion = 99
         for value in [Data("not json".utf8), try unknownVersion.encoded()] {
             for result in await fixture.producer.send([OutgoingMessage(topic: topic, key: Data("k".utf8), value: value)]) { _ = try result.get() }
@@ -449,10 +494,12 @@ final class WebhookReceiver: Sendable {
             }
         }
         let port = AsyncStream<Int>.makeStream()
-        let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { channel in
-            port.continuation.yield(channel.localAddress?.port ?? 0)
-            port.continuation.finish()
-        })
+        let application = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                port.continuation.yield(channel.localAddress?.port ?? 0)
+                port.continuation.finish()
+            })
         running = RunningServices([application])
         var listening = 0
         for await value in port.stream { listening = value }

@@ -3,8 +3,8 @@ import Messaging
 import Models
 import ServiceKit
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// The real executables, as an operator starts them.
 @Suite(.timeLimit(.minutes(2)))
@@ -31,14 +31,16 @@ struct ServiceProcessTests {
         let kafka = try TestEnvironment.kafka()
         try TestEnvironment.createTopics(kafka)
         let port = try TestEnvironment.freePort()
-        let (process, _) = try run("triage", environment: [
-            "DATABASE_URL": store.url,
-            "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
-            "TOKEN_SECRET": String(repeating: "s", count: 32), "HTTP_PORT": String(port), "LOG_LEVEL": "warning",
-        ])
+        let (process, _) = try run(
+            "triage",
+            environment: [
+                "DATABASE_URL": store.url,
+                "KAFKA_BROKERS": kafka.brokers.joined(separator: ","), "KAFKA_TOPIC_PREFIX": kafka.topicPrefix,
+                "TOKEN_SECRET": String(repeating: "s", count: 32), "HTTP_PORT": String(port), "LOG_LEVEL": "warning",
+            ])
         let ready = await eventually { (try? await http("GET", "http://127.0.0.1:\(port)/health/ready").status) == 200 }
         #expect(ready)
-        process.terminate() // SIGTERM
+        process.terminate()  // SIGTERM
         let stopped = await eventually(timeout: .seconds(30)) { !process.isRunning }
         #expect(stopped)
         if stopped {
@@ -54,11 +56,12 @@ struct ServiceProcessTests {
         let database = Database(configuration: nowhere, logger: TestEnvironment.logger)
         let runner = Task { await database.client.run() }
         defer { runner.cancel() }
-        let readiness = Readiness(database: database, admin: try KafkaAdmin(configuration: kafka, logger: TestEnvironment.logger), consumer: nil, logger: TestEnvironment.logger)
+        let readiness = Readiness(
+            database: database, admin: try KafkaAdmin(configuration: kafka, logger: TestEnvironment.logger), consumer: nil,
+            logger: TestEnvironment.logger)
         let state = await readiness.check()
         #expect(state.kafka)
         #expect(!state.database)
         #expect(!state.ready)
     }
 }
-

@@ -2,22 +2,24 @@ import Foundation
 import Messaging
 import Models
 import ServiceKit
-import Testing
 import TestSupport
+import Testing
 
 /// The staff notices publicity writes from the lifecycle events and each account reads as its
 /// inbox (`/v1/inbox`): the right audience, once per event, read marks per person.
 @Suite(.timeLimit(.minutes(3)))
 struct StaffInboxTests {
     func call(_ fixture: PublicityFixture, _ method: String, _ path: String, json: Any? = nil, as claims: StaffClaims) async throws -> HTTPAnswer {
-        try await sendHTTP(method, fixture.base + path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) },
-                           contentType: json == nil ? nil : "application/json",
-                           headers: ["Authorization": "Bearer \(try fixture.signer.token(for: claims))"])
+        try await sendHTTP(
+            method, fixture.base + path, body: try json.map { try JSONSerialization.data(withJSONObject: $0) },
+            contentType: json == nil ? nil : "application/json",
+            headers: ["Authorization": "Bearer \(try fixture.signer.token(for: claims))"])
     }
 
     func person(_ role: StaffClaims.Role, _ subject: String, unit: UUID? = nil, name: String? = nil, district: String = "haizhu") -> StaffClaims {
-        StaffClaims(subject: subject, role: role, district: DistrictCode(rawValue: district)!, unitID: unit,
-                    expiresAt: Date().addingTimeInterval(3600), name: name)
+        StaffClaims(
+            subject: subject, role: role, district: DistrictCode(rawValue: district)!, unitID: unit,
+            expiresAt: Date().addingTimeInterval(3600), name: name)
     }
 
     @Test func eachUnitIsToldOfItsOwnPartOnceAndReadMarksArePerPerson() async throws {
@@ -27,22 +29,28 @@ struct StaffInboxTests {
         let units = try await fixture.assign(proposal, lead: "区消防救援大队", co: ["南华西街道办事处"])
         // The same assignment event delivered a second time (a redelivery after a crash).
         let again = try EventEnvelope(
-            ProposalAssigned(proposalID: proposal.id, caseNumber: proposal.caseNumber, kind: .citizen, round: 1, units: units, isKey: false,
-                             supervisingLeader: nil, automatic: false, confirmedPreAssignment: false),
+            ProposalAssigned(
+                proposalID: proposal.id, caseNumber: proposal.caseNumber, kind: .citizen, round: 1, units: units, isKey: false,
+                supervisingLeader: nil, automatic: false, confirmedPreAssignment: false),
             district: proposal.district, occurredAt: Date())
         for _ in 0..<2 {
-            for result in await fixture.producer.send([OutgoingMessage(
-                topic: fixture.kafka.topicName(TopicCatalogue.assignmentEvents.name), key: Data(proposal.id.uuidString.utf8), value: try again.encoded())]) {
+            for result in await fixture.producer.send([
+                OutgoingMessage(
+                    topic: fixture.kafka.topicName(TopicCatalogue.assignmentEvents.name), key: Data(proposal.id.uuidString.utf8),
+                    value: try again.encoded())
+            ]) {
                 _ = try result.get()
             }
         }
         try await fixture.reply(proposal, units[0], text: "已建设充电桩 20 处")
         // The reply was published last; once the committee is told of it, the assignments were applied before it.
-        #expect(try await eventually(timeout: .seconds(30)) {
-            let replies = try await fixture.store.integer("SELECT count(*)::int FROM staff_notices WHERE kind = \(AssignmentReplied.eventType)")
-            let assignments = try await fixture.store.integer("SELECT count(*)::int FROM staff_notices WHERE kind = \(ProposalAssigned.eventType)")
-            return replies == 1 && assignments == 4
-        })
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                let replies = try await fixture.store.integer("SELECT count(*)::int FROM staff_notices WHERE kind = \(AssignmentReplied.eventType)")
+                let assignments = try await fixture.store.integer(
+                    "SELECT count(*)::int FROM staff_notices WHERE kind = \(ProposalAssigned.eventType)")
+                return replies == 1 && assignments == 4
+            })
 
         let leadClerk = person(.handlingUnit, "fire-1", unit: units[0].unitID)
         let leadDeputy = person(.handlingUnit, "fire-2", unit: units[0].unitID)
@@ -106,35 +114,45 @@ struct StaffInboxTests {
         // The lead unit's two accounts with addresses, one without, one disabled; a refused address at the co-unit.
         let co = UUID()
         try await fixture.store.database.transaction(.district(proposal.district)) { transaction in
-            for (login, unit, email, active) in [("fire.a", lead, "fire.a@units.example", true), ("fire.b", lead, "fire.b@units.example", true),
-                                                 ("fire.c", lead, "", true), ("fire.d", lead, "fire.d@units.example", false),
-                                                 ("street.a", co, "refused.street@units.example", true)] {
-                try await transaction.execute("""
+            for (login, unit, email, active) in [
+                ("fire.a", lead, "fire.a@units.example", true), ("fire.b", lead, "fire.b@units.example", true),
+                ("fire.c", lead, "", true), ("fire.d", lead, "fire.d@units.example", false),
+                ("street.a", co, "refused.street@units.example", true),
+            ] {
+                try await transaction.execute(
+                    """
                     INSERT INTO accounts (id, district, login, display_name, role, unit_id, email, password_hash, active)
                     VALUES (\(UUID()), \(proposal.district.rawValue), \(login), \(login), 'handling-unit', \(unit), \(email), 'x', \(active))
                     """)
             }
         }
         let units = [
-            AssignedUnit(assignmentID: UUID(), unitID: lead, unitName: "区消防救援大队", role: .lead, status: .active, assignedOn: fixture.today,
-                         deadline: fixture.today.adding(days: 30), contestUntil: fixture.today.adding(days: 7)),
-            AssignedUnit(assignmentID: UUID(), unitID: co, unitName: "南华西街道办事处", role: .coHandling, status: .active, assignedOn: fixture.today,
-                         deadline: fixture.today.adding(days: 30), contestUntil: fixture.today.adding(days: 7)),
+            AssignedUnit(
+                assignmentID: UUID(), unitID: lead, unitName: "区消防救援大队", role: .lead, status: .active, assignedOn: fixture.today,
+                deadline: fixture.today.adding(days: 30), contestUntil: fixture.today.adding(days: 7)),
+            AssignedUnit(
+                assignmentID: UUID(), unitID: co, unitName: "南华西街道办事处", role: .coHandling, status: .active, assignedOn: fixture.today,
+                deadline: fixture.today.adding(days: 30), contestUntil: fixture.today.adding(days: 7)),
         ]
         let assigned = try EventEnvelope(
-            ProposalAssigned(proposalID: proposal.id, caseNumber: proposal.caseNumber, kind: .citizen, round: 1, units: units, isKey: false,
-                             supervisingLeader: nil, automatic: false, confirmedPreAssignment: false),
+            ProposalAssigned(
+                proposalID: proposal.id, caseNumber: proposal.caseNumber, kind: .citizen, round: 1, units: units, isKey: false,
+                supervisingLeader: nil, automatic: false, confirmedPreAssignment: false),
             district: proposal.district, occurredAt: Date())
         for _ in 0..<2 {
-            for result in await fixture.producer.send([OutgoingMessage(
-                topic: fixture.kafka.topicName(TopicCatalogue.assignmentEvents.name), key: Data(proposal.id.uuidString.utf8), value: try assigned.encoded())]) {
+            for result in await fixture.producer.send([
+                OutgoingMessage(
+                    topic: fixture.kafka.topicName(TopicCatalogue.assignmentEvents.name), key: Data(proposal.id.uuidString.utf8),
+                    value: try assigned.encoded())
+            ]) {
                 _ = try result.get()
             }
         }
         #expect(try await eventually(timeout: .seconds(30)) { try smtp.messages().count >= 2 }, "the two addresses of the lead unit")
-        #expect(try await eventually(timeout: .seconds(30)) {
-            try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE channel = 'email' AND state = 'dead'") == 1
-        }, "the refused address is given up after its attempts")
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                try await fixture.store.integer("SELECT count(*)::int FROM notifications WHERE channel = 'email' AND state = 'dead'") == 1
+            }, "the refused address is given up after its attempts")
         let mails = try smtp.messages()
         #expect(mails.count == 2, "once per account, though the event came twice: \(mails.map(\.recipients))")
         #expect(Set(mails.flatMap(\.recipients)) == ["fire.a@units.example", "fire.b@units.example"])
@@ -154,13 +172,15 @@ struct StaffInboxTests {
         let proposal = try await fixture.file("改善长者饭堂", suggestions: "增加窗口", clues: [clue])
         let units = try await fixture.assign(proposal, lead: "区民政局")
         try await fixture.publish(
-            AssignmentEscalated(assignmentID: units[0].assignmentID, proposalID: proposal.id, unitID: units[0].unitID, deadline: units[0].deadline!,
-                                daysOverdue: 31, level: .supervisingLeader, supervisingLeader: "李副主席"),
+            AssignmentEscalated(
+                assignmentID: units[0].assignmentID, proposalID: proposal.id, unitID: units[0].unitID, deadline: units[0].deadline!,
+                daysOverdue: 31, level: .supervisingLeader, supervisingLeader: "李副主席"),
             district: proposal.district, on: TopicCatalogue.supervisionEvents, key: proposal.id)
         let li = person(.supervisingLeader, "leader-li", name: "李副主席")
-        #expect(try await eventually(timeout: .seconds(30)) {
-            ((try await call(fixture, "GET", "/v1/inbox", as: li).json["notices"] as? [Any]) ?? []).count > 0
-        })
+        #expect(
+            try await eventually(timeout: .seconds(30)) {
+                ((try await call(fixture, "GET", "/v1/inbox", as: li).json["notices"] as? [Any]) ?? []).count > 0
+            })
         let leader = try await call(fixture, "GET", "/v1/inbox", as: li)
         let titles = (leader.json["notices"] as? [[String: Any]] ?? []).compactMap { $0["title"] as? String }
         #expect(titles.count == 1 && titles[0].contains("31 天"), "\(leader.text)")
@@ -184,17 +204,22 @@ struct StaffInboxTests {
         let proposal = try await fixture.file("推进老旧小区加装电梯", suggestions: "简化审批", clues: [clue])
         // The proposal's drafter (`member-1` in the fixture) has an account with an address.
         try await fixture.store.database.transaction(.district(proposal.district)) { transaction in
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO accounts (id, district, login, display_name, role, email, password_hash, active)
                 VALUES (\(UUID()), \(proposal.district.rawValue), 'member-1', '李明', 'member', 'li.ming@members.example', 'x', true)
                 """)
         }
-        #expect(try await fixture.staff("PUT", "/v1/publicity/notification-endpoints/webhook",
-                                        json: ["url": receiver.base + "/ok", "secret": "webhook-secret-haizhu"], role: .administrator).status == 200)
+        #expect(
+            try await fixture.staff(
+                "PUT", "/v1/publicity/notification-endpoints/webhook",
+                json: ["url": receiver.base + "/ok", "secret": "webhook-secret-haizhu"], role: .administrator
+            ).status == 200)
         let linkID = UUID()
         let token = fixture.signer.evaluationLinkToken(for: linkID)
-        try await fixture.publish(EvaluationRequested(proposalID: proposal.id, linkID: linkID, expiresOn: fixture.today.adding(days: 30)),
-                                  district: proposal.district, on: TopicCatalogue.supervisionEvents, key: proposal.id, times: 2)
+        try await fixture.publish(
+            EvaluationRequested(proposalID: proposal.id, linkID: linkID, expiresOn: fixture.today.adding(days: 30)),
+            district: proposal.district, on: TopicCatalogue.supervisionEvents, key: proposal.id, times: 2)
         let page = "https://workbench.example/evaluate/\(token)"
         #expect(try await eventually(timeout: .seconds(30)) { try smtp.messages().contains { $0.text.contains(page) } }, "the e-mailed link")
         let asked = {

@@ -2,8 +2,8 @@ import Foundation
 import Models
 import PostgresNIO
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 @Suite(.timeLimit(.minutes(2)))
 struct StorageTests {
@@ -28,7 +28,9 @@ struct StorageTests {
         let expected = Migrator.bundled().map(\.version)
         #expect(applied.sorted() == expected, "each migration applied by exactly one of them")
         let recorded = try await clients[0].transaction(.none) { transaction in
-            try await transaction.query("SELECT version FROM schema_migrations ORDER BY version").decode(Int.self).reduce(into: [Int]()) { $0.append($1) }
+            try await transaction.query("SELECT version FROM schema_migrations ORDER BY version").decode(Int.self).reduce(into: [Int]()) {
+                $0.append($1)
+            }
         }
         #expect(recorded == expected)
         #expect(try await Migrator().migrate(clients[1], logger: TestEnvironment.logger).isEmpty)
@@ -50,7 +52,8 @@ struct StorageTests {
         let tianhe = DistrictCode(rawValue: "tianhe")!
         func insertClue(_ district: DistrictCode, scope: DistrictScope) async throws {
             try await database.transaction(scope) { transaction in
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
                                        source_category, channel, is_anonymous, received_at)
                     VALUES (\(UUID()), \(district.rawValue), \(UUID().uuidString), 't', 's', 's', 'community', 'web', true, now())

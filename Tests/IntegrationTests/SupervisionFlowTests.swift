@@ -6,8 +6,8 @@ import ServiceKit
 import Storage
 import SupervisionService
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Supervision instances on a database and topics of their own, with one clock they share and
 /// tests move forward. Assignments are announced on assignment-events through the broker.
@@ -31,9 +31,11 @@ final class SupervisionFixture: Sendable {
 
     /// Starts an instance (another member of the consumer group, another timer scheduler).
     func start(_ name: String) async throws {
-        let app = try ServiceApp(SupervisionService.definition(clock: clock), configuration: ServiceConfiguration(
-            service: .supervision, instanceID: name, httpPort: 0, database: store.configuration, kafka: kafka, logLevel: .warning,
-            tokenSecret: String(repeating: "s", count: 32), environment: ["SUPERVISION_TIMER_SECONDS": "1"]), handleSignals: false)
+        let app = try ServiceApp(
+            SupervisionService.definition(clock: clock),
+            configuration: ServiceConfiguration(
+                service: .supervision, instanceID: name, httpPort: 0, database: store.configuration, kafka: kafka, logLevel: .warning,
+                tokenSecret: String(repeating: "s", count: 32), environment: ["SUPERVISION_TIMER_SECONDS": "1"]), handleSignals: false)
         let task = Task { try await app.run() }
         let port = await app.listeningPort() ?? 0
         base.withLock { $0 = "http://127.0.0.1:\(port)" }
@@ -55,16 +57,22 @@ final class SupervisionFixture: Sendable {
     @discardableResult
     func assign(deadline: LocalDate, coUnit: Bool = false, number: Int = 1) async throws -> ProposalAssigned {
         let proposal = UUID()
-        var units = [AssignedUnit(assignmentID: UUID(), unitID: UUID(), unitName: "区应急管理局", role: .lead, status: .active,
-                                  assignedOn: today, deadline: deadline, contestUntil: today.adding(days: 7))]
+        var units = [
+            AssignedUnit(
+                assignmentID: UUID(), unitID: UUID(), unitName: "区应急管理局", role: .lead, status: .active,
+                assignedOn: today, deadline: deadline, contestUntil: today.adding(days: 7))
+        ]
         if coUnit {
-            units.append(AssignedUnit(assignmentID: UUID(), unitID: UUID(), unitName: "南华西街道办事处", role: .coHandling, status: .active,
-                                      assignedOn: today, deadline: deadline, contestUntil: today.adding(days: 7)))
+            units.append(
+                AssignedUnit(
+                    assignmentID: UUID(), unitID: UUID(), unitName: "南华西街道办事处", role: .coHandling, status: .active,
+                    assignedOn: today, deadline: deadline, contestUntil: today.adding(days: 7)))
         }
         let caseNumber = String(format: "HZ-14-2026-%04d", number)
         // Assignment's half, as its desk leaves it: the proposal assigned in the shared store.
         try await store.database.transaction(.district(haizhu)) { transaction in
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, drafted_by, case_number)
                 VALUES (\(proposal), 'haizhu', 'assigned', '关于老旧小区加装电梯的建议', '案由', '理由', '建议', '[]', 'member-1', \(caseNumber))
                 """)
@@ -151,7 +159,9 @@ struct SupervisionFlowTests {
         let coPath = "/v1/supervision/my/assignments/\(co.assignmentID)"
 
         // The three meetings: validated, and only of the unit's own assignment.
-        let meeting: [String: Any] = ["stage": "before", "heldOn": fixture.today.description, "form": "座谈", "attendees": "提案人、承办人", "summary": "了解诉求"]
+        let meeting: [String: Any] = [
+            "stage": "before", "heldOn": fixture.today.description, "form": "座谈", "attendees": "提案人、承办人", "summary": "了解诉求",
+        ]
         #expect(try await fixture.call("POST", leadPath + "/meetings", json: meeting, token: leadToken).status == 201)
         #expect(try await fixture.call("POST", leadPath + "/meetings", json: meeting, token: coToken).status == 404, "not the co-unit's assignment")
         var future = meeting
@@ -164,9 +174,12 @@ struct SupervisionFlowTests {
         // Co-unit gating: no reply before the co-unit's opinion (its window is open); a co-unit never replies.
         let reply: [String: Any] = ["text": "已在小区建设集中充电桩，计划明年一季度全部投用。", "category": "B", "promisedDate": fixture.today.adding(days: 20).description]
         let early = try await fixture.call("POST", leadPath + "/reply", json: reply, token: leadToken)
-        #expect(early.status == 409 && ((early.json["error"] as? [String: Any])?["message"] as? String ?? "").contains("waiting for the opinion of 南华西街道办事处"))
+        #expect(
+            early.status == 409
+                && ((early.json["error"] as? [String: Any])?["message"] as? String ?? "").contains("waiting for the opinion of 南华西街道办事处"))
         #expect(try await fixture.call("POST", coPath + "/reply", json: reply, token: coToken).status == 409)
-        #expect(try await fixture.call("POST", leadPath + "/opinion", json: ["text": "同意"], token: leadToken).status == 409, "the lead gives no opinion")
+        #expect(
+            try await fixture.call("POST", leadPath + "/opinion", json: ["text": "同意"], token: leadToken).status == 409, "the lead gives no opinion")
         #expect(try await fixture.call("POST", coPath + "/opinion", json: ["text": "街道配合做好选址和宣传。"], token: coToken).status == 201)
         #expect(try await fixture.call("POST", coPath + "/opinion", json: ["text": "再次"], token: coToken).status == 409, "once")
         // The co-unit's part is evaluated too; dissatisfaction sends it back for a new opinion.
@@ -178,10 +191,17 @@ struct SupervisionFlowTests {
 
         // Extensions: before the deadline, later than it, one open at a time; the committee decides.
         let extensionPath = leadPath + "/extension"
-        #expect(try await fixture.call("POST", extensionPath, json: ["deadline": fixture.today.adding(days: 10).description, "reason": "x"], token: leadToken).errorField == "deadline")
-        let asked = try await fixture.call("POST", extensionPath, json: ["deadline": fixture.today.adding(days: 45).description, "reason": "需协调供电部门"], token: leadToken)
+        #expect(
+            try await fixture.call(
+                "POST", extensionPath, json: ["deadline": fixture.today.adding(days: 10).description, "reason": "x"], token: leadToken
+            ).errorField == "deadline")
+        let asked = try await fixture.call(
+            "POST", extensionPath, json: ["deadline": fixture.today.adding(days: 45).description, "reason": "需协调供电部门"], token: leadToken)
         #expect(asked.status == 201)
-        #expect(try await fixture.call("POST", extensionPath, json: ["deadline": fixture.today.adding(days: 50).description, "reason": "再次"], token: leadToken).status == 409)
+        #expect(
+            try await fixture.call(
+                "POST", extensionPath, json: ["deadline": fixture.today.adding(days: 50).description, "reason": "再次"], token: leadToken
+            ).status == 409)
         let request = try #require(asked.json["id"] as? String)
         // The committee finds the waiting request without asking the unit for its id.
         let waiting = try await fixture.call("GET", "/v1/supervision/extensions", token: fixture.token())
@@ -193,7 +213,8 @@ struct SupervisionFlowTests {
         #expect(try await fixture.call("POST", leadPath + "/progress", json: ["text": "已完成选址初步方案。"], token: leadToken).status == 201)
         let leadView = try await fixture.call("GET", leadPath, token: leadToken)
         #expect(leadView.status == 200)
-        #expect((leadView.json["coUnitOpinions"] as? [[String: Any]])?.compactMap { $0["text"] as? String }
+        #expect(
+            (leadView.json["coUnitOpinions"] as? [[String: Any]])?.compactMap { $0["text"] as? String }
                 == ["街道配合做好选址和宣传。", "已征求居民意见，调整选址。"], "\(leadView.text)")
         #expect((leadView.json["progressNotes"] as? [[String: Any]])?.first?["text"] as? String == "已完成选址初步方案。")
         #expect((leadView.json["extensionRequests"] as? [[String: Any]])?.count == 1)
@@ -202,12 +223,21 @@ struct SupervisionFlowTests {
         #expect((coView.json["coUnitOpinions"] as? [[String: Any]])?.count == 2 && coView.json["progressNotes"] as? [Any] != nil)
         let staffView = try await fixture.call("GET", "/v1/supervision/assignments/\(lead.assignmentID)", token: fixture.token())
         #expect((staffView.json["coUnitOpinions"] as? [[String: Any]])?.count == 2 && (staffView.json["progressNotes"] as? [Any])?.count == 1)
-        #expect(try await fixture.call("POST", "/v1/supervision/extensions/\(request)/decision", json: ["decision": "maybe"], token: fixture.token()).errorField == "decision")
-        let granted = try await fixture.call("POST", "/v1/supervision/extensions/\(request)/decision", json: ["decision": "granted", "note": "同意延期"], token: fixture.token())
+        #expect(
+            try await fixture.call("POST", "/v1/supervision/extensions/\(request)/decision", json: ["decision": "maybe"], token: fixture.token())
+                .errorField == "decision")
+        let granted = try await fixture.call(
+            "POST", "/v1/supervision/extensions/\(request)/decision", json: ["decision": "granted", "note": "同意延期"], token: fixture.token())
         #expect(granted.status == 200, "\(granted.text)")
-        #expect((try await fixture.call("GET", "/v1/supervision/extensions", token: fixture.token()).json["extensionRequests"] as? [Any])?.isEmpty == true)
-        #expect((try await fixture.call("GET", "/v1/supervision/extensions?state=granted", token: fixture.token()).json["extensionRequests"] as? [Any])?.count == 1)
-        #expect(try await fixture.string("SELECT to_char(deadline, 'YYYY-MM-DD') FROM supervised_assignments WHERE assignment_id = \(lead.assignmentID)") == fixture.today.adding(days: 45).description)
+        #expect(
+            (try await fixture.call("GET", "/v1/supervision/extensions", token: fixture.token()).json["extensionRequests"] as? [Any])?.isEmpty == true
+        )
+        #expect(
+            (try await fixture.call("GET", "/v1/supervision/extensions?state=granted", token: fixture.token()).json["extensionRequests"] as? [Any])?
+                .count == 1)
+        #expect(
+            try await fixture.string("SELECT to_char(deadline, 'YYYY-MM-DD') FROM supervised_assignments WHERE assignment_id = \(lead.assignmentID)")
+                == fixture.today.adding(days: 45).description)
 
         // The reply: B needs a promised date after today; then the follow-up review fires on that day.
         var noDate = reply
@@ -228,13 +258,18 @@ struct SupervisionFlowTests {
         let file = try await fixture.call("GET", "/v1/supervision/replies/\(replyID)/attachments/0", token: fixture.token())
         #expect(file.status == 200 && file.body == plan && file.header("Content-Type") == "text/plain")
         #expect(try await fixture.call("GET", "/v1/supervision/my/replies/\(replyID)/attachments/0", token: leadToken).body == plan)
-        #expect(try await fixture.call("GET", "/v1/supervision/my/replies/\(replyID)/attachments/0", token: coToken).status == 404, "another unit's reply")
+        #expect(
+            try await fixture.call("GET", "/v1/supervision/my/replies/\(replyID)/attachments/0", token: coToken).status == 404, "another unit's reply"
+        )
         let opened = try await fixture.call("GET", "/v1/supervision/assignments/\(lead.assignmentID)", token: fixture.token())
         let replies = (opened.json["replies"] as? [[String: Any]]) ?? []
         #expect(replies.map { $0["category"] as? String } == ["B"] && (replies.first?["attachments"] as? [[String: Any]])?.count == 1)
         #expect(((opened.json["meetings"] as? [[String: Any]]) ?? []).map { $0["stage"] as? String } == ["before"])
-        #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE assignment_id = \(lead.assignmentID) AND kind IN ('reminder', 'escalation') AND fired_at IS NULL AND cancelled_at IS NULL") == 0,
-                "a reply ends the reminders and escalation")
+        #expect(
+            try await fixture.store.integer(
+                "SELECT count(*)::int FROM supervision_timers WHERE assignment_id = \(lead.assignmentID) AND kind IN ('reminder', 'escalation') AND fired_at IS NULL AND cancelled_at IS NULL"
+            ) == 0,
+            "a reply ends the reminders and escalation")
         fixture.clock.advance(by: 21 * Self.day)
         let followedUp = try await eventually(timeout: .seconds(20)) {
             try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE kind = 'follow-up' AND outcome = 'follow-up'") == 1
@@ -244,12 +279,15 @@ struct SupervisionFlowTests {
         #expect(try await fixture.string("SELECT state FROM supervised_assignments WHERE assignment_id = \(lead.assignmentID)") == "replied")
         fixture.clock.advance(by: 11 * Self.day)
         let closedByWindow = try await eventually(timeout: .seconds(20)) {
-            try await fixture.string("SELECT reason FROM proposal_closures WHERE proposal_id = \(assigned.proposalID)") == "the proposer's evaluation window passed"
+            try await fixture.string("SELECT reason FROM proposal_closures WHERE proposal_id = \(assigned.proposalID)")
+                == "the proposer's evaluation window passed"
         }
         #expect(closedByWindow)
         let events = try await fixture.supervisionEvents(atLeast: 5)
         let types = events.map(\.type)
-        #expect(types.contains(CoUnitOpinionGiven.eventType) && types.contains(ExtensionDecided.eventType) && types.contains(ExtensionRequested.eventType))
+        #expect(
+            types.contains(CoUnitOpinionGiven.eventType) && types.contains(ExtensionDecided.eventType) && types.contains(ExtensionRequested.eventType)
+        )
         #expect(types.contains(AssignmentReplied.eventType) && types.contains(FollowUpDue.eventType) && types.contains(ProposalClosed.eventType))
         let replied = try #require(try events.first { $0.type == AssignmentReplied.eventType }?.decodePayload(as: AssignmentReplied.self))
         #expect(replied.category == .inProgressOrPlanned && replied.onTime)
@@ -279,14 +317,18 @@ struct SupervisionFlowTests {
         let year = fixture.today.year
         let promised = fixture.today.adding(days: 60)
         let reply: [String: Any] = ["text": "已列入明年计划。", "category": "B", "promisedDate": promised.description]
-        #expect(try await fixture.call("POST", "/v1/supervision/my/assignments/\(lead.assignmentID)/reply", json: reply, token: leadToken).status == 201)
+        #expect(
+            try await fixture.call("POST", "/v1/supervision/my/assignments/\(lead.assignmentID)/reply", json: reply, token: leadToken).status == 201)
         #expect(try await fixture.string("SELECT status FROM proposals WHERE id = \(assigned.proposalID)") == "replied")
-        let evaluated = try await fixture.call("POST", "/v1/supervision/assignments/\(lead.assignmentID)/evaluation", json: ["result": "satisfied"], token: committee)
+        let evaluated = try await fixture.call(
+            "POST", "/v1/supervision/assignments/\(lead.assignmentID)/evaluation", json: ["result": "satisfied"], token: committee)
         #expect(evaluated.status == 201 && evaluated.json["proposalClosed"] as? Bool == true, "\(evaluated.text)")
         #expect(try await fixture.string("SELECT status FROM proposals WHERE id = \(assigned.proposalID)") == "closed")
-        #expect(try await fixture.store.integer(
-            "SELECT count(*)::int FROM supervision_timers WHERE kind = 'follow-up' AND cancelled_at IS NULL AND assignment_id = \(lead.assignmentID)") == 1,
-                "closing keeps the follow-up the reply promised")
+        #expect(
+            try await fixture.store.integer(
+                "SELECT count(*)::int FROM supervision_timers WHERE kind = 'follow-up' AND cancelled_at IS NULL AND assignment_id = \(lead.assignmentID)"
+            ) == 1,
+            "closing keeps the follow-up the reply promised")
 
         // Nothing to answer before the day; on it, the unit and the committee are asked.
         #expect((try await fixture.call("GET", "/v1/supervision/my/follow-ups", token: leadToken).json["followUps"] as? [Any])?.isEmpty == true)
@@ -310,7 +352,8 @@ struct SupervisionFlowTests {
         #expect(try await fixture.call("POST", path, json: ["result": "done"], token: otherToken).status == 404, "another unit's review")
         let recorded = try await fixture.call("POST", path, json: ["result": "partly", "note": "已建成两处，另一处待选址"], token: leadToken)
         #expect(recorded.status == 200 && recorded.json["result"] as? String == "partly", "\(recorded.text)")
-        #expect(try await fixture.call("POST", "/v1/supervision/follow-ups/\(reviewID)/result", json: ["result": "done"], token: committee).status == 409)
+        #expect(
+            try await fixture.call("POST", "/v1/supervision/follow-ups/\(reviewID)/result", json: ["result": "done"], token: committee).status == 409)
         let events = try await fixture.supervisionEvents(atLeast: 4)
         let result = try #require(try events.first { $0.type == FollowUpRecorded.eventType }?.decodePayload(as: FollowUpRecorded.self))
         #expect(result.result == .partly && result.proposalID == assigned.proposalID && result.promised == promised)
@@ -334,16 +377,19 @@ struct SupervisionFlowTests {
         // Tianhe has an escalation due too, and settings no service can read.
         let broken = UUID()
         try await fixture.store.database.transaction(.district(tianhe)) { transaction in
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, drafted_by, case_number)
                 VALUES (\(broken), 'tianhe', 'assigned', '题', '案由', '理由', '建议', '[]', 'member-1', 'TH-14-2026-0001')
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO supervised_assignments (assignment_id, district, proposal_id, case_number, unit_id, unit_name, role, round,
                                                     assigned_on, deadline, state)
                 VALUES (\(UUID()), 'tianhe', \(broken), 'TH-14-2026-0001', \(UUID()), '天河区某局', 'lead', 1, '2026-11-01', '2026-11-02', 'handling')
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO supervision_timers (district, assignment_id, proposal_id, kind, step, day, due_at)
                 SELECT 'tianhe', assignment_id, proposal_id, 'escalation', 0, '2026-11-03', '2026-11-03T09:00:00+08:00'
                 FROM supervised_assignments WHERE proposal_id = \(broken)
@@ -360,7 +406,8 @@ struct SupervisionFlowTests {
                 try await ProposalStatuses.lock(assigned.proposalID, in: transaction)
                 replying.continuation.yield()
                 for await _ in release.stream { break }
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     UPDATE supervised_assignments SET state = 'replied', replied_at = now() WHERE assignment_id = \(lead.assignmentID)
                     """)
             }
@@ -393,22 +440,26 @@ struct SupervisionFlowTests {
         let token = try #require(linked.json["token"] as? String)
         let link = "/v1/supervision/evaluations/\(token)"
         let body: [String: Any] = ["assignmentId": lead.assignmentID.uuidString, "result": "dissatisfied", "comment": "充电桩位置不合理"]
-        #expect(try await fixture.call("POST", "/v1/supervision/evaluations/" + String(repeating: "x", count: 43), json: body, token: "").status == 404,
-                "only the proposer's link evaluates")
+        #expect(
+            try await fixture.call("POST", "/v1/supervision/evaluations/" + String(repeating: "x", count: 43), json: body, token: "").status == 404,
+            "only the proposer's link evaluates")
         var wrongUnit = body
         wrongUnit["assignmentId"] = other.units[0].assignmentID.uuidString
         #expect(try await fixture.call("POST", link, json: wrongUnit, token: "").status == 404, "the link is for its own proposal only")
         var outOfRange = body
         outOfRange["result"] = "happy"
         #expect(try await fixture.call("POST", link, json: outOfRange, token: "").errorField == "result")
-        #expect(try await fixture.call("POST", "/v1/supervision/assignments/\(lead.assignmentID)/evaluation", json: body, token: leadToken).status == 403,
-                "a unit does not evaluate itself")
+        #expect(
+            try await fixture.call("POST", "/v1/supervision/assignments/\(lead.assignmentID)/evaluation", json: body, token: leadToken).status == 403,
+            "a unit does not evaluate itself")
 
         let reopened = try await fixture.call("POST", link, json: body, token: "")
         #expect(reopened.status == 201, "\(reopened.text)")
         let expected = DeadlineRule(amount: 30, unit: .calendarDays).deadline(from: fixture.today, calendar: .none)
         #expect(reopened.json["rehandlingDeadline"] as? String == expected.description)
-        #expect(try await fixture.string("SELECT state || ':' || rehandlings FROM supervised_assignments WHERE assignment_id = \(lead.assignmentID)") == "handling:1")
+        #expect(
+            try await fixture.string("SELECT state || ':' || rehandlings FROM supervised_assignments WHERE assignment_id = \(lead.assignmentID)")
+                == "handling:1")
         #expect(try await fixture.call("POST", link, json: body, token: "").status == 409, "nothing to evaluate until it replies again")
 
         #expect(try await fixture.call("POST", replyPath, json: ["text": "已调整充电桩位置。", "category": "A"], token: leadToken).status == 201)
@@ -451,7 +502,10 @@ struct SupervisionFlowTests {
             #expect(try await fixture.call("POST", path + "/meetings", json: meeting, token: token).status == 201)
         }
         #expect(try await fixture.call("POST", path + "/reply", json: ["text": "已办结。", "category": "A"], token: token).status == 201)
-        #expect(try await fixture.call("POST", "/v1/supervision/assignments/\(unit.assignmentID)/evaluation", json: ["result": "satisfied"], token: fixture.token()).status == 201)
+        #expect(
+            try await fixture.call(
+                "POST", "/v1/supervision/assignments/\(unit.assignmentID)/evaluation", json: ["result": "satisfied"], token: fixture.token()
+            ).status == 201)
 
         let period = "from=\(fixture.today.adding(days: -1))&to=\(fixture.today.adding(days: 1))"
         let report = try await fixture.call("GET", "/v1/supervision/evaluation?" + period, token: fixture.token())
@@ -465,7 +519,8 @@ struct SupervisionFlowTests {
         let csv = try await fixture.call("GET", "/v1/supervision/evaluation?format=csv&" + period, token: fixture.token())
         #expect(csv.header("Content-Type")?.hasPrefix("text/csv") == true && csv.body.starts(with: [0xEF, 0xBB, 0xBF]))
         #expect(csv.text.contains("单位") && csv.text.contains("区应急管理局"))
-        #expect(try await fixture.call("GET", "/v1/supervision/evaluation?from=2026-13-01&to=2026-12-31", token: fixture.token()).errorField == "from")
+        #expect(
+            try await fixture.call("GET", "/v1/supervision/evaluation?from=2026-13-01&to=2026-12-31", token: fixture.token()).errorField == "from")
         #expect(try await fixture.call("GET", "/v1/supervision/evaluation?from=2026-12-31&to=2026-01-01", token: fixture.token()).status == 400)
 
         // Supervision activities (五督办) on a proposal.
@@ -481,15 +536,19 @@ struct SupervisionFlowTests {
 
         // Quotas against the register: a studio counts its own clues and its members' for it; an inactive entry owes
         // nothing; a clue credited to no entry (free text not yet mapped) counts for no one.
-        try await fixture.store.execute("""
+        try await fixture.store.execute(
+            """
             INSERT INTO register_entries (district, code, kind, name, studio_code, active, updated_by) VALUES
                 ('haizhu', 's-sy', 'studio', '沙园街委员工作室', NULL, true, 'test'),
                 ('haizhu', 's-nhx', 'studio', '南华西街委员工作室', NULL, true, 'test'),
                 ('haizhu', 's-old', 'studio', '旧工作室', NULL, false, 'test'),
                 ('haizhu', 'm-chen', 'member', '陈委员', 's-nhx', true, 'test')
             """, scope: .district(fixture.haizhu))
-        for (number, code, studio) in [(1, "s-sy", "s-sy"), (2, "s-sy", "s-sy"), (3, "m-chen", "s-nhx"), (4, "s-old", "s-old"), (5, nil, nil)] as [(Int, String?, String?)] {
-            try await fixture.store.execute("""
+        for (number, code, studio) in [(1, "s-sy", "s-sy"), (2, "s-sy", "s-sy"), (3, "m-chen", "s-nhx"), (4, "s-old", "s-old"), (5, nil, nil)]
+            as [(Int, String?, String?)]
+        {
+            try await fixture.store.execute(
+                """
                 INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions, source_category, channel,
                                    is_anonymous, received_at, receiver_kind, receiver_name, receiver_code, receiver_studio_code)
                 VALUES (\(UUID()), 'haizhu', \("HZ-Q-\(number)"), '标题', '情况', '建议', 'studio', 'studio', true, \(fixture.clock.now),
@@ -507,7 +566,9 @@ struct SupervisionFlowTests {
         #expect(((again.json["reminded"] as? [[String: Any]]) ?? []).isEmpty, "once per month")
         let quotaEvents = try await fixture.supervisionEvents(atLeast: 1).filter { $0.type == QuotaReminderDue.eventType }
         #expect(quotaEvents.count == 2)
-        #expect(Set(try quotaEvents.map { try $0.decodePayload(as: QuotaReminderDue.self).receiver }) == ["s-nhx", "m-chen"], "addressed by register code")
+        #expect(
+            Set(try quotaEvents.map { try $0.decodePayload(as: QuotaReminderDue.self).receiver }) == ["s-nhx", "m-chen"], "addressed by register code"
+        )
         try await fixture.stopAll()
     }
 
@@ -536,22 +597,35 @@ struct SupervisionFlowTests {
         try await fixture.awaitTracked(2)
         let lead = first.units[0]
         let moved = fixture.today.adding(days: 30)
-        try await fixture.publish([try EventEnvelope(
-            AssignmentDeadlineChanged(assignmentID: lead.assignmentID, proposalID: first.proposalID, unitID: lead.unitID,
-                                      previous: lead.deadline, deadline: moved, reason: "涉及多部门协调"),
-            district: fixture.haizhu, occurredAt: Date())], key: first.proposalID.uuidString)
-        let replacement = AssignedUnit(assignmentID: UUID(), unitID: UUID(), unitName: "区民政局", role: .lead, status: .active,
-                                       assignedOn: fixture.today, deadline: fixture.today.adding(days: 20), contestUntil: nil)
-        try await fixture.publish([try EventEnvelope(
-            ProposalReassigned(proposalID: second.proposalID, caseNumber: second.caseNumber, round: 2, units: [replacement],
-                               superseded: [second.units[0].assignmentID], resolvedContests: [], deadlineRule: .restart, note: "改派"),
-            district: fixture.haizhu, occurredAt: Date())], key: second.proposalID.uuidString)
+        try await fixture.publish(
+            [
+                try EventEnvelope(
+                    AssignmentDeadlineChanged(
+                        assignmentID: lead.assignmentID, proposalID: first.proposalID, unitID: lead.unitID,
+                        previous: lead.deadline, deadline: moved, reason: "涉及多部门协调"),
+                    district: fixture.haizhu, occurredAt: Date())
+            ], key: first.proposalID.uuidString)
+        let replacement = AssignedUnit(
+            assignmentID: UUID(), unitID: UUID(), unitName: "区民政局", role: .lead, status: .active,
+            assignedOn: fixture.today, deadline: fixture.today.adding(days: 20), contestUntil: nil)
+        try await fixture.publish(
+            [
+                try EventEnvelope(
+                    ProposalReassigned(
+                        proposalID: second.proposalID, caseNumber: second.caseNumber, round: 2, units: [replacement],
+                        superseded: [second.units[0].assignmentID], resolvedContests: [], deadlineRule: .restart, note: "改派"),
+                    district: fixture.haizhu, occurredAt: Date())
+            ], key: second.proposalID.uuidString)
         try await fixture.awaitTracked(3)
         let replanned = try await eventually(timeout: .seconds(20)) {
-            try await fixture.string("SELECT to_char(min(day), 'YYYY-MM-DD') FROM supervision_timers WHERE assignment_id = \(lead.assignmentID) AND cancelled_at IS NULL") == moved.adding(days: -7).description
+            try await fixture.string(
+                "SELECT to_char(min(day), 'YYYY-MM-DD') FROM supervision_timers WHERE assignment_id = \(lead.assignmentID) AND cancelled_at IS NULL")
+                == moved.adding(days: -7).description
         }
         #expect(replanned, "the new deadline's timers replace the old ones")
-        #expect(try await fixture.string("SELECT state FROM supervised_assignments WHERE assignment_id = \(second.units[0].assignmentID)") == "superseded")
+        #expect(
+            try await fixture.string("SELECT state FROM supervised_assignments WHERE assignment_id = \(second.units[0].assignmentID)") == "superseded"
+        )
 
         // Past the old deadline, and past the replacement's seven-day reminder (day 13): only that fires.
         fixture.clock.advance(by: 14 * Self.day)
@@ -562,12 +636,13 @@ struct SupervisionFlowTests {
         try await Task.sleep(for: .seconds(2))
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM supervision_timers WHERE fired_at IS NOT NULL") == 1)
         let events = try await fixture.supervisionEvents(atLeast: 1)
-        let assignments = Set(try events.map { event -> UUID in
-            switch event.type {
-            case ReminderDue.eventType: try event.decodePayload(as: ReminderDue.self).assignmentID
-            default: try event.decodePayload(as: AssignmentEscalated.self).assignmentID
-            }
-        })
+        let assignments = Set(
+            try events.map { event -> UUID in
+                switch event.type {
+                case ReminderDue.eventType: try event.decodePayload(as: ReminderDue.self).assignmentID
+                default: try event.decodePayload(as: AssignmentEscalated.self).assignmentID
+                }
+            })
         #expect(!assignments.contains(lead.assignmentID), "the moved deadline is still 16 days away")
         #expect(!assignments.contains(second.units[0].assignmentID), "the superseded assignment is silent")
         #expect(assignments == [replacement.assignmentID], "only the replacement's reminders: \(events.map(\.type))")
@@ -577,8 +652,10 @@ struct SupervisionFlowTests {
 
 extension SupervisionFixture {
     func token(_ role: StaffClaims.Role = .proposalsCommittee, unit: UUID? = nil) throws -> String {
-        try signer.token(for: StaffClaims(subject: "\(role.rawValue)-\(unit?.uuidString.prefix(4) ?? "1")", role: role, district: haizhu,
-                                          unitID: unit, expiresAt: Date().addingTimeInterval(3600)))
+        try signer.token(
+            for: StaffClaims(
+                subject: "\(role.rawValue)-\(unit?.uuidString.prefix(4) ?? "1")", role: role, district: haizhu,
+                unitID: unit, expiresAt: Date().addingTimeInterval(3600)))
     }
 
     /// An HTTP call to the latest instance started.

@@ -3,8 +3,8 @@ import Messaging
 import Models
 import ServiceKit
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// From a reference topic to a filed proposal: claiming (认领), cultivation (培育), review and
 /// filing (审查立案) on the fast track; and the annual clue compilation.
@@ -12,7 +12,8 @@ import TestSupport
 struct TriageCultivationTests {
     @Test func aClaimedTopicBecomesAFiledProposalWithExactlyOneFilingEvent() async throws {
         let fixture = try await TriageFixture()
-        let clue = try await fixture.submit(title: PilotClues.canteen.title, situation: PilotClues.canteen.situation, suggestions: PilotClues.canteen.suggestions)
+        let clue = try await fixture.submit(
+            title: PilotClues.canteen.title, situation: PilotClues.canteen.situation, suggestions: PilotClues.canteen.suggestions)
         try await fixture.awaitTriaged([clue])
         let clerk = try fixture.token()
         let published = try await fixture.call("POST", "/v1/triage/clues/\(clue)/decision", json: ["route": "reference-topic"], token: clerk)
@@ -60,8 +61,9 @@ struct TriageCultivationTests {
             return ((listed.json["proposals"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String }
         }
         #expect(try await overdue().isEmpty, "not due yet")
-        try await fixture.store.execute("UPDATE proposals SET review_due_at = now() - interval '1 day' WHERE id = \(UUID(uuidString: proposal)!)",
-                                        scope: .district(haizhu))
+        try await fixture.store.execute(
+            "UPDATE proposals SET review_due_at = now() - interval '1 day' WHERE id = \(UUID(uuidString: proposal)!)",
+            scope: .district(haizhu))
         #expect(try await overdue() == [proposal])
         #expect(try await fixture.call("GET", "/v1/proposals?reviewOverdue=maybe", token: committee).errorField == "reviewOverdue")
         #expect(((try await fixture.call("GET", "/v1/proposals", token: rival).json["proposals"] as? [Any]) ?? [1]).isEmpty, "another member's draft")
@@ -69,7 +71,8 @@ struct TriageCultivationTests {
 
         // Filing: a case number per district, session and year, and exactly one event.
         #expect(try await fixture.call("POST", "/v1/proposals/\(proposal)/review", json: ["decision": "file"], token: member).status == 403)
-        let noRoute = try await fixture.call("POST", "/v1/proposals/\(proposal)/review", json: ["decision": "not-file", "reason": "不属于提案范围"], token: committee)
+        let noRoute = try await fixture.call(
+            "POST", "/v1/proposals/\(proposal)/review", json: ["decision": "not-file", "reason": "不属于提案范围"], token: committee)
         #expect(noRoute.status == 422 && noRoute.errorField == "alternativeRoute")
         // The year is the district's (China time) when it is filed: read on both sides of the call,
         // so a run over New Year accepts either.
@@ -96,17 +99,23 @@ struct TriageCultivationTests {
 
     @Test func theAnnualCompilationListsCluesByDomainAndGroupWithoutContactData() async throws {
         let fixture = try await TriageFixture()
-        let a = try await fixture.submit(title: PilotClues.ebike.title, situation: PilotClues.ebike.situation, suggestions: PilotClues.ebike.suggestions, address: "海珠区南华西街某小区")
+        let a = try await fixture.submit(
+            title: PilotClues.ebike.title, situation: PilotClues.ebike.situation, suggestions: PilotClues.ebike.suggestions, address: "海珠区南华西街某小区")
         try await fixture.awaitTriaged([a])
-        let b = try await fixture.submit(title: PilotClues.ebikeParaphrase.title, situation: PilotClues.ebikeParaphrase.situation, suggestions: PilotClues.ebikeParaphrase.suggestions)
-        let c = try await fixture.submit(title: "<script>alert(1)</script>长者饭堂 联系13912345678", situation: PilotClues.canteen.situation, suggestions: PilotClues.canteen.suggestions)
+        let b = try await fixture.submit(
+            title: PilotClues.ebikeParaphrase.title, situation: PilotClues.ebikeParaphrase.situation,
+            suggestions: PilotClues.ebikeParaphrase.suggestions)
+        let c = try await fixture.submit(
+            title: "<script>alert(1)</script>长者饭堂 联系13912345678", situation: PilotClues.canteen.situation, suggestions: PilotClues.canteen.suggestions
+        )
         try await fixture.awaitTriaged([b, c])
         let clerk = try fixture.token()
         // The compilation of the year (China time) each clue came in: one year, or two when the
         // run went over New Year.
         var years: [Int] = []
         for clue in [a, b, c] {
-            let year = try await fixture.store.integer("""
+            let year = try await fixture.store.integer(
+                """
                 SELECT extract(year FROM received_at AT TIME ZONE 'Asia/Shanghai')::int FROM clues WHERE id = \(clue)
                 """)
             if !years.contains(year) { years.append(year) }

@@ -24,7 +24,8 @@ final class TriageFixture: Sendable {
     init(triageInstances: Int = 1) async throws {
         let store = try await TestDatabase(districts: ["haizhu": "海珠区", "tianhe": "天河区", "guangzhou": "广州市"])
         self.store = store
-        try await store.execute("""
+        try await store.execute(
+            """
             UPDATE districts SET public_submission = true,
                 tracking_prefix = CASE code WHEN 'haizhu' THEN 'HZ' WHEN 'tianhe' THEN 'TH' ELSE 'GZ' END,
                 parent = CASE WHEN code = 'guangzhou' THEN NULL ELSE 'guangzhou' END,
@@ -56,9 +57,10 @@ final class TriageFixture: Sendable {
     }
 
     func token(_ role: StaffClaims.Role = .clueHandler, district: String = "haizhu", subject: String? = nil) throws -> String {
-        try signer.token(for: StaffClaims(
-            subject: subject ?? "\(role.rawValue)-1", role: role, district: DistrictCode(rawValue: district)!,
-            expiresAt: Date().addingTimeInterval(3600)))
+        try signer.token(
+            for: StaffClaims(
+                subject: subject ?? "\(role.rawValue)-1", role: role, district: DistrictCode(rawValue: district)!,
+                expiresAt: Date().addingTimeInterval(3600)))
     }
 
     /// Submits a resident's clue through intake; returns its id.
@@ -72,7 +74,8 @@ final class TriageFixture: Sendable {
         } else {
             clue["anonymous"] = true
         }
-        let answer = try await sendHTTP("POST", intake + "/v1/clues", body: try JSONSerialization.data(withJSONObject: clue), contentType: "application/json")
+        let answer = try await sendHTTP(
+            "POST", intake + "/v1/clues", body: try JSONSerialization.data(withJSONObject: clue), contentType: "application/json")
         guard answer.status == 201, let id = (answer.json["clueId"] as? String).flatMap(UUID.init(uuidString:)) else {
             throw FixtureError("submitting failed: \(answer.status) \(answer.text)")
         }
@@ -117,21 +120,26 @@ enum PilotClues {
     static let ebike = (
         title: "电动自行车楼道充电安全隐患",
         situation: "老旧小区居民在楼道内为电动自行车充电，存在火灾隐患，夜间尤其危险。",
-        suggestions: "建议在小区内建设集中充电桩，加强物业巡查，劝导居民不在楼道充电。")
+        suggestions: "建议在小区内建设集中充电桩，加强物业巡查，劝导居民不在楼道充电。"
+    )
     static let ebikeParaphrase = (
         title: "老旧小区电动自行车楼道充电有安全隐患",
         situation: "居民在楼道内给电动自行车充电，存在火灾隐患，夜间尤其危险。",
-        suggestions: "建议小区建设集中充电桩，加强物业巡查，劝导居民不要在楼道充电。")
+        suggestions: "建议小区建设集中充电桩，加强物业巡查，劝导居民不要在楼道充电。"
+    )
     static let canteen = (
         title: "社区长者饭堂排队时间长",
         situation: "港海社区长者饭堂午餐时段排队超过半小时，老人站立等候很辛苦。",
-        suggestions: "建议增加供餐窗口，推行线上预约，设置老人休息座椅。")
+        suggestions: "建议增加供餐窗口，推行线上预约，设置老人休息座椅。"
+    )
     static let metro = (
         title: "地铁站出口无障碍设施不足",
         situation: "地铁8号线某站出口没有无障碍电梯，轮椅使用者和推婴儿车的家长出行不便。",
-        suggestions: "建议地铁集团在该出口加装无障碍电梯。")
+        suggestions: "建议地铁集团在该出口加装无障碍电梯。"
+    )
     static let noise = (
         title: "夜间施工噪音扰民",
         situation: "某工地夜间施工到凌晨，噪音严重影响周边居民休息。",
-        suggestions: "建议加强夜间施工审批和噪音执法。")
+        suggestions: "建议加强夜间施工审批和噪音执法。"
+    )
 }

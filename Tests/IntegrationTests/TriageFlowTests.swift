@@ -3,8 +3,8 @@ import Messaging
 import Models
 import ServiceKit
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 /// Triage end to end: clues enter through intake, reach triage through the broker, are
 /// classified and grouped, and staff route them through the HTTP API.
@@ -12,10 +12,14 @@ import TestSupport
 struct TriageFlowTests {
     @Test func cluesAreClassifiedGroupedAndAnnouncedWithoutPersonalData() async throws {
         let fixture = try await TriageFixture()
-        let first = try await fixture.submit(title: PilotClues.ebike.title, situation: PilotClues.ebike.situation, suggestions: PilotClues.ebike.suggestions, address: "海珠区南华西街某小区")
+        let first = try await fixture.submit(
+            title: PilotClues.ebike.title, situation: PilotClues.ebike.situation, suggestions: PilotClues.ebike.suggestions, address: "海珠区南华西街某小区")
         try await fixture.awaitTriaged([first])
-        let second = try await fixture.submit(title: PilotClues.ebikeParaphrase.title, situation: PilotClues.ebikeParaphrase.situation, suggestions: PilotClues.ebikeParaphrase.suggestions)
-        let canteen = try await fixture.submit(title: PilotClues.canteen.title, situation: PilotClues.canteen.situation, suggestions: PilotClues.canteen.suggestions)
+        let second = try await fixture.submit(
+            title: PilotClues.ebikeParaphrase.title, situation: PilotClues.ebikeParaphrase.situation,
+            suggestions: PilotClues.ebikeParaphrase.suggestions)
+        let canteen = try await fixture.submit(
+            title: PilotClues.canteen.title, situation: PilotClues.canteen.situation, suggestions: PilotClues.canteen.suggestions)
         try await fixture.awaitTriaged([second, canteen])
 
         let clerk = try fixture.token()
@@ -27,13 +31,16 @@ struct TriageFlowTests {
         #expect(clue["street"] as? String == "南华西")
         #expect(clue["groupVoices"] as? Int == 2, "the paraphrase joined its group")
         let hits = try #require(opened.json["hits"] as? [[String: Any]])
-        #expect(hits.contains { $0["kind"] as? String == "urgency" && (($0["phrases"] as? [String]) ?? []).contains { $0.contains("火灾") } },
-                "the urgency hit says which phrase fired")
+        #expect(
+            hits.contains { $0["kind"] as? String == "urgency" && (($0["phrases"] as? [String]) ?? []).contains { $0.contains("火灾") } },
+            "the urgency hit says which phrase fired")
         let members = try #require(opened.json["groupMembers"] as? [[String: Any]])
         #expect(members.map { $0["clueId"] as? String } == [second.uuidString])
         #expect((opened.json["form"] as? [String: Any])?["situationAnalysis"] as? String == PilotClues.ebike.situation)
 
-        let groupOf: (UUID) async throws -> String? = { id in try await fixture.string("SELECT group_id::text FROM triage_clues WHERE clue_id = \(id)") }
+        let groupOf: (UUID) async throws -> String? = { id in
+            try await fixture.string("SELECT group_id::text FROM triage_clues WHERE clue_id = \(id)")
+        }
         #expect(try await groupOf(first) == groupOf(second))
         #expect(try await groupOf(first) != groupOf(canteen))
         #expect(try await fixture.string("SELECT domain FROM triage_clues WHERE clue_id = \(canteen)") == "elderly-care")
@@ -50,7 +57,9 @@ struct TriageFlowTests {
 
         // Filters of the queue.
         let urgent = try await fixture.call("GET", "/v1/triage/clues?urgency=urgent&status=awaiting-review", token: clerk)
-        #expect(((urgent.json["clues"] as? [[String: Any]]) ?? []).compactMap { $0["clueId"] as? String }.sorted() == [first, second].map(\.uuidString).sorted())
+        #expect(
+            ((urgent.json["clues"] as? [[String: Any]]) ?? []).compactMap { $0["clueId"] as? String }.sorted()
+                == [first, second].map(\.uuidString).sorted())
         let groups = try await fixture.call("GET", "/v1/triage/groups?minVoices=2", token: clerk)
         #expect(((groups.json["groups"] as? [[String: Any]]) ?? []).map { $0["voices"] as? Int } == [2])
         let badFilter = try await fixture.call("GET", "/v1/triage/clues?urgency=very", token: clerk)
@@ -67,9 +76,11 @@ struct TriageFlowTests {
 
     @Test func everyRouteEndToEnd() async throws {
         let fixture = try await TriageFixture()
-        let texts = [PilotClues.ebike, PilotClues.canteen, PilotClues.noise, PilotClues.metro,
-                     (title: "珠江堤岸码头改造", situation: "珠江沿岸码头老化，市民亲水空间不足。", suggestions: "建议港务部门统一规划码头改造。"),
-                     (title: "建议增加路灯", situation: "某路段晚上没有路灯，行人出行不便。", suggestions: "建议增设路灯。")]
+        let texts = [
+            PilotClues.ebike, PilotClues.canteen, PilotClues.noise, PilotClues.metro,
+            (title: "珠江堤岸码头改造", situation: "珠江沿岸码头老化，市民亲水空间不足。", suggestions: "建议港务部门统一规划码头改造。"),
+            (title: "建议增加路灯", situation: "某路段晚上没有路灯，行人出行不便。", suggestions: "建议增设路灯。"),
+        ]
         var ids: [UUID] = []
         for text in texts { ids.append(try await fixture.submit(title: text.title, situation: text.situation, suggestions: text.suggestions)) }
         try await fixture.awaitTriaged(ids)
@@ -93,16 +104,20 @@ struct TriageFlowTests {
         #expect(statuses == ["forwarded", "with-special-committee", "reference-topic", "sent-to-municipal", "sent-to-municipal", "closed"])
 
         // Every decision records who, when, the route and the note.
-        let recorded = try await fixture.store.integer("""
+        let recorded = try await fixture.store.integer(
+            """
             SELECT count(*)::int FROM triage_decisions WHERE action = 'route' AND decided_by = 'clue-handler-1' AND decided_at IS NOT NULL
             """)
         #expect(recorded == 6)
         #expect(try await fixture.string("SELECT note FROM triage_decisions WHERE \(ids[0]) = ANY(clue_ids)") == "火灾隐患，立即转送")
 
         // The through train made a clue of the municipal tenant, triaged by the municipal triage.
-        let linked = try #require(await fixture.string("SELECT linked_clue_id::text FROM triage_clues WHERE clue_id = \(ids[3])").flatMap(UUID.init(uuidString:)))
+        let linked = try #require(
+            await fixture.string("SELECT linked_clue_id::text FROM triage_clues WHERE clue_id = \(ids[3])").flatMap(UUID.init(uuidString:)))
         #expect(try await fixture.string("SELECT district FROM triage_clues WHERE clue_id = \(linked)") == "guangzhou")
-        #expect(try await fixture.string("SELECT linked_from_clue_id::text FROM triage_clues WHERE clue_id = \(linked)") == ids[3].uuidString.lowercased())
+        #expect(
+            try await fixture.string("SELECT linked_from_clue_id::text FROM triage_clues WHERE clue_id = \(linked)") == ids[3].uuidString.lowercased()
+        )
         #expect(try await fixture.string("SELECT tracking_number FROM clues WHERE id = \(linked)")?.hasPrefix("GZ-") == true)
         let municipal = try fixture.token(district: "guangzhou")
         let queue = try await fixture.call("GET", "/v1/triage/clues", token: municipal)
@@ -121,7 +136,9 @@ struct TriageFlowTests {
         let again = try await fixture.call("POST", "/v1/triage/clues/\(ids[0])/decision", json: ["route": "close", "reason": "重复"], token: clerk)
         #expect(again.status == 409 && again.errorCode == "illegal-state")
         #expect(again.text.contains("forwarded"))
-        let unknownCommittee = try await fixture.call("POST", "/v1/triage/clues/\(ids[5])/decision", json: ["route": "special-committee", "committee": "nope", "purpose": "research"], token: clerk)
+        let unknownCommittee = try await fixture.call(
+            "POST", "/v1/triage/clues/\(ids[5])/decision", json: ["route": "special-committee", "committee": "nope", "purpose": "research"],
+            token: clerk)
         #expect(unknownCommittee.status == 422 && unknownCommittee.errorField == "committee")
         let noReason = try await fixture.call("POST", "/v1/triage/clues/\(ids[5])/decision", json: ["route": "close"], token: clerk)
         #expect(noReason.status == 422 && noReason.errorField == "reason")
@@ -129,26 +146,35 @@ struct TriageFlowTests {
         #expect(noRoute.status == 422 && noRoute.errorField == "route")
         #expect(try await fixture.call("POST", "/v1/triage/clues/\(UUID())/decision", json: ["route": "reference-topic"], token: clerk).status == 404)
         let stranger = try fixture.token(district: "tianhe")
-        #expect(try await fixture.call("POST", "/v1/triage/clues/\(ids[5])/decision", json: ["route": "reference-topic"], token: stranger).status == 404)
+        #expect(
+            try await fixture.call("POST", "/v1/triage/clues/\(ids[5])/decision", json: ["route": "reference-topic"], token: stranger).status == 404)
         let member = try fixture.token(.member)
-        #expect(try await fixture.call("POST", "/v1/triage/clues/\(ids[5])/decision", json: ["route": "reference-topic"], token: member).status == 403)
+        #expect(
+            try await fixture.call("POST", "/v1/triage/clues/\(ids[5])/decision", json: ["route": "reference-topic"], token: member).status == 403)
         try await fixture.stop()
     }
 
     @Test func groupsAreRoutedMergedAndSplitByStaff() async throws {
         let fixture = try await TriageFixture()
-        let a = try await fixture.submit(title: PilotClues.ebike.title, situation: PilotClues.ebike.situation, suggestions: PilotClues.ebike.suggestions)
+        let a = try await fixture.submit(
+            title: PilotClues.ebike.title, situation: PilotClues.ebike.situation, suggestions: PilotClues.ebike.suggestions)
         try await fixture.awaitTriaged([a])
-        let b = try await fixture.submit(title: PilotClues.ebikeParaphrase.title, situation: PilotClues.ebikeParaphrase.situation, suggestions: PilotClues.ebikeParaphrase.suggestions)
-        let c = try await fixture.submit(title: PilotClues.noise.title, situation: PilotClues.noise.situation, suggestions: PilotClues.noise.suggestions)
+        let b = try await fixture.submit(
+            title: PilotClues.ebikeParaphrase.title, situation: PilotClues.ebikeParaphrase.situation,
+            suggestions: PilotClues.ebikeParaphrase.suggestions)
+        let c = try await fixture.submit(
+            title: PilotClues.noise.title, situation: PilotClues.noise.situation, suggestions: PilotClues.noise.suggestions)
         try await fixture.awaitTriaged([b, c])
         let clerk = try fixture.token()
-        let groupOf: (UUID) async throws -> String = { id in try #require(await fixture.string("SELECT group_id::text FROM triage_clues WHERE clue_id = \(id)")) }
+        let groupOf: (UUID) async throws -> String = { id in
+            try #require(await fixture.string("SELECT group_id::text FROM triage_clues WHERE clue_id = \(id)"))
+        }
         let ebikeGroup = try await groupOf(a)
         let noiseGroup = try await groupOf(c)
 
         // Merge the noise group into the e-bike group: three voices, one group.
-        let merged = try await fixture.call("POST", "/v1/triage/groups/\(ebikeGroup)/merge", json: ["groupIds": [noiseGroup], "note": "同一小区问题"], token: clerk)
+        let merged = try await fixture.call(
+            "POST", "/v1/triage/groups/\(ebikeGroup)/merge", json: ["groupIds": [noiseGroup], "note": "同一小区问题"], token: clerk)
         #expect(merged.status == 200, "\(merged.text)")
         #expect(merged.json["voices"] as? Int == 3)
         #expect(try await groupOf(c) == ebikeGroup)
@@ -162,13 +188,15 @@ struct TriageFlowTests {
         #expect(try await groupOf(c) != ebikeGroup)
         let opened = try await fixture.call("GET", "/v1/triage/groups/\(ebikeGroup)", token: clerk)
         #expect((opened.json["group"] as? [String: Any])?["voices"] as? Int == 2)
-        let everything = try await fixture.call("POST", "/v1/triage/groups/\(ebikeGroup)/split", json: ["clueIds": [a.uuidString, b.uuidString]], token: clerk)
+        let everything = try await fixture.call(
+            "POST", "/v1/triage/groups/\(ebikeGroup)/split", json: ["clueIds": [a.uuidString, b.uuidString]], token: clerk)
         #expect(everything.status == 422 && everything.errorField == "clueIds")
 
         let routed = try await fixture.call("POST", "/v1/triage/groups/\(ebikeGroup)/decision", json: ["route": "reference-topic"], token: clerk)
         #expect(routed.status == 200, "\(routed.text)")
         #expect(((routed.json["routed"] as? [String]) ?? []).sorted() == [a, b].map(\.uuidString).sorted())
-        #expect(try await fixture.store.integer("SELECT count(*)::int FROM reference_topics WHERE \(a) = ANY(clue_ids) AND \(b) = ANY(clue_ids)") == 1)
+        #expect(
+            try await fixture.store.integer("SELECT count(*)::int FROM reference_topics WHERE \(a) = ANY(clue_ids) AND \(b) = ANY(clue_ids)") == 1)
         let twice = try await fixture.call("POST", "/v1/triage/groups/\(ebikeGroup)/decision", json: ["route": "reference-topic"], token: clerk)
         #expect(twice.status == 409)
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM triage_decisions WHERE action IN ('merge', 'split', 'route')") == 3)
@@ -215,7 +243,8 @@ struct TriageFlowTests {
         try await fixture.awaitTriaged([elsewhere])
         #expect(try await fixture.store.integer("SELECT rule_version FROM triage_clues WHERE clue_id = \(elsewhere)") == 0)
 
-        let explained = try await fixture.call("POST", "/v1/triage/rules/classify", json: ["title": "地铁站口", "situationAnalysis": "地铁出口拥挤"], token: clerk)
+        let explained = try await fixture.call(
+            "POST", "/v1/triage/rules/classify", json: ["title": "地铁站口", "situationAnalysis": "地铁出口拥挤"], token: clerk)
         #expect(explained.status == 200)
         #expect((explained.json["classification"] as? [String: Any])?["jurisdiction"] as? String == "municipal")
         try await fixture.stop()
@@ -225,8 +254,9 @@ struct TriageFlowTests {
         let fixture = try await TriageFixture()
         let haizhu = DistrictCode(rawValue: "haizhu")!
         func received(_ clueID: UUID) -> ClueReceived {
-            ClueReceived(clueID: clueID, trackingNumber: TrackingNumber(rawValue: "HZ-2026-999999"), channel: .web,
-                         sourceCategory: .onlinePlatform, isAnonymous: true, receivedAt: Date())
+            ClueReceived(
+                clueID: clueID, trackingNumber: TrackingNumber(rawValue: "HZ-2026-999999"), channel: .web,
+                sourceCategory: .onlinePlatform, isAnonymous: true, receivedAt: Date())
         }
         var newerVersion = try EventEnvelope(received(UUID()), district: haizhu, occurredAt: Date())
         newerVersion.schemaVersion = 2
@@ -239,10 +269,12 @@ struct TriageFlowTests {
             OutgoingMessage(topic: topic, key: Data("k".utf8), value: try missingClue.encoded()),
         ]) { _ = try result.get() }
         await producer.close()
-        let good = try await fixture.submit(title: PilotClues.noise.title, situation: PilotClues.noise.situation, suggestions: PilotClues.noise.suggestions)
+        let good = try await fixture.submit(
+            title: PilotClues.noise.title, situation: PilotClues.noise.situation, suggestions: PilotClues.noise.suggestions)
         try await fixture.awaitTriaged([good])
 
-        let letters = try await readTopic(fixture.kafka.topicName(TopicCatalogue.intakeEvents.deadLetterName), kafka: fixture.kafka, atLeast: 2, settle: .milliseconds(500))
+        let letters = try await readTopic(
+            fixture.kafka.topicName(TopicCatalogue.intakeEvents.deadLetterName), kafka: fixture.kafka, atLeast: 2, settle: .milliseconds(500))
         let reasons = letters.compactMap { $0.header(DeadLetter.reasonHeader) }.sorted()
         #expect(reasons.count == 2)
         #expect(reasons.contains { $0.contains("unsupported schema version 2") })
@@ -273,7 +305,8 @@ struct TriageFlowTests {
         }
         try await fixture.awaitTriaged(pairs.flatMap { [$0.0, $0.1] })
         for (first, second) in pairs {
-            let groups = try await fixture.store.integer("SELECT count(DISTINCT group_id)::int FROM triage_clues WHERE clue_id IN (\(first), \(second))")
+            let groups = try await fixture.store.integer(
+                "SELECT count(DISTINCT group_id)::int FROM triage_clues WHERE clue_id IN (\(first), \(second))")
             #expect(groups == 1)
         }
         #expect(try await fixture.store.integer("SELECT count(*)::int FROM clue_groups WHERE district = 'haizhu'") == topics.count)

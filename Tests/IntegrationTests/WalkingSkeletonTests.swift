@@ -8,8 +8,8 @@ import PublicityService
 import ServiceKit
 import Storage
 import SupervisionService
-import Testing
 import TestSupport
+import Testing
 import TriageService
 
 @Suite(.timeLimit(.minutes(3)))
@@ -24,7 +24,10 @@ struct WalkingSkeletonTests {
         let store = try await TestDatabase()
         let kafka = try TestEnvironment.kafka()
         try TestEnvironment.createTopics(kafka)
-        let definitions = [IntakeService.definition, TriageService.definition, AssignmentService.definition, SupervisionService.definition, PublicityService.definition]
+        let definitions = [
+            IntakeService.definition, TriageService.definition, AssignmentService.definition, SupervisionService.definition,
+            PublicityService.definition,
+        ]
         let apps = try definitions.map { try ServiceApp($0, configuration: configuration($0.name, store: store, kafka: kafka), handleSignals: false) }
         let tasks = apps.map { app in Task { try await app.run() } }
         var ports: [ServiceName: Int] = [:]
@@ -36,11 +39,13 @@ struct WalkingSkeletonTests {
         }
 
         try await store.execute("UPDATE districts SET public_submission = true WHERE code = 'haizhu'")
-        let submitted = try await http("POST", "\(intake)/v1/clues", json: """
-            {"district":"haizhu","title":"电动自行车楼道充电","situationAnalysis":"楼道充电有火灾隐患",
-             "specificSuggestions":"建设集中充电桩","channel":"web","sourceCategory":"online-platform",
-             "contact":{"name":"王小明","phone":"13800000000","address":"海珠区某街道"}}
-            """)
+        let submitted = try await http(
+            "POST", "\(intake)/v1/clues",
+            json: """
+                {"district":"haizhu","title":"电动自行车楼道充电","situationAnalysis":"楼道充电有火灾隐患",
+                 "specificSuggestions":"建设集中充电桩","channel":"web","sourceCategory":"online-platform",
+                 "contact":{"name":"王小明","phone":"13800000000","address":"海珠区某街道"}}
+                """)
         #expect(submitted.status == 201)
         let accepted = try JSONSerialization.jsonObject(with: Data(submitted.body.utf8)) as? [String: Any]
         let clueID = try #require((accepted?["clueId"] as? String).flatMap { UUID(uuidString: $0) })
@@ -68,10 +73,18 @@ struct WalkingSkeletonTests {
         }
 
         // Bad input is a 4xx that names the field, and stores nothing.
-        let invalid = try await http("POST", "\(intake)/v1/clues", json: #"{"district":"haizhu","title":"x","situationAnalysis":"y","specificSuggestions":"z","channel":"fax","sourceCategory":"community","anonymous":true}"#)
+        let invalid = try await http(
+            "POST", "\(intake)/v1/clues",
+            json:
+                #"{"district":"haizhu","title":"x","situationAnalysis":"y","specificSuggestions":"z","channel":"fax","sourceCategory":"community","anonymous":true}"#
+        )
         #expect(invalid.status == 422)
         #expect(invalid.body.contains(#""field":"channel""#))
-        let unknownDistrict = try await http("POST", "\(intake)/v1/clues", json: #"{"district":"nowhere","title":"x","situationAnalysis":"y","specificSuggestions":"z","channel":"web","sourceCategory":"community","anonymous":true}"#)
+        let unknownDistrict = try await http(
+            "POST", "\(intake)/v1/clues",
+            json:
+                #"{"district":"nowhere","title":"x","situationAnalysis":"y","specificSuggestions":"z","channel":"web","sourceCategory":"community","anonymous":true}"#
+        )
         #expect(unknownDistrict.status == 422)
         #expect(unknownDistrict.body.contains(#""field":"district""#))
         let notJSON = try await http("POST", "\(intake)/v1/clues", json: "{")

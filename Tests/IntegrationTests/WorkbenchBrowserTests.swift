@@ -2,8 +2,8 @@ import Foundation
 import Models
 import ServiceKit
 import Storage
-import Testing
 import TestSupport
+import Testing
 
 extension HeavySuites {
     /// The workbench in a real browser (chromedriver and headless Chromium), clicked and typed
@@ -33,21 +33,26 @@ extension HeavySuites {
             let (_, committeePassword) = try await fixture.account("committee.li", .proposalsCommittee)
 
             // Three residents write about e-bikes charged in stairwells: one group of three voices.
-            let studio = try StaffTokenSigner(secret: TestEnvironment.tokenSecret).token(for: StaffClaims(
-                subject: "studio-1", role: .memberStudio, district: fixture.haizhu, expiresAt: Date().addingTimeInterval(600)))
+            let studio = try StaffTokenSigner(secret: TestEnvironment.tokenSecret).token(
+                for: StaffClaims(
+                    subject: "studio-1", role: .memberStudio, district: fixture.haizhu, expiresAt: Date().addingTimeInterval(600)))
             var clues: [UUID] = []
             for (title, situation, suggestions) in [PilotClues.ebike, PilotClues.ebikeParaphrase, PilotClues.ebike] {
-                let sent = try await sendHTTP("POST", fixture.intake + "/v1/clues", body: try JSONSerialization.data(withJSONObject: [
-                    "district": "haizhu", "title": title, "situationAnalysis": situation, "specificSuggestions": suggestions,
-                    "channel": "staff-entry", "sourceCategory": "street-studio", "consentToPublish": true, "anonymous": true,
-                    "receiver": ["kind": "studio", "name": "沙园工作室"],
-                ]), contentType: "application/json", headers: ["Authorization": "Bearer \(studio)"])
+                let sent = try await sendHTTP(
+                    "POST", fixture.intake + "/v1/clues",
+                    body: try JSONSerialization.data(withJSONObject: [
+                        "district": "haizhu", "title": title, "situationAnalysis": situation, "specificSuggestions": suggestions,
+                        "channel": "staff-entry", "sourceCategory": "street-studio", "consentToPublish": true, "anonymous": true,
+                        "receiver": ["kind": "studio", "name": "沙园工作室"],
+                    ]), contentType: "application/json", headers: ["Authorization": "Bearer \(studio)"])
                 clues.append(try #require((sent.json["clueId"] as? String).flatMap(UUID.init(uuidString:)), "\(sent.status) \(sent.text)"))
             }
-            #expect(await eventually(timeout: .seconds(60)) {
-                (try? await fixture.store.integer(
-                    "SELECT count(DISTINCT group_id)::int FROM triage_clues WHERE clue_id = ANY(\(clues)) AND group_id IS NOT NULL HAVING count(*) = 3")) == 1
-            }, "triage grouped the three clues")
+            #expect(
+                await eventually(timeout: .seconds(60)) {
+                    (try? await fixture.store.integer(
+                        "SELECT count(DISTINCT group_id)::int FROM triage_clues WHERE clue_id = ANY(\(clues)) AND group_id IS NOT NULL HAVING count(*) = 3"
+                    )) == 1
+                }, "triage grouped the three clues")
 
             // The administrator adds a clue handler; the page shows the one-time password once.
             try await signIn(browser, base, "admin.haizhu", adminPassword)
@@ -60,9 +65,11 @@ extension HeavySuites {
             let oneTime = try #require(try await browser.script("return document.querySelector('.secret').innerText") as? String)
             #expect(oneTime.count == 16)
             try await browser.screenshot("02-account-created")
-            for (path, name) in [("/admin/settings", "02a-settings"), ("/admin/rules", "02b-rules"), ("/admin/units", "02c-units"),
-                                 ("/admin/settings/assignment", "02d-assignment-settings"), ("/admin/calendar", "02e-calendar"),
-                                 ("/admin/endpoints", "02f-endpoints"), ("/admin/audit", "02g-audit")] {
+            for (path, name) in [
+                ("/admin/settings", "02a-settings"), ("/admin/rules", "02b-rules"), ("/admin/units", "02c-units"),
+                ("/admin/settings/assignment", "02d-assignment-settings"), ("/admin/calendar", "02e-calendar"),
+                ("/admin/endpoints", "02f-endpoints"), ("/admin/audit", "02g-audit"),
+            ] {
                 try await browser.open(base + path)
                 #expect(!(try await browser.text.contains("无法完成")), "\(path) opens")
                 try await browser.screenshot(name)
@@ -132,9 +139,10 @@ extension HeavySuites {
             try await browser.clickAndWait("form[action$='/review'] button")
             #expect(try await browser.currentURL.hasSuffix("/reviews"))
             #expect(try await fixture.store.integer("SELECT count(*)::int FROM proposals WHERE status = 'filed'") == 1)
-            #expect(await eventually(timeout: .seconds(60)) {
-                (try? await fixture.store.integer("SELECT count(*)::int FROM assignment_cases")) == 1
-            }, "the filed proposal is in the assignment queue")
+            #expect(
+                await eventually(timeout: .seconds(60)) {
+                    (try? await fixture.store.integer("SELECT count(*)::int FROM assignment_cases")) == 1
+                }, "the filed proposal is in the assignment queue")
             try await signOut(browser)
             await browser.quit()
             try await fixture.stop()

@@ -69,8 +69,9 @@ private let china2025 = HolidayCalendar(days: china2025Days)
         #expect(date("2024-12-31") < date("2025-01-01"))
         #expect(date("2025-01-31") < date("2025-02-01"))
         #expect(!(date("2025-02-01") < date("2025-02-01")))
-        #expect([date("2025-10-01"), date("2025-01-26"), date("2025-02-08")].sorted()
-            == [date("2025-01-26"), date("2025-02-08"), date("2025-10-01")])
+        #expect(
+            [date("2025-10-01"), date("2025-01-26"), date("2025-02-08")].sorted()
+                == [date("2025-01-26"), date("2025-02-08"), date("2025-10-01")])
     }
 
     @Test func knowsTheDayOfTheWeek() {
@@ -327,8 +328,9 @@ private let china2025 = HolidayCalendar(days: china2025Days)
         // Thursday 2025-02-13 + 30 days = Saturday 03-15 → Monday 03-17.
         #expect(thirtyDays.deadline(from: date("2025-02-13"), calendar: china2025) == date("2025-03-17"))
         // Monday 2025-03-03 + 10 days = Thursday 03-13, already a working day.
-        #expect(DeadlineRule(amount: 10, unit: .calendarDays).deadline(from: date("2025-03-03"), calendar: china2025)
-            == date("2025-03-13"))
+        #expect(
+            DeadlineRule(amount: 10, unit: .calendarDays).deadline(from: date("2025-03-03"), calendar: china2025)
+                == date("2025-03-13"))
     }
 
     @Test func workingDaysAcrossNationalDay() {

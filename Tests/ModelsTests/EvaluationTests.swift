@@ -37,39 +37,49 @@ private func fact(
 /// Ten assignments of seven proposals to three units, nine of them made in 2026.
 private let facts: [AssignmentRecordFacts] = [
     // P1 (key): housing leads, replies 03-30 by 04-02 after all three meetings, satisfied, A.
-    fact(1, proposal: 1, caseNumber: "HZ-14-2026-0001", housing, .lead, assigned: "2026-03-02", deadline: "2026-04-02",
-         replied: "2026-03-30", meetings: allMeetings, satisfaction: .satisfied, category: .solvedOrAdopted, isKey: true),
+    fact(
+        1, proposal: 1, caseNumber: "HZ-14-2026-0001", housing, .lead, assigned: "2026-03-02", deadline: "2026-04-02",
+        replied: "2026-03-30", meetings: allMeetings, satisfaction: .satisfied, category: .solvedOrAdopted, isKey: true),
     // ... health is co-unit: opinion 03-13, due 03-16 (on time), satisfied.
-    fact(2, proposal: 1, caseNumber: "HZ-14-2026-0001", health, .coHandling, assigned: "2026-03-02", deadline: "2026-04-02",
-         opinionDue: "2026-03-16", opinionGiven: "2026-03-13", satisfaction: .satisfied, isKey: true),
+    fact(
+        2, proposal: 1, caseNumber: "HZ-14-2026-0001", health, .coHandling, assigned: "2026-03-02", deadline: "2026-04-02",
+        opinionDue: "2026-03-16", opinionGiven: "2026-03-13", satisfaction: .satisfied, isKey: true),
     // P2: housing leads; one extension moved the deadline from 06-08 to 07-06, yet it replies 07-10
     // (late), with no meeting during handling; basically satisfied, B.
-    fact(3, proposal: 2, caseNumber: "HZ-14-2026-0002", housing, .lead, assigned: "2026-05-06", deadline: "2026-07-06",
-         replied: "2026-07-10", meetings: [.before, .after], satisfaction: .basicallySatisfied, extensions: 1,
-         category: .inProgressOrPlanned),
+    fact(
+        3, proposal: 2, caseNumber: "HZ-14-2026-0002", housing, .lead, assigned: "2026-05-06", deadline: "2026-07-06",
+        replied: "2026-07-10", meetings: [.before, .after], satisfaction: .basicallySatisfied, extensions: 1,
+        category: .inProgressOrPlanned),
     // ... health is co-unit: opinion 05-25, due 05-20 (late), not evaluated.
-    fact(4, proposal: 2, caseNumber: "HZ-14-2026-0002", health, .coHandling, assigned: "2026-05-06", deadline: "2026-07-06",
-         opinionDue: "2026-05-20", opinionGiven: "2026-05-25"),
+    fact(
+        4, proposal: 2, caseNumber: "HZ-14-2026-0002", health, .coHandling, assigned: "2026-05-06", deadline: "2026-07-06",
+        opinionDue: "2026-05-20", opinionGiven: "2026-05-25"),
     // P3: transport leads, replies 06-29 by 07-01 after all three meetings; re-handled once, now
     // basically satisfied, A.
-    fact(5, proposal: 3, caseNumber: "HZ-14-2026-0003", transport, .lead, assigned: "2026-06-01", deadline: "2026-07-01",
-         replied: "2026-06-29", meetings: allMeetings, satisfaction: .basicallySatisfied, rehandlings: 1,
-         category: .solvedOrAdopted),
+    fact(
+        5, proposal: 3, caseNumber: "HZ-14-2026-0003", transport, .lead, assigned: "2026-06-01", deadline: "2026-07-01",
+        replied: "2026-06-29", meetings: allMeetings, satisfaction: .basicallySatisfied, rehandlings: 1,
+        category: .solvedOrAdopted),
     // P4: health leads, replies on the deadline day 10-09 (on time) after only the first meeting; dissatisfied, C.
-    fact(6, proposal: 4, caseNumber: "HZ-14-2026-0004", health, .lead, assigned: "2026-09-01", deadline: "2026-10-09",
-         replied: "2026-10-09", meetings: [.before], satisfaction: .dissatisfied, category: .keptForReference),
+    fact(
+        6, proposal: 4, caseNumber: "HZ-14-2026-0004", health, .lead, assigned: "2026-09-01", deadline: "2026-10-09",
+        replied: "2026-10-09", meetings: [.before], satisfaction: .dissatisfied, category: .keptForReference),
     // P5: transport leads, deadline 12-30, no reply (overdue by the year's end).
-    fact(7, proposal: 5, caseNumber: "HZ-14-2026-0005", transport, .lead, assigned: "2026-11-30", deadline: "2026-12-30",
-         meetings: [.before]),
+    fact(
+        7, proposal: 5, caseNumber: "HZ-14-2026-0005", transport, .lead, assigned: "2026-11-30", deadline: "2026-12-30",
+        meetings: [.before]),
     // ... housing is co-unit: opinion due 12-14, never given.
-    fact(8, proposal: 5, caseNumber: "HZ-14-2026-0005", housing, .coHandling, assigned: "2026-11-30", deadline: "2026-12-30",
-         opinionDue: "2026-12-14"),
+    fact(
+        8, proposal: 5, caseNumber: "HZ-14-2026-0005", housing, .coHandling, assigned: "2026-11-30", deadline: "2026-12-30",
+        opinionDue: "2026-12-14"),
     // P6, assigned in 2025: health leads, replies 2025-12-30 after the deadline 2025-12-22; satisfied, B.
-    fact(9, proposal: 6, caseNumber: "HZ-14-2025-0031", health, .lead, assigned: "2025-11-20", deadline: "2025-12-22",
-         replied: "2025-12-30", meetings: allMeetings, satisfaction: .satisfied, category: .inProgressOrPlanned),
+    fact(
+        9, proposal: 6, caseNumber: "HZ-14-2025-0031", health, .lead, assigned: "2025-11-20", deadline: "2025-12-22",
+        replied: "2025-12-30", meetings: allMeetings, satisfaction: .satisfied, category: .inProgressOrPlanned),
     // P7: health leads, deadline 2027-01-11, no reply yet (not due in 2026).
-    fact(10, proposal: 7, caseNumber: "HZ-14-2026-0006", health, .lead, assigned: "2026-12-10", deadline: "2027-01-11",
-         meetings: [.before]),
+    fact(
+        10, proposal: 7, caseNumber: "HZ-14-2026-0006", health, .lead, assigned: "2026-12-10", deadline: "2027-01-11",
+        meetings: [.before]),
 ]
 
 /// Every figure of an evaluation, so that one comparison shows all differences.
@@ -139,12 +149,14 @@ private struct SeededGenerator: RandomNumberGenerator {
         // Score: (0.5 × 30 + 1 × 20 + 1 × 40) = 75 of the remaining 90 → 75 × 100 / 90 = 83.333…,
         // less 2 for one re-handling = 81.333… → 81.33.
         let transportEvaluation = try #require(units[transport.id])
-        #expect(Figures(transportEvaluation) == Figures(
-            assignments: 2, leadAssignments: 2, repliesDue: 2, onTimeReplies: 1, onTimeReplyRate: 0.5,
-            repliedLeadAssignments: 1, threeMeetingsComplete: 1, threeMeetingRate: 1,
-            coUnitAssignments: 0, opinionsDue: 0, opinionsOnTime: 0, coUnitOpinionRate: nil,
-            evaluatedAssignments: 1, satisfiedAssignments: 1, satisfactionRate: 1,
-            rehandlings: 1, extensions: 0, score: 81.33, rank: 1))
+        #expect(
+            Figures(transportEvaluation)
+                == Figures(
+                    assignments: 2, leadAssignments: 2, repliesDue: 2, onTimeReplies: 1, onTimeReplyRate: 0.5,
+                    repliedLeadAssignments: 1, threeMeetingsComplete: 1, threeMeetingRate: 1,
+                    coUnitAssignments: 0, opinionsDue: 0, opinionsOnTime: 0, coUnitOpinionRate: nil,
+                    evaluatedAssignments: 1, satisfiedAssignments: 1, satisfactionRate: 1,
+                    rehandlings: 1, extensions: 0, score: 81.33, rank: 1))
 
         // Housing: assignments 1 and 3 (lead), 8 (co-unit).
         // Replies due: 1 and 3 (both replied) = 2; on time: 1 (03-30 ≤ 04-02), not 3 (07-10 > 07-06) → 1/2.
@@ -153,12 +165,14 @@ private struct SeededGenerator: RandomNumberGenerator {
         // Satisfaction: 1 satisfied, 3 basically satisfied, 8 not evaluated → 2/2.
         // Score: 0.5 × 30 + 0.5 × 20 + 0 × 10 + 1 × 40 = 65, less 1 for one extension = 64.
         let housingEvaluation = try #require(units[housing.id])
-        #expect(Figures(housingEvaluation) == Figures(
-            assignments: 3, leadAssignments: 2, repliesDue: 2, onTimeReplies: 1, onTimeReplyRate: 0.5,
-            repliedLeadAssignments: 2, threeMeetingsComplete: 1, threeMeetingRate: 0.5,
-            coUnitAssignments: 1, opinionsDue: 1, opinionsOnTime: 0, coUnitOpinionRate: 0,
-            evaluatedAssignments: 2, satisfiedAssignments: 2, satisfactionRate: 1,
-            rehandlings: 0, extensions: 1, score: 64, rank: 2))
+        #expect(
+            Figures(housingEvaluation)
+                == Figures(
+                    assignments: 3, leadAssignments: 2, repliesDue: 2, onTimeReplies: 1, onTimeReplyRate: 0.5,
+                    repliedLeadAssignments: 2, threeMeetingsComplete: 1, threeMeetingRate: 0.5,
+                    coUnitAssignments: 1, opinionsDue: 1, opinionsOnTime: 0, coUnitOpinionRate: 0,
+                    evaluatedAssignments: 2, satisfiedAssignments: 2, satisfactionRate: 1,
+                    rehandlings: 0, extensions: 1, score: 64, rank: 2))
 
         // Health: assignments 2 and 4 (co-unit), 6 and 10 (lead); 9 was assigned in 2025.
         // Replies due: 6 (replied); 10's deadline 2027-01-11 is after the year and it is unreplied → 1;
@@ -168,12 +182,14 @@ private struct SeededGenerator: RandomNumberGenerator {
         // Satisfaction: 2 satisfied, 6 dissatisfied, 4 and 10 not evaluated → 1/2.
         // Score: 1 × 30 + 0 × 20 + 0.5 × 10 + 0.5 × 40 = 30 + 0 + 5 + 20 = 55.
         let healthEvaluation = try #require(units[health.id])
-        #expect(Figures(healthEvaluation) == Figures(
-            assignments: 4, leadAssignments: 2, repliesDue: 1, onTimeReplies: 1, onTimeReplyRate: 1,
-            repliedLeadAssignments: 1, threeMeetingsComplete: 0, threeMeetingRate: 0,
-            coUnitAssignments: 2, opinionsDue: 2, opinionsOnTime: 1, coUnitOpinionRate: 0.5,
-            evaluatedAssignments: 2, satisfiedAssignments: 1, satisfactionRate: 0.5,
-            rehandlings: 0, extensions: 0, score: 55, rank: 3))
+        #expect(
+            Figures(healthEvaluation)
+                == Figures(
+                    assignments: 4, leadAssignments: 2, repliesDue: 1, onTimeReplies: 1, onTimeReplyRate: 1,
+                    repliedLeadAssignments: 1, threeMeetingsComplete: 0, threeMeetingRate: 0,
+                    coUnitAssignments: 2, opinionsDue: 2, opinionsOnTime: 1, coUnitOpinionRate: 0.5,
+                    evaluatedAssignments: 2, satisfiedAssignments: 1, satisfactionRate: 0.5,
+                    rehandlings: 0, extensions: 0, score: 55, rank: 3))
     }
 
     // MARK: Periods
@@ -188,12 +204,14 @@ private struct SeededGenerator: RandomNumberGenerator {
         // co-unit opinions unchanged 1/2; satisfaction 2 and 9 satisfied, 6 not → 2/3.
         // Score: 0.5 × 30 + 0.5 × 20 + 0.5 × 10 + 2/3 × 40 = 15 + 10 + 5 + 26.667 = 56.667 → 56.67.
         let healthEvaluation = try #require(byUnit(result)[health.id])
-        #expect(Figures(healthEvaluation) == Figures(
-            assignments: 5, leadAssignments: 3, repliesDue: 2, onTimeReplies: 1, onTimeReplyRate: 0.5,
-            repliedLeadAssignments: 2, threeMeetingsComplete: 1, threeMeetingRate: 0.5,
-            coUnitAssignments: 2, opinionsDue: 2, opinionsOnTime: 1, coUnitOpinionRate: 0.5,
-            evaluatedAssignments: 3, satisfiedAssignments: 2, satisfactionRate: 2.0 / 3.0,
-            rehandlings: 0, extensions: 0, score: 56.67, rank: 3))
+        #expect(
+            Figures(healthEvaluation)
+                == Figures(
+                    assignments: 5, leadAssignments: 3, repliesDue: 2, onTimeReplies: 1, onTimeReplyRate: 0.5,
+                    repliedLeadAssignments: 2, threeMeetingsComplete: 1, threeMeetingRate: 0.5,
+                    coUnitAssignments: 2, opinionsDue: 2, opinionsOnTime: 1, coUnitOpinionRate: 0.5,
+                    evaluatedAssignments: 3, satisfiedAssignments: 2, satisfactionRate: 2.0 / 3.0,
+                    rehandlings: 0, extensions: 0, score: 56.67, rank: 3))
     }
 
     /// January to June: assignments 1 to 5 only.
@@ -206,35 +224,41 @@ private struct SeededGenerator: RandomNumberGenerator {
 
         // Transport: assignment 5 only: every rate 1, co-unit nil → 90 of 90 → 100, less 2 = 98.
         let transportEvaluation = try #require(units[transport.id])
-        #expect(Figures(transportEvaluation) == Figures(
-            assignments: 1, leadAssignments: 1, repliesDue: 1, onTimeReplies: 1, onTimeReplyRate: 1,
-            repliedLeadAssignments: 1, threeMeetingsComplete: 1, threeMeetingRate: 1,
-            coUnitAssignments: 0, opinionsDue: 0, opinionsOnTime: 0, coUnitOpinionRate: nil,
-            evaluatedAssignments: 1, satisfiedAssignments: 1, satisfactionRate: 1,
-            rehandlings: 1, extensions: 0, score: 98, rank: 1))
+        #expect(
+            Figures(transportEvaluation)
+                == Figures(
+                    assignments: 1, leadAssignments: 1, repliesDue: 1, onTimeReplies: 1, onTimeReplyRate: 1,
+                    repliedLeadAssignments: 1, threeMeetingsComplete: 1, threeMeetingRate: 1,
+                    coUnitAssignments: 0, opinionsDue: 0, opinionsOnTime: 0, coUnitOpinionRate: nil,
+                    evaluatedAssignments: 1, satisfiedAssignments: 1, satisfactionRate: 1,
+                    rehandlings: 1, extensions: 0, score: 98, rank: 1))
 
         // Health: co-unit work only (2 on time, 4 late) → opinions 1/2; satisfaction 2 satisfied,
         // 4 unevaluated → 1/1; no lead work, so on-time and meetings are nil and only 10 + 40 = 50
         // weigh: (0.5 × 10 + 1 × 40) × 100 / 50 = 45 × 2 = 90.
         let healthEvaluation = try #require(units[health.id])
-        #expect(Figures(healthEvaluation) == Figures(
-            assignments: 2, leadAssignments: 0, repliesDue: 0, onTimeReplies: 0, onTimeReplyRate: nil,
-            repliedLeadAssignments: 0, threeMeetingsComplete: 0, threeMeetingRate: nil,
-            coUnitAssignments: 2, opinionsDue: 2, opinionsOnTime: 1, coUnitOpinionRate: 0.5,
-            evaluatedAssignments: 1, satisfiedAssignments: 1, satisfactionRate: 1,
-            rehandlings: 0, extensions: 0, score: 90, rank: 2))
+        #expect(
+            Figures(healthEvaluation)
+                == Figures(
+                    assignments: 2, leadAssignments: 0, repliesDue: 0, onTimeReplies: 0, onTimeReplyRate: nil,
+                    repliedLeadAssignments: 0, threeMeetingsComplete: 0, threeMeetingRate: nil,
+                    coUnitAssignments: 2, opinionsDue: 2, opinionsOnTime: 1, coUnitOpinionRate: 0.5,
+                    evaluatedAssignments: 1, satisfiedAssignments: 1, satisfactionRate: 1,
+                    rehandlings: 0, extensions: 0, score: 90, rank: 2))
 
         // Housing: assignments 1 and 3. Assignment 3's deadline 07-06 is after the period, but it is
         // replied, so it is due (and late) → 1/2; meetings 1/2; no co-unit work (8 is in November);
         // satisfaction 2/2. (0.5 × 30 + 0.5 × 20 + 1 × 40) × 100 / 90 = 65 × 100 / 90 = 72.222…,
         // less 1 for the extension = 71.222… → 71.22.
         let housingEvaluation = try #require(units[housing.id])
-        #expect(Figures(housingEvaluation) == Figures(
-            assignments: 2, leadAssignments: 2, repliesDue: 2, onTimeReplies: 1, onTimeReplyRate: 0.5,
-            repliedLeadAssignments: 2, threeMeetingsComplete: 1, threeMeetingRate: 0.5,
-            coUnitAssignments: 0, opinionsDue: 0, opinionsOnTime: 0, coUnitOpinionRate: nil,
-            evaluatedAssignments: 2, satisfiedAssignments: 2, satisfactionRate: 1,
-            rehandlings: 0, extensions: 1, score: 71.22, rank: 3))
+        #expect(
+            Figures(housingEvaluation)
+                == Figures(
+                    assignments: 2, leadAssignments: 2, repliesDue: 2, onTimeReplies: 1, onTimeReplyRate: 0.5,
+                    repliedLeadAssignments: 2, threeMeetingsComplete: 1, threeMeetingRate: 0.5,
+                    coUnitAssignments: 0, opinionsDue: 0, opinionsOnTime: 0, coUnitOpinionRate: nil,
+                    evaluatedAssignments: 2, satisfiedAssignments: 2, satisfactionRate: 1,
+                    rehandlings: 0, extensions: 1, score: 71.22, rank: 3))
     }
 
     /// Up to 12-13: assignment 8's opinion (due 12-14) and 7's reply (due 12-30) are not due yet.
@@ -302,17 +326,20 @@ private struct SeededGenerator: RandomNumberGenerator {
             // Civil affairs, lead work only: on time 1, meetings 0 (no "after"), satisfied 1, no
             // co-unit rate → (30 + 0 + 40) × 100 / 90 = 77.777… → 77.78. (Counted as 0 the missing
             // rate would give 70, as full marks 80.)
-            fact(61, proposal: 61, caseNumber: "HZ-14-2026-0061", civil, .lead, assigned: "2026-04-01", deadline: "2026-05-06",
-                 replied: "2026-04-28", meetings: [.before, .during], satisfaction: .satisfied, category: .solvedOrAdopted),
+            fact(
+                61, proposal: 61, caseNumber: "HZ-14-2026-0061", civil, .lead, assigned: "2026-04-01", deadline: "2026-05-06",
+                replied: "2026-04-28", meetings: [.before, .during], satisfaction: .satisfied, category: .solvedOrAdopted),
             // Education, co-unit work only: opinion late (04-20 > 04-15) → 0, satisfied → 1;
             // (0 × 10 + 1 × 40) × 100 / 50 = 80.
-            fact(62, proposal: 61, caseNumber: "HZ-14-2026-0061", education, .coHandling, assigned: "2026-04-01",
-                 deadline: "2026-05-06", opinionDue: "2026-04-15", opinionGiven: "2026-04-20", satisfaction: .satisfied),
+            fact(
+                62, proposal: 61, caseNumber: "HZ-14-2026-0061", education, .coHandling, assigned: "2026-04-01",
+                deadline: "2026-05-06", opinionDue: "2026-04-15", opinionGiven: "2026-04-20", satisfaction: .satisfied),
             // Finance: one lead assignment, not yet due, not evaluated: nothing to measure → 0.
             fact(63, proposal: 63, caseNumber: "HZ-14-2026-0063", finance, .lead, assigned: "2026-12-20", deadline: "2027-01-20"),
             // Urban management: every rate 0, and 3 × 2 + 2 × 1 = 8 points of penalties: floored at 0.
-            fact(64, proposal: 64, caseNumber: "HZ-14-2026-0064", urban, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
-                 replied: "2026-03-20", satisfaction: .dissatisfied, rehandlings: 3, extensions: 2, category: .keptForReference),
+            fact(
+                64, proposal: 64, caseNumber: "HZ-14-2026-0064", urban, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
+                replied: "2026-03-20", satisfaction: .dissatisfied, rehandlings: 3, extensions: 2, category: .keptForReference),
         ]
         let result = UnitEvaluator.evaluate(units, period: year2026, weights: standardWeights)
         // 城 (U+57CE) sorts before 财 (U+8D22); both share rank 3.
@@ -339,9 +366,10 @@ private struct SeededGenerator: RandomNumberGenerator {
         let civil = Office(id: uuid(8), name: "民政局")
         // Three B replies, on time, all meetings, satisfied: 100 before the follow-ups.
         func promise(_ number: Int, _ result: FollowUpResult?) -> AssignmentRecordFacts {
-            fact(80 + number, proposal: 80 + number, caseNumber: String(format: "HZ-14-2026-%04d", 80 + number), civil, .lead,
-                 assigned: "2026-03-02", deadline: "2026-04-02", replied: "2026-03-30", meetings: allMeetings, satisfaction: .satisfied,
-                 category: .inProgressOrPlanned, followUp: result)
+            fact(
+                80 + number, proposal: 80 + number, caseNumber: String(format: "HZ-14-2026-%04d", 80 + number), civil, .lead,
+                assigned: "2026-03-02", deadline: "2026-04-02", replied: "2026-03-30", meetings: allMeetings, satisfaction: .satisfied,
+                category: .inProgressOrPlanned, followUp: result)
         }
         // Not done: 2 points; partly: 1; done and not yet reviewed: none → 97.
         let units = [promise(1, .notDone), promise(2, .partly), promise(3, .done), promise(4, nil)]
@@ -390,11 +418,15 @@ private struct SeededGenerator: RandomNumberGenerator {
         let decoder = JSONDecoder()
         #expect(try decoder.decode(EvaluationWeights.self, from: Data("{}".utf8)) == EvaluationWeights())
         let partial = try decoder.decode(EvaluationWeights.self, from: Data(#"{"onTimeReply":20,"satisfaction":50}"#.utf8))
-        #expect(partial == EvaluationWeights(onTimeReply: 20, threeMeetings: 20, coUnitOpinions: 10, satisfaction: 50,
-                                             rehandlingPenalty: 2, extensionPenalty: 1))
+        #expect(
+            partial
+                == EvaluationWeights(
+                    onTimeReply: 20, threeMeetings: 20, coUnitOpinions: 10, satisfaction: 50,
+                    rehandlingPenalty: 2, extensionPenalty: 1))
         #expect(partial.problems.isEmpty)  // 20 + 20 + 10 + 50 = 100
-        let custom = EvaluationWeights(onTimeReply: 35, threeMeetings: 15, coUnitOpinions: 10, satisfaction: 40,
-                                       rehandlingPenalty: 3, extensionPenalty: 0.5)
+        let custom = EvaluationWeights(
+            onTimeReply: 35, threeMeetings: 15, coUnitOpinions: 10, satisfaction: 40,
+            rehandlingPenalty: 3, extensionPenalty: 0.5)
         #expect(try decoder.decode(EvaluationWeights.self, from: JSONEncoder().encode(custom)) == custom)
         #expect(throws: DecodingError.self) {
             _ = try decoder.decode(EvaluationWeights.self, from: Data(#"{"onTimeReply":"thirty"}"#.utf8))
@@ -409,26 +441,32 @@ private struct SeededGenerator: RandomNumberGenerator {
         let thirds = Office(id: uuid(13), name: "卫生健康局")
         let small = [
             // Comma unit: on time, all meetings, satisfied; no co-unit work → 90 of 90 = 100.
-            fact(71, proposal: 71, caseNumber: "HZ-14-2026-0071", comma, .lead, assigned: "2026-03-02", deadline: "2026-04-02",
-                 replied: "2026-03-20", meetings: allMeetings, satisfaction: .satisfied, category: .solvedOrAdopted),
+            fact(
+                71, proposal: 71, caseNumber: "HZ-14-2026-0071", comma, .lead, assigned: "2026-03-02", deadline: "2026-04-02",
+                replied: "2026-03-20", meetings: allMeetings, satisfaction: .satisfied, category: .solvedOrAdopted),
             // Formula unit: lead reply late (04-03 > 04-02) → 0; meetings before and during only → 0;
             // extended once.
-            fact(72, proposal: 72, caseNumber: "HZ-14-2026-0072", formula, .lead, assigned: "2026-03-02", deadline: "2026-04-02",
-                 replied: "2026-04-03", meetings: [.before, .during], satisfaction: .basicallySatisfied, extensions: 1,
-                 category: .inProgressOrPlanned),
+            fact(
+                72, proposal: 72, caseNumber: "HZ-14-2026-0072", formula, .lead, assigned: "2026-03-02", deadline: "2026-04-02",
+                replied: "2026-04-03", meetings: [.before, .during], satisfaction: .basicallySatisfied, extensions: 1,
+                category: .inProgressOrPlanned),
             // ... and co-unit opinion on its due day → 1; satisfaction 1/1.
             // 0 × 30 + 0 × 20 + 1 × 10 + 1 × 40 = 50, less 1 = 49.
-            fact(73, proposal: 71, caseNumber: "HZ-14-2026-0071", formula, .coHandling, assigned: "2026-03-02",
-                 deadline: "2026-04-02", opinionDue: "2026-03-16", opinionGiven: "2026-03-16"),
+            fact(
+                73, proposal: 71, caseNumber: "HZ-14-2026-0071", formula, .coHandling, assigned: "2026-03-02",
+                deadline: "2026-04-02", opinionDue: "2026-03-16", opinionGiven: "2026-03-16"),
             // Thirds unit: three replies, two on time (04-30, 05-06 ≤ 05-06) and one late (05-07) → 2/3
             // = 66.7 %; all meetings → 100 %; satisfied, satisfied, dissatisfied → 2/3.
             // (2/3 × 30 + 1 × 20 + 2/3 × 40) × 100 / 90 = 66.667 × 100 / 90 = 74.074… → 74.07.
-            fact(74, proposal: 74, caseNumber: "HZ-14-2026-0074", thirds, .lead, assigned: "2026-04-01", deadline: "2026-05-06",
-                 replied: "2026-04-30", meetings: allMeetings, satisfaction: .satisfied),
-            fact(75, proposal: 75, caseNumber: "HZ-14-2026-0075", thirds, .lead, assigned: "2026-04-01", deadline: "2026-05-06",
-                 replied: "2026-05-06", meetings: allMeetings, satisfaction: .satisfied),
-            fact(76, proposal: 76, caseNumber: "HZ-14-2026-0076", thirds, .lead, assigned: "2026-04-01", deadline: "2026-05-06",
-                 replied: "2026-05-07", meetings: allMeetings, satisfaction: .dissatisfied),
+            fact(
+                74, proposal: 74, caseNumber: "HZ-14-2026-0074", thirds, .lead, assigned: "2026-04-01", deadline: "2026-05-06",
+                replied: "2026-04-30", meetings: allMeetings, satisfaction: .satisfied),
+            fact(
+                75, proposal: 75, caseNumber: "HZ-14-2026-0075", thirds, .lead, assigned: "2026-04-01", deadline: "2026-05-06",
+                replied: "2026-05-06", meetings: allMeetings, satisfaction: .satisfied),
+            fact(
+                76, proposal: 76, caseNumber: "HZ-14-2026-0076", thirds, .lead, assigned: "2026-04-01", deadline: "2026-05-06",
+                replied: "2026-05-07", meetings: allMeetings, satisfaction: .dissatisfied),
         ]
         let result = UnitEvaluator.evaluate(small, period: year2026, weights: standardWeights)
         let expected = [
@@ -491,16 +529,20 @@ private struct SeededGenerator: RandomNumberGenerator {
         let half = UnitEvaluator.evaluate(facts, period: date("2026-01-01")...date("2026-06-30"), weights: standardWeights)
         #expect(UnitEvaluator.commendations(half, facts: []).advancedUnits.isEmpty)
         // A score of exactly 90 is enough.
-        #expect(UnitEvaluator.commendations(half, facts: [], minimumAssignments: 1).advancedUnits.map(\.unitName)
-            == ["交通运输局", "卫生健康局"])
-        #expect(UnitEvaluator.commendations(half, facts: [], advancedUnits: 1, minimumAssignments: 1).advancedUnits.map(\.unitName)
-            == ["交通运输局"])
-        #expect(UnitEvaluator.commendations(half, facts: [], minimumAssignments: 2).advancedUnits.map(\.unitName)
-            == ["卫生健康局"])
+        #expect(
+            UnitEvaluator.commendations(half, facts: [], minimumAssignments: 1).advancedUnits.map(\.unitName)
+                == ["交通运输局", "卫生健康局"])
+        #expect(
+            UnitEvaluator.commendations(half, facts: [], advancedUnits: 1, minimumAssignments: 1).advancedUnits.map(\.unitName)
+                == ["交通运输局"])
+        #expect(
+            UnitEvaluator.commendations(half, facts: [], minimumAssignments: 2).advancedUnits.map(\.unitName)
+                == ["卫生健康局"])
         #expect(UnitEvaluator.commendations(half, facts: [], advancedUnits: 0, minimumAssignments: 1).advancedUnits.isEmpty)
         // The order of the evaluations given does not matter.
-        #expect(UnitEvaluator.commendations(Array(half.reversed()), facts: [], minimumAssignments: 1).advancedUnits.map(\.unitName)
-            == ["交通运输局", "卫生健康局"])
+        #expect(
+            UnitEvaluator.commendations(Array(half.reversed()), facts: [], minimumAssignments: 1).advancedUnits.map(\.unitName)
+                == ["交通运输局", "卫生健康局"])
     }
 
     @Test func excellentProposalsOfTheYear() {
@@ -510,7 +552,7 @@ private struct SeededGenerator: RandomNumberGenerator {
         let expected = [
             ExcellentProposal(
                 proposalID: uuid(101), caseNumber: "HZ-14-2026-0001", leadUnitName: "住房建设局",
-                replyCategory: .solvedOrAdopted, satisfaction: .satisfied, isKey: true),
+                replyCategory: .solvedOrAdopted, satisfaction: .satisfied, isKey: true)
         ]
         #expect(UnitEvaluator.commendations(year, facts: facts, period: year2026).excellentProposals == expected)
     }
@@ -518,44 +560,58 @@ private struct SeededGenerator: RandomNumberGenerator {
     @Test func excellentProposalsPutKeyProposalsFirstThenCaseNumbers() {
         let candidates = [
             // Q1: housing, on time, A, satisfied.
-            fact(31, proposal: 31, caseNumber: "HZ-14-2026-0010", housing, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
-                 replied: "2026-02-27", satisfaction: .satisfied, category: .solvedOrAdopted),
+            fact(
+                31, proposal: 31, caseNumber: "HZ-14-2026-0010", housing, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
+                replied: "2026-02-27", satisfaction: .satisfied, category: .solvedOrAdopted),
             // Q2: transport, on time, A, satisfied; its co-unit on time and satisfied too.
-            fact(32, proposal: 32, caseNumber: "HZ-14-2026-0012", transport, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
-                 replied: "2026-02-27", satisfaction: .satisfied, category: .solvedOrAdopted),
-            fact(33, proposal: 32, caseNumber: "HZ-14-2026-0012", health, .coHandling, assigned: "2026-02-02",
-                 deadline: "2026-03-02", opinionDue: "2026-02-16", opinionGiven: "2026-02-13", satisfaction: .satisfied),
+            fact(
+                32, proposal: 32, caseNumber: "HZ-14-2026-0012", transport, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
+                replied: "2026-02-27", satisfaction: .satisfied, category: .solvedOrAdopted),
+            fact(
+                33, proposal: 32, caseNumber: "HZ-14-2026-0012", health, .coHandling, assigned: "2026-02-02",
+                deadline: "2026-03-02", opinionDue: "2026-02-16", opinionGiven: "2026-02-13", satisfaction: .satisfied),
             // Q3 (key): health, replied on the deadline day, A, satisfied.
-            fact(34, proposal: 33, caseNumber: "HZ-14-2026-0020", health, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
-                 replied: "2026-03-02", satisfaction: .satisfied, category: .solvedOrAdopted, isKey: true),
+            fact(
+                34, proposal: 33, caseNumber: "HZ-14-2026-0020", health, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
+                replied: "2026-03-02", satisfaction: .satisfied, category: .solvedOrAdopted, isKey: true),
             // Q4 (key): the co-unit is only basically satisfied → out.
-            fact(35, proposal: 34, caseNumber: "HZ-14-2026-0008", housing, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
-                 replied: "2026-02-27", satisfaction: .satisfied, category: .solvedOrAdopted, isKey: true),
-            fact(36, proposal: 34, caseNumber: "HZ-14-2026-0008", transport, .coHandling, assigned: "2026-02-02",
-                 deadline: "2026-03-02", opinionGiven: "2026-02-10", satisfaction: .basicallySatisfied, isKey: true),
+            fact(
+                35, proposal: 34, caseNumber: "HZ-14-2026-0008", housing, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
+                replied: "2026-02-27", satisfaction: .satisfied, category: .solvedOrAdopted, isKey: true),
+            fact(
+                36, proposal: 34, caseNumber: "HZ-14-2026-0008", transport, .coHandling, assigned: "2026-02-02",
+                deadline: "2026-03-02", opinionGiven: "2026-02-10", satisfaction: .basicallySatisfied, isKey: true),
             // Q5: the co-unit is not evaluated → out.
-            fact(37, proposal: 35, caseNumber: "HZ-14-2026-0009", housing, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
-                 replied: "2026-02-27", satisfaction: .satisfied, category: .solvedOrAdopted),
-            fact(38, proposal: 35, caseNumber: "HZ-14-2026-0009", transport, .coHandling, assigned: "2026-02-02",
-                 deadline: "2026-03-02", opinionGiven: "2026-02-10"),
+            fact(
+                37, proposal: 35, caseNumber: "HZ-14-2026-0009", housing, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
+                replied: "2026-02-27", satisfaction: .satisfied, category: .solvedOrAdopted),
+            fact(
+                38, proposal: 35, caseNumber: "HZ-14-2026-0009", transport, .coHandling, assigned: "2026-02-02",
+                deadline: "2026-03-02", opinionGiven: "2026-02-10"),
             // Q6: replied a day late → out.
-            fact(39, proposal: 36, caseNumber: "HZ-14-2026-0011", housing, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
-                 replied: "2026-03-03", satisfaction: .satisfied, category: .solvedOrAdopted),
+            fact(
+                39, proposal: 36, caseNumber: "HZ-14-2026-0011", housing, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
+                replied: "2026-03-03", satisfaction: .satisfied, category: .solvedOrAdopted),
             // Q7: category B → out.
-            fact(40, proposal: 37, caseNumber: "HZ-14-2026-0013", housing, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
-                 replied: "2026-02-27", satisfaction: .satisfied, category: .inProgressOrPlanned),
+            fact(
+                40, proposal: 37, caseNumber: "HZ-14-2026-0013", housing, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
+                replied: "2026-02-27", satisfaction: .satisfied, category: .inProgressOrPlanned),
             // Q8: satisfied only after a re-handling → out.
-            fact(41, proposal: 38, caseNumber: "HZ-14-2026-0014", transport, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
-                 replied: "2026-02-27", satisfaction: .satisfied, rehandlings: 1, category: .solvedOrAdopted),
+            fact(
+                41, proposal: 38, caseNumber: "HZ-14-2026-0014", transport, .lead, assigned: "2026-02-02", deadline: "2026-03-02",
+                replied: "2026-02-27", satisfaction: .satisfied, rehandlings: 1, category: .solvedOrAdopted),
             // Q9: excellent, but assigned in 2025.
-            fact(42, proposal: 39, caseNumber: "HZ-14-2025-0040", health, .lead, assigned: "2025-12-01", deadline: "2025-12-31",
-                 replied: "2025-12-29", satisfaction: .satisfied, category: .solvedOrAdopted),
+            fact(
+                42, proposal: 39, caseNumber: "HZ-14-2025-0040", health, .lead, assigned: "2025-12-01", deadline: "2025-12-31",
+                replied: "2025-12-29", satisfaction: .satisfied, category: .solvedOrAdopted),
             // Q10: a co-unit's part without a lead assignment → not a candidate.
-            fact(43, proposal: 40, caseNumber: "HZ-14-2026-0015", health, .coHandling, assigned: "2026-02-02",
-                 deadline: "2026-03-02", opinionGiven: "2026-02-10", satisfaction: .satisfied),
+            fact(
+                43, proposal: 40, caseNumber: "HZ-14-2026-0015", health, .coHandling, assigned: "2026-02-02",
+                deadline: "2026-03-02", opinionGiven: "2026-02-10", satisfaction: .satisfied),
             // Q11: not replied yet → out.
-            fact(44, proposal: 41, caseNumber: "HZ-14-2026-0016", housing, .lead, assigned: "2026-02-02", deadline: "2026-12-02",
-                 satisfaction: .satisfied, category: .solvedOrAdopted),
+            fact(
+                44, proposal: 41, caseNumber: "HZ-14-2026-0016", housing, .lead, assigned: "2026-02-02", deadline: "2026-12-02",
+                satisfaction: .satisfied, category: .solvedOrAdopted),
         ]
         let q1 = ExcellentProposal(
             proposalID: uuid(131), caseNumber: "HZ-14-2026-0010", leadUnitName: "住房建设局",
@@ -581,8 +637,9 @@ private struct SeededGenerator: RandomNumberGenerator {
     @Test func quotaRuleDecodesWithDefaults() throws {
         let decoder = JSONDecoder()
         #expect(try decoder.decode(QuotaRule.self, from: Data("{}".utf8)) == QuotaRule())
-        #expect(try decoder.decode(QuotaRule.self, from: Data(#"{"memberCluesPerYear":4}"#.utf8))
-            == QuotaRule(studioCluesPerMonth: 2, memberCluesPerYear: 4))
+        #expect(
+            try decoder.decode(QuotaRule.self, from: Data(#"{"memberCluesPerYear":4}"#.utf8))
+                == QuotaRule(studioCluesPerMonth: 2, memberCluesPerYear: 4))
         #expect(QuotaRule().problems.isEmpty)
         #expect(QuotaRule(studioCluesPerMonth: -1).problems.map { $0.field } == ["studioCluesPerMonth"])
     }

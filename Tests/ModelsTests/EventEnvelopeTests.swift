@@ -1,6 +1,7 @@
 import Foundation
-@testable import Models
 import Testing
+
+@testable import Models
 
 @Suite struct EventEnvelopeTests {
     let haizhu = DistrictCode(rawValue: "haizhu")!
@@ -50,8 +51,14 @@ import Testing
     @Test(arguments: [
         ("not json at all", "malformed JSON"),
         (#"{"type":"clue.received"}"#, "missing field eventId"),
-        (#"{"eventId":"x","type":"t","schemaVersion":1,"district":"haizhu","occurredAt":"2026-01-01T00:00:00Z","correlationId":"00000000-0000-0000-0000-000000000000","payload":{}}"#, "invalid value at eventId"),
-        (#"{"eventId":"00000000-0000-0000-0000-000000000001","type":"t","schemaVersion":1,"district":"Hai Zhu","occurredAt":"2026-01-01T00:00:00Z","correlationId":"00000000-0000-0000-0000-000000000000","payload":{}}"#, "invalid value at district"),
+        (
+            #"{"eventId":"x","type":"t","schemaVersion":1,"district":"haizhu","occurredAt":"2026-01-01T00:00:00Z","correlationId":"00000000-0000-0000-0000-000000000000","payload":{}}"#,
+            "invalid value at eventId"
+        ),
+        (
+            #"{"eventId":"00000000-0000-0000-0000-000000000001","type":"t","schemaVersion":1,"district":"Hai Zhu","occurredAt":"2026-01-01T00:00:00Z","correlationId":"00000000-0000-0000-0000-000000000000","payload":{}}"#,
+            "invalid value at district"
+        ),
     ])
     func malformedEnvelopesAreRejectedWithAReason(input: String, reason: String) {
         #expect {
@@ -121,8 +128,9 @@ import Testing
     @Test func theOnePassWireFormDecodesToTheSameEnvelope() throws {
         let haizhu = DistrictCode(rawValue: "haizhu")!
         let cause = try EventEnvelope(
-            ClueReceived(clueID: UUID(), trackingNumber: TrackingNumber(rawValue: "HZ-2026-000001"), channel: .web,
-                         sourceCategory: .community, isAnonymous: true, receivedAt: Date(timeIntervalSince1970: 1_795_000_000.5)),
+            ClueReceived(
+                clueID: UUID(), trackingNumber: TrackingNumber(rawValue: "HZ-2026-000001"), channel: .web,
+                sourceCategory: .community, isAnonymous: true, receivedAt: Date(timeIntervalSince1970: 1_795_000_000.5)),
             district: haizhu, occurredAt: Date(timeIntervalSince1970: 1_795_000_000.5))
         let payload = ClueRouted(clueID: UUID(), decisionID: UUID(), route: .specialCommittee, committee: "economy", purpose: .research)
         let id = UUID()

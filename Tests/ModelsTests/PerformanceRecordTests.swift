@@ -1,6 +1,7 @@
 import Foundation
-@testable import Models
 import Testing
+
+@testable import Models
 
 private func date(_ text: String) -> LocalDate { LocalDate(text)! }
 
@@ -54,8 +55,9 @@ private func date(_ text: String) -> LocalDate { LocalDate(text)! }
         shuffled.clues.reverse()
         shuffled.drafts.reverse()
         shuffled.evaluations.reverse()
-        #expect(PerformanceRecords.record(of: Self.member, facts: shuffled, period: Self.year)
-            == PerformanceRecords.record(of: Self.member, facts: Self.facts, period: Self.year))
+        #expect(
+            PerformanceRecords.record(of: Self.member, facts: shuffled, period: Self.year)
+                == PerformanceRecords.record(of: Self.member, facts: Self.facts, period: Self.year))
         let empty = PerformanceRecords.record(of: Self.member, facts: PerformanceFacts(), period: Self.year)
         #expect(empty.cluesCollected == 0 && empty.evaluations == 0)
     }

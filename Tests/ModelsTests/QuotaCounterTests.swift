@@ -1,6 +1,7 @@
 import Foundation
-@testable import Models
 import Testing
+
+@testable import Models
 
 private func date(_ text: String) -> LocalDate { LocalDate(text)! }
 
@@ -38,16 +39,17 @@ private func date(_ text: String) -> LocalDate { LocalDate(text)! }
 
     @Test func studiosCountByMonthWithTheirMembersAndMembersByYearToDate() {
         let november = QuotaCounter.standings(credits: Self.credits, register: Self.register, month: (2026, 11), rule: QuotaRule())
-        #expect(november == [
-            QuotaStanding(code: "s-cg", name: "昌岗街委员工作室", kind: .studio, period: "2026-11", count: 0, required: 2, shortfall: 2),
-            QuotaStanding(code: "m-chen", name: "陈静", kind: .member, period: "2026", count: 0, required: 2, shortfall: 2),
-            QuotaStanding(code: "s-nhx", name: "南华西街委员工作室", kind: .studio, period: "2026-11", count: 1, required: 2, shortfall: 1),
-            QuotaStanding(code: "m-wang", name: "王芳", kind: .member, period: "2026", count: 1, required: 2, shortfall: 1),
-            // 李明: 01-15 and 11-30; not 2025-12-31, not 12-01 (after November).
-            QuotaStanding(code: "m-li", name: "李明", kind: .member, period: "2026", count: 2, required: 2, shortfall: 0),
-            // Two of its own and 李明's for it.
-            QuotaStanding(code: "s-bj", name: "滨江街委员工作室", kind: .studio, period: "2026-11", count: 3, required: 2, shortfall: 0),
-        ], "the closed studio and the unregistered code owe nothing and are not listed")
+        #expect(
+            november == [
+                QuotaStanding(code: "s-cg", name: "昌岗街委员工作室", kind: .studio, period: "2026-11", count: 0, required: 2, shortfall: 2),
+                QuotaStanding(code: "m-chen", name: "陈静", kind: .member, period: "2026", count: 0, required: 2, shortfall: 2),
+                QuotaStanding(code: "s-nhx", name: "南华西街委员工作室", kind: .studio, period: "2026-11", count: 1, required: 2, shortfall: 1),
+                QuotaStanding(code: "m-wang", name: "王芳", kind: .member, period: "2026", count: 1, required: 2, shortfall: 1),
+                // 李明: 01-15 and 11-30; not 2025-12-31, not 12-01 (after November).
+                QuotaStanding(code: "m-li", name: "李明", kind: .member, period: "2026", count: 2, required: 2, shortfall: 0),
+                // Two of its own and 李明's for it.
+                QuotaStanding(code: "s-bj", name: "滨江街委员工作室", kind: .studio, period: "2026-11", count: 3, required: 2, shortfall: 0),
+            ], "the closed studio and the unregistered code owe nothing and are not listed")
 
         let june = QuotaCounter.standings(credits: Self.credits, register: Self.register, month: (2026, 6), rule: QuotaRule())
         // 王芳's June clue stays with the studio she collected it for, not the one she is in now.
@@ -57,10 +59,12 @@ private func date(_ text: String) -> LocalDate { LocalDate(text)! }
         let october = QuotaCounter.standings(credits: Self.credits, register: Self.register, month: (2026, 10), rule: QuotaRule())
         #expect(october.first { $0.code == "s-nhx" }?.count == 1, "10-31 counts in October, 11-01 in November")
         #expect(october.first { $0.code == "s-nhx" }?.period == "2026-10")
-        #expect(QuotaCounter.standings(credits: Self.credits, register: Self.register, month: (2026, 12), rule: QuotaRule())
-            .first { $0.code == "m-li" }?.count == 3)
-        #expect(QuotaCounter.standings(credits: Self.credits, register: Self.register, month: (2026, 1), rule: QuotaRule())
-            .first { $0.code == "m-li" }?.count == 1)
+        #expect(
+            QuotaCounter.standings(credits: Self.credits, register: Self.register, month: (2026, 12), rule: QuotaRule())
+                .first { $0.code == "m-li" }?.count == 3)
+        #expect(
+            QuotaCounter.standings(credits: Self.credits, register: Self.register, month: (2026, 1), rule: QuotaRule())
+                .first { $0.code == "m-li" }?.count == 1)
     }
 
     @Test func everyActiveEntryIsListedOnceAndAnEmptyRegisterOwesNothing() {
@@ -74,8 +78,9 @@ private func date(_ text: String) -> LocalDate { LocalDate(text)! }
         let behind = QuotaCounter.behind(credits: Self.credits, register: Self.register, month: (2026, 11), rule: QuotaRule())
         #expect(behind.map(\.code) == ["s-cg", "m-chen", "s-nhx", "m-wang"])
         #expect(behind.map(\.shortfall) == [2, 2, 1, 1])
-        let other = QuotaCounter.behind(credits: Self.credits, register: Self.register, month: (2026, 11),
-                                        rule: QuotaRule(studioCluesPerMonth: 3, memberCluesPerYear: 1))
+        let other = QuotaCounter.behind(
+            credits: Self.credits, register: Self.register, month: (2026, 11),
+            rule: QuotaRule(studioCluesPerMonth: 3, memberCluesPerYear: 1))
         #expect(other.map(\.code) == ["s-cg", "s-nhx", "m-chen"])
         #expect(other.map(\.shortfall) == [3, 2, 1])
     }

@@ -1,5 +1,6 @@
-@testable import Models
 import Testing
+
+@testable import Models
 
 /// Which register entry a receiver names: code or exact name, otherwise refused with the
 /// closest names (the example: "沙园街委员工作室" and "沙园街工作室" must not be two studios).
@@ -69,8 +70,9 @@ import Testing
             if case .failure(let refusal) = RegisterLookup.credit(receiver, in: entries) { return refusal.message }
             return nil
         }
-        #expect(refusal(Receiver(kind: .studio, name: "沙园街工作室"), in: register)
-            == "登记册中没有名为“沙园街工作室”的工作室；最接近的：沙园街委员工作室、南华西街委员工作室")
+        #expect(
+            refusal(Receiver(kind: .studio, name: "沙园街工作室"), in: register)
+                == "登记册中没有名为“沙园街工作室”的工作室；最接近的：沙园街委员工作室、南华西街委员工作室")
         #expect(refusal(Receiver(kind: .member, name: "李四"), in: register) == "登记册中没有名为“李四”的委员；请先在登记册中登记")
         #expect(refusal(Receiver(kind: .studio, name: "旧工作室"), in: register) == "“旧工作室”（studio-closed）在登记册中已停用")
         let twins = register + [RegisterEntry(code: "m-0003", kind: .member, name: "王小明")]

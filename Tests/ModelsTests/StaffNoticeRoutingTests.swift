@@ -1,6 +1,7 @@
 import Foundation
-@testable import Models
 import Testing
+
+@testable import Models
 
 /// Who is told of each lifecycle event: the table of the workbench issue's "everyone who must act".
 @Suite struct StaffNoticeRoutingTests {
@@ -14,9 +15,10 @@ import Testing
 
     let topic = UUID()
     var facts: NoticeFacts {
-        NoticeFacts(caseNumbers: [proposal: "HZ-2027-012"], drafters: [proposal: "member.wang"],
-                    topicReceivers: [topic: [Receiver(kind: .studio, name: "沙园街委员工作室", code: "s-sy"), Receiver(kind: .member, name: "王委员")]],
-                    evaluationPage: { "/evaluate/token-\($0.uuidString.prefix(4))" })
+        NoticeFacts(
+            caseNumbers: [proposal: "HZ-2027-012"], drafters: [proposal: "member.wang"],
+            topicReceivers: [topic: [Receiver(kind: .studio, name: "沙园街委员工作室", code: "s-sy"), Receiver(kind: .member, name: "王委员")]],
+            evaluationPage: { "/evaluate/token-\($0.uuidString.prefix(4))" })
     }
 
     func notices<P: EventPayload>(_ payload: P, facts: NoticeFacts? = nil) throws -> [StaffNotice] {
@@ -25,15 +27,17 @@ import Testing
     }
 
     func part(_ assignment: UUID, _ unit: UUID, _ role: Assignment.Role) -> AssignedUnit {
-        AssignedUnit(assignmentID: assignment, unitID: unit, unitName: "单位", role: role, status: .active,
-                     assignedOn: LocalDate("2027-01-10")!, deadline: deadline, contestUntil: LocalDate("2027-01-15")!)
+        AssignedUnit(
+            assignmentID: assignment, unitID: unit, unitName: "单位", role: role, status: .active,
+            assignedOn: LocalDate("2027-01-10")!, deadline: deadline, contestUntil: LocalDate("2027-01-15")!)
     }
 
     @Test func anAssignmentTellsEachUnitItsOwnPartAndDeadline() throws {
-        let told = try notices(ProposalAssigned(
-            proposalID: proposal, caseNumber: "HZ-2027-012", kind: .citizen, round: 1,
-            units: [part(leadPart, lead, .lead), part(coPart, coUnit, .coHandling)], isKey: false, supervisingLeader: nil,
-            automatic: false, confirmedPreAssignment: false))
+        let told = try notices(
+            ProposalAssigned(
+                proposalID: proposal, caseNumber: "HZ-2027-012", kind: .citizen, round: 1,
+                units: [part(leadPart, lead, .lead), part(coPart, coUnit, .coHandling)], isKey: false, supervisingLeader: nil,
+                automatic: false, confirmedPreAssignment: false))
         #expect(told.map(\.audience) == [.unit(lead), .unit(coUnit)])
         #expect(told[0].title.contains("主办") && told[0].title.contains("2027-02-10") && told[0].title.contains("HZ-2027-012"))
         #expect(told[1].title.contains("协办"))
@@ -42,7 +46,8 @@ import Testing
     }
 
     @Test func contestsAndRepliesGoToTheCommitteeAndDecisionsBackToTheUnit() throws {
-        let contested = try notices(AssignmentContested(contestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, reason: "非本单位职责"))
+        let contested = try notices(
+            AssignmentContested(contestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, reason: "非本单位职责"))
         #expect(contested.map(\.audience) == [.committee])
         #expect(contested[0].link == StaffNoticeRouting.casePage(proposal))
         #expect(!contested[0].title.contains("非本单位职责"), "the reason is read on the page, not copied into notices")
@@ -50,18 +55,25 @@ import Testing
         let rejected = try notices(ContestRejected(contestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, note: "维持"))
         #expect(rejected.map(\.audience) == [.unit(lead)])
 
-        let asked = try notices(ExtensionRequested(requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead,
-                                                   deadline: deadline, requested: LocalDate("2027-03-10")!))
+        let asked = try notices(
+            ExtensionRequested(
+                requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead,
+                deadline: deadline, requested: LocalDate("2027-03-10")!))
         #expect(asked.map(\.audience) == [.committee] && asked[0].link == StaffNoticeRouting.extensionsPage && asked[0].title.contains("2027-03-10"))
-        let granted = try notices(ExtensionDecided(requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, granted: true, deadline: deadline))
-        let refused = try notices(ExtensionDecided(requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, granted: false, deadline: deadline))
+        let granted = try notices(
+            ExtensionDecided(requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, granted: true, deadline: deadline))
+        let refused = try notices(
+            ExtensionDecided(requestID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, granted: false, deadline: deadline))
         #expect(granted.map(\.audience) == [.unit(lead)] && refused.map(\.audience) == [.unit(lead)])
         #expect(granted[0].title.contains("已同意") && refused[0].title.contains("未获同意"))
 
-        let replied = try notices(AssignmentReplied(replyID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead,
-                                                    category: .inProgressOrPlanned, promisedDate: deadline, onTime: true))
+        let replied = try notices(
+            AssignmentReplied(
+                replyID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead,
+                category: .inProgressOrPlanned, promisedDate: deadline, onTime: true))
         #expect(replied.map(\.audience) == [.committee])
-        #expect(try notices(CoUnitOpinionGiven(assignmentID: coPart, proposalID: proposal, unitID: coUnit, onTime: true)).map(\.audience) == [.committee])
+        #expect(
+            try notices(CoUnitOpinionGiven(assignmentID: coPart, proposalID: proposal, unitID: coUnit, onTime: true)).map(\.audience) == [.committee])
     }
 
     @Test(arguments: [
@@ -71,9 +83,10 @@ import Testing
         (.chairpersonsMeeting, true, true),
     ])
     func escalationReachesTheUnitThenTheCommitteeThenTheLeader(_ level: EscalationLevel, _ committee: Bool, _ leader: Bool) throws {
-        let told = try notices(AssignmentEscalated(
-            assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, daysOverdue: 12, level: level,
-            supervisingLeader: "李副主席"))
+        let told = try notices(
+            AssignmentEscalated(
+                assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, daysOverdue: 12, level: level,
+                supervisingLeader: "李副主席"))
         var expected: [NoticeAudience] = [.unit(lead)]
         if committee { expected.append(.committee) }
         if leader { expected.append(.leader("李副主席")) }
@@ -82,23 +95,34 @@ import Testing
     }
 
     @Test func anEscalationWithoutALeaderTellsNoLeader() throws {
-        let told = try notices(AssignmentEscalated(
-            assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, daysOverdue: 40, level: .supervisingLeader,
-            supervisingLeader: nil))
+        let told = try notices(
+            AssignmentEscalated(
+                assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, daysOverdue: 40, level: .supervisingLeader,
+                supervisingLeader: nil))
         #expect(told.map(\.audience) == [.unit(lead), .committee])
     }
 
     @Test func remindersReopeningsAndFollowUpsAskTheUnit() throws {
-        #expect(try notices(ReminderDue(assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, daysLeft: 5))
-            .map(\.audience) == [.unit(lead)])
+        #expect(
+            try notices(ReminderDue(assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, daysLeft: 5))
+                .map(\.audience) == [.unit(lead)])
         let reopened = try notices(AssignmentReopened(assignmentID: leadPart, proposalID: proposal, unitID: lead, deadline: deadline, rehandling: 1))
         #expect(reopened.map(\.audience) == [.unit(lead)] && reopened[0].title.contains("不满意"))
-        #expect(try notices(FollowUpDue(assignmentID: leadPart, proposalID: proposal, unitID: lead, promised: deadline)).map(\.audience) == [.unit(lead)])
-        #expect(try notices(FollowUpRecorded(reviewID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, promised: deadline, result: .partly))
+        #expect(
+            try notices(FollowUpDue(assignmentID: leadPart, proposalID: proposal, unitID: lead, promised: deadline)).map(\.audience) == [.unit(lead)])
+        #expect(
+            try notices(
+                FollowUpRecorded(reviewID: UUID(), assignmentID: leadPart, proposalID: proposal, unitID: lead, promised: deadline, result: .partly)
+            )
             .map(\.audience) == [.committee])
-        #expect(try notices(AssignmentEvaluated(assignmentID: leadPart, proposalID: proposal, unitID: lead, result: .dissatisfied, byProposer: false))
-            .map(\.audience) == [.unit(lead)])
-        #expect(try notices(AssignmentDeadlineChanged(assignmentID: leadPart, proposalID: proposal, unitID: lead, previous: nil, deadline: deadline, reason: "节假日"))
+        #expect(
+            try notices(AssignmentEvaluated(assignmentID: leadPart, proposalID: proposal, unitID: lead, result: .dissatisfied, byProposer: false))
+                .map(\.audience) == [.unit(lead)])
+        #expect(
+            try notices(
+                AssignmentDeadlineChanged(
+                    assignmentID: leadPart, proposalID: proposal, unitID: lead, previous: nil, deadline: deadline, reason: "节假日")
+            )
             .map(\.audience) == [.unit(lead)])
     }
 
@@ -111,7 +135,10 @@ import Testing
 
     @Test func eventsThatAskNobodyToActMakeNoNotice() throws {
         #expect(try notices(ProposalClosed(proposalID: proposal, byDecision: false, reason: "")).isEmpty)
-        #expect(try notices(ReplyRecategorised(replyID: UUID(), assignmentID: leadPart, proposalID: proposal, from: .solvedOrAdopted, to: .inProgressOrPlanned)).isEmpty)
+        #expect(
+            try notices(
+                ReplyRecategorised(replyID: UUID(), assignmentID: leadPart, proposalID: proposal, from: .solvedOrAdopted, to: .inProgressOrPlanned)
+            ).isEmpty)
     }
 
     @Test func aProposalWithoutACaseNumberIsNamedByAShortID() throws {
@@ -126,11 +153,15 @@ import Testing
         #expect(asked.map(\.audience) == [.account("member.wang")])
         #expect(asked[0].link == "/evaluate/token-\(link.uuidString.prefix(4))" && asked[0].title.contains("2027-03-01"))
         // No link can be made (no key), or nobody drafted it in the workbench: no notice to an account.
-        #expect(try notices(EvaluationRequested(proposalID: proposal, linkID: link, expiresOn: LocalDate("2027-03-01")!),
-                            facts: NoticeFacts(drafters: [proposal: "member.wang"])).isEmpty)
+        #expect(
+            try notices(
+                EvaluationRequested(proposalID: proposal, linkID: link, expiresOn: LocalDate("2027-03-01")!),
+                facts: NoticeFacts(drafters: [proposal: "member.wang"])
+            ).isEmpty)
         #expect(try notices(EvaluationRequested(proposalID: UUID(), linkID: link, expiresOn: LocalDate("2027-03-01")!)).isEmpty)
 
-        let answered = try notices(AssignmentEvaluated(assignmentID: leadPart, proposalID: proposal, unitID: lead, result: .dissatisfied, byProposer: true))
+        let answered = try notices(
+            AssignmentEvaluated(assignmentID: leadPart, proposalID: proposal, unitID: lead, result: .dissatisfied, byProposer: true))
         #expect(answered.map(\.audience) == [.unit(lead), .account("member.wang")])
         #expect(answered[1].title.contains("不满意") && answered[1].title.contains("已收到"))
     }
@@ -138,9 +169,12 @@ import Testing
     @Test func draftersHearTheReviewAndReceiversTheirTopicClaimed() throws {
         let returned = try notices(ProposalReturned(proposalID: proposal))
         #expect(returned.map(\.audience) == [.account("member.wang")] && returned[0].link == StaffNoticeRouting.proposalPage(proposal))
-        #expect(try notices(ProposalNotFiled(proposalID: proposal, alternativeRoute: .none, clueIDs: [])).map(\.audience) == [.account("member.wang")])
-        let filed = try notices(ProposalFiled(proposalID: proposal, caseNumber: CaseNumber(rawValue: "HZ-2027-012"), session: 14, year: 2027,
-                                              fastTrack: false, domain: nil, committee: nil, clueIDs: []))
+        #expect(
+            try notices(ProposalNotFiled(proposalID: proposal, alternativeRoute: .none, clueIDs: [])).map(\.audience) == [.account("member.wang")])
+        let filed = try notices(
+            ProposalFiled(
+                proposalID: proposal, caseNumber: CaseNumber(rawValue: "HZ-2027-012"), session: 14, year: 2027,
+                fastTrack: false, domain: nil, committee: nil, clueIDs: []))
         #expect(filed.map(\.audience) == [.account("member.wang")] && filed[0].title.contains("HZ-2027-012"))
 
         let claimed = try notices(TopicClaimed(topicID: topic, claimID: UUID(), claimantRole: "member", coClaim: false))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Models
 
 @Suite struct SupervisionScheduleTests {
@@ -54,8 +55,9 @@ import Testing
         category: ReplyCategory = .solvedOrAdopted, promised: String? = nil
     ) -> RuleRefusal? {
         do throws(RuleRefusal) {
-            try HandlingRules.checkReply(role: role, state: state, coUnits: coUnits, category: category,
-                                         promised: promised.flatMap(LocalDate.init), today: today)
+            try HandlingRules.checkReply(
+                role: role, state: state, coUnits: coUnits, category: category,
+                promised: promised.flatMap(LocalDate.init), today: today)
             return nil
         } catch {
             return error
@@ -84,8 +86,9 @@ import Testing
     @Test func anExtensionIsAskedForBeforeTheDeadlinePasses() {
         func extend(deadline: String, to requested: String, open: Bool = false, state: SupervisedAssignmentState = .handling) -> String? {
             do throws(RuleRefusal) {
-                try HandlingRules.checkExtension(state: state, deadline: LocalDate(deadline)!, requested: LocalDate(requested)!,
-                                                 hasOpenRequest: open, today: today)
+                try HandlingRules.checkExtension(
+                    state: state, deadline: LocalDate(deadline)!, requested: LocalDate(requested)!,
+                    hasOpenRequest: open, today: today)
                 return nil
             } catch {
                 return error.reason
@@ -129,7 +132,8 @@ import Testing
         let timer = SupervisionSchedule.evaluationWindowEnd(replied: LocalDate("2026-12-01")!, settings: SupervisionSettings())
         // 30 days to evaluate: the last is 12-31 (as ClosingRules counts), so the timer fires on 01-01.
         #expect(timer.kind == .evaluationWindow && timer.day.description == "2027-01-01")
-        let lead = ClosingRules.LeadPart(unitName: "区民政局", replied: true, satisfaction: nil, evaluationEnds: LocalDate("2026-12-01")!.adding(days: 30))
+        let lead = ClosingRules.LeadPart(
+            unitName: "区民政局", replied: true, satisfaction: nil, evaluationEnds: LocalDate("2026-12-01")!.adding(days: 30))
         #expect(ClosingRules.waitingFor([lead], today: LocalDate("2026-12-31")!) != nil)
         #expect(ClosingRules.waitingFor([lead], today: timer.day) == nil)
     }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import PublicityService
 import Testing
+
+@testable import PublicityService
 
 /// Where notifications (with residents' names and phone numbers) may go: checked without a
 /// network, as the service checks a target when it is saved.

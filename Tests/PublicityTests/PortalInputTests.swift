@@ -1,8 +1,9 @@
 import Foundation
 import Models
-@testable import PublicityService
 import ServiceKit
 import Testing
+
+@testable import PublicityService
 
 /// The portal's query parameters: what is in range is read, what is not names the parameter.
 struct PortalInputTests {

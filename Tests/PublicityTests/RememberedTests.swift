@@ -1,7 +1,8 @@
+import ServiceKit
 import Synchronization
 import Testing
+
 @testable import PublicityService
-import ServiceKit
 
 /// The portal's caches: loaded once however many ask, answered stale while renewing, and a
 /// renewal sees the value it replaces (the list order keeps it when its stamp is unchanged).
@@ -44,7 +45,11 @@ struct RememberedTests {
         let remembered = Remembered<Int>(lifetime: .zero, capacity: 4)
         let loads = Loads()
         for _ in 0..<3 {
-            _ = try await remembered.value(for: "page") { loads.count.withLock { $0 += 1; return $0 } }
+            _ = try await remembered.value(for: "page") {
+                loads.count.withLock {
+                    $0 += 1; return $0
+                }
+            }
         }
         #expect(loads.count.withLock { $0 } == 3)
         #expect(try await remembered.valueIfKept(for: "page") { _ in 0 } == nil, "the list order is not kept either")

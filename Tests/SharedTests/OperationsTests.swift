@@ -1,9 +1,10 @@
 import Foundation
 import Messaging
 import Models
+import Testing
+
 @testable import Operations
 @testable import ServiceKit
-import Testing
 
 @Suite struct OperationsTests {
     @Test func progressLineShowsCountPercentRateAndTimeLeft() {
@@ -23,11 +24,13 @@ import Testing
 
     @Test func deadLetterEntryKnowsItsOriginAndReplaysWithoutDeadLetterHeaders() throws {
         let event = try EventEnvelope(
-            ClueReceived(clueID: UUID(), trackingNumber: TrackingNumber(rawValue: "HZ-2026-000001"), channel: .web, sourceCategory: .community,
-                         isAnonymous: true, receivedAt: Date()),
+            ClueReceived(
+                clueID: UUID(), trackingNumber: TrackingNumber(rawValue: "HZ-2026-000001"), channel: .web, sourceCategory: .community,
+                isAnonymous: true, receivedAt: Date()),
             district: DistrictCode(rawValue: "haizhu")!, occurredAt: Date())
-        let original = KafkaMessage(topic: "p-intake-events", partition: 3, offset: 41, key: Data("k".utf8), value: try event.encoded(),
-                                    headers: [KafkaHeader(name: "trace", string: "abc")])
+        let original = KafkaMessage(
+            topic: "p-intake-events", partition: 3, offset: 41, key: Data("k".utf8), value: try event.encoded(),
+            headers: [KafkaHeader(name: "trace", string: "abc")])
         let dead = DeadLetter.message(for: original, reason: "clue is not in the store", consumerGroup: "p-triage")
         let entry = DeadLetterEntry(KafkaMessage(topic: dead.topic, partition: 0, offset: 7, key: dead.key, value: dead.value, headers: dead.headers))
         #expect(entry.originTopic == "p-intake-events" && entry.originPartition == 3 && entry.originOffset == 41)
@@ -44,7 +47,11 @@ import Testing
 
     @Test func dashboardEscapesAndMarksWhatIsPastItsThreshold() {
         var snapshot = OperationsSnapshot(takenAt: Date(timeIntervalSince1970: 0))
-        snapshot.lag = [.init(group: "triage", total: 5_000, partitions: [PartitionLag(group: "triage", topic: "intake-events", partition: 2, committed: 0, low: 0, high: 5_000)])]
+        snapshot.lag = [
+            .init(
+                group: "triage", total: 5_000,
+                partitions: [PartitionLag(group: "triage", topic: "intake-events", partition: 2, committed: 0, low: 0, high: 5_000)])
+        ]
         snapshot.deadLetters = [.init(topic: "intake-events.dlq", messages: 3, replayed: 1)]
         snapshot.outbox = [OutboxBacklog(source: "intake", unsent: 9, oldestUnsentSeconds: 600)]
         snapshot.assignments = [OpenAssignments(district: "haizhu", open: 10, overdue: 4)]
@@ -61,7 +68,8 @@ import Testing
     }
 
     @Test func hummingbirdMetricsGetPrometheusNames() {
-        let (name, labels) = Telemetry.prometheusNames("http.server.request.duration", [("http.route", "/v1/clues"), ("http.response.status_code", "201")])
+        let (name, labels) = Telemetry.prometheusNames(
+            "http.server.request.duration", [("http.route", "/v1/clues"), ("http.response.status_code", "201")])
         #expect(name == "http_request_duration_seconds")
         #expect(labels.map(\.0) == ["route", "status"])
         #expect(Telemetry.prometheusNames("consumer_lag_messages", [("consumer", "triage")]).0 == "consumer_lag_messages")
@@ -77,8 +85,9 @@ import Testing
         #expect(InvariantChecker.replay(walked, endingAt: "closed") == "the history ends at assigned, the proposal is closed")
         #expect(InvariantChecker.replay([("drafting", "file", "filed")], endingAt: "filed") == "move 1: file is not allowed from drafting")
         #expect(InvariantChecker.replay([("submitted", "file", "filed")], endingAt: "filed") == "move 1 starts at submitted, not drafting")
-        #expect(InvariantChecker.replay([("drafting", "submit-for-review", "filed")], endingAt: "filed")
-            == "move 1 ends at filed, the state machine says submitted")
+        #expect(
+            InvariantChecker.replay([("drafting", "submit-for-review", "filed")], endingAt: "filed")
+                == "move 1 ends at filed, the state machine says submitted")
         #expect(InvariantChecker.replay([("drafting", "teleport", "closed")], endingAt: "closed") == "move 1: unknown transition teleport")
     }
 }

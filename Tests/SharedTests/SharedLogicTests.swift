@@ -81,7 +81,8 @@ import Testing
 
 @Suite struct CredentialTests {
     let signer = StaffTokenSigner(secret: String(repeating: "s", count: 40))
-    let claims = StaffClaims(subject: "li.lei", role: .clueHandler, district: DistrictCode(rawValue: "haizhu")!, expiresAt: Date().addingTimeInterval(3600))
+    let claims = StaffClaims(
+        subject: "li.lei", role: .clueHandler, district: DistrictCode(rawValue: "haizhu")!, expiresAt: Date().addingTimeInterval(3600))
 
     @Test func aSignedTokenVerifies() throws {
         let token = try signer.token(for: claims)

@@ -1,6 +1,7 @@
 import Foundation
-@testable import ServiceKit
 import Testing
+
+@testable import ServiceKit
 
 /// Forms as browsers post them, with and without files.
 @Suite struct SubmittedFormTests {
@@ -31,7 +32,9 @@ import Testing
     }
 
     @Test func quotedNamesPathsAndUnquotedBoundaries() throws {
-        let data = body(["Content-Disposition: form-data; name=\"a\"; filename=\"C:\\\\Users\\\\li\\\\my%22file.png\"\r\nContent-Type: image/png; x=1\r\n\r\nPNG\r\n"])
+        let data = body([
+            "Content-Disposition: form-data; name=\"a\"; filename=\"C:\\\\Users\\\\li\\\\my%22file.png\"\r\nContent-Type: image/png; x=1\r\n\r\nPNG\r\n"
+        ])
         let form = try #require(SubmittedForm.parse(data, contentType: "multipart/form-data; charset=utf-8; boundary=\"\(boundary)\""))
         #expect(form.files.first?.filename == "my\"file.png" && form.files.first?.mediaType == "image/png")
     }

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process started with `posix_spawn`. Foundation's `Process.run()` on Linux (Swift
@@ -92,8 +93,10 @@ public final class ChildProcess: Sendable {
             parentEnds.values.forEach { close($0) }
             throw SpawnError(description: "\(executable): \(String(cString: strerror(code)))")
         }
-        return (pid, parentEnds[1].map { FileHandle(fileDescriptor: $0, closeOnDealloc: true) },
-                parentEnds[2].map { FileHandle(fileDescriptor: $0, closeOnDealloc: true) })
+        return (
+            pid, parentEnds[1].map { FileHandle(fileDescriptor: $0, closeOnDealloc: true) },
+            parentEnds[2].map { FileHandle(fileDescriptor: $0, closeOnDealloc: true) }
+        )
     }
 
     public struct SpawnError: Error, CustomStringConvertible {

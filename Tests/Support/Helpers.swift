@@ -4,7 +4,9 @@ import Messaging
 import ServiceLifecycle
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-public func eventually(timeout: Duration = .seconds(30), every interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool) async rethrows -> Bool {
+public func eventually(timeout: Duration = .seconds(30), every interval: Duration = .milliseconds(100), _ condition: () async throws -> Bool)
+    async rethrows -> Bool
+{
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
@@ -15,7 +17,9 @@ public func eventually(timeout: Duration = .seconds(30), every interval: Duratio
 
 /// Reads `topic` from the beginning with a consumer group of its own until `count` messages
 /// arrived or `timeout` passed, then keeps reading for `settle` to catch any extra ones.
-public func readTopic(_ topic: String, kafka: KafkaConfiguration, atLeast count: Int, timeout: Duration = .seconds(60), settle: Duration = .zero) async throws -> [KafkaMessage] {
+public func readTopic(_ topic: String, kafka: KafkaConfiguration, atLeast count: Int, timeout: Duration = .seconds(60), settle: Duration = .zero)
+    async throws -> [KafkaMessage]
+{
     var settings = ConsumerConfiguration(groupID: "reader-\(UUID().uuidString)", topics: [topic])
     settings.pollTimeoutMilliseconds = 100
     let consumer = try KafkaConsumer(configuration: kafka, consumer: settings, logger: TestEnvironment.logger)
@@ -38,8 +42,9 @@ public final class RunningServices: Sendable {
     private let task: Task<Void, any Error>
 
     public init(_ services: [any Service]) {
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) }, logger: TestEnvironment.logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, logger: TestEnvironment.logger))
         self.group = group
         self.task = Task { try await group.run() }
     }
@@ -76,7 +81,10 @@ public struct MultipartBody: Sendable {
             data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
         }
         for file in files {
-            data.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.filename)\"\r\nContent-Type: \(file.mediaType)\r\n\r\n".utf8))
+            data.append(
+                Data(
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.field)\"; filename=\"\(file.filename)\"\r\nContent-Type: \(file.mediaType)\r\n\r\n"
+                        .utf8))
             data.append(file.content)
             data.append(Data("\r\n".utf8))
         }

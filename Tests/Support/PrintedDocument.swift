@@ -15,13 +15,17 @@ public enum PrintedDocument {
         let page = folder.appendingPathComponent("page.html")
         let pdf = folder.appendingPathComponent("page.pdf")
         try Data(html.utf8).write(to: page)
-        let chromium = try ChildProcess("/usr/bin/chromium", [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-pdf-header-footer",
-            "--user-data-dir=\(folder.appendingPathComponent("profile").path)", "--print-to-pdf=\(pdf.path)", page.absoluteString,
-        ], standardOutput: .pipe, standardError: .pipe)
+        let chromium = try ChildProcess(
+            "/usr/bin/chromium",
+            [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-pdf-header-footer",
+                "--user-data-dir=\(folder.appendingPathComponent("profile").path)", "--print-to-pdf=\(pdf.path)", page.absoluteString,
+            ], standardOutput: .pipe, standardError: .pipe)
         let printed = await chromium.output()
         guard printed.status == 0, let data = try? Data(contentsOf: pdf), data.starts(with: Data("%PDF".utf8)) else {
-            throw Failure(description: "chromium --print-to-pdf failed (\(printed.status)): \(String(decoding: printed.standardError.suffix(2000), as: UTF8.self))")
+            throw Failure(
+                description:
+                    "chromium --print-to-pdf failed (\(printed.status)): \(String(decoding: printed.standardError.suffix(2000), as: UTF8.self))")
         }
         let reader = try ChildProcess("/usr/bin/pdftotext", ["-enc", "UTF-8", pdf.path, "-"], standardOutput: .pipe, standardError: .pipe)
         let read = await reader.output()

@@ -13,8 +13,9 @@ public final class SMTPServer: Sendable {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         // On the real clock: Python's event loop under libfaketime answered nothing.
-        process = try ChildProcess("/usr/bin/python3", [root.appendingPathComponent("ops/test/smtp-sink.py").path, "127.0.0.1", String(port), folder.path],
-                                   realClock: true)
+        process = try ChildProcess(
+            "/usr/bin/python3", [root.appendingPathComponent("ops/test/smtp-sink.py").path, "127.0.0.1", String(port), folder.path],
+            realClock: true)
         let listening = await eventually(timeout: .seconds(20)) {
             (try? await Self.connects(port: self.port)) == true
         }

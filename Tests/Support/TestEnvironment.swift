@@ -12,7 +12,9 @@ import Storage
 public enum TestEnvironment {
     public struct Missing: Error, CustomStringConvertible {
         public let variable: String
-        public var description: String { "\(variable) is not set: run the tests with ops/test.sh, which starts PostgreSQL and the Kafka mock cluster" }
+        public var description: String {
+            "\(variable) is not set: run the tests with ops/test.sh, which starts PostgreSQL and the Kafka mock cluster"
+        }
     }
 
     public static func value(_ name: String) throws -> String {
@@ -44,12 +46,15 @@ public enum TestEnvironment {
     }
 
     public static func mockControl() throws -> MockClusterControl {
-        guard let control = MockClusterControl(address: try value("KAFKA_MOCK_CONTROL")) else { throw Missing(variable: "KAFKA_MOCK_CONTROL (malformed)") }
+        guard let control = MockClusterControl(address: try value("KAFKA_MOCK_CONTROL")) else {
+            throw Missing(variable: "KAFKA_MOCK_CONTROL (malformed)")
+        }
         return control
     }
 
     /// Creates the catalogue's topics (or `topics`) under the configuration's prefix.
-    public static func createTopics(_ kafka: KafkaConfiguration, control: MockClusterControl? = nil, topics: [TopicSpec] = TopicCatalogue.all) throws {
+    public static func createTopics(_ kafka: KafkaConfiguration, control: MockClusterControl? = nil, topics: [TopicSpec] = TopicCatalogue.all) throws
+    {
         let control = try control ?? mockControl()
         for topic in topics {
             try control.createTopic(kafka.topicName(topic.name), partitions: topic.partitions, replicationFactor: 3)
@@ -89,7 +94,8 @@ public final class TestDatabase: Sendable {
     /// `DATABASE_URL` for an executable started on this database.
     public var url: String {
         let configuration = self.configuration
-        return "postgres://\(configuration.user):\(configuration.password ?? "")@\(configuration.host):\(configuration.port)/\(configuration.database)"
+        return
+            "postgres://\(configuration.user):\(configuration.password ?? "")@\(configuration.host):\(configuration.port)/\(configuration.database)"
     }
 
     /// The first column of the first row as text; nil when there is no row or it is null.
@@ -114,4 +120,3 @@ public final class TestDatabase: Sendable {
 
     deinit { runner.cancel() }
 }
-

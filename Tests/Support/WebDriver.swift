@@ -28,14 +28,20 @@ public final class WebDriver: Sendable {
             driver.signal(SIGKILL)
             throw Failure(description: "chromedriver did not start on port \(port): \(problem)")
         }
-        let capabilities: [String: Any] = ["capabilities": ["alwaysMatch": [
-            "browserName": "chrome",
-            "goog:chromeOptions": [
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN",
-                         "--window-size=\(width),\(height)"],
-            ],
-        ]]]
+        let capabilities: [String: Any] = [
+            "capabilities": [
+                "alwaysMatch": [
+                    "browserName": "chrome",
+                    "goog:chromeOptions": [
+                        "binary": "/usr/bin/chromium",
+                        "args": [
+                            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=zh-CN",
+                            "--window-size=\(width),\(height)",
+                        ],
+                    ],
+                ]
+            ]
+        ]
         let answer = try await Self.send("POST", base + "/session", capabilities)
         guard let value = answer["value"] as? [String: Any], let id = value["sessionId"] as? String else {
             driver.signal(SIGKILL)
@@ -104,7 +110,7 @@ public final class WebDriver: Sendable {
 
     func element(_ css: String) async throws -> String {
         guard let value = try await command("POST", "/element", ["using": "css selector", "value": css]) as? [String: Any],
-              let id = value.values.first as? String
+            let id = value.values.first as? String
         else { throw Failure(description: "no element \(css)") }
         return id
     }
@@ -176,7 +182,11 @@ public final class WebDriver: Sendable {
     /// session, so it is killed once the session is gone).
     public func quit() async {
         // Once: a second quit (a test's own and its deferred one) must not signal a pid reused since.
-        guard ended.withLock({ ended in defer { ended = true }; return !ended }) else { return }
+        guard
+            ended.withLock({ ended in
+                defer { ended = true }; return !ended
+            })
+        else { return }
         _ = try? await Self.send("DELETE", base + "/session/" + session, nil)
         driver.signal(SIGKILL)
         _ = await driver.output()

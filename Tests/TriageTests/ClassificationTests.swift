@@ -1,7 +1,8 @@
-@testable import ClassificationRules
 import Foundation
 import Models
 import Testing
+
+@testable import ClassificationRules
 @testable import TriageService
 
 @Suite struct ClassificationTests {
@@ -14,10 +15,11 @@ import Testing
     // MARK: Classifying clues with the built-in rules
 
     @Test func eBikeChargingInAStairwellIsAnUrgentPublicSafetyMatter() throws {
-        let result = rules.classify(ClueText(
-            title: "电动自行车楼道充电存在火灾隐患",
-            situation: "老旧小区居民在楼道内为电动自行车充电，飞线充电现象普遍，存在火灾隐患。",
-            suggestions: "建议在小区内建设集中充电桩，加强消防巡查。"))
+        let result = rules.classify(
+            ClueText(
+                title: "电动自行车楼道充电存在火灾隐患",
+                situation: "老旧小区居民在楼道内为电动自行车充电，飞线充电现象普遍，存在火灾隐患。",
+                suggestions: "建议在小区内建设集中充电桩，加强消防巡查。"))
         #expect(result.domain == "public-safety")
         #expect(result.committee == "social-legal-ethnic-religious")
         #expect(result.urgency == .urgent)
@@ -37,10 +39,11 @@ import Testing
     }
 
     @Test func aMetroStationExitIsTheMetroCompanysBusiness() throws {
-        let result = rules.classify(ClueText(
-            title: "昌岗地铁站B出口缺少无障碍通道",
-            situation: "小区居民反映地铁站B出口只有楼梯，推婴儿车和坐轮椅的居民进出不便。",
-            suggestions: "建议在出口加装无障碍电梯。"))
+        let result = rules.classify(
+            ClueText(
+                title: "昌岗地铁站B出口缺少无障碍通道",
+                situation: "小区居民反映地铁站B出口只有楼梯，推婴儿车和坐轮椅的居民进出不便。",
+                suggestions: "建议在出口加装无障碍电梯。"))
         #expect(result.jurisdiction == .municipal)
         #expect(result.department == "广州地铁集团")
         let jurisdiction = try #require(result.hits.first { $0.kind == .jurisdiction })
@@ -51,10 +54,11 @@ import Testing
     }
 
     @Test func anEldersCanteenGoesToElderlyCareAndItsCommittee() throws {
-        let result = rules.classify(ClueText(
-            title: "社区长者饭堂排队时间长",
-            situation: "港海社区长者饭堂午餐时段排队超过半小时，不少老人站着等候。",
-            suggestions: "建议增加供餐窗口，推行线上预约。"))
+        let result = rules.classify(
+            ClueText(
+                title: "社区长者饭堂排队时间长",
+                situation: "港海社区长者饭堂午餐时段排队超过半小时，不少老人站着等候。",
+                suggestions: "建议增加供餐窗口，推行线上预约。"))
         #expect(result.domain == "elderly-care")
         let committee = try #require(result.committee)
         #expect(committee == "social-legal-ethnic-religious")
@@ -69,20 +73,22 @@ import Testing
 
     @Test func theStreetComesFromTheAddressThenTheReceivingStudio() {
         // 赤岗 is the first street rule; the address still wins over a mention in the text.
-        let fromAddress = rules.classify(ClueText(
-            title: "洪德路大排档油烟扰民",
-            situation: "夜间油烟和噪音影响居民休息，赤岗一带也有类似情况。",
-            suggestions: "建议加强油烟治理。",
-            address: "广州市海珠区南华西街洪德路12号"))
+        let fromAddress = rules.classify(
+            ClueText(
+                title: "洪德路大排档油烟扰民",
+                situation: "夜间油烟和噪音影响居民休息，赤岗一带也有类似情况。",
+                suggestions: "建议加强油烟治理。",
+                address: "广州市海珠区南华西街洪德路12号"))
         #expect(fromAddress.street == "南华西")
         #expect(fromAddress.hits.last == RuleHit(kind: .street, rule: "南华西", phrases: ["南华西街", "南华西"], fields: ["address"]))
         #expect(fromAddress.domain == "environment")
 
-        let fromStudio = rules.classify(ClueText(
-            title: "小区门口路灯不亮",
-            situation: "晚上出入很不方便，昌岗那边也一样。",
-            suggestions: "建议尽快维修。",
-            receiver: "龙凤街委员工作室"))
+        let fromStudio = rules.classify(
+            ClueText(
+                title: "小区门口路灯不亮",
+                situation: "晚上出入很不方便，昌岗那边也一样。",
+                suggestions: "建议尽快维修。",
+                receiver: "龙凤街委员工作室"))
         #expect(fromStudio.street == "龙凤")
         #expect(fromStudio.hits.last?.fields == ["receiver"])
 
@@ -92,10 +98,13 @@ import Testing
     }
 
     @Test func noMatchingRuleLeavesAPlainDistrictClue() {
-        let result = rules.classify(ClueText(
-            title: "关于天气预报的建议", situation: "希望天气预报更准确。", suggestions: "建议气象信息发布更及时。"))
-        #expect(result == Classification(
-            domain: nil, committee: nil, urgency: .normal, jurisdiction: .district, department: nil, street: nil, hits: []))
+        let result = rules.classify(
+            ClueText(
+                title: "关于天气预报的建议", situation: "希望天气预报更准确。", suggestions: "建议气象信息发布更及时。"))
+        #expect(
+            result
+                == Classification(
+                    domain: nil, committee: nil, urgency: .normal, jurisdiction: .district, department: nil, street: nil, hits: []))
     }
 
     // MARK: Matching rules
@@ -228,13 +237,14 @@ import Testing
         let summary = found.map { problem in
             problem.position.map { "\(problem.rule).\(problem.field)@\($0)" } ?? "\(problem.rule).\(problem.field)"
         }
-        #expect(summary == [
-            "domains[1].code", "domains[1].committee", "domains[1].match@4",
-            "domains[2].code", "domains[2].name",
-            "urgency[0].level",
-            "jurisdiction[0].match@1",
-            "streets[1].name", "streets[1].match@1",
-        ])
+        #expect(
+            summary == [
+                "domains[1].code", "domains[1].committee", "domains[1].match@4",
+                "domains[2].code", "domains[2].name",
+                "urgency[0].level",
+                "jurisdiction[0].match@1",
+                "streets[1].name", "streets[1].match@1",
+            ])
         #expect(found.first { $0.rule == "domains[1]" && $0.field == "code" }?.message.contains("domains[0]") == true)
         #expect(found.first { $0.rule == "domains[1]" && $0.field == "committee" }?.message.contains("transportation") == true)
         #expect(found.first { $0.field == "match" }?.message == "expected | or & between phrases")
@@ -280,7 +290,8 @@ import Testing
     }
 
     @Test func missingOptionalListsDecodeAsEmpty() throws {
-        let json = #"{"committees":[{"code":"economy","name":"经济委"}],"domains":[{"code":"transport","name":"交通出行","committee":"economy","match":"公交"}]}"#
+        let json =
+            #"{"committees":[{"code":"economy","name":"经济委"}],"domains":[{"code":"transport","name":"交通出行","committee":"economy","match":"公交"}]}"#
         let ruleSet = try JSONDecoder().decode(RuleSet.self, from: Data(json.utf8))
         #expect(ruleSet.urgency.isEmpty && ruleSet.jurisdiction.isEmpty && ruleSet.streets.isEmpty)
         #expect(throws: DecodingError.self) {

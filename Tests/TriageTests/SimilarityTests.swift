@@ -1,8 +1,9 @@
 import Foundation
 import Models
-import Testing
-@testable import TriageService
 import Similarity
+import Testing
+
+@testable import TriageService
 
 @Suite struct SimilarityTests {
     let hasher = MinHasher()

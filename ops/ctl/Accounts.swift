@@ -37,9 +37,14 @@ struct Accounts: AsyncParsableCommand {
                 throw ValidationError("--role: one of \(StaffClaims.Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             if let unit, UUID(uuidString: unit) == nil { throw ValidationError("--unit: a unit id (UUID)") }
-            let new = NewAccount(district: district, login: login, displayName: name ?? login, role: role,
-                                 unitID: unit.flatMap(UUID.init(uuidString:)), phone: phone, email: email, registerCode: register)
-            if let problem = new.problems.first { throw ValidationError("--\(problem.field == "displayName" ? "name" : problem.field == "unitId" ? "unit" : problem.field == "registerCode" ? "register" : problem.field): \(problem.message)") }
+            let new = NewAccount(
+                district: district, login: login, displayName: name ?? login, role: role,
+                unitID: unit.flatMap(UUID.init(uuidString:)), phone: phone, email: email, registerCode: register)
+            if let problem = new.problems.first {
+                throw ValidationError(
+                    "--\(problem.field == "displayName" ? "name" : problem.field == "unitId" ? "unit" : problem.field == "registerCode" ? "register" : problem.field): \(problem.message)"
+                )
+            }
             if let password, let problem = PasswordPolicy.problem(with: password, login: login) { throw ValidationError("--password: \(problem)") }
         }
 
@@ -50,8 +55,9 @@ struct Accounts: AsyncParsableCommand {
             let (who, chosen, mustChange) = (operatorName, password, !ready)
             let (account, oneTime) = try await withDatabase { database in
                 do {
-                    return try await AccountDirectory(database: database).create(new, by: who, address: nil, now: Date(), password: chosen,
-                                                                        mustChangePassword: mustChange)
+                    return try await AccountDirectory(database: database).create(
+                        new, by: who, address: nil, now: Date(), password: chosen,
+                        mustChangePassword: mustChange)
                 } catch let error as APIError {
                     throw CommandFailure(error.message)
                 }

@@ -7,10 +7,12 @@ import ServiceKit
 import Storage
 
 struct IntegrationKeys: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "integration-key", abstract: "Credentials of machine integrations (also `token issue integration`).", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(
+        commandName: "integration-key", abstract: "Credentials of machine integrations (also `token issue integration`).", subcommands: [Add.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an integration key scoped to districts and channels; print its secret once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create an integration key scoped to districts and channels; print its secret once.")
 
         @OptionGroup var key: IntegrationKeyOptions
 
@@ -21,18 +23,24 @@ struct IntegrationKeys: AsyncParsableCommand {
 /// What an integration key is scoped to; `integration-key add` and `token issue integration` share it.
 struct IntegrationKeyOptions: ParsableArguments {
     @Option(name: .customLong("district"), help: "A district the integration submits for (repeatable).") var districts: [String]
-    @Option(name: .customLong("channel"), help: "A channel the integration submits through (repeatable; default: government-service-app, wechat, web, qr-code, open311).")
+    @Option(
+        name: .customLong("channel"),
+        help: "A channel the integration submits through (repeatable; default: government-service-app, wechat, web, qr-code, open311).")
     var channels: [String] = []
     @Option(help: "Key id the integration sends in X-Key-Id (letters, digits, - and _).") var keyID: String
     @Option(help: "Requests per minute before 429.") var requestsPerMinute = 600
     @Option(help: "What the integration is.") var description: String = ""
 
     func validate() throws {
-        guard !districts.isEmpty, districts.allSatisfy({ DistrictCode(rawValue: $0) != nil }) else { throw ValidationError("--district: give one or more district codes") }
+        guard !districts.isEmpty, districts.allSatisfy({ DistrictCode(rawValue: $0) != nil }) else {
+            throw ValidationError("--district: give one or more district codes")
+        }
         guard channels.allSatisfy({ Channel(rawValue: $0) != nil }) else {
             throw ValidationError("--channel: one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard keyID.range(of: "^[A-Za-z0-9_-]{2,64}$", options: .regularExpression) != nil else { throw ValidationError("--key-id: 2-64 letters, digits, - or _") }
+        guard keyID.range(of: "^[A-Za-z0-9_-]{2,64}$", options: .regularExpression) != nil else {
+            throw ValidationError("--key-id: 2-64 letters, digits, - or _")
+        }
         guard requestsPerMinute > 0 else { throw ValidationError("--requests-per-minute: must be positive") }
     }
 
@@ -42,7 +50,8 @@ struct IntegrationKeyOptions: ParsableArguments {
         let (keyID, description, districts, perMinute) = (self.keyID, self.description, self.districts, requestsPerMinute)
         try await withDatabase { database in
             try await database.transaction(.none) { transaction in
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO integration_keys (key_id, districts, channels, requests_per_minute, secret, description)
                     VALUES (\(keyID), \(districts), \(channels), \(perMinute), \(secret), \(description))
                     """)
@@ -85,13 +94,16 @@ struct Token: AsyncParsableCommand {
         }
 
         func run() async throws {
-            print(try await Token.sign(subject: subject, role: StaffClaims.Role(rawValue: role)!, district: district, unit: unit.flatMap { UUID(uuidString: $0) },
-                                       hours: hours, serviceAccount: serviceAccount))
+            print(
+                try await Token.sign(
+                    subject: subject, role: StaffClaims.Role(rawValue: role)!, district: district, unit: unit.flatMap { UUID(uuidString: $0) },
+                    hours: hours, serviceAccount: serviceAccount))
         }
     }
 
     struct Unit: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A signed bearer token for a handling unit (承办单位); it sees only its own assignments.")
+        static let configuration = CommandConfiguration(
+            abstract: "A signed bearer token for a handling unit (承办单位); it sees only its own assignments.")
 
         @Option(help: "The unit's id (from GET /v1/assignment/units).") var unit: String
         @Option(help: "District code.") var district: String
@@ -107,8 +119,10 @@ struct Token: AsyncParsableCommand {
 
         func run() async throws {
             let id = UUID(uuidString: unit)!
-            print(try await Token.sign(subject: subject ?? "unit-\(id.uuidString.lowercased())", role: .handlingUnit, district: district, unit: id,
-                                       hours: hours, serviceAccount: serviceAccount))
+            print(
+                try await Token.sign(
+                    subject: subject ?? "unit-\(id.uuidString.lowercased())", role: .handlingUnit, district: district, unit: id,
+                    hours: hours, serviceAccount: serviceAccount))
         }
     }
 
@@ -127,21 +141,25 @@ struct Token: AsyncParsableCommand {
             guard (1...8760).contains(hours) else { throw ValidationError("--hours: 1 to 8760 for a service account") }
         } else {
             guard (1...personal).contains(hours) else {
-                throw ValidationError("--hours: 1 to \(personal) for a person's token; longer ones only with --service-account for a subject named by `service-account add`")
+                throw ValidationError(
+                    "--hours: 1 to \(personal) for a person's token; longer ones only with --service-account for a subject named by `service-account add`"
+                )
             }
         }
     }
 
     /// The signed token; its id goes to standard error (for `token revoke`), the token alone to
     /// standard output.
-    static func sign(subject: String, role: StaffClaims.Role, district: String, unit: UUID?, hours: Int, serviceAccount: Bool) async throws -> String {
+    static func sign(subject: String, role: StaffClaims.Role, district: String, unit: UUID?, hours: Int, serviceAccount: Bool) async throws -> String
+    {
         let secret = try tokenSecret()
         if serviceAccount {
             let limit = try await withDatabase { database in
                 try await database.transaction(.none) { transaction -> Int? in
                     var limit: Int?
                     for try await hours in try await transaction.query(
-                        "SELECT maximum_hours FROM service_accounts WHERE subject = \(subject)").decode(Int.self) { limit = hours }
+                        "SELECT maximum_hours FROM service_accounts WHERE subject = \(subject)"
+                    ).decode(Int.self) { limit = hours }
                     return limit
                 }
             }
@@ -185,13 +203,15 @@ struct Token: AsyncParsableCommand {
                 try await database.transaction(.none) { transaction in
                     if let tokenID {
                         // The expiry is not known from the id: kept as long as any token may live.
-                        try await transaction.execute("""
+                        try await transaction.execute(
+                            """
                             INSERT INTO revoked_tokens (token_id, expires_at, revoked_by, reason)
                             VALUES (\(tokenID), now() + interval '8760 hours', \(who), \(reason))
                             ON CONFLICT (token_id) DO NOTHING
                             """)
                     } else if let subject {
-                        try await transaction.execute("""
+                        try await transaction.execute(
+                            """
                             INSERT INTO revoked_subjects (subject, revoked_before, revoked_by, reason) VALUES (\(subject), now(), \(who), \(reason))
                             ON CONFLICT (subject) DO UPDATE SET revoked_before = now(), revoked_by = EXCLUDED.revoked_by, reason = EXCLUDED.reason
                             """)
@@ -227,7 +247,8 @@ struct ServiceAccounts: AsyncParsableCommand {
             let (subject, description, hours, who) = (self.subject, self.description, maxHours, operatorName)
             try await withDatabase { database in
                 try await database.transaction(.none) { transaction in
-                    try await transaction.execute("""
+                    try await transaction.execute(
+                        """
                         INSERT INTO service_accounts (subject, description, maximum_hours, named_by) VALUES (\(subject), \(description), \(hours), \(who))
                         ON CONFLICT (subject) DO UPDATE SET description = EXCLUDED.description, maximum_hours = EXCLUDED.maximum_hours, named_by = EXCLUDED.named_by
                         """)

@@ -56,15 +56,21 @@ struct DeadLetterCommands: AsyncParsableCommand {
             }
             let name = try DeadLetterCommands.deadLetterTopic(topic, kafka: kafka)
             let entries = try await withDatabase { database in
-                try await withAdmin(kafka) { admin in try await DeadLetterCommands.deadLetters(kafka: kafka, database: database).entries(of: name, admin: admin) }
+                try await withAdmin(kafka) { admin in
+                    try await DeadLetterCommands.deadLetters(kafka: kafka, database: database).entries(of: name, admin: admin)
+                }
             }
             if json { return try printJSON(entries.map(DeadLetterCommands.EntryRow.init)) }
-            printTable([["PARTITION", "OFFSET", "FAILED AT", "GROUP", "EVENT", "ORIGIN", "REPLAYED", "REASON"]] + entries.map { entry in
-                [String(entry.message.partition), String(entry.message.offset), entry.failedAt ?? "-", entry.consumerGroup ?? "-",
-                 entry.eventType ?? "(undecodable)",
-                 "\(entry.originTopic ?? "?")[\(entry.originPartition.map(String.init) ?? "?")]@\(entry.originOffset.map(String.init) ?? "?")",
-                 entry.replayedAt.map { $0.formatted(.iso8601) } ?? "no", entry.reason]
-            })
+            printTable(
+                [["PARTITION", "OFFSET", "FAILED AT", "GROUP", "EVENT", "ORIGIN", "REPLAYED", "REASON"]]
+                    + entries.map { entry in
+                        [
+                            String(entry.message.partition), String(entry.message.offset), entry.failedAt ?? "-", entry.consumerGroup ?? "-",
+                            entry.eventType ?? "(undecodable)",
+                            "\(entry.originTopic ?? "?")[\(entry.originPartition.map(String.init) ?? "?")]@\(entry.originOffset.map(String.init) ?? "?")",
+                            entry.replayedAt.map { $0.formatted(.iso8601) } ?? "no", entry.reason,
+                        ]
+                    })
             print("\(entries.count) entries, \(entries.filter { $0.replayedAt == nil }.count) not replayed")
         }
     }
@@ -90,7 +96,8 @@ struct DeadLetterCommands: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One dead letter in full: headers, key and the message (JSON pretty-printed when it is JSON).")
+        static let configuration = CommandConfiguration(
+            abstract: "One dead letter in full: headers, key and the message (JSON pretty-printed when it is JSON).")
 
         @Argument(help: "A topic (e.g. triage-events or triage-events.dlq).")
         var topic: String
@@ -108,7 +115,8 @@ struct DeadLetterCommands: AsyncParsableCommand {
             let (partition, offset) = (self.partition, self.offset)
             let entries = try await withDatabase { database in
                 try await withAdmin(kafka) { admin in
-                    try await DeadLetterCommands.deadLetters(kafka: kafka, database: database).entries(of: name, partition: partition, offset: offset, admin: admin)
+                    try await DeadLetterCommands.deadLetters(kafka: kafka, database: database).entries(
+                        of: name, partition: partition, offset: offset, admin: admin)
                 }
             }
             guard let entry = entries.first else {
@@ -116,7 +124,9 @@ struct DeadLetterCommands: AsyncParsableCommand {
             }
             print("dead letter  \(name)[\(partition)]@\(offset)")
             print("reason       \(entry.reason)")
-            print("origin       \(entry.originTopic ?? "?")[\(entry.originPartition.map(String.init) ?? "?")]@\(entry.originOffset.map(String.init) ?? "?")")
+            print(
+                "origin       \(entry.originTopic ?? "?")[\(entry.originPartition.map(String.init) ?? "?")]@\(entry.originOffset.map(String.init) ?? "?")"
+            )
             print("group        \(entry.consumerGroup ?? "-")")
             print("failed at    \(entry.failedAt ?? "-")")
             print("event        \(entry.eventType ?? "(undecodable)") \(entry.eventID?.uuidString.lowercased() ?? "")")
@@ -126,7 +136,8 @@ struct DeadLetterCommands: AsyncParsableCommand {
             for header in entry.message.headers { print("  \(header.name): \(header.stringValue ?? "")") }
             print("value")
             if let object = try? JSONSerialization.jsonObject(with: entry.message.value),
-               let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+                let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            {
                 print(String(decoding: pretty, as: UTF8.self))
             } else {
                 print(String(decoding: entry.message.value, as: UTF8.self))
@@ -165,7 +176,9 @@ struct DeadLetterCommands: AsyncParsableCommand {
             let (partition, offset, dryRun, who) = (offset != nil ? (self.partition ?? 0) : self.partition, self.offset, self.dryRun, operatorName)
             let outcomes = try await withDatabase { database in
                 let deadLetters = DeadLetterCommands.deadLetters(kafka: kafka, database: database)
-                let entries = try await withAdmin(kafka) { admin in try await deadLetters.entries(of: name, partition: partition, offset: offset, admin: admin) }
+                let entries = try await withAdmin(kafka) { admin in
+                    try await deadLetters.entries(of: name, partition: partition, offset: offset, admin: admin)
+                }
                 if offset != nil && entries.isEmpty {
                     throw CommandFailure("\(name)[\(partition ?? 0)] has no message at offset \(offset!)")
                 }
@@ -181,18 +194,24 @@ struct DeadLetterCommands: AsyncParsableCommand {
                     throw error
                 }
             }
-            printTable([["PARTITION", "OFFSET", "TO", "EVENT", "OUTCOME"]] + outcomes.map { partition, offset, origin, event, outcome in
-                let text = switch outcome {
-                case .replayed: "replayed"
-                case .wouldReplay: "would replay"
-                case .alreadyReplayed(let at): "skipped: replayed at \(at.formatted(.iso8601))"
-                case .noOrigin: "skipped: no origin topic header"
-                }
-                return [String(partition), String(offset), origin, event, text]
-            })
+            printTable(
+                [["PARTITION", "OFFSET", "TO", "EVENT", "OUTCOME"]]
+                    + outcomes.map { partition, offset, origin, event, outcome in
+                        let text =
+                            switch outcome {
+                            case .replayed: "replayed"
+                            case .wouldReplay: "would replay"
+                            case .alreadyReplayed(let at): "skipped: replayed at \(at.formatted(.iso8601))"
+                            case .noOrigin: "skipped: no origin topic header"
+                            }
+                        return [String(partition), String(offset), origin, event, text]
+                    })
             let replayed = outcomes.filter { if case .replayed = $0.4 { true } else { false } }.count
             let would = outcomes.filter { if case .wouldReplay = $0.4 { true } else { false } }.count
-            print(dryRun ? "dry run: \(would) would be replayed, \(outcomes.count - would) skipped" : "\(replayed) replayed, \(outcomes.count - replayed) skipped")
+            print(
+                dryRun
+                    ? "dry run: \(would) would be replayed, \(outcomes.count - would) skipped"
+                    : "\(replayed) replayed, \(outcomes.count - replayed) skipped")
         }
     }
 }

@@ -49,14 +49,19 @@ enum HaizhuDemo {
 
     /// Handling units (承办单位) with the domains and keywords their suggestions match on.
     static let units = [
-        DemoUnit(code: "emergency", name: "海珠区应急管理局", kind: "district-department", domains: ["public-safety"], keywords: ["消防", "火灾", "电动自行车", "充电"]),
-        DemoUnit(code: "civil-affairs", name: "海珠区民政局", kind: "district-department", domains: ["elderly-care"], keywords: ["长者饭堂", "养老", "长者", "助餐"]),
-        DemoUnit(code: "housing", name: "海珠区住房和城乡建设局", kind: "district-department", domains: ["urban-renewal"], keywords: ["加装电梯", "老旧小区", "三线下地", "架空线"]),
+        DemoUnit(
+            code: "emergency", name: "海珠区应急管理局", kind: "district-department", domains: ["public-safety"], keywords: ["消防", "火灾", "电动自行车", "充电"]),
+        DemoUnit(
+            code: "civil-affairs", name: "海珠区民政局", kind: "district-department", domains: ["elderly-care"], keywords: ["长者饭堂", "养老", "长者", "助餐"]),
+        DemoUnit(
+            code: "housing", name: "海珠区住房和城乡建设局", kind: "district-department", domains: ["urban-renewal"], keywords: ["加装电梯", "老旧小区", "三线下地", "架空线"]),
         DemoUnit(code: "transport", name: "海珠区交通运输局", kind: "district-department", domains: ["transport"], keywords: ["公交", "交通", "停车", "道路"]),
         DemoUnit(code: "education", name: "海珠区教育局", kind: "district-department", domains: ["education"], keywords: ["学校", "校门", "学位"]),
         DemoUnit(code: "health", name: "海珠区卫生健康局", kind: "district-department", domains: ["health"], keywords: ["医院", "社区卫生", "诊所"]),
         DemoUnit(code: "environment", name: "广州市生态环境局海珠分局", kind: "district-department", domains: ["environment"], keywords: ["噪音", "污水", "垃圾分类"]),
-        DemoUnit(code: "government-services", name: "海珠区政务服务数据管理局", kind: "district-department", domains: ["government-services"], keywords: ["一网通办", "政务服务", "办事"]),
+        DemoUnit(
+            code: "government-services", name: "海珠区政务服务数据管理局", kind: "district-department", domains: ["government-services"],
+            keywords: ["一网通办", "政务服务", "办事"]),
         DemoUnit(code: "culture", name: "海珠区文化广电旅游体育局", kind: "district-department", domains: ["culture"], keywords: ["历史建筑", "图书馆", "文化"]),
         DemoUnit(code: "commerce", name: "海珠区商务局", kind: "district-department", domains: ["economy"], keywords: ["商圈", "消费", "人才公寓"]),
         DemoUnit(code: "shayuan", name: "海珠区沙园街道办事处", kind: "street-office", domains: [], keywords: ["沙园"]),

@@ -50,7 +50,8 @@ struct Districts: AsyncParsableCommand {
             let (parent, session, threshold, coClaiming) = (self.parent, self.session, similarityThreshold, self.coClaiming)
             try await withDatabase { database in
                 try await database.transaction(.none) { transaction in
-                    try await transaction.execute("""
+                    try await transaction.execute(
+                        """
                         INSERT INTO districts (code, name, tracking_prefix, public_submission, public_submissions_per_hour, parent,
                                                current_session, similarity_threshold, co_claiming)
                         VALUES (\(district.rawValue), \(name), \(prefix), \(open), \(perHour), \(parent), \(session), \(threshold)::real,
@@ -62,8 +63,9 @@ struct Districts: AsyncParsableCommand {
                         """)
                 }
             }
-            print("district \(district) \(name), tracking numbers \(prefix)-YYYY-NNNNNN, public submission \(open ? "on (\(perHour)/hour per address)" : "off")"
-                + (parent.map { ", through train to \($0)" } ?? "") + ", session \(session), grouping at similarity \(threshold)")
+            print(
+                "district \(district) \(name), tracking numbers \(prefix)-YYYY-NNNNNN, public submission \(open ? "on (\(perHour)/hour per address)" : "off")"
+                    + (parent.map { ", through train to \($0)" } ?? "") + ", session \(session), grouping at similarity \(threshold)")
         }
     }
 }

@@ -8,7 +8,9 @@ struct Lag: AsyncParsableCommand {
         abstract: "How far each consumer group is behind, per partition (high watermark minus committed offset).",
         discussion: "Exit code 0; the totals line per group is what the ConsumerLagGrowing alert watches.")
 
-    @Option(name: .customLong("group"), help: "A consumer group (repeatable; default: the services' groups). Give --topic with it for a group of your own.")
+    @Option(
+        name: .customLong("group"),
+        help: "A consumer group (repeatable; default: the services' groups). Give --topic with it for a group of your own.")
     var groups: [String] = []
 
     @Option(name: .customLong("topic"), help: "Topics the named groups read (repeatable; default: what the service of that name reads).")
@@ -24,13 +26,17 @@ struct Lag: AsyncParsableCommand {
     func run() async throws {
         let kafka = try Environment.kafka()
         let services = ConsumerLag.serviceGroups(kafka)
-        let wanted: [(group: String, topics: [String])] = try groups.isEmpty ? services : groups.map { group in
-            if !topics.isEmpty { return (group, topics) }
-            guard let service = services.first(where: { $0.group == group }) else {
-                throw ValidationError("--group \(group): not a service's group (\(services.map(\.group).joined(separator: ", "))); name its topics with --topic")
+        let wanted: [(group: String, topics: [String])] =
+            try groups.isEmpty
+            ? services
+            : groups.map { group in
+                if !topics.isEmpty { return (group, topics) }
+                guard let service = services.first(where: { $0.group == group }) else {
+                    throw ValidationError(
+                        "--group \(group): not a service's group (\(services.map(\.group).joined(separator: ", "))); name its topics with --topic")
+                }
+                return service
             }
-            return service
-        }
         let lags = try await withAdmin(kafka) { admin in
             var lags: [PartitionLag] = []
             for (group, topics) in wanted { lags += try await ConsumerLag.measure(group: group, topics: topics, admin: admin) }

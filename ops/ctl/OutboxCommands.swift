@@ -17,9 +17,10 @@ struct OutboxCommands: AsyncParsableCommand {
         func run() async throws {
             let found = try await withDatabase { database in try await OutboxStatus.read(database) }
             // Every producing service is listed, those with nothing pending too.
-            let rows = ServiceName.allCases.map { service in
-                found.first { $0.source == service.rawValue } ?? OutboxBacklog(source: service.rawValue)
-            } + found.filter { row in !ServiceName.allCases.contains { $0.rawValue == row.source } }
+            let rows =
+                ServiceName.allCases.map { service in
+                    found.first { $0.source == service.rawValue } ?? OutboxBacklog(source: service.rawValue)
+                } + found.filter { row in !ServiceName.allCases.contains { $0.rawValue == row.source } }
             if json { return try printJSON(rows) }
             let lines: [[String]] = rows.map { row in
                 let oldest = row.oldestUnsentSeconds.map { String(format: "%.1f s", $0) } ?? "-"

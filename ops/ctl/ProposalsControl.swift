@@ -119,7 +119,11 @@ func printTable(_ rows: [[String]]) {
 
 /// Columns a terminal gives `text`: Chinese characters take two.
 func displayWidth(_ text: String) -> Int {
-    text.unicodeScalars.reduce(0) { width, scalar in width + ((0x1100...0x115F).contains(scalar.value) || (0x2E80...0xA4CF).contains(scalar.value) || (0xAC00...0xD7A3).contains(scalar.value) || (0xF900...0xFAFF).contains(scalar.value) || (0xFF00...0xFF60).contains(scalar.value) ? 2 : 1) }
+    text.unicodeScalars.reduce(0) { width, scalar in
+        width
+            + ((0x1100...0x115F).contains(scalar.value) || (0x2E80...0xA4CF).contains(scalar.value) || (0xAC00...0xD7A3).contains(scalar.value)
+                || (0xF900...0xFAFF).contains(scalar.value) || (0xFF00...0xFF60).contains(scalar.value) ? 2 : 1)
+    }
 }
 
 /// JSON for `--json` output: sorted keys, pretty, ISO dates.
@@ -131,7 +135,8 @@ func printJSON<T: Encodable>(_ value: T) throws {
 }
 
 struct Migrate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Apply the database migrations that are missing (safe to run from several processes at once).")
+    static let configuration = CommandConfiguration(
+        abstract: "Apply the database migrations that are missing (safe to run from several processes at once).")
 
     func run() async throws {
         let logger = Environment.logger

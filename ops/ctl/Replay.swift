@@ -57,7 +57,8 @@ struct Replay: AsyncParsableCommand {
                     let upper = min(range.upperBound, to ?? range.upperBound)
                     return lower < upper ? lower..<upper : nil
                 }
-                applied = try await PublicReadModel.replay(ranges, database: database, kafka: kafka, logger: logger, batchSize: batchSize, progress: report)
+                applied = try await PublicReadModel.replay(
+                    ranges, database: database, kafka: kafka, logger: logger, batchSize: batchSize, progress: report)
             } else {
                 applied = try await PublicReadModel.rebuild(database: database, kafka: kafka, logger: logger, batchSize: batchSize, progress: report)
             }

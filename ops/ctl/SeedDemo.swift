@@ -43,7 +43,8 @@ struct SeedDemo: AsyncParsableCommand {
         try reader.validate()
         let signer = StaffTokenSigner(secret: secret)
         func token(_ role: StaffClaims.Role, _ subject: String) throws -> String {
-            try signer.token(for: StaffClaims(subject: subject, role: role, district: Self.district, unitID: nil, expiresAt: Date().addingTimeInterval(3600)))
+            try signer.token(
+                for: StaffClaims(subject: subject, role: role, district: Self.district, unitID: nil, expiresAt: Date().addingTimeInterval(3600)))
         }
         let api = DemoAPI(intake: intakeURL.trimmingSuffix("/"), assignment: assignmentURL.trimmingSuffix("/"))
         let (clerk, committee) = (try token(.clueHandler, "seed-demo-clue-handler"), try token(.proposalsCommittee, "seed-demo-committee"))
@@ -102,14 +103,17 @@ struct SeedDemo: AsyncParsableCommand {
     static func prepareDistricts(_ database: Database) async throws -> (id: String, secret: String) {
         let secret = (0..<2).map { _ in UUID().uuidString.replacingOccurrences(of: "-", with: "") }.joined()
         try await database.transaction(.none) { transaction in
-            for (code, name, prefix, open, parent) in [("guangzhou", "广州市", "GZ", false, nil), ("haizhu", "海珠区", "HZ", true, "guangzhou" as String?)] {
-                try await transaction.execute("""
+            for (code, name, prefix, open, parent) in [("guangzhou", "广州市", "GZ", false, nil), ("haizhu", "海珠区", "HZ", true, "guangzhou" as String?)]
+            {
+                try await transaction.execute(
+                    """
                     INSERT INTO districts (code, name, tracking_prefix, public_submission, parent, current_session)
                     VALUES (\(code), \(name), \(prefix), \(open), \(parent), 14)
                     ON CONFLICT (code) DO NOTHING
                     """)
             }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO integration_keys (key_id, districts, channels, requests_per_minute, secret, description)
                 VALUES ('seed-demo', \(["haizhu"]), \(["government-service-app", "wechat", "qr-code"]), 100000, \(secret), 'proposals-ctl seed-demo')
                 ON CONFLICT (key_id) DO UPDATE SET secret = excluded.secret
@@ -131,11 +135,13 @@ struct SeedDemo: AsyncParsableCommand {
         let surnames = ["王", "李", "张", "陈", "黄", "林", "何", "郭", "梁", "罗"]
         let staffSources = ["street-studio", "community", "committee-member", "direct-report-point", "consultation-activity"]
         var result = HaizhuDemo.featuredClues.enumerated().map { index, clue in
-            Submission(index: index, body: [
-                "district": "haizhu", "title": .string(clue.title), "situationAnalysis": .string(clue.situation),
-                "specificSuggestions": .string(clue.suggestion), "channel": "government-service-app",
-                "anonymous": true, "consentToPublish": true,
-            ], byStaff: false)
+            Submission(
+                index: index,
+                body: [
+                    "district": "haizhu", "title": .string(clue.title), "situationAnalysis": .string(clue.situation),
+                    "specificSuggestions": .string(clue.suggestion), "channel": "government-service-app",
+                    "anonymous": true, "consentToPublish": true,
+                ], byStaff: false)
         }
         for number in 0..<count {
             let street = HaizhuDemo.streets[number % HaizhuDemo.streets.count]
@@ -180,13 +186,17 @@ struct DemoAPI: Sendable {
         var description: String
     }
 
-    private func send(_ method: HTTPMethod, _ url: String, body: JSONValue? = nil, headers: [String: String] = [:]) async throws -> (status: Int, body: JSONValue?) {
+    private func send(_ method: HTTPMethod, _ url: String, body: JSONValue? = nil, headers: [String: String] = [:]) async throws -> (
+        status: Int, body: JSONValue?
+    ) {
         try await send(method, url, encoded: try body.map { try EventCoding.encoder.encode($0) }, headers: headers)
     }
 
     /// `encoded` as it goes out: a signed request signs exactly these bytes.
-    private func send(_ method: HTTPMethod, _ url: String, encoded body: Data?, headers: [String: String],
-                      contentType: String = "application/json") async throws -> (status: Int, body: JSONValue?) {
+    private func send(
+        _ method: HTTPMethod, _ url: String, encoded body: Data?, headers: [String: String],
+        contentType: String = "application/json"
+    ) async throws -> (status: Int, body: JSONValue?) {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -220,8 +230,10 @@ struct DemoAPI: Sendable {
     }
 
     func createThemedCall(_ title: String, token: String) async throws -> String {
-        let body = try expect(await send(.POST, "\(intake)/v1/themed-calls", body: ["title": .string(title), "description": "海珠区政协“百姓提案”试点议题"],
-                                         headers: ["Authorization": "Bearer \(token)"]), "creating themed call \(title)")
+        let body = try expect(
+            await send(
+                .POST, "\(intake)/v1/themed-calls", body: ["title": .string(title), "description": "海珠区政协“百姓提案”试点议题"],
+                headers: ["Authorization": "Bearer \(token)"]), "creating themed call \(title)")
         guard case .string(let id)? = body?["id"] else { throw Failure(description: "creating themed call \(title): no id in the answer") }
         return id
     }
@@ -240,13 +252,16 @@ struct DemoAPI: Sendable {
 
     func saveCalendar(_ days: [(date: String, kind: String, name: String)], token: String) async throws {
         let body: JSONValue = ["days": .array(days.map { ["date": .string($0.date), "kind": .string($0.kind), "name": .string($0.name)] })]
-        _ = try expect(await send(.PUT, "\(assignment)/v1/assignment/calendar/2026", body: body, headers: ["Authorization": "Bearer \(token)"]), "saving the 2026 calendar")
+        _ = try expect(
+            await send(.PUT, "\(assignment)/v1/assignment/calendar/2026", body: body, headers: ["Authorization": "Bearer \(token)"]),
+            "saving the 2026 calendar")
     }
 
     /// The register of members and studios, as an administrator imports it; answers the count saved.
     func importRegister(_ csv: String, token: String) async throws -> Int {
-        let result = try await send(.POST, "\(intake)/v1/intake/register/import", encoded: Data(csv.utf8),
-                                    headers: ["Authorization": "Bearer \(token)"], contentType: "text/csv; charset=utf-8")
+        let result = try await send(
+            .POST, "\(intake)/v1/intake/register/import", encoded: Data(csv.utf8),
+            headers: ["Authorization": "Bearer \(token)"], contentType: "text/csv; charset=utf-8")
         let body = try expect(result, "importing the register")
         if case .object(let fields)? = body, case .array(let refused)? = fields["refused"], !refused.isEmpty {
             throw Failure(description: "importing the register: lines refused: \(refused)")
@@ -262,7 +277,8 @@ struct DemoAPI: Sendable {
         if submission.byStaff {
             headers["Authorization"] = "Bearer \(staffToken)"
         } else {
-            headers.merge(RequestSignature.headers(keyID: key.id, secret: key.secret, method: "POST", path: "/v1/clues", body: body)) { _, new in new }
+            headers.merge(RequestSignature.headers(keyID: key.id, secret: key.secret, method: "POST", path: "/v1/clues", body: body)) { _, new in new
+            }
         }
         let answer = try await send(.POST, "\(intake)/v1/clues", encoded: body, headers: headers)
         guard answer.status == 201 || answer.status == 200 else {

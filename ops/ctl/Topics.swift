@@ -11,12 +11,16 @@ struct Topics: AsyncParsableCommand {
         abstract: "Create, list and describe the pipeline's topics.", subcommands: [Create.self, List.self, Describe.self])
 
     struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create every topic of the catalogue and its dead-letter topic; existing topics are kept.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create every topic of the catalogue and its dead-letter topic; existing topics are kept.")
 
         @Option(help: "Replication factor (3 on a production cluster, at most the number of brokers).")
         var replicationFactor: Int = Int(ProcessInfo.processInfo.environment["KAFKA_REPLICATION_FACTOR"] ?? "") ?? 3
 
-        @Option(help: "Control address of the local mock cluster (host:port); its topics are created through it because the mock has no CreateTopics API. Default: KAFKA_MOCK_CONTROL.")
+        @Option(
+            help:
+                "Control address of the local mock cluster (host:port); its topics are created through it because the mock has no CreateTopics API. Default: KAFKA_MOCK_CONTROL."
+        )
         var mockControl: String?
 
         func run() async throws {
@@ -71,7 +75,8 @@ struct Topics: AsyncParsableCommand {
 
         func run() async throws {
             let kafka = try Environment.kafka()
-            let names = topics.isEmpty
+            let names =
+                topics.isEmpty
                 ? TopicCatalogue.all.flatMap { [kafka.topicName($0.name), kafka.topicName($0.deadLetterName)] }
                 : topics
             let rows = try await withAdmin(kafka) { admin in
@@ -81,16 +86,20 @@ struct Topics: AsyncParsableCommand {
                     guard !marks.isEmpty else { throw CommandFailure("topic \(name) does not exist (proposals-ctl topics create)") }
                     let leaders = try await admin.leaders(of: name)
                     for (partition, mark) in marks.sorted(by: { $0.key < $1.key }) {
-                        rows.append(Row(topic: name, partition: partition.partition, leader: leaders[partition.partition],
-                                        low: mark.low, high: mark.high, messages: mark.high - mark.low))
+                        rows.append(
+                            Row(
+                                topic: name, partition: partition.partition, leader: leaders[partition.partition],
+                                low: mark.low, high: mark.high, messages: mark.high - mark.low))
                     }
                 }
                 return rows
             }
             if json { return try printJSON(rows) }
-            printTable([["TOPIC", "PARTITION", "LEADER", "LOW", "HIGH", "MESSAGES"]] + rows.map {
-                [$0.topic, String($0.partition), $0.leader.map(String.init) ?? "-", String($0.low), String($0.high), String($0.messages)]
-            })
+            printTable(
+                [["TOPIC", "PARTITION", "LEADER", "LOW", "HIGH", "MESSAGES"]]
+                    + rows.map {
+                        [$0.topic, String($0.partition), $0.leader.map(String.init) ?? "-", String($0.low), String($0.high), String($0.messages)]
+                    })
         }
     }
 }

@@ -15,7 +15,7 @@ import CRdKafka
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func fail(_ message: String) -> Never {
@@ -92,39 +92,39 @@ final class MockCluster: @unchecked Sendable {
         self.bootstraps = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
     }
 
-/// Handles one control line.
-func control(_ line: String) -> String {
-    let words = line.split(separator: " ").map(String.init)
-    func broker(_ index: Int) -> Int32? {
-        guard words.count > index, let id = Int32(words[index]), (1...brokers).contains(id) else { return nil }
-        return id
-    }
-    switch words.first {
-    case "ping": return "ok"
-    case "bootstraps": return "ok \(bootstraps)"
-    case "down", "up":
-        guard let id = broker(1) else { return "error broker must be 1...\(brokers)" }
-        let code = words[0] == "down" ? rd_kafka_mock_broker_set_down(cluster, id) : rd_kafka_mock_broker_set_up(cluster, id)
-        say("broker \(id) \(words[0])")
-        return code == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok" : "error \(String(cString: rd_kafka_err2str(code)))"
-    case "rtt":
-        guard let id = broker(1), words.count > 2, let milliseconds = Int32(words[2]) else { return "error usage: rtt BROKER MS" }
-        let code = rd_kafka_mock_broker_set_rtt(cluster, id, milliseconds)
-        return code == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok" : "error \(String(cString: rd_kafka_err2str(code)))"
-    case "topic":
-        guard words.count >= 3, let partitions = Int32(words[2]), partitions > 0 else {
-            return "error usage: topic NAME PARTITIONS [REPLICATION]"
+    /// Handles one control line.
+    func control(_ line: String) -> String {
+        let words = line.split(separator: " ").map(String.init)
+        func broker(_ index: Int) -> Int32? {
+            guard words.count > index, let id = Int32(words[index]), (1...brokers).contains(id) else { return nil }
+            return id
         }
-        let replication = words.count > 3 ? Int32(words[3]) ?? brokers : min(3, brokers)
-        let code = rd_kafka_mock_topic_create(cluster, words[1], partitions, min(replication, brokers))
-        guard code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else {
-            return "error \(String(cString: rd_kafka_err2str(code)))"
+        switch words.first {
+        case "ping": return "ok"
+        case "bootstraps": return "ok \(bootstraps)"
+        case "down", "up":
+            guard let id = broker(1) else { return "error broker must be 1...\(brokers)" }
+            let code = words[0] == "down" ? rd_kafka_mock_broker_set_down(cluster, id) : rd_kafka_mock_broker_set_up(cluster, id)
+            say("broker \(id) \(words[0])")
+            return code == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok" : "error \(String(cString: rd_kafka_err2str(code)))"
+        case "rtt":
+            guard let id = broker(1), words.count > 2, let milliseconds = Int32(words[2]) else { return "error usage: rtt BROKER MS" }
+            let code = rd_kafka_mock_broker_set_rtt(cluster, id, milliseconds)
+            return code == RD_KAFKA_RESP_ERR_NO_ERROR ? "ok" : "error \(String(cString: rd_kafka_err2str(code)))"
+        case "topic":
+            guard words.count >= 3, let partitions = Int32(words[2]), partitions > 0 else {
+                return "error usage: topic NAME PARTITIONS [REPLICATION]"
+            }
+            let replication = words.count > 3 ? Int32(words[3]) ?? brokers : min(3, brokers)
+            let code = rd_kafka_mock_topic_create(cluster, words[1], partitions, min(replication, brokers))
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else {
+                return "error \(String(cString: rd_kafka_err2str(code)))"
+            }
+            return "ok"
+        default:
+            return "error unknown command (down N, up N, rtt N MS, topic NAME PARTITIONS [RF], bootstraps, ping)"
         }
-        return "ok"
-    default:
-        return "error unknown command (down N, up N, rtt N MS, topic NAME PARTITIONS [RF], bootstraps, ping)"
     }
-}
 }
 
 let mock = MockCluster(cluster: clusterHandle, brokers: options.brokers)

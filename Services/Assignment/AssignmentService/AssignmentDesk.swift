@@ -98,16 +98,19 @@ struct AssignmentDesk: Sendable {
         if let state, !states.contains(state) { throw APIError.invalid("state", "must be one of \(states.joined(separator: ", "))") }
         return try await database.transaction(.district(district)) { transaction in
             var entries: [QueueEntry] = []
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT proposal_id, case_number, title, kind, domain, state, filed_at, is_key, suggestion::text FROM assignment_cases
                 WHERE state = \(state ?? "awaiting-assignment") ORDER BY filed_at, case_number LIMIT \(limit) OFFSET \(offset)
                 """)
             for try await (id, caseNumber, title, kind, domain, state, filedAt, isKey, suggestion)
-                in rows.decode((UUID, String, String, String, String?, String, Date, Bool, String).self) {
+                in rows.decode((UUID, String, String, String, String?, String, Date, Bool, String).self)
+            {
                 let parsed = try? JSONDecoder().decode(Suggestion.self, from: Data(suggestion.utf8))
-                entries.append(QueueEntry(
-                    proposalId: id, caseNumber: caseNumber, title: title, kind: ProposalKind(rawValue: kind) ?? .citizen, domain: domain,
-                    state: state, filedAt: filedAt, isKey: isKey, suggestedLead: parsed?.lead.first))
+                entries.append(
+                    QueueEntry(
+                        proposalId: id, caseNumber: caseNumber, title: title, kind: ProposalKind(rawValue: kind) ?? .citizen, domain: domain,
+                        state: state, filedAt: filedAt, isKey: isKey, suggestedLead: parsed?.lead.first))
             }
             return entries
         }
@@ -125,11 +128,15 @@ struct AssignmentDesk: Sendable {
         let assignments = try await Cases.assignments(where: "a.proposal_id = \(record.proposalID)", in: transaction)
         let contests = try await Self.contests(where: "proposal_id = \(record.proposalID)", in: transaction)
         var history: [HistoryEntry] = []
-        for try await (at, actor, action, detail) in try await transaction.query("""
+        for try await (at, actor, action, detail) in try await transaction.query(
+            """
             SELECT at, actor, action, detail::text FROM assignment_history WHERE proposal_id = \(record.proposalID) ORDER BY id
-            """).decode((Date, String, String, String).self) {
-            history.append(HistoryEntry(at: at, actor: actor, action: action,
-                                        detail: (try? JSONDecoder().decode(JSONValue.self, from: Data(detail.utf8))) ?? .null))
+            """
+        ).decode((Date, String, String, String).self) {
+            history.append(
+                HistoryEntry(
+                    at: at, actor: actor, action: action,
+                    detail: (try? JSONDecoder().decode(JSONValue.self, from: Data(detail.utf8))) ?? .null))
         }
         return CaseView(
             proposalId: record.proposalID, caseNumber: record.caseNumber, title: record.title, kind: record.kind, domain: record.domain,
@@ -139,26 +146,31 @@ struct AssignmentDesk: Sendable {
     }
 
     static func contests(where condition: PostgresQuery, forUpdate: Bool = false, in transaction: Transaction) async throws -> [ContestRecord] {
-        var query = PostgresQuery(unsafeSQL: """
-            SELECT id, assignment_id, proposal_id, reason, suggested_unit, contested_at, contested_by, resolution, resolved_at,
-                   resolved_by, resolution_note FROM assignment_contests WHERE
-            """)
+        var query = PostgresQuery(
+            unsafeSQL: """
+                SELECT id, assignment_id, proposal_id, reason, suggested_unit, contested_at, contested_by, resolution, resolved_at,
+                       resolved_by, resolution_note FROM assignment_contests WHERE
+                """)
         query.sql += " " + condition.sql
         query.binds = condition.binds
         query.sql += forUpdate ? " FOR UPDATE" : " ORDER BY contested_at"
         var contests: [ContestRecord] = []
         for try await (id, assignment, proposal, reason, suggested, at, by, resolution, resolvedAt, resolvedBy, note)
             in try await transaction.query(query).decode(
-                (UUID, UUID, UUID, String, String?, Date, String, String?, Date?, String?, String?).self) {
-            contests.append(ContestRecord(
-                id: id, assignmentId: assignment, proposalId: proposal, reason: reason, suggestedUnit: suggested, contestedAt: at,
-                contestedBy: by, resolution: resolution, resolvedAt: resolvedAt, resolvedBy: resolvedBy, resolutionNote: note))
+                (UUID, UUID, UUID, String, String?, Date, String, String?, Date?, String?, String?).self)
+        {
+            contests.append(
+                ContestRecord(
+                    id: id, assignmentId: assignment, proposalId: proposal, reason: reason, suggestedUnit: suggested, contestedAt: at,
+                    contestedBy: by, resolution: resolution, resolvedAt: resolvedAt, resolvedBy: resolvedBy, resolutionNote: note))
         }
         return contests
     }
 
     /// The checked units and deadline of an assignment request.
-    static func checked(_ input: AssignmentInput, rules: DistrictRules, in transaction: Transaction) async throws -> (lead: UUID, coUnits: [UUID], names: [UUID: String]) {
+    static func checked(_ input: AssignmentInput, rules: DistrictRules, in transaction: Transaction) async throws -> (
+        lead: UUID, coUnits: [UUID], names: [UUID: String]
+    ) {
         guard let lead = input.lead else { throw APIError.invalid("lead", "is required: the lead unit's id") }
         let coUnits = input.coUnits ?? []
         let units = try await UnitDirectory.all(in: transaction)
@@ -188,14 +200,18 @@ struct AssignmentDesk: Sendable {
             let (round, units) = writes.addRound(
                 for: record, lead: lead, coUnits: coUnits, names: names, rules: rules, explicitDeadline: input.deadline,
                 confirmBy: confirmBy, notes: notes, actor: claims.subject)
-            try writes.record(id, actor: claims.subject, action: preAssign ? "pre-assigned" : "assigned",
-                              detail: RoundDetail(round: round, units: units, automatic: false, note: notes.isEmpty ? nil : notes))
+            try writes.record(
+                id, actor: claims.subject, action: preAssign ? "pre-assigned" : "assigned",
+                detail: RoundDetail(round: round, units: units, automatic: false, note: notes.isEmpty ? nil : notes))
             if let confirmBy {
-                try writes.announce(ProposalPreAssigned(proposalID: id, caseNumber: record.caseNumber, round: round, units: units, confirmBy: confirmBy), proposal: id)
+                try writes.announce(
+                    ProposalPreAssigned(proposalID: id, caseNumber: record.caseNumber, round: round, units: units, confirmBy: confirmBy), proposal: id
+                )
             } else {
-                try writes.announce(ProposalAssigned(
-                    proposalID: id, caseNumber: record.caseNumber, kind: record.kind, round: round, units: units, isKey: record.isKey,
-                    supervisingLeader: record.supervisingLeader, automatic: false, confirmedPreAssignment: false), proposal: id)
+                try writes.announce(
+                    ProposalAssigned(
+                        proposalID: id, caseNumber: record.caseNumber, kind: record.kind, round: round, units: units, isKey: record.isKey,
+                        supervisingLeader: record.supervisingLeader, automatic: false, confirmedPreAssignment: false), proposal: id)
             }
             try await writes.write(in: transaction)
             return try await Self.view(of: try await Cases.load(id, forUpdate: false, in: transaction)!, in: transaction)
@@ -215,12 +231,15 @@ struct AssignmentDesk: Sendable {
             let current = try await Cases.assignments(where: "a.proposal_id = \(id) AND a.round = \(record.round)", in: transaction)
             let open = try await Self.contests(where: "proposal_id = \(id) AND resolution IS NULL", forUpdate: true, in: transaction)
             // Keep: the lead's deadline of the round replaced stands (the proposer's wait does not grow).
-            let kept = rules.settings.reassignmentDeadline == .keep && input.deadline == nil
+            let kept =
+                rules.settings.reassignmentDeadline == .keep && input.deadline == nil
                 ? current.first { $0.role == .lead }?.deadline : nil
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE assignments SET status = 'superseded' WHERE proposal_id = \(id) AND status <> 'superseded'
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE assignment_contests SET resolution = 'reassigned', resolved_at = \(now), resolved_by = \(claims.subject),
                        resolution_note = \(note)
                 WHERE proposal_id = \(id) AND resolution IS NULL
@@ -229,10 +248,12 @@ struct AssignmentDesk: Sendable {
             let (round, units) = writes.addRound(
                 for: record, lead: lead, coUnits: coUnits, names: names, rules: rules, explicitDeadline: input.deadline,
                 keepDeadline: kept, confirmBy: nil, notes: note, actor: claims.subject)
-            try writes.record(id, actor: claims.subject, action: "reassigned", detail: RoundDetail(round: round, units: units, automatic: false, note: note))
-            try writes.announce(ProposalReassigned(
-                proposalID: id, caseNumber: record.caseNumber, round: round, units: units, superseded: current.map(\.id),
-                resolvedContests: open.map(\.id), deadlineRule: kept == nil ? .restart : .keep, note: note), proposal: id)
+            try writes.record(
+                id, actor: claims.subject, action: "reassigned", detail: RoundDetail(round: round, units: units, automatic: false, note: note))
+            try writes.announce(
+                ProposalReassigned(
+                    proposalID: id, caseNumber: record.caseNumber, round: round, units: units, superseded: current.map(\.id),
+                    resolvedContests: open.map(\.id), deadlineRule: kept == nil ? .restart : .keep, note: note), proposal: id)
             try await writes.write(in: transaction)
             return try await Self.view(of: try await Cases.load(id, forUpdate: false, in: transaction)!, in: transaction)
         }
@@ -243,14 +264,17 @@ struct AssignmentDesk: Sendable {
         let district = claims.district
         let note = try FieldText.required(input.note, "note", limit: 2_000, multiline: true)
         return try await database.transaction(.district(district)) { transaction in
-            guard let contest = try await Self.contests(where: "id = \(contestID)", forUpdate: true, in: transaction).first else { throw APIError.notFound }
+            guard let contest = try await Self.contests(where: "id = \(contestID)", forUpdate: true, in: transaction).first else {
+                throw APIError.notFound
+            }
             guard contest.resolution == nil else { throw Self.conflict("the contest was \(contest.resolution!) already") }
             guard let record = try await Cases.load(contest.proposalId, forUpdate: true, in: transaction),
-                  let assignment = try await Cases.assignments(where: "a.id = \(contest.assignmentId)", forUpdate: true, in: transaction).first
+                let assignment = try await Cases.assignments(where: "a.id = \(contest.assignmentId)", forUpdate: true, in: transaction).first
             else { throw APIError.notFound }
             let restored: AssignmentStatus = assignment.assignedOn == nil ? .proposed : .active
             try await transaction.execute("UPDATE assignments SET status = \(restored.rawValue) WHERE id = \(assignment.id)")
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE assignment_contests SET resolution = 'rejected', resolved_at = \(now), resolved_by = \(claims.subject), resolution_note = \(note)
                 WHERE id = \(contestID)
                 """)
@@ -259,13 +283,17 @@ struct AssignmentDesk: Sendable {
             var writes = RoundWrites(district: district, now: now)
             if stillContested.isEmpty {
                 let state = restored == .proposed ? "pre-assigned" : "assigned"
-                try await transaction.execute("UPDATE assignment_cases SET state = \(state), updated_at = \(now) WHERE proposal_id = \(record.proposalID)")
+                try await transaction.execute(
+                    "UPDATE assignment_cases SET state = \(state), updated_at = \(now) WHERE proposal_id = \(record.proposalID)")
                 if restored == .active { writes.lifecycle.append((record.proposalID, claims.subject, { _ in .rejectContest })) }
             }
-            try writes.record(record.proposalID, actor: claims.subject, action: "contest-rejected",
-                              detail: ["contest": contestID.uuidString, "unit": assignment.unitName, "note": note])
-            try writes.announce(ContestRejected(contestID: contestID, assignmentID: assignment.id, proposalID: record.proposalID,
-                                                unitID: assignment.unitId, note: note), proposal: record.proposalID)
+            try writes.record(
+                record.proposalID, actor: claims.subject, action: "contest-rejected",
+                detail: ["contest": contestID.uuidString, "unit": assignment.unitName, "note": note])
+            try writes.announce(
+                ContestRejected(
+                    contestID: contestID, assignmentID: assignment.id, proposalID: record.proposalID,
+                    unitID: assignment.unitId, note: note), proposal: record.proposalID)
             try await writes.write(in: transaction)
             return try await Self.view(of: try await Cases.load(record.proposalID, forUpdate: false, in: transaction)!, in: transaction)
         }
@@ -281,26 +309,30 @@ struct AssignmentDesk: Sendable {
         return try await database.transaction(.district(district)) { transaction in
             guard let record = try await Cases.load(id, forUpdate: true, in: transaction) else { throw APIError.notFound }
             let rules = try await DistrictRules.load(for: district, now: now, in: transaction)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE assignment_cases SET is_key = true, supervising_leader = \(leader),
                        own_limit = \(try input.limit.map { try UnitDirectory.json($0) })::jsonb, updated_at = \(now)
                 WHERE proposal_id = \(id)
                 """)
             var writes = RoundWrites(district: district, now: now)
-            try writes.record(id, actor: claims.subject, action: "marked-key",
-                              detail: ["supervisingLeader": leader, "limit": input.limit?.description ?? "the district's"])
+            try writes.record(
+                id, actor: claims.subject, action: "marked-key",
+                detail: ["supervisingLeader": leader, "limit": input.limit?.description ?? "the district's"])
             try writes.announce(ProposalMarkedKey(proposalID: id, supervisingLeader: leader, limit: input.limit), proposal: id)
             let limit = rules.settings.limit(kind: record.kind, isKey: true, own: input.limit)
             let active = try await Cases.assignments(
-                where: "a.proposal_id = \(id) AND a.round = \(record.round) AND a.status IN ('active', 'contested')", forUpdate: true, in: transaction)
+                where: "a.proposal_id = \(id) AND a.round = \(record.round) AND a.status IN ('active', 'contested')", forUpdate: true, in: transaction
+            )
             for assignment in active {
                 guard let assignedOn = assignment.assignedOn else { continue }
                 let deadline = limit.deadline(from: assignedOn, calendar: rules.calendar)
                 guard deadline != assignment.deadline else { continue }
                 try await transaction.execute("UPDATE assignments SET deadline = \(deadline.description)::date WHERE id = \(assignment.id)")
-                try writes.announce(AssignmentDeadlineChanged(
-                    assignmentID: assignment.id, proposalID: id, unitID: assignment.unitId, previous: assignment.deadline, deadline: deadline,
-                    reason: "key proposal, limit \(limit)"), proposal: id)
+                try writes.announce(
+                    AssignmentDeadlineChanged(
+                        assignmentID: assignment.id, proposalID: id, unitID: assignment.unitId, previous: assignment.deadline, deadline: deadline,
+                        reason: "key proposal, limit \(limit)"), proposal: id)
             }
             try await writes.write(in: transaction)
             return try await Self.view(of: try await Cases.load(id, forUpdate: false, in: transaction)!, in: transaction)
@@ -322,11 +354,16 @@ struct AssignmentDesk: Sendable {
             guard deadline > rules.today else { throw APIError.invalid("deadline", "\(deadline) is not after today (\(rules.today))") }
             try await transaction.execute("UPDATE assignments SET deadline = \(deadline.description)::date WHERE id = \(assignmentID)")
             var writes = RoundWrites(district: district, now: now)
-            try writes.record(assignment.proposalId, actor: claims.subject, action: "deadline-changed",
-                              detail: ["unit": assignment.unitName, "previous": assignment.deadline?.description ?? "", "deadline": deadline.description, "reason": reason])
-            try writes.announce(AssignmentDeadlineChanged(
-                assignmentID: assignmentID, proposalID: assignment.proposalId, unitID: assignment.unitId, previous: assignment.deadline,
-                deadline: deadline, reason: reason), proposal: assignment.proposalId)
+            try writes.record(
+                assignment.proposalId, actor: claims.subject, action: "deadline-changed",
+                detail: [
+                    "unit": assignment.unitName, "previous": assignment.deadline?.description ?? "", "deadline": deadline.description,
+                    "reason": reason,
+                ])
+            try writes.announce(
+                AssignmentDeadlineChanged(
+                    assignmentID: assignmentID, proposalID: assignment.proposalId, unitID: assignment.unitId, previous: assignment.deadline,
+                    deadline: deadline, reason: reason), proposal: assignment.proposalId)
             try await writes.write(in: transaction)
             return try await Cases.assignments(where: "a.id = \(assignmentID)", in: transaction)[0]
         }

@@ -19,10 +19,12 @@ public enum AssignmentService {
             let settings = AssignmentServiceSettings(EnvironmentReader(parts.configuration.environment))
             let (database, logger) = (parts.database, parts.logger)
             // Pre-assignments whose confirmation window passed without a contest become final.
-            return [PeriodicJob("pre-assignment sweep", every: .seconds(settings.sweepSeconds), logger: logger) {
-                let finalized = try await PreAssignments.sweep(database: database)
-                if finalized > 0 { logger.info("pre-assignments made final", metadata: ["count": "\(finalized)"]) }
-            }]
+            return [
+                PeriodicJob("pre-assignment sweep", every: .seconds(settings.sweepSeconds), logger: logger) {
+                    let finalized = try await PreAssignments.sweep(database: database)
+                    if finalized > 0 { logger.info("pre-assignments made final", metadata: ["count": "\(finalized)"]) }
+                }
+            ]
         },
         routes: { router, parts in
             let suggestions = SuggestionService(indexes: PastProposalIndexes.shared(by: parts))

@@ -18,10 +18,14 @@ struct DistrictRules: Sendable {
 
     /// A final assignment made today: its reply deadline (explicit, or by the proposal's limit)
     /// and the last day to contest it.
-    func finalTerms(kind: ProposalKind, isKey: Bool, ownLimit: DeadlineRule?, explicitDeadline: LocalDate?) -> (deadline: LocalDate, contestUntil: LocalDate) {
+    func finalTerms(kind: ProposalKind, isKey: Bool, ownLimit: DeadlineRule?, explicitDeadline: LocalDate?) -> (
+        deadline: LocalDate, contestUntil: LocalDate
+    ) {
         let limit = settings.limit(kind: kind, isKey: isKey, own: ownLimit)
-        return (explicitDeadline ?? limit.deadline(from: today, calendar: calendar),
-                settings.contestWindow.lastDay(assignedOn: today, calendar: calendar))
+        return (
+            explicitDeadline ?? limit.deadline(from: today, calendar: calendar),
+            settings.contestWindow.lastDay(assignedOn: today, calendar: calendar)
+        )
     }
 }
 
@@ -55,8 +59,9 @@ struct AssignmentSettingsStore: Sendable {
             let before = try await Self.settings(in: transaction, district: district)
             // districts has no district policy of its own; the scope check is the WHERE.
             try await transaction.execute("UPDATE districts SET assignment_settings = \(json)::jsonb WHERE code = \(district.rawValue)")
-            try await AuditTrail.record("settings-saved", "assignment-settings", district.rawValue, before: AuditTrail.json(before),
-                                        after: AuditTrail.json(settings), district: district, in: transaction)
+            try await AuditTrail.record(
+                "settings-saved", "assignment-settings", district.rawValue, before: AuditTrail.json(before),
+                after: AuditTrail.json(settings), district: district, in: transaction)
         }
         return settings
     }
@@ -77,13 +82,16 @@ struct AssignmentSettingsStore: Sendable {
         let sorted = days.sorted { $0.date < $1.date }
         try await database.transaction(.district(district)) { transaction in
             let before = try await HolidayCalendars.load(in: transaction).days.filter { $0.date.year == year }
-            try await AuditTrail.record("calendar-saved", "holiday-calendar", String(year), before: AuditTrail.json(before),
-                                        after: AuditTrail.json(sorted), district: district, in: transaction)
-            try await transaction.execute("""
+            try await AuditTrail.record(
+                "calendar-saved", "holiday-calendar", String(year), before: AuditTrail.json(before),
+                after: AuditTrail.json(sorted), district: district, in: transaction)
+            try await transaction.execute(
+                """
                 DELETE FROM holiday_days WHERE district = \(district.rawValue) AND extract(year FROM day) = \(year)
                 """)
             guard !sorted.isEmpty else { return }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO holiday_days (district, day, kind, name)
                 SELECT \(district.rawValue), day::date, kind, name
                 FROM unnest(\(sorted.map(\.date.description))::text[], \(sorted.map(\.kind.rawValue))::text[], \(sorted.map(\.name))::text[])

@@ -41,12 +41,14 @@ struct SuggestionService: Sendable {
 
     static func proposals(_ ids: [UUID], in transaction: Transaction) async throws -> [UUID: FiledProposal] {
         var found: [UUID: FiledProposal] = [:]
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT id, case_number, title, case_summary, reasons, suggestions, domain, fast_track, coalesce(reviewed_at, updated_at)
             FROM proposals WHERE id = ANY(\(ids)) AND status IN ('filed', 'assigned', 'contested')
             """)
         for try await (id, caseNumber, title, summary, reasons, suggestions, domain, fastTrack, filedAt)
-            in rows.decode((UUID, String?, String, String, String, String, String?, Bool, Date).self) {
+            in rows.decode((UUID, String?, String, String, String, String, String?, Bool, Date).self)
+        {
             guard let caseNumber else { continue }
             found[id] = FiledProposal(
                 id: id, caseNumber: caseNumber, title: title, text: [title, summary, reasons, suggestions].joined(separator: "\n"),
@@ -89,7 +91,8 @@ struct SuggestionService: Sendable {
         }
         // From the first change of `change_seq` to the commit, one transaction of the district at a time.
         try await Cases.lockHandlers(of: district, in: transaction)
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO assignment_cases (proposal_id, district, case_number, title, kind, domain, state, filed_at, suggestion, signature)
             SELECT id, \(district.rawValue), case_number, title, kind, nullif(domain, ''), 'awaiting-assignment', filed_at, suggestion::jsonb,
                    decode(signature, 'hex')
@@ -103,10 +106,12 @@ struct SuggestionService: Sendable {
         var writes = RoundWrites(district: district, now: now)
         for (index, (event, proposal)) in incoming.enumerated() {
             let suggestion = suggestions[index]
-            try writes.record(proposal.id, actor: "assignment-service", action: "suggested", detail: SuggestedDetail(
-                lead: suggestion.lead.first?.code, score: suggestion.topScore, runnerUp: suggestion.runnerUpScore))
+            try writes.record(
+                proposal.id, actor: "assignment-service", action: "suggested",
+                detail: SuggestedDetail(
+                    lead: suggestion.lead.first?.code, score: suggestion.topScore, runnerUp: suggestion.runnerUpScore))
             guard let top = suggestion.lead.first,
-                  rules.settings.autoAssignment.isConfident(top: suggestion.topScore, runnerUp: suggestion.runnerUpScore)
+                rules.settings.autoAssignment.isConfident(top: suggestion.topScore, runnerUp: suggestion.runnerUpScore)
             else { continue }
             let record = CaseRecord(
                 proposalID: proposal.id, caseNumber: proposal.caseNumber, title: proposal.title, kind: proposal.kind,
@@ -117,15 +122,19 @@ struct SuggestionService: Sendable {
             let (round, assigned) = writes.addRound(
                 for: record, lead: top.unitId, coUnits: coUnits, names: names, rules: rules, explicitDeadline: nil,
                 confirmBy: confirmBy, notes: "assigned automatically: \(top.name) scored \(top.score)", actor: "assignment-service")
-            try writes.record(proposal.id, actor: "assignment-service", action: confirmBy == nil ? "assigned" : "pre-assigned",
-                              detail: RoundDetail(round: round, units: assigned, automatic: true, note: nil))
+            try writes.record(
+                proposal.id, actor: "assignment-service", action: confirmBy == nil ? "assigned" : "pre-assigned",
+                detail: RoundDetail(round: round, units: assigned, automatic: true, note: nil))
             if let confirmBy {
-                try writes.announce(ProposalPreAssigned(proposalID: proposal.id, caseNumber: proposal.caseNumber, round: round,
-                                                        units: assigned, confirmBy: confirmBy), proposal: proposal.id, causedBy: event)
+                try writes.announce(
+                    ProposalPreAssigned(
+                        proposalID: proposal.id, caseNumber: proposal.caseNumber, round: round,
+                        units: assigned, confirmBy: confirmBy), proposal: proposal.id, causedBy: event)
             } else {
-                try writes.announce(ProposalAssigned(
-                    proposalID: proposal.id, caseNumber: proposal.caseNumber, kind: proposal.kind, round: round, units: assigned,
-                    isKey: false, supervisingLeader: nil, automatic: true, confirmedPreAssignment: false),
+                try writes.announce(
+                    ProposalAssigned(
+                        proposalID: proposal.id, caseNumber: proposal.caseNumber, kind: proposal.kind, round: round, units: assigned,
+                        isKey: false, supervisingLeader: nil, automatic: true, confirmedPreAssignment: false),
                     proposal: proposal.id, causedBy: event)
             }
         }

@@ -1,8 +1,8 @@
 import Foundation
 import Models
 import PostgresNIO
-import Similarity
 import ServiceKit
+import Similarity
 import Storage
 import Synchronization
 
@@ -28,15 +28,19 @@ final class PastProposalIndexes: Sendable {
         // One catch-up at a time per district: the others then read only what it left.
         try await turns.take(district) {
             let since = districts.withLock { $0[district]?.lastChange ?? 0 }
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT proposal_id, case_number, signature, handled_by, change_seq FROM assignment_cases
                 WHERE district = \(district.rawValue) AND change_seq > \(since) ORDER BY change_seq
                 """)
             var changes: [(PastProposals.Entry, Int64)] = []
             for try await (id, caseNumber, signature, handledBy, change) in rows.decode((UUID, String, ByteBuffer, [UUID], Int64).self) {
-                changes.append((PastProposals.Entry(
-                    proposalID: id, caseNumber: caseNumber,
-                    signature: SignatureCoding.signature(from: Array(buffer: signature)), handledBy: handledBy), change))
+                changes.append(
+                    (
+                        PastProposals.Entry(
+                            proposalID: id, caseNumber: caseNumber,
+                            signature: SignatureCoding.signature(from: Array(buffer: signature)), handledBy: handledBy), change
+                    ))
             }
             guard !changes.isEmpty else { return 0 }
             districts.withLock { districts in

@@ -62,7 +62,8 @@ enum Cases {
         query.sql += " " + lock.sql
         let rows = try await transaction.query(query)
         for try await (id, caseNumber, title, kind, domain, state, filedAt, isKey, leader, ownLimit, round, handledBy, suggestion)
-            in rows.decode((UUID, String, String, String, String?, String, Date, Bool, String?, String?, Int, [UUID], String).self) {
+            in rows.decode((UUID, String, String, String, String?, String, Date, Bool, String?, String?, Int, [UUID], String).self)
+        {
             return CaseRecord(
                 proposalID: id, caseNumber: caseNumber, title: title, kind: ProposalKind(rawValue: kind) ?? .citizen, domain: domain,
                 state: state, filedAt: filedAt, isKey: isKey, supervisingLeader: leader,
@@ -89,15 +90,16 @@ enum Cases {
         for try await row in rows {
             let columns = row.makeRandomAccess()
             func date(_ index: Int) throws -> LocalDate? { try columns[index].decode(String?.self).flatMap(LocalDate.init) }
-            records.append(AssignmentRecord(
-                id: try columns[0].decode(UUID.self), proposalId: try columns[1].decode(UUID.self),
-                unitId: try columns[2].decode(UUID.self), unitName: try columns[3].decode(String.self),
-                role: Assignment.Role(rawValue: try columns[4].decode(String.self)) ?? .lead,
-                round: try columns[5].decode(Int.self),
-                status: AssignmentStatus(rawValue: try columns[6].decode(String.self)) ?? .active,
-                createdAt: try columns[7].decode(Date.self), createdBy: try columns[8].decode(String.self),
-                notes: try columns[9].decode(String.self), confirmBy: try date(10), confirmedAt: try columns[11].decode(Date?.self),
-                assignedOn: try date(12), deadline: try date(13), contestUntil: try date(14)))
+            records.append(
+                AssignmentRecord(
+                    id: try columns[0].decode(UUID.self), proposalId: try columns[1].decode(UUID.self),
+                    unitId: try columns[2].decode(UUID.self), unitName: try columns[3].decode(String.self),
+                    role: Assignment.Role(rawValue: try columns[4].decode(String.self)) ?? .lead,
+                    round: try columns[5].decode(Int.self),
+                    status: AssignmentStatus(rawValue: try columns[6].decode(String.self)) ?? .active,
+                    createdAt: try columns[7].decode(Date.self), createdBy: try columns[8].decode(String.self),
+                    notes: try columns[9].decode(String.self), confirmBy: try date(10), confirmedAt: try columns[11].decode(Date?.self),
+                    assignedOn: try date(12), deadline: try date(13), contestUntil: try date(14)))
         }
         return records
     }
@@ -105,7 +107,9 @@ enum Cases {
     /// The names of the given units (any state), for events.
     static func unitNames(_ ids: [UUID], in transaction: Transaction) async throws -> [UUID: String] {
         var names: [UUID: String] = [:]
-        for try await (id, name) in try await transaction.query("SELECT id, name FROM handling_units WHERE id = ANY(\(ids))").decode((UUID, String).self) {
+        for try await (id, name) in try await transaction.query("SELECT id, name FROM handling_units WHERE id = ANY(\(ids))").decode(
+            (UUID, String).self)
+        {
             names[id] = name
         }
         return names
@@ -156,7 +160,9 @@ struct RoundWrites {
     }
 
     mutating func announce<P: EventPayload>(_ payload: P, proposal: UUID, causedBy cause: EventEnvelope? = nil) throws {
-        events.append(try Outbox.Row(payload, district: district, occurredAt: now, causedBy: cause, to: TopicCatalogue.assignmentEvents, key: proposal.uuidString))
+        events.append(
+            try Outbox.Row(
+                payload, district: district, occurredAt: now, causedBy: cause, to: TopicCatalogue.assignmentEvents, key: proposal.uuidString))
     }
 
     /// A new round for `record`: final assignments (deadline and contest window from today) or,
@@ -178,12 +184,15 @@ struct RoundWrites {
                 deadline: proposed ? explicitDeadline : (keepDeadline ?? terms.deadline),
                 contestUntil: proposed ? confirmBy : terms.contestUntil)
             assignments.append(row)
-            units.append(AssignedUnit(
-                assignmentID: row.id, unitID: unit, unitName: names[unit] ?? "", role: role, status: row.status,
-                assignedOn: row.assignedOn, deadline: row.deadline, contestUntil: row.contestUntil))
+            units.append(
+                AssignedUnit(
+                    assignmentID: row.id, unitID: unit, unitName: names[unit] ?? "", role: role, status: row.status,
+                    assignedOn: row.assignedOn, deadline: row.deadline, contestUntil: row.contestUntil))
         }
-        cases.append(CaseChange(proposalID: record.proposalID, state: confirmBy == nil ? "assigned" : "pre-assigned",
-                                round: round, handledBy: [lead] + coUnits))
+        cases.append(
+            CaseChange(
+                proposalID: record.proposalID, state: confirmBy == nil ? "assigned" : "pre-assigned",
+                round: round, handledBy: [lead] + coUnits))
         if confirmBy == nil { lifecycle.append((record.proposalID, actor, ProposalTransition.finalAssignment)) }
         return (round, units)
     }
@@ -191,7 +200,8 @@ struct RoundWrites {
     func write(in transaction: Transaction) async throws {
         if !assignments.isEmpty {
             func day(_ value: LocalDate?) -> String { value?.description ?? "" }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO assignments (id, district, proposal_id, unit_id, role, round, status, created_at, created_by, notes,
                                          confirm_by, assigned_on, deadline, contest_until)
                 SELECT id, \(district.rawValue), proposal_id, unit_id, role, round, status, \(now), created_by, notes,
@@ -205,7 +215,8 @@ struct RoundWrites {
                 """)
         }
         if !cases.isEmpty {
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE assignment_cases c SET state = n.state, round = n.round,
                        handled_by = string_to_array(n.handled_by, ',')::uuid[],
                        change_seq = nextval('assignment_case_changes'), updated_at = \(now)
@@ -219,11 +230,13 @@ struct RoundWrites {
             try await ProposalStatuses.move(move.proposal, by: move.actor, at: now, in: transaction, move.step)
         }
         for entry in history {
-            try await AuditTrail.record(entry.action, "proposal", entry.proposalID.uuidString.lowercased(), after: entry.detail,
-                                        district: district, at: now, in: transaction)
+            try await AuditTrail.record(
+                entry.action, "proposal", entry.proposalID.uuidString.lowercased(), after: entry.detail,
+                district: district, at: now, in: transaction)
         }
         if !history.isEmpty {
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO assignment_history (district, proposal_id, at, actor, action, detail)
                 SELECT \(district.rawValue), proposal_id, \(now), actor, action, detail::jsonb
                 FROM unnest(\(history.map(\.proposalID))::uuid[], \(history.map(\.actor))::text[], \(history.map(\.action))::text[],

@@ -224,7 +224,8 @@ public struct UnitSuggester: Sendable {
         var reasons = [[SuggestionReason]](repeating: [], count: units.count)
         if let domain {
             for (position, unit) in units.enumerated() where unit.domains.contains(domain) {
-                reasons[position].append(SuggestionReason(kind: .domain, detail: "owns the domain \(domain)", points: weights.domain, subject: domain))
+                reasons[position].append(
+                    SuggestionReason(kind: .domain, detail: "owns the domain \(domain)", points: weights.domain, subject: domain))
             }
         }
         for (position, keywords) in keywordHits(in: text) {
@@ -238,9 +239,11 @@ public struct UnitSuggester: Sendable {
                 let asLead = rank == 0
                 let points = (asLead ? weights.similarAsLead : weights.similarAsCoUnit) * similarity
                 let role = asLead ? "led" : "co-handled"
-                reasons[position].append(SuggestionReason(
-                    kind: .similarProposal, detail: "\(role) \(entry.caseNumber) (similarity \((similarity * 100).rounded() / 100))",
-                    points: (points * 100).rounded() / 100, subject: entry.caseNumber, similarity: (similarity * 100).rounded() / 100, asLead: asLead))
+                reasons[position].append(
+                    SuggestionReason(
+                        kind: .similarProposal, detail: "\(role) \(entry.caseNumber) (similarity \((similarity * 100).rounded() / 100))",
+                        points: (points * 100).rounded() / 100, subject: entry.caseNumber, similarity: (similarity * 100).rounded() / 100,
+                        asLead: asLead))
             }
         }
         var ranked: [UnitSuggestion] = []
@@ -250,14 +253,16 @@ public struct UnitSuggester: Sendable {
             ranked.append(UnitSuggestion(unitId: unit.id, code: unit.code, name: unit.name, score: score, reasons: unitReasons))
         }
         ranked.sort { $0.score != $1.score ? $0.score > $1.score : $0.code < $1.code }
-        let coUnits: [UnitSuggestion] = ranked.first.map { best in
-            Array(ranked.dropFirst().filter { $0.score >= best.score * weights.coUnitShare }.prefix(weights.maximumCoUnits))
-        } ?? []
+        let coUnits: [UnitSuggestion] =
+            ranked.first.map { best in
+                Array(ranked.dropFirst().filter { $0.score >= best.score * weights.coUnitShare }.prefix(weights.maximumCoUnits))
+            } ?? []
         return Suggestion(
             lead: Array(ranked.prefix(weights.listed)), coUnits: coUnits,
             similarProposals: similar.map {
-                SimilarProposal(proposalId: $0.0.proposalID, caseNumber: $0.0.caseNumber,
-                                similarity: ($0.1 * 100).rounded() / 100, handledBy: $0.0.handledBy)
+                SimilarProposal(
+                    proposalId: $0.0.proposalID, caseNumber: $0.0.caseNumber,
+                    similarity: ($0.1 * 100).rounded() / 100, handledBy: $0.0.handledBy)
             })
     }
 

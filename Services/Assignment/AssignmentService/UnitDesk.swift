@@ -35,7 +35,8 @@ struct UnitDesk: Sendable {
     func mine(_ claims: StaffClaims, includeSuperseded: Bool) async throws -> [UnitAssignmentView] {
         let unit = try Self.unit(of: claims)
         return try await database.transaction(.district(claims.district)) { transaction in
-            let condition: PostgresQuery = includeSuperseded
+            let condition: PostgresQuery =
+                includeSuperseded
                 ? "a.unit_id = \(unit)" : "a.unit_id = \(unit) AND a.status <> 'superseded'"
             let assignments = try await Cases.assignments(where: condition, in: transaction)
             return try await Self.views(of: assignments, withContests: false, in: transaction)
@@ -54,19 +55,24 @@ struct UnitDesk: Sendable {
     static func views(of assignments: [AssignmentRecord], withContests: Bool, in transaction: Transaction) async throws -> [UnitAssignmentView] {
         guard !assignments.isEmpty else { return [] }
         var cases: [UUID: (String, String, Bool, String?)] = [:]
-        for try await (id, number, title, isKey, leader) in try await transaction.query("""
+        for try await (id, number, title, isKey, leader) in try await transaction.query(
+            """
             SELECT proposal_id, case_number, title, is_key, supervising_leader FROM assignment_cases
             WHERE proposal_id = ANY(\(Array(Set(assignments.map(\.proposalId)))))
-            """).decode((UUID, String, String, Bool, String?).self) {
+            """
+        ).decode((UUID, String, String, Bool, String?).self) {
             cases[id] = (number, title, isKey, leader)
         }
         var views: [UnitAssignmentView] = []
         for assignment in assignments {
             guard let (number, title, isKey, leader) = cases[assignment.proposalId] else { continue }
-            let contests = withContests
+            let contests =
+                withContests
                 ? try await AssignmentDesk.contests(where: "assignment_id = \(assignment.id)", in: transaction) : []
-            views.append(UnitAssignmentView(assignment: assignment, caseNumber: number, title: title, isKey: isKey,
-                                            supervisingLeader: leader, contests: contests))
+            views.append(
+                UnitAssignmentView(
+                    assignment: assignment, caseNumber: number, title: title, isKey: isKey,
+                    supervisingLeader: leader, contests: contests))
         }
         return views
     }
@@ -77,7 +83,8 @@ struct UnitDesk: Sendable {
         let suggested = try FieldText.optional(input.suggestedUnit, "suggestedUnit", limit: 100, multiline: false)
         let district = claims.district
         return try await database.transaction(.district(district)) { transaction in
-            guard let assignment = try await Cases.assignments(where: "a.id = \(id) AND a.unit_id = \(unit)", forUpdate: true, in: transaction).first else {
+            guard let assignment = try await Cases.assignments(where: "a.id = \(id) AND a.unit_id = \(unit)", forUpdate: true, in: transaction).first
+            else {
                 throw APIError.notFound
             }
             let rules = try await DistrictRules.load(for: district, now: now, in: transaction)
@@ -89,11 +96,13 @@ struct UnitDesk: Sendable {
             }
             let contestID = UUID()
             try await transaction.execute("UPDATE assignments SET status = 'contested' WHERE id = \(id)")
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO assignment_contests (id, district, assignment_id, proposal_id, reason, suggested_unit, contested_at, contested_by)
                 VALUES (\(contestID), \(district.rawValue), \(id), \(assignment.proposalId), \(reason), \(suggested), \(now), \(claims.subject))
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE assignment_cases SET state = 'contested', updated_at = \(now) WHERE proposal_id = \(assignment.proposalId)
                 """)
             var writes = RoundWrites(district: district, now: now)
@@ -101,10 +110,13 @@ struct UnitDesk: Sendable {
                 // A second unit's contest finds the proposal contested already.
                 writes.lifecycle.append((assignment.proposalId, claims.subject, { $0 == .contested ? nil : .contest }))
             }
-            try writes.record(assignment.proposalId, actor: claims.subject, action: "contested",
-                              detail: ["unit": assignment.unitName, "reason": reason, "suggestedUnit": suggested ?? ""])
-            try writes.announce(AssignmentContested(contestID: contestID, assignmentID: id, proposalID: assignment.proposalId,
-                                                    unitID: unit, reason: reason), proposal: assignment.proposalId)
+            try writes.record(
+                assignment.proposalId, actor: claims.subject, action: "contested",
+                detail: ["unit": assignment.unitName, "reason": reason, "suggestedUnit": suggested ?? ""])
+            try writes.announce(
+                AssignmentContested(
+                    contestID: contestID, assignmentID: id, proposalID: assignment.proposalId,
+                    unitID: unit, reason: reason), proposal: assignment.proposalId)
             try await writes.write(in: transaction)
             let updated = try await Cases.assignments(where: "a.id = \(id)", in: transaction)
             return try await Self.views(of: updated, withContests: true, in: transaction)[0]
@@ -116,11 +128,13 @@ struct UnitDesk: Sendable {
         let unit = try Self.unit(of: claims)
         let district = claims.district
         return try await database.transaction(.district(district)) { transaction in
-            guard let assignment = try await Cases.assignments(where: "a.id = \(id) AND a.unit_id = \(unit)", forUpdate: true, in: transaction).first else {
+            guard let assignment = try await Cases.assignments(where: "a.id = \(id) AND a.unit_id = \(unit)", forUpdate: true, in: transaction).first
+            else {
                 throw APIError.notFound
             }
             guard assignment.status == .proposed else {
-                throw APIError(.conflict, code: "illegal-state", message: "only a proposed assignment is confirmed; this one is \(assignment.status.rawValue)")
+                throw APIError(
+                    .conflict, code: "illegal-state", message: "only a proposed assignment is confirmed; this one is \(assignment.status.rawValue)")
             }
             guard assignment.confirmedAt == nil else {
                 throw APIError(.conflict, code: "illegal-state", message: "confirmed already")
@@ -153,22 +167,27 @@ enum PreAssignments {
         var units: [AssignedUnit] = []
         for assignment in proposed {
             let terms = rules.finalTerms(kind: record.kind, isKey: record.isKey, ownLimit: record.ownLimit, explicitDeadline: assignment.deadline)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE assignments SET status = 'active', assigned_on = \(rules.today.description)::date,
                        deadline = \(terms.deadline.description)::date, contest_until = \(terms.contestUntil.description)::date
                 WHERE id = \(assignment.id)
                 """)
-            units.append(AssignedUnit(
-                assignmentID: assignment.id, unitID: assignment.unitId, unitName: assignment.unitName, role: assignment.role,
-                status: .active, assignedOn: rules.today, deadline: terms.deadline, contestUntil: terms.contestUntil))
+            units.append(
+                AssignedUnit(
+                    assignmentID: assignment.id, unitID: assignment.unitId, unitName: assignment.unitName, role: assignment.role,
+                    status: .active, assignedOn: rules.today, deadline: terms.deadline, contestUntil: terms.contestUntil))
         }
         try await transaction.execute("UPDATE assignment_cases SET state = 'assigned', updated_at = \(now) WHERE proposal_id = \(proposalID)")
         writes.lifecycle.append((proposalID, "assignment-service", ProposalTransition.finalAssignment))
-        try writes.record(proposalID, actor: "assignment-service", action: "assigned",
-                          detail: RoundDetail(round: record.round, units: units, automatic: false, note: "pre-assignment final"))
-        try writes.announce(ProposalAssigned(
-            proposalID: proposalID, caseNumber: record.caseNumber, kind: record.kind, round: record.round, units: units,
-            isKey: record.isKey, supervisingLeader: record.supervisingLeader, automatic: false, confirmedPreAssignment: true), proposal: proposalID)
+        try writes.record(
+            proposalID, actor: "assignment-service", action: "assigned",
+            detail: RoundDetail(round: record.round, units: units, automatic: false, note: "pre-assignment final"))
+        try writes.announce(
+            ProposalAssigned(
+                proposalID: proposalID, caseNumber: record.caseNumber, kind: record.kind, round: record.round, units: units,
+                isKey: record.isKey, supervisingLeader: record.supervisingLeader, automatic: false, confirmedPreAssignment: true),
+            proposal: proposalID)
     }
 
     /// Finalizes, in every district, the pre-assignments whose window passed with no contest.
@@ -176,9 +195,11 @@ enum PreAssignments {
     static func sweep(database: Database, now: Date = Date()) async throws -> Int {
         let districts = try await database.transaction(.allDistricts) { transaction in
             var codes: [DistrictCode] = []
-            for try await code in try await transaction.query("""
+            for try await code in try await transaction.query(
+                """
                 SELECT DISTINCT district FROM assignments WHERE status = 'proposed' AND confirm_by < \(now)::date + 1
-                """).decode(String.self) {
+                """
+            ).decode(String.self) {
                 if let code = DistrictCode(rawValue: code) { codes.append(code) }
             }
             return codes
@@ -189,14 +210,16 @@ enum PreAssignments {
                 let rules = try await DistrictRules.load(for: district, now: now, in: transaction)
                 // Proposals whose proposed round is past its window and has no contested row.
                 var due: [UUID] = []
-                for try await id in try await transaction.query("""
+                for try await id in try await transaction.query(
+                    """
                     SELECT c.proposal_id FROM assignment_cases c
                     WHERE c.state = 'pre-assigned'
                       AND EXISTS (SELECT 1 FROM assignments a WHERE a.proposal_id = c.proposal_id AND a.round = c.round
                                   AND a.status = 'proposed' AND a.confirm_by < \(rules.today.description)::date)
                     ORDER BY c.filed_at LIMIT 200
                     FOR UPDATE SKIP LOCKED
-                    """).decode(UUID.self) { due.append(id) }
+                    """
+                ).decode(UUID.self) { due.append(id) }
                 var writes = RoundWrites(district: district, now: now)
                 for id in due { try await finalize(id, district: district, now: now, writes: &writes, in: transaction) }
                 try await writes.write(in: transaction)

@@ -82,10 +82,11 @@ struct UnitInput: Decodable, Sendable {
         guard keywords.count <= 100 else { throw APIError.invalid("keywords", "at most 100 keywords") }
         var contacts: [UnitRecord.Contact] = []
         for (index, contact) in (self.contacts ?? []).enumerated() {
-            contacts.append(UnitRecord.Contact(
-                name: try FieldText.required(contact.name, "contacts[\(index)].name", limit: 50, multiline: false),
-                phone: try FieldText.optional(contact.phone, "contacts[\(index)].phone", limit: 30, multiline: false),
-                role: try FieldText.optional(contact.role, "contacts[\(index)].role", limit: 50, multiline: false)))
+            contacts.append(
+                UnitRecord.Contact(
+                    name: try FieldText.required(contact.name, "contacts[\(index)].name", limit: 50, multiline: false),
+                    phone: try FieldText.optional(contact.phone, "contacts[\(index)].phone", limit: 30, multiline: false),
+                    role: try FieldText.optional(contact.role, "contacts[\(index)].role", limit: 50, multiline: false)))
         }
         guard contacts.count <= 10 else { throw APIError.invalid("contacts", "at most 10 contacts") }
         return Valid(code: code, name: name, kind: kind, domains: domains, keywords: keywords, contacts: contacts, active: active ?? true)
@@ -113,12 +114,14 @@ struct UnitDirectory: Sendable {
         var units: [UnitRecord] = []
         let rows = try await transaction.query(query)
         for try await (id, code, name, kind, domains, keywords, contacts, active, version, updatedAt, updatedBy)
-            in rows.decode((UUID, String, String, String, [String], [String], String, Bool, Int, Date, String).self) {
-            units.append(UnitRecord(
-                id: id, code: code, name: name, kind: HandlingUnit.Kind(rawValue: kind) ?? .districtDepartment,
-                domains: domains, keywords: keywords,
-                contacts: (try? JSONDecoder().decode([UnitRecord.Contact].self, from: Data(contacts.utf8))) ?? [],
-                active: active, version: version, updatedAt: updatedAt, updatedBy: updatedBy))
+            in rows.decode((UUID, String, String, String, [String], [String], String, Bool, Int, Date, String).self)
+        {
+            units.append(
+                UnitRecord(
+                    id: id, code: code, name: name, kind: HandlingUnit.Kind(rawValue: kind) ?? .districtDepartment,
+                    domains: domains, keywords: keywords,
+                    contacts: (try? JSONDecoder().decode([UnitRecord.Contact].self, from: Data(contacts.utf8))) ?? [],
+                    active: active, version: version, updatedAt: updatedAt, updatedBy: updatedBy))
         }
         return units
     }
@@ -150,14 +153,16 @@ struct UnitDirectory: Sendable {
             let unit = UnitRecord(
                 id: UUID(), code: valid.code, name: valid.name, kind: valid.kind, domains: valid.domains, keywords: valid.keywords,
                 contacts: valid.contacts, active: valid.active, version: 1, updatedAt: now, updatedBy: claims.subject)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO handling_units (id, district, code, name, kind, domains, keywords, contacts, active, version, updated_at, updated_by)
                 VALUES (\(unit.id), \(district.rawValue), \(unit.code), \(unit.name), \(unit.kind.rawValue), \(unit.domains),
                         \(unit.keywords), \(try Self.json(unit.contacts))::jsonb, \(unit.active), 1, \(now), \(claims.subject))
                 """)
             try await Self.recordVersion(unit, district: district, in: transaction)
-            try await AuditTrail.record("unit-created", "handling-unit", unit.id.uuidString.lowercased(), after: AuditTrail.json(unit),
-                                        district: district, at: now, in: transaction)
+            try await AuditTrail.record(
+                "unit-created", "handling-unit", unit.id.uuidString.lowercased(), after: AuditTrail.json(unit),
+                district: district, at: now, in: transaction)
             return unit
         }
     }
@@ -169,8 +174,9 @@ struct UnitDirectory: Sendable {
         return try await database.transaction(.district(district)) { transaction in
             guard let current = try await Self.units(where: "id = \(id)", forUpdate: true, in: transaction).first else { throw APIError.notFound }
             guard current.version == basedOn else {
-                throw APIError(.conflict, code: "stale-version",
-                               message: "version \(current.version) was saved after \(basedOn); reload and edit again", field: "basedOn")
+                throw APIError(
+                    .conflict, code: "stale-version",
+                    message: "version \(current.version) was saved after \(basedOn); reload and edit again", field: "basedOn")
             }
             if valid.code != current.code {
                 for try await _ in try await transaction.query("SELECT 1 FROM handling_units WHERE code = \(valid.code)") {
@@ -180,16 +186,18 @@ struct UnitDirectory: Sendable {
             let unit = UnitRecord(
                 id: id, code: valid.code, name: valid.name, kind: valid.kind, domains: valid.domains, keywords: valid.keywords,
                 contacts: valid.contacts, active: valid.active, version: current.version + 1, updatedAt: now, updatedBy: claims.subject)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE handling_units SET code = \(unit.code), name = \(unit.name), kind = \(unit.kind.rawValue), domains = \(unit.domains),
                        keywords = \(unit.keywords), contacts = \(try Self.json(unit.contacts))::jsonb, active = \(unit.active),
                        version = \(unit.version), updated_at = \(now), updated_by = \(claims.subject)
                 WHERE id = \(id)
                 """)
             try await Self.recordVersion(unit, district: district, in: transaction)
-            try await AuditTrail.record(unit.active == current.active ? "unit-changed" : unit.active ? "unit-activated" : "unit-deactivated",
-                                        "handling-unit", id.uuidString.lowercased(), before: AuditTrail.json(current),
-                                        after: AuditTrail.json(unit), district: district, at: now, in: transaction)
+            try await AuditTrail.record(
+                unit.active == current.active ? "unit-changed" : unit.active ? "unit-activated" : "unit-deactivated",
+                "handling-unit", id.uuidString.lowercased(), before: AuditTrail.json(current),
+                after: AuditTrail.json(unit), district: district, at: now, in: transaction)
             return unit
         }
     }
@@ -197,7 +205,8 @@ struct UnitDirectory: Sendable {
     func versions(of id: UUID, in district: DistrictCode) async throws -> [UnitVersion]? {
         try await database.transaction(.district(district)) { transaction in
             var versions: [UnitVersion] = []
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT version, changed_at, changed_by, snapshot::text FROM handling_unit_versions WHERE unit_id = \(id) ORDER BY version
                 """)
             for try await (version, changedAt, changedBy, snapshot) in rows.decode((Int, Date, String, String).self) {
@@ -209,7 +218,8 @@ struct UnitDirectory: Sendable {
     }
 
     static func recordVersion(_ unit: UnitRecord, district: DistrictCode, in transaction: Transaction) async throws {
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO handling_unit_versions (unit_id, version, district, snapshot, changed_at, changed_by)
             VALUES (\(unit.id), \(unit.version), \(district.rawValue), \(try json(unit))::jsonb, \(unit.updatedAt), \(unit.updatedBy))
             """)

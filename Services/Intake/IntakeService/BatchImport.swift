@@ -174,7 +174,8 @@ struct BatchImportController: Sendable {
             throw APIError(.unsupportedMediaType, code: "unsupported-media-type", message: "send the file as text/csv (UTF-8)", field: "Content-Type")
         }
         if let charset = contentType.split(separator: ";").dropFirst().first(where: { $0.contains("charset") }),
-           !charset.contains("utf-8") && !charset.contains("utf8") {
+            !charset.contains("utf-8") && !charset.contains("utf8")
+        {
             throw APIError(.unsupportedMediaType, code: "unsupported-media-type", message: "the file must be UTF-8", field: "Content-Type")
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > settings.batchMaximumBytes {
@@ -210,9 +211,10 @@ struct BatchImportController: Sendable {
                 throw error
             } catch {
                 context.logger.error("batch import stopped", metadata: ["error": "\(String(reflecting: error))", "row": "\(pending[0].row)"])
-                throw APIError(.serviceUnavailable, code: "store-unavailable",
-                               message: "the rows before row \(pending[0].row) were stored, the rest not; send the file again with the same Idempotency-Key",
-                               retryAfter: 5)
+                throw APIError(
+                    .serviceUnavailable, code: "store-unavailable",
+                    message: "the rows before row \(pending[0].row) were stored, the rest not; send the file again with the same Idempotency-Key",
+                    retryAfter: 5)
             }
             for (item, result) in zip(pending, results) { try record(Self.rowResult(item.row, result)) }
             pending.removeAll(keepingCapacity: true)
@@ -234,8 +236,9 @@ struct BatchImportController: Sendable {
                 return
             }
             do {
-                let (clue, claim) = try validRow(csvRecord, number: recordNumber, layout: layout, district: district, defaults: defaults,
-                                                 register: register, submission: submission, key: key)
+                let (clue, claim) = try validRow(
+                    csvRecord, number: recordNumber, layout: layout, district: district, defaults: defaults,
+                    register: register, submission: submission, key: key)
                 pending.append((recordNumber, clue, claim))
                 if pending.count >= Self.rowsPerTransaction { try await flush() }
             } catch let error as APIError {
@@ -261,7 +264,8 @@ struct BatchImportController: Sendable {
         }
         try await flush()
         guard layout != nil else { throw APIError.invalid("header", "the file is empty; the first line must name the columns") }
-        context.logger.info("batch imported", metadata: ["district": "\(district)", "accepted": "\(answer.accepted)", "rejected": "\(answer.rejected)"])
+        context.logger.info(
+            "batch imported", metadata: ["district": "\(district)", "accepted": "\(answer.accepted)", "rejected": "\(answer.rejected)"])
         return try rows.response(answer)
     }
 
@@ -282,7 +286,9 @@ struct BatchImportController: Sendable {
         try SubmissionPolicy.check(clue, from: submission)
         // An unknown receiver refuses its row, with the closest register names; the others are kept.
         if let receiver = clue.receiver { clue.receiver = try RegisterRepository.credit(receiver, in: register, field: "receiverName") }
-        let claim = key.map { IdempotencyClaim(key: "\($0)#\(number)", requestHash: Data(SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8)))) }
+        let claim = key.map {
+            IdempotencyClaim(key: "\($0)#\(number)", requestHash: Data(SHA256.hash(data: Data(fields.joined(separator: "\u{1F}").utf8))))
+        }
         return (clue, claim)
     }
 
@@ -290,9 +296,12 @@ struct BatchImportController: Sendable {
         switch result {
         case .success(let outcome):
             guard let receipt = try? outcome.receipt() else {
-                return BatchRowResult(row: row, result: "rejected", error: .init(code: "not-stored", message: "the stored answer of this row cannot be read"))
+                return BatchRowResult(
+                    row: row, result: "rejected", error: .init(code: "not-stored", message: "the stored answer of this row cannot be read"))
             }
-            return BatchRowResult(row: row, result: "accepted", trackingNumber: receipt.trackingNumber, receiptToken: receipt.receiptToken, resubmission: receipt.resubmission)
+            return BatchRowResult(
+                row: row, result: "accepted", trackingNumber: receipt.trackingNumber, receiptToken: receipt.receiptToken,
+                resubmission: receipt.resubmission)
         case .failure(let error):
             return BatchRowResult(row: row, result: "rejected", error: .init(code: error.code, message: error.message, field: error.field))
         }

@@ -76,7 +76,7 @@ struct ClueController: Sendable {
         let claims = try context.staffClaims()
         // A clue has at most INTAKE_MAX_ATTACHMENTS files: any other position is simply not there.
         guard let number = context.parameters.get("trackingNumber"), let position = context.parameters.get("position").flatMap(Int.init),
-              (0..<1_000).contains(position), let file = try await repository.attachment(of: number, at: position, in: claims.district)
+            (0..<1_000).contains(position), let file = try await repository.attachment(of: number, at: position, in: claims.district)
         else { throw APIError.notFound }
         return Attachments.download(file.metadata, content: file.content)
     }
@@ -93,7 +93,9 @@ struct ClueController: Sendable {
         try SubmissionPolicy.check(clue, from: submission)
         let outcome = try await repository.accept(clue, from: submission, idempotency: IdempotencyClaim(key: key, body: data))
         if case .created(let receipt) = outcome {
-            context.logger.info("clue accepted", metadata: ["clue": "\(receipt.clueId)", "tracking": "\(receipt.trackingNumber)", "channel": "\(clue.channel.rawValue)"])
+            context.logger.info(
+                "clue accepted",
+                metadata: ["clue": "\(receipt.clueId)", "tracking": "\(receipt.trackingNumber)", "channel": "\(clue.channel.rawValue)"])
         }
         let (status, body) = try outcome.answer()
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
@@ -111,7 +113,7 @@ struct ClueController: Sendable {
     /// The clue's status for whoever holds its receipt token (`X-Receipt-Token`); anything else is 404.
     @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let number = context.parameters.get("trackingNumber"), let token = request.header("X-Receipt-Token"),
-              let status = try await repository.status(trackingNumber: number, receiptToken: token)
+            let status = try await repository.status(trackingNumber: number, receiptToken: token)
         else { throw APIError.notFound }
         return try jsonResponse(status)
     }
@@ -123,7 +125,8 @@ struct ClueController: Sendable {
         case .staff(let claims): return .staff(claims)
         case nil:
             if settings.trustForwardedFor, let forwarded = request.header("X-Forwarded-For"),
-               let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty {
+                let first = forwarded.split(separator: ",").first?.trimmingCharacters(in: .whitespaces), !first.isEmpty
+            {
                 return .resident(address: first)
             }
             return .resident(address: context.peerAddress ?? "unknown")

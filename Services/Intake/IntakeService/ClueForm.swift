@@ -98,7 +98,8 @@ public struct ValidClue: Sendable, Hashable {
 
     init(
         district: DistrictCode, title: String, situationAnalysis: String, specificSuggestions: String, sourceCategory: SourceCategory,
-        channel: Models.Channel, receiver: Receiver?, submitter: Submitter, consentToPublish: Bool, themedCallID: UUID?, attachments: [ValidAttachment]
+        channel: Models.Channel, receiver: Receiver?, submitter: Submitter, consentToPublish: Bool, themedCallID: UUID?,
+        attachments: [ValidAttachment]
     ) {
         self.district = district
         self.title = title
@@ -111,11 +112,12 @@ public struct ValidClue: Sendable, Hashable {
         self.consentToPublish = consentToPublish
         self.themedCallID = themedCallID
         self.attachments = attachments
-        contentFingerprint = if case .named = submitter {
-            Self.sha256([title, situationAnalysis, specificSuggestions].map(ComparableText.of).joined(separator: "\u{1F}"))
-        } else {
-            nil
-        }
+        contentFingerprint =
+            if case .named = submitter {
+                Self.sha256([title, situationAnalysis, specificSuggestions].map(ComparableText.of).joined(separator: "\u{1F}"))
+            } else {
+                nil
+            }
     }
 
     /// Identifies "the same contact" for resubmission: the phone number, else name and address;
@@ -178,7 +180,8 @@ public enum PhoneNumber {
         } else {
             return nil
         }
-        let areaOK = area.allSatisfy(\.isASCIIDigitCharacter) && area.hasPrefix("0")
+        let areaOK =
+            area.allSatisfy(\.isASCIIDigitCharacter) && area.hasPrefix("0")
             && area.count == (area.hasPrefix("01") || area.hasPrefix("02") ? 3 : 4)
         let localOK = local.allSatisfy(\.isASCIIDigitCharacter) && (7...8).contains(local.count) && !local.hasPrefix("0") && !local.hasPrefix("1")
         guard areaOK, localOK else { return nil }
@@ -206,7 +209,9 @@ extension Character {
 extension ClueSubmission {
     /// Checks every field that needs no database; the first problem becomes a 4xx naming it.
     /// `defaultChannel` and `defaultCategory` fill what the caller's route implies.
-    public func validated(settings: IntakeSettings, defaultChannel: Models.Channel? = nil, defaultCategory: SourceCategory? = nil) throws(APIError) -> ValidClue {
+    public func validated(settings: IntakeSettings, defaultChannel: Models.Channel? = nil, defaultCategory: SourceCategory? = nil) throws(APIError)
+        -> ValidClue
+    {
         guard let district = DistrictCode(rawValue: district) else {
             throw .invalid("district", "must be a district code such as haizhu (lower-case letters, digits, hyphens)")
         }
@@ -299,4 +304,3 @@ extension ClueSubmission {
         try FieldText.optional(text, field, limit: limit, multiline: multiline)
     }
 }
-

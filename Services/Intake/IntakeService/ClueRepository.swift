@@ -152,7 +152,9 @@ struct ClueRepository: Sendable {
     /// Stores the clue, its receipt, attachments and clue-received event in one transaction, or
     /// finds that it was sent before (idempotent retry, resubmission). Nothing is stored when it throws.
     /// A named receiver is credited to its register entry first (refused when the register has none).
-    func accept(_ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date = Date()) async throws -> AcceptOutcome {
+    func accept(_ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date = Date()) async throws
+        -> AcceptOutcome
+    {
         let settings = self.settings
         var clue = clue
         if let receiver = clue.receiver {
@@ -166,7 +168,8 @@ struct ClueRepository: Sendable {
         let sequence = try await sequences.ensure(clue.district, year: Self.year(of: receivedAt), database: database)
         // districtRules sets the district scope in its query: one round trip less per clue.
         let outcome = try await database.transaction(.district(clue.district), scopeSetByBody: true) { transaction in
-            try await Self.accept(clue, from: submission, idempotency: idempotency, receivedAt: receivedAt, sequence: sequence, settings: settings, in: transaction)
+            try await Self.accept(
+                clue, from: submission, idempotency: idempotency, receivedAt: receivedAt, sequence: sequence, settings: settings, in: transaction)
         }
         Self.count(outcome, of: clue)
         return outcome
@@ -196,13 +199,17 @@ struct ClueRepository: Sendable {
                 do {
                     guard clue.district == district else { throw APIError.invalid("district", "this batch is for \(district)") }
                     let outcome = try await Self.accept(
-                        clue, from: submission, idempotency: idempotency, receivedAt: receivedAt, sequence: sequence, settings: settings, in: transaction)
+                        clue, from: submission, idempotency: idempotency, receivedAt: receivedAt, sequence: sequence, settings: settings,
+                        in: transaction)
                     try await transaction.execute("RELEASE SAVEPOINT clue")
                     results.append(.success(outcome))
                 } catch {
                     try await transaction.execute("ROLLBACK TO SAVEPOINT clue")
-                    results.append(.failure(error as? APIError ?? APIError(
-                        .unprocessableContent, code: "not-stored", message: "the row could not be stored: \(String(describing: error))")))
+                    results.append(
+                        .failure(
+                            error as? APIError
+                                ?? APIError(
+                                    .unprocessableContent, code: "not-stored", message: "the row could not be stored: \(String(describing: error))")))
                 }
             }
             return results
@@ -212,12 +219,15 @@ struct ClueRepository: Sendable {
     }
 
     static func count(_ outcome: AcceptOutcome, of clue: ValidClue) {
-        let result = switch outcome {
-        case .created: "created"
-        case .resubmitted: "resubmission"
-        case .replayed: "replayed"
-        }
-        Counter(label: "intake_clues_total", dimensions: [("district", clue.district.rawValue), ("channel", clue.channel.rawValue), ("result", result)]).increment()
+        let result =
+            switch outcome {
+            case .created: "created"
+            case .resubmitted: "resubmission"
+            case .replayed: "replayed"
+            }
+        Counter(
+            label: "intake_clues_total", dimensions: [("district", clue.district.rawValue), ("channel", clue.channel.rawValue), ("result", result)]
+        ).increment()
     }
 
     static func year(of date: Date) -> Int { TrackingSequences.year(of: date) }
@@ -229,8 +239,9 @@ struct ClueRepository: Sendable {
     ) async throws -> AcceptOutcome {
         let district = try await districtRules(clue.district, channel: clue.channel, in: transaction)
         if case .resident = submission, !district.publicSubmission {
-            throw APIError(.forbidden, code: "public-submission-disabled",
-                           message: "district \(clue.district) accepts clues only through integrations and staff", field: "district")
+            throw APIError(
+                .forbidden, code: "public-submission-disabled",
+                message: "district \(clue.district) accepts clues only through integrations and staff", field: "district")
         }
         if let idempotency {
             switch try await IdempotentRequests.claim(
@@ -241,11 +252,13 @@ struct ClueRepository: Sendable {
             case .replay(let status, let body):
                 // The first answer byte for byte, its emptied token derived again.
                 let token = receiptToken(for: submission.identity, key: idempotency.key, secret: settings.receiptSecret)
-                let filled = String(decoding: body, as: UTF8.self).replacingOccurrences(of: #""receiptToken":"""#, with: #""receiptToken":"\#(token)""#)
+                let filled = String(decoding: body, as: UTF8.self).replacingOccurrences(
+                    of: #""receiptToken":"""#, with: #""receiptToken":"\#(token)""#)
                 return .replayed(status: status, body: Data(filled.utf8))
             case .conflict:
-                throw APIError(.unprocessableContent, code: "idempotency-key-reused",
-                               message: "this Idempotency-Key was used with a different request", field: "Idempotency-Key")
+                throw APIError(
+                    .unprocessableContent, code: "idempotency-key-reused",
+                    message: "this Idempotency-Key was used with a different request", field: "Idempotency-Key")
             }
         }
         if let key = submission.rateLimitKey(district: clue.district, secret: settings.receiptSecret) {
@@ -262,21 +275,25 @@ struct ClueRepository: Sendable {
         let token = idempotency.map { receiptToken(for: submission.identity, key: $0.key, secret: settings.receiptSecret) } ?? newReceiptToken()
         let outcome: AcceptOutcome
         if let contact = clue.contactFingerprint, settings.resubmissionWindowHours > 0,
-           let earlier = try await earlierClue(clue, contact: contact, windowHours: settings.resubmissionWindowHours, in: transaction)
+            let earlier = try await earlierClue(clue, contact: contact, windowHours: settings.resubmissionWindowHours, in: transaction)
         {
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO clue_receipts (clue_id, district, token_hash) VALUES (\(earlier.id), \(clue.district.rawValue), \(hash(token)))
                 """)
-            outcome = .resubmitted(Receipt(
-                clueId: earlier.id, trackingNumber: earlier.trackingNumber, receiptToken: token,
-                receivedAt: earlier.receivedAt, status: earlier.status, resubmission: true))
+            outcome = .resubmitted(
+                Receipt(
+                    clueId: earlier.id, trackingNumber: earlier.trackingNumber, receiptToken: token,
+                    receivedAt: earlier.receivedAt, status: earlier.status, resubmission: true))
         } else {
             let year = year(of: receivedAt)
             let number = try await nextTrackingNumber(sequence, prefix: district.trackingPrefix, year: year, in: transaction)
-            let stored = try await insert(clue, number: number, submittedBy: submission.identity, token: token, receivedAt: receivedAt, in: transaction)
-            outcome = .created(Receipt(
-                clueId: stored.id, trackingNumber: stored.trackingNumber.rawValue, receiptToken: token,
-                receivedAt: receivedAt, status: "received", resubmission: false))
+            let stored = try await insert(
+                clue, number: number, submittedBy: submission.identity, token: token, receivedAt: receivedAt, in: transaction)
+            outcome = .created(
+                Receipt(
+                    clueId: stored.id, trackingNumber: stored.trackingNumber.rawValue, receiptToken: token,
+                    receivedAt: receivedAt, status: "received", resubmission: false))
         }
         if let idempotency {
             let (status, body) = try outcome.storedAnswer()
@@ -295,7 +312,8 @@ struct ClueRepository: Sendable {
     /// statement scopes the transaction to the district (districts and channels have no
     /// row-level security, so the order within it does not matter).
     static func districtRules(_ district: DistrictCode, channel: Models.Channel, in transaction: Transaction) async throws -> DistrictRules {
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT set_config('app.district', \(Transaction.scopeSetting(.district(district))), true),
                    coalesce(d.tracking_prefix, upper(d.code)), d.public_submission, d.public_submissions_per_hour,
                    coalesce((SELECT enabled FROM channels WHERE code = \(channel.rawValue)), false)
@@ -311,13 +329,16 @@ struct ClueRepository: Sendable {
     static func checkOpen(_ callID: UUID, district: DistrictCode, at date: Date, in transaction: Transaction) async throws {
         let rows = try await transaction.query("SELECT opens_at, closes_at, closed_at FROM themed_calls WHERE id = \(callID)")
         for try await (opensAt, closesAt, closedAt) in rows.decode((Date, Date?, Date?).self) {
-            let call = ThemedCall(id: callID, district: district, title: "", description: "", opensAt: opensAt, closesAt: closesAt, closedAt: closedAt)
+            let call = ThemedCall(
+                id: callID, district: district, title: "", description: "", opensAt: opensAt, closesAt: closesAt, closedAt: closedAt)
             guard call.isOpen(at: date) else {
-                throw APIError(.unprocessableContent, code: "themed-call-closed", message: "themed call \(callID) is not open for clues", field: "themedCallId")
+                throw APIError(
+                    .unprocessableContent, code: "themed-call-closed", message: "themed call \(callID) is not open for clues", field: "themedCallId")
             }
             return
         }
-        throw APIError(.unprocessableContent, code: "unknown-themed-call", message: "district \(district) has no themed call \(callID)", field: "themedCallId")
+        throw APIError(
+            .unprocessableContent, code: "unknown-themed-call", message: "district \(district) has no themed call \(callID)", field: "themedCallId")
     }
 
     struct EarlierClue {
@@ -333,7 +354,8 @@ struct ClueRepository: Sendable {
         guard let content = clue.contentFingerprint else { return nil }
         let lockName = clue.district.rawValue + ":" + contact.map { String(format: "%02x", $0) }.joined()
         try await transaction.lock(lockName)
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT id, tracking_number, received_at, status FROM clues
             WHERE district = \(clue.district.rawValue) AND contact_fingerprint = \(contact) AND content_fingerprint = \(content)
               AND received_at > now() - make_interval(hours => \(windowHours)::int)
@@ -345,12 +367,15 @@ struct ClueRepository: Sendable {
         return nil
     }
 
-    static func insert(_ valid: ValidClue, number: TrackingNumber, submittedBy: String, token: String, receivedAt: Date, in transaction: Transaction) async throws -> Clue {
+    static func insert(_ valid: ValidClue, number: TrackingNumber, submittedBy: String, token: String, receivedAt: Date, in transaction: Transaction)
+        async throws -> Clue
+    {
         let new = try NewClue(valid, number: number, submittedBy: submittedBy, token: token, receivedAt: receivedAt)
         try await write([new], in: transaction)
         for (position, attachment) in valid.attachments.enumerated() {
             let digest = Data(SHA256.hash(data: attachment.content))
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO clue_attachments (id, clue_id, district, position, name, media_type, size_bytes, sha256, content)
                 VALUES (\(UUID()), \(new.clue.id), \(new.clue.district.rawValue), \(position), \(attachment.metadata.name),
                         \(attachment.metadata.mediaType), \(attachment.metadata.size), \(digest), \(attachment.content))
@@ -390,7 +415,8 @@ struct ClueRepository: Sendable {
     /// trip however many clues: data-modifying CTEs).
     static func write(_ clues: [NewClue], in transaction: Transaction) async throws {
         var sql = PostgresQuery.StringInterpolation(literalCapacity: 1_024 + 160 * clues.count, interpolationCount: 30 * clues.count)
-        sql.appendLiteral("""
+        sql.appendLiteral(
+            """
             WITH stored AS (
                 INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions,
                                    source_category, channel, is_anonymous, contact_name, contact_phone, contact_address, received_at,
@@ -401,16 +427,18 @@ struct ClueRepository: Sendable {
         for (index, new) in clues.enumerated() {
             let (clue, valid) = (new.clue, new.valid)
             let contact: Contact? = if case .named(let contact) = clue.submitter { contact } else { nil }
-            try sql.appendRow(first: index == 0, [
-                .value(clue.id), .value(clue.district.rawValue), .value(clue.trackingNumber.rawValue), .value(clue.title),
-                .value(clue.situationAnalysis), .value(clue.specificSuggestions), .value(clue.sourceCategory.rawValue),
-                .value(clue.channel.rawValue), .value(contact == nil), .optional(contact?.name), .optional(contact?.phone),
-                .optional(contact?.address), .value(clue.receivedAt), .optional(clue.receiver?.kind.rawValue),
-                .optional(clue.receiver?.name), .optional(clue.receiver?.code), .optional(clue.receiver?.studio),
-                .value(clue.consentToPublish), .optional(clue.themedCallID),
-                .value(new.submittedBy), .optional(valid.contactFingerprint), .optional(valid.contentFingerprint),
-                .optional(valid.consentToProcessing),
-            ])
+            try sql.appendRow(
+                first: index == 0,
+                [
+                    .value(clue.id), .value(clue.district.rawValue), .value(clue.trackingNumber.rawValue), .value(clue.title),
+                    .value(clue.situationAnalysis), .value(clue.specificSuggestions), .value(clue.sourceCategory.rawValue),
+                    .value(clue.channel.rawValue), .value(contact == nil), .optional(contact?.name), .optional(contact?.phone),
+                    .optional(contact?.address), .value(clue.receivedAt), .optional(clue.receiver?.kind.rawValue),
+                    .optional(clue.receiver?.name), .optional(clue.receiver?.code), .optional(clue.receiver?.studio),
+                    .value(clue.consentToPublish), .optional(clue.themedCallID),
+                    .value(new.submittedBy), .optional(valid.contactFingerprint), .optional(valid.contentFingerprint),
+                    .optional(valid.consentToProcessing),
+                ])
         }
         sql.appendLiteral(" RETURNING id), receipts AS (INSERT INTO clue_receipts (clue_id, district, token_hash) VALUES ")
         for (index, new) in clues.enumerated() {
@@ -435,7 +463,8 @@ struct ClueRepository: Sendable {
         let year = Self.year(of: first.receivedAt)
         let sequence = try await sequences.ensure(district, year: year, database: database)
         return try await database.transaction(.district(district), scopeSetByBody: true) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT set_config('app.district', \(Transaction.scopeSetting(.district(district))), true),
                        coalesce(d.tracking_prefix, upper(d.code)),
                        (SELECT coalesce(array_agg(code), '{}') FROM channels WHERE enabled),
@@ -461,9 +490,12 @@ struct ClueRepository: Sendable {
                     item.clue, number: TrackingNumber(prefix: rules.prefix, year: year, sequence: number),
                     submittedBy: item.submittedBy, token: token, receivedAt: item.receivedAt)
                 new.append(clue)
-                results.append(.success(.created(Receipt(
-                    clueId: clue.clue.id, trackingNumber: clue.clue.trackingNumber.rawValue, receiptToken: token,
-                    receivedAt: item.receivedAt, status: "received", resubmission: false))))
+                results.append(
+                    .success(
+                        .created(
+                            Receipt(
+                                clueId: clue.clue.id, trackingNumber: clue.clue.trackingNumber.rawValue, receiptToken: token,
+                                receivedAt: item.receivedAt, status: "received", resubmission: false))))
             }
             if !new.isEmpty { try await Self.write(new, in: transaction) }
             return results
@@ -497,19 +529,26 @@ struct ClueRepository: Sendable {
         try await storedAttachments(of: trackingNumber, at: position, in: district, withContent: true)?.first
     }
 
-    private func storedAttachments(of trackingNumber: String, at position: Int?, in district: DistrictCode, withContent: Bool) async throws -> [ValidAttachment]? {
+    private func storedAttachments(of trackingNumber: String, at position: Int?, in district: DistrictCode, withContent: Bool) async throws
+        -> [ValidAttachment]?
+    {
         guard TrackingNumber.isWellFormed(trackingNumber) else { return nil }
         return try await database.transaction(.district(district)) { transaction -> [ValidAttachment]? in
             var clue: UUID?
-            for try await id in try await transaction.query("SELECT id FROM clues WHERE tracking_number = \(trackingNumber)").decode(UUID.self) { clue = id }
+            for try await id in try await transaction.query("SELECT id FROM clues WHERE tracking_number = \(trackingNumber)").decode(UUID.self) {
+                clue = id
+            }
             guard let clue else { return nil }
             var files: [ValidAttachment] = []
-            for try await (name, mediaType, size, sha256, content) in try await transaction.query("""
+            for try await (name, mediaType, size, sha256, content) in try await transaction.query(
+                """
                 SELECT name, media_type, size_bytes, encode(sha256, 'hex'), CASE WHEN \(withContent) THEN content ELSE ''::bytea END
                 FROM clue_attachments WHERE clue_id = \(clue) AND (\(position)::bigint IS NULL OR position = \(position))
                 ORDER BY position
-                """).decode((String, String, Int, String, Data).self) {
-                files.append(ValidAttachment(metadata: AttachmentMetadata(name: name, mediaType: mediaType, size: size, sha256: sha256), content: content))
+                """
+            ).decode((String, String, Int, String, Data).self) {
+                files.append(
+                    ValidAttachment(metadata: AttachmentMetadata(name: name, mediaType: mediaType, size: size, sha256: sha256), content: content))
             }
             return position != nil && files.isEmpty ? nil : files
         }
@@ -530,7 +569,8 @@ struct ClueRepository: Sendable {
         guard TrackingNumber.isWellFormed(trackingNumber), (1...200).contains(receiptToken.utf8.count) else { return nil }
         let tokenHash = Self.hash(receiptToken)
         return try await database.transaction(.allDistricts) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT c.tracking_number, c.title, \(unescaped: ClueStatusLabel.column), c.channel, call.title, c.received_at,
                        \(unescaped: ClueStatusLabel.changedColumn)
                 FROM clues c
@@ -539,7 +579,9 @@ struct ClueRepository: Sendable {
                 LEFT JOIN themed_calls call ON call.id = c.themed_call_id
                 WHERE c.tracking_number = \(trackingNumber)
                 """)
-            for try await (number, title, status, channel, call, receivedAt, updatedAt) in rows.decode((String, String, String, String, String?, Date, Date).self) {
+            for try await (number, title, status, channel, call, receivedAt, updatedAt) in rows.decode(
+                (String, String, String, String, String?, Date, Date).self)
+            {
                 return ClueStatus(
                     trackingNumber: number, title: title, status: status, statusLabel: ClueStatusLabel.chinese(status),
                     channel: channel, themedCall: call, receivedAt: receivedAt, updatedAt: updatedAt)

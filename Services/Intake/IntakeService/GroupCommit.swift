@@ -52,7 +52,9 @@ actor GroupCommit {
                 let results = try await store(group.map(\.item), district)
                 for (index, waiting) in group.enumerated() {
                     // Every waiting request is answered, whatever the store returned.
-                    let result = index < results.count ? results[index] : .failure(APIError(.internalServerError, code: "internal", message: "no result for this clue"))
+                    let result =
+                        index < results.count
+                        ? results[index] : .failure(APIError(.internalServerError, code: "internal", message: "no result for this clue"))
                     waiting.continuation.resume(with: result.mapError { $0 as any Error })
                 }
             } catch {

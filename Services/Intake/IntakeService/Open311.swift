@@ -30,7 +30,9 @@ struct Open311Controller: Sendable {
         }
 
         init(_ error: APIError) {
-            self.init(error.status, error.field.map { "\($0): \(error.message)" } ?? error.message, field: error.field.map(Open311Controller.parameter(for:)))
+            self.init(
+                error.status, error.field.map { "\($0): \(error.message)" } ?? error.message,
+                field: error.field.map(Open311Controller.parameter(for:)))
             retryAfter = error.retryAfter
         }
 
@@ -105,11 +107,21 @@ struct Open311Controller: Sendable {
     static let attributes: [Attribute] = {
         let yesNo = [AttributeValue(key: "yes", name: "是"), AttributeValue(key: "no", name: "否")]
         return [
-            Attribute(variable: true, code: "title", datatype: "string", required: true, datatype_description: "at most \(FieldLimits.title) characters", order: 1, description: "标题 (title)"),
-            Attribute(variable: true, code: "specific_suggestions", datatype: "text", required: true, datatype_description: "at most \(FieldLimits.specificSuggestions) characters", order: 2, description: "具体建议 (specific suggestions)"),
-            Attribute(variable: true, code: "consent_to_publish", datatype: "singlevaluelist", required: false, datatype_description: nil, order: 3, description: "是否同意公开 (consent to publish)", values: yesNo),
-            Attribute(variable: true, code: "anonymous", datatype: "singlevaluelist", required: false, datatype_description: nil, order: 4, description: "是否匿名 (anonymous)", values: yesNo),
-            Attribute(variable: true, code: "receiver_name", datatype: "string", required: false, datatype_description: "member or studio that took the clue in", order: 5, description: "接收人 (receiver)"),
+            Attribute(
+                variable: true, code: "title", datatype: "string", required: true, datatype_description: "at most \(FieldLimits.title) characters",
+                order: 1, description: "标题 (title)"),
+            Attribute(
+                variable: true, code: "specific_suggestions", datatype: "text", required: true,
+                datatype_description: "at most \(FieldLimits.specificSuggestions) characters", order: 2, description: "具体建议 (specific suggestions)"),
+            Attribute(
+                variable: true, code: "consent_to_publish", datatype: "singlevaluelist", required: false, datatype_description: nil, order: 3,
+                description: "是否同意公开 (consent to publish)", values: yesNo),
+            Attribute(
+                variable: true, code: "anonymous", datatype: "singlevaluelist", required: false, datatype_description: nil, order: 4,
+                description: "是否匿名 (anonymous)", values: yesNo),
+            Attribute(
+                variable: true, code: "receiver_name", datatype: "string", required: false,
+                datatype_description: "member or studio that took the clue in", order: 5, description: "接收人 (receiver)"),
         ]
     }()
 
@@ -144,7 +156,9 @@ struct Open311Controller: Sendable {
     }
 
     @Sendable func service(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let file = context.parameters.get("code"), file.hasSuffix(".json") else { throw Failure(.notFound, "use /services/{service_code}.json") }
+        guard let file = context.parameters.get("code"), file.hasSuffix(".json") else {
+            throw Failure(.notFound, "use /services/{service_code}.json")
+        }
         let code = String(file.dropLast(".json".count))
         let district = try await district(request)
         guard try await entries(for: district).contains(where: { $0.service_code == code }) else {
@@ -176,7 +190,9 @@ struct Open311Controller: Sendable {
             if serviceCode.hasPrefix("call-") {
                 call = String(serviceCode.dropFirst("call-".count))
             } else {
-                guard SourceCategory(rawValue: serviceCode) != nil else { throw Failure(.badRequest, "unknown service_code \(serviceCode)", field: "service_code") }
+                guard SourceCategory(rawValue: serviceCode) != nil else {
+                    throw Failure(.badRequest, "unknown service_code \(serviceCode)", field: "service_code")
+                }
                 category = serviceCode
             }
             func attribute(_ name: String) -> String? {
@@ -199,8 +215,11 @@ struct Open311Controller: Sendable {
                 // title, and the whole of it the suggestion.
                 title: attribute("title") ?? ClueSubmission.title(fromDescription: form["description"]),
                 situationAnalysis: attribute("specific_suggestions") == nil ? nil : form["description"],
-                specificSuggestions: attribute("specific_suggestions") ?? form["description"], sourceCategory: category, channel: Models.Channel.open311.rawValue,
-                receiver: form["attribute[receiver_name]"].flatMap { $0.isEmpty ? nil : .init(kind: $0.contains("工作室") ? "studio" : "member", name: $0) },
+                specificSuggestions: attribute("specific_suggestions") ?? form["description"], sourceCategory: category,
+                channel: Models.Channel.open311.rawValue,
+                receiver: form["attribute[receiver_name]"].flatMap {
+                    $0.isEmpty ? nil : .init(kind: $0.contains("工作室") ? "studio" : "member", name: $0)
+                },
                 anonymous: anonymous,
                 contact: anonymous ? nil : .init(name: name, phone: form["phone"], address: form["address_string"]),
                 consentToPublish: try yesNo("consent_to_publish"), themedCallId: call)
@@ -215,7 +234,9 @@ struct Open311Controller: Sendable {
                 var receipt_token: String
             }
             let notice = receipt.resubmission ? "同一联系人已提交过相同内容，沿用原受理编号" : "已受理，请保存受理编号和查询码"
-            return try jsonResponse([Created(service_request_id: receipt.trackingNumber, service_notice: notice, account_id: nil, receipt_token: receipt.receiptToken)], status: .created)
+            return try jsonResponse(
+                [Created(service_request_id: receipt.trackingNumber, service_notice: notice, account_id: nil, receipt_token: receipt.receiptToken)],
+                status: .created)
         } catch let error as APIError {
             throw Failure(error)
         }
@@ -240,7 +261,9 @@ struct Open311Controller: Sendable {
     /// GET requests answer only what the same integration key submitted in that district.
     func caller(_ request: Request) async throws -> (IntegrationCredentials, IntakeDirectory.DistrictView) {
         do {
-            guard let apiKey = request.uri.queryParameters["api_key"].map(String.init) else { throw Failure(.unauthorized, "api_key is required", field: "api_key") }
+            guard let apiKey = request.uri.queryParameters["api_key"].map(String.init) else {
+                throw Failure(.unauthorized, "api_key is required", field: "api_key")
+            }
             let credentials = try await integrations.verify(apiKey: apiKey)
             let district = try await district(request)
             guard credentials.districts.contains(DistrictCode(rawValue: district.code)!) else {
@@ -253,10 +276,14 @@ struct Open311Controller: Sendable {
     }
 
     @Sendable func request(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let file = context.parameters.get("id"), file.hasSuffix(".json") else { throw Failure(.notFound, "use /requests/{service_request_id}.json") }
+        guard let file = context.parameters.get("id"), file.hasSuffix(".json") else {
+            throw Failure(.notFound, "use /requests/{service_request_id}.json")
+        }
         let id = String(file.dropLast(".json".count))
         let (credentials, district) = try await caller(request)
-        guard TrackingNumber.isWellFormed(id) else { throw Failure(.notFound, "no service request \(id) from this api_key", field: "service_request_id") }
+        guard TrackingNumber.isWellFormed(id) else {
+            throw Failure(.notFound, "no service request \(id) from this api_key", field: "service_request_id")
+        }
         let found = try await repository.open311Requests(
             district: district, submittedBy: Caller.integration(credentials).identity, ids: [id], from: nil, to: nil)
         guard !found.isEmpty else { throw Failure(.notFound, "no service request \(id) from this api_key", field: "service_request_id") }
@@ -272,7 +299,9 @@ struct Open311Controller: Sendable {
         }
         func date(_ name: String) throws -> Date? {
             guard let text = query[Substring(name)].map(String.init) else { return nil }
-            guard let date = Open311Time.parse(text) else { throw Failure(.badRequest, "\(name) must be a W3C date-time such as 2026-11-01T00:00:00+08:00", field: name) }
+            guard let date = Open311Time.parse(text) else {
+                throw Failure(.badRequest, "\(name) must be a W3C date-time such as 2026-11-01T00:00:00+08:00", field: name)
+            }
             return date
         }
         var (start, end) = (try date("start_date"), try date("end_date"))
@@ -317,7 +346,8 @@ extension ClueRepository {
     ) async throws -> [Open311Controller.ServiceRequest] {
         let code = DistrictCode(rawValue: district.code)!
         return try await database.transaction(.district(code)) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT c.tracking_number, \(unescaped: ClueStatusLabel.column), c.source_category, c.themed_call_id, call.title,
                        c.situation_analysis, c.received_at, \(unescaped: ClueStatusLabel.changedColumn)
                 FROM clues c LEFT JOIN triage_clues t ON t.clue_id = c.id LEFT JOIN themed_calls call ON call.id = c.themed_call_id
@@ -333,12 +363,13 @@ extension ClueRepository {
             {
                 let serviceCode = callID.map { "call-\($0.uuidString.lowercased())" } ?? category
                 let serviceName = callTitle ?? SourceCategory(rawValue: category)?.chineseName ?? category
-                requests.append(.init(
-                    service_request_id: number, status: Self.closedStatuses.contains(status) ? "closed" : "open",
-                    status_notes: ClueStatusLabel.chinese(status), service_name: serviceName, service_code: serviceCode,
-                    description: description, agency_responsible: "\(district.name)政协", service_notice: nil,
-                    requested_datetime: Open311Time.format(receivedAt), updated_datetime: Open311Time.format(updatedAt),
-                    expected_datetime: nil, address: nil, media_url: nil))
+                requests.append(
+                    .init(
+                        service_request_id: number, status: Self.closedStatuses.contains(status) ? "closed" : "open",
+                        status_notes: ClueStatusLabel.chinese(status), service_name: serviceName, service_code: serviceCode,
+                        description: description, agency_responsible: "\(district.name)政协", service_notice: nil,
+                        requested_datetime: Open311Time.format(receivedAt), updated_datetime: Open311Time.format(updatedAt),
+                        expected_datetime: nil, address: nil, media_url: nil))
             }
             return requests
         }

@@ -73,15 +73,18 @@ struct RegisterRepository: Sendable {
 
     /// Adds or changes one entry; a member's studio is given by its code or its name.
     func save(_ code: String, _ input: RegisterEntryInput, by claims: StaffClaims) async throws -> RegisterEntry {
-        guard let kindText = input.kind, let kind = Receiver.Kind(rawValue: kindText) else { throw APIError.invalid("kind", "must be member or studio") }
+        guard let kindText = input.kind, let kind = Receiver.Kind(rawValue: kindText) else {
+            throw APIError.invalid("kind", "must be member or studio")
+        }
         let name = try FieldText.required(input.name, "name", limit: 100, multiline: false)
         func optional(_ text: String?, _ field: String) throws(APIError) -> String? {
             try FieldText.optional(text, field, limit: 100, multiline: false)
         }
         defer { changed(claims.district) }
-        var entry = RegisterEntry(code: code, kind: kind, name: name, sector: try optional(input.sector, "sector"),
-                                  specialCommittee: try optional(input.specialCommittee, "specialCommittee"),
-                                  street: try optional(input.street, "street"), active: input.active ?? true)
+        var entry = RegisterEntry(
+            code: code, kind: kind, name: name, sector: try optional(input.sector, "sector"),
+            specialCommittee: try optional(input.specialCommittee, "specialCommittee"),
+            street: try optional(input.street, "street"), active: input.active ?? true)
         return try await database.transaction(.district(claims.district)) { transaction in
             let register = try await RegisterEntries.all(in: transaction)
             if let studio = try optional(input.studio, "studio") { entry.studio = try Self.studio(studio, in: register, field: "studio") }
@@ -93,9 +96,10 @@ struct RegisterRepository: Sendable {
                 throw APIError.invalid("kind", "“\(before.name)”（\(code)）已有线索记在名下，不能改变类型")
             }
             try await Self.upsert([entry], by: claims.subject, in: transaction)
-            try await AuditTrail.record(before == nil ? "register-entry-added" : "register-entry-changed", "register-entry", code,
-                                        before: before.flatMap(AuditTrail.json), after: AuditTrail.json(entry), district: claims.district,
-                                        in: transaction)
+            try await AuditTrail.record(
+                before == nil ? "register-entry-added" : "register-entry-changed", "register-entry", code,
+                before: before.flatMap(AuditTrail.json), after: AuditTrail.json(entry), district: claims.district,
+                in: transaction)
             return entry
         }
     }
@@ -118,7 +122,8 @@ struct RegisterRepository: Sendable {
 
     static func upsert(_ entries: [RegisterEntry], by subject: String, in transaction: Transaction) async throws {
         guard !entries.isEmpty else { return }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO register_entries (district, code, kind, name, sector, special_committee, studio_code, street, active, updated_at, updated_by)
             SELECT current_setting('app.district'), e.code, e.kind, e.name, nullif(e.sector, ''), nullif(e.special_committee, ''),
                    nullif(e.studio_code, ''), nullif(e.street, ''), e.active, now(), \(subject)
@@ -189,9 +194,10 @@ struct RegisterRepository: Sendable {
             }
             try await Self.upsert(accepted, by: claims.subject, in: transaction)
             answer.saved = accepted.count
-            try await AuditTrail.record("register-imported", "register", claims.district.rawValue,
-                                        after: AuditTrail.json(["saved": accepted.count, "refused": answer.refused.count]),
-                                        district: claims.district, in: transaction)
+            try await AuditTrail.record(
+                "register-imported", "register", claims.district.rawValue,
+                after: AuditTrail.json(["saved": accepted.count, "refused": answer.refused.count]),
+                district: claims.district, in: transaction)
             return answer
         }
     }
@@ -202,17 +208,20 @@ struct RegisterRepository: Sendable {
         try await database.transaction(.district(district)) { transaction in
             let register = try await RegisterEntries.all(in: transaction)
             var unmatched: [UnmatchedReceiver] = []
-            for try await (kind, name, count) in try await transaction.query("""
+            for try await (kind, name, count) in try await transaction.query(
+                """
                 SELECT receiver_kind, receiver_name, count(*)::int FROM clues
                 WHERE receiver_code IS NULL AND receiver_kind IS NOT NULL AND receiver_name IS NOT NULL
                 GROUP BY 1, 2 ORDER BY 3 DESC, 2
-                """).decode((String, String, Int).self) {
+                """
+            ).decode((String, String, Int).self) {
                 guard let kind = Receiver.Kind(rawValue: kind) else { continue }
-                let closest: [String] = switch RegisterLookup.resolve(name, kind: kind, in: register) {
-                case .found(let entry), .inactive(let entry): [entry.name]
-                case .unknown(let names): names
-                case .ambiguous: [name]
-                }
+                let closest: [String] =
+                    switch RegisterLookup.resolve(name, kind: kind, in: register) {
+                    case .found(let entry), .inactive(let entry): [entry.name]
+                    case .unknown(let names): names
+                    case .ambiguous: [name]
+                    }
                 unmatched.append(UnmatchedReceiver(kind: kind, receivedName: name, clues: count, closest: closest))
             }
             return unmatched
@@ -228,23 +237,27 @@ struct RegisterRepository: Sendable {
                 throw APIError.invalid("code", "登记册中没有编号 \(code)")
             }
             guard entry.kind == kind else { throw APIError.invalid("code", "\(entry.name)（\(code)）不是\(kind == .studio ? "工作室" : "委员")") }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO receiver_mappings (district, kind, received_name, code, reviewed_by)
                 VALUES (current_setting('app.district'), \(kind.rawValue), \(receivedName), \(code), \(claims.subject))
                 ON CONFLICT (district, kind, received_name) DO UPDATE SET code = excluded.code, reviewed_by = excluded.reviewed_by, reviewed_at = now()
                 """)
             var credited = 0
             // A member's studio at the time is not known for these clues; a studio's own clue is its own.
-            for try await count in try await transaction.query("""
+            for try await count in try await transaction.query(
+                """
                 WITH credited AS (
                     UPDATE clues SET receiver_code = \(code), receiver_studio_code = \(entry.kind == .studio ? code : nil)
                     WHERE receiver_code IS NULL AND receiver_kind = \(kind.rawValue) AND receiver_name = \(receivedName)
                     RETURNING 1)
                 SELECT count(*)::int FROM credited
-                """).decode(Int.self) { credited = count }
-            try await AuditTrail.record("receiver-mapped", "register-entry", code,
-                                        after: AuditTrail.json(["receivedName": receivedName, "kind": kind.rawValue, "clues": String(credited)]),
-                                        district: claims.district, in: transaction)
+                """
+            ).decode(Int.self) { credited = count }
+            try await AuditTrail.record(
+                "receiver-mapped", "register-entry", code,
+                after: AuditTrail.json(["receivedName": receivedName, "kind": kind.rawValue, "clues": String(credited)]),
+                district: claims.district, in: transaction)
             return credited
         }
     }
@@ -280,7 +293,8 @@ struct RegisterController: Sendable {
     @Sendable func importCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("text/csv") else {
-            throw APIError(.unsupportedMediaType, code: "unsupported-media-type", message: "send the register as text/csv (UTF-8)", field: "Content-Type")
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported-media-type", message: "send the register as text/csv (UTF-8)", field: "Content-Type")
         }
         let body = try await request.collectBody(limit: 2 * 1024 * 1024)
         guard let csv = body.getString(at: body.readerIndex, length: body.readableBytes) else { throw APIError.invalid("file", "文件须为 UTF-8 编码") }

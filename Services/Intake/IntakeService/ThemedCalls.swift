@@ -45,12 +45,14 @@ struct IntakeDirectory: Sendable {
         }
         let id = UUID()
         try await database.transaction(.district(district)) { transaction in
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO themed_calls (id, district, title, description, opens_at, closes_at, created_by)
                 VALUES (\(id), \(district.rawValue), \(title), \(description), \(opensAt), \(input.closesAt), \(claims.subject))
                 """)
-            try await AuditTrail.record("themed-call-created", "themed-call", id.uuidString.lowercased(),
-                                        after: AuditTrail.json(["title": title, "description": description]), district: district, in: transaction)
+            try await AuditTrail.record(
+                "themed-call-created", "themed-call", id.uuidString.lowercased(),
+                after: AuditTrail.json(["title": title, "description": description]), district: district, in: transaction)
         }
         return ThemedCallView(
             id: id, district: district.rawValue, title: title, description: description, opensAt: opensAt,
@@ -60,7 +62,8 @@ struct IntakeDirectory: Sendable {
     /// The district's calls, newest first; only open ones unless `includeClosed`.
     func calls(in district: DistrictCode, includeClosed: Bool, now: Date = Date()) async throws -> [ThemedCallView] {
         try await database.transaction(.district(district)) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT t.id, t.title, t.description, t.opens_at, t.closes_at, t.closed_at,
                        (SELECT count(*) FROM clues c WHERE c.themed_call_id = t.id)::int
                 FROM themed_calls t
@@ -68,11 +71,15 @@ struct IntakeDirectory: Sendable {
                 ORDER BY t.opens_at DESC, t.id
                 """)
             var calls: [ThemedCallView] = []
-            for try await (id, title, description, opensAt, closesAt, closedAt, count) in rows.decode((UUID, String, String, Date, Date?, Date?, Int).self) {
-                let call = ThemedCall(id: id, district: district, title: title, description: description, opensAt: opensAt, closesAt: closesAt, closedAt: closedAt)
-                calls.append(ThemedCallView(
-                    id: id, district: district.rawValue, title: title, description: description, opensAt: opensAt,
-                    closesAt: closesAt, closedAt: closedAt, open: call.isOpen(at: now), clueCount: count))
+            for try await (id, title, description, opensAt, closesAt, closedAt, count) in rows.decode(
+                (UUID, String, String, Date, Date?, Date?, Int).self)
+            {
+                let call = ThemedCall(
+                    id: id, district: district, title: title, description: description, opensAt: opensAt, closesAt: closesAt, closedAt: closedAt)
+                calls.append(
+                    ThemedCallView(
+                        id: id, district: district.rawValue, title: title, description: description, opensAt: opensAt,
+                        closesAt: closesAt, closedAt: closedAt, open: call.isOpen(at: now), clueCount: count))
             }
             return calls
         }
@@ -101,7 +108,8 @@ struct IntakeDirectory: Sendable {
 
     func districts() async throws -> [DistrictView] {
         try await database.transaction(.none) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT code, name, coalesce(tracking_prefix, upper(code)), public_submission FROM districts ORDER BY code
                 """)
             var districts: [DistrictView] = []
@@ -150,7 +158,9 @@ struct DirectoryController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let code = request.uri.queryParameters["district"].map(String.init) else { throw APIError.invalid("district", "is required (a district code)") }
+        guard let code = request.uri.queryParameters["district"].map(String.init) else {
+            throw APIError.invalid("district", "is required (a district code)")
+        }
         guard let district = DistrictCode(rawValue: code), try await directory.district(district) != nil else {
             throw APIError.invalid("district", "no district \(code) is configured")
         }

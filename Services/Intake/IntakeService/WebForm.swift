@@ -24,12 +24,14 @@ struct WebFormController: Sendable {
     @Sendable func districts(_ request: Request, context: AppRequestContext) async throws -> Response {
         let open = try await directory.districts().filter(\.publicSubmission)
         let items = open.map { #"<li><a href="/submit/\#(HTML.escape($0.code))">\#(HTML.escape($0.name))</a></li>"# }.joined()
-        return HTML.page(title: "提交百姓提案线索", body: """
-            <h1>提交百姓提案线索</h1>
-            <p>请选择您所在的区：</p>
-            <ul>\(items.isEmpty ? "<li>暂无开放网上提交的区</li>" : items)</ul>
-            <p><a href="/track">查询已提交线索的办理情况</a></p>
-            """)
+        return HTML.page(
+            title: "提交百姓提案线索",
+            body: """
+                <h1>提交百姓提案线索</h1>
+                <p>请选择您所在的区：</p>
+                <ul>\(items.isEmpty ? "<li>暂无开放网上提交的区</li>" : items)</ul>
+                <p><a href="/track">查询已提交线索的办理情况</a></p>
+                """)
     }
 
     @Sendable func form(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -66,15 +68,17 @@ struct WebFormController: Sendable {
                 IdempotencyClaim(key: "web-form:\($0.uuidString)", requestHash: Data(SHA256.hash(data: data)))
             }
             let receipt = try await repository.accept(clue, from: submission, idempotency: claim).receipt()
-            var response = HTML.page(title: "提交成功", body: """
-                <h1>提交成功</h1>
-                <p>\(receipt.resubmission ? "您此前已提交过相同内容，沿用原受理编号。" : "感谢您的建议，我们已受理。")</p>
-                <dl class="receipt">
-                  <dt>受理编号</dt><dd id="tracking-number">\(HTML.escape(receipt.trackingNumber))</dd>
-                  <dt>查询码</dt><dd id="receipt-token">\(HTML.escape(receipt.receiptToken))</dd>
-                </dl>
-                <p>请保存受理编号和查询码，凭此<a href="/track">查询办理情况</a>。查询码只显示这一次。</p>
-                """)
+            var response = HTML.page(
+                title: "提交成功",
+                body: """
+                    <h1>提交成功</h1>
+                    <p>\(receipt.resubmission ? "您此前已提交过相同内容，沿用原受理编号。" : "感谢您的建议，我们已受理。")</p>
+                    <dl class="receipt">
+                      <dt>受理编号</dt><dd id="tracking-number">\(HTML.escape(receipt.trackingNumber))</dd>
+                      <dt>查询码</dt><dd id="receipt-token">\(HTML.escape(receipt.receiptToken))</dd>
+                    </dl>
+                    <p>请保存受理编号和查询码，凭此<a href="/track">查询办理情况</a>。查询码只显示这一次。</p>
+                    """)
             response.status = receipt.resubmission ? .ok : .created
             return response
         } catch let problem as APIError {
@@ -86,7 +90,7 @@ struct WebFormController: Sendable {
 
     func openDistrict(_ context: AppRequestContext) async throws -> IntakeDirectory.DistrictView {
         guard let code = context.parameters.get("district").flatMap(DistrictCode.init(rawValue:)),
-              let district = try await directory.district(code), district.publicSubmission
+            let district = try await directory.district(code), district.publicSubmission
         else {
             throw APIError(.notFound, code: "not-found", message: "this district does not accept clues through the web form", field: "district")
         }
@@ -115,7 +119,9 @@ struct WebFormController: Sendable {
         "consentToProcessing": "个人信息处理", "attachments": "附件",
     ]
 
-    func render(_ district: IntakeDirectory.DistrictView, values: [String: String], problem: APIError?, status: HTTPResponse.Status) async throws -> Response {
+    func render(_ district: IntakeDirectory.DistrictView, values: [String: String], problem: APIError?, status: HTTPResponse.Status) async throws
+        -> Response
+    {
         let calls = try await directory.calls(in: DistrictCode(rawValue: district.code)!, includeClosed: false)
         func value(_ name: String) -> String { HTML.escape(values[name] ?? "") }
         func checked(_ name: String) -> String { values[name] == "on" ? " checked" : "" }
@@ -125,45 +131,49 @@ struct WebFormController: Sendable {
         }.joined()
         var errorBlock = ""
         if let problem {
-            let label = problem.field.flatMap { Self.fieldLabels[$0] ?? $0.split(separator: ".").first.flatMap { Self.fieldLabels[String($0)] } }
+            let label =
+                problem.field.flatMap { Self.fieldLabels[$0] ?? $0.split(separator: ".").first.flatMap { Self.fieldLabels[String($0)] } }
                 ?? problem.field ?? ""
-            errorBlock = #"<div class="error" role="alert" data-field="\#(HTML.escape(problem.field ?? ""))" data-code="\#(HTML.escape(problem.code))"><strong>\#(HTML.escape(label))</strong>：\#(HTML.escape(Attachments.explanation(code: problem.code) ?? problem.message))</div>"#
+            errorBlock =
+                #"<div class="error" role="alert" data-field="\#(HTML.escape(problem.field ?? ""))" data-code="\#(HTML.escape(problem.code))"><strong>\#(HTML.escape(label))</strong>：\#(HTML.escape(Attachments.explanation(code: problem.code) ?? problem.message))</div>"#
         }
-        var page = HTML.page(title: "\(district.name)百姓提案线索", body: """
-            <h1>\(HTML.escape(district.name))百姓提案线索</h1>
-            <p>欢迎就您身边的民生问题提出意见建议。带 * 的为必填项。</p>
-            \(errorBlock)
-            <form method="post" action="/submit/\(HTML.escape(district.code))" enctype="multipart/form-data">
-              <input type="hidden" name="formToken" value="\(HTML.escape(values["formToken"] ?? UUID().uuidString))">
-              <label for="title">标题 *</label>
-              <input id="title" name="title" required maxlength="\(FieldLimits.title)" value="\(value("title"))">
-              <label for="situationAnalysis">情况分析</label>
-              <textarea id="situationAnalysis" name="situationAnalysis" rows="6" maxlength="\(FieldLimits.situationAnalysis)">\(value("situationAnalysis"))</textarea>
-              <label for="specificSuggestions">具体建议 *</label>
-              <textarea id="specificSuggestions" name="specificSuggestions" rows="6" required maxlength="\(FieldLimits.specificSuggestions)">\(value("specificSuggestions"))</textarea>
-              \(calls.isEmpty ? "" : #"<label for="themedCallId">选题征集（可选）</label><select id="themedCallId" name="themedCallId"><option value="">不针对特定选题</option>\#(options)</select>"#)
-              <label for="attachments">附件（可选，最多 \(settings.attachmentLimits.maximumCount) 个，每个不超过 \(Self.megabytes(settings.attachmentLimits.maximumBytes))；照片、PDF、Word、Excel 或文本）</label>
-              \(values["filesDropped"] == "on" && problem != nil ? #"<p class="error">刚才选择的附件没有保留，请重新选择。</p>"# : "")
-              <input id="attachments" name="attachments" type="file" multiple accept="\(Self.accept(settings.attachmentLimits.mediaTypes))">
-              <fieldset>
-                <legend>联系方式</legend>
-                <label for="contactName">联系人</label>
-                <input id="contactName" name="contactName" maxlength="\(FieldLimits.contactName)" autocomplete="name" value="\(value("contactName"))">
-                <label for="contactPhone">联系电话</label>
-                <input id="contactPhone" name="contactPhone" type="tel" autocomplete="tel" value="\(value("contactPhone"))">
-                <label for="contactAddress">联系地址</label>
-                <input id="contactAddress" name="contactAddress" maxlength="\(FieldLimits.contactAddress)" value="\(value("contactAddress"))">
-                <label class="check"><input type="checkbox" name="anonymous"\(checked("anonymous"))> 匿名提交（不填写联系方式）</label>
-                <details class="privacy" open>
-                  <summary>个人信息处理说明</summary>
-                  <p>\(Self.privacyNotice)</p>
-                </details>
-                <label class="check"><input type="checkbox" name="consentToProcessing"\(checked("consentToProcessing"))> 我已阅读上述说明，同意按说明处理我留下的联系方式（匿名提交无需勾选）</label>
-              </fieldset>
-              <label class="check"><input type="checkbox" name="consentToPublish"\(checked("consentToPublish"))> 同意公开本建议（联系方式不会公开）</label>
-              <button type="submit">提交</button>
-            </form>
-            """)
+        var page = HTML.page(
+            title: "\(district.name)百姓提案线索",
+            body: """
+                <h1>\(HTML.escape(district.name))百姓提案线索</h1>
+                <p>欢迎就您身边的民生问题提出意见建议。带 * 的为必填项。</p>
+                \(errorBlock)
+                <form method="post" action="/submit/\(HTML.escape(district.code))" enctype="multipart/form-data">
+                  <input type="hidden" name="formToken" value="\(HTML.escape(values["formToken"] ?? UUID().uuidString))">
+                  <label for="title">标题 *</label>
+                  <input id="title" name="title" required maxlength="\(FieldLimits.title)" value="\(value("title"))">
+                  <label for="situationAnalysis">情况分析</label>
+                  <textarea id="situationAnalysis" name="situationAnalysis" rows="6" maxlength="\(FieldLimits.situationAnalysis)">\(value("situationAnalysis"))</textarea>
+                  <label for="specificSuggestions">具体建议 *</label>
+                  <textarea id="specificSuggestions" name="specificSuggestions" rows="6" required maxlength="\(FieldLimits.specificSuggestions)">\(value("specificSuggestions"))</textarea>
+                  \(calls.isEmpty ? "" : #"<label for="themedCallId">选题征集（可选）</label><select id="themedCallId" name="themedCallId"><option value="">不针对特定选题</option>\#(options)</select>"#)
+                  <label for="attachments">附件（可选，最多 \(settings.attachmentLimits.maximumCount) 个，每个不超过 \(Self.megabytes(settings.attachmentLimits.maximumBytes))；照片、PDF、Word、Excel 或文本）</label>
+                  \(values["filesDropped"] == "on" && problem != nil ? #"<p class="error">刚才选择的附件没有保留，请重新选择。</p>"# : "")
+                  <input id="attachments" name="attachments" type="file" multiple accept="\(Self.accept(settings.attachmentLimits.mediaTypes))">
+                  <fieldset>
+                    <legend>联系方式</legend>
+                    <label for="contactName">联系人</label>
+                    <input id="contactName" name="contactName" maxlength="\(FieldLimits.contactName)" autocomplete="name" value="\(value("contactName"))">
+                    <label for="contactPhone">联系电话</label>
+                    <input id="contactPhone" name="contactPhone" type="tel" autocomplete="tel" value="\(value("contactPhone"))">
+                    <label for="contactAddress">联系地址</label>
+                    <input id="contactAddress" name="contactAddress" maxlength="\(FieldLimits.contactAddress)" value="\(value("contactAddress"))">
+                    <label class="check"><input type="checkbox" name="anonymous"\(checked("anonymous"))> 匿名提交（不填写联系方式）</label>
+                    <details class="privacy" open>
+                      <summary>个人信息处理说明</summary>
+                      <p>\(Self.privacyNotice)</p>
+                    </details>
+                    <label class="check"><input type="checkbox" name="consentToProcessing"\(checked("consentToProcessing"))> 我已阅读上述说明，同意按说明处理我留下的联系方式（匿名提交无需勾选）</label>
+                  </fieldset>
+                  <label class="check"><input type="checkbox" name="consentToPublish"\(checked("consentToPublish"))> 同意公开本建议（联系方式不会公开）</label>
+                  <button type="submit">提交</button>
+                </form>
+                """)
         page.status = status
         return page
     }
@@ -198,18 +208,20 @@ struct WebFormController: Sendable {
             page.status = .notFound
             return page
         }
-        return HTML.page(title: "线索办理情况", body: """
-            <h1>线索办理情况</h1>
-            <dl class="receipt">
-              <dt>受理编号</dt><dd>\(HTML.escape(status.trackingNumber))</dd>
-              <dt>标题</dt><dd>\(HTML.escape(status.title))</dd>
-              <dt>状态</dt><dd id="status">\(HTML.escape(status.statusLabel))</dd>
-              \(status.themedCall.map { "<dt>选题</dt><dd>\(HTML.escape($0))</dd>" } ?? "")
-              <dt>受理时间</dt><dd>\(Open311Time.format(status.receivedAt))</dd>
-              <dt>更新时间</dt><dd>\(Open311Time.format(status.updatedAt))</dd>
-            </dl>
-            <p><a href="/track">查询其他线索</a></p>
-            """)
+        return HTML.page(
+            title: "线索办理情况",
+            body: """
+                <h1>线索办理情况</h1>
+                <dl class="receipt">
+                  <dt>受理编号</dt><dd>\(HTML.escape(status.trackingNumber))</dd>
+                  <dt>标题</dt><dd>\(HTML.escape(status.title))</dd>
+                  <dt>状态</dt><dd id="status">\(HTML.escape(status.statusLabel))</dd>
+                  \(status.themedCall.map { "<dt>选题</dt><dd>\(HTML.escape($0))</dd>" } ?? "")
+                  <dt>受理时间</dt><dd>\(Open311Time.format(status.receivedAt))</dd>
+                  <dt>更新时间</dt><dd>\(Open311Time.format(status.updatedAt))</dd>
+                </dl>
+                <p><a href="/track">查询其他线索</a></p>
+                """)
     }
 }
 

@@ -1,11 +1,11 @@
+import AsyncHTTPClient
 import Crypto
 import Foundation
-import AsyncHTTPClient
-import NIOCore
-import NIOPosix
 import Logging
 import Metrics
 import Models
+import NIOCore
+import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import Storage
@@ -117,8 +117,10 @@ public struct WebhookChannel: NotificationChannel {
         request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
         request.headers.add(name: "X-Notification-Id", value: notification.id.uuidString)
         request.headers.add(name: "X-Delivery-Attempt", value: String(notification.attempt))
-        request.headers.add(name: "X-Signature", value: Self.signature(
-            secret: notification.secret, timestamp: Int(Date().timeIntervalSince1970), body: notification.body))
+        request.headers.add(
+            name: "X-Signature",
+            value: Self.signature(
+                secret: notification.secret, timestamp: Int(Date().timeIntervalSince1970), body: notification.body))
         request.body = .bytes(ByteBuffer(bytes: notification.body))
         do {
             // The timeout is a deadline for the whole exchange, not for idle time.
@@ -299,7 +301,8 @@ struct NotificationDispatcher: Service {
     func claim(_ limit: Int, skipping busy: [String], room: @Sendable (String) -> Int) async throws -> [OutgoingNotification] {
         let lease = Int(timeout.rounded(.up)) + 30
         return try await database.transaction(.allDistricts) { transaction in
-            let due = try await transaction.query("""
+            let due = try await transaction.query(
+                """
                 SELECT id, district, target FROM notifications
                 WHERE state = 'pending' AND next_attempt_at <= now() AND target <> ALL(\(busy)::text[])
                 ORDER BY next_attempt_at, id LIMIT \(limit * 4)
@@ -319,7 +322,8 @@ struct NotificationDispatcher: Service {
                 try await transaction.scope(to: .district(DistrictCode(rawValue: district)!))
                 // Only the rows chosen are locked, and only those still due and not taken by
                 // another instance meanwhile (locked now, or already pushed past `now()`).
-                let rows = try await transaction.query("""
+                let rows = try await transaction.query(
+                    """
                     WITH mine AS (
                         SELECT id FROM notifications
                         WHERE id = ANY(\(ids)::uuid[]) AND state = 'pending' AND next_attempt_at <= now()
@@ -331,9 +335,13 @@ struct NotificationDispatcher: Service {
                                    THEN (SELECT e.secret FROM notification_endpoints e WHERE e.district = n.district AND e.channel = n.channel)
                                    ELSE (SELECT k.secret FROM integration_keys k WHERE 'integration:' || k.key_id = n.signer) END
                     """)
-                for try await (id, district, channel, target, body, attempts, secret) in rows.decode((UUID, String, String, String, String, Int, String?).self) {
-                    claimed.append(OutgoingNotification(id: id, district: district, channel: channel, target: target, body: Data(body.utf8),
-                                                        secret: secret ?? "", attempt: attempts))
+                for try await (id, district, channel, target, body, attempts, secret) in rows.decode(
+                    (UUID, String, String, String, String, Int, String?).self)
+                {
+                    claimed.append(
+                        OutgoingNotification(
+                            id: id, district: district, channel: channel, target: target, body: Data(body.utf8),
+                            secret: secret ?? "", attempt: attempts))
                 }
             }
             return claimed
@@ -341,7 +349,9 @@ struct NotificationDispatcher: Service {
     }
 
     func send(_ notification: OutgoingNotification) async -> DeliveryOutcome {
-        logger.debug("sending notification", metadata: ["notification": "\(notification.id)", "target": "\(notification.target)", "attempt": "\(notification.attempt)"])
+        logger.debug(
+            "sending notification",
+            metadata: ["notification": "\(notification.id)", "target": "\(notification.target)", "attempt": "\(notification.attempt)"])
         let outcome: DeliveryOutcome
         if let channel = channels[notification.channel] {
             outcome = notification.secret.isEmpty && channel.signed ? .failed(failureClass: "no-signing-secret") : await channel.deliver(notification)
@@ -370,7 +380,8 @@ struct NotificationDispatcher: Service {
                 // Rows are written in their district's scope (the store's row policy).
                 try await transaction.scope(to: .district(DistrictCode(rawValue: district)!))
                 if let ids = delivered[district] {
-                    try await transaction.execute("""
+                    try await transaction.execute(
+                        """
                         UPDATE notifications SET state = \(NotificationState.delivered.rawValue), delivered_at = now(), last_error = NULL
                         WHERE id = ANY(\(ids)::uuid[])
                         """)
@@ -378,7 +389,8 @@ struct NotificationDispatcher: Service {
                 let failures = failed[district] ?? []
                 let retried = failures.filter { $0.delay != nil }
                 if !retried.isEmpty {
-                    try await transaction.execute("""
+                    try await transaction.execute(
+                        """
                         UPDATE notifications n SET last_error = f.reason, next_attempt_at = now() + make_interval(secs => f.delay)
                         FROM unnest(\(retried.map(\.id))::uuid[], \(retried.map(\.reason))::text[], \(retried.map { $0.delay ?? 0 })::float8[])
                              AS f(id, reason, delay)
@@ -387,7 +399,8 @@ struct NotificationDispatcher: Service {
                 }
                 let dead = failures.filter { $0.delay == nil }
                 if !dead.isEmpty {
-                    try await transaction.execute("""
+                    try await transaction.execute(
+                        """
                         UPDATE notifications n SET state = \(NotificationState.dead.rawValue), last_error = f.reason
                         FROM unnest(\(dead.map(\.id))::uuid[], \(dead.map(\.reason))::text[]) AS f(id, reason)
                         WHERE n.id = f.id AND n.state = \(NotificationState.pending.rawValue)
@@ -404,9 +417,12 @@ struct NotificationDispatcher: Service {
             Counter(label: "notifications_failed_total", dimensions: dimensions).increment()
             if policy.delay(afterAttempts: notification.attempt) == nil {
                 Counter(label: "notifications_dead_lettered_total", dimensions: dimensions).increment()
-                logger.warning("notification dead-lettered", metadata: [
-                    "notification": "\(notification.id)", "channel": "\(notification.channel)", "attempts": "\(notification.attempt)", "reason": "\(reason)",
-                ])
+                logger.warning(
+                    "notification dead-lettered",
+                    metadata: [
+                        "notification": "\(notification.id)", "channel": "\(notification.channel)", "attempts": "\(notification.attempt)",
+                        "reason": "\(reason)",
+                    ])
             }
         }
     }
@@ -420,10 +436,12 @@ enum NotificationRetention {
     static func prune(olderThan days: Int, in database: Database) async throws {
         let districts = try await database.transaction(.allDistricts) { transaction in
             var districts: [DistrictCode] = []
-            for try await code in try await transaction.query("""
+            for try await code in try await transaction.query(
+                """
                 SELECT DISTINCT district FROM notifications
                 WHERE state <> \(NotificationState.pending.rawValue) AND body_pruned_at IS NULL AND coalesce(delivered_at, created_at) < now() - \(days) * interval '1 day'
-                """).decode(String.self) {
+                """
+            ).decode(String.self) {
                 if let district = DistrictCode(rawValue: code) { districts.append(district) }
             }
             return districts
@@ -431,7 +449,8 @@ enum NotificationRetention {
         // Rows are written in their district's scope (the store's row policy).
         for district in districts {
             try await database.transaction(.district(district)) { transaction in
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     UPDATE notifications SET body = '{}'::jsonb, body_pruned_at = now()
                     WHERE state <> \(NotificationState.pending.rawValue) AND body_pruned_at IS NULL AND coalesce(delivered_at, created_at) < now() - \(days) * interval '1 day'
                     """)

@@ -1,9 +1,9 @@
 import Foundation
-import Synchronization
 import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 
 /// How the mail server is reached (`PUBLICITY_SMTP_*`).
 public struct MailSettings: Sendable {
@@ -25,8 +25,10 @@ public struct MailSettings: Sendable {
     public var from: String
     public var timeout: TimeAmount
 
-    public init(host: String, port: Int, security: Security, username: String?, password: String?, from: String,
-                timeout: TimeAmount = .seconds(20)) {
+    public init(
+        host: String, port: Int, security: Security, username: String?, password: String?, from: String,
+        timeout: TimeAmount = .seconds(20)
+    ) {
         self.host = host
         self.port = port
         self.security = security
@@ -142,7 +144,9 @@ public struct MailChannel: NotificationChannel {
             .connectTimeout(settings.timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if implicitTLS, let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: host)) }
+                    if implicitTLS, let tls {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: host))
+                    }
                     try channel.pipeline.syncOperations.addHandler(SMTPLineHandler(lines: lines))
                 }
             }
@@ -234,9 +238,11 @@ final class SMTPSessions: Sendable {
 enum MailText {
     static func message(from: String, to: String, subject: String, text: String, id: UUID) -> String {
         let body = Data(text.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
-        let date = Date().formatted(Date.VerbatimFormatStyle(
-            format: "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) +0000",
-            locale: Locale(identifier: "en_US_POSIX"), timeZone: .gmt, calendar: Calendar(identifier: .gregorian)))
+        let date = Date().formatted(
+            Date.VerbatimFormatStyle(
+                format:
+                    "\(weekday: .abbreviated), \(day: .twoDigits) \(month: .abbreviated) \(year: .defaultDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits) +0000",
+                locale: Locale(identifier: "en_US_POSIX"), timeZone: .gmt, calendar: Calendar(identifier: .gregorian)))
         return [
             "From: <\(from)>", "To: <\(to)>", "Subject: =?UTF-8?B?\(Data(subject.utf8).base64EncodedString())?=", "Date: \(date)",
             "Message-ID: <\(id.uuidString.lowercased())@citizens-proposals>", "MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8",

@@ -41,12 +41,15 @@ struct Notice {
 /// district's staff and the sender read; the public tables never hold them.
 enum Notices {
     /// `evaluationPage` gives the address of a proposer's evaluation link (nil: none can be made).
-    static func enqueue(_ notices: [Notice], district: DistrictCode, in transaction: Transaction,
-                        evaluationPage: (UUID) -> String?) async throws {
+    static func enqueue(
+        _ notices: [Notice], district: DistrictCode, in transaction: Transaction,
+        evaluationPage: (UUID) -> String?
+    ) async throws {
         guard !notices.isEmpty else { return }
         var endpoints: [String: String] = [:]
         var callbacks = false
-        let configured = try await transaction.query("""
+        let configured = try await transaction.query(
+            """
             SELECT channel, url FROM notification_endpoints WHERE district = \(district.rawValue) AND active
             UNION ALL
             (SELECT 'integration-callback', '' FROM integration_keys WHERE active AND callback_url IS NOT NULL LIMIT 1)
@@ -62,7 +65,8 @@ enum Notices {
         let answering = Set(notices.filter { $0.kind == .proposalAnswered }.compactMap(\.assignment))
         var leads: Set<UUID> = []
         if !answering.isEmpty {
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT assignment_id FROM supervised_assignments WHERE assignment_id = ANY(\(Array(answering))::uuid[]) AND role = 'lead'
                 """)
             for try await id in rows.decode(UUID.self) { leads.insert(id) }
@@ -95,35 +99,49 @@ enum Notices {
                     if let phone = clue.contactPhone { submitter["phone"] = .string(phone) }
                 }
                 for (channel, url) in endpoints.sorted(by: { $0.key < $1.key }) {
-                    rows.append(NotificationRow(
-                        notice: notice, district: district, recipient: "clue:\(clue.id.uuidString)", channel: channel, target: url, signer: "endpoint",
-                        body: body(notice, district: district, message: message, recipient: .object(["kind": .string("submitter"), "submitter": .object(submitter)]),
-                                   proposal: proposal)))
+                    rows.append(
+                        NotificationRow(
+                            notice: notice, district: district, recipient: "clue:\(clue.id.uuidString)", channel: channel, target: url,
+                            signer: "endpoint",
+                            body: body(
+                                notice, district: district, message: message,
+                                recipient: .object(["kind": .string("submitter"), "submitter": .object(submitter)]),
+                                proposal: proposal)))
                 }
                 if let key = clue.integrationKey, let callback = clue.callbackURL {
-                    rows.append(NotificationRow(
-                        notice: notice, district: district, recipient: "clue:\(clue.id.uuidString)", channel: "integration-callback", target: callback,
-                        signer: "integration:\(key)",
-                        body: body(notice, district: district, message: message,
-                                   recipient: .object(["kind": .string("integration"), "trackingNumber": .string(clue.trackingNumber),
-                                                       "clueStatus": .string(clue.status)]),
-                                   proposal: proposal)))
+                    rows.append(
+                        NotificationRow(
+                            notice: notice, district: district, recipient: "clue:\(clue.id.uuidString)", channel: "integration-callback",
+                            target: callback,
+                            signer: "integration:\(key)",
+                            body: body(
+                                notice, district: district, message: message,
+                                recipient: .object([
+                                    "kind": .string("integration"), "trackingNumber": .string(clue.trackingNumber),
+                                    "clueStatus": .string(clue.status),
+                                ]),
+                                proposal: proposal)))
                 }
             }
             if let proposal {
                 for (index, proposer) in proposal.proposers.enumerated() {
                     for (channel, url) in endpoints.sorted(by: { $0.key < $1.key }) {
-                        rows.append(NotificationRow(
-                            notice: notice, district: district, recipient: "proposer:\(index)", channel: channel, target: url, signer: "endpoint",
-                            body: body(notice, district: district, message: Self.message(notice, proposal: proposal, clue: nil, link: link),
-                                       recipient: .object(["kind": .string("proposer"), "name": .string(proposer.name), "proposerKind": .string(proposer.kind)]),
-                                       proposal: proposal, link: link)))
+                        rows.append(
+                            NotificationRow(
+                                notice: notice, district: district, recipient: "proposer:\(index)", channel: channel, target: url, signer: "endpoint",
+                                body: body(
+                                    notice, district: district, message: Self.message(notice, proposal: proposal, clue: nil, link: link),
+                                    recipient: .object([
+                                        "kind": .string("proposer"), "name": .string(proposer.name), "proposerKind": .string(proposer.kind),
+                                    ]),
+                                    proposal: proposal, link: link)))
                     }
                 }
             }
         }
         guard !rows.isEmpty else { return }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO notifications (id, district, event_id, event, recipient, channel, target, signer, body)
             SELECT id, \(district.rawValue), event_id, event, recipient, channel, target, signer, body::jsonb
             FROM unnest(\(rows.map(\.id))::uuid[], \(rows.map(\.eventID))::uuid[], \(rows.map(\.event))::text[], \(rows.map(\.recipient))::text[],
@@ -133,8 +151,10 @@ enum Notices {
             """)
     }
 
-    static func body(_ notice: Notice, district: DistrictCode, message: String, recipient: JSONValue, proposal: ProposalFacts?,
-                     link: String? = nil) -> String {
+    static func body(
+        _ notice: Notice, district: DistrictCode, message: String, recipient: JSONValue, proposal: ProposalFacts?,
+        link: String? = nil
+    ) -> String {
         var fields: [String: JSONValue] = [
             "event": .string(notice.kind.rawValue),
             "eventId": .string(notice.event.eventID.uuidString),
@@ -220,7 +240,8 @@ struct ProposalFacts {
     static func load(_ ids: Set<UUID>, in transaction: Transaction) async throws -> [UUID: ProposalFacts] {
         guard !ids.isEmpty else { return [:] }
         var facts: [UUID: ProposalFacts] = [:]
-        let rows = try await transaction.query("SELECT id, case_number, clue_ids, proposers::text FROM proposals WHERE id = ANY(\(Array(ids))::uuid[])")
+        let rows = try await transaction.query(
+            "SELECT id, case_number, clue_ids, proposers::text FROM proposals WHERE id = ANY(\(Array(ids))::uuid[])")
         for try await (id, caseNumber, clues, proposers) in rows.decode((UUID, String?, [UUID], String).self) {
             let decoded = (try? JSONDecoder().decode([PublicProposals.ProposerJSON].self, from: Data(proposers.utf8))) ?? []
             facts[id] = ProposalFacts(id: id, caseNumber: caseNumber, clueIDs: clues, proposers: decoded)
@@ -243,7 +264,8 @@ struct ClueFacts {
     static func load(_ ids: [UUID], in transaction: Transaction) async throws -> [UUID: ClueFacts] {
         guard !ids.isEmpty else { return [:] }
         var clues: [UUID: ClueFacts] = [:]
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT c.id, c.tracking_number, c.is_anonymous, c.contact_name, c.contact_phone, c.status, t.decision_note, k.key_id, k.callback_url
             FROM clues c
             LEFT JOIN triage_clues t ON t.clue_id = c.id
@@ -251,8 +273,9 @@ struct ClueFacts {
             WHERE c.id = ANY(\(ids)::uuid[])
             """)
         for try await row in rows.decode((UUID, String, Bool, String?, String?, String, String?, String?, String?).self) {
-            clues[row.0] = ClueFacts(id: row.0, trackingNumber: row.1, anonymous: row.2, contactName: row.3, contactPhone: row.4, status: row.5,
-                                     decisionNote: row.6, integrationKey: row.7, callbackURL: row.8)
+            clues[row.0] = ClueFacts(
+                id: row.0, trackingNumber: row.1, anonymous: row.2, contactName: row.3, contactPhone: row.4, status: row.5,
+                decisionNote: row.6, integrationKey: row.7, callbackURL: row.8)
         }
         return clues
     }

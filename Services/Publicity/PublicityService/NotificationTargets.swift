@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where notifications may go. They carry submitters' names and phone numbers, so a target is
@@ -51,8 +51,8 @@ public struct NotificationTargets: Sendable {
     /// or a name that is never public. Names are resolved at delivery.
     public func check(_ text: String) -> Result<URL, Refusal> {
         guard text.count <= 500, let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-              scheme == "https" || scheme == "http", let host = url.host?.lowercased(), !host.isEmpty,
-              url.user == nil, url.password == nil
+            scheme == "https" || scheme == "http", let host = url.host?.lowercased(), !host.isEmpty,
+            url.user == nil, url.password == nil
         else { return .failure(.notAURL) }
         if trustedHosts.contains(Self.bare(host)) { return .success(url) }
         guard scheme == "https" else { return .failure(.notHTTPS) }
@@ -124,24 +124,24 @@ public struct NotificationTargets: Sendable {
             return isPublicV4(Array(address[12..<16]))
         }
         let first = address[0]
-        if first == 0xFF { return false }                       // multicast
-        if first & 0xFE == 0xFC { return false }                // fc00::/7 unique local (fd00:ec2::254: AWS metadata)
+        if first == 0xFF { return false }  // multicast
+        if first & 0xFE == 0xFC { return false }  // fc00::/7 unique local (fd00:ec2::254: AWS metadata)
         if first == 0xFE && address[1] & 0xC0 == 0x80 { return false }  // fe80::/10 link-local
         if first == 0xFE && address[1] & 0xC0 == 0xC0 { return false }  // fec0::/10 site-local (deprecated)
         if first == 0x20 && address[1] == 0x01 && address[2] == 0x0D && address[3] == 0xB8 { return false }  // 2001:db8::/32 documentation
-        return first & 0xE0 == 0x20                              // 2000::/3 is the global unicast range
+        return first & 0xE0 == 0x20  // 2000::/3 is the global unicast range
     }
 
     static func isPublicV4(_ a: Address) -> Bool {
         switch (a[0], a[1]) {
         case (0, _), (10, _), (127, _): return false
-        case (100, 64...127): return false                     // carrier-grade NAT
-        case (169, 254): return false                          // link-local, 169.254.169.254 metadata
+        case (100, 64...127): return false  // carrier-grade NAT
+        case (169, 254): return false  // link-local, 169.254.169.254 metadata
         case (172, 16...31), (192, 168): return false
         case (192, 0) where a[2] == 0 || a[2] == 2: return false  // IETF protocol assignments, TEST-NET-1
-        case (198, 18...19): return false                      // benchmarking
+        case (198, 18...19): return false  // benchmarking
         case (198, 51) where a[2] == 100, (203, 0) where a[2] == 113: return false  // TEST-NET-2, -3
-        case (224...255, _): return false                      // multicast, reserved, broadcast
+        case (224...255, _): return false  // multicast, reserved, broadcast
         default: return true
         }
     }

@@ -54,8 +54,12 @@ struct OpenDataController: Sendable {
         let body = ResponseBody { writer in
             // A BOM, so spreadsheet programs read the Chinese text as UTF-8.
             var header = "\u{FEFF}"
-            header += ["id", "caseNumber", "district", "districtName", "title", "summary", "domain", "domainName", "committee", "fastTrack", "year", "proposers",
-                       "status", "statusLabel", "units", "deadline", "reply", "resultCategory", "satisfactionCode", "filedAt", "answeredAt", "closedAt"]
+            header +=
+                [
+                    "id", "caseNumber", "district", "districtName", "title", "summary", "domain", "domainName", "committee", "fastTrack", "year",
+                    "proposers",
+                    "status", "statusLabel", "units", "deadline", "reply", "resultCategory", "satisfactionCode", "filedAt", "answeredAt", "closedAt",
+                ]
                 .joined(separator: ",") + "\r\n"
             try await writer.write(ByteBuffer(string: header))
             var offset = 0
@@ -65,8 +69,10 @@ struct OpenDataController: Sendable {
                 for proposal in batch {
                     let fields: [String] = [
                         proposal.id, proposal.caseNumber, proposal.district, proposal.districtName, proposal.title, proposal.summary,
-                        proposal.domain ?? "", proposal.domainName ?? "", proposal.committee ?? "", proposal.fastTrack ? "true" : "false", String(proposal.year), proposal.proposers,
-                        proposal.status, proposal.statusLabel, proposal.units, proposal.deadline ?? "", proposal.reply ?? "", proposal.resultCategory ?? "",
+                        proposal.domain ?? "", proposal.domainName ?? "", proposal.committee ?? "", proposal.fastTrack ? "true" : "false",
+                        String(proposal.year), proposal.proposers,
+                        proposal.status, proposal.statusLabel, proposal.units, proposal.deadline ?? "", proposal.reply ?? "",
+                        proposal.resultCategory ?? "",
                         proposal.satisfactionCode ?? "", PortalFormat.iso(proposal.filedAt), proposal.answeredAt.map(PortalFormat.iso) ?? "",
                         proposal.closedAt.map(PortalFormat.iso) ?? "",
                     ]
@@ -78,9 +84,11 @@ struct OpenDataController: Sendable {
             }
             try await writer.finish(nil)
         }
-        return Response(status: .ok, headers: [
-            .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"feedback.csv\"",
-        ], body: body)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"feedback.csv\"",
+            ], body: body)
     }
 
     static func csvField(_ value: String) -> String {
@@ -106,7 +114,8 @@ struct OpenDataController: Sendable {
             filter = try FeedbackFilter(query: query)
             pageSize = try FeedbackFilter.number("pageSize", query["pageSize"], in: 1...500) ?? 100
         } catch {
-            return try jsonResponse(["error": ["code": "invalid-parameter", "message": error.message, "field": error.parameter]], status: .badRequest)
+            return try jsonResponse(
+                ["error": ["code": "invalid-parameter", "message": error.message, "field": error.parameter]], status: .badRequest)
         }
         async let items = queries.feedback(filter, offset: (filter.page - 1) * pageSize, limit: pageSize)
         async let total = portal.cache.count(filter) { try await queries.count(filter) }
@@ -128,8 +137,10 @@ struct OpenDataController: Sendable {
 
             """
         for proposal in answered {
-            let summary = [proposal.units.isEmpty ? nil : "承办单位：\(proposal.units)", proposal.category.map { "答复类别：\($0)" },
-                           proposal.reply.map { "答复摘要：\($0)" }].compactMap { $0 }.joined(separator: "\n")
+            let summary = [
+                proposal.units.isEmpty ? nil : "承办单位：\(proposal.units)", proposal.category.map { "答复类别：\($0)" },
+                proposal.reply.map { "答复摘要：\($0)" },
+            ].compactMap { $0 }.joined(separator: "\n")
             feed += """
                 <entry>
                 <id>urn:uuid:\(proposal.id)</id>
@@ -143,7 +154,8 @@ struct OpenDataController: Sendable {
                 """
         }
         feed += "</feed>\n"
-        return Response(status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: feed)))
+        return Response(
+            status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: feed)))
     }
 
     func xml(_ text: String) -> String { HTMLText.escape(text) }

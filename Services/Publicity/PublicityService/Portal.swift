@@ -63,10 +63,16 @@ struct PortalController: Sendable {
             if more { shown.removeLast() }
             // Dictionaries, not structs: the template engine reads them without reflection.
             var content: [String: Any] = [
-                "filters": ["q": filter.text ?? "", "domain": filter.domain ?? "", "year": filter.year.map(String.init) ?? "", "unit": filter.unit ?? ""],
+                "filters": [
+                    "q": filter.text ?? "", "domain": filter.domain ?? "", "year": filter.year.map(String.init) ?? "", "unit": filter.unit ?? "",
+                ],
                 "districts": districts.map { ["code": $0.code, "name": $0.name, "selected": $0.code == filter.district] as [String: Any] },
-                "domains": try await queries.domainChoices().map { ["code": $0.code, "name": $0.name, "selected": $0.code == filter.domain] as [String: Any] },
-                "statuses": PublicProposalStatus.allCases.map { ["code": $0.rawValue, "name": $0.label, "selected": $0 == filter.status] as [String: Any] },
+                "domains": try await queries.domainChoices().map {
+                    ["code": $0.code, "name": $0.name, "selected": $0.code == filter.domain] as [String: Any]
+                },
+                "statuses": PublicProposalStatus.allCases.map {
+                    ["code": $0.rawValue, "name": $0.label, "selected": $0 == filter.status] as [String: Any]
+                },
                 "calls": calls.map { ["id": $0.id, "title": $0.title, "selected": $0.id == filter.call?.uuidString.lowercased()] as [String: Any] },
                 "cards": ProposalCards.html(shown), "hasProposals": !shown.isEmpty, "total": total, "page": filter.page, "query": filter.queryString,
             ]
@@ -125,7 +131,8 @@ struct PortalController: Sendable {
             return problem(error)
         }
         let parents = Set(districts.compactMap(\.parent))
-        let code = query["district"].flatMap { $0.isEmpty ? nil : $0 }
+        let code =
+            query["district"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (districts.first(where: { parents.contains($0.code) }) ?? districts.first)?.code ?? ""
         guard let district = districts.first(where: { $0.code == code }) else {
             return problem(PortalProblem("district", "参数 district 不是已知的区"))
@@ -162,10 +169,11 @@ struct PortalController: Sendable {
                 var members: [DistrictRow]
             }
             func row(_ name: String, _ figures: PortalQueries.Figures, link: String?) -> DistrictRow {
-                DistrictRow(name: name, link: link, clues: figures.clues, reviewed: figures.reviewed, filed: figures.filed,
-                            filingRate: percentage(figures.filed, of: figures.reviewed), replied: figures.replied,
-                            onTimeRate: percentage(figures.repliedOnTime, of: figures.replied),
-                            satisfactionRate: percentage(figures.satisfied, of: figures.evaluated))
+                DistrictRow(
+                    name: name, link: link, clues: figures.clues, reviewed: figures.reviewed, filed: figures.filed,
+                    filingRate: percentage(figures.filed, of: figures.reviewed), replied: figures.replied,
+                    onTimeRate: percentage(figures.repliedOnTime, of: figures.replied),
+                    satisfactionRate: percentage(figures.satisfied, of: figures.evaluated))
             }
             let rollUp = !members.isEmpty
             let names = Dictionary(uniqueKeysWithValues: districts.map { ($0.code, $0.name) })
@@ -194,8 +202,9 @@ struct PortalController: Sendable {
                 satisfactionRate: percentage(totals.satisfied, of: totals.evaluated), charts: charts,
                 units: statistics.units.map {
                     // In a roll-up, units of the same name in different districts are told apart by their district.
-                    UnitRow(name: rollUp ? "\($0.name)（\(names[$0.district] ?? $0.district)）" : $0.name, assignments: $0.assignments,
-                            replied: $0.replied, onTime: percentage($0.onTime, of: $0.replied), satisfied: percentage($0.satisfied, of: $0.evaluated))
+                    UnitRow(
+                        name: rollUp ? "\($0.name)（\(names[$0.district] ?? $0.district)）" : $0.name, assignments: $0.assignments,
+                        replied: $0.replied, onTime: percentage($0.onTime, of: $0.replied), satisfied: percentage($0.satisfied, of: $0.evaluated))
                 },
                 rollUp: rollUp, members: rows)
             return try self.page("statistics", content)
@@ -204,11 +213,15 @@ struct PortalController: Sendable {
 
     @Sendable func showcase(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await cached(request) {
-            struct Entry { var id: String; var title: String; var caseNumber: String; var districtName: String; var units: String; var citation: String; var reply: String? }
+            struct Entry {
+                var id: String; var title: String; var caseNumber: String; var districtName: String; var units: String; var citation: String;
+                var reply: String?
+            }
             struct Page { var entries: [Entry] }
             let entries = try await queries.showcase().map {
-                Entry(id: $0.proposal.id, title: $0.proposal.title, caseNumber: $0.proposal.caseNumber, districtName: $0.proposal.districtName,
-                      units: $0.proposal.units, citation: $0.citation, reply: $0.proposal.reply)
+                Entry(
+                    id: $0.proposal.id, title: $0.proposal.title, caseNumber: $0.proposal.caseNumber, districtName: $0.proposal.districtName,
+                    units: $0.proposal.units, citation: $0.citation, reply: $0.proposal.reply)
             }
             return try self.page("showcase", Page(entries: entries))
         }
@@ -311,7 +324,7 @@ final class ListOrder: Sendable {
     /// list or one district's (or nothing is kept).
     func page(_ filter: FeedbackFilter, offset: Int, limit: Int, queries: PortalQueries) async throws -> ([UUID], Int)? {
         guard filter.domain == nil, filter.status == nil, filter.year == nil, filter.call == nil, filter.unit == nil, filter.text == nil,
-              let order = try await load(queries)
+            let order = try await load(queries)
         else { return nil }
         let ids = filter.district.map { order.byDistrict[$0] ?? [] } ?? order.all
         guard offset < ids.count else { return ([], ids.count) }
@@ -332,7 +345,6 @@ final class ListOrder: Sendable {
     }
 }
 
-
 /// The feedback list's cards, written directly: the list is the portal's busiest page and the
 /// template engine's name lookups were most of its cost. Every value goes through
 /// `HTMLText.escape`, as the templates' `{{ }}` would.
@@ -345,7 +357,8 @@ enum ProposalCards {
             html += "<article class=\"card\">\n<h2><a href=\"/proposals/\(e(proposal.id))\">\(e(proposal.title))</a></h2>\n"
             html += "<p class=\"meta\"><span>\(e(proposal.caseNumber))</span><span>\(e(proposal.districtName))</span>"
             if let domain = proposal.domainName { html += "<span>\(e(domain))</span>" }
-            html += "<span class=\"status \(e(proposal.status))\">\(e(proposal.statusLabel))</span></p>\n<p>\(e(proposal.summary))</p>\n<p class=\"meta\">"
+            html +=
+                "<span class=\"status \(e(proposal.status))\">\(e(proposal.statusLabel))</span></p>\n<p>\(e(proposal.summary))</p>\n<p class=\"meta\">"
             if !proposal.units.isEmpty { html += "<span>承办单位：\(e(proposal.units))</span>" }
             if let deadline = proposal.deadline { html += "<span>办理期限：\(e(deadline))</span>" }
             if let category = proposal.category { html += "<span>答复：\(e(category))</span>" }

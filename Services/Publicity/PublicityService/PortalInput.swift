@@ -91,4 +91,3 @@ public struct FeedbackFilter: Equatable, Sendable {
         return "?" + parameters.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
     }
 }
-

@@ -97,7 +97,8 @@ struct PortalQueries: Sendable {
         return try await domainNames.value(for: key) {
             try await database.transaction(.allDistricts) { transaction in
                 var names: [String: BuiltInClassificationRules.Names] = [:]
-                let rows = try await transaction.query("""
+                let rows = try await transaction.query(
+                    """
                     SELECT DISTINCT ON (district) district, definition::text FROM classification_rule_sets ORDER BY district, version DESC
                     """)
                 for try await (district, definition) in rows.decode((String, String).self) {
@@ -125,8 +126,10 @@ struct PortalQueries: Sendable {
         p.closed_at, p.closing_reason
         """
 
-    typealias ProposalRow = (UUID, String, String, String, String, String, String?, String?, Bool, Int, String, String, [String], String?, String?,
-                             String?, String?, Date, Date?, Date?, String?)
+    typealias ProposalRow = (
+        UUID, String, String, String, String, String, String?, String?, Bool, Int, String, String, [String], String?, String?,
+        String?, String?, Date, Date?, Date?, String?
+    )
 
     static func proposal(_ row: ProposalRow) -> PublicProposal {
         let status = PublicProposalStatus(rawValue: row.11) ?? .filed
@@ -143,7 +146,8 @@ struct PortalQueries: Sendable {
     func proposals(_ ids: [UUID]) async throws -> [PublicProposal] {
         guard !ids.isEmpty else { return [] }
         let found = try await database.unscopedReads { reads in
-            let rows = try await reads.query("""
+            let rows = try await reads.query(
+                """
                 SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
                 WHERE p.proposal_id = ANY(\(ids)::uuid[])
                 """)
@@ -185,30 +189,32 @@ struct PortalQueries: Sendable {
     /// Without `bounds`, every row (LIMIT NULL and OFFSET NULL bound no rows).
     static func filtered(_ head: String, _ filter: FeedbackFilter, _ tail: String, _ bounds: (limit: Int, offset: Int)? = nil) -> PostgresQuery {
         """
-            \(unescaped: head)
-            WHERE (\(filter.district)::text IS NULL OR p.district = \(filter.district))
-              AND (\(filter.domain)::text IS NULL OR p.domain = \(filter.domain))
-              AND (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
-              AND (\(filter.year)::int IS NULL OR p.year = \(filter.year))
-              AND (\(filter.call)::uuid IS NULL OR p.themed_call_id = \(filter.call))
-              AND (\(filter.unit)::text IS NULL OR \(filter.unit) = ANY(p.units))
-              AND (\(filter.text)::text IS NULL OR strpos(p.title, \(filter.text)) > 0 OR strpos(p.summary, \(filter.text)) > 0
-                   OR strpos(coalesce(p.reply_summary, ''), \(filter.text)) > 0 OR p.case_number = \(filter.text))
-            \(unescaped: tail)
-            LIMIT \(bounds?.limit) OFFSET \(bounds?.offset)
-            """
+        \(unescaped: head)
+        WHERE (\(filter.district)::text IS NULL OR p.district = \(filter.district))
+          AND (\(filter.domain)::text IS NULL OR p.domain = \(filter.domain))
+          AND (\(filter.status?.rawValue)::text IS NULL OR p.status = \(filter.status?.rawValue))
+          AND (\(filter.year)::int IS NULL OR p.year = \(filter.year))
+          AND (\(filter.call)::uuid IS NULL OR p.themed_call_id = \(filter.call))
+          AND (\(filter.unit)::text IS NULL OR \(filter.unit) = ANY(p.units))
+          AND (\(filter.text)::text IS NULL OR strpos(p.title, \(filter.text)) > 0 OR strpos(p.summary, \(filter.text)) > 0
+               OR strpos(coalesce(p.reply_summary, ''), \(filter.text)) > 0 OR p.case_number = \(filter.text))
+        \(unescaped: tail)
+        LIMIT \(bounds?.limit) OFFSET \(bounds?.offset)
+        """
     }
 
     /// `filter`'s page of the feedback list, newest filing first; `limit` rows from `offset`.
     func feedback(_ filter: FeedbackFilter, offset: Int, limit: Int) async throws -> [PublicProposal] {
-        try await named(try await database.unscopedReads { reads in
-            let rows = try await reads.query(Self.filtered(
-                "SELECT \(Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district", filter,
-                "ORDER BY p.filed_at DESC, p.proposal_id", (limit, offset)))
-            var proposals: [PublicProposal] = []
-            for try await row in rows.decode(ProposalRow.self) { proposals.append(Self.proposal(row)) }
-            return proposals
-        })
+        try await named(
+            try await database.unscopedReads { reads in
+                let rows = try await reads.query(
+                    Self.filtered(
+                        "SELECT \(Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district", filter,
+                        "ORDER BY p.filed_at DESC, p.proposal_id", (limit, offset)))
+                var proposals: [PublicProposal] = []
+                for try await row in rows.decode(ProposalRow.self) { proposals.append(Self.proposal(row)) }
+                return proposals
+            })
     }
 
     func count(_ filter: FeedbackFilter) async throws -> Int {
@@ -220,15 +226,17 @@ struct PortalQueries: Sendable {
     }
 
     func answered(limit: Int) async throws -> [PublicProposal] {
-        try await named(try await database.unscopedReads { reads in
-            let rows = try await reads.query("""
-                SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
-                WHERE p.answered_at IS NOT NULL ORDER BY p.answered_at DESC, p.proposal_id LIMIT \(limit)
-                """)
-            var proposals: [PublicProposal] = []
-            for try await row in rows.decode(ProposalRow.self) { proposals.append(Self.proposal(row)) }
-            return proposals
-        })
+        try await named(
+            try await database.unscopedReads { reads in
+                let rows = try await reads.query(
+                    """
+                    SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district
+                    WHERE p.answered_at IS NOT NULL ORDER BY p.answered_at DESC, p.proposal_id LIMIT \(limit)
+                    """)
+                var proposals: [PublicProposal] = []
+                for try await row in rows.decode(ProposalRow.self) { proposals.append(Self.proposal(row)) }
+                return proposals
+            })
     }
 
     struct TimelineStep: Sendable {
@@ -242,13 +250,15 @@ struct PortalQueries: Sendable {
     func proposal(_ id: UUID) async throws -> (PublicProposal, [TimelineStep])? {
         let found: (PublicProposal, [TimelineStep])? = try await database.unscopedReads { reads in
             var found: PublicProposal?
-            let rows = try await reads.query("""
+            let rows = try await reads.query(
+                """
                 SELECT \(unescaped: Self.columns) FROM public_proposals p LEFT JOIN districts d ON d.code = p.district WHERE p.proposal_id = \(id)
                 """)
             for try await row in rows.decode(ProposalRow.self) { found = Self.proposal(row) }
             guard let proposal = found else { return nil }
             var steps: [TimelineStep] = []
-            let timeline = try await reads.query("""
+            let timeline = try await reads.query(
+                """
                 SELECT t.stage, t.occurred_at, a.unit_name, t.detail FROM public_timeline t
                 LEFT JOIN public_assignments a ON a.assignment_id = t.assignment_id
                 WHERE t.proposal_id = \(id)
@@ -256,8 +266,10 @@ struct PortalQueries: Sendable {
                          t.entry
                 """)
             for try await (stage, at, unit, detail) in timeline.decode((String, Date, String?, String).self) {
-                steps.append(TimelineStep(stage: PublicStage.label(stage), date: PortalFormat.day(at), iso: PortalFormat.iso(at), unit: unit,
-                                          detail: detail.isEmpty ? nil : detail))
+                steps.append(
+                    TimelineStep(
+                        stage: PublicStage.label(stage), date: PortalFormat.day(at), iso: PortalFormat.iso(at), unit: unit,
+                        detail: detail.isEmpty ? nil : detail))
             }
             return (proposal, steps)
         }
@@ -299,7 +311,8 @@ struct PortalQueries: Sendable {
     /// Themed calls with their counts of clues, issues (groups) and proposals.
     func calls(district: String?) async throws -> [Call] {
         try await database.transaction(.allDistricts) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT t.id, t.title, t.description, coalesce(d.name, t.district), t.opens_at, t.closes_at, t.closed_at,
                        (SELECT count(*)::int FROM public_clues c WHERE c.themed_call_id = t.id),
                        (SELECT count(DISTINCT c.group_id)::int FROM public_clues c WHERE c.themed_call_id = t.id),
@@ -312,10 +325,11 @@ struct PortalQueries: Sendable {
             let now = Date()
             for try await row in rows.decode((UUID, String, String, String, Date, Date?, Date?, Int, Int, Int).self) {
                 let open = row.6 == nil && row.4 <= now && (row.5.map { now < $0 } ?? true)
-                calls.append(Call(
-                    id: row.0.uuidString.lowercased(), title: row.1, description: Redaction.redact(row.2), districtName: row.3,
-                    period: PortalFormat.day(row.4) + " 至 " + (row.5.map(PortalFormat.day) ?? "长期"), state: open ? "征集中" : "已结束",
-                    clues: row.7, groups: row.8, proposals: row.9))
+                calls.append(
+                    Call(
+                        id: row.0.uuidString.lowercased(), title: row.1, description: Redaction.redact(row.2), districtName: row.3,
+                        period: PortalFormat.day(row.4) + " 至 " + (row.5.map(PortalFormat.day) ?? "长期"), state: open ? "征集中" : "已结束",
+                        clues: row.7, groups: row.8, proposals: row.9))
             }
             return calls
         }
@@ -336,7 +350,8 @@ struct PortalQueries: Sendable {
         guard TrackingNumber.isWellFormed(number), (1...200).contains(token.utf8.count) else { return nil }
         let hash = Data(SHA256.hash(data: Data(token.utf8)))
         return try await database.transaction(.allDistricts) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT c.tracking_number, c.title, c.received_at, \(unescaped: ClueStatusLabel.column), t.route, t.decision_note,
                        coalesce(pc.proposal_id, t.proposal_id)
                 FROM clues c
@@ -355,7 +370,8 @@ struct PortalQueries: Sendable {
                 }
                 return Tracked(
                     trackingNumber: row.0, title: row.1, receivedAt: PortalFormat.day(row.2), status: ClueStatusLabel.chinese(row.3),
-                    route: route.map { Notices.routeLabel($0) }, reason: route == .close ? row.5.map { Redaction.redact($0) } : nil, proposalID: proposal)
+                    route: route.map { Notices.routeLabel($0) }, reason: route == .close ? row.5.map { Redaction.redact($0) } : nil,
+                    proposalID: proposal)
             }
             return nil
         }
@@ -428,15 +444,18 @@ struct PortalQueries: Sendable {
             let months = try await counts(clueCounts("extract(month FROM received_at AT TIME ZONE 'Asia/Shanghai')::int::text", limit: 12))
             statistics.byMonth = (1...12).map { month in ("\(month) 月", months.first { $0.label == String(month) }?.value ?? 0) }
 
-            for try await (district, reviewed, filed) in try await transaction.query("""
+            for try await (district, reviewed, filed) in try await transaction.query(
+                """
                 SELECT district, count(*)::int, count(*) FILTER (WHERE filed)::int FROM public_reviews
                 WHERE district = ANY(\(codes)::text[]) AND year = \(year) GROUP BY district
-                """).decode((String, Int, Int).self) {
+                """
+            ).decode((String, Int, Int).self) {
                 statistics.byDistrict[district, default: Figures()].reviewed = reviewed
                 statistics.byDistrict[district, default: Figures()].filed = filed
             }
             // Per district and unit: districts' units share names (区交通运输局) but are not the same unit.
-            let units = try await transaction.query("""
+            let units = try await transaction.query(
+                """
                 SELECT p.district, a.unit_name, count(*)::int, count(a.replied_at)::int, count(*) FILTER (WHERE a.on_time)::int,
                        count(a.satisfaction)::int, count(*) FILTER (WHERE a.satisfaction IN ('satisfied', 'basically-satisfied'))::int
                 FROM public_assignments a JOIN public_proposals p ON p.proposal_id = a.proposal_id
@@ -462,16 +481,24 @@ struct PortalQueries: Sendable {
 
     func showcase() async throws -> [ShowcaseEntry] {
         try await database.transaction(.allDistricts) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT \(unescaped: Self.columns), s.citation
                 FROM showcase_entries s JOIN public_proposals p ON p.proposal_id = s.proposal_id LEFT JOIN districts d ON d.code = p.district
                 ORDER BY s.added_at DESC, s.proposal_id
                 """)
             var entries: [ShowcaseEntry] = []
-            for try await row in rows.decode((UUID, String, String, String, String, String, String?, String?, Bool, Int, String, String, [String], String?,
-                                              String?, String?, String?, Date, Date?, Date?, String?, String).self) {
-                let proposal = Self.proposal((row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13,
-                                              row.14, row.15, row.16, row.17, row.18, row.19, row.20))
+            for try await row in rows.decode(
+                (
+                    UUID, String, String, String, String, String, String?, String?, Bool, Int, String, String, [String], String?,
+                    String?, String?, String?, Date, Date?, Date?, String?, String
+                ).self)
+            {
+                let proposal = Self.proposal(
+                    (
+                        row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10, row.11, row.12, row.13,
+                        row.14, row.15, row.16, row.17, row.18, row.19, row.20
+                    ))
                 entries.append(ShowcaseEntry(proposal: proposal, citation: Redaction.redact(row.21)))
             }
             return entries

@@ -34,7 +34,8 @@ struct PublicProjection: EventHandler {
             .union(batch.deadlines.values.map(\.proposal)).union(batch.reopenings.values.map(\.proposal))
             .union(batch.replies.values.map(\.proposal)).union(batch.evaluations.values.map(\.proposal))
         if !touched.isEmpty {
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 SELECT pg_advisory_xact_lock(7100000 + bucket)
                 FROM (SELECT DISTINCT abs(hashtext(id::text)) % 4096 AS bucket FROM unnest(\(Array(touched))::uuid[]) AS t(id) ORDER BY 1) AS b
                 """)
@@ -87,7 +88,8 @@ struct ProjectionBatch {
         switch event.type {
         case ClueReceived.eventType:
             let clue = try event.decodePayload(as: ClueReceived.self)
-            received[clue.clueID] = ReceivedClue(id: clue.clueID, channel: clue.channel.rawValue, receivedAt: clue.receivedAt, call: clue.themedCallID)
+            received[clue.clueID] = ReceivedClue(
+                id: clue.clueID, channel: clue.channel.rawValue, receivedAt: clue.receivedAt, call: clue.themedCallID)
         case ClueTriaged.eventType:
             let clue = try event.decodePayload(as: ClueTriaged.self)
             mergeTriage(TriagedClue(id: clue.clueID, domain: clue.domain, street: clue.street, group: clue.groupID, at: at))
@@ -99,8 +101,10 @@ struct ProjectionBatch {
         case ClueRouted.eventType:
             let routed = try event.decodePayload(as: ClueRouted.self)
             routes[routed.clueID] = routed.route.rawValue
-            notices.append(Notice(event: event, kind: routed.route == .close ? .clueClosed : .clueRouted, clues: [routed.clueID], proposal: nil,
-                                  route: routed.route))
+            notices.append(
+                Notice(
+                    event: event, kind: routed.route == .close ? .clueClosed : .clueRouted, clues: [routed.clueID], proposal: nil,
+                    route: routed.route))
         case ProposalFiled.eventType:
             let filed = try event.decodePayload(as: ProposalFiled.self)
             for clue in filed.clueIDs { clueProposals[clue] = filed.proposalID }
@@ -120,40 +124,57 @@ struct ProjectionBatch {
             addRound(reassigned.units, proposal: reassigned.proposalID, round: reassigned.round, event: event)
         case AssignmentDeadlineChanged.eventType:
             let changed = try event.decodePayload(as: AssignmentDeadlineChanged.self)
-            keepLatest(&deadlines, Deadline(assignment: changed.assignmentID, proposal: changed.proposalID, deadline: changed.deadline, at: at, reopened: false),
-                       key: changed.assignmentID)
+            keepLatest(
+                &deadlines,
+                Deadline(assignment: changed.assignmentID, proposal: changed.proposalID, deadline: changed.deadline, at: at, reopened: false),
+                key: changed.assignmentID)
             touchedProposals.insert(changed.proposalID)
         case AssignmentReplied.eventType:
             let replied = try event.decodePayload(as: AssignmentReplied.self)
-            keepLatest(&replies, Reply(assignment: replied.assignmentID, proposal: replied.proposalID, reply: replied.replyID, onTime: replied.onTime, at: at),
-                       key: replied.assignmentID)
-            timeline.append(TimelineEntry(proposal: replied.proposalID, entry: event.eventID.uuidString, stage: "replied", at: at,
-                                          assignment: replied.assignmentID, detail: replied.category.publicLabel))
+            keepLatest(
+                &replies,
+                Reply(assignment: replied.assignmentID, proposal: replied.proposalID, reply: replied.replyID, onTime: replied.onTime, at: at),
+                key: replied.assignmentID)
+            timeline.append(
+                TimelineEntry(
+                    proposal: replied.proposalID, entry: event.eventID.uuidString, stage: "replied", at: at,
+                    assignment: replied.assignmentID, detail: replied.category.publicLabel))
             touchedProposals.insert(replied.proposalID)
-            notices.append(Notice(event: event, kind: .proposalAnswered, clues: [], proposal: replied.proposalID, route: nil,
-                                  assignment: replied.assignmentID))
+            notices.append(
+                Notice(
+                    event: event, kind: .proposalAnswered, clues: [], proposal: replied.proposalID, route: nil,
+                    assignment: replied.assignmentID))
         case ReplyRecategorised.eventType:
             let change = try event.decodePayload(as: ReplyRecategorised.self)
             recategorised.insert(change.replyID)
             touchedProposals.insert(change.proposalID)
         case AssignmentEvaluated.eventType:
             let evaluated = try event.decodePayload(as: AssignmentEvaluated.self)
-            keepLatest(&evaluations, Evaluation(assignment: evaluated.assignmentID, proposal: evaluated.proposalID, satisfaction: evaluated.result, at: at),
-                       key: evaluated.assignmentID)
-            timeline.append(TimelineEntry(proposal: evaluated.proposalID, entry: event.eventID.uuidString, stage: "evaluated", at: at,
-                                          assignment: evaluated.assignmentID, detail: evaluated.result.label))
+            keepLatest(
+                &evaluations, Evaluation(assignment: evaluated.assignmentID, proposal: evaluated.proposalID, satisfaction: evaluated.result, at: at),
+                key: evaluated.assignmentID)
+            timeline.append(
+                TimelineEntry(
+                    proposal: evaluated.proposalID, entry: event.eventID.uuidString, stage: "evaluated", at: at,
+                    assignment: evaluated.assignmentID, detail: evaluated.result.label))
             touchedProposals.insert(evaluated.proposalID)
         case AssignmentReopened.eventType:
             let reopened = try event.decodePayload(as: AssignmentReopened.self)
-            keepLatest(&reopenings, Deadline(assignment: reopened.assignmentID, proposal: reopened.proposalID, deadline: reopened.deadline, at: at, reopened: true),
-                       key: reopened.assignmentID)
-            timeline.append(TimelineEntry(proposal: reopened.proposalID, entry: event.eventID.uuidString, stage: "reopened", at: at,
-                                          assignment: reopened.assignmentID, detail: "提案人不满意，重新办理（第 \(reopened.rehandling) 次）"))
+            keepLatest(
+                &reopenings,
+                Deadline(assignment: reopened.assignmentID, proposal: reopened.proposalID, deadline: reopened.deadline, at: at, reopened: true),
+                key: reopened.assignmentID)
+            timeline.append(
+                TimelineEntry(
+                    proposal: reopened.proposalID, entry: event.eventID.uuidString, stage: "reopened", at: at,
+                    assignment: reopened.assignmentID, detail: "提案人不满意，重新办理（第 \(reopened.rehandling) 次）"))
             touchedProposals.insert(reopened.proposalID)
         case ProposalClosed.eventType:
             let closed = try event.decodePayload(as: ProposalClosed.self)
-            timeline.append(TimelineEntry(proposal: closed.proposalID, entry: event.eventID.uuidString, stage: "closed", at: at, assignment: nil,
-                                          detail: closed.byDecision ? "经提案委员会决定办结" : "办理完毕"))
+            timeline.append(
+                TimelineEntry(
+                    proposal: closed.proposalID, entry: event.eventID.uuidString, stage: "closed", at: at, assignment: nil,
+                    detail: closed.byDecision ? "经提案委员会决定办结" : "办理完毕"))
             touchedProposals.insert(closed.proposalID)
             notices.append(Notice(event: event, kind: .proposalClosed, clues: [], proposal: closed.proposalID, route: nil))
         case EvaluationRequested.eventType:
@@ -164,8 +185,10 @@ struct ProjectionBatch {
             notices.append(notice)
         case FollowUpRecorded.eventType:
             let review = try event.decodePayload(as: FollowUpRecorded.self)
-            timeline.append(TimelineEntry(proposal: review.proposalID, entry: event.eventID.uuidString, stage: "follow-up", at: at,
-                                          assignment: review.assignmentID, detail: "承诺事项（\(review.promised)）\(review.result.label)"))
+            timeline.append(
+                TimelineEntry(
+                    proposal: review.proposalID, entry: event.eventID.uuidString, stage: "follow-up", at: at,
+                    assignment: review.assignmentID, detail: "承诺事项（\(review.promised)）\(review.result.label)"))
             touchedProposals.insert(review.proposalID)
         default:
             // Drafts, claims, pre-assignments, contests, reminders and the like are not public.
@@ -176,7 +199,9 @@ struct ProjectionBatch {
     mutating func addRound(_ units: [AssignedUnit], proposal: UUID, round: Int, event: EventEnvelope) {
         let final = units.filter { $0.status == .active && $0.deadline != nil }
         for unit in final {
-            keepLatest(&parts, Part(assignment: unit.assignmentID, proposal: proposal, unit: unit, round: round, at: event.occurredAt), key: unit.assignmentID)
+            keepLatest(
+                &parts, Part(assignment: unit.assignmentID, proposal: proposal, unit: unit, round: round, at: event.occurredAt),
+                key: unit.assignmentID)
         }
         touchedProposals.insert(proposal)
         guard !final.isEmpty else { return }
@@ -184,7 +209,9 @@ struct ProjectionBatch {
         let co = final.filter { $0.role == .coHandling }.map(\.unitName)
         var detail = "主办：" + lead.joined(separator: "、")
         if !co.isEmpty { detail += "；会办：" + co.joined(separator: "、") }
-        timeline.append(TimelineEntry(proposal: proposal, entry: event.eventID.uuidString, stage: "assigned", at: event.occurredAt, assignment: nil, detail: detail))
+        timeline.append(
+            TimelineEntry(
+                proposal: proposal, entry: event.eventID.uuidString, stage: "assigned", at: event.occurredAt, assignment: nil, detail: detail))
     }
 
     /// Keeps, per key, the value of the latest event (the same event twice keeps one).
@@ -216,7 +243,8 @@ struct ProjectionBatch {
         let district = self.district.rawValue
         if !received.isEmpty {
             let clues = Array(received.values)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_clues (clue_id, district, channel, received_at, themed_call_id)
                 SELECT id, \(district), channel, received_at, nullif(call, '')::uuid
                 FROM unnest(\(clues.map(\.id))::uuid[], \(clues.map(\.channel))::text[], \(clues.map(\.receivedAt))::timestamptz[],
@@ -228,7 +256,8 @@ struct ProjectionBatch {
         if !triaged.isEmpty {
             let clues = Array(triaged.values)
             // A regrouping carries no classification: it keeps what the clue's triage set.
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_clues (clue_id, district, domain, street, group_id, group_set_at)
                 SELECT id, \(district), nullif(domain, ''), nullif(street, ''), group_id, at
                 FROM unnest(\(clues.map(\.id))::uuid[], \(clues.map { $0.domain ?? "" })::text[], \(clues.map { $0.street ?? "" })::text[],
@@ -241,14 +270,16 @@ struct ProjectionBatch {
                 """)
         }
         if !routes.isEmpty {
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_clues (clue_id, district, route)
                 SELECT id, \(district), route FROM unnest(\(Array(routes.keys))::uuid[], \(Array(routes.values))::text[]) AS c(id, route)
                 ON CONFLICT (clue_id) DO UPDATE SET route = EXCLUDED.route
                 """)
         }
         if !clueProposals.isEmpty {
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_clues (clue_id, district, proposal_id)
                 SELECT id, \(district), proposal FROM unnest(\(Array(clueProposals.keys))::uuid[], \(Array(clueProposals.values))::uuid[]) AS c(id, proposal)
                 ON CONFLICT (clue_id) DO UPDATE SET proposal_id = EXCLUDED.proposal_id
@@ -256,7 +287,8 @@ struct ProjectionBatch {
         }
         if !reviews.isEmpty {
             let ids = Array(reviews.keys)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_reviews (proposal_id, district, year, filed)
                 SELECT id, \(district), year, filed FROM unnest(\(ids)::uuid[], \(ids.map { reviews[$0]!.year })::int[], \(ids.map { reviews[$0]!.filed })::boolean[])
                      AS r(id, year, filed)
@@ -265,7 +297,8 @@ struct ProjectionBatch {
         }
         if !parts.isEmpty {
             let rows = Array(parts.values)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_assignments (assignment_id, district, proposal_id, unit_id, unit_name, role, round, assigned_on, deadline, deadline_set_at)
                 SELECT id, \(district), proposal, unit, name, role, round, nullif(assigned_on, '')::date, deadline::date, at
                 FROM unnest(\(rows.map(\.assignment))::uuid[], \(rows.map(\.proposal))::uuid[], \(rows.map(\.unit.unitID))::uuid[],
@@ -281,7 +314,8 @@ struct ProjectionBatch {
                 """)
         }
         if !superseded.isEmpty {
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_assignments (assignment_id, district, proposal_id, superseded)
                 SELECT id, \(district), proposal, true FROM unnest(\(Array(superseded.keys))::uuid[], \(Array(superseded.values))::uuid[]) AS a(id, proposal)
                 ON CONFLICT (assignment_id) DO UPDATE SET superseded = true
@@ -289,7 +323,8 @@ struct ProjectionBatch {
         }
         // A reopening sets a new deadline too; it is a statement of its own as it may touch the same row.
         for rows in [Array(deadlines.values), Array(reopenings.values)] where !rows.isEmpty {
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_assignments (assignment_id, district, proposal_id, deadline, deadline_set_at, reopened_at)
                 SELECT id, \(district), proposal, deadline::date, at, CASE WHEN reopened THEN at END
                 FROM unnest(\(rows.map(\.assignment))::uuid[], \(rows.map(\.proposal))::uuid[], \(rows.map(\.deadline.description))::text[],
@@ -303,7 +338,8 @@ struct ProjectionBatch {
         }
         if !replies.isEmpty {
             let rows = Array(replies.values)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_assignments (assignment_id, district, proposal_id, replied_at, reply_id, on_time)
                 SELECT id, \(district), proposal, at, reply, on_time
                 FROM unnest(\(rows.map(\.assignment))::uuid[], \(rows.map(\.proposal))::uuid[], \(rows.map(\.at))::timestamptz[],
@@ -315,7 +351,8 @@ struct ProjectionBatch {
         if !replies.isEmpty || !recategorised.isEmpty {
             // The category as it stands in the store: the committee's re-categorisation, if any.
             let replyIDs = Array(recategorised.union(replies.values.map(\.reply)))
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE public_assignments a SET category = coalesce(r.reviewed_category, r.category)
                 FROM replies r
                 WHERE a.reply_id = ANY(\(replyIDs)::uuid[]) AND r.id = a.reply_id
@@ -323,7 +360,8 @@ struct ProjectionBatch {
         }
         if !evaluations.isEmpty {
             let rows = Array(evaluations.values)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_assignments (assignment_id, district, proposal_id, satisfaction, evaluated_at)
                 SELECT id, \(district), proposal, satisfaction, at
                 FROM unnest(\(rows.map(\.assignment))::uuid[], \(rows.map(\.proposal))::uuid[], \(rows.map(\.satisfaction.rawValue))::text[],
@@ -333,7 +371,8 @@ struct ProjectionBatch {
                 """)
         }
         if !timeline.isEmpty {
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO public_timeline (proposal_id, entry, stage, occurred_at, assignment_id, detail)
                 SELECT proposal, entry, stage, at, nullif(assignment, '')::uuid, detail
                 FROM unnest(\(timeline.map(\.proposal))::uuid[], \(timeline.map(\.entry))::text[], \(timeline.map(\.stage))::text[],

@@ -53,7 +53,8 @@ enum PublicProposals {
         var proposals: [StoredProposal] = []
         // The clue facts in one pass per proposal (its first themed call, consent, first receipt and
         // triage, the contacts' names).
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT p.id, p.case_number, p.title, p.suggestions, p.domain, p.committee, p.fast_track, p.year, p.proposers::text,
                    coalesce(p.reviewed_at, p.updated_at), c.call, coalesce(c.consented, false), pc.closed_at, pc.reason, c.received, c.triaged,
                    coalesce(c.names, '{}')
@@ -69,32 +70,39 @@ enum PublicProposals {
             WHERE p.id = ANY(\(ids)::uuid[]) AND p.case_number IS NOT NULL
             """)
         let decoder = JSONDecoder()
-        for try await row in rows.decode((UUID, String, String, String, String?, String?, Bool, Int?, String, Date, UUID?, Bool, Date?, String?, Date?, Date?, [String]).self) {
+        for try await row in rows.decode(
+            (UUID, String, String, String, String?, String?, Bool, Int?, String, Date, UUID?, Bool, Date?, String?, Date?, Date?, [String]).self)
+        {
             let proposers = (try? decoder.decode([ProposerJSON].self, from: Data(row.8.utf8))) ?? []
-            proposals.append(StoredProposal(
-                id: row.0, caseNumber: row.1, title: row.2, suggestions: row.3, domain: row.4, committee: row.5, fastTrack: row.6,
-                year: row.7 ?? LocalDate.on(row.9, in: .chinaTime).year, proposers: proposers.map { .init(name: $0.name, kind: $0.kind) },
-                filedAt: row.9, call: row.10, residentsConsented: row.11, closedAt: row.12, closingReason: row.13, receivedAt: row.14, triagedAt: row.15,
-                personalNames: row.16 + proposers.filter { $0.kind == "resident" }.map(\.name)))
+            proposals.append(
+                StoredProposal(
+                    id: row.0, caseNumber: row.1, title: row.2, suggestions: row.3, domain: row.4, committee: row.5, fastTrack: row.6,
+                    year: row.7 ?? LocalDate.on(row.9, in: .chinaTime).year, proposers: proposers.map { .init(name: $0.name, kind: $0.kind) },
+                    filedAt: row.9, call: row.10, residentsConsented: row.11, closedAt: row.12, closingReason: row.13, receivedAt: row.14,
+                    triagedAt: row.15,
+                    personalNames: row.16 + proposers.filter { $0.kind == "resident" }.map(\.name)))
         }
         guard !proposals.isEmpty else { return }
 
         var parts: [UUID: [StoredPart]] = [:]
-        let partRows = try await transaction.query("""
+        let partRows = try await transaction.query(
+            """
             SELECT proposal_id, unit_name, role, superseded, deadline::text, replied_at, reply_id, category, reopened_at, satisfaction, evaluated_at
             FROM public_assignments WHERE proposal_id = ANY(\(proposals.map(\.id))::uuid[])
             ORDER BY proposal_id, role, unit_name
             """)
         for try await row in partRows.decode((UUID, String?, String?, Bool, String?, Date?, UUID?, String?, Date?, String?, Date?).self) {
-            parts[row.0, default: []].append(StoredPart(
-                proposal: row.0, unitName: row.1, role: row.2, superseded: row.3, deadline: row.4, repliedAt: row.5, replyID: row.6,
-                category: row.7, reopenedAt: row.8, satisfaction: row.9, evaluatedAt: row.10))
+            parts[row.0, default: []].append(
+                StoredPart(
+                    proposal: row.0, unitName: row.1, role: row.2, superseded: row.3, deadline: row.4, repliedAt: row.5, replyID: row.6,
+                    category: row.7, reopenedAt: row.8, satisfaction: row.9, evaluatedAt: row.10))
         }
         let leadReplies = proposals.compactMap { lead(of: parts[$0.id] ?? [])?.replyID }
         var replyTexts: [UUID: String] = [:]
         if !leadReplies.isEmpty {
             for try await (id, text) in try await transaction.query("SELECT id, text FROM replies WHERE id = ANY(\(leadReplies)::uuid[])")
-                .decode((UUID, String).self) {
+                .decode((UUID, String).self)
+            {
                 replyTexts[id] = text
             }
         }
@@ -102,7 +110,8 @@ enum PublicProposals {
         let shown = proposals.map { proposal in
             PublicRow(proposal, parts: parts[proposal.id] ?? [], replyTexts: replyTexts)
         }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO public_proposals (proposal_id, district, case_number, title, summary, domain, committee, fast_track, year, themed_call_id,
                                           proposers, status, units, deadline, reply_summary, result_category, satisfaction, filed_at,
                                           answered_at, closed_at, closing_reason)
@@ -134,7 +143,8 @@ enum PublicProposals {
             entries.append((proposal.id, "filed", proposal.filedAt))
         }
         guard !entries.isEmpty else { return }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO public_timeline (proposal_id, entry, stage, occurred_at, detail)
             SELECT proposal, stage, stage, at, '' FROM unnest(\(entries.map(\.0))::uuid[], \(entries.map(\.1))::text[], \(entries.map(\.2))::timestamptz[])
                  AS t(proposal, stage, at)

@@ -26,24 +26,31 @@ public enum PublicityService {
                 var channels: [String: any NotificationChannel] = ["webhook": webhook, "integration-callback": webhook]
                 if let mail = settings.mail { channels["email"] = MailChannel(settings: mail, logger: parts.logger) }
                 channels.merge(extra) { _, new in new }
-                let retention = PeriodicJob("pruning delivered notifications", every: .seconds(3_600), firstAfter: .seconds(60), logger: parts.logger) {
+                let retention = PeriodicJob("pruning delivered notifications", every: .seconds(3_600), firstAfter: .seconds(60), logger: parts.logger)
+                {
                     try await NotificationRetention.prune(olderThan: settings.notificationRetentionDays, in: parts.database)
                 }
-                return [retention, NotificationDispatcher(
-                    database: parts.database, channels: channels,
-                    policy: RetryPolicy(maximumAttempts: settings.maximumAttempts, base: TimeInterval(settings.retryBaseSeconds)),
-                    timeout: TimeInterval(settings.webhookTimeoutSeconds), concurrency: settings.deliveryConcurrency,
-                    interval: .milliseconds(settings.notifyIntervalMilliseconds), logger: parts.logger)]
+                return [
+                    retention,
+                    NotificationDispatcher(
+                        database: parts.database, channels: channels,
+                        policy: RetryPolicy(maximumAttempts: settings.maximumAttempts, base: TimeInterval(settings.retryBaseSeconds)),
+                        timeout: TimeInterval(settings.webhookTimeoutSeconds), concurrency: settings.deliveryConcurrency,
+                        interval: .milliseconds(settings.notifyIntervalMilliseconds), logger: parts.logger),
+                ]
             },
             routes: { router, parts in
                 let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
                 let queries = PortalQueries(database: parts.database, lifetime: .seconds(settings.pageCacheSeconds))
-                let portal = PortalController(queries: queries, templates: templates(logger: parts.logger),
-                                              cache: PageCache(lifetime: .seconds(settings.pageCacheSeconds)))
+                let portal = PortalController(
+                    queries: queries, templates: templates(logger: parts.logger),
+                    cache: PageCache(lifetime: .seconds(settings.pageCacheSeconds)))
                 portal.register(on: router)
                 OpenDataController(queries: queries, portal: portal, publicURL: settings.publicURL).register(on: router)
-                PublicityController(database: parts.database, signer: parts.tokens, targets: settings.targets,
-                                    adapters: Set(extra.keys).union(["webhook"])).register(on: router)
+                PublicityController(
+                    database: parts.database, signer: parts.tokens, targets: settings.targets,
+                    adapters: Set(extra.keys).union(["webhook"])
+                ).register(on: router)
                 InboxController(inbox: StaffInbox(database: parts.database), signer: parts.tokens).register(on: router)
             })
     }
@@ -54,7 +61,7 @@ public enum PublicityService {
         let names = ["base", "home", "feedback", "proposal", "calls", "track", "statistics", "showcase", "problem", "opendata"]
         for name in names {
             guard let url = Bundle.module.url(forResource: name, withExtension: "mustache", subdirectory: "templates"),
-                  let text = try? String(contentsOf: url, encoding: .utf8)
+                let text = try? String(contentsOf: url, encoding: .utf8)
             else {
                 logger.critical("portal template missing", metadata: ["template": "\(name)"])
                 continue
@@ -107,13 +114,17 @@ struct PublicitySettings {
         let smtpHost = reader.string("PUBLICITY_SMTP_HOST", default: "", help: "the mail server for staff notices; empty sends no e-mail")
         let username = reader.string("PUBLICITY_SMTP_USERNAME", default: "", help: "the mail server's user, if it asks for one")
         let password = reader.string("PUBLICITY_SMTP_PASSWORD", default: "", help: "that user's password")
-        mail = smtpHost.isEmpty ? nil : MailSettings(
-            host: smtpHost, port: reader.integer("PUBLICITY_SMTP_PORT", default: 587, range: 1...65_535),
-            security: reader.choice("PUBLICITY_SMTP_SECURITY", default: MailSettings.Security.startTLS),
-            username: username.isEmpty ? nil : username, password: password.isEmpty ? nil : password,
-            from: reader.string("PUBLICITY_MAIL_FROM", default: "noreply@localhost", help: "the notices' sender address"))
+        mail =
+            smtpHost.isEmpty
+            ? nil
+            : MailSettings(
+                host: smtpHost, port: reader.integer("PUBLICITY_SMTP_PORT", default: 587, range: 1...65_535),
+                security: reader.choice("PUBLICITY_SMTP_SECURITY", default: MailSettings.Security.startTLS),
+                username: username.isEmpty ? nil : username, password: password.isEmpty ? nil : password,
+                from: reader.string("PUBLICITY_MAIL_FROM", default: "noreply@localhost", help: "the notices' sender address"))
         // Without a trailing slash: links append their own path.
-        workbenchURL = String(reader.string("PUBLICITY_WORKBENCH_URL", default: "http://localhost:8080", help: "the workbench's address, for links")
-            .reversed().drop { $0 == "/" }.reversed())
+        workbenchURL = String(
+            reader.string("PUBLICITY_WORKBENCH_URL", default: "http://localhost:8080", help: "the workbench's address, for links")
+                .reversed().drop { $0 == "/" }.reversed())
     }
 }

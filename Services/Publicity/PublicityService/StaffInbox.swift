@@ -50,7 +50,8 @@ struct StaffInbox: Sendable {
             }
         }
         if !topics.isEmpty {
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT DISTINCT t.id, c.receiver_kind, c.receiver_name, c.receiver_code
                 FROM reference_topics t JOIN clues c ON c.id = ANY(t.clue_ids)
                 WHERE t.id = ANY(\(Array(topics))::uuid[]) AND c.receiver_kind IS NOT NULL AND c.receiver_name IS NOT NULL
@@ -68,11 +69,16 @@ struct StaffInbox: Sendable {
     /// adds nothing (one notice per event and audience). Each new notice also goes to the
     /// district's webhook when it has one, and with `mail` as an e-mail to every active account
     /// of its audience with an address (`notice_recipients`), once per event and account.
-    static func post(_ events: [EventEnvelope], district: DistrictCode, mail: MailSettings?, workbenchURL: String, links: StaffTokenSigner?,
-                     in transaction: Transaction) async throws {
+    static func post(
+        _ events: [EventEnvelope], district: DistrictCode, mail: MailSettings?, workbenchURL: String, links: StaffTokenSigner?,
+        in transaction: Transaction
+    ) async throws {
         let facts = try await Self.facts(of: events, links: links, in: transaction)
-        var columns: (ids: [UUID], events: [UUID], kinds: [String], audiences: [String], keys: [String], titles: [String], links: [String],
-                      proposals: [String], assignments: [String], times: [Date]) = ([], [], [], [], [], [], [], [], [], [])
+        var columns:
+            (
+                ids: [UUID], events: [UUID], kinds: [String], audiences: [String], keys: [String], titles: [String], links: [String],
+                proposals: [String], assignments: [String], times: [Date]
+            ) = ([], [], [], [], [], [], [], [], [], [])
         for event in events {
             // An event whose payload does not decode is dead-lettered by the projection before this.
             let notices = try StaffNoticeRouting.notices(for: event, facts: facts)
@@ -92,7 +98,8 @@ struct StaffInbox: Sendable {
             }
         }
         guard !columns.ids.isEmpty else { return }
-        let inserted = try await transaction.query("""
+        let inserted = try await transaction.query(
+            """
             INSERT INTO staff_notices (id, district, event_id, kind, audience, audience_key, title, link, proposal_id, assignment_id, created_at)
             SELECT n.id, \(district.rawValue), n.event_id, n.kind, n.audience, n.audience_key, n.title, n.link,
                    NULLIF(n.proposal_id, '')::uuid, NULLIF(n.assignment_id, '')::uuid, n.created_at
@@ -108,7 +115,8 @@ struct StaffInbox: Sendable {
         guard !new.isEmpty else { return }
         // The district's signed webhook (its platform reaches people where they are): one
         // delivery per notice, naming the audience, never a person's contact.
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO notifications (id, district, event_id, event, recipient, channel, target, signer, body)
             SELECT gen_random_uuid(), n.district, n.event_id, n.kind, 'audience:' || n.audience || ':' || n.audience_key, e.channel, e.url, 'endpoint',
                    jsonb_build_object('event', n.kind, 'eventId', n.event_id, 'district', n.district,
@@ -120,7 +128,8 @@ struct StaffInbox: Sendable {
             ON CONFLICT (event_id, recipient, channel, target) DO NOTHING
             """)
         guard mail != nil else { return }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO notifications (id, district, event_id, event, recipient, channel, target, signer, body)
             SELECT gen_random_uuid(), n.district, n.event_id, n.kind, 'account:' || r.login, 'email', r.email, 'none',
                    jsonb_build_object('subject', '【百姓提案】' || n.title,
@@ -156,7 +165,8 @@ struct StaffInbox: Sendable {
         let (kind, key) = Self.audience(of: claims) ?? ("account", claims.subject)
         return try await database.transaction(.district(claims.district)) { transaction in
             var items: [Item] = []
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT n.id, n.kind, n.title, n.link, n.proposal_id, n.assignment_id, n.created_at, r.notice_id IS NOT NULL
                 FROM staff_notices n LEFT JOIN staff_notice_reads r ON r.notice_id = n.id AND r.reader = \(claims.subject)
                 WHERE n.district = \(claims.district.rawValue)
@@ -165,15 +175,19 @@ struct StaffInbox: Sendable {
                 ORDER BY n.created_at DESC, n.id DESC LIMIT \(limit) OFFSET \(offset)
                 """)
             for try await (id, kind, title, link, proposal, assignment, at, read)
-                in rows.decode((UUID, String, String, String, UUID?, UUID?, Date, Bool).self) {
-                items.append(Item(id: id, kind: kind, title: title, link: link, proposalId: proposal, assignmentId: assignment, createdAt: at, read: read))
+                in rows.decode((UUID, String, String, String, UUID?, UUID?, Date, Bool).self)
+            {
+                items.append(
+                    Item(id: id, kind: kind, title: title, link: link, proposalId: proposal, assignmentId: assignment, createdAt: at, read: read))
             }
-            let unread = try await transaction.query("""
+            let unread = try await transaction.query(
+                """
                 SELECT count(*)::int FROM staff_notices n
                 WHERE n.district = \(claims.district.rawValue)
                   AND ((n.audience = \(kind) AND n.audience_key = \(key)) OR (n.audience = 'account' AND n.audience_key = \(claims.subject)))
                   AND NOT EXISTS (SELECT 1 FROM staff_notice_reads r WHERE r.notice_id = n.id AND r.reader = \(claims.subject))
-                """).decode(Int.self)
+                """
+            ).decode(Int.self)
             var count = 0
             for try await value in unread { count = value }
             return Page(notices: items, unread: count)
@@ -185,7 +199,8 @@ struct StaffInbox: Sendable {
     func markRead(_ ids: [UUID]?, for claims: StaffClaims) async throws -> Int {
         let (kind, key) = Self.audience(of: claims) ?? ("account", claims.subject)
         return try await database.transaction(.district(claims.district)) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 WITH marked AS (
                     INSERT INTO staff_notice_reads (notice_id, reader, district)
                     SELECT n.id, \(claims.subject), n.district FROM staff_notices n
@@ -228,7 +243,9 @@ struct InboxController: Sendable {
         let claims = try context.staffClaims()
         struct Input: Decodable { var ids: [UUID]?; var all: Bool? }
         let input = try await request.decodeJSON(as: Input.self, context: context, limit: 64 * 1024)
-        guard input.all == true || !(input.ids ?? []).isEmpty else { throw APIError.invalid("ids", "ids names the notices to mark read, or all is true") }
+        guard input.all == true || !(input.ids ?? []).isEmpty else {
+            throw APIError.invalid("ids", "ids names the notices to mark read, or all is true")
+        }
         let marked = try await inbox.markRead(input.all == true ? nil : input.ids, for: claims)
         return try jsonResponse(["marked": marked])
     }

@@ -13,7 +13,8 @@ case nil:
 case "rebuild-read-model":
     await PublicityCommands.rebuild()
 case "-h", "--help", "help":
-    print("""
+    print(
+        """
         usage: publicity                       run the service (configured by environment variables, see docs/configuration.md)
                publicity rebuild-read-model    rebuild the public read model from the topics, then exit
         """)

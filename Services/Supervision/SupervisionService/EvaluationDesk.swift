@@ -41,13 +41,17 @@ struct EvaluationDesk: Sendable {
         return try await database.transaction(.district(claims.district)) { transaction in
             try await ProposalStatuses.lock(proposal, in: transaction)
             var known = false
-            for try await _ in try await transaction.query("SELECT 1 FROM supervised_assignments WHERE proposal_id = \(proposal) LIMIT 1") { known = true }
+            for try await _ in try await transaction.query("SELECT 1 FROM supervised_assignments WHERE proposal_id = \(proposal) LIMIT 1") {
+                known = true
+            }
             guard known else { throw APIError.notFound }
             let settings = try await Timers.settings(of: claims.district, in: transaction)
             let expiresOn = LocalDate.on(now, in: settings.zone).adding(days: settings.evaluationDays)
-            let envelope = try EventEnvelope(EvaluationRequested(proposalID: proposal, linkID: linkID, expiresOn: expiresOn),
-                                             district: claims.district, occurredAt: now)
-            try await transaction.execute("""
+            let envelope = try EventEnvelope(
+                EvaluationRequested(proposalID: proposal, linkID: linkID, expiresOn: expiresOn),
+                district: claims.district, occurredAt: now)
+            try await transaction.execute(
+                """
                 INSERT INTO evaluation_links (proposal_id, district, token_hash, created_at, link_id, request_event_id, expires_on, used_at)
                 VALUES (\(proposal), \(claims.district.rawValue), \(Self.hash(token)), \(now), \(linkID), \(envelope.eventID),
                         \(expiresOn.description)::date, NULL)
@@ -55,10 +59,12 @@ struct EvaluationDesk: Sendable {
                     link_id = excluded.link_id, request_event_id = excluded.request_event_id, expires_on = excluded.expires_on, used_at = NULL
                 """)
             try await Outbox.append(envelope, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString, in: transaction)
-            try await AuditTrail.record("evaluation-link-issued", "proposal", proposal.uuidString.lowercased(),
-                                        district: claims.district, at: now, in: transaction)
-            return IssuedLink(proposalId: proposal, token: token, path: "/v1/supervision/evaluations/\(token)", expiresOn: expiresOn.description,
-                              requestEventId: envelope.eventID)
+            try await AuditTrail.record(
+                "evaluation-link-issued", "proposal", proposal.uuidString.lowercased(),
+                district: claims.district, at: now, in: transaction)
+            return IssuedLink(
+                proposalId: proposal, token: token, path: "/v1/supervision/evaluations/\(token)", expiresOn: expiresOn.description,
+                requestEventId: envelope.eventID)
         }
     }
 
@@ -81,7 +87,8 @@ struct EvaluationDesk: Sendable {
     }
 
     static func status(of proposal: UUID, in transaction: Transaction) async throws -> LinkStatus? {
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT created_at, to_char(expires_on, 'YYYY-MM-DD'), request_event_id, used_at FROM evaluation_links WHERE proposal_id = \(proposal)
             """)
         for try await (issued, expires, event, used) in rows.decode((Date, String?, UUID?, Date?).self) {
@@ -142,10 +149,13 @@ struct EvaluationDesk: Sendable {
         let (proposal, district) = try await linked(token)
         return try await database.transaction(.district(district)) { transaction in
             var title = ""
-            for try await value in try await transaction.query("SELECT title FROM proposals WHERE id = \(proposal)").decode(String.self) { title = value }
+            for try await value in try await transaction.query("SELECT title FROM proposals WHERE id = \(proposal)").decode(String.self) {
+                title = value
+            }
             var caseNumber = ""
             var parts: [LinkedPart] = []
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT a.assignment_id, a.case_number, a.unit_name, a.role, a.state, a.replied_at,
                        CASE WHEN a.role = 'lead'
                             THEN (SELECT r.text FROM replies r WHERE r.assignment_id = a.assignment_id ORDER BY r.replied_at DESC LIMIT 1)
@@ -159,10 +169,13 @@ struct EvaluationDesk: Sendable {
                 ORDER BY a.role = 'lead' DESC, a.unit_name
                 """)
             for try await (id, number, unit, role, state, repliedAt, text, category, evaluated)
-                in rows.decode((UUID, String, String, String, String, Date?, String?, String?, String?).self) {
+                in rows.decode((UUID, String, String, String, String, Date?, String?, String?, String?).self)
+            {
                 caseNumber = number
-                parts.append(LinkedPart(assignmentId: id, unitName: unit, role: role, text: text, category: category, repliedAt: repliedAt,
-                                        evaluated: evaluated, open: state == SupervisedAssignmentState.replied.rawValue && evaluated == nil))
+                parts.append(
+                    LinkedPart(
+                        assignmentId: id, unitName: unit, role: role, text: text, category: category, repliedAt: repliedAt,
+                        evaluated: evaluated, open: state == SupervisedAssignmentState.replied.rawValue && evaluated == nil))
             }
             return LinkedProposal(caseNumber: caseNumber, title: title, parts: parts)
         }
@@ -173,13 +186,15 @@ struct EvaluationDesk: Sendable {
         let (result, comment) = try Self.result(input)
         guard let assignment = input.assignmentId else { throw APIError.invalid("assignmentId", "is required: which unit's reply") }
         let (proposal, district) = try await linked(token)
-        return try await record(assignment, of: proposal, result: result, comment: comment, byProposer: true, enteredBy: "proposer", district: district)
+        return try await record(
+            assignment, of: proposal, result: result, comment: comment, byProposer: true, enteredBy: "proposer", district: district)
     }
 
     /// Entered by staff on the proposer's behalf (a call, a visit).
     func evaluate(assignment: UUID, _ input: EvaluationInput, by claims: StaffClaims) async throws -> EvaluationOutcome {
         let (result, comment) = try Self.result(input)
-        return try await record(assignment, of: nil, result: result, comment: comment, byProposer: false, enteredBy: claims.subject, district: claims.district)
+        return try await record(
+            assignment, of: nil, result: result, comment: comment, byProposer: false, enteredBy: claims.subject, district: claims.district)
     }
 
     private func record(
@@ -188,21 +203,24 @@ struct EvaluationDesk: Sendable {
         let now = clock.now
         return try await database.transaction(.district(district)) { transaction in
             guard let assignment = try await HandlingDesk.load(id, unit: nil, forUpdate: true, in: transaction),
-                  proposal == nil || assignment.proposal == proposal
+                proposal == nil || assignment.proposal == proposal
             else { throw APIError.notFound }
             guard assignment.state == .replied else {
                 throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state.rawValue); only a reply is evaluated")
             }
             // Each reply is evaluated once.
-            for try await _ in try await transaction.query("""
+            for try await _ in try await transaction.query(
+                """
                 SELECT 1 FROM proposer_evaluations e JOIN supervised_assignments a ON a.assignment_id = e.assignment_id
                 WHERE e.assignment_id = \(id) AND e.evaluated_at >= a.replied_at LIMIT 1
-                """) {
+                """)
+            {
                 throw APIError(.conflict, code: "already-evaluated", message: "this reply has been evaluated already")
             }
             let settings = try await Timers.settings(of: district, in: transaction)
             let today = LocalDate.on(now, in: settings.zone)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO proposer_evaluations (id, district, assignment_id, proposal_id, result, comment, by_proposer, entered_by, evaluated_at)
                 VALUES (\(UUID()), \(district.rawValue), \(id), \(assignment.proposal), \(result.rawValue), \(comment), \(byProposer),
                         \(enteredBy), \(now))
@@ -211,9 +229,12 @@ struct EvaluationDesk: Sendable {
                 try await transaction.execute(
                     "UPDATE evaluation_links SET used_at = \(now) WHERE proposal_id = \(assignment.proposal) AND used_at IS NULL")
             }
-            var events = [try Outbox.Row(
-                AssignmentEvaluated(assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, result: result, byProposer: byProposer),
-                district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)]
+            var events = [
+                try Outbox.Row(
+                    AssignmentEvaluated(
+                        assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, result: result, byProposer: byProposer),
+                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)
+            ]
             var outcome = EvaluationOutcome(assignmentId: id, result: result.rawValue, rehandlingDeadline: nil, proposalClosed: false)
             if result == .dissatisfied {
                 // Handled again, with a deadline of its own and the reminders and escalation anew.
@@ -221,42 +242,52 @@ struct EvaluationDesk: Sendable {
                 let deadline = DeadlineRule(amount: settings.rehandlingDays, unit: .calendarDays).deadline(from: today, calendar: calendar)
                 var rehandling = 0
                 // A co-unit gives a new opinion to the lead unit by the new deadline's day before.
-                let opinionDue = assignment.role == .coHandling
+                let opinionDue =
+                    assignment.role == .coHandling
                     ? HandlingRules.opinionDue(assignedOn: today, deadline: deadline, days: settings.coUnitOpinionDays) : nil
-                for try await count in try await transaction.query("""
+                for try await count in try await transaction.query(
+                    """
                     UPDATE supervised_assignments SET state = \(SupervisedAssignmentState.handling.rawValue), satisfaction = 'dissatisfied', rehandlings = rehandlings + 1,
                            deadline = \(deadline.description)::date, escalation_level = NULL, updated_at = \(now),
                            opinion_given_at = CASE WHEN role = 'co-handling' THEN NULL ELSE opinion_given_at END,
                            opinion_due = coalesce(\(opinionDue?.description)::date, opinion_due)
                     WHERE assignment_id = \(id) RETURNING rehandlings
-                    """).decode(Int.self) { rehandling = count }
+                    """
+                ).decode(Int.self) { rehandling = count }
                 try await ProposalStatuses.move(assignment.proposal, by: enteredBy, at: now, in: transaction) { status in
                     status == .replied ? .evaluateDissatisfied : nil
                 }
                 try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
-                try await Timers.plan(assignment: id, proposal: assignment.proposal, deadline: deadline, today: today, settings: settings,
-                                      district: district, in: transaction)
-                events.append(try Outbox.Row(
-                    AssignmentReopened(assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, deadline: deadline, rehandling: rehandling),
-                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString))
+                try await Timers.plan(
+                    assignment: id, proposal: assignment.proposal, deadline: deadline, today: today, settings: settings,
+                    district: district, in: transaction)
+                events.append(
+                    try Outbox.Row(
+                        AssignmentReopened(
+                            assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, deadline: deadline, rehandling: rehandling),
+                        district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString))
                 outcome.rehandlingDeadline = deadline
             } else {
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     UPDATE supervised_assignments SET satisfaction = \(result.rawValue), updated_at = \(now) WHERE assignment_id = \(id)
                     """)
                 if try await Self.waitingFor(assignment.proposal, today: today, settings: settings, in: transaction) == nil {
                     try await ProposalStatuses.move(assignment.proposal, by: enteredBy, at: now, in: transaction) { status in
                         status == .replied ? .evaluateSatisfied : nil
                     }
-                    events.append(try await Self.close(assignment.proposal, byDecision: false, reason: "every reply evaluated",
-                                                       by: enteredBy, now: now, district: district, in: transaction))
+                    events.append(
+                        try await Self.close(
+                            assignment.proposal, byDecision: false, reason: "every reply evaluated",
+                            by: enteredBy, now: now, district: district, in: transaction))
                     outcome.proposalClosed = true
                 }
             }
             try await Outbox.append(events, in: transaction)
-            try await AuditTrail.record("evaluation-entered", "assignment", id.uuidString.lowercased(),
-                                        after: AuditTrail.json(["result": result.rawValue, "byProposer": String(byProposer)]),
-                                        district: district, at: now, in: transaction)
+            try await AuditTrail.record(
+                "evaluation-entered", "assignment", id.uuidString.lowercased(),
+                after: AuditTrail.json(["result": result.rawValue, "byProposer": String(byProposer)]),
+                district: district, at: now, in: transaction)
             return outcome
         }
     }
@@ -265,14 +296,18 @@ struct EvaluationDesk: Sendable {
     /// replies count, and co-units only once the proposer sent their part back.
     static func waitingFor(_ proposal: UUID, today: LocalDate, settings: SupervisionSettings, in transaction: Transaction) async throws -> String? {
         var leads: [ClosingRules.LeadPart] = []
-        for try await (name, state, satisfaction, replied) in try await transaction.query("""
+        for try await (name, state, satisfaction, replied) in try await transaction.query(
+            """
             SELECT unit_name, state, satisfaction, to_char((replied_at AT TIME ZONE \(settings.timeZone))::date, 'YYYY-MM-DD')
             FROM supervised_assignments
             WHERE proposal_id = \(proposal) AND state <> \(SupervisedAssignmentState.superseded.rawValue) AND (role = 'lead' OR satisfaction = 'dissatisfied')
-            """).decode((String, String, String?, String?).self) {
-            leads.append(ClosingRules.LeadPart(
-                unitName: name, replied: state == SupervisedAssignmentState.replied.rawValue, satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)),
-                evaluationEnds: replied.flatMap(LocalDate.init)?.adding(days: settings.evaluationDays)))
+            """
+        ).decode((String, String, String?, String?).self) {
+            leads.append(
+                ClosingRules.LeadPart(
+                    unitName: name, replied: state == SupervisedAssignmentState.replied.rawValue,
+                    satisfaction: satisfaction.flatMap(Satisfaction.init(rawValue:)),
+                    evaluationEnds: replied.flatMap(LocalDate.init)?.adding(days: settings.evaluationDays)))
         }
         return ClosingRules.waitingFor(leads, today: today)
     }
@@ -287,21 +322,25 @@ struct EvaluationDesk: Sendable {
     static func close(
         _ proposal: UUID, byDecision: Bool, reason: String, by actor: String, now: Date, district: DistrictCode, in transaction: Transaction
     ) async throws -> Outbox.Row {
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO proposal_closures (proposal_id, district, closed_at, closed_by, by_decision, reason)
             VALUES (\(proposal), \(district.rawValue), \(now), \(actor), \(byDecision), \(reason))
             """)
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             UPDATE supervised_assignments SET state = \(SupervisedAssignmentState.closed.rawValue), updated_at = \(now)
             WHERE proposal_id = \(proposal) AND state <> \(SupervisedAssignmentState.superseded.rawValue)
             """)
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             UPDATE supervision_timers SET cancelled_at = \(now)
             WHERE proposal_id = \(proposal) AND fired_at IS NULL AND cancelled_at IS NULL AND kind <> \(TimerKind.followUp.rawValue)
             """)
         try await ProposalStatuses.apply(byDecision ? .closeByDecision : .close, to: proposal, by: actor, at: now, in: transaction)
-        return try Outbox.Row(ProposalClosed(proposalID: proposal, byDecision: byDecision, reason: reason),
-                              district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString)
+        return try Outbox.Row(
+            ProposalClosed(proposalID: proposal, byDecision: byDecision, reason: reason),
+            district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString)
     }
 
     /// The committee closes a proposal with a reason, whatever it still waits for.
@@ -318,10 +357,12 @@ struct EvaluationDesk: Sendable {
             for try await _ in try await transaction.query("SELECT 1 FROM proposal_closures WHERE proposal_id = \(proposal)") {
                 throw APIError(.conflict, code: "refused", message: "the proposal is closed already")
             }
-            let event = try await Self.close(proposal, byDecision: true, reason: reason, by: claims.subject, now: now,
-                                             district: claims.district, in: transaction)
-            try await AuditTrail.record("proposal-closed", "proposal", proposal.uuidString.lowercased(),
-                                        after: AuditTrail.json(["reason": reason]), district: claims.district, at: now, in: transaction)
+            let event = try await Self.close(
+                proposal, byDecision: true, reason: reason, by: claims.subject, now: now,
+                district: claims.district, in: transaction)
+            try await AuditTrail.record(
+                "proposal-closed", "proposal", proposal.uuidString.lowercased(),
+                after: AuditTrail.json(["reason": reason]), district: claims.district, at: now, in: transaction)
             try await Outbox.append([event], in: transaction)
             return ["proposalId": proposal.uuidString, "state": ProposalStatus.closed.rawValue]
         }

@@ -33,7 +33,8 @@ struct FollowUpReviews: Sendable {
 
     /// Called by the timer pass, with the proposal locked: the review to answer.
     static func ask(_ timer: Timers.Due, district: DistrictCode, now: Date, in transaction: Transaction) async throws {
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO follow_up_reviews (id, district, assignment_id, proposal_id, case_number, unit_id, unit_name, promised, asked_at)
             VALUES (\(UUID()), \(district.rawValue), \(timer.assignment), \(timer.proposal), \(timer.caseNumber), \(timer.unit),
                     \(timer.unitName), \(timer.day.description)::date, \(now))
@@ -51,7 +52,8 @@ struct FollowUpReviews: Sendable {
 
     private static func views(id: UUID?, unit: UUID?, open: Bool?, in transaction: Transaction) async throws -> [FollowUpReviewView] {
         var reviews: [FollowUpReviewView] = []
-        for try await row in try await transaction.query("""
+        for try await row in try await transaction.query(
+            """
             SELECT id, assignment_id, proposal_id, case_number, unit_id, unit_name, to_char(promised, 'YYYY-MM-DD'), asked_at,
                    result, note, recorded_at, recorded_by
             FROM follow_up_reviews
@@ -59,10 +61,12 @@ struct FollowUpReviews: Sendable {
               AND (\(open)::boolean IS NULL OR (result IS NULL) = \(open)::boolean)
             ORDER BY asked_at, case_number
             LIMIT 500
-            """).decode((UUID, UUID, UUID, String, UUID, String, String, Date, String?, String?, Date?, String?).self) {
-            reviews.append(FollowUpReviewView(
-                id: row.0, assignmentId: row.1, proposalId: row.2, caseNumber: row.3, unitId: row.4, unitName: row.5,
-                promised: row.6, askedAt: row.7, result: row.8, note: row.9, recordedAt: row.10, recordedBy: row.11))
+            """
+        ).decode((UUID, UUID, UUID, String, UUID, String, String, Date, String?, String?, Date?, String?).self) {
+            reviews.append(
+                FollowUpReviewView(
+                    id: row.0, assignmentId: row.1, proposalId: row.2, caseNumber: row.3, unitId: row.4, unitName: row.5,
+                    promised: row.6, askedAt: row.7, result: row.8, note: row.9, recordedAt: row.10, recordedBy: row.11))
         }
         return reviews
     }
@@ -77,26 +81,34 @@ struct FollowUpReviews: Sendable {
         let now = clock.now
         return try await database.transaction(.district(claims.district)) { transaction in
             var found: (assignment: UUID, proposal: UUID, unit: UUID, promised: LocalDate, recorded: Bool)?
-            for try await (assignment, proposal, owner, promised, recorded) in try await transaction.query("""
+            for try await (assignment, proposal, owner, promised, recorded) in try await transaction.query(
+                """
                 SELECT assignment_id, proposal_id, unit_id, to_char(promised, 'YYYY-MM-DD'), result IS NOT NULL
                 FROM follow_up_reviews WHERE id = \(id) AND (\(unit)::uuid IS NULL OR unit_id = \(unit))
                 FOR UPDATE
-                """).decode((UUID, UUID, UUID, String, Bool).self) {
+                """
+            ).decode((UUID, UUID, UUID, String, Bool).self) {
                 if let day = LocalDate(promised) { found = (assignment, proposal, owner, day, recorded) }
             }
             guard let review = found else { throw APIError.notFound }
             guard !review.recorded else { throw APIError(.conflict, code: "refused", message: "the follow-up review's result is recorded already") }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE follow_up_reviews SET result = \(result.rawValue), note = \(note), recorded_at = \(now), recorded_by = \(claims.subject)
                 WHERE id = \(id)
                 """)
-            try await AuditTrail.record("follow-up-recorded", "follow-up-review", id.uuidString.lowercased(),
-                                        after: AuditTrail.json(["result": result.rawValue, "note": note ?? ""]),
-                                        district: claims.district, at: now, in: transaction)
-            try await Outbox.append([try Outbox.Row(
-                FollowUpRecorded(reviewID: id, assignmentID: review.assignment, proposalID: review.proposal, unitID: review.unit,
-                                 promised: review.promised, result: result),
-                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: review.proposal.uuidString)],
+            try await AuditTrail.record(
+                "follow-up-recorded", "follow-up-review", id.uuidString.lowercased(),
+                after: AuditTrail.json(["result": result.rawValue, "note": note ?? ""]),
+                district: claims.district, at: now, in: transaction)
+            try await Outbox.append(
+                [
+                    try Outbox.Row(
+                        FollowUpRecorded(
+                            reviewID: id, assignmentID: review.assignment, proposalID: review.proposal, unitID: review.unit,
+                            promised: review.promised, result: result),
+                        district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: review.proposal.uuidString)
+                ],
                 in: transaction)
             guard let view = try await Self.views(id: id, unit: nil, open: nil, in: transaction).first else { throw APIError.notFound }
             return view

@@ -89,7 +89,8 @@ struct HandlingDesk: Sendable {
             """
         if forUpdate { query.sql += " FOR UPDATE" }
         for try await (id, proposal, unit, name, role, round, state, deadline, opinionDue, opinionGiven)
-            in try await transaction.query(query).decode((UUID, UUID, UUID, String, String, Int, String, String, String?, Bool).self) {
+            in try await transaction.query(query).decode((UUID, UUID, UUID, String, String, Int, String, String, String?, Bool).self)
+        {
             guard let deadline = LocalDate(deadline), let state = SupervisedAssignmentState(rawValue: state) else { continue }
             return HandledAssignment(
                 id: id, proposal: proposal, unit: unit, unitName: name, role: Assignment.Role(rawValue: role) ?? .lead, round: round,
@@ -110,8 +111,9 @@ struct HandlingDesk: Sendable {
             let settings = try await Timers.settings(of: claims.district, in: transaction)
             let result = try await body(assignment, LocalDate.on(now, in: settings.zone), settings, transaction)
             if let step = result as? RecordedStep {
-                try await AuditTrail.record(step.kind, "assignment", id.uuidString.lowercased(), after: AuditTrail.json(step),
-                                            district: claims.district, at: now, in: transaction)
+                try await AuditTrail.record(
+                    step.kind, "assignment", id.uuidString.lowercased(), after: AuditTrail.json(step),
+                    district: claims.district, at: now, in: transaction)
             }
             return result
         }
@@ -121,11 +123,13 @@ struct HandlingDesk: Sendable {
     /// replies, and the opinions of co-units the proposer sent back.
     static func markRepliedIfAnswered(_ proposal: UUID, by actor: String, at now: Date, in transaction: Transaction) async throws {
         var answered = false
-        for try await all in try await transaction.query("""
+        for try await all in try await transaction.query(
+            """
             SELECT coalesce(bool_and(state = \(SupervisedAssignmentState.replied.rawValue)), false) FROM supervised_assignments
             WHERE proposal_id = \(proposal) AND state <> \(SupervisedAssignmentState.superseded.rawValue)
               AND (role = 'lead' OR satisfaction = 'dissatisfied')
-            """).decode(Bool.self) { answered = all }
+            """
+        ).decode(Bool.self) { answered = all }
         guard answered else { return }
         try await ProposalStatuses.move(proposal, by: actor, at: now, in: transaction) { status in
             status == .assigned || status == .rehandling ? .reply : nil
@@ -149,10 +153,13 @@ struct HandlingDesk: Sendable {
         let summary = try FieldText.required(input.summary, "summary", limit: 5_000, multiline: true)
         let now = clock.now
         return try await own(id, claims) { assignment, today, settings, transaction in
-            guard assignment.state != .superseded else { throw APIError(.conflict, code: "refused", message: "the assignment was replaced by a reassignment") }
+            guard assignment.state != .superseded else {
+                throw APIError(.conflict, code: "refused", message: "the assignment was replaced by a reassignment")
+            }
             guard heldOn <= today else { throw APIError.invalid("heldOn", "\(heldOn) is after today (\(today)); record a meeting once held") }
             let meeting = UUID()
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO handling_meetings (id, district, assignment_id, stage, held_on, form, attendees, summary, recorded_at, recorded_by)
                 VALUES (\(meeting), \(claims.district.rawValue), \(id), \(stage), \(heldOn.description)::date, \(form), \(attendees),
                         \(summary), \(now), \(claims.subject))
@@ -165,9 +172,12 @@ struct HandlingDesk: Sendable {
         let text = try FieldText.required(input.text, "text", limit: 5_000, multiline: true)
         let now = clock.now
         return try await own(id, claims) { assignment, _, _, transaction in
-            guard assignment.state == .handling else { throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state.rawValue)") }
+            guard assignment.state == .handling else {
+                throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state.rawValue)")
+            }
             let note = UUID()
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO progress_notes (id, district, assignment_id, text, noted_at, noted_by)
                 VALUES (\(note), \(claims.district.rawValue), \(id), \(text), \(now), \(claims.subject))
                 """)
@@ -183,16 +193,20 @@ struct HandlingDesk: Sendable {
             guard assignment.role == .coHandling else {
                 throw APIError(.conflict, code: "refused", message: "the lead unit replies; opinions come from co-handling units")
             }
-            guard assignment.state == .handling else { throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state.rawValue)") }
+            guard assignment.state == .handling else {
+                throw APIError(.conflict, code: "refused", message: "the assignment is \(assignment.state.rawValue)")
+            }
             guard !assignment.opinionGiven else { throw APIError(.conflict, code: "refused", message: "the opinion was given already") }
             let opinion = UUID()
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO co_unit_opinions (id, district, assignment_id, proposal_id, text, given_at, given_by)
                 VALUES (\(opinion), \(claims.district.rawValue), \(id), \(assignment.proposal), \(text), \(now), \(claims.subject))
                 """)
             // The opinion is the co-unit's answer: its part is done (and its reminders with it) until
             // the proposer's evaluation, if dissatisfied, sends it back.
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE supervised_assignments SET opinion_given_at = \(now), state = \(SupervisedAssignmentState.replied.rawValue),
                        replied_at = \(now), updated_at = \(now)
                 WHERE assignment_id = \(id)
@@ -201,9 +215,12 @@ struct HandlingDesk: Sendable {
             try await Self.markRepliedIfAnswered(assignment.proposal, by: claims.subject, at: now, in: transaction)
             try await Timers.cancelDeadlineTimers(of: id, at: now, in: transaction)
             let onTime = assignment.opinionDue.map { today <= $0 } ?? true
-            try await Outbox.append([try Outbox.Row(
-                CoUnitOpinionGiven(assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, onTime: onTime),
-                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
+            try await Outbox.append(
+                [
+                    try Outbox.Row(
+                        CoUnitOpinionGiven(assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit, onTime: onTime),
+                        district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)
+                ], in: transaction)
             return RecordedStep(id: opinion, assignmentId: id, kind: "opinion", at: now)
         }
     }
@@ -214,23 +231,31 @@ struct HandlingDesk: Sendable {
         let now = clock.now
         return try await own(id, claims) { assignment, today, settings, transaction in
             var open = false
-            for try await _ in try await transaction.query("SELECT 1 FROM extension_requests WHERE assignment_id = \(id) AND decision IS NULL") { open = true }
+            for try await _ in try await transaction.query("SELECT 1 FROM extension_requests WHERE assignment_id = \(id) AND decision IS NULL") {
+                open = true
+            }
             do throws(RuleRefusal) {
-                try HandlingRules.checkExtension(state: assignment.state, deadline: assignment.deadline, requested: requested,
-                                                 hasOpenRequest: open, today: today)
+                try HandlingRules.checkExtension(
+                    state: assignment.state, deadline: assignment.deadline, requested: requested,
+                    hasOpenRequest: open, today: today)
             } catch {
                 throw Self.refused(error)
             }
             let request = UUID()
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO extension_requests (id, district, assignment_id, current_deadline, requested_deadline, reason, requested_at, requested_by)
                 VALUES (\(request), \(claims.district.rawValue), \(id), \(assignment.deadline.description)::date,
                         \(requested.description)::date, \(reason), \(now), \(claims.subject))
                 """)
-            try await Outbox.append([try Outbox.Row(
-                ExtensionRequested(requestID: request, assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit,
-                                   deadline: assignment.deadline, requested: requested),
-                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
+            try await Outbox.append(
+                [
+                    try Outbox.Row(
+                        ExtensionRequested(
+                            requestID: request, assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit,
+                            deadline: assignment.deadline, requested: requested),
+                        district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)
+                ], in: transaction)
             return RecordedStep(id: request, assignmentId: id, kind: "extension-request", at: now)
         }
     }
@@ -245,33 +270,39 @@ struct HandlingDesk: Sendable {
         let now = clock.now
         return try await own(id, claims) { assignment, today, settings, transaction in
             var coUnits: [HandlingRules.CoUnitOpinion] = []
-            for try await (name, given, due) in try await transaction.query("""
+            for try await (name, given, due) in try await transaction.query(
+                """
                 SELECT unit_name, opinion_given_at IS NOT NULL, to_char(opinion_due, 'YYYY-MM-DD') FROM supervised_assignments
                 WHERE proposal_id = \(assignment.proposal) AND round = \(assignment.round) AND role = 'co-handling' AND state <> \(SupervisedAssignmentState.superseded.rawValue)
-                """).decode((String, Bool, String?).self) {
+                """
+            ).decode((String, Bool, String?).self) {
                 coUnits.append(HandlingRules.CoUnitOpinion(unitName: name, given: given, due: due.flatMap(LocalDate.init) ?? assignment.deadline))
             }
             do throws(RuleRefusal) {
-                try HandlingRules.checkReply(role: assignment.role, state: assignment.state, coUnits: coUnits, category: category,
-                                             promised: input.promisedDate, today: today)
+                try HandlingRules.checkReply(
+                    role: assignment.role, state: assignment.state, coUnits: coUnits, category: category,
+                    promised: input.promisedDate, today: today)
             } catch {
                 throw Self.refused(error)
             }
             let reply = UUID()
             let onTime = today <= assignment.deadline
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO replies (id, district, assignment_id, proposal_id, text, category, promised_date, on_time, replied_at, replied_by)
                 VALUES (\(reply), \(claims.district.rawValue), \(id), \(assignment.proposal), \(text), \(category.rawValue),
                         \(input.promisedDate?.description)::date, \(onTime), \(now), \(claims.subject))
                 """)
             for (position, file) in files.enumerated() {
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO reply_attachments (id, district, reply_id, position, name, media_type, size_bytes, sha256, content)
                     VALUES (\(UUID()), \(claims.district.rawValue), \(reply), \(position), \(file.metadata.name), \(file.metadata.mediaType),
                             \(file.metadata.size), decode(\(file.metadata.sha256), 'hex'), \(file.content))
                     """)
             }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE supervised_assignments SET state = \(SupervisedAssignmentState.replied.rawValue), replied_at = \(now), updated_at = \(now)
                 WHERE assignment_id = \(id)
                 """)
@@ -280,10 +311,14 @@ struct HandlingDesk: Sendable {
             var timers = [SupervisionSchedule.evaluationWindowEnd(replied: today, settings: settings)]
             if let promised = input.promisedDate { timers.append(SupervisionSchedule.followUp(promised: promised, settings: settings)) }
             try await Timers.insert(timers, assignment: id, proposal: assignment.proposal, district: claims.district, in: transaction)
-            try await Outbox.append([try Outbox.Row(
-                AssignmentReplied(replyID: reply, assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit,
-                                  category: category, promisedDate: input.promisedDate, onTime: onTime),
-                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
+            try await Outbox.append(
+                [
+                    try Outbox.Row(
+                        AssignmentReplied(
+                            replyID: reply, assignmentID: id, proposalID: assignment.proposal, unitID: assignment.unit,
+                            category: category, promisedDate: input.promisedDate, onTime: onTime),
+                        district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)
+                ], in: transaction)
             return RecordedStep(id: reply, assignmentId: id, kind: "reply", at: now, attachments: files.map(\.metadata))
         }
     }
@@ -297,36 +332,46 @@ struct HandlingDesk: Sendable {
         let now = clock.now
         return try await database.transaction(.district(claims.district)) { transaction in
             var found: (UUID, String, String?)?
-            for try await row in try await transaction.query("""
+            for try await row in try await transaction.query(
+                """
                 SELECT assignment_id, to_char(requested_deadline, 'YYYY-MM-DD'), decision FROM extension_requests WHERE id = \(requestID) FOR UPDATE
-                """).decode((UUID, String, String?).self) { found = row }
+                """
+            ).decode((UUID, String, String?).self) { found = row }
             guard let (assignmentID, requestedText, previous) = found, let requested = LocalDate(requestedText) else { throw APIError.notFound }
             guard previous == nil else { throw APIError(.conflict, code: "refused", message: "the request was \(previous!) already") }
             guard let assignment = try await Self.load(assignmentID, unit: nil, forUpdate: true, in: transaction) else { throw APIError.notFound }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE extension_requests SET decision = \(decision), decided_at = \(now), decided_by = \(claims.subject), decision_note = \(note)
                 WHERE id = \(requestID)
                 """)
             let granted = decision == "granted" && assignment.state == .handling
             if granted {
                 let settings = try await Timers.settings(of: claims.district, in: transaction)
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     UPDATE supervised_assignments SET deadline = \(requested.description)::date, extensions = extensions + 1,
                            escalation_level = NULL, updated_at = \(now)
                     WHERE assignment_id = \(assignmentID)
                     """)
                 try await Timers.cancelDeadlineTimers(of: assignmentID, at: now, in: transaction)
-                try await Timers.plan(assignment: assignmentID, proposal: assignment.proposal, deadline: requested,
-                                      today: LocalDate.on(now, in: settings.zone), settings: settings, district: claims.district, in: transaction)
+                try await Timers.plan(
+                    assignment: assignmentID, proposal: assignment.proposal, deadline: requested,
+                    today: LocalDate.on(now, in: settings.zone), settings: settings, district: claims.district, in: transaction)
             }
-            try await Outbox.append([try Outbox.Row(
-                ExtensionDecided(requestID: requestID, assignmentID: assignmentID, proposalID: assignment.proposal, unitID: assignment.unit,
-                                 granted: granted, deadline: granted ? requested : assignment.deadline),
-                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)], in: transaction)
+            try await Outbox.append(
+                [
+                    try Outbox.Row(
+                        ExtensionDecided(
+                            requestID: requestID, assignmentID: assignmentID, proposalID: assignment.proposal, unitID: assignment.unit,
+                            granted: granted, deadline: granted ? requested : assignment.deadline),
+                        district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: assignment.proposal.uuidString)
+                ], in: transaction)
             let step = RecordedStep(id: requestID, assignmentId: assignmentID, kind: "extension-" + (granted ? "granted" : "refused"), at: now)
-            try await AuditTrail.record(step.kind, "assignment", assignmentID.uuidString.lowercased(),
-                                        after: AuditTrail.json(["note": note ?? "", "deadline": requested.description]),
-                                        district: claims.district, at: now, in: transaction)
+            try await AuditTrail.record(
+                step.kind, "assignment", assignmentID.uuidString.lowercased(),
+                after: AuditTrail.json(["note": note ?? "", "deadline": requested.description]),
+                district: claims.district, at: now, in: transaction)
             return step
         }
     }
@@ -340,24 +385,31 @@ struct HandlingDesk: Sendable {
         let now = clock.now
         return try await database.transaction(.district(claims.district)) { transaction in
             var found: (UUID, UUID, String, String?)?
-            for try await row in try await transaction.query("""
+            for try await row in try await transaction.query(
+                """
                 SELECT assignment_id, proposal_id, category, reviewed_category FROM replies WHERE id = \(replyID) FOR UPDATE
-                """).decode((UUID, UUID, String, String?).self) { found = row }
+                """
+            ).decode((UUID, UUID, String, String?).self) { found = row }
             guard let (assignment, proposal, original, reviewed) = found, let current = ReplyCategory(rawValue: reviewed ?? original) else {
                 throw APIError.notFound
             }
             guard current != category else { throw APIError(.conflict, code: "refused", message: "the reply is \(category.rawValue) already") }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE replies SET reviewed_category = \(category.rawValue), reviewed_at = \(now), reviewed_by = \(claims.subject), review_note = \(note)
                 WHERE id = \(replyID)
                 """)
-            try await Outbox.append([try Outbox.Row(
-                ReplyRecategorised(replyID: replyID, assignmentID: assignment, proposalID: proposal, from: current, to: category),
-                district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString)], in: transaction)
-            try await AuditTrail.record("reply-recategorised", "reply", replyID.uuidString.lowercased(),
-                                        before: AuditTrail.json(["category": current.rawValue]),
-                                        after: AuditTrail.json(["category": category.rawValue, "note": note]),
-                                        district: claims.district, at: now, in: transaction)
+            try await Outbox.append(
+                [
+                    try Outbox.Row(
+                        ReplyRecategorised(replyID: replyID, assignmentID: assignment, proposalID: proposal, from: current, to: category),
+                        district: claims.district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: proposal.uuidString)
+                ], in: transaction)
+            try await AuditTrail.record(
+                "reply-recategorised", "reply", replyID.uuidString.lowercased(),
+                before: AuditTrail.json(["category": current.rawValue]),
+                after: AuditTrail.json(["category": category.rawValue, "note": note]),
+                district: claims.district, at: now, in: transaction)
             return RecordedStep(id: replyID, assignmentId: assignment, kind: "recategorised-" + category.rawValue, at: now)
         }
     }
@@ -365,11 +417,13 @@ struct HandlingDesk: Sendable {
     /// A reply's attachment, for the committee or the unit that replied.
     func attachment(of replyID: UUID, at position: Int, for claims: StaffClaims) async throws -> (AttachmentMetadata, Data) {
         try await database.transaction(.district(claims.district)) { transaction in
-            for try await (name, mediaType, size, sha256, content, unit) in try await transaction.query("""
+            for try await (name, mediaType, size, sha256, content, unit) in try await transaction.query(
+                """
                 SELECT f.name, f.media_type, f.size_bytes, encode(f.sha256, 'hex'), f.content, a.unit_id
                 FROM reply_attachments f JOIN replies r ON r.id = f.reply_id JOIN supervised_assignments a ON a.assignment_id = r.assignment_id
                 WHERE f.reply_id = \(replyID) AND f.position = \(position)
-                """).decode((String, String, Int, String, Data, UUID).self) {
+                """
+            ).decode((String, String, Int, String, Data, UUID).self) {
                 if claims.role == .handlingUnit && claims.unitID != unit { break }
                 return (AttachmentMetadata(name: name, mediaType: mediaType, size: size, sha256: sha256), content)
             }

@@ -54,7 +54,8 @@ struct MemberRecords: Sendable {
     /// them (a studio's include its members' clues for it), and through the accounts linked to
     /// them, topics claimed, proposals drafted, meetings attended and evaluations.
     static func facts(codes: [String]?, period: ClosedRange<LocalDate>, zone: String, in transaction: Transaction)
-        async throws -> (byCode: [String: PerformanceFacts], clues: [RecordedClue]) {
+        async throws -> (byCode: [String: PerformanceFacts], clues: [RecordedClue])
+    {
         let from = period.lowerBound.description, to = period.upperBound.description
         // Every code when nil: `codes` filters on `code = ANY(...)` only when given.
         let all = codes == nil
@@ -63,7 +64,8 @@ struct MemberRecords: Sendable {
         var listed: [RecordedClue] = []
         func day(_ text: String?) -> LocalDate? { text.flatMap(LocalDate.init) }
 
-        let clues = try await transaction.query("""
+        let clues = try await transaction.query(
+            """
             SELECT credit.code, c.tracking_number, c.title, to_char((c.received_at AT TIME ZONE \(zone))::date, 'YYYY-MM-DD'), t.route,
                    EXISTS (SELECT 1 FROM topic_claims k WHERE k.topic_id = t.topic_id),
                    EXISTS (SELECT 1 FROM proposals p WHERE p.case_number IS NOT NULL
@@ -75,18 +77,22 @@ struct MemberRecords: Sendable {
               AND (c.received_at AT TIME ZONE \(zone))::date BETWEEN \(from)::date AND \(to)::date
             ORDER BY c.received_at, c.tracking_number
             """)
-        for try await (code, number, title, received, route, claimed, filed) in clues.decode((String, String, String, String, String?, Bool, Bool).self) {
+        for try await (code, number, title, received, route, claimed, filed) in clues.decode(
+            (String, String, String, String, String?, Bool, Bool).self)
+        {
             guard let receivedOn = day(received) else { continue }
             let kind = route.flatMap(ClueRoute.Kind.init(rawValue:))
             byCode[code, default: PerformanceFacts()].clues.append(.init(receivedOn: receivedOn, route: kind, topicClaimed: claimed, filed: filed))
             if codes?.contains(code) == true {
-                listed.append(RecordedClue(trackingNumber: number, title: title, receivedOn: receivedOn, route: route, topicClaimed: claimed, filed: filed))
+                listed.append(
+                    RecordedClue(trackingNumber: number, title: title, receivedOn: receivedOn, route: route, topicClaimed: claimed, filed: filed))
             }
         }
 
         // The work done through the accounts linked to an entry.
         let accounts = "SELECT login, register_code AS code FROM accounts WHERE register_code IS NOT NULL"
-        let claims = try await transaction.query("""
+        let claims = try await transaction.query(
+            """
             SELECT a.code, to_char((k.claimed_at AT TIME ZONE \(zone))::date, 'YYYY-MM-DD')
             FROM topic_claims k JOIN (\(unescaped: accounts)) a ON a.login = k.claimant
             WHERE (\(all) OR a.code = ANY(\(wanted)::text[])) AND k.claimed_at >= \(from)::date - 1
@@ -94,7 +100,8 @@ struct MemberRecords: Sendable {
         for try await (code, claimed) in claims.decode((String, String).self) {
             if let on = day(claimed) { byCode[code, default: PerformanceFacts()].topicClaims.append(on) }
         }
-        let drafts = try await transaction.query("""
+        let drafts = try await transaction.query(
+            """
             SELECT a.code, to_char((p.created_at AT TIME ZONE \(zone))::date, 'YYYY-MM-DD'),
                    CASE WHEN p.case_number IS NOT NULL THEN to_char((p.reviewed_at AT TIME ZONE \(zone))::date, 'YYYY-MM-DD') END
             FROM proposals p JOIN (\(unescaped: accounts)) a ON a.login = p.drafted_by
@@ -104,7 +111,8 @@ struct MemberRecords: Sendable {
             if let on = day(drafted) { byCode[code, default: PerformanceFacts()].drafts.append(.init(draftedOn: on, filedOn: day(filed))) }
         }
         // 三见面 on the entry's own proposals whose attendees name the member.
-        let meetings = try await transaction.query("""
+        let meetings = try await transaction.query(
+            """
             SELECT a.code, to_char(m.held_on, 'YYYY-MM-DD')
             FROM handling_meetings m
             JOIN supervised_assignments s ON s.assignment_id = m.assignment_id
@@ -116,7 +124,8 @@ struct MemberRecords: Sendable {
         for try await (code, held) in meetings.decode((String, String).self) {
             if let on = day(held) { byCode[code, default: PerformanceFacts()].meetings.append(on) }
         }
-        let evaluations = try await transaction.query("""
+        let evaluations = try await transaction.query(
+            """
             SELECT a.code, to_char((e.evaluated_at AT TIME ZONE \(zone))::date, 'YYYY-MM-DD'), e.result
             FROM proposer_evaluations e
             JOIN proposals p ON p.id = e.proposal_id
@@ -135,9 +144,11 @@ struct MemberRecords: Sendable {
 extension SupervisionController {
     /// The period of a record: `from` and `to`, by default the current year.
     func period(_ query: [String: String], in district: DistrictCode) async throws -> ClosedRange<LocalDate> {
-        let today = LocalDate.on(clock.now, in: try await database.transaction(.district(district)) {
-            try await Timers.settings(of: district, in: $0).zone
-        })
+        let today = LocalDate.on(
+            clock.now,
+            in: try await database.transaction(.district(district)) {
+                try await Timers.settings(of: district, in: $0).zone
+            })
         let from = try query["from"].map { _ in try Self.date(query, "from") } ?? LocalDate(year: today.year, month: 1, day: 1)!
         let to = try query["to"].map { _ in try Self.date(query, "to") } ?? LocalDate(year: today.year, month: 12, day: 31)!
         guard from <= to else { throw APIError.badRequest("from must not be after to", field: "from") }
@@ -182,7 +193,8 @@ extension SupervisionController {
         }
         switch query["format"] ?? "json" {
         case "json": return try jsonResponse(page)
-        case "csv": return csvResponse(PerformanceRecords.csv([page.record]), filename: "record-\(code)-\(period.lowerBound)-\(period.upperBound).csv")
+        case "csv":
+            return csvResponse(PerformanceRecords.csv([page.record]), filename: "record-\(code)-\(period.lowerBound)-\(period.upperBound).csv")
         default: throw APIError.badRequest("format must be json or csv", field: "format")
         }
     }

@@ -95,37 +95,44 @@ struct MunicipalView: Sendable {
             let codes = members.map(\.code)
             var figures = Dictionary(uniqueKeysWithValues: members.map { ($0.code, DistrictFigures(code: $0.code, name: $0.name)) })
             // Years are counted in China time: every district of one municipal committee shares it.
-            for try await (code, clues, sentUp) in try await transaction.query("""
+            for try await (code, clues, sentUp) in try await transaction.query(
+                """
                 SELECT c.district, count(*)::int, count(t.linked_clue_id)::int FROM clues c LEFT JOIN triage_clues t ON t.clue_id = c.id
                 WHERE c.district = ANY(\(codes)::text[]) AND extract(year FROM c.received_at AT TIME ZONE 'Asia/Shanghai')::int = \(year)
                 GROUP BY 1
-                """).decode((String, Int, Int).self) {
+                """
+            ).decode((String, Int, Int).self) {
                 figures[code]?.clues = clues
                 figures[code]?.sentUp = sentUp
             }
-            for try await (code, reviewed, filed) in try await transaction.query("""
+            for try await (code, reviewed, filed) in try await transaction.query(
+                """
                 SELECT district, count(*)::int, count(case_number)::int FROM proposals
                 WHERE district = ANY(\(codes)::text[]) AND reviewed_at IS NOT NULL
                   AND extract(year FROM reviewed_at AT TIME ZONE 'Asia/Shanghai')::int = \(year)
                 GROUP BY 1
-                """).decode((String, Int, Int).self) {
+                """
+            ).decode((String, Int, Int).self) {
                 figures[code]?.reviewed = reviewed
                 figures[code]?.filed = filed
             }
-            for try await (code, replied, onTime, evaluated, satisfied) in try await transaction.query("""
+            for try await (code, replied, onTime, evaluated, satisfied) in try await transaction.query(
+                """
                 SELECT district, count(replied_at)::int, count(*) FILTER (WHERE (replied_at AT TIME ZONE 'Asia/Shanghai')::date <= deadline)::int,
                        count(satisfaction)::int, count(*) FILTER (WHERE satisfaction IN ('satisfied', 'basically-satisfied'))::int
                 FROM supervised_assignments
                 WHERE district = ANY(\(codes)::text[]) AND state <> 'superseded' AND extract(year FROM assigned_on)::int = \(year)
                 GROUP BY 1
-                """).decode((String, Int, Int, Int, Int).self) {
+                """
+            ).decode((String, Int, Int, Int, Int).self) {
                 figures[code]?.replied = replied
                 figures[code]?.repliedOnTime = onTime
                 figures[code]?.evaluated = evaluated
                 figures[code]?.satisfied = satisfied
             }
             var arrivals: [ThroughTrainArrival] = []
-            for try await row in try await transaction.query("""
+            for try await row in try await transaction.query(
+                """
                 SELECT c.tracking_number, c.title, coalesce(d.name, o.district, ''), o.tracking_number, c.received_at, t.status, t.route, p.case_number
                 FROM triage_clues t
                 JOIN clues c ON c.id = t.clue_id
@@ -135,9 +142,12 @@ struct MunicipalView: Sendable {
                 WHERE t.district = \(municipal.rawValue) AND t.linked_from_clue_id IS NOT NULL
                   AND extract(year FROM c.received_at AT TIME ZONE 'Asia/Shanghai')::int = \(year)
                 ORDER BY c.received_at DESC LIMIT 500
-                """).decode((String, String, String, String?, Date, String, String?, String?).self) {
-                arrivals.append(ThroughTrainArrival(trackingNumber: row.0, title: row.1, fromDistrict: row.2, fromTrackingNumber: row.3,
-                                                    arrivedAt: row.4, status: row.5, route: row.6, caseNumber: row.7))
+                """
+            ).decode((String, String, String, String?, Date, String, String?, String?).self) {
+                arrivals.append(
+                    ThroughTrainArrival(
+                        trackingNumber: row.0, title: row.1, fromDistrict: row.2, fromTrackingNumber: row.3,
+                        arrivedAt: row.4, status: row.5, route: row.6, caseNumber: row.7))
             }
             return MunicipalOverview(year: year, districts: codes.compactMap { figures[$0] }, arrivals: arrivals)
         }
@@ -148,7 +158,8 @@ struct MunicipalView: Sendable {
         try await database.transaction(.allDistricts) { transaction in
             guard try await Self.members(of: municipal, in: transaction).contains(where: { $0.code == district }) else { throw APIError.notFound }
             var rows: [DistrictProposalRow] = []
-            for try await row in try await transaction.query("""
+            for try await row in try await transaction.query(
+                """
                 SELECT p.id, p.district, p.case_number, p.title, p.status,
                        coalesce((SELECT string_agg(s.unit_name, '、' ORDER BY s.role DESC, s.unit_name) FROM supervised_assignments s
                                  WHERE s.proposal_id = p.id AND s.state <> 'superseded'), ''),
@@ -157,9 +168,12 @@ struct MunicipalView: Sendable {
                 FROM proposals p
                 WHERE p.district = \(district) AND p.case_number IS NOT NULL AND p.year = \(year)
                 ORDER BY p.reviewed_at DESC LIMIT 1000
-                """).decode((UUID, String, String?, String, String, String, String?).self) {
-                rows.append(DistrictProposalRow(id: row.0, district: row.1, caseNumber: row.2, title: row.3, status: row.4, units: row.5,
-                                                satisfaction: row.6))
+                """
+            ).decode((UUID, String, String?, String, String, String, String?).self) {
+                rows.append(
+                    DistrictProposalRow(
+                        id: row.0, district: row.1, caseNumber: row.2, title: row.3, status: row.4, units: row.5,
+                        satisfaction: row.6))
             }
             return rows
         }
@@ -170,24 +184,31 @@ struct MunicipalView: Sendable {
         try await database.transaction(.allDistricts) { transaction in
             let members = try await Self.members(of: municipal, in: transaction)
             var found: DistrictProposal?
-            for try await row in try await transaction.query("""
+            for try await row in try await transaction.query(
+                """
                 SELECT p.district, p.case_number, p.title, p.status, p.case_summary, p.reasons, p.suggestions
                 FROM proposals p WHERE p.id = \(id) AND p.district = ANY(\(members.map(\.code))::text[])
-                """).decode((String, String?, String, String, String, String, String).self) {
-                found = DistrictProposal(id: id, district: row.0, districtName: members.first { $0.code == row.0 }?.name ?? row.0,
-                                         caseNumber: row.1, title: row.2, status: row.3, caseSummary: row.4, reasons: row.5, suggestions: row.6,
-                                         parts: [])
+                """
+            ).decode((String, String?, String, String, String, String, String).self) {
+                found = DistrictProposal(
+                    id: id, district: row.0, districtName: members.first { $0.code == row.0 }?.name ?? row.0,
+                    caseNumber: row.1, title: row.2, status: row.3, caseSummary: row.4, reasons: row.5, suggestions: row.6,
+                    parts: [])
             }
             guard var proposal = found else { return nil }
-            for try await row in try await transaction.query("""
+            for try await row in try await transaction.query(
+                """
                 SELECT s.unit_name, s.role, to_char(s.deadline, 'YYYY-MM-DD'), s.state, s.satisfaction, r.text, r.replied_at
                 FROM supervised_assignments s
                 LEFT JOIN LATERAL (SELECT text, replied_at FROM replies WHERE assignment_id = s.assignment_id ORDER BY replied_at DESC LIMIT 1) r ON true
                 WHERE s.proposal_id = \(id) AND s.state <> 'superseded'
                 ORDER BY s.role DESC, s.unit_name
-                """).decode((String, String, String, String, String?, String?, Date?).self) {
-                proposal.parts.append(.init(unitName: row.0, role: row.1, deadline: row.2, state: row.3, satisfaction: row.4, reply: row.5,
-                                            repliedAt: row.6))
+                """
+            ).decode((String, String, String, String, String?, String?, Date?).self) {
+                proposal.parts.append(
+                    .init(
+                        unitName: row.0, role: row.1, deadline: row.2, state: row.3, satisfaction: row.4, reply: row.5,
+                        repliedAt: row.6))
             }
             return proposal
         }
@@ -213,7 +234,8 @@ extension SupervisionController {
         let claims = try context.staffClaims()
         guard let code = context.parameters.get("code") else { throw APIError.notFound }
         let year = try Self.year(request.queryValues, default: LocalDate.on(clock.now, in: .chinaTime).year)
-        return try jsonResponse(["proposals": try await MunicipalView(database: database).proposals(of: code, municipal: claims.district, year: year)])
+        return try jsonResponse(["proposals": try await MunicipalView(database: database).proposals(of: code, municipal: claims.district, year: year)]
+        )
     }
 
     /// `GET /v1/supervision/municipal/proposals/:id`: read-only.

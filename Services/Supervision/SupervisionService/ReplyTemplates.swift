@@ -38,14 +38,17 @@ struct ReplyTemplates: Sendable {
         let unit = try Self.scope(of: claims)
         return try await database.transaction(.district(claims.district)) { transaction in
             var views: [ReplyTemplateView] = []
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT id, name, body, unit_id, updated_at FROM reply_templates
                 WHERE district = \(claims.district.rawValue) AND (unit_id IS NULL OR unit_id = \(unit))
                 ORDER BY unit_id IS NULL, name
                 """)
             for try await (id, name, body, owner, updated) in rows.decode((UUID, String, String, UUID?, Date).self) {
-                views.append(ReplyTemplateView(id: id, name: name, body: body, scope: owner == nil ? "district" : "unit", updatedAt: updated,
-                                               editable: owner == unit))
+                views.append(
+                    ReplyTemplateView(
+                        id: id, name: name, body: body, scope: owner == nil ? "district" : "unit", updatedAt: updated,
+                        editable: owner == unit))
             }
             return views
         }
@@ -69,36 +72,45 @@ struct ReplyTemplates: Sendable {
         let now = clock.now
         return try await database.transaction(.district(claims.district)) { transaction in
             // One writer per scope at a time: the count and the name stay true.
-            try await transaction.execute("SELECT pg_advisory_xact_lock(7300000, hashtext(\(claims.district.rawValue) || coalesce(\(unit)::text, '')))")
+            try await transaction.execute(
+                "SELECT pg_advisory_xact_lock(7300000, hashtext(\(claims.district.rawValue) || coalesce(\(unit)::text, '')))")
             var clash = false
-            for try await _ in try await transaction.query("""
+            for try await _ in try await transaction.query(
+                """
                 SELECT 1 FROM reply_templates WHERE district = \(claims.district.rawValue) AND unit_id IS NOT DISTINCT FROM \(unit)
                   AND name = \(name) AND id IS DISTINCT FROM \(id)
-                """) { clash = true }
+                """)
+            { clash = true }
             if clash { throw APIError.invalid("name", "another template has this name") }
             let templateID: UUID
             if let id {
                 var found = false
-                for try await _ in try await transaction.query("""
+                for try await _ in try await transaction.query(
+                    """
                     UPDATE reply_templates SET name = \(name), body = \(body), updated_at = \(now), updated_by = \(claims.subject)
                     WHERE id = \(id) AND unit_id IS NOT DISTINCT FROM \(unit) RETURNING 1
-                    """) { found = true }
+                    """)
+                { found = true }
                 guard found else { throw APIError.notFound }
                 templateID = id
             } else {
                 var count = 0
-                for try await value in try await transaction.query("""
+                for try await value in try await transaction.query(
+                    """
                     SELECT count(*)::int FROM reply_templates WHERE district = \(claims.district.rawValue) AND unit_id IS NOT DISTINCT FROM \(unit)
-                    """).decode(Int.self) { count = value }
+                    """
+                ).decode(Int.self) { count = value }
                 guard count < Self.maximumPerScope else { throw APIError.invalid("name", "at most \(Self.maximumPerScope) templates are kept") }
                 templateID = UUID()
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO reply_templates (id, district, unit_id, name, body, updated_at, updated_by)
                     VALUES (\(templateID), \(claims.district.rawValue), \(unit), \(name), \(body), \(now), \(claims.subject))
                     """)
             }
-            try await AuditTrail.record("reply-template-saved", "reply-template", templateID.uuidString.lowercased(),
-                                        district: claims.district, at: now, in: transaction)
+            try await AuditTrail.record(
+                "reply-template-saved", "reply-template", templateID.uuidString.lowercased(),
+                district: claims.district, at: now, in: transaction)
             return ReplyTemplateView(id: templateID, name: name, body: body, scope: unit == nil ? "district" : "unit", updatedAt: now, editable: true)
         }
     }
@@ -108,10 +120,12 @@ struct ReplyTemplates: Sendable {
         try await database.transaction(.district(claims.district)) { transaction in
             var found = false
             for try await _ in try await transaction.query(
-                "DELETE FROM reply_templates WHERE id = \(id) AND unit_id IS NOT DISTINCT FROM \(unit) RETURNING 1") { found = true }
+                "DELETE FROM reply_templates WHERE id = \(id) AND unit_id IS NOT DISTINCT FROM \(unit) RETURNING 1")
+            { found = true }
             guard found else { throw APIError.notFound }
-            try await AuditTrail.record("reply-template-deleted", "reply-template", id.uuidString.lowercased(),
-                                        district: claims.district, at: clock.now, in: transaction)
+            try await AuditTrail.record(
+                "reply-template-deleted", "reply-template", id.uuidString.lowercased(),
+                district: claims.district, at: clock.now, in: transaction)
         }
     }
 
@@ -121,12 +135,15 @@ struct ReplyTemplates: Sendable {
         let unit = try HandlingDesk.unit(of: claims)
         return try await database.transaction(.district(claims.district)) { transaction in
             var body: String?
-            for try await text in try await transaction.query("""
+            for try await text in try await transaction.query(
+                """
                 SELECT body FROM reply_templates WHERE id = \(id) AND (unit_id IS NULL OR unit_id = \(unit))
-                """).decode(String.self) { body = text }
+                """
+            ).decode(String.self) { body = text }
             guard let body else { throw APIError.invalid("template", "no such template") }
             var values: [ReplyTemplate.Placeholder: String] = [:]
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT a.case_number, p.title, a.unit_name, to_char(a.assigned_on, 'YYYY-MM-DD'), to_char(a.deadline, 'YYYY-MM-DD')
                 FROM supervised_assignments a JOIN proposals p ON p.id = a.proposal_id
                 WHERE a.assignment_id = \(assignment) AND a.unit_id = \(unit)

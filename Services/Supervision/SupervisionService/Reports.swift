@@ -20,7 +20,8 @@ struct Reports: Sendable {
 
     /// Every tracked part (superseded rounds left out) assigned within the period.
     static func facts(from: LocalDate, to: LocalDate, zone: String, in transaction: Transaction) async throws -> [AssignmentRecordFacts] {
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT a.assignment_id, a.proposal_id, a.case_number, a.unit_id, a.unit_name, a.role,
                    to_char(a.assigned_on, 'YYYY-MM-DD'), to_char(a.deadline, 'YYYY-MM-DD'),
                    to_char((r.replied_at AT TIME ZONE \(zone))::date, 'YYYY-MM-DD'),
@@ -42,15 +43,16 @@ struct Reports: Sendable {
             func day(_ index: Int) throws -> LocalDate? { try c[index].decode(String?.self).flatMap(LocalDate.init) }
             guard let assignedOn = try day(6), let deadline = try day(7) else { continue }
             let stages = try c[11].decode(String.self).split(separator: ",").compactMap { MeetingStage(rawValue: String($0)) }
-            facts.append(AssignmentRecordFacts(
-                assignmentID: try c[0].decode(UUID.self), proposalID: try c[1].decode(UUID.self), caseNumber: try c[2].decode(String.self),
-                unitID: try c[3].decode(UUID.self), unitName: try c[4].decode(String.self),
-                role: Assignment.Role(rawValue: try c[5].decode(String.self)) ?? .lead, assignedOn: assignedOn, deadline: deadline,
-                repliedOn: try day(8), opinionGivenOn: try day(9), opinionDueOn: try day(10), meetings: Set(stages),
-                satisfaction: try c[12].decode(String?.self).flatMap(Satisfaction.init(rawValue:)),
-                rehandlings: try c[13].decode(Int.self), extensions: try c[14].decode(Int.self),
-                replyCategory: try c[15].decode(String?.self).flatMap(ReplyCategory.init(rawValue:)), isKey: try c[16].decode(Bool.self),
-                followUp: try c[17].decode(String?.self).flatMap(FollowUpResult.init(rawValue:))))
+            facts.append(
+                AssignmentRecordFacts(
+                    assignmentID: try c[0].decode(UUID.self), proposalID: try c[1].decode(UUID.self), caseNumber: try c[2].decode(String.self),
+                    unitID: try c[3].decode(UUID.self), unitName: try c[4].decode(String.self),
+                    role: Assignment.Role(rawValue: try c[5].decode(String.self)) ?? .lead, assignedOn: assignedOn, deadline: deadline,
+                    repliedOn: try day(8), opinionGivenOn: try day(9), opinionDueOn: try day(10), meetings: Set(stages),
+                    satisfaction: try c[12].decode(String?.self).flatMap(Satisfaction.init(rawValue:)),
+                    rehandlings: try c[13].decode(Int.self), extensions: try c[14].decode(Int.self),
+                    replyCategory: try c[15].decode(String?.self).flatMap(ReplyCategory.init(rawValue:)), isKey: try c[16].decode(Bool.self),
+                    followUp: try c[17].decode(String?.self).flatMap(FollowUpResult.init(rawValue:))))
         }
         return facts
     }
@@ -74,17 +76,20 @@ struct Reports: Sendable {
         try await database.transaction(.district(district)) { transaction in
             let settings = try await Timers.settings(of: district, in: transaction)
             var credits: [ClueCredit] = []
-            for try await (code, studio, day) in try await transaction.query("""
+            for try await (code, studio, day) in try await transaction.query(
+                """
                 SELECT receiver_code, receiver_studio_code, to_char((received_at AT TIME ZONE \(settings.timeZone))::date, 'YYYY-MM-DD')
                 FROM clues
                 WHERE receiver_code IS NOT NULL AND received_at >= make_timestamptz(\(year)::int, 1, 1, 0, 0, 0, \(settings.timeZone))
                   AND received_at < make_timestamptz(\(year + 1)::int, 1, 1, 0, 0, 0, \(settings.timeZone))
-                """).decode((String, String?, String).self) {
+                """
+            ).decode((String, String?, String).self) {
                 guard let date = LocalDate(day) else { continue }
                 credits.append(ClueCredit(code: code, studio: studio, receivedOn: date))
             }
-            return QuotaCounter.standings(credits: credits, register: try await RegisterEntries.all(in: transaction), month: (year, month),
-                                          rule: settings.quotas)
+            return QuotaCounter.standings(
+                credits: credits, register: try await RegisterEntries.all(in: transaction), month: (year, month),
+                rule: settings.quotas)
         }
     }
 
@@ -96,21 +101,25 @@ struct Reports: Sendable {
         guard !behind.isEmpty else { return [] }
         return try await database.transaction(.district(district)) { transaction in
             var sent: Set<String> = []
-            for try await (kind, receiver) in try await transaction.query("""
+            for try await (kind, receiver) in try await transaction.query(
+                """
                 INSERT INTO quota_reminders (district, month, kind, receiver, shortfall, sent_at)
                 SELECT \(district.rawValue), \(label), kind, receiver, shortfall, \(now)
                 FROM unnest(\(behind.map(\.kind.rawValue))::text[], \(behind.map(\.code))::text[], \(behind.map(\.shortfall))::int[])
                      AS b(kind, receiver, shortfall)
                 ON CONFLICT DO NOTHING
                 RETURNING kind, receiver
-                """).decode((String, String).self) { sent.insert(kind + "\u{0}" + receiver) }
+                """
+            ).decode((String, String).self) { sent.insert(kind + "\u{0}" + receiver) }
             let reminded = behind.filter { sent.contains($0.kind.rawValue + "\u{0}" + $0.code) }
-            try await Outbox.append(try reminded.map { standing in
-                try Outbox.Row(
-                    QuotaReminderDue(receiver: standing.code, kind: standing.kind, month: label, period: standing.period,
-                                     count: standing.count, required: standing.required),
-                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: standing.code)
-            }, in: transaction)
+            try await Outbox.append(
+                try reminded.map { standing in
+                    try Outbox.Row(
+                        QuotaReminderDue(
+                            receiver: standing.code, kind: standing.kind, month: label, period: standing.period,
+                            count: standing.count, required: standing.required),
+                        district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: standing.code)
+                }, in: transaction)
             return reminded
         }
     }
@@ -200,19 +209,26 @@ struct SupervisionActions: Sendable {
         let now = clock.now
         return try await database.transaction(.district(claims.district)) { transaction in
             var known = false
-            for try await _ in try await transaction.query("SELECT 1 FROM supervised_assignments WHERE proposal_id = \(proposal) LIMIT 1") { known = true }
+            for try await _ in try await transaction.query("SELECT 1 FROM supervised_assignments WHERE proposal_id = \(proposal) LIMIT 1") {
+                known = true
+            }
             guard known else { throw APIError.notFound }
             let settings = try await Timers.settings(of: claims.district, in: transaction)
-            guard heldOn <= LocalDate.on(now, in: settings.zone) else { throw APIError.invalid("heldOn", "\(heldOn) is in the future; record an activity once held") }
-            let action = SupervisionAction(id: UUID(), proposalId: proposal, kind: kind, heldOn: heldOn.description, participants: participants,
-                                           summary: summary, recordedAt: now, recordedBy: claims.subject)
-            try await transaction.execute("""
+            guard heldOn <= LocalDate.on(now, in: settings.zone) else {
+                throw APIError.invalid("heldOn", "\(heldOn) is in the future; record an activity once held")
+            }
+            let action = SupervisionAction(
+                id: UUID(), proposalId: proposal, kind: kind, heldOn: heldOn.description, participants: participants,
+                summary: summary, recordedAt: now, recordedBy: claims.subject)
+            try await transaction.execute(
+                """
                 INSERT INTO supervision_actions (id, district, proposal_id, kind, held_on, participants, summary, recorded_at, recorded_by)
                 VALUES (\(action.id), \(claims.district.rawValue), \(proposal), \(kind), \(heldOn.description)::date, \(participants),
                         \(summary), \(now), \(claims.subject))
                 """)
-            try await AuditTrail.record("supervision-action", "proposal", proposal.uuidString.lowercased(), after: AuditTrail.json(action),
-                                        district: claims.district, at: now, in: transaction)
+            try await AuditTrail.record(
+                "supervision-action", "proposal", proposal.uuidString.lowercased(), after: AuditTrail.json(action),
+                district: claims.district, at: now, in: transaction)
             return action
         }
     }
@@ -220,12 +236,16 @@ struct SupervisionActions: Sendable {
     func list(_ proposal: UUID, in district: DistrictCode) async throws -> [SupervisionAction] {
         try await database.transaction(.district(district)) { transaction in
             var actions: [SupervisionAction] = []
-            for try await (id, kind, heldOn, participants, summary, at, by) in try await transaction.query("""
+            for try await (id, kind, heldOn, participants, summary, at, by) in try await transaction.query(
+                """
                 SELECT id, kind, to_char(held_on, 'YYYY-MM-DD'), participants, summary, recorded_at, recorded_by FROM supervision_actions
                 WHERE proposal_id = \(proposal) ORDER BY held_on, recorded_at
-                """).decode((UUID, String, String, String, String, Date, String).self) {
-                actions.append(SupervisionAction(id: id, proposalId: proposal, kind: kind, heldOn: heldOn, participants: participants,
-                                                 summary: summary, recordedAt: at, recordedBy: by))
+                """
+            ).decode((UUID, String, String, String, String, Date, String).self) {
+                actions.append(
+                    SupervisionAction(
+                        id: id, proposalId: proposal, kind: kind, heldOn: heldOn, participants: participants,
+                        summary: summary, recordedAt: at, recordedBy: by))
             }
             return actions
         }
@@ -241,6 +261,8 @@ extension SupervisionController {
 
     @Sendable func listActions(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        return try jsonResponse(["actions": try await SupervisionActions(database: database, clock: clock).list(try context.uuid(), in: claims.district)])
+        return try jsonResponse([
+            "actions": try await SupervisionActions(database: database, clock: clock).list(try context.uuid(), in: claims.district)
+        ])
     }
 }

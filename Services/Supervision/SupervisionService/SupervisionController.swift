@@ -221,7 +221,8 @@ struct SupervisionController: Sendable {
 
     @Sendable func evaluateForProposer(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: EvaluationInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await evaluations.evaluate(assignment: try context.uuid(), input, by: try context.staffClaims()), status: .created)
+        return try jsonResponse(
+            try await evaluations.evaluate(assignment: try context.uuid(), input, by: try context.staffClaims()), status: .created)
     }
 
     @Sendable func evaluationLink(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -251,7 +252,8 @@ struct SupervisionController: Sendable {
         let unit = try HandlingDesk.unit(of: claims)
         let found = try await database.transaction(.district(claims.district)) { transaction in
             var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
-            let condition: PostgresQuery = "unit_id = \(unit) AND state <> \(SupervisedAssignmentState.superseded.rawValue) ORDER BY deadline, case_number LIMIT 500"
+            let condition: PostgresQuery =
+                "unit_id = \(unit) AND state <> \(SupervisedAssignmentState.superseded.rawValue) ORDER BY deadline, case_number LIMIT 500"
             sql.sql += condition.sql
             sql.binds = condition.binds
             return try await Self.assignments(try await transaction.query(sql))
@@ -310,14 +312,15 @@ struct SupervisionController: Sendable {
         var found: [TrackedAssignment] = []
         for try await row in rows {
             let columns = row.makeRandomAccess()
-            found.append(TrackedAssignment(
-                assignmentId: try columns[0].decode(UUID.self), proposalId: try columns[1].decode(UUID.self),
-                caseNumber: try columns[2].decode(String.self), unitId: try columns[3].decode(UUID.self),
-                unitName: try columns[4].decode(String.self), role: try columns[5].decode(String.self), round: try columns[6].decode(Int.self),
-                isKey: try columns[7].decode(Bool.self), supervisingLeader: try columns[8].decode(String?.self),
-                assignedOn: try columns[9].decode(String.self), deadline: try columns[10].decode(String.self),
-                state: try columns[11].decode(String.self), escalationLevel: try columns[12].decode(String?.self),
-                timers: nil, meetings: nil, replies: nil, coUnitOpinions: nil, progressNotes: nil, extensionRequests: nil))
+            found.append(
+                TrackedAssignment(
+                    assignmentId: try columns[0].decode(UUID.self), proposalId: try columns[1].decode(UUID.self),
+                    caseNumber: try columns[2].decode(String.self), unitId: try columns[3].decode(UUID.self),
+                    unitName: try columns[4].decode(String.self), role: try columns[5].decode(String.self), round: try columns[6].decode(Int.self),
+                    isKey: try columns[7].decode(Bool.self), supervisingLeader: try columns[8].decode(String?.self),
+                    assignedOn: try columns[9].decode(String.self), deadline: try columns[10].decode(String.self),
+                    state: try columns[11].decode(String.self), escalationLevel: try columns[12].decode(String?.self),
+                    timers: nil, meetings: nil, replies: nil, coUnitOpinions: nil, progressNotes: nil, extensionRequests: nil))
         }
         return found
     }
@@ -340,7 +343,8 @@ struct SupervisionController: Sendable {
             // Overdue by the district's own calendar day.
             let today = LocalDate.on(now, in: try await Timers.settings(of: claims.district, in: transaction).zone).description
             var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
-            let condition: PostgresQuery = overdue
+            let condition: PostgresQuery =
+                overdue
                 ? "state = \(state) AND deadline < \(today)::date ORDER BY deadline, case_number LIMIT 500"
                 : "state = \(state) ORDER BY deadline, case_number LIMIT 500"
             sql.sql += condition.sql
@@ -421,8 +425,9 @@ struct SupervisionController: Sendable {
         try await database.transaction(.district(claims.district)) { transaction in
             let before = try await Timers.settings(of: claims.district, in: transaction)
             try await transaction.execute("UPDATE districts SET supervision_settings = \(json)::jsonb WHERE code = \(claims.district.rawValue)")
-            try await AuditTrail.record("settings-saved", "supervision-settings", claims.district.rawValue, before: AuditTrail.json(before),
-                                        after: json, district: claims.district, in: transaction)
+            try await AuditTrail.record(
+                "settings-saved", "supervision-settings", claims.district.rawValue, before: AuditTrail.json(before),
+                after: json, district: claims.district, in: transaction)
         }
         return try jsonResponse(settings)
     }

@@ -29,8 +29,9 @@ public enum SupervisionService {
                             logger.info("supervision timers fired", metadata: ["fired": "\(fired.acted)", "moot": "\(fired.total - fired.acted)"])
                         }
                         for failure in fired.failed {
-                            logger.error("a district's timers could not fire; will try again",
-                                         metadata: ["district": "\(failure.district.rawValue)", "error": "\(failure.error)"])
+                            logger.error(
+                                "a district's timers could not fire; will try again",
+                                metadata: ["district": "\(failure.district.rawValue)", "error": "\(failure.error)"])
                         }
                     },
                     StoreGauges(database: parts.database, logger: parts.logger) { transaction in
@@ -48,8 +49,10 @@ public enum SupervisionService {
 /// and those of them past their deadline (the overdue ratio operators watch).
 func openAssignments(today: LocalDate, in transaction: Transaction) async throws -> [StoreGauges.Sample] {
     try await BusinessFigures.openAssignments(today: today, in: transaction).flatMap { row in
-        [StoreGauges.Sample("assignments_open", ["district": row.district], row.open),
-         StoreGauges.Sample("assignments_overdue", ["district": row.district], row.overdue)]
+        [
+            StoreGauges.Sample("assignments_open", ["district": row.district], row.open),
+            StoreGauges.Sample("assignments_overdue", ["district": row.district], row.overdue),
+        ]
     }
 }
 
@@ -65,4 +68,3 @@ struct SupervisionServiceSettings {
         timerBatch = reader.integer("SUPERVISION_TIMER_BATCH", default: 1_000, range: 1...10_000)
     }
 }
-

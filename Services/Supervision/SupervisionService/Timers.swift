@@ -21,15 +21,17 @@ public enum Timers {
         assignment: UUID, proposal: UUID, deadline: LocalDate, today: LocalDate, settings: SupervisionSettings,
         district: DistrictCode, in transaction: Transaction
     ) async throws {
-        try await insert(SupervisionSchedule.timers(deadline: deadline, today: today, settings: settings),
-                         assignment: assignment, proposal: proposal, district: district, in: transaction)
+        try await insert(
+            SupervisionSchedule.timers(deadline: deadline, today: today, settings: settings),
+            assignment: assignment, proposal: proposal, district: district, in: transaction)
     }
 
     static func insert(
         _ timers: [PlannedTimer], assignment: UUID, proposal: UUID, district: DistrictCode, in transaction: Transaction
     ) async throws {
         guard !timers.isEmpty else { return }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO supervision_timers (district, assignment_id, proposal_id, kind, step, day, due_at)
             SELECT \(district.rawValue), \(assignment), \(proposal), kind, step, day::date, due_at
             FROM unnest(\(timers.map(\.kind.rawValue))::text[], \(timers.map(\.step))::int[], \(timers.map(\.day.description))::text[],
@@ -39,7 +41,8 @@ public enum Timers {
 
     /// Cancels an assignment's unfired reminders and escalations (a new deadline, a reply).
     static func cancelDeadlineTimers(of assignment: UUID, at now: Date, in transaction: Transaction) async throws {
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             UPDATE supervision_timers SET cancelled_at = \(now)
             WHERE assignment_id = \(assignment) AND kind IN ('reminder', 'escalation') AND fired_at IS NULL AND cancelled_at IS NULL
             """)
@@ -79,9 +82,11 @@ public enum Timers {
     public static func fireDue(database: Database, now: Date, batch: Int) async throws -> Fired {
         let districts = try await database.transaction(.allDistricts) { transaction in
             var codes: [DistrictCode] = []
-            for try await code in try await transaction.query("""
+            for try await code in try await transaction.query(
+                """
                 SELECT DISTINCT district FROM supervision_timers WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= \(now)
-                """).decode(String.self) {
+                """
+            ).decode(String.self) {
                 if let code = DistrictCode(rawValue: code) { codes.append(code) }
             }
             return codes
@@ -109,7 +114,8 @@ public enum Timers {
     ) async throws -> (total: Int, acted: Int) {
         // The proposals with due timers, locked first; those locked elsewhere wait for a pass.
         var proposals: [UUID] = []
-        for try await proposal in try await transaction.query("""
+        for try await proposal in try await transaction.query(
+            """
             SELECT p.id FROM proposals p
             WHERE p.id IN (
                 SELECT proposal_id FROM supervision_timers
@@ -118,11 +124,13 @@ public enum Timers {
             )
             ORDER BY p.id
             FOR UPDATE SKIP LOCKED
-            """).decode(UUID.self) {
+            """
+        ).decode(UUID.self) {
             proposals.append(proposal)
         }
         guard !proposals.isEmpty else { return (0, 0) }
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT t.id, t.kind, t.step, to_char(t.day, 'YYYY-MM-DD'), a.assignment_id, a.proposal_id, a.unit_id, a.case_number,
                    a.unit_name, to_char(a.deadline, 'YYYY-MM-DD'), a.state, a.supervising_leader
             FROM supervision_timers t JOIN supervised_assignments a ON a.assignment_id = t.assignment_id
@@ -132,11 +140,15 @@ public enum Timers {
             """)
         var due: [Due] = []
         for try await (id, kind, step, day, assignment, proposal, unit, caseNumber, unitName, deadline, state, leader)
-            in rows.decode((Int64, String, Int, String, UUID, UUID, UUID, String, String, String, String, String?).self) {
+            in rows.decode((Int64, String, Int, String, UUID, UUID, UUID, String, String, String, String, String?).self)
+        {
             guard let kind = TimerKind(rawValue: kind), let day = LocalDate(day), let deadline = LocalDate(deadline),
-                  let state = SupervisedAssignmentState(rawValue: state) else { continue }
-            due.append(Due(id: id, kind: kind, step: step, day: day, assignment: assignment, proposal: proposal, unit: unit,
-                           caseNumber: caseNumber, unitName: unitName, deadline: deadline, state: state, supervisingLeader: leader))
+                let state = SupervisedAssignmentState(rawValue: state)
+            else { continue }
+            due.append(
+                Due(
+                    id: id, kind: kind, step: step, day: day, assignment: assignment, proposal: proposal, unit: unit,
+                    caseNumber: caseNumber, unitName: unitName, deadline: deadline, state: state, supervisingLeader: leader))
         }
         guard !due.isEmpty else { return (0, 0) }
         let settings = try await settings(of: district, in: transaction)
@@ -156,27 +168,32 @@ public enum Timers {
             switch timer.kind {
             case .reminder where timer.state == .handling && today <= timer.deadline:
                 outcomes.append("reminded")
-                events.append(try Outbox.Row(
-                    ReminderDue(assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit, deadline: timer.deadline,
-                                daysLeft: timer.day.days(until: timer.deadline)),
-                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
+                events.append(
+                    try Outbox.Row(
+                        ReminderDue(
+                            assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit, deadline: timer.deadline,
+                            daysLeft: timer.day.days(until: timer.deadline)),
+                        district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
             case .escalation where timer.state == .handling:
                 let ladder = settings.escalation
                 let level = ladder.isEmpty ? EscalationLevel.reminder : ladder[min(timer.step, ladder.count - 1)].level
                 outcomes.append("escalated:" + level.rawValue)
                 escalated[timer.assignment] = level.rawValue
-                events.append(try Outbox.Row(
-                    AssignmentEscalated(assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit,
-                                        deadline: timer.deadline, daysOverdue: timer.deadline.days(until: timer.day) - 1, level: level,
-                                        supervisingLeader: timer.supervisingLeader),
-                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
+                events.append(
+                    try Outbox.Row(
+                        AssignmentEscalated(
+                            assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit,
+                            deadline: timer.deadline, daysOverdue: timer.deadline.days(until: timer.day) - 1, level: level,
+                            supervisingLeader: timer.supervisingLeader),
+                        district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
             case .followUp where timer.state == .replied || timer.state == .closed:
                 // 回头看: the unit and the committee are asked for the result (FollowUpReviews).
                 outcomes.append("follow-up")
                 try await FollowUpReviews.ask(timer, district: district, now: now, in: transaction)
-                events.append(try Outbox.Row(
-                    FollowUpDue(assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit, promised: timer.day),
-                    district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
+                events.append(
+                    try Outbox.Row(
+                        FollowUpDue(assignmentID: timer.assignment, proposalID: timer.proposal, unitID: timer.unit, promised: timer.day),
+                        district: district, occurredAt: now, to: TopicCatalogue.supervisionEvents, key: key))
             case .evaluationWindow where timer.state == .replied:
                 // Close the proposal if the window's end leaves it waiting for nothing else.
                 let waiting = try await EvaluationDesk.waitingFor(timer.proposal, today: today, settings: settings, in: transaction)
@@ -184,9 +201,10 @@ public enum Timers {
                 if waiting == nil && !alreadyClosed {
                     outcomes.append("closed")
                     closed.insert(timer.proposal)
-                    events.append(try await EvaluationDesk.close(
-                        timer.proposal, byDecision: false, reason: "the proposer's evaluation window passed", by: "supervision-service",
-                        now: now, district: district, in: transaction))
+                    events.append(
+                        try await EvaluationDesk.close(
+                            timer.proposal, byDecision: false, reason: "the proposer's evaluation window passed", by: "supervision-service",
+                            now: now, district: district, in: transaction))
                 } else {
                     outcomes.append("moot")
                 }
@@ -196,13 +214,15 @@ public enum Timers {
                 outcomes.append("moot")
             }
         }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             UPDATE supervision_timers t SET fired_at = \(now), outcome = f.outcome
             FROM unnest(\(due.map(\.id))::bigint[], \(outcomes)::text[]) AS f(id, outcome)
             WHERE t.id = f.id
             """)
         if !escalated.isEmpty {
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE supervised_assignments a SET escalation_level = e.level, updated_at = \(now)
                 FROM unnest(\(Array(escalated.keys))::uuid[], \(Array(escalated.values))::text[]) AS e(id, level)
                 WHERE a.assignment_id = e.id

@@ -1,4 +1,4 @@
-import SupervisionService
 import ServiceKit
+import SupervisionService
 
 await ServiceMain.run(SupervisionService.definition)

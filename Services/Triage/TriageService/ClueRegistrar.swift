@@ -5,9 +5,9 @@ import Logging
 import Models
 import PostgresNIO
 import ServiceKit
+import Similarity
 import Storage
 import Synchronization
-import Similarity
 
 /// A clue arriving in a district's clue database: from intake, or up the through train.
 struct IncomingClue: Sendable {
@@ -44,7 +44,8 @@ final class RuleBook: Sendable {
         guard version > 0 else { return builtIn }
         if let cached = compiled.withLock({ $0[district] }), cached.version == version { return cached.rules }
         var definition: String?
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT definition::text FROM classification_rule_sets WHERE district = \(district.rawValue) AND version = \(version)
             """)
         for try await text in rows.decode(String.self) { definition = text }
@@ -86,7 +87,8 @@ struct ClueRegistrar: Sendable {
     }
 
     static func settings(of district: DistrictCode, in transaction: Transaction) async throws -> DistrictSettings {
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT similarity_threshold::float8,
                    coalesce((SELECT max(version) FROM classification_rule_sets WHERE district = \(district.rawValue)), 0)
             FROM districts WHERE code = \(district.rawValue)
@@ -125,20 +127,24 @@ struct ClueRegistrar: Sendable {
         for (index, placement) in placements.enumerated() {
             remaining[placement.groupID]! -= 1
             let classification = classifications[index]
-            announced.append(ClueTriaged(
-                clueID: clues[index].id, domain: classification.domain, committee: classification.committee,
-                urgency: classification.urgency, jurisdiction: classification.jurisdiction, street: classification.street,
-                ruleVersion: settings.ruleVersion, rules: classification.hits.map { "\($0.kind.rawValue):\($0.rule)" },
-                groupID: placement.groupID, groupVoices: voices[placement.groupID]! - remaining[placement.groupID]!,
-                startedGroup: placement.startedGroup, linkedFromClueID: clues[index].linkedFromClueID))
+            announced.append(
+                ClueTriaged(
+                    clueID: clues[index].id, domain: classification.domain, committee: classification.committee,
+                    urgency: classification.urgency, jurisdiction: classification.jurisdiction, street: classification.street,
+                    ruleVersion: settings.ruleVersion, rules: classification.hits.map { "\($0.kind.rawValue):\($0.rule)" },
+                    groupID: placement.groupID, groupVoices: voices[placement.groupID]! - remaining[placement.groupID]!,
+                    startedGroup: placement.startedGroup, linkedFromClueID: clues[index].linkedFromClueID))
         }
-        try await Self.storeClues(clues, classifications: classifications, placements: placements, district: district, ruleVersion: settings.ruleVersion, in: transaction)
+        try await Self.storeClues(
+            clues, classifications: classifications, placements: placements, district: district, ruleVersion: settings.ruleVersion, in: transaction)
 
         guard announce else { return announced }
         let now = Date()
         var rows: [Outbox.Row] = []
         for (clue, event) in zip(clues, announced) {
-            rows.append(try Outbox.Row(event, district: district, occurredAt: now, causedBy: clue.cause, to: TopicCatalogue.triageEvents, key: clue.id.uuidString))
+            rows.append(
+                try Outbox.Row(
+                    event, district: district, occurredAt: now, causedBy: clue.cause, to: TopicCatalogue.triageEvents, key: clue.id.uuidString))
         }
         try await Outbox.append(rows, in: transaction)
         return announced
@@ -163,7 +169,8 @@ struct ClueRegistrar: Sendable {
         var voices: [UUID: Int] = [:]
         if !newIDs.isEmpty {
             let counts = newIDs.map { joins[$0]! }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO clue_groups (id, district, representative, signature, voices)
                 SELECT id, \(district.rawValue), representative, decode(signature, 'hex'), voices
                 FROM unnest(\(newIDs)::uuid[], \(representatives)::uuid[], \(signatureHex)::text[], \(counts)::int[])
@@ -174,11 +181,13 @@ struct ClueRegistrar: Sendable {
         let existing = joins.keys.filter { voices[$0] == nil }
         if !existing.isEmpty {
             let added = existing.map { joins[$0]! }
-            for try await (id, total) in try await transaction.query("""
+            for try await (id, total) in try await transaction.query(
+                """
                 UPDATE clue_groups g SET voices = g.voices + t.added, updated_at = now()
                 FROM unnest(\(existing)::uuid[], \(added)::int[]) AS t(id, added) WHERE g.id = t.id
                 RETURNING g.id, g.voices
-                """).decode((UUID, Int).self) {
+                """
+            ).decode((UUID, Int).self) {
                 voices[id] = total
             }
             // Groups change only under the lock this transaction holds; a missing one is a bug,
@@ -198,7 +207,8 @@ struct ClueRegistrar: Sendable {
     ) async throws {
         // Arrays of text carry no NULL through PostgresNIO: empty strings stand for none.
         func text(_ value: String?) -> String { value ?? "" }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO triage_clues (clue_id, district, tracking_number, channel, received_at, domain, committee, urgency,
                                       jurisdiction, department, street, classification, rule_version, group_id, source_category,
                                       themed_call_id, linked_from_clue_id)

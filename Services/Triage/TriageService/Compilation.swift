@@ -86,8 +86,9 @@ extension Compilation {
                 return (left.groupID?.uuidString ?? "") < (right.groupID?.uuidString ?? "")
             }
             let name = domain.map { domainNames[$0] ?? $0 } ?? Compilation.unclassifiedName
-            domains.append(DomainSection(
-                domain: domain, name: name, groups: sections, count: sections.reduce(0) { $0 + $1.clues.count }))
+            domains.append(
+                DomainSection(
+                    domain: domain, name: name, groups: sections, count: sections.reduce(0) { $0 + $1.clues.count }))
         }
         domains.sort { left, right in
             if left.count != right.count { return left.count > right.count }
@@ -160,10 +161,11 @@ enum CompilationFormat {
         for domain in compilation.domains {
             for (group, label) in zip(domain.groups, groupLabels(domain)) {
                 for clue in group.clues {
-                    appendRecord([
-                        domain.name, label, String(group.voices), clue.trackingNumber, clue.receivedOn, clue.title,
-                        clue.sourceCategory, clue.channel, clue.status, clue.route ?? "", clue.urgency, clue.street ?? "",
-                    ], to: &text)
+                    appendRecord(
+                        [
+                            domain.name, label, String(group.voices), clue.trackingNumber, clue.receivedOn, clue.title,
+                            clue.sourceCategory, clue.channel, clue.status, clue.route ?? "", clue.urgency, clue.street ?? "",
+                        ], to: &text)
                 }
             }
         }
@@ -320,7 +322,8 @@ struct CompilationStore: Sendable {
             ).decode(String.self) {
                 districtName = name
             }
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT t.domain, t.group_id, t.tracking_number, c.received_at, c.title, c.source_category,
                        coalesce(ch.name, c.channel), t.status, t.route, t.urgency, t.street
                 FROM triage_clues t
@@ -331,15 +334,17 @@ struct CompilationStore: Sendable {
                 """)
             var entries: [Compilation.Entry] = []
             for try await (domain, groupID, trackingNumber, receivedAt, title, source, channel, status, route, urgency, street)
-                in rows.decode((String?, UUID?, String, Date, String, String, String, String, String?, String, String?).self) {
-                entries.append(Compilation.Entry(
-                    domain: domain, groupID: groupID,
-                    clue: CompiledClue(
-                        // Titles are residents' free text: masked as the portal masks them.
-                        trackingNumber: trackingNumber, receivedOn: Self.day(of: receivedAt), title: Redaction.redact(title),
-                        sourceCategory: CompilationLabels.sourceCategory(source), channel: channel,
-                        status: CompilationLabels.status(status), route: CompilationLabels.route(route),
-                        urgency: CompilationLabels.urgency(urgency), street: street)))
+                in rows.decode((String?, UUID?, String, Date, String, String, String, String, String?, String, String?).self)
+            {
+                entries.append(
+                    Compilation.Entry(
+                        domain: domain, groupID: groupID,
+                        clue: CompiledClue(
+                            // Titles are residents' free text: masked as the portal masks them.
+                            trackingNumber: trackingNumber, receivedOn: Self.day(of: receivedAt), title: Redaction.redact(title),
+                            sourceCategory: CompilationLabels.sourceCategory(source), channel: channel,
+                            status: CompilationLabels.status(status), route: CompilationLabels.route(route),
+                            urgency: CompilationLabels.urgency(urgency), street: street)))
             }
             return Compilation(districtName: districtName, year: year, entries: entries, domainNames: domainNames)
         }

@@ -104,8 +104,9 @@ struct CultivationController: Sendable {
         let limit = try QueryParameters.integer(query, "limit", default: 200, range: 1...1_000)
         let offset = try QueryParameters.integer(query, "offset", default: 0, range: 0...1_000_000)
         let reviewOverdue = try QueryParameters.flag(query, "reviewOverdue")
-        let proposals = try await store.proposals(in: claims.district, status: status, draftedBy: Self.ownOnly(claims), reviewOverdue: reviewOverdue,
-                                                  limit: limit, offset: offset)
+        let proposals = try await store.proposals(
+            in: claims.district, status: status, draftedBy: Self.ownOnly(claims), reviewOverdue: reviewOverdue,
+            limit: limit, offset: offset)
         return try jsonResponse(["proposals": proposals])
     }
 
@@ -113,7 +114,7 @@ struct CultivationController: Sendable {
         let claims = try context.staffClaims()
         let id = try context.uuid()
         guard let proposal = try await store.proposal(id, in: claims.district),
-              Self.ownOnly(claims).map({ $0 == proposal.draftedBy }) ?? true
+            Self.ownOnly(claims).map({ $0 == proposal.draftedBy }) ?? true
         else { throw APIError.notFound }
         return try jsonResponse(proposal)
     }

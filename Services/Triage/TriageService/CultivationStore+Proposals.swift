@@ -37,9 +37,11 @@ extension CultivationStore {
             }
             // Topics touching these clues, locked before the clues (the order claims take too).
             var touchedTopics: [UUID] = []
-            for try await id in try await transaction.query("""
+            for try await id in try await transaction.query(
+                """
                 SELECT id FROM reference_topics WHERE clue_ids && \(clueIDs) ORDER BY id FOR UPDATE
-                """).decode(UUID.self) {
+                """
+            ).decode(UUID.self) {
                 touchedTopics.append(id)
             }
             let locked = try await Self.lockClues(clueIDs, in: transaction)
@@ -68,20 +70,23 @@ extension CultivationStore {
             let proposalID = UUID()
             let lead = byID[clueIDs[0]]!
             let fastTrack = draft.fastTrack ?? !clueIDs.isEmpty
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, cosigners,
                                        clue_ids, topic_id, domain, committee, fast_track, drafted_by, created_at, updated_at)
                 VALUES (\(proposalID), \(district.rawValue), \(ProposalStatus.drafting.rawValue), \(draft.title), \(draft.caseSummary),
                         \(draft.reasons), \(draft.suggestions), \(proposersJSON)::jsonb, \(cosignersJSON)::jsonb, \(clueIDs),
                         \(draft.topicID), \(lead.domain), \(lead.committee), \(fastTrack), \(claims.subject), \(now), \(now))
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE triage_clues SET status = \(ClueTriageStatus.inProposal.rawValue), proposal_id = \(proposalID)
                 WHERE clue_id = ANY(\(clueIDs))
                 """)
             // The named topic is drafted; so is any other claimed topic all of whose clues are now in proposals.
             if !touchedTopics.isEmpty {
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     UPDATE reference_topics r SET status = \(ReferenceTopicStatus.drafted.rawValue)
                     WHERE r.id = ANY(\(touchedTopics))
                       AND (r.id = \(draft.topicID) OR (r.status = \(ReferenceTopicStatus.claimed.rawValue) AND NOT EXISTS (
@@ -91,7 +96,8 @@ extension CultivationStore {
             }
             var detail: [String: JSONValue] = ["fastTrack": .bool(fastTrack)]
             if let topicID = draft.topicID { detail["topicId"] = .string(topicID.uuidString) }
-            try await Self.recordDecision("draft", clueIDs: clueIDs, proposalID: proposalID, detail: detail, note: "", by: claims, now: now, in: transaction)
+            try await Self.recordDecision(
+                "draft", clueIDs: clueIDs, proposalID: proposalID, detail: detail, note: "", by: claims, now: now, in: transaction)
             guard let view = try await Self.loadProposal(proposalID, of: district, lock: false, in: transaction) else { throw APIError.notFound }
             return view
         }
@@ -122,9 +128,11 @@ extension CultivationStore {
             try Self.requireDrafterOrAdministrator(current, claims, "edit")
             let status = try Self.status(of: current)
             guard status == .drafting else {
-                throw Self.conflict("a proposal that is \(status.rawValue) cannot be edited; only a proposal that is \(ProposalStatus.drafting.rawValue) can")
+                throw Self.conflict(
+                    "a proposal that is \(status.rawValue) cannot be edited; only a proposal that is \(ProposalStatus.drafting.rawValue) can")
             }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE proposals SET
                     title = coalesce(\(title), title),
                     case_summary = coalesce(\(caseSummary), case_summary),
@@ -137,8 +145,9 @@ extension CultivationStore {
                 WHERE id = \(id)
                 """)
             guard let view = try await Self.loadProposal(id, of: district, lock: false, in: transaction) else { throw APIError.notFound }
-            try await AuditTrail.record("proposal-edited", "proposal", id.uuidString.lowercased(), before: AuditTrail.json(current),
-                                        after: AuditTrail.json(view), district: district, at: now, in: transaction)
+            try await AuditTrail.record(
+                "proposal-edited", "proposal", id.uuidString.lowercased(), before: AuditTrail.json(current),
+                after: AuditTrail.json(view), district: district, at: now, in: transaction)
             return view
         }
     }
@@ -154,7 +163,8 @@ extension CultivationStore {
             let settings = try await Self.settings(of: district, in: transaction)
             let days = current.fastTrack ? settings.fastTrackReviewDays : settings.reviewDays
             let due = now.addingTimeInterval(Double(days) * 86_400)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE proposals SET submitted_at = \(now), review_due_at = \(due)
                 WHERE id = \(id)
                 """)
@@ -185,16 +195,19 @@ extension CultivationStore {
                 let session = review.session ?? settings.currentSession
                 let year = TrackingSequences.year(of: now)
                 var sequence = 0
-                for try await value in try await transaction.query("""
+                for try await value in try await transaction.query(
+                    """
                     INSERT INTO case_sequences (district, session, year, last_value)
                     VALUES (\(district.rawValue), \(session)::int, \(year)::int, 1)
                     ON CONFLICT (district, session, year) DO UPDATE SET last_value = case_sequences.last_value + 1
                     RETURNING last_value
-                    """).decode(Int.self) {
+                    """
+                ).decode(Int.self) {
                     sequence = value
                 }
                 let caseNumber = CaseNumber(prefix: settings.prefix, session: session, year: year, sequence: sequence)
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     UPDATE proposals SET case_number = \(caseNumber.rawValue), session = \(session)::int,
                            year = \(year)::int, reviewed_by = \(claims.subject), reviewed_at = \(now), review_reason = \(review.reason),
                            alternative_route = NULL
@@ -211,7 +224,8 @@ extension CultivationStore {
                     key: id.uuidString, in: transaction)
             case .notFile:
                 let route = review.alternativeRoute ?? AlternativeRoute.none
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     UPDATE proposals SET reviewed_by = \(claims.subject), reviewed_at = \(now),
                            review_reason = \(review.reason), alternative_route = \(route.rawValue)
                     WHERE id = \(id)
@@ -222,7 +236,8 @@ extension CultivationStore {
                     try EventEnvelope(event, district: district, occurredAt: now), to: TopicCatalogue.triageEvents,
                     key: id.uuidString, in: transaction)
             case .returnForRevision:
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     UPDATE proposals SET reviewed_by = \(claims.subject), reviewed_at = \(now),
                            review_reason = \(review.reason), review_due_at = NULL
                     WHERE id = \(id)
@@ -244,10 +259,13 @@ extension CultivationStore {
     /// `draftedBy`: only that person's proposals (for roles that see their own only).
     /// `reviewOverdue`: only proposals submitted for review whose review is past its due date
     /// (the fast track's), the oldest due first.
-    func proposals(in district: DistrictCode, status: ProposalStatus?, draftedBy: String?, reviewOverdue: Bool = false, now: Date = Date(),
-                   limit: Int, offset: Int) async throws -> [ProposalView] {
+    func proposals(
+        in district: DistrictCode, status: ProposalStatus?, draftedBy: String?, reviewOverdue: Bool = false, now: Date = Date(),
+        limit: Int, offset: Int
+    ) async throws -> [ProposalView] {
         try await database.transaction(.district(district)) { transaction -> [ProposalView] in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT \(unescaped: Self.proposalColumns) FROM proposals
                 WHERE district = \(district.rawValue) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
                   AND (\(draftedBy)::text IS NULL OR drafted_by = \(draftedBy))

@@ -45,16 +45,19 @@ extension CultivationStore {
             }
 
             let claimID = UUID()
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO topic_claims (id, topic_id, district, claimant, claimant_role, claimant_name, claimed_at)
                 VALUES (\(claimID), \(topicID), \(district.rawValue), \(claims.subject), \(claims.role.rawValue), \(name), \(now))
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE reference_topics SET status = \(ReferenceTopicStatus.claimed.rawValue) WHERE id = \(topicID)
                 """)
             let clueIDs = clues.map(\.id)
             if !clueIDs.isEmpty {
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     UPDATE triage_clues SET status = \(ClueTriageStatus.claimed.rawValue) WHERE clue_id = ANY(\(clueIDs))
                     """)
             }
@@ -83,26 +86,31 @@ extension CultivationStore {
         return try await database.transaction(.district(district)) { transaction -> ReferenceTopicView in
             guard let topic = try await Self.lockTopic(topicID, in: transaction) else { throw APIError.notFound }
             var released: [UUID] = []
-            for try await id in try await transaction.query("""
+            for try await id in try await transaction.query(
+                """
                 UPDATE topic_claims SET released_at = \(now)
                 WHERE topic_id = \(topicID) AND claimant = \(claims.subject) AND released_at IS NULL
                 RETURNING id
-                """).decode(UUID.self) {
+                """
+            ).decode(UUID.self) {
                 released.append(id)
             }
             guard !released.isEmpty else { throw APIError.notFound }
             let remaining = try await Self.activeClaimants(of: topicID, in: transaction)
             var reopened: [UUID] = []
             if remaining.isEmpty && topic.status == ReferenceTopicStatus.claimed.rawValue {
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     UPDATE reference_topics SET status = \(ReferenceTopicStatus.open.rawValue) WHERE id = \(topicID)
                     """)
                 if !topic.clueIDs.isEmpty {
-                    for try await id in try await transaction.query("""
+                    for try await id in try await transaction.query(
+                        """
                         UPDATE triage_clues SET status = \(ClueTriageStatus.referenceTopic.rawValue)
                         WHERE clue_id = ANY(\(topic.clueIDs)) AND status = \(ClueTriageStatus.claimed.rawValue)
                         RETURNING clue_id
-                        """).decode(UUID.self) {
+                        """
+                    ).decode(UUID.self) {
                         reopened.append(id)
                     }
                 }

@@ -41,9 +41,11 @@ extension CultivationStore {
 
     static func lockTopic(_ id: UUID, in transaction: Transaction) async throws -> LockedTopic? {
         var topic: LockedTopic?
-        for try await (status, clueIDs) in try await transaction.query("""
+        for try await (status, clueIDs) in try await transaction.query(
+            """
             SELECT status, clue_ids FROM reference_topics WHERE id = \(id) FOR UPDATE
-            """).decode((String, [UUID]).self) {
+            """
+        ).decode((String, [UUID]).self) {
             topic = LockedTopic(id: id, status: status, clueIDs: clueIDs)
         }
         return topic
@@ -53,9 +55,11 @@ extension CultivationStore {
     static func lockClues(_ ids: [UUID], in transaction: Transaction) async throws -> [LockedClue] {
         guard !ids.isEmpty else { return [] }
         var found: [UUID: LockedClue] = [:]
-        for try await (id, status, domain, committee) in try await transaction.query("""
+        for try await (id, status, domain, committee) in try await transaction.query(
+            """
             SELECT clue_id, status, domain, committee FROM triage_clues WHERE clue_id = ANY(\(ids)) ORDER BY clue_id FOR UPDATE
-            """).decode((UUID, String, String?, String?).self) {
+            """
+        ).decode((UUID, String, String?, String?).self) {
             found[id] = LockedClue(id: id, status: ClueTriageStatus(rawValue: status) ?? .closed, domain: domain, committee: committee)
         }
         return ids.compactMap { found[$0] }
@@ -64,9 +68,11 @@ extension CultivationStore {
     /// Subjects holding an active claim on the topic.
     static func activeClaimants(of topicID: UUID, in transaction: Transaction) async throws -> Set<String> {
         var claimants: Set<String> = []
-        for try await claimant in try await transaction.query("""
+        for try await claimant in try await transaction.query(
+            """
             SELECT claimant FROM topic_claims WHERE topic_id = \(topicID) AND released_at IS NULL
-            """).decode(String.self) {
+            """
+        ).decode(String.self) {
             claimants.insert(claimant)
         }
         return claimants
@@ -75,10 +81,12 @@ extension CultivationStore {
     /// The clues of every topic `subject` holds an active claim on.
     static func cluesHeld(by subject: String, in transaction: Transaction) async throws -> Set<UUID> {
         var ids: Set<UUID> = []
-        for try await id in try await transaction.query("""
+        for try await id in try await transaction.query(
+            """
             SELECT DISTINCT unnest(r.clue_ids) FROM topic_claims k JOIN reference_topics r ON r.id = k.topic_id
             WHERE k.claimant = \(subject) AND k.released_at IS NULL
-            """).decode(UUID.self) {
+            """
+        ).decode(UUID.self) {
             ids.insert(id)
         }
         return ids
@@ -86,10 +94,12 @@ extension CultivationStore {
 
     static func settings(of district: DistrictCode, in transaction: Transaction) async throws -> Settings {
         var settings: Settings?
-        for try await (coClaiming, session, fastDays, days, prefix) in try await transaction.query("""
+        for try await (coClaiming, session, fastDays, days, prefix) in try await transaction.query(
+            """
             SELECT co_claiming, current_session, fast_track_review_days, review_days, coalesce(tracking_prefix, upper(code))
             FROM districts WHERE code = \(district.rawValue)
-            """).decode((Bool, Int, Int, Int, String).self) {
+            """
+        ).decode((Bool, Int, Int, Int, String).self) {
             settings = Settings(coClaiming: coClaiming, currentSession: session, fastTrackReviewDays: fastDays, reviewDays: days, prefix: prefix)
         }
         guard let settings else { throw APIError.notFound }
@@ -100,24 +110,29 @@ extension CultivationStore {
         of district: DistrictCode, status: ReferenceTopicStatus?, only id: UUID?, caller: String, in transaction: Transaction
     ) async throws -> [ReferenceTopicView] {
         var topics: [ReferenceTopicView] = []
-        for try await (topicID, title, topicStatus, groupID, clueIDs, domain, committee, publishedAt) in try await transaction.query("""
+        for try await (topicID, title, topicStatus, groupID, clueIDs, domain, committee, publishedAt) in try await transaction.query(
+            """
             SELECT id, title, status, group_id, clue_ids, domain, committee, published_at FROM reference_topics
             WHERE district = \(district.rawValue)
               AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
               AND (\(id)::uuid IS NULL OR id = \(id))
             ORDER BY published_at DESC, id
-            """).decode((UUID, String, String, UUID?, [UUID], String?, String?, Date).self) {
-            topics.append(ReferenceTopicView(
-                id: topicID, title: title, status: topicStatus, groupId: groupID, clueIds: clueIDs, domain: domain, committee: committee,
-                publishedAt: publishedAt, claimants: []))
+            """
+        ).decode((UUID, String, String, UUID?, [UUID], String?, String?, Date).self) {
+            topics.append(
+                ReferenceTopicView(
+                    id: topicID, title: title, status: topicStatus, groupId: groupID, clueIds: clueIDs, domain: domain, committee: committee,
+                    publishedAt: publishedAt, claimants: []))
         }
         guard !topics.isEmpty else { return [] }
         var claimants: [UUID: [TopicClaimantView]] = [:]
-        for try await (topicID, claimID, claimant, role, name, claimedAt) in try await transaction.query("""
+        for try await (topicID, claimID, claimant, role, name, claimedAt) in try await transaction.query(
+            """
             SELECT topic_id, id, claimant, claimant_role, claimant_name, claimed_at FROM topic_claims
             WHERE topic_id = ANY(\(topics.map(\.id))) AND released_at IS NULL
             ORDER BY claimed_at, id
-            """).decode((UUID, UUID, String, String, String, Date).self) {
+            """
+        ).decode((UUID, UUID, String, String, String, Date).self) {
             claimants[topicID, default: []].append(
                 TopicClaimantView(claimId: claimID, role: role, name: name, claimedAt: claimedAt, mine: claimant == caller))
         }
@@ -151,10 +166,12 @@ extension CultivationStore {
     /// and ids of other districts (row-level security hides them).
     static func loadProposal(_ id: UUID, of district: DistrictCode, lock: Bool, in transaction: Transaction) async throws -> ProposalView? {
         var found: ProposalView?
-        for try await row in try await transaction.query("""
+        for try await row in try await transaction.query(
+            """
             SELECT \(unescaped: proposalColumns) FROM proposals
             WHERE id = \(id) AND district = \(district.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")
-            """).decode(ProposalRow.self) {
+            """
+        ).decode(ProposalRow.self) {
             found = try Self.view(row, district: district)
         }
         return found
@@ -193,13 +210,15 @@ extension CultivationStore {
         now: Date, in transaction: Transaction
     ) async throws {
         let detailText = String(decoding: try JSONEncoder().encode(JSONValue.object(detail)), as: UTF8.self)
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO triage_decisions (id, district, action, clue_ids, proposal_id, detail, note, decided_by, decided_at)
             VALUES (\(UUID()), \(claims.district.rawValue), \(action), \(clueIDs), \(proposalID), \(detailText)::jsonb, \(note),
                     \(claims.subject), \(now))
             """)
-        try await AuditTrail.record(action, proposalID == nil ? "reference-topic" : "proposal",
-                                    (proposalID ?? clueIDs.first)?.uuidString.lowercased(), after: detailText,
-                                    district: claims.district, at: now, in: transaction)
+        try await AuditTrail.record(
+            action, proposalID == nil ? "reference-topic" : "proposal",
+            (proposalID ?? clueIDs.first)?.uuidString.lowercased(), after: detailText,
+            district: claims.district, at: now, in: transaction)
     }
 }

@@ -4,8 +4,8 @@ import Hummingbird
 import Models
 import PostgresNIO
 import ServiceKit
-import Storage
 import Similarity
+import Storage
 
 /// The body of a routing decision (`POST /v1/triage/clues/:id/decision`, `.../groups/:id/decision`).
 struct DecisionInput: Decodable, Sendable {
@@ -92,10 +92,12 @@ struct TriageDecisions: Sendable {
             // The clues concerned, locked, in arrival order.
             let (clueIDs, groupID) = try await lockTargets(target, in: transaction)
             var members: [(id: UUID, status: ClueTriageStatus, title: String, domain: String?, committee: String?)] = []
-            for try await (id, status, title, domain, committee) in try await transaction.query("""
+            for try await (id, status, title, domain, committee) in try await transaction.query(
+                """
                 SELECT t.clue_id, t.status, c.title, t.domain, t.committee FROM triage_clues t JOIN clues c ON c.id = t.clue_id
                 WHERE t.clue_id = ANY(\(clueIDs)) ORDER BY t.received_at, t.clue_id
-                """).decode((UUID, String, String, String?, String?).self) {
+                """
+            ).decode((UUID, String, String, String?, String?).self) {
                 members.append((id, ClueTriageStatus(rawValue: status) ?? .closed, title, domain, committee))
             }
             var routable = members.filter { $0.status == .awaitingReview }
@@ -110,7 +112,8 @@ struct TriageDecisions: Sendable {
                 throw APIError(.conflict, code: "illegal-state", message: "no clue of the group awaits review; nothing can be routed")
             }
             if case .group(let id) = target, let representative = try await representative(of: id, in: transaction),
-               let index = routable.firstIndex(where: { $0.id == representative }) {
+                let index = routable.firstIndex(where: { $0.id == representative })
+            {
                 routable.swapAt(0, index)
             }
             let routedIDs = routable.map(\.id)
@@ -121,7 +124,8 @@ struct TriageDecisions: Sendable {
                 let id = UUID()
                 topicID = id
                 let lead = routable.first ?? first
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO reference_topics (id, district, title, group_id, clue_ids, domain, committee, published_by, published_at)
                     VALUES (\(id), \(district.rawValue), \(topicTitle ?? lead.title), \(groupID), \(routedIDs), \(lead.domain),
                             \(lead.committee), \(claims.subject), \(now))
@@ -129,15 +133,18 @@ struct TriageDecisions: Sendable {
                 detail["topicId"] = .string(id.uuidString)
             }
             let detailText = String(decoding: try JSONEncoder().encode(JSONValue.object(detail)), as: UTF8.self)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO triage_decisions (id, district, action, clue_ids, group_id, detail, note, decided_by, decided_at)
                 VALUES (\(decisionID), \(district.rawValue), 'route', \(routedIDs), \(groupID), \(detailText)::jsonb, \(note),
                         \(claims.subject), \(now))
                 """)
-            try await AuditTrail.record("clues-routed", groupID == nil ? "clue" : "clue-group",
-                                        (groupID ?? routedIDs.first)?.uuidString.lowercased(), after: detailText,
-                                        district: district, at: now, in: transaction)
-            try await transaction.execute("""
+            try await AuditTrail.record(
+                "clues-routed", groupID == nil ? "clue" : "clue-group",
+                (groupID ?? routedIDs.first)?.uuidString.lowercased(), after: detailText,
+                district: district, at: now, in: transaction)
+            try await transaction.execute(
+                """
                 UPDATE triage_clues SET status = \(route.resultingStatus.rawValue), route = \(route.kind.rawValue),
                        route_detail = \(detailText)::jsonb, decided_by = \(claims.subject), decided_at = \(now),
                        decision_note = \(note), topic_id = \(topicID)
@@ -242,15 +249,19 @@ struct TriageDecisions: Sendable {
         }
         var originals: [Original] = []
         for try await (id, title, situation, suggestions, source, channel, anonymous, name, phone, address, receiverKind, receiverName, consent)
-            in try await transaction.query("""
+            in try await transaction.query(
+                """
                 SELECT id, title, situation_analysis, specific_suggestions, source_category, channel, is_anonymous,
                        contact_name, contact_phone, contact_address, receiver_kind, receiver_name, consent_to_publish
                 FROM clues WHERE id = ANY(\(clueIDs)) ORDER BY received_at, id
-                """).decode((UUID, String, String, String, String, String, Bool, String?, String?, String?, String?, String?, Bool).self) {
-            originals.append(Original(
-                id: id, title: title, situation: situation, suggestions: suggestions, sourceCategory: source, channel: channel,
-                anonymous: anonymous, name: name, phone: phone, address: address, receiverKind: receiverKind,
-                receiverName: receiverName, consent: consent))
+                """
+            ).decode((UUID, String, String, String, String, String, Bool, String?, String?, String?, String?, String?, Bool).self)
+        {
+            originals.append(
+                Original(
+                    id: id, title: title, situation: situation, suggestions: suggestions, sourceCategory: source, channel: channel,
+                    anonymous: anonymous, name: name, phone: phone, address: address, receiverKind: receiverKind,
+                    receiverName: receiverName, consent: consent))
         }
         try await transaction.scope(to: .district(parent))
         var prefix = parent.rawValue.uppercased()
@@ -265,7 +276,8 @@ struct TriageDecisions: Sendable {
             for try await value in try await transaction.query("SELECT nextval(\(sequence)::regclass)").decode(Int.self) { number = value }
             let trackingNumber = TrackingNumber(prefix: prefix, year: year, sequence: number)
             let id = UUID()
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions, source_category,
                                    channel, is_anonymous, contact_name, contact_phone, contact_address, received_at, receiver_kind,
                                    receiver_name, consent_to_publish, submitted_by)
@@ -275,18 +287,21 @@ struct TriageDecisions: Sendable {
                         \(original.receiverName), \(original.consent), \("through-train:" + district.rawValue))
                 """)
             linked[original.id] = id
-            incoming.append(IncomingClue(
-                id: id, trackingNumber: trackingNumber.rawValue, channel: original.channel, receivedAt: now,
-                sourceCategory: original.sourceCategory, themedCallID: nil,
-                text: ClueText(title: original.title, situation: original.situation, suggestions: original.suggestions,
-                               address: original.address, receiver: original.receiverName),
-                linkedFromClueID: original.id, cause: nil))
+            incoming.append(
+                IncomingClue(
+                    id: id, trackingNumber: trackingNumber.rawValue, channel: original.channel, receivedAt: now,
+                    sourceCategory: original.sourceCategory, themedCallID: nil,
+                    text: ClueText(
+                        title: original.title, situation: original.situation, suggestions: original.suggestions,
+                        address: original.address, receiver: original.receiverName),
+                    linkedFromClueID: original.id, cause: nil))
         }
         try await registrar.register(incoming, in: parent, transaction: transaction)
         try await transaction.scope(to: .district(district))
         let origins = Array(linked.keys)
         let links = origins.map { linked[$0]! }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             UPDATE triage_clues t SET linked_clue_id = l.linked
             FROM unnest(\(origins)::uuid[], \(links)::uuid[]) AS l(origin, linked) WHERE t.clue_id = l.origin
             """)
@@ -326,18 +341,23 @@ extension TriageDecisions {
         return try await database.transaction(.district(district)) { transaction in
             try await ClueRegistrar.lockGrouping(of: district, in: transaction)
             var live: Set<UUID> = []
-            for try await id in try await transaction.query("""
+            for try await id in try await transaction.query(
+                """
                 SELECT id FROM clue_groups WHERE id = ANY(\(groupIDs + [target])) AND merged_into IS NULL
-                """).decode(UUID.self) { live.insert(id) }
+                """
+            ).decode(UUID.self) { live.insert(id) }
             guard live.contains(target) else { throw APIError.notFound }
             if let missing = groupIDs.first(where: { !live.contains($0) }) {
                 throw APIError.invalid("groupIds", "no live group \(missing) in this district (unknown or merged already)")
             }
             var moved: [UUID] = []
-            for try await id in try await transaction.query("""
+            for try await id in try await transaction.query(
+                """
                 UPDATE triage_clues SET group_id = \(target) WHERE group_id = ANY(\(groupIDs)) RETURNING clue_id
-                """).decode(UUID.self) { moved.append(id) }
-            try await transaction.execute("""
+                """
+            ).decode(UUID.self) { moved.append(id) }
+            try await transaction.execute(
+                """
                 UPDATE clue_groups SET merged_into = \(target), voices = 0, updated_at = \(now),
                        change_seq = nextval('clue_group_changes')
                 WHERE id = ANY(\(groupIDs))
@@ -400,7 +420,8 @@ extension TriageDecisions {
 
     private func insertGroup(_ id: UUID, representative: UUID, voices: Int, district: DistrictCode, in transaction: Transaction) async throws {
         let signature = try await signature(of: representative, in: transaction)
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO clue_groups (id, district, representative, signature, voices)
             VALUES (\(id), \(district.rawValue), \(representative), decode(\(SignatureCoding.hex(signature)), 'hex'), \(voices))
             """)
@@ -408,7 +429,8 @@ extension TriageDecisions {
 
     private func rebase(_ group: UUID, on representative: UUID, district: DistrictCode, in transaction: Transaction) async throws {
         let signature = try await signature(of: representative, in: transaction)
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             UPDATE clue_groups SET representative = \(representative), signature = decode(\(SignatureCoding.hex(signature)), 'hex'),
                    change_seq = nextval('clue_group_changes')
             WHERE id = \(group)
@@ -416,10 +438,12 @@ extension TriageDecisions {
     }
 
     private func recount(_ group: UUID, now: Date, in transaction: Transaction) async throws -> Int {
-        for try await voices in try await transaction.query("""
+        for try await voices in try await transaction.query(
+            """
             UPDATE clue_groups SET voices = (SELECT count(*) FROM triage_clues WHERE group_id = \(group)), updated_at = \(now)
             WHERE id = \(group) RETURNING voices
-            """).decode(Int.self) { return voices }
+            """
+        ).decode(Int.self) { return voices }
         return 0
     }
 
@@ -429,13 +453,15 @@ extension TriageDecisions {
     ) async throws -> RegroupOutcome {
         let decisionID = UUID()
         let detail: JSONValue = .object(["fromGroupIds": .array(from.map { .string($0.uuidString) })])
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO triage_decisions (id, district, action, clue_ids, group_id, detail, note, decided_by, decided_at)
             VALUES (\(decisionID), \(claims.district.rawValue), \(change == .merged ? "merge" : "split"), \(moved), \(group),
                     \(String(decoding: try JSONEncoder().encode(detail), as: UTF8.self))::jsonb, \(note), \(claims.subject), \(now))
             """)
-        try await AuditTrail.record(change == .merged ? "groups-merged" : "group-split", "clue-group", group.uuidString.lowercased(),
-                                    after: AuditTrail.json(detail), district: claims.district, at: now, in: transaction)
+        try await AuditTrail.record(
+            change == .merged ? "groups-merged" : "group-split", "clue-group", group.uuidString.lowercased(),
+            after: AuditTrail.json(detail), district: claims.district, at: now, in: transaction)
         let event = ClueGroupsChanged(change: change, groupID: group, groupVoices: voices, fromGroupIDs: from, clueIDs: moved)
         try await Outbox.append(
             try EventEnvelope(event, district: claims.district, occurredAt: now), to: TopicCatalogue.triageEvents,

@@ -2,9 +2,9 @@ import Foundation
 import Models
 import PostgresNIO
 import ServiceKit
+import Similarity
 import Storage
 import Synchronization
-import Similarity
 
 /// The LSH index of each district's live groups, held in memory by every triage instance and
 /// brought up to date from PostgreSQL (`clue_groups.change_seq`) before it is used.
@@ -53,7 +53,8 @@ final class GroupIndexes: Sendable {
         // One catch-up at a time per district: the others then read only what it left.
         try await turns.take(district) {
             let since = districts.withLock { $0[district]?.lastChange ?? 0 }
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT id, signature, merged_into IS NULL, change_seq FROM clue_groups
                 WHERE district = \(district.rawValue) AND change_seq > \(since) ORDER BY change_seq
                 """)

@@ -4,8 +4,8 @@ import Hummingbird
 import Models
 import PostgresNIO
 import ServiceKit
-import Storage
 import Similarity
+import Storage
 
 /// A clue as the review queue lists it.
 struct QueuedClue: Codable, Sendable, Hashable {
@@ -166,7 +166,8 @@ struct ReviewQueue: Sendable {
 
     func clues(in district: DistrictCode, matching filter: QueueFilter) async throws -> [QueuedClue] {
         try await database.transaction(.district(district)) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT \(unescaped: Self.clueColumns)
                 FROM triage_clues t JOIN clues c ON c.id = t.clue_id LEFT JOIN clue_groups g ON g.id = t.group_id
                 WHERE t.district = \(district.rawValue)
@@ -192,7 +193,8 @@ struct ReviewQueue: Sendable {
     /// clue in it. The page is taken in index order first and only its groups are summed up.
     func groups(in district: DistrictCode, matching filter: QueueFilter, minimumVoices: Int) async throws -> [GroupSummary] {
         try await database.transaction(.district(district)) { transaction in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT g.id, g.voices, tally.awaiting, g.representative, rc.title, rt.domain, rt.committee,
                        tally.urgency, tally.first, tally.last
                 FROM clue_groups g
@@ -217,10 +219,12 @@ struct ReviewQueue: Sendable {
                 """)
             var groups: [GroupSummary] = []
             for try await (id, voices, awaiting, representative, title, domain, committee, urgency, first, last)
-                in rows.decode((UUID, Int, Int, UUID, String, String?, String?, String, Date, Date).self) {
-                groups.append(GroupSummary(
-                    groupId: id, voices: voices, awaitingReview: awaiting, representativeClueId: representative, title: title,
-                    domain: domain, committee: committee, highestUrgency: urgency, firstReceivedAt: first, lastReceivedAt: last))
+                in rows.decode((UUID, Int, Int, UUID, String, String?, String?, String, Date, Date).self)
+            {
+                groups.append(
+                    GroupSummary(
+                        groupId: id, voices: voices, awaitingReview: awaiting, representativeClueId: representative, title: title,
+                        domain: domain, committee: committee, highestUrgency: urgency, firstReceivedAt: first, lastReceivedAt: last))
             }
             return groups
         }
@@ -231,7 +235,8 @@ struct ReviewQueue: Sendable {
         filter.groupID = id
         filter.limit = 500
         let summary = try await database.transaction(.district(district)) { transaction -> GroupSummary? in
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT g.voices, g.representative, c.title, t.domain, t.committee, t.urgency, t.received_at,
                        (SELECT count(*)::int FROM triage_clues m WHERE m.group_id = g.id AND m.status = 'awaiting-review'),
                        (SELECT max(m.received_at) FROM triage_clues m WHERE m.group_id = g.id)
@@ -239,7 +244,8 @@ struct ReviewQueue: Sendable {
                 WHERE g.id = \(id) AND g.merged_into IS NULL
                 """)
             for try await (voices, representative, title, domain, committee, urgency, first, awaiting, last)
-                in rows.decode((Int, UUID, String, String?, String?, String, Date, Int, Date?).self) {
+                in rows.decode((Int, UUID, String, String?, String?, String, Date, Int, Date?).self)
+            {
                 return GroupSummary(
                     groupId: id, voices: voices, awaitingReview: awaiting, representativeClueId: representative, title: title,
                     domain: domain, committee: committee, highestUrgency: urgency, firstReceivedAt: first, lastReceivedAt: last ?? first)
@@ -253,23 +259,30 @@ struct ReviewQueue: Sendable {
     func review(_ clueID: UUID, in district: DistrictCode) async throws -> ClueReview? {
         try await database.transaction(.district(district)) { transaction -> ClueReview? in
             var listed: QueuedClue?
-            for try await row in try await transaction.query("""
+            for try await row in try await transaction.query(
+                """
                 SELECT \(unescaped: Self.clueColumns)
                 FROM triage_clues t JOIN clues c ON c.id = t.clue_id LEFT JOIN clue_groups g ON g.id = t.group_id
                 WHERE t.clue_id = \(clueID)
-                """).decode(ClueRow.self) {
+                """
+            ).decode(ClueRow.self) {
                 listed = Self.queued(row)
             }
             guard let clue = listed else { return nil }
-            let details = try await transaction.query("""
+            let details = try await transaction.query(
+                """
                 SELECT c.situation_analysis, c.specific_suggestions, c.is_anonymous, c.contact_name, c.contact_phone,
                        c.contact_address, c.receiver_kind, c.receiver_name, c.consent_to_publish, c.themed_call_id,
                        t.department, t.rule_version, t.classification::text
                 FROM triage_clues t JOIN clues c ON c.id = t.clue_id WHERE t.clue_id = \(clueID)
                 """)
             var review: ClueReview?
-            for try await (situation, suggestions, anonymous, name, phone, address, receiverKind, receiverName, consent, themedCall, department, ruleVersion, hitsText)
-                in details.decode((String, String, Bool, String?, String?, String?, String?, String?, Bool, UUID?, String?, Int, String).self) {
+            for try await (
+                situation, suggestions, anonymous, name, phone, address, receiverKind, receiverName, consent, themedCall, department, ruleVersion,
+                hitsText
+            )
+                in details.decode((String, String, Bool, String?, String?, String?, String?, String?, Bool, UUID?, String?, Int, String).self)
+            {
                 let contact = anonymous ? nil : name.map { Contact(name: $0, phone: phone, address: address) }
                 let receiver = receiverKind.flatMap(Receiver.Kind.init(rawValue:)).map { Receiver(kind: $0, name: receiverName ?? "") }
                 let hits = (try? JSONDecoder().decode([RuleHit].self, from: Data(hitsText.utf8))) ?? []
@@ -283,12 +296,14 @@ struct ReviewQueue: Sendable {
                     topicId: nil, proposalId: nil, linkedClueId: nil, linkedFromClueId: nil, groupMembers: [], similar: [], decisions: [])
             }
             guard var review else { return nil }
-            let outcome = try await transaction.query("""
+            let outcome = try await transaction.query(
+                """
                 SELECT route_detail::text, decided_by, decided_at, decision_note, topic_id, proposal_id, linked_clue_id, linked_from_clue_id
                 FROM triage_clues WHERE clue_id = \(clueID)
                 """)
             for try await (route, by, at, note, topic, proposal, linked, linkedFrom)
-                in outcome.decode((String?, String?, Date?, String?, UUID?, UUID?, UUID?, UUID?).self) {
+                in outcome.decode((String?, String?, Date?, String?, UUID?, UUID?, UUID?, UUID?).self)
+            {
                 review.route = route.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
                 review.decidedBy = by
                 review.decidedAt = at
@@ -301,7 +316,8 @@ struct ReviewQueue: Sendable {
             review.form.attachments = try await attachments(of: clueID, in: transaction)
             review.decisions = try await decisions(of: clueID, in: transaction)
             if let group = clue.groupId {
-                let members = try await transaction.query("""
+                let members = try await transaction.query(
+                    """
                     SELECT \(unescaped: Self.clueColumns)
                     FROM triage_clues t JOIN clues c ON c.id = t.clue_id LEFT JOIN clue_groups g ON g.id = t.group_id
                     WHERE t.group_id = \(group) AND t.clue_id <> \(clueID)
@@ -316,7 +332,8 @@ struct ReviewQueue: Sendable {
     }
 
     private func attachments(of clueID: UUID, in transaction: Transaction) async throws -> [ClueReview.Attachment] {
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT id, name, media_type, size_bytes FROM clue_attachments WHERE clue_id = \(clueID) ORDER BY position
             """)
         var attachments: [ClueReview.Attachment] = []
@@ -327,7 +344,8 @@ struct ReviewQueue: Sendable {
     }
 
     func decisions(of clueID: UUID, in transaction: Transaction) async throws -> [ClueReview.Decision] {
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT id, action, detail::text, note, decided_by, decided_at FROM triage_decisions
             WHERE \(clueID) = ANY(clue_ids) ORDER BY decided_at, id
             """)
@@ -341,7 +359,9 @@ struct ReviewQueue: Sendable {
 
     /// Other groups whose representatives look like `text`: any shared band makes a candidate
     /// here (the list is for people, and short), best estimated similarity first.
-    func similarGroups(to text: String, excluding group: UUID?, in district: DistrictCode, transaction: Transaction) async throws -> [ClueReview.Similar] {
+    func similarGroups(to text: String, excluding group: UUID?, in district: DistrictCode, transaction: Transaction) async throws -> [ClueReview
+        .Similar]
+    {
         let signature = hasher.signature(ofText: text)
         try await groups.catchUp(district, in: transaction)
         let candidates = groups.candidates(for: [signature], in: district, minimumSharedBands: 1)[0]
@@ -351,7 +371,8 @@ struct ReviewQueue: Sendable {
             .prefix(10)
         guard !candidates.isEmpty else { return [] }
         let similarity = Dictionary(uniqueKeysWithValues: candidates.map { ($0.0, $0.1) })
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT g.id, g.voices, g.representative, c.title FROM clue_groups g JOIN clues c ON c.id = g.representative
             WHERE g.id = ANY(\(Array(similarity.keys))) AND g.merged_into IS NULL
             """)

@@ -48,9 +48,11 @@ struct RuleSetRejected: HTTPResponseError, Sendable {
         let first = problems.first
         let field = first.map { "definition.\($0.rule).\($0.field)" }
         let message = first.map { "\($0.rule).\($0.field)\($0.position.map { " at \($0)" } ?? ""): \($0.message)" } ?? "invalid rules"
-        let body = try EventCoding.encoder.encode(Body(
-            error: .init(code: "invalid-rules", message: problems.count > 1 ? "\(message) (and \(problems.count - 1) more)" : message, field: field),
-            problems: problems))
+        let body = try EventCoding.encoder.encode(
+            Body(
+                error: .init(
+                    code: "invalid-rules", message: problems.count > 1 ? "\(message) (and \(problems.count - 1) more)" : message, field: field),
+                problems: problems))
         return Response(
             status: status, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
@@ -65,28 +67,34 @@ struct RuleEditing: Sendable {
     /// The rules in force, or with `version` that saved version (nil when the district has none such).
     func current(of district: DistrictCode, version wanted: Int? = nil) async throws -> RuleSetVersion? {
         try await database.transaction(.district(district)) { transaction in
-            for try await (version, definition, note, by, at) in try await transaction.query("""
+            for try await (version, definition, note, by, at) in try await transaction.query(
+                """
                 SELECT version, definition::text, note, created_by, created_at FROM classification_rule_sets
                 WHERE district = \(district.rawValue) AND (\(wanted)::int IS NULL OR version = \(wanted))
                 ORDER BY version DESC LIMIT 1
-                """).decode((Int, String, String, String, Date).self) {
+                """
+            ).decode((Int, String, String, String, Date).self) {
                 return RuleSetVersion(
                     district: district.rawValue, version: version,
                     definition: try? JSONDecoder().decode(RuleSet.self, from: Data(definition.utf8)), note: note, createdBy: by, createdAt: at)
             }
             guard wanted == nil || wanted == 0 else { return nil }
-            return RuleSetVersion(district: district.rawValue, version: 0, definition: RuleSet.builtIn, note: "built-in rules", createdBy: "system", createdAt: nil)
+            return RuleSetVersion(
+                district: district.rawValue, version: 0, definition: RuleSet.builtIn, note: "built-in rules", createdBy: "system", createdAt: nil)
         }
     }
 
     func versions(of district: DistrictCode) async throws -> [RuleSetVersion] {
         try await database.transaction(.district(district)) { transaction in
             var versions: [RuleSetVersion] = []
-            for try await (version, note, by, at) in try await transaction.query("""
+            for try await (version, note, by, at) in try await transaction.query(
+                """
                 SELECT version, note, created_by, created_at FROM classification_rule_sets
                 WHERE district = \(district.rawValue) ORDER BY version DESC
-                """).decode((Int, String, String, Date).self) {
-                versions.append(RuleSetVersion(district: district.rawValue, version: version, definition: nil, note: note, createdBy: by, createdAt: at))
+                """
+            ).decode((Int, String, String, Date).self) {
+                versions.append(
+                    RuleSetVersion(district: district.rawValue, version: version, definition: nil, note: note, createdBy: by, createdAt: at))
             }
             return versions
         }
@@ -106,23 +114,32 @@ struct RuleEditing: Sendable {
             // One save at a time per district, so versions are consecutive and `basedOn` is checked.
             try await transaction.lock("triage-rules:" + district.rawValue)
             var latest = 0
-            for try await version in try await transaction.query("""
+            for try await version in try await transaction.query(
+                """
                 SELECT coalesce(max(version), 0) FROM classification_rule_sets WHERE district = \(district.rawValue)
-                """).decode(Int.self) { latest = version }
+                """
+            ).decode(Int.self) { latest = version }
             if let basedOn = input.basedOn, basedOn != latest {
-                throw APIError(.conflict, code: "stale-rules", message: "the rules changed meanwhile: version \(latest) is in force, the edit started from \(basedOn)", field: "basedOn")
+                throw APIError(
+                    .conflict, code: "stale-rules",
+                    message: "the rules changed meanwhile: version \(latest) is in force, the edit started from \(basedOn)", field: "basedOn")
             }
             var before: String?
-            for try await previous in try await transaction.query("""
+            for try await previous in try await transaction.query(
+                """
                 SELECT definition::text FROM classification_rule_sets WHERE district = \(district.rawValue) AND version = \(latest)
-                """).decode(String.self) { before = previous }
-            try await transaction.execute("""
+                """
+            ).decode(String.self) { before = previous }
+            try await transaction.execute(
+                """
                 INSERT INTO classification_rule_sets (district, version, definition, note, created_by, created_at)
                 VALUES (\(district.rawValue), \(latest + 1), \(json)::jsonb, \(note), \(claims.subject), \(now))
                 """)
-            try await AuditTrail.record("rules-saved", "classification-rules", String(latest + 1), before: before, after: json,
-                                        district: district, at: now, in: transaction)
-            return RuleSetVersion(district: district.rawValue, version: latest + 1, definition: definition, note: note, createdBy: claims.subject, createdAt: now)
+            try await AuditTrail.record(
+                "rules-saved", "classification-rules", String(latest + 1), before: before, after: json,
+                district: district, at: now, in: transaction)
+            return RuleSetVersion(
+                district: district.rawValue, version: latest + 1, definition: definition, note: note, createdBy: claims.subject, createdAt: now)
         }
     }
 

@@ -125,7 +125,7 @@ struct TriageController: Sendable {
     /// One saved version with its definition (0: the built-in rules), to compare with another.
     @Sendable func ruleVersion(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let version = context.parameters.get("version").flatMap(Int.init), version >= 0,
-              let found = try await rules.current(of: try context.staffClaims().district, version: version)
+            let found = try await rules.current(of: try context.staffClaims().district, version: version)
         else { throw APIError.notFound }
         return try jsonResponse(found)
     }

@@ -3,8 +3,8 @@ import EventPipeline
 import Foundation
 import Hummingbird
 import Models
-import PostgresNIO
 import Operations
+import PostgresNIO
 import ServiceKit
 import Storage
 
@@ -53,10 +53,11 @@ struct ClueIntakeHandler: EventHandler {
             }
             // Registered already (e.g. the same clue announced twice under different event ids).
             guard !text.registered, seen.insert(clue.clueID).inserted else { continue }
-            incoming.append(IncomingClue(
-                id: clue.clueID, trackingNumber: clue.trackingNumber.rawValue, channel: clue.channel.rawValue,
-                receivedAt: clue.receivedAt, sourceCategory: clue.sourceCategory.rawValue, themedCallID: clue.themedCallID,
-                text: text.text, linkedFromClueID: nil, cause: event))
+            incoming.append(
+                IncomingClue(
+                    id: clue.clueID, trackingNumber: clue.trackingNumber.rawValue, channel: clue.channel.rawValue,
+                    receivedAt: clue.receivedAt, sourceCategory: clue.sourceCategory.rawValue, themedCallID: clue.themedCallID,
+                    text: text.text, linkedFromClueID: nil, cause: event))
         }
         try await registrar.register(incoming, in: district, transaction: transaction)
     }
@@ -68,14 +69,17 @@ struct ClueIntakeHandler: EventHandler {
 
     /// The clues' text from the store (events carry none), and whether triage has them already.
     static func texts(of ids: [UUID], in transaction: Transaction) async throws -> [UUID: StoredText] {
-        let rows = try await transaction.query("""
+        let rows = try await transaction.query(
+            """
             SELECT c.id, c.title, c.situation_analysis, c.specific_suggestions, c.contact_address, c.receiver_name,
                    t.clue_id IS NOT NULL
             FROM clues c LEFT JOIN triage_clues t ON t.clue_id = c.id
             WHERE c.id = ANY(\(ids))
             """)
         var texts: [UUID: StoredText] = [:]
-        for try await (id, title, situation, suggestions, address, receiver, registered) in rows.decode((UUID, String, String, String, String?, String?, Bool).self) {
+        for try await (id, title, situation, suggestions, address, receiver, registered) in rows.decode(
+            (UUID, String, String, String, String?, String?, Bool).self)
+        {
             texts[id] = StoredText(
                 text: ClueText(title: title, situation: situation, suggestions: suggestions, address: address, receiver: receiver),
                 registered: registered)

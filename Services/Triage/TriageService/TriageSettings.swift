@@ -61,8 +61,9 @@ struct TriageSettingsStore: Sendable {
             """
         if forUpdate { query.sql += " FOR UPDATE" }
         for try await (threshold, coClaiming, session, fast, days) in try await transaction.query(query).decode((Double, Bool, Int, Int, Int).self) {
-            return TriageSettingsView(similarityThreshold: threshold, coClaiming: coClaiming, currentSession: session,
-                                      fastTrackReviewDays: fast, reviewDays: days)
+            return TriageSettingsView(
+                similarityThreshold: threshold, coClaiming: coClaiming, currentSession: session,
+                fastTrackReviewDays: fast, reviewDays: days)
         }
         throw APIError.notFound
     }
@@ -76,14 +77,16 @@ struct TriageSettingsStore: Sendable {
             let before = try await Self.load(district, forUpdate: true, in: transaction)
             let after = try input.applied(to: before)
             // districts has no district policy of its own; the scope check is the WHERE.
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE districts SET similarity_threshold = \(after.similarityThreshold), co_claiming = \(after.coClaiming),
                        current_session = \(after.currentSession), fast_track_review_days = \(after.fastTrackReviewDays),
                        review_days = \(after.reviewDays)
                 WHERE code = \(district.rawValue)
                 """)
-            try await AuditTrail.record("settings-saved", "triage-settings", district.rawValue, before: AuditTrail.json(before),
-                                        after: AuditTrail.json(after), district: district, in: transaction)
+            try await AuditTrail.record(
+                "settings-saved", "triage-settings", district.rawValue, before: AuditTrail.json(before),
+                after: AuditTrail.json(after), district: district, in: transaction)
             return after
         }
     }

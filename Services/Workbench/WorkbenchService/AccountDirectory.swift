@@ -43,8 +43,10 @@ public struct NewAccount: Sendable {
     public var email: String?
     public var registerCode: String?
 
-    public init(district: DistrictCode, login: String, displayName: String, role: StaffClaims.Role, unitID: UUID? = nil,
-                phone: String? = nil, email: String? = nil, registerCode: String? = nil) {
+    public init(
+        district: DistrictCode, login: String, displayName: String, role: StaffClaims.Role, unitID: UUID? = nil,
+        phone: String? = nil, email: String? = nil, registerCode: String? = nil
+    ) {
         self.district = district
         self.login = login
         self.displayName = displayName
@@ -100,7 +102,7 @@ public struct AccountDirectory: Sendable {
     /// The account in `columns` from position `first` on, in `columnNames`' order.
     static func account(columns c: PostgresRandomAccessRow, from first: Int) throws -> Account? {
         guard let district = DistrictCode(rawValue: try c[first + 1].decode(String.self)),
-              let role = StaffClaims.Role(rawValue: try c[first + 4].decode(String.self))
+            let role = StaffClaims.Role(rawValue: try c[first + 4].decode(String.self))
         else { return nil }
         return Account(
             id: try c[first].decode(UUID.self), district: district, login: try c[first + 2].decode(String.self),
@@ -139,7 +141,8 @@ public struct AccountDirectory: Sendable {
             }
             try await Self.checkRegisterEntry(new.registerCode, role: new.role, in: transaction)
             let id = UUID()
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO accounts (id, district, login, display_name, role, unit_id, phone, email, password_hash, must_change_password,
                                       created_at, updated_at, register_code)
                 VALUES (\(id), \(new.district.rawValue), \(new.login), \(new.displayName.trimmingCharacters(in: .whitespacesAndNewlines)),
@@ -148,8 +151,9 @@ public struct AccountDirectory: Sendable {
                 """)
             guard let account = try await Self.load(id, in: transaction) else { throw APIError.notFound }
             try await AuditTrail.record(
-                AuditEntry(actor: actor, address: address, action: "account-created", objectType: "account", objectID: account.login,
-                           after: account.auditJSON),
+                AuditEntry(
+                    actor: actor, address: address, action: "account-created", objectType: "account", objectID: account.login,
+                    after: account.auditJSON),
                 service: "workbench", district: new.district, at: now, in: transaction)
             return account
         }
@@ -187,9 +191,11 @@ public struct AccountDirectory: Sendable {
     /// form asks for the login only).
     func forSignIn(_ login: String) async throws -> (account: Account, hash: String, failures: Int)? {
         try await database.transaction(.allDistricts) { transaction in
-            for try await row in try await transaction.query("""
+            for try await row in try await transaction.query(
+                """
                 SELECT \(unescaped: Self.columns), password_hash, failed_sign_ins FROM accounts WHERE login = \(login)
-                """) {
+                """)
+            {
                 let columns = row.makeRandomAccess()
                 guard let account = try Self.account(row) else { return nil }
                 return (account, try columns[12].decode(String.self), try columns[13].decode(Int.self))
@@ -217,7 +223,8 @@ public struct AccountDirectory: Sendable {
     func changePassword(_ account: Account, to password: String, address: String?, now: Date) async throws {
         let hash = try await Self.hash(password)
         try await database.transaction(.district(account.district)) { transaction in
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE accounts SET password_hash = \(hash), must_change_password = false, updated_at = \(now) WHERE id = \(account.id)
                 """)
             try await AuditTrail.record(
@@ -248,7 +255,8 @@ public struct AccountDirectory: Sendable {
             // A role without a register entry drops the link rather than refusing the change.
             let linked = newRole == .member || newRole == .memberStudio ? newRegister : nil
             if linked != before.registerCode { try await Self.checkRegisterEntry(linked, role: newRole, in: transaction) }
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE accounts SET role = \(newRole.rawValue), unit_id = \(newUnit), register_code = \(linked),
                        active = coalesce(\(active)::boolean, active),
                        password_hash = coalesce(\(hash), password_hash),
@@ -259,13 +267,17 @@ public struct AccountDirectory: Sendable {
                 WHERE id = \(id)
                 """)
             guard let after = try await Self.load(id, in: transaction) else { throw APIError.notFound }
-            if !after.active || hash != nil || after.role != before.role || after.unitID != before.unitID || after.registerCode != before.registerCode {
+            if !after.active || hash != nil || after.role != before.role || after.unitID != before.unitID || after.registerCode != before.registerCode
+            {
                 try await SessionStore.endAll(of: id, reason: "account-changed", now: now, in: transaction)
             }
-            let action = hash != nil ? "password-reset" : (before.active != after.active ? (after.active ? "account-enabled" : "account-disabled") : "account-changed")
+            let action =
+                hash != nil
+                ? "password-reset" : (before.active != after.active ? (after.active ? "account-enabled" : "account-disabled") : "account-changed")
             try await AuditTrail.record(
-                AuditEntry(actor: actor, address: address, action: action, objectType: "account", objectID: after.login,
-                           before: before.auditJSON, after: after.auditJSON),
+                AuditEntry(
+                    actor: actor, address: address, action: action, objectType: "account", objectID: after.login,
+                    before: before.auditJSON, after: after.auditJSON),
                 service: "workbench", district: district, at: now, in: transaction)
             return (after, password)
         }
@@ -275,12 +287,14 @@ public struct AccountDirectory: Sendable {
     func recordFailure(_ account: Account, failures: Int, throttle: SignInThrottle, address: String?, now: Date) async throws -> Date? {
         let (counted, lockedUntil) = throttle.afterFailure(failures: failures, now: now)
         try await database.transaction(.district(account.district)) { transaction in
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE accounts SET failed_sign_ins = \(counted), locked_until = coalesce(\(lockedUntil), locked_until) WHERE id = \(account.id)
                 """)
             try await AuditTrail.record(
-                AuditEntry(actor: account.login, address: address, action: lockedUntil == nil ? "sign-in-failed" : "account-locked",
-                           objectType: "account", objectID: account.login),
+                AuditEntry(
+                    actor: account.login, address: address, action: lockedUntil == nil ? "sign-in-failed" : "account-locked",
+                    objectType: "account", objectID: account.login),
                 service: "workbench", district: account.district, at: now, in: transaction)
         }
         return lockedUntil

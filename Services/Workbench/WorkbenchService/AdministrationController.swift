@@ -45,11 +45,14 @@ struct AdministrationController: Sendable {
         return names
     }
 
-    func accountsPage(_ visit: Visit, form: FormRequest?, created: (Account, String)?, message: String?, field: String?,
-                      status: HTTPResponse.Status) async throws -> Response {
+    func accountsPage(
+        _ visit: Visit, form: FormRequest?, created: (Account, String)?, message: String?, field: String?,
+        status: HTTPResponse.Status
+    ) async throws -> Response {
         let units = try await units(for: visit)
-        let unitNames = Dictionary(units.compactMap { unit in (unit["id"] as? String).map { ($0.lowercased(), unit["name"] as? String ?? "") } },
-                                   uniquingKeysWith: { first, _ in first })
+        let unitNames = Dictionary(
+            units.compactMap { unit in (unit["id"] as? String).map { ($0.lowercased(), unit["name"] as? String ?? "") } },
+            uniquingKeysWith: { first, _ in first })
         let now = workbench.clock.now
         let register = try await registerNames(for: visit)
         let rows = try await workbench.accounts.list(in: visit.account.district).map { account -> [String: Any] in
@@ -105,7 +108,8 @@ struct AdministrationController: Sendable {
                 displayName: form["displayName"] ?? "", role: role, unitID: role == .handlingUnit ? UUID(uuidString: unitText) : nil,
                 phone: form["phone"], email: form["email"], registerCode: form["registerCode"]?.trimmingCharacters(in: .whitespaces))
             if let problem = new.problems.first {
-                return try await accountsPage(visit, form: form, created: nil, message: problem.message, field: problem.field, status: .unprocessableContent)
+                return try await accountsPage(
+                    visit, form: form, created: nil, message: problem.message, field: problem.field, status: .unprocessableContent)
             }
             do {
                 let created = try await workbench.accounts.create(new, by: visit.account.login, address: visit.address, now: workbench.clock.now)
@@ -123,8 +127,9 @@ struct AdministrationController: Sendable {
             }
             let action = form["action"] ?? "save"
             if id == visit.account.id && action != "save" {
-                return try await accountsPage(visit, form: nil, created: nil, message: "不能停用或重置自己的账号；请由另一位管理员操作。",
-                                              field: nil, status: .conflict)
+                return try await accountsPage(
+                    visit, form: nil, created: nil, message: "不能停用或重置自己的账号；请由另一位管理员操作。",
+                    field: nil, status: .conflict)
             }
             let role = form["role"].flatMap(StaffClaims.Role.init(rawValue:))
             let unit = role == .handlingUnit ? form["unitId"].flatMap(UUID.init(uuidString:)) : nil
@@ -134,8 +139,9 @@ struct AdministrationController: Sendable {
                     registerCode: action == "save" ? (form["registerCode"] ?? "").trimmingCharacters(in: .whitespaces) : nil,
                     active: action == "disable" ? false : action == "enable" ? true : nil, resetPassword: action == "reset",
                     by: visit.account.login, address: visit.address, now: workbench.clock.now)
-                return try await accountsPage(visit, form: nil, created: password.map { (account, $0) },
-                                              message: password == nil ? "已保存 \(account.login) 的更改。" : nil, field: nil, status: .ok)
+                return try await accountsPage(
+                    visit, form: nil, created: password.map { (account, $0) },
+                    message: password == nil ? "已保存 \(account.login) 的更改。" : nil, field: nil, status: .ok)
             } catch let error as APIError where error.status == .notFound || error.status == .unprocessableContent {
                 return try await accountsPage(visit, form: nil, created: nil, message: error.message, field: error.field, status: error.status)
             }
@@ -168,18 +174,26 @@ struct AdministrationController: Sendable {
             if csv {
                 var text = ["时间", "操作人", "地址", "服务", "操作", "对象类型", "对象", "之前", "之后"].map(UnitEvaluator.csvField).joined(separator: ",") + "\r\n"
                 for record in records.prefix(limit) {
-                    text += [Labels.time(ISO8601DateFormatter().string(from: record.at)), record.actor, record.address ?? "", record.service, record.action,
-                             record.objectType, record.objectID ?? "", record.before ?? "", record.after ?? ""]
+                    text +=
+                        [
+                            Labels.time(ISO8601DateFormatter().string(from: record.at)), record.actor, record.address ?? "", record.service,
+                            record.action,
+                            record.objectType, record.objectID ?? "", record.before ?? "", record.after ?? "",
+                        ]
                         .map(UnitEvaluator.csvField).joined(separator: ",") + "\r\n"
                 }
-                return Response(status: .ok, headers: [
-                    .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"audit.csv\"", .cacheControl: "no-store",
-                ], body: .init(byteBuffer: .init(string: "\u{FEFF}" + text)))
+                return Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"audit.csv\"", .cacheControl: "no-store",
+                    ], body: .init(byteBuffer: .init(string: "\u{FEFF}" + text)))
             }
             let rows = records.prefix(limit).map { record -> [String: Any] in
-                ["at": Labels.time(ISO8601DateFormatter().string(from: record.at)), "actor": record.actor, "address": record.address ?? "",
-                 "service": record.service, "action": record.action, "objectType": record.objectType, "objectId": record.objectID ?? "",
-                 "before": record.before ?? "", "after": record.after ?? ""]
+                [
+                    "at": Labels.time(ISO8601DateFormatter().string(from: record.at)), "actor": record.actor, "address": record.address ?? "",
+                    "service": record.service, "action": record.action, "objectType": record.objectType, "objectId": record.objectID ?? "",
+                    "before": record.before ?? "", "after": record.after ?? "",
+                ]
             }
             let filters: [(String, String?)] = [
                 ("actor", value("actor")), ("objectType", value("objectType")), ("objectId", value("objectId")), ("action", value("action")),
@@ -187,14 +201,16 @@ struct AdministrationController: Sendable {
             ]
             let keep = DeskController.query(filters)
             let separator = keep.isEmpty ? "?" : "&"
-            return pages.render("audit", [
-                "title": "审计日志", "records": Array(rows), "empty": rows.isEmpty,
-                "actor": value("actor") ?? "", "objectType": value("objectType") ?? "", "objectId": value("objectId") ?? "",
-                "action": value("action") ?? "", "from": value("from") ?? "", "to": value("to") ?? "",
-                "csv": "/admin/audit" + keep + separator + "format=csv",
-                "previous": (page > 1 ? "/admin/audit" + keep + separator + "page=\(page - 1)" : nil) as Any,
-                "next": (records.count > limit ? "/admin/audit" + keep + separator + "page=\(page + 1)" : nil) as Any,
-            ], visit: visit)
+            return pages.render(
+                "audit",
+                [
+                    "title": "审计日志", "records": Array(rows), "empty": rows.isEmpty,
+                    "actor": value("actor") ?? "", "objectType": value("objectType") ?? "", "objectId": value("objectId") ?? "",
+                    "action": value("action") ?? "", "from": value("from") ?? "", "to": value("to") ?? "",
+                    "csv": "/admin/audit" + keep + separator + "format=csv",
+                    "previous": (page > 1 ? "/admin/audit" + keep + separator + "page=\(page - 1)" : nil) as Any,
+                    "next": (records.count > limit ? "/admin/audit" + keep + separator + "page=\(page + 1)" : nil) as Any,
+                ], visit: visit)
         }
     }
 }

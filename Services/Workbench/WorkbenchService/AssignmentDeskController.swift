@@ -52,7 +52,8 @@ struct AssignmentDeskController: Sendable {
 
     @Sendable func queue(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.signedIn(request, context, roles: Self.committee) { visit in
-            let state = request.queryValues["state"].flatMap { code in Self.states.contains { $0.code == code } ? code : nil } ?? "awaiting-assignment"
+            let state =
+                request.queryValues["state"].flatMap { code in Self.states.contains { $0.code == code } ? code : nil } ?? "awaiting-assignment"
             let answer = try await services.get(.assignment, "/v1/assignment/queue?state=\(state)&limit=200", for: visit)
             guard answer.ok else { return desk.refusal(answer, visit: visit) }
             let rows = ((answer.json["proposals"] as? [[String: Any]]) ?? []).map { row -> [String: Any] in
@@ -77,7 +78,9 @@ struct AssignmentDeskController: Sendable {
         }
     }
 
-    func proposalPage(_ id: String, visit: Visit, form: FormRequest?, step: String?, message: String?, status: HTTPResponse.Status) async throws -> Response {
+    func proposalPage(_ id: String, visit: Visit, form: FormRequest?, step: String?, message: String?, status: HTTPResponse.Status) async throws
+        -> Response
+    {
         // Suggested afresh: the directory and past proposals may have changed since filing.
         async let opened = services.get(.assignment, "/v1/assignment/proposals/\(id)?fresh=true", for: visit)
         async let listed = services.get(.assignment, "/v1/assignment/units", for: visit)
@@ -100,13 +103,16 @@ struct AssignmentDeskController: Sendable {
             }
         }
         let typed = step.flatMap { step in form.map { [step: $0.fields] } } ?? [:]
-        let chosenLead = typed["assign"]?["lead"] ?? typed["reassign"]?["lead"]
+        let chosenLead =
+            typed["assign"]?["lead"] ?? typed["reassign"]?["lead"]
             ?? ((suggestion["lead"] as? [[String: Any]])?.first?["unitId"] as? String)
         let chosenCo = Set(form?.all("coUnits") ?? [])
         let units = ((unitsAnswer.json["units"] as? [[String: Any]]) ?? []).map { unit -> [String: Any] in
             let unitID = (unit["id"] as? String) ?? ""
-            return ["id": unitID, "name": unit["name"] ?? "", "lead": unitID.lowercased() == chosenLead?.lowercased(),
-                    "co": chosenCo.contains(unitID)]
+            return [
+                "id": unitID, "name": unit["name"] ?? "", "lead": unitID.lowercased() == chosenLead?.lowercased(),
+                "co": chosenCo.contains(unitID),
+            ]
         }
         let assignments = ((record["assignments"] as? [[String: Any]]) ?? []).filter { ($0["status"] as? String) != "superseded" }
             .map { part -> [String: Any] in
@@ -122,7 +128,8 @@ struct AssignmentDeskController: Sendable {
             contest["when"] = Labels.time(contest["contestedAt"])
             contest["open"] = contest["resolution"] == nil || contest["resolution"] is NSNull
             contest["decisionName"] = UnitLabels.contestDecision(contest["resolution"] as? String)
-            contest["unitName"] = assignments.first { ($0["id"] as? String) == ((contest["assignmentId"] as? String) ?? "").lowercased() }?["unitName"] ?? ""
+            contest["unitName"] =
+                assignments.first { ($0["id"] as? String) == ((contest["assignmentId"] as? String) ?? "").lowercased() }?["unitName"] ?? ""
             return contest
         }
         var values: [String: Any] = [
@@ -151,7 +158,8 @@ struct AssignmentDeskController: Sendable {
     /// Assign, reassign, reject a contest, mark key, change a deadline.
     @Sendable func step(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.posted(request, context, roles: Self.committee) { visit, form in
-            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:))?.uuidString.lowercased(), let step = context.parameters.get("step")
+            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:))?.uuidString.lowercased(),
+                let step = context.parameters.get("step")
             else { return pages.problem("没有这个操作。", status: .notFound, visit: visit) }
             func value(_ name: String) -> Any { form[name].flatMap { $0.isEmpty ? nil : $0 } ?? NSNull() }
             let path: String
@@ -159,17 +167,24 @@ struct AssignmentDeskController: Sendable {
             switch step {
             case "assign", "reassign":
                 path = "/v1/assignment/proposals/\(id)/" + (step == "assign" ? "assignment" : "reassignment")
-                json = ["lead": value("lead"), "coUnits": form.all("coUnits").filter { !$0.isEmpty }, "deadline": value("deadline"), "notes": form["notes"] ?? ""]
+                json = [
+                    "lead": value("lead"), "coUnits": form.all("coUnits").filter { !$0.isEmpty }, "deadline": value("deadline"),
+                    "notes": form["notes"] ?? "",
+                ]
                 if step == "assign" { json["preAssign"] = form["preAssign"] == "true" }
             case "reject":
-                guard let contest = form["contestId"].flatMap(UUID.init(uuidString:)) else { return pages.problem("没有这项异议。", status: .notFound, visit: visit) }
+                guard let contest = form["contestId"].flatMap(UUID.init(uuidString:)) else {
+                    return pages.problem("没有这项异议。", status: .notFound, visit: visit)
+                }
                 path = "/v1/assignment/contests/\(contest.uuidString.lowercased())/rejection"
                 json = ["note": form["note"] ?? ""]
             case "key":
                 path = "/v1/assignment/proposals/\(id)/key"
                 json = ["supervisingLeader": value("supervisingLeader")]
             case "deadline":
-                guard let part = form["assignmentId"].flatMap(UUID.init(uuidString:)) else { return pages.problem("没有这件交办件。", status: .notFound, visit: visit) }
+                guard let part = form["assignmentId"].flatMap(UUID.init(uuidString:)) else {
+                    return pages.problem("没有这件交办件。", status: .notFound, visit: visit)
+                }
                 path = "/v1/assignment/assignments/\(part.uuidString.lowercased())/deadline"
                 json = ["deadline": value("deadline"), "reason": value("reason")]
             default:
@@ -179,8 +194,9 @@ struct AssignmentDeskController: Sendable {
             if answer.ok { return Pages.redirect("/assignment/proposals/\(id)") }
             if [400, 409, 422].contains(answer.status) {
                 let field = answer.problem.field.map { FieldNames.chinese($0) + "：" } ?? ""
-                return try await proposalPage(id, visit: visit, form: form, step: step, message: field + answer.problem.message,
-                                              status: HTTPResponse.Status(code: answer.status))
+                return try await proposalPage(
+                    id, visit: visit, form: form, step: step, message: field + answer.problem.message,
+                    status: HTTPResponse.Status(code: answer.status))
             }
             return desk.refusal(answer, visit: visit)
         }

@@ -140,10 +140,12 @@ struct DeskController: Sendable {
             if let unread = visit.unread, unread > 0 {
                 waiting.insert(["name": "未读通知", "count": unread, "href": "/inbox", "more": false], at: 0)
             }
-            return pages.render("home", [
-                "title": "首页", "waiting": waiting, "nothing": waiting.isEmpty && !unavailable, "unavailable": unavailable,
-                "changed": request.uri.queryParameters["changed"] == "password",
-            ], visit: visit)
+            return pages.render(
+                "home",
+                [
+                    "title": "首页", "waiting": waiting, "nothing": waiting.isEmpty && !unavailable, "unavailable": unavailable,
+                    "changed": request.uri.queryParameters["changed"] == "password",
+                ], visit: visit)
         }
     }
 
@@ -159,23 +161,27 @@ struct DeskController: Sendable {
                 ("street", value("street")), ("receivedFrom", value("from")), ("receivedBefore", value("before")),
             ]
             let answer = try await services.get(
-                .triage, "/v1/triage/clues" + Self.query(filters + [("limit", String(Self.pageSize + 1)), ("offset", String((page - 1) * Self.pageSize))]),
+                .triage,
+                "/v1/triage/clues" + Self.query(filters + [("limit", String(Self.pageSize + 1)), ("offset", String((page - 1) * Self.pageSize))]),
                 for: visit)
             guard answer.ok || answer.status == 422 || answer.status == 400 else { return refusal(answer, visit: visit) }
             let found = (answer.json["clues"] as? [[String: Any]]) ?? []
             let rows = found.prefix(Self.pageSize).map(Self.clueRow)
             let keep = Self.query(filters.map { ($0.0 == "receivedFrom" ? "from" : $0.0 == "receivedBefore" ? "before" : $0.0, $0.1) })
             let separator = keep.isEmpty ? "?" : "&"
-            return pages.render("clues", [
-                "title": "线索审核", "clues": Array(rows), "empty": rows.isEmpty,
-                "error": (answer.ok ? nil : answer.problem.message) as Any,
-                "statuses": Labels.options(Labels.clueStatus, selected: value("status")),
-                "urgencies": Labels.options(Labels.urgency, selected: value("urgency")),
-                "channels": Labels.options(Labels.channel, selected: value("channel")),
-                "domain": value("domain") ?? "", "street": value("street") ?? "", "from": value("from") ?? "", "before": value("before") ?? "",
-                "year": LocalDate.on(workbench.clock.now, in: .chinaTime).year, "page": page, "previous": (page > 1 ? "/clues" + keep + separator + "page=\(page - 1)" : nil) as Any,
-                "next": (found.count > Self.pageSize ? "/clues" + keep + separator + "page=\(page + 1)" : nil) as Any,
-            ], visit: visit)
+            return pages.render(
+                "clues",
+                [
+                    "title": "线索审核", "clues": Array(rows), "empty": rows.isEmpty,
+                    "error": (answer.ok ? nil : answer.problem.message) as Any,
+                    "statuses": Labels.options(Labels.clueStatus, selected: value("status")),
+                    "urgencies": Labels.options(Labels.urgency, selected: value("urgency")),
+                    "channels": Labels.options(Labels.channel, selected: value("channel")),
+                    "domain": value("domain") ?? "", "street": value("street") ?? "", "from": value("from") ?? "", "before": value("before") ?? "",
+                    "year": LocalDate.on(workbench.clock.now, in: .chinaTime).year, "page": page,
+                    "previous": (page > 1 ? "/clues" + keep + separator + "page=\(page - 1)" : nil) as Any,
+                    "next": (found.count > Self.pageSize ? "/clues" + keep + separator + "page=\(page + 1)" : nil) as Any,
+                ], visit: visit)
         }
     }
 
@@ -196,7 +202,9 @@ struct DeskController: Sendable {
         }
     }
 
-    func cluePage(_ id: String, visit: Visit, form: FormRequest?, message: String?, field: String?, status: HTTPResponse.Status) async throws -> Response {
+    func cluePage(_ id: String, visit: Visit, form: FormRequest?, message: String?, field: String?, status: HTTPResponse.Status) async throws
+        -> Response
+    {
         let answer = try await services.get(.triage, "/v1/triage/clues/\(id)", for: visit)
         guard answer.ok else { return refusal(answer, visit: visit) }
         var values = answer.json
@@ -257,8 +265,9 @@ struct DeskController: Sendable {
             let answer = try await services.send(.POST, .triage, "/v1/triage/clues/\(id)/decision", json: Self.decision(from: form), for: visit)
             if answer.ok { return Pages.redirect("/clues/\(id)") }
             if [400, 409, 422].contains(answer.status) {
-                return try await cluePage(id, visit: visit, form: form, message: answer.problem.message, field: answer.problem.field,
-                                          status: HTTPResponse.Status(code: answer.status))
+                return try await cluePage(
+                    id, visit: visit, form: form, message: answer.problem.message, field: answer.problem.field,
+                    status: HTTPResponse.Status(code: answer.status))
             }
             return refusal(answer, visit: visit)
         }
@@ -277,20 +286,24 @@ struct DeskController: Sendable {
     /// prefix, `/v1/supervision` or `/v1/supervision/my`).
     func replyAttachment(_ request: Request, _ context: AppRequestContext, roles: Set<StaffClaims.Role>, api: String) async throws -> Response {
         try await signedIn(request, context, roles: roles) { visit in
-            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let position = context.parameters.get("position").flatMap(Int.init)
+            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
+                let position = context.parameters.get("position").flatMap(Int.init)
             else { return pages.problem("没有找到这个附件。", status: .notFound, visit: visit) }
-            return download(try await services.get(.supervision, "\(api)/replies/\(id.uuidString.lowercased())/attachments/\(position)", for: visit),
-                            visit: visit)
+            return download(
+                try await services.get(.supervision, "\(api)/replies/\(id.uuidString.lowercased())/attachments/\(position)", for: visit),
+                visit: visit)
         }
     }
 
     /// A file a service answered with, passed on as a download (never shown in the page's origin).
     func download(_ answer: APIAnswer, visit: Visit) -> Response {
         guard answer.ok else { return refusal(answer, visit: visit) }
-        return Response(status: .ok, headers: [
-            .contentType: answer.contentType ?? "application/octet-stream", .contentDisposition: answer.disposition ?? "attachment",
-            HTTPField.Name("X-Content-Type-Options")!: "nosniff", .cacheControl: "no-store",
-        ], body: .init(byteBuffer: .init(bytes: answer.body)))
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: answer.contentType ?? "application/octet-stream", .contentDisposition: answer.disposition ?? "attachment",
+                HTTPField.Name("X-Content-Type-Options")!: "nosniff", .cacheControl: "no-store",
+            ], body: .init(byteBuffer: .init(bytes: answer.body)))
     }
 
     @Sendable func groups(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -306,11 +319,13 @@ struct DeskController: Sendable {
                 group["urgencyName"] = Labels.name(group["highestUrgency"] as? String, in: Labels.urgency)
                 return group
             }
-            return pages.render("groups", [
-                "title": "议题组", "groups": groups, "empty": groups.isEmpty,
-                "previous": (page > 1 ? "/groups?page=\(page - 1)" : nil) as Any,
-                "next": (found.count > Self.pageSize ? "/groups?page=\(page + 1)" : nil) as Any,
-            ], visit: visit)
+            return pages.render(
+                "groups",
+                [
+                    "title": "议题组", "groups": groups, "empty": groups.isEmpty,
+                    "previous": (page > 1 ? "/groups?page=\(page - 1)" : nil) as Any,
+                    "next": (found.count > Self.pageSize ? "/groups?page=\(page + 1)" : nil) as Any,
+                ], visit: visit)
         }
     }
 
@@ -321,7 +336,9 @@ struct DeskController: Sendable {
         }
     }
 
-    func groupPage(_ id: String, visit: Visit, form: FormRequest?, message: String?, field: String?, status: HTTPResponse.Status) async throws -> Response {
+    func groupPage(_ id: String, visit: Visit, form: FormRequest?, message: String?, field: String?, status: HTTPResponse.Status) async throws
+        -> Response
+    {
         let answer = try await services.get(.triage, "/v1/triage/groups/\(id)", for: visit)
         guard answer.ok else { return refusal(answer, visit: visit) }
         var values = (answer.json["group"] as? [String: Any]) ?? [:]
@@ -339,8 +356,9 @@ struct DeskController: Sendable {
             let answer = try await services.send(.POST, .triage, "/v1/triage/groups/\(id)/decision", json: Self.decision(from: form), for: visit)
             if answer.ok { return Pages.redirect("/groups/\(id)") }
             if [400, 409, 422].contains(answer.status) {
-                return try await groupPage(id, visit: visit, form: form, message: answer.problem.message, field: answer.problem.field,
-                                           status: HTTPResponse.Status(code: answer.status))
+                return try await groupPage(
+                    id, visit: visit, form: form, message: answer.problem.message, field: answer.problem.field,
+                    status: HTTPResponse.Status(code: answer.status))
             }
             return refusal(answer, visit: visit)
         }
@@ -351,12 +369,14 @@ struct DeskController: Sendable {
         try await posted(request, context, roles: Self.triageStaff) { visit, form in
             guard let id = Self.id(context) else { return pages.problem("没有找到这个议题组。", status: .notFound, visit: visit) }
             let others = (form["groupIds"] ?? "").split(whereSeparator: { ",，\n\r ".contains($0) }).map(String.init)
-            let answer = try await services.send(.POST, .triage, "/v1/triage/groups/\(id)/merge",
-                                                 json: ["groupIds": others, "note": form["note"] ?? ""], for: visit)
+            let answer = try await services.send(
+                .POST, .triage, "/v1/triage/groups/\(id)/merge",
+                json: ["groupIds": others, "note": form["note"] ?? ""], for: visit)
             if answer.ok { return Pages.redirect("/groups/\(id)") }
             if [400, 409, 422].contains(answer.status) {
-                return try await groupPage(id, visit: visit, form: nil, message: "未能合并：" + answer.problem.message, field: answer.problem.field,
-                                           status: HTTPResponse.Status(code: answer.status))
+                return try await groupPage(
+                    id, visit: visit, form: nil, message: "未能合并：" + answer.problem.message, field: answer.problem.field,
+                    status: HTTPResponse.Status(code: answer.status))
             }
             return refusal(answer, visit: visit)
         }
@@ -366,13 +386,15 @@ struct DeskController: Sendable {
     @Sendable func split(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await posted(request, context, roles: Self.triageStaff) { visit, form in
             guard let id = Self.id(context) else { return pages.problem("没有找到这个议题组。", status: .notFound, visit: visit) }
-            let answer = try await services.send(.POST, .triage, "/v1/triage/groups/\(id)/split",
-                                                 json: ["clueIds": form.all("clueIds"), "note": form["note"] ?? ""], for: visit)
+            let answer = try await services.send(
+                .POST, .triage, "/v1/triage/groups/\(id)/split",
+                json: ["clueIds": form.all("clueIds"), "note": form["note"] ?? ""], for: visit)
             if answer.ok, let group = answer.json["groupId"] as? String { return Pages.redirect("/groups/\(group)") }
             if answer.ok { return Pages.redirect("/groups/\(id)") }
             if [400, 409, 422].contains(answer.status) {
-                return try await groupPage(id, visit: visit, form: nil, message: "未能拆分：" + answer.problem.message, field: answer.problem.field,
-                                           status: HTTPResponse.Status(code: answer.status))
+                return try await groupPage(
+                    id, visit: visit, form: nil, message: "未能拆分：" + answer.problem.message, field: answer.problem.field,
+                    status: HTTPResponse.Status(code: answer.status))
             }
             return refusal(answer, visit: visit)
         }
@@ -387,10 +409,12 @@ struct DeskController: Sendable {
             let format = request.uri.queryParameters["format"] == "html" ? "html" : "csv"
             let answer = try await services.get(.triage, "/v1/compilations/\(year)/clues.\(format)", for: visit)
             guard answer.ok else { return refusal(answer, visit: visit) }
-            return Response(status: .ok, headers: [
-                .contentType: answer.contentType ?? "text/csv; charset=utf-8",
-                .contentDisposition: "attachment; filename=\"clues-\(year).\(format)\"", .cacheControl: "no-store",
-            ], body: .init(byteBuffer: .init(bytes: answer.body)))
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: answer.contentType ?? "text/csv; charset=utf-8",
+                    .contentDisposition: "attachment; filename=\"clues-\(year).\(format)\"", .cacheControl: "no-store",
+                ], body: .init(byteBuffer: .init(bytes: answer.body)))
         }
     }
 
@@ -409,18 +433,21 @@ struct DeskController: Sendable {
                 topic["published"] = Labels.time(topic["publishedAt"])
                 return topic
             }
-            return pages.render("topics", [
-                "title": "参考选题", "topics": topics, "empty": topics.isEmpty, "canClaim": Self.drafters.contains(visit.account.role),
-                "name": visit.account.displayName,
-            ], visit: visit)
+            return pages.render(
+                "topics",
+                [
+                    "title": "参考选题", "topics": topics, "empty": topics.isEmpty, "canClaim": Self.drafters.contains(visit.account.role),
+                    "name": visit.account.displayName,
+                ], visit: visit)
         }
     }
 
     @Sendable func claim(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await posted(request, context, roles: Self.drafters) { visit, form in
             guard let id = Self.id(context) else { return pages.problem("没有找到这个选题。", status: .notFound, visit: visit) }
-            let answer = try await services.send(.POST, .triage, "/v1/reference-topics/\(id)/claims",
-                                                 json: ["name": form["name"] ?? visit.account.displayName], for: visit)
+            let answer = try await services.send(
+                .POST, .triage, "/v1/reference-topics/\(id)/claims",
+                json: ["name": form["name"] ?? visit.account.displayName], for: visit)
             guard answer.ok else {
                 return answer.status == 409 || answer.status == 422
                     ? pages.problem("未能认领：\(answer.problem.message)", status: HTTPResponse.Status(code: answer.status), visit: visit)
@@ -444,8 +471,12 @@ struct DeskController: Sendable {
             let answer = try await services.get(.triage, "/v1/proposals?limit=200", for: visit)
             guard answer.ok else { return refusal(answer, visit: visit) }
             let proposals = ((answer.json["proposals"] as? [[String: Any]]) ?? []).map(Self.proposalRow)
-            return pages.render("proposals", ["title": "提案", "proposals": proposals, "empty": proposals.isEmpty,
-                                              "canDraft": Self.drafters.contains(visit.account.role)], visit: visit)
+            return pages.render(
+                "proposals",
+                [
+                    "title": "提案", "proposals": proposals, "empty": proposals.isEmpty,
+                    "canDraft": Self.drafters.contains(visit.account.role),
+                ], visit: visit)
         }
     }
 
@@ -463,8 +494,9 @@ struct DeskController: Sendable {
     @Sendable func newProposal(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await signedIn(request, context, roles: Self.drafters) { visit in
             let topic = request.uri.queryParameters["topic"].map(String.init) ?? ""
-            return editor(visit: visit, values: ["topicId": topic, "proposerName": visit.account.displayName], action: "/proposals",
-                          message: nil, field: nil, status: .ok)
+            return editor(
+                visit: visit, values: ["topicId": topic, "proposerName": visit.account.displayName], action: "/proposals",
+                message: nil, field: nil, status: .ok)
         }
     }
 
@@ -500,8 +532,9 @@ struct DeskController: Sendable {
             let answer = try await services.send(.POST, .triage, "/v1/proposals", json: Self.draft(from: form, includeTopic: true), for: visit)
             if answer.ok, let id = answer.json["id"] as? String { return Pages.redirect("/proposals/\(id)") }
             if [400, 409, 422].contains(answer.status) {
-                return editor(visit: visit, values: Self.formValues(form), action: "/proposals", message: answer.problem.message,
-                              field: answer.problem.field, status: HTTPResponse.Status(code: answer.status))
+                return editor(
+                    visit: visit, values: Self.formValues(form), action: "/proposals", message: answer.problem.message,
+                    field: answer.problem.field, status: HTTPResponse.Status(code: answer.status))
             }
             return refusal(answer, visit: visit)
         }
@@ -539,8 +572,9 @@ struct DeskController: Sendable {
             if [400, 409, 422].contains(answer.status) {
                 var values = Self.formValues(form)
                 values["id"] = id
-                return editor(visit: visit, values: values, action: "/proposals/\(id)", message: answer.problem.message,
-                              field: answer.problem.field, status: HTTPResponse.Status(code: answer.status))
+                return editor(
+                    visit: visit, values: values, action: "/proposals/\(id)", message: answer.problem.message,
+                    field: answer.problem.field, status: HTTPResponse.Status(code: answer.status))
             }
             return refusal(answer, visit: visit)
         }
@@ -552,8 +586,9 @@ struct DeskController: Sendable {
             let answer = try await services.send(.POST, .triage, "/v1/proposals/\(id)/submit", json: nil, for: visit)
             if answer.ok { return Pages.redirect("/proposals/\(id)") }
             if [400, 409, 422].contains(answer.status) {
-                return try await proposalPage(id, visit: visit, message: "未能提交：" + answer.problem.message, field: answer.problem.field,
-                                              status: HTTPResponse.Status(code: answer.status))
+                return try await proposalPage(
+                    id, visit: visit, message: "未能提交：" + answer.problem.message, field: answer.problem.field,
+                    status: HTTPResponse.Status(code: answer.status))
             }
             return refusal(answer, visit: visit)
         }
@@ -581,8 +616,9 @@ struct DeskController: Sendable {
             let answer = try await services.send(.POST, .triage, "/v1/proposals/\(id)/review", json: body, for: visit)
             if answer.ok { return Pages.redirect("/reviews") }
             if [400, 409, 422].contains(answer.status) {
-                return try await proposalPage(id, visit: visit, message: "未能完成审查：" + answer.problem.message, field: answer.problem.field,
-                                              status: HTTPResponse.Status(code: answer.status))
+                return try await proposalPage(
+                    id, visit: visit, message: "未能完成审查：" + answer.problem.message, field: answer.problem.field,
+                    status: HTTPResponse.Status(code: answer.status))
             }
             return refusal(answer, visit: visit)
         }

@@ -31,14 +31,18 @@ struct EvaluationPageController: Sendable {
 
     func gone(_ answer: APIAnswer?) -> Response {
         let expired = answer?.status == 410
-        return pages.render("problem", [
-            "title": "评价链接不可用",
-            "message": expired ? "这个评价链接已过期。如仍需评价，请联系区政协提案委员会重新发送。" : "没有找到这个评价链接，请核对链接是否完整。",
-            "status": expired ? 410 : 404,
-        ], visit: nil, status: expired ? .gone : .notFound)
+        return pages.render(
+            "problem",
+            [
+                "title": "评价链接不可用",
+                "message": expired ? "这个评价链接已过期。如仍需评价，请联系区政协提案委员会重新发送。" : "没有找到这个评价链接，请核对链接是否完整。",
+                "status": expired ? 410 : 404,
+            ], visit: nil, status: expired ? .gone : .notFound)
     }
 
-    func render(_ token: String, form: FormRequest?, part: String?, message: String?, done: Bool, status: HTTPResponse.Status) async throws -> Response {
+    func render(_ token: String, form: FormRequest?, part: String?, message: String?, done: Bool, status: HTTPResponse.Status) async throws
+        -> Response
+    {
         let answer = try await services.unsigned(.GET, .supervision, "/v1/supervision/evaluations/\(token)", json: nil)
         guard answer.ok else { return gone(answer) }
         let results = [(code: "satisfied", name: "满意"), (code: "basically-satisfied", name: "基本满意"), (code: "dissatisfied", name: "不满意")]
@@ -57,23 +61,29 @@ struct EvaluationPageController: Sendable {
             if let message, id == chosen { part["error"] = message }
             return part
         }
-        return pages.render("evaluate", [
-            "title": "提案办理评价", "token": token, "caseNumber": answer.json["caseNumber"] ?? "", "proposalTitle": answer.json["title"] ?? "",
-            "parts": parts, "done": done,
-        ], visit: nil, status: status)
+        return pages.render(
+            "evaluate",
+            [
+                "title": "提案办理评价", "token": token, "caseNumber": answer.json["caseNumber"] ?? "", "proposalTitle": answer.json["title"] ?? "",
+                "parts": parts, "done": done,
+            ], visit: nil, status: status)
     }
 
     @Sendable func evaluate(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let token = Self.token(context) else { return gone(nil) }
         guard let assignment = context.parameters.get("assignment").flatMap(UUID.init(uuidString:))?.uuidString.lowercased(),
-              let form = try await FormRequest.read(request, context: context)
+            let form = try await FormRequest.read(request, context: context)
         else { return gone(nil) }
-        let answer = try await services.unsigned(.POST, .supervision, "/v1/supervision/evaluations/\(token)", json: [
-            "assignmentId": assignment, "result": form["result"].flatMap { $0.isEmpty ? nil : $0 } ?? NSNull(), "comment": form["comment"] ?? "",
-        ])
+        let answer = try await services.unsigned(
+            .POST, .supervision, "/v1/supervision/evaluations/\(token)",
+            json: [
+                "assignmentId": assignment, "result": form["result"].flatMap { $0.isEmpty ? nil : $0 } ?? NSNull(), "comment": form["comment"] ?? "",
+            ])
         if answer.ok { return Pages.redirect("/evaluate/\(token)?done=1") }
         if answer.status == 404 || answer.status == 410 { return gone(answer) }
-        let message = answer.problem.field == "result" ? "请选择满意、基本满意或不满意。"
+        let message =
+            answer.problem.field == "result"
+            ? "请选择满意、基本满意或不满意。"
             : answer.status == 409 ? "这项答复已经评价过了，不能重复评价。" : answer.problem.message
         return try await render(token, form: form, part: assignment, message: message, done: false, status: HTTPResponse.Status(code: answer.status))
     }

@@ -26,7 +26,8 @@ struct InboxController: Sendable {
             let page = max(1, request.queryValues["page"].flatMap(Int.init) ?? 1)
             let unreadOnly = request.queryValues["unread"] == "true"
             let answer = try await services.get(
-                .publicity, "/v1/inbox?limit=\(DeskController.pageSize + 1)&offset=\((page - 1) * DeskController.pageSize)"
+                .publicity,
+                "/v1/inbox?limit=\(DeskController.pageSize + 1)&offset=\((page - 1) * DeskController.pageSize)"
                     + (unreadOnly ? "&unread=true" : ""), for: visit)
             guard answer.ok else { return desk.refusal(answer, visit: visit) }
             let found = (answer.json["notices"] as? [[String: Any]]) ?? []
@@ -37,12 +38,14 @@ struct InboxController: Sendable {
                 return notice
             }
             let filter = unreadOnly ? "unread=true&" : ""
-            return pages.render("inbox", [
-                "title": "通知", "notices": Array(notices), "empty": notices.isEmpty, "unreadOnly": unreadOnly,
-                "unreadCount": (answer.json["unread"] as? Int).flatMap { $0 > 0 ? $0 : nil } as Any,
-                "previous": (page > 1 ? "/inbox?\(filter)page=\(page - 1)" : nil) as Any,
-                "next": (found.count > DeskController.pageSize ? "/inbox?\(filter)page=\(page + 1)" : nil) as Any,
-            ], visit: visit)
+            return pages.render(
+                "inbox",
+                [
+                    "title": "通知", "notices": Array(notices), "empty": notices.isEmpty, "unreadOnly": unreadOnly,
+                    "unreadCount": (answer.json["unread"] as? Int).flatMap { $0 > 0 ? $0 : nil } as Any,
+                    "previous": (page > 1 ? "/inbox?\(filter)page=\(page - 1)" : nil) as Any,
+                    "next": (found.count > DeskController.pageSize ? "/inbox?\(filter)page=\(page + 1)" : nil) as Any,
+                ], visit: visit)
         }
     }
 

@@ -43,13 +43,16 @@ struct MembersController: Sendable {
         return (answer.json["entries"] as? [[String: Any]]) ?? []
     }
 
-    func registerPage(_ visit: Visit, form: FormRequest? = nil, message: String? = nil, notice: String? = nil,
-                      refused: [[String: Any]] = [], status: HTTPResponse.Status = .ok, edit: String? = nil) async throws -> Response {
+    func registerPage(
+        _ visit: Visit, form: FormRequest? = nil, message: String? = nil, notice: String? = nil,
+        refused: [[String: Any]] = [], status: HTTPResponse.Status = .ok, edit: String? = nil
+    ) async throws -> Response {
         async let listed = entries(for: visit)
         async let open = services.get(.intake, "/v1/intake/register/unmatched", for: visit)
         let (entries, unmatchedAnswer) = try await (listed, open)
-        let names = Dictionary(entries.compactMap { entry in (entry["code"] as? String).map { ($0, entry["name"] as? String ?? "") } },
-                               uniquingKeysWith: { first, _ in first })
+        let names = Dictionary(
+            entries.compactMap { entry in (entry["code"] as? String).map { ($0, entry["name"] as? String ?? "") } },
+            uniquingKeysWith: { first, _ in first })
         let editing = edit.flatMap { code in entries.first { $0["code"] as? String == code } }
         func field(_ name: String) -> String { form?[name] ?? (editing?[name] as? String) ?? "" }
         let kind = form?["kind"] ?? (editing?["kind"] as? String) ?? "member"
@@ -76,8 +79,10 @@ struct MembersController: Sendable {
                 row["kindName"] = Self.kindName(row["kind"])
                 let kind = row["kind"] as? String
                 row["choices"] = entries.filter { $0["kind"] as? String == kind }.map { entry -> [String: Any] in
-                    ["code": entry["code"] ?? "", "name": entry["name"] ?? "",
-                     "selected": (row["closest"] as? [String])?.first == entry["name"] as? String]
+                    [
+                        "code": entry["code"] ?? "", "name": entry["name"] ?? "",
+                        "selected": (row["closest"] as? [String])?.first == entry["name"] as? String,
+                    ]
                 }
                 return row
             },
@@ -96,8 +101,9 @@ struct MembersController: Sendable {
         try await desk.posted(request, context, roles: Self.keepers) { visit, form in
             let code = (form["code"] ?? "").trimmingCharacters(in: .whitespaces)
             guard RegisterEntry.isCode(code) else {
-                return try await registerPage(visit, form: form, message: "编号（code）：只能由字母、数字、- 和 _ 组成（至多 40 位）",
-                                              status: .unprocessableContent)
+                return try await registerPage(
+                    visit, form: form, message: "编号（code）：只能由字母、数字、- 和 _ 组成（至多 40 位）",
+                    status: .unprocessableContent)
             }
             var body: [String: Any] = ["kind": form["kind"] ?? "", "name": form["name"] ?? "", "active": form["active"] != "false"]
             for name in ["sector", "specialCommittee", "street", "studio"] {
@@ -120,8 +126,9 @@ struct MembersController: Sendable {
             guard let file = form.files.first(where: { $0.field == "file" && !$0.content.isEmpty }) else {
                 return try await registerPage(visit, message: "请选择要导入的 CSV 文件。", status: .unprocessableContent)
             }
-            let answer = try await services.send(.POST, .intake, "/v1/intake/register/import", body: file.content,
-                                                 contentType: "text/csv; charset=utf-8", for: visit)
+            let answer = try await services.send(
+                .POST, .intake, "/v1/intake/register/import", body: file.content,
+                contentType: "text/csv; charset=utf-8", for: visit)
             guard answer.ok else {
                 guard answer.status == 400 || answer.status == 413 || answer.status == 415 || answer.status == 422 else {
                     return desk.refusal(answer, visit: visit)
@@ -130,16 +137,19 @@ struct MembersController: Sendable {
             }
             let refused = (answer.json["refused"] as? [[String: Any]]) ?? []
             let saved = answer.json["saved"] as? Int ?? 0
-            return try await registerPage(visit, notice: "已导入 \(saved) 条" + (refused.isEmpty ? "。" : "；\(refused.count) 行未导入，原因见下。"),
-                                          refused: refused)
+            return try await registerPage(
+                visit, notice: "已导入 \(saved) 条" + (refused.isEmpty ? "。" : "；\(refused.count) 行未导入，原因见下。"),
+                refused: refused)
         }
     }
 
     @Sendable func map(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.posted(request, context, roles: Self.keepers) { visit, form in
-            let answer = try await services.send(.POST, .intake, "/v1/intake/register/mappings", json: [
-                "kind": form["kind"] ?? "", "receivedName": form["receivedName"] ?? "", "code": form["code"] ?? "",
-            ], for: visit)
+            let answer = try await services.send(
+                .POST, .intake, "/v1/intake/register/mappings",
+                json: [
+                    "kind": form["kind"] ?? "", "receivedName": form["receivedName"] ?? "", "code": form["code"] ?? "",
+                ], for: visit)
             guard answer.ok else {
                 guard answer.status == 400 || answer.status == 422 else { return desk.refusal(answer, visit: visit) }
                 return try await registerPage(visit, message: answer.problem.message, status: .unprocessableContent)
@@ -185,7 +195,8 @@ struct MembersController: Sendable {
                 values["error"] = Self.periodProblem
                 return pages.render("members", values, visit: visit, status: .unprocessableContent)
             }
-            let answer = try await services.get(.supervision, "/v1/supervision/members" + DeskController.query([("from", from), ("to", to)]), for: visit)
+            let answer = try await services.get(
+                .supervision, "/v1/supervision/members" + DeskController.query([("from", from), ("to", to)]), for: visit)
             if answer.ok {
                 let records = (answer.json["records"] as? [[String: Any]]) ?? []
                 values["records"] = records.map(Self.figures)
@@ -229,17 +240,26 @@ struct MembersController: Sendable {
     func recordPage(_ path: String, request: Request, visit: Visit, own: Bool) async throws -> Response {
         let (from, to) = period(request)
         guard Self.isPeriod(from, to) else {
-            return pages.render("member-record", ["title": "履职档案", "from": from, "to": to, "own": own, "error": Self.periodProblem,
-                                                  "action": request.uri.path], visit: visit, status: .unprocessableContent)
+            return pages.render(
+                "member-record",
+                [
+                    "title": "履职档案", "from": from, "to": to, "own": own, "error": Self.periodProblem,
+                    "action": request.uri.path,
+                ], visit: visit, status: .unprocessableContent)
         }
         let wantsCSV = request.queryValues["format"] == "csv"
-        let answer = try await services.get(.supervision, path + DeskController.query([("from", from), ("to", to), ("format", wantsCSV ? "csv" : nil)]),
-                                            for: visit)
+        let answer = try await services.get(
+            .supervision, path + DeskController.query([("from", from), ("to", to), ("format", wantsCSV ? "csv" : nil)]),
+            for: visit)
         if wantsCSV { return desk.download(answer, visit: visit) }
         guard answer.ok else {
             guard answer.status == 400 || answer.status == 422 else { return desk.refusal(answer, visit: visit) }
-            return pages.render("member-record", ["title": "履职档案", "from": from, "to": to, "own": own, "error": answer.problem.message,
-                                                  "action": request.uri.path], visit: visit, status: .unprocessableContent)
+            return pages.render(
+                "member-record",
+                [
+                    "title": "履职档案", "from": from, "to": to, "own": own, "error": answer.problem.message,
+                    "action": request.uri.path,
+                ], visit: visit, status: .unprocessableContent)
         }
         let entry = (answer.json["entry"] as? [String: Any]) ?? [:]
         let record = Self.figures((answer.json["record"] as? [String: Any]) ?? [:])
@@ -254,18 +274,23 @@ struct MembersController: Sendable {
             "title": "\(name)的履职档案", "from": from, "to": to, "own": own, "entry": entry, "kindName": Self.kindName(entry["kind"]),
             "inactive": !(entry["active"] as? Bool ?? true), "record": record, "clues": clues, "noClues": clues.isEmpty,
             "action": own ? "/my/record" : "/members/\(entry["code"] as? String ?? "")",
-            "csv": (own ? "/my/record" : "/members/\(entry["code"] as? String ?? "")") + DeskController.query([("from", from), ("to", to), ("format", "csv")]),
+            "csv": (own ? "/my/record" : "/members/\(entry["code"] as? String ?? "")")
+                + DeskController.query([("from", from), ("to", to), ("format", "csv")]),
         ]
         return pages.render("member-record", values, visit: visit)
     }
 
     // MARK: Entering clues
 
-    func entryForm(_ visit: Visit, form: FormRequest? = nil, message: String? = nil, rows: [[String: Any]] = [], notice: String? = nil,
-                   status: HTTPResponse.Status = .ok) async throws -> Response {
+    func entryForm(
+        _ visit: Visit, form: FormRequest? = nil, message: String? = nil, rows: [[String: Any]] = [], notice: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let entries = try await entries(for: visit).filter { $0["active"] as? Bool ?? true }
         let chosen = form?["receiver"] ?? visit.account.registerCode ?? ""
-        let category = form?["sourceCategory"] ?? (visit.account.role == .member ? SourceCategory.committeeMember.rawValue : SourceCategory.streetStudio.rawValue)
+        let category =
+            form?["sourceCategory"]
+            ?? (visit.account.role == .member ? SourceCategory.committeeMember.rawValue : SourceCategory.streetStudio.rawValue)
         let values: [String: Any] = [
             "title": "录入线索",
             "receivers": entries.map { entry -> [String: Any] in
@@ -291,7 +316,8 @@ struct MembersController: Sendable {
         try await desk.posted(request, context, roles: Self.entrants) { visit, form in
             let entries = try await entries(for: visit)
             let receiver = (form["receiver"] ?? "").trimmingCharacters(in: .whitespaces)
-            let kind = entries.first { $0["code"] as? String == receiver }?["kind"] as? String
+            let kind =
+                entries.first { $0["code"] as? String == receiver }?["kind"] as? String
                 ?? (visit.account.role == .memberStudio || receiver.contains("工作室") ? "studio" : "member")
             var body: [String: Any] = [
                 "district": visit.account.district.rawValue, "channel": Models.Channel.staffEntry.rawValue,
@@ -305,8 +331,9 @@ struct MembersController: Sendable {
                 body["contact"] = ["name": form["contactName"] ?? "", "phone": form["contactPhone"] ?? ""]
             }
             let data = try JSONSerialization.data(withJSONObject: body)
-            let answer = try await services.send(.POST, .intake, "/v1/clues", body: data, contentType: "application/json",
-                                                 idempotencyKey: form["idempotencyKey"].flatMap { $0.isEmpty ? nil : "workbench-" + $0 }, for: visit)
+            let answer = try await services.send(
+                .POST, .intake, "/v1/clues", body: data, contentType: "application/json",
+                idempotencyKey: form["idempotencyKey"].flatMap { $0.isEmpty ? nil : "workbench-" + $0 }, for: visit)
             guard answer.ok else {
                 guard [400, 409, 413, 422].contains(answer.status) else { return desk.refusal(answer, visit: visit) }
                 let field = answer.problem.field.map { FieldNames.chinese($0) + "：" } ?? ""
@@ -322,16 +349,20 @@ struct MembersController: Sendable {
             guard let file = form.files.first(where: { $0.field == "file" && !$0.content.isEmpty }) else {
                 return try await entryForm(visit, message: "请选择要导入的 CSV 文件。", status: .unprocessableContent)
             }
-            let answer = try await services.send(.POST, .intake, "/v1/clues/batch", body: file.content, contentType: "text/csv; charset=utf-8",
-                                                 for: visit)
+            let answer = try await services.send(
+                .POST, .intake, "/v1/clues/batch", body: file.content, contentType: "text/csv; charset=utf-8",
+                for: visit)
             guard answer.ok else {
                 guard [400, 413, 415, 422].contains(answer.status) else { return desk.refusal(answer, visit: visit) }
                 return try await entryForm(visit, message: answer.problem.message, status: .unprocessableContent)
             }
-            let rows = ((answer.json["rows"] as? [[String: Any]]) ?? []).filter { $0["result"] as? String == "rejected" }.map { row -> [String: Any] in
+            let rows = ((answer.json["rows"] as? [[String: Any]]) ?? []).filter { $0["result"] as? String == "rejected" }.map {
+                row -> [String: Any] in
                 let error = row["error"] as? [String: Any] ?? [:]
-                return ["row": row["row"] ?? "", "field": (error["field"] as? String).map { FieldNames.chinese($0) + "：" } ?? "",
-                        "reason": error["message"] ?? ""]
+                return [
+                    "row": row["row"] ?? "", "field": (error["field"] as? String).map { FieldNames.chinese($0) + "：" } ?? "",
+                    "reason": error["message"] ?? "",
+                ]
             }
             let accepted = answer.json["accepted"] as? Int ?? 0
             return try await entryForm(visit, rows: rows, notice: "导入 \(accepted) 条" + (rows.isEmpty ? "。" : "；\(rows.count) 行未导入，原因见下，其余已保存。"))

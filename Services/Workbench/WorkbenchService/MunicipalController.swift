@@ -65,7 +65,8 @@ struct MunicipalController: Sendable {
                 "totalOnTimeRate": Self.percentage(total["repliedOnTime"], of: total["replied"]),
                 "totalSatisfactionRate": Self.percentage(total["satisfied"], of: total["evaluated"]),
                 "arrivals": arrivals, "noArrivals": arrivals.isEmpty,
-                "chart": BarChart(title: "各区收到线索", bars: districts.map { (($0["name"] as? String) ?? "", ($0["clues"] as? Int) ?? 0) }, unit: "条").svg,
+                "chart": BarChart(title: "各区收到线索", bars: districts.map { (($0["name"] as? String) ?? "", ($0["clues"] as? Int) ?? 0) }, unit: "条")
+                    .svg,
             ]
             return pages.render("municipal", values, visit: visit)
         }
@@ -88,10 +89,12 @@ struct MunicipalController: Sendable {
                 shown["satisfactionName"] = Self.satisfaction(row["satisfaction"] as? String)
                 return shown
             }
-            return pages.render("municipal-district", [
-                "title": "\(name)的提案", "name": name, "code": code, "year": year, "years": years(around: year), "proposals": proposals,
-                "empty": proposals.isEmpty,
-            ], visit: visit)
+            return pages.render(
+                "municipal-district",
+                [
+                    "title": "\(name)的提案", "name": name, "code": code, "year": year, "years": years(around: year), "proposals": proposals,
+                    "empty": proposals.isEmpty,
+                ], visit: visit)
         }
     }
 

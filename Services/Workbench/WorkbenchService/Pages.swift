@@ -14,7 +14,8 @@ struct Pages: Sendable {
     static func load() -> Pages {
         var library = MustacheLibrary()
         let folder = Bundle.module.url(forResource: "templates", withExtension: nil)
-        let files = (try? FileManager.default.contentsOfDirectory(at: folder ?? URL(fileURLWithPath: "/nonexistent"), includingPropertiesForKeys: nil)) ?? []
+        let files =
+            (try? FileManager.default.contentsOfDirectory(at: folder ?? URL(fileURLWithPath: "/nonexistent"), includingPropertiesForKeys: nil)) ?? []
         for file in files where file.pathExtension == "mustache" {
             guard let text = try? String(contentsOf: file, encoding: .utf8), let template = try? MustacheTemplate(string: text) else {
                 preconditionFailure("workbench template \(file.lastPathComponent) does not load")
@@ -33,12 +34,16 @@ struct Pages: Sendable {
             context["csrf"] = visit.csrfToken
             context["nav"] = Navigation.items(for: visit.account.role, unread: visit.unread, municipal: visit.municipal)
         }
-        let html = library.render(Self.unwrapped(context) ?? [:], withTemplate: template) ?? "<!doctype html><title>页面缺失</title><p>页面模板缺失：\(template)</p>"
+        let html =
+            library.render(Self.unwrapped(context) ?? [:], withTemplate: template) ?? "<!doctype html><title>页面缺失</title><p>页面模板缺失：\(template)</p>"
         return Response(
             status: status,
-            headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                      HTTPField.Name("X-Frame-Options")!: "DENY", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
-                      HTTPField.Name("Content-Security-Policy")!: "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"],
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                HTTPField.Name("X-Frame-Options")!: "DENY", HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+                HTTPField.Name("Content-Security-Policy")!:
+                    "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            ],
             body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
@@ -102,21 +107,29 @@ enum Navigation {
         }
         switch role {
         case .clueHandler:
-            items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/entry", "name": "录入线索"],
-                      ["href": "/members", "name": "履职档案"]]
+            items += [
+                ["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/entry", "name": "录入线索"],
+                ["href": "/members", "name": "履职档案"],
+            ]
         case .proposalsCommittee:
-            items += [["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/reviews", "name": "立案审查"],
-                      ["href": "/assignment", "name": "交办"], ["href": "/supervision", "name": "督办"], ["href": "/templates", "name": "答复模板"],
-                      ["href": "/members", "name": "履职档案"]]
+            items += [
+                ["href": "/clues", "name": "线索审核"], ["href": "/groups", "name": "议题组"], ["href": "/reviews", "name": "立案审查"],
+                ["href": "/assignment", "name": "交办"], ["href": "/supervision", "name": "督办"], ["href": "/templates", "name": "答复模板"],
+                ["href": "/members", "name": "履职档案"],
+            ]
             if municipal { items.append(["href": "/municipal", "name": "各区情况"]) }
         case .member, .memberStudio:
-            items += [["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"], ["href": "/entry", "name": "录入线索"],
-                      ["href": "/my/record", "name": "我的履职档案"]]
+            items += [
+                ["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"], ["href": "/entry", "name": "录入线索"],
+                ["href": "/my/record", "name": "我的履职档案"],
+            ]
         case .specialCommittee:
             items += [["href": "/topics", "name": "参考选题"], ["href": "/proposals", "name": "我的提案"], ["href": "/members", "name": "履职档案"]]
         case .administrator:
-            items += [["href": "/admin/accounts", "name": "账号"], ["href": "/register", "name": "委员和工作室登记册"], ["href": "/admin/settings", "name": "区设置"],
-                      ["href": "/admin/audit", "name": "审计日志"], ["href": "/clues", "name": "线索审核"]]
+            items += [
+                ["href": "/admin/accounts", "name": "账号"], ["href": "/register", "name": "委员和工作室登记册"], ["href": "/admin/settings", "name": "区设置"],
+                ["href": "/admin/audit", "name": "审计日志"], ["href": "/clues", "name": "线索审核"],
+            ]
             if municipal { items.append(["href": "/municipal", "name": "各区情况"]) }
         case .handlingUnit:
             items += [["href": "/unit/assignments", "name": "交办件"], ["href": "/templates", "name": "答复模板"]]

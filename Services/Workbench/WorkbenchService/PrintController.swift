@@ -28,12 +28,13 @@ struct PrintController: Sendable {
     @Sendable func print(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.signedIn(request, context, roles: Self.readers) { visit in
             guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:))?.uuidString.lowercased(),
-                  let document = context.parameters.get("document").flatMap(Document.init(rawValue:))
+                let document = context.parameters.get("document").flatMap(Document.init(rawValue:))
             else { return pages.problem("没有这份文书。", status: .notFound, visit: visit) }
             // A unit prints its own assignments only; the service answers 404 for another's.
             let unit = visit.account.role == .handlingUnit
-            let answer = try await services.get(.supervision, unit ? "/v1/supervision/my/assignments/\(id)" : "/v1/supervision/assignments/\(id)",
-                                                for: visit)
+            let answer = try await services.get(
+                .supervision, unit ? "/v1/supervision/my/assignments/\(id)" : "/v1/supervision/assignments/\(id)",
+                for: visit)
             guard answer.ok else { return desk.refusal(answer, visit: visit) }
             let back = unit ? "/unit/assignments/\(id)" : "/supervision/assignments/\(id)"
             guard let values = Self.document(document, record: answer.json, today: LocalDate.on(clock.now, in: .chinaTime)) else {
@@ -71,7 +72,8 @@ struct PrintController: Sendable {
             values["documentTitle"] = "提案交办通知书"
             values["paragraphs"] = [
                 "现将政协提案《\(title)》（案号 \(caseNumber)）交由你单位\(lead ? "主办" : "协办")，请认真研究办理。",
-                lead ? "请在办理前、办理中、办理后与提案人见面沟通（“三见面”），收齐协办单位意见后，于 \(deadline) 前书面答复提案人，并抄送区政协提案委员会。"
+                lead
+                    ? "请在办理前、办理中、办理后与提案人见面沟通（“三见面”），收齐协办单位意见后，于 \(deadline) 前书面答复提案人，并抄送区政协提案委员会。"
                     : "请在办理中与主办单位和提案人沟通，于答复期限前将协办意见送主办单位，由主办单位统一答复（答复期限 \(deadline)）。",
                 "对交办有异议的，请在规定期限内通过提案工作台提出，并说明理由；需要延期答复的，请在答复期限前申请。",
             ]
@@ -80,9 +82,9 @@ struct PrintController: Sendable {
             values["facts"] = ["承办单位：\(unit)（\(lead ? "主办" : "协办")）", "交办日期：\(assignedOn)", "答复期限：\(deadline)"]
         case .supervisionNotice:
             guard let level = (record["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)), level != .reminder,
-                  let day = LocalDate(deadline)
+                let day = LocalDate(deadline)
             else { return nil }
-            let overdue = max(0, day.days(until: today) )
+            let overdue = max(0, day.days(until: today))
             values["issuer"] = committee
             values["documentTitle"] = "提案督办通知"
             var paragraphs = [

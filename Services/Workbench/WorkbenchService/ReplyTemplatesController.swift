@@ -57,8 +57,9 @@ struct ReplyTemplatesController: Sendable {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.posted(request, context, roles: Self.keepers) { visit, form in
-            let answer = try await services.send(.POST, .supervision, "/v1/supervision/reply-templates",
-                                                 json: ["name": form["name"] ?? "", "body": form["body"] ?? ""], for: visit)
+            let answer = try await services.send(
+                .POST, .supervision, "/v1/supervision/reply-templates",
+                json: ["name": form["name"] ?? "", "body": form["body"] ?? ""], for: visit)
             return try await outcome(answer, visit: visit, form: form, editing: nil)
         }
     }
@@ -66,8 +67,9 @@ struct ReplyTemplatesController: Sendable {
     @Sendable func save(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.posted(request, context, roles: Self.keepers) { visit, form in
             guard let id = DeskController.id(context)?.lowercased() else { return pages.problem("没有找到这个模板。", status: .notFound, visit: visit) }
-            let answer = try await services.send(.PUT, .supervision, "/v1/supervision/reply-templates/\(id)",
-                                                 json: ["name": form["name"] ?? "", "body": form["body"] ?? ""], for: visit)
+            let answer = try await services.send(
+                .PUT, .supervision, "/v1/supervision/reply-templates/\(id)",
+                json: ["name": form["name"] ?? "", "body": form["body"] ?? ""], for: visit)
             return try await outcome(answer, visit: visit, form: form, editing: id)
         }
     }
@@ -84,8 +86,9 @@ struct ReplyTemplatesController: Sendable {
         if answer.ok { return Pages.redirect("/templates") }
         if [400, 409, 422].contains(answer.status) {
             let field = answer.problem.field.map { FieldNames.chinese($0) + "：" } ?? ""
-            return try await page(visit: visit, form: form, editing: editing, message: field + answer.problem.message,
-                                  status: HTTPResponse.Status(code: answer.status))
+            return try await page(
+                visit: visit, form: form, editing: editing, message: field + answer.problem.message,
+                status: HTTPResponse.Status(code: answer.status))
         }
         return desk.refusal(answer, visit: visit)
     }

@@ -45,7 +45,8 @@ struct ReportsController: Sendable {
                 values["error"] = "请选择起始日期和截止日期（格式 YYYY-MM-DD），起始日期不晚于截止日期，期间不超过一年。"
                 return pages.render("evaluation", values, visit: visit, status: .unprocessableContent)
             }
-            let answer = try await services.get(.supervision, "/v1/supervision/evaluation" + DeskController.query([("from", from), ("to", to)]), for: visit)
+            let answer = try await services.get(
+                .supervision, "/v1/supervision/evaluation" + DeskController.query([("from", from), ("to", to)]), for: visit)
             guard answer.ok else {
                 if answer.status == 400 || answer.status == 422 {
                     values["error"] = answer.problem.message
@@ -67,14 +68,19 @@ struct ReportsController: Sendable {
             // Units with nothing to measure (no reply due, nothing evaluated) are left out of a
             // rate's chart, not drawn at 0 %.
             func chart(_ title: String, _ bar: ([String: Any]) -> Int?, unit: String) -> String {
-                BarChart(title: title, bars: units.prefix(15).compactMap { row in bar(row).map { (((row["unitName"] as? String) ?? ""), $0) } },
-                         unit: unit).svg
+                BarChart(
+                    title: title, bars: units.prefix(15).compactMap { row in bar(row).map { (((row["unitName"] as? String) ?? ""), $0) } },
+                    unit: unit
+                ).svg
             }
-            values["charts"] = units.isEmpty ? [] : [
-                chart("考核得分", { Int((($0["score"] as? Double) ?? 0).rounded()) }, unit: "分"),
-                chart("按时答复率", { ($0["onTimeReplyRate"] as? Double).map { Int(($0 * 100).rounded()) } }, unit: "%"),
-                chart("提案人满意率", { ($0["satisfactionRate"] as? Double).map { Int(($0 * 100).rounded()) } }, unit: "%"),
-            ]
+            values["charts"] =
+                units.isEmpty
+                ? []
+                : [
+                    chart("考核得分", { Int((($0["score"] as? Double) ?? 0).rounded()) }, unit: "分"),
+                    chart("按时答复率", { ($0["onTimeReplyRate"] as? Double).map { Int(($0 * 100).rounded()) } }, unit: "%"),
+                    chart("提案人满意率", { ($0["satisfactionRate"] as? Double).map { Int(($0 * 100).rounded()) } }, unit: "%"),
+                ]
             let commendations = (answer.json["commendations"] as? [String: Any]) ?? [:]
             values["advanced"] = ((commendations["advancedUnits"] as? [[String: Any]]) ?? []).compactMap { $0["unitName"] as? String }
             values["excellent"] = ((commendations["excellentProposals"] as? [[String: Any]]) ?? []).map {
@@ -129,11 +135,13 @@ struct ReportsController: Sendable {
         try await desk.posted(request, context, roles: Self.committee) { visit, form in
             let month = form["month"] ?? ""
             let answer = try await services.send(
-                .POST, .supervision, "/v1/supervision/quotas/reminders?month=\(month.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
+                .POST, .supervision,
+                "/v1/supervision/quotas/reminders?month=\(month.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
                 json: [:], for: visit)
             guard answer.ok else {
-                return try await quotaPage(month, visit: visit, message: answer.problem.message, reminded: nil,
-                                           status: HTTPResponse.Status(code: answer.status >= 400 ? answer.status : 502))
+                return try await quotaPage(
+                    month, visit: visit, message: answer.problem.message, reminded: nil,
+                    status: HTTPResponse.Status(code: answer.status >= 400 ? answer.status : 502))
             }
             return try await quotaPage(month, visit: visit, message: nil, reminded: (answer.json["reminded"] as? [Any])?.count ?? 0, status: .ok)
         }

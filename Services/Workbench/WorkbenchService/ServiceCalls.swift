@@ -48,10 +48,11 @@ struct ServiceCalls: Sendable {
     }
 
     func token(for visit: Visit, now: Date = Date()) throws -> String {
-        try signer.token(for: StaffClaims(
-            subject: visit.account.login, role: visit.account.role, district: visit.account.district, unitID: visit.account.unitID,
-            issuedAt: now, expiresAt: now.addingTimeInterval(Self.tokenLifetime), tokenID: visit.sessionID.uuidString.lowercased(),
-            name: visit.account.displayName, register: visit.account.registerCode))
+        try signer.token(
+            for: StaffClaims(
+                subject: visit.account.login, role: visit.account.role, district: visit.account.district, unitID: visit.account.unitID,
+                issuedAt: now, expiresAt: now.addingTimeInterval(Self.tokenLifetime), tokenID: visit.sessionID.uuidString.lowercased(),
+                name: visit.account.displayName, register: visit.account.registerCode))
     }
 
     /// `timeout`: a whole call's deadline (a service that is down is retried until it).
@@ -64,8 +65,10 @@ struct ServiceCalls: Sendable {
     }
 
     /// A body that is not JSON (a CSV file), or a JSON call that carries an Idempotency-Key.
-    func send(_ method: HTTPMethod, _ target: Target, _ path: String, body: Data, contentType: String, idempotencyKey: String? = nil,
-              for visit: Visit) async throws -> APIAnswer {
+    func send(
+        _ method: HTTPMethod, _ target: Target, _ path: String, body: Data, contentType: String, idempotencyKey: String? = nil,
+        for visit: Visit
+    ) async throws -> APIAnswer {
         try await call(method, target, path, body: body, contentType: contentType, idempotencyKey: idempotencyKey, for: visit)
     }
 
@@ -91,7 +94,8 @@ struct ServiceCalls: Sendable {
         }
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 40 * 1024 * 1024)
-        return APIAnswer(status: Int(response.status.code), body: Data(buffer: bytes), contentType: response.headers.first(name: "Content-Type"),
-                         disposition: response.headers.first(name: "Content-Disposition"))
+        return APIAnswer(
+            status: Int(response.status.code), body: Data(buffer: bytes), contentType: response.headers.first(name: "Content-Type"),
+            disposition: response.headers.first(name: "Content-Disposition"))
     }
 }

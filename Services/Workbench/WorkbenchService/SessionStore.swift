@@ -42,11 +42,13 @@ struct SessionStore: Sendable {
         let secret = Self.randomSecret()
         let expires = now.addingTimeInterval(TimeInterval(settings.absoluteHours * 3_600))
         try await database.transaction(.district(account.district)) { transaction in
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO workbench_sessions (id, secret_hash, account_id, district, csrf_token, created_at, last_seen_at, expires_at)
                 VALUES (\(UUID()), \(Self.hash(secret)), \(account.id), \(account.district.rawValue), \(Self.randomSecret()), \(now), \(now), \(expires))
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 UPDATE accounts SET failed_sign_ins = 0, locked_until = NULL WHERE id = \(account.id)
                 """)
             try await AuditTrail.record(
@@ -60,16 +62,19 @@ struct SessionStore: Sendable {
     /// or it idled or aged out (then it is ended here, with its reason).
     func visit(cookie secret: String, address: String?, now: Date) async throws -> Visit? {
         let found = try await database.transaction(.allDistricts) { transaction -> (UUID, Bool, String, Date, Date, Account?)? in
-            for try await row in try await transaction.query("""
+            for try await row in try await transaction.query(
+                """
                 SELECT s.id, EXISTS (SELECT 1 FROM districts d WHERE d.parent = a.district), s.csrf_token, s.last_seen_at, s.expires_at,
                        \(unescaped: AccountDirectory.columns(of: "a"))
                 FROM workbench_sessions s JOIN accounts a ON a.id = s.account_id
                 WHERE s.secret_hash = \(Self.hash(secret)) AND s.ended_at IS NULL
-                """) {
+                """)
+            {
                 let columns = row.makeRandomAccess()
                 let (id, municipal, csrf, lastSeen, expires) = (
                     try columns[0].decode(UUID.self), try columns[1].decode(Bool.self), try columns[2].decode(String.self),
-                    try columns[3].decode(Date.self), try columns[4].decode(Date.self))
+                    try columns[3].decode(Date.self), try columns[4].decode(Date.self)
+                )
                 let account = try AccountDirectory.account(columns: columns, from: 5)
                 return (id, municipal, csrf, lastSeen, expires, account)
             }
@@ -95,8 +100,9 @@ struct SessionStore: Sendable {
         try await database.transaction(.district(district)) { transaction in
             try await Self.end(where: "id = \(id)", reason: reason, now: now, in: transaction)
             try await AuditTrail.record(
-                AuditEntry(actor: actor, address: address, action: reason == "signed-out" ? "signed-out" : "session-ended",
-                           objectType: "session", objectID: id.uuidString.lowercased(), after: #"{"reason":"\#(reason)"}"#),
+                AuditEntry(
+                    actor: actor, address: address, action: reason == "signed-out" ? "signed-out" : "session-ended",
+                    objectType: "session", objectID: id.uuidString.lowercased(), after: #"{"reason":"\#(reason)"}"#),
                 service: "workbench", district: district, at: now, in: transaction)
         }
     }
@@ -114,10 +120,12 @@ struct SessionStore: Sendable {
         statement.binds = condition.binds
         for try await id in try await transaction.query(statement).decode(UUID.self) { sessions.append(id) }
         guard !sessions.isEmpty else { return }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             UPDATE workbench_sessions SET ended_at = \(now), end_reason = \(reason) WHERE id = ANY(\(sessions))
             """)
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO revoked_tokens (token_id, subject, expires_at, revoked_by, reason)
             SELECT id::text, NULL, \(now.addingTimeInterval(ServiceCalls.tokenLifetime + 60)), 'workbench', \(reason)
             FROM unnest(\(sessions)::uuid[]) AS s(id)
@@ -130,10 +138,12 @@ struct SessionStore: Sendable {
         let idleSince = now.addingTimeInterval(-TimeInterval(settings.idleMinutes * 60))
         let districts = try await database.transaction(.allDistricts) { transaction in
             var codes: [DistrictCode] = []
-            for try await code in try await transaction.query("""
+            for try await code in try await transaction.query(
+                """
                 SELECT DISTINCT district FROM workbench_sessions
                 WHERE ended_at IS NULL AND (expires_at <= \(now) OR last_seen_at <= \(idleSince))
-                """).decode(String.self) {
+                """
+            ).decode(String.self) {
                 if let code = DistrictCode(rawValue: code) { codes.append(code) }
             }
             return codes

@@ -26,12 +26,17 @@ struct SettingsController: Sendable {
     }
 
     static let documents: [String: Document] = [
-        "triage": Document(name: "triage", title: "线索与立案设置", target: .triage, path: "/v1/triage/settings",
-                           help: "similarityThreshold 线索归为一组的相似度（0.2–0.95）；coClaiming 参考选题可否多人认领；currentSession 当前届次（案号用）；fastTrackReviewDays 与 reviewDays 快速通道与一般提案的立案审查天数。"),
-        "assignment": Document(name: "assignment", title: "交办设置", target: .assignment, path: "/v1/assignment/settings",
-                               help: "办理期限、异议期、预交办确认期、建议承办单位的规则等；缺少的键取默认值。"),
-        "supervision": Document(name: "supervision", title: "督办设置", target: .supervision, path: "/v1/supervision/settings",
-                                help: "提醒天数、逾期升级阶梯、评价期限、考核权重（unkeptPromisePenalty 为回头看未落实扣分）、工作室与委员的线索任务数。"),
+        "triage": Document(
+            name: "triage", title: "线索与立案设置", target: .triage, path: "/v1/triage/settings",
+            help:
+                "similarityThreshold 线索归为一组的相似度（0.2–0.95）；coClaiming 参考选题可否多人认领；currentSession 当前届次（案号用）；fastTrackReviewDays 与 reviewDays 快速通道与一般提案的立案审查天数。"
+        ),
+        "assignment": Document(
+            name: "assignment", title: "交办设置", target: .assignment, path: "/v1/assignment/settings",
+            help: "办理期限、异议期、预交办确认期、建议承办单位的规则等；缺少的键取默认值。"),
+        "supervision": Document(
+            name: "supervision", title: "督办设置", target: .supervision, path: "/v1/supervision/settings",
+            help: "提醒天数、逾期升级阶梯、评价期限、考核权重（unkeptPromisePenalty 为回头看未落实扣分）、工作室与委员的线索任务数。"),
     ]
 
     func register(on router: Router<AppRequestContext>) {
@@ -53,7 +58,7 @@ struct SettingsController: Sendable {
 
     static func pretty(_ data: Data) -> String {
         guard let value = try? JSONSerialization.jsonObject(with: data),
-              let text = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let text = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         else { return String(decoding: data, as: UTF8.self) }
         return String(decoding: text, as: UTF8.self)
     }
@@ -85,8 +90,11 @@ struct SettingsController: Sendable {
             }
             let answer = try await workbench.services.get(document.target, document.path, for: visit)
             guard answer.ok else { return desk.refusal(answer, visit: visit) }
-            return editor(["title": document.title, "help": document.help, "action": "/admin/settings/\(document.name)",
-                           "text": Self.pretty(answer.body)], visit: visit)
+            return editor(
+                [
+                    "title": document.title, "help": document.help, "action": "/admin/settings/\(document.name)",
+                    "text": Self.pretty(answer.body),
+                ], visit: visit)
         }
     }
 
@@ -126,9 +134,12 @@ struct SettingsController: Sendable {
             guard let year = year(request) else { return pages.problem("年份应为 2000 到 2100。", status: .badRequest, visit: visit) }
             let answer = try await workbench.services.get(.assignment, "/v1/assignment/calendar/\(year)", for: visit)
             guard answer.ok else { return desk.refusal(answer, visit: visit) }
-            return editor(["title": "\(year) 年节假日与调休", "action": "/admin/calendar?year=\(year)",
-                           "help": "days：每天一项，date（\(year)-10-01）、kind（holiday 放假 或 working-day 调休上班）、name。计算办理期限的工作日以此为准。",
-                           "text": Self.pretty(answer.json["days"] ?? [])], visit: visit)
+            return editor(
+                [
+                    "title": "\(year) 年节假日与调休", "action": "/admin/calendar?year=\(year)",
+                    "help": "days：每天一项，date（\(year)-10-01）、kind（holiday 放假 或 working-day 调休上班）、name。计算办理期限的工作日以此为准。",
+                    "text": Self.pretty(answer.json["days"] ?? []),
+                ], visit: visit)
         }
     }
 
@@ -156,8 +167,10 @@ struct SettingsController: Sendable {
 
     // MARK: Classification rules
 
-    func rulesPage(_ visit: Visit, text: String?, note: String, basedOn: Int?, problems: [[String: Any]], message: String?, saved: Bool,
-                   sample: [String: String], preview: [[String: Any]]?, status: HTTPResponse.Status) async throws -> Response {
+    func rulesPage(
+        _ visit: Visit, text: String?, note: String, basedOn: Int?, problems: [[String: Any]], message: String?, saved: Bool,
+        sample: [String: String], preview: [[String: Any]]?, status: HTTPResponse.Status
+    ) async throws -> Response {
         var definition = text
         var version = basedOn
         if definition == nil {
@@ -166,16 +179,19 @@ struct SettingsController: Sendable {
             definition = Self.pretty(current.json["definition"] ?? [:])
             version = current.json["version"] as? Int
         }
-        return pages.render("rules", [
-            "title": "线索分类规则", "text": definition ?? "", "note": note, "basedOn": version ?? 0, "problems": problems,
-            "message": message as Any, "saved": saved, "sampleTitle": sample["title"] ?? "", "sampleText": sample["text"] ?? "",
-            "preview": preview as Any, "tried": preview != nil,
-        ], visit: visit, status: status)
+        return pages.render(
+            "rules",
+            [
+                "title": "线索分类规则", "text": definition ?? "", "note": note, "basedOn": version ?? 0, "problems": problems,
+                "message": message as Any, "saved": saved, "sampleTitle": sample["title"] ?? "", "sampleText": sample["text"] ?? "",
+                "preview": preview as Any, "tried": preview != nil,
+            ], visit: visit, status: status)
     }
 
     @Sendable func rules(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.signedIn(request, context, roles: Self.administrators) { visit in
-            try await rulesPage(visit, text: nil, note: "", basedOn: nil, problems: [], message: nil, saved: false, sample: [:], preview: nil, status: .ok)
+            try await rulesPage(
+                visit, text: nil, note: "", basedOn: nil, problems: [], message: nil, saved: false, sample: [:], preview: nil, status: .ok)
         }
     }
 
@@ -193,20 +209,23 @@ struct SettingsController: Sendable {
             let note = form["note"] ?? ""
             let basedOn = form["basedOn"].flatMap(Int.init)
             guard let definition = Self.parse(text) else {
-                return try await rulesPage(visit, text: text, note: note, basedOn: basedOn, problems: [], message: "规则不是有效的 JSON。",
-                                           saved: false, sample: [:], preview: nil, status: .unprocessableContent)
+                return try await rulesPage(
+                    visit, text: text, note: note, basedOn: basedOn, problems: [], message: "规则不是有效的 JSON。",
+                    saved: false, sample: [:], preview: nil, status: .unprocessableContent)
             }
             var body: [String: Any] = ["definition": definition, "note": note]
             if let basedOn { body["basedOn"] = basedOn }
             let answer = try await workbench.services.send(.PUT, .triage, "/v1/triage/rules", json: body, for: visit)
             guard answer.ok else {
                 guard [400, 409, 422].contains(answer.status) else { return desk.refusal(answer, visit: visit) }
-                return try await rulesPage(visit, text: text, note: note, basedOn: basedOn, problems: Self.problems(answer),
-                                           message: answer.problem.message, saved: false, sample: [:], preview: nil,
-                                           status: HTTPResponse.Status(code: answer.status))
+                return try await rulesPage(
+                    visit, text: text, note: note, basedOn: basedOn, problems: Self.problems(answer),
+                    message: answer.problem.message, saved: false, sample: [:], preview: nil,
+                    status: HTTPResponse.Status(code: answer.status))
             }
-            return try await rulesPage(visit, text: nil, note: "", basedOn: nil, problems: [], message: nil, saved: true, sample: [:],
-                                       preview: nil, status: .ok)
+            return try await rulesPage(
+                visit, text: nil, note: "", basedOn: nil, problems: [], message: nil, saved: true, sample: [:],
+                preview: nil, status: .ok)
         }
     }
 
@@ -221,9 +240,10 @@ struct SettingsController: Sendable {
             let answer = try await workbench.services.send(.POST, .triage, "/v1/triage/rules/classify", json: body, for: visit)
             guard answer.ok else {
                 guard [400, 422].contains(answer.status) else { return desk.refusal(answer, visit: visit) }
-                return try await rulesPage(visit, text: text, note: form["note"] ?? "", basedOn: basedOn, problems: Self.problems(answer),
-                                           message: answer.problem.message, saved: false, sample: sample, preview: nil,
-                                           status: HTTPResponse.Status(code: answer.status))
+                return try await rulesPage(
+                    visit, text: text, note: form["note"] ?? "", basedOn: basedOn, problems: Self.problems(answer),
+                    message: answer.problem.message, saved: false, sample: sample, preview: nil,
+                    status: HTTPResponse.Status(code: answer.status))
             }
             let classification = (answer.json["classification"] as? [String: Any]) ?? [:]
             let hits = ((classification["hits"] as? [[String: Any]]) ?? []).map { hit -> [String: Any] in
@@ -231,8 +251,9 @@ struct SettingsController: Sendable {
             }
             var preview: [[String: Any]] = [["kind": "结果", "rule": Self.pretty(classification.filter { $0.key != "hits" }), "phrases": ""]]
             preview += hits
-            return try await rulesPage(visit, text: text, note: form["note"] ?? "", basedOn: basedOn, problems: [], message: nil,
-                                       saved: false, sample: sample, preview: preview, status: .ok)
+            return try await rulesPage(
+                visit, text: text, note: form["note"] ?? "", basedOn: basedOn, problems: [], message: nil,
+                saved: false, sample: sample, preview: preview, status: .ok)
         }
     }
 
@@ -277,11 +298,15 @@ struct SettingsController: Sendable {
     @Sendable func saveEndpoint(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.posted(request, context, roles: Self.administrators) { visit, form in
             let channel = form["channel"] ?? ""
-            let answer = try await workbench.services.send(.PUT, .publicity, "/v1/publicity/notification-endpoints/\(channel)", json: [
-                "url": form["url"] ?? "", "secret": form["secret"] ?? "", "active": form["active"] == "on",
-            ], for: visit)
-            var values: [String: Any] = ["title": "通知地址", "channels": Self.channels.map { ["code": $0.0, "name": $0.1, "selected": $0.0 == channel] },
-                                         "url": form["url"] ?? ""]
+            let answer = try await workbench.services.send(
+                .PUT, .publicity, "/v1/publicity/notification-endpoints/\(channel)",
+                json: [
+                    "url": form["url"] ?? "", "secret": form["secret"] ?? "", "active": form["active"] == "on",
+                ], for: visit)
+            var values: [String: Any] = [
+                "title": "通知地址", "channels": Self.channels.map { ["code": $0.0, "name": $0.1, "selected": $0.0 == channel] },
+                "url": form["url"] ?? "",
+            ]
             if answer.ok {
                 values["saved"] = channel
                 return pages.render("endpoints", values, visit: visit)
@@ -298,14 +323,17 @@ struct SettingsController: Sendable {
         try await desk.posted(request, context, roles: Self.administrators) { visit, form in
             let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
             let url = (form["callbackUrl"] ?? "").trimmingCharacters(in: .whitespaces)
-            var values: [String: Any] = ["title": "通知地址", "channels": Self.channels.map { ["code": $0.0, "name": $0.1] },
-                                         "key": key, "callbackUrl": url]
+            var values: [String: Any] = [
+                "title": "通知地址", "channels": Self.channels.map { ["code": $0.0, "name": $0.1] },
+                "key": key, "callbackUrl": url,
+            ]
             guard !key.isEmpty, key.count <= 100, !key.contains("/") else {
                 values["message"] = "请填写对接密钥编号。"
                 return pages.render("endpoints", values, visit: visit, status: .unprocessableContent)
             }
-            let answer = try await workbench.services.send(.PUT, .publicity, "/v1/publicity/integrations/\(key)/callback",
-                                                           json: ["url": url.isEmpty ? NSNull() : url], for: visit)
+            let answer = try await workbench.services.send(
+                .PUT, .publicity, "/v1/publicity/integrations/\(key)/callback",
+                json: ["url": url.isEmpty ? NSNull() : url], for: visit)
             if answer.ok {
                 values["saved"] = key
                 return pages.render("endpoints", values, visit: visit)
@@ -323,7 +351,9 @@ struct SettingsController: Sendable {
 
     // MARK: Handling units
 
-    func unitsPage(_ visit: Visit, form: FormRequest?, message: String?, field: String?, saved: String?, status: HTTPResponse.Status) async throws -> Response {
+    func unitsPage(_ visit: Visit, form: FormRequest?, message: String?, field: String?, saved: String?, status: HTTPResponse.Status) async throws
+        -> Response
+    {
         let answer = try await workbench.services.get(.assignment, "/v1/assignment/units?includeInactive=true", for: visit)
         guard answer.ok else { return desk.refusal(answer, visit: visit) }
         let units = ((answer.json["units"] as? [[String: Any]]) ?? []).map { unit -> [String: Any] in
@@ -332,10 +362,12 @@ struct SettingsController: Sendable {
             unit["keywordsText"] = ((unit["keywords"] as? [String]) ?? []).joined(separator: ",")
             return unit
         }
-        return pages.render("units", [
-            "title": "承办单位", "units": units, "message": message as Any, "field": field.map { FieldNames.chinese($0) } as Any,
-            "saved": saved as Any, "code": form?["code"] ?? "", "name": form?["name"] ?? "", "kind": form?["kind"] ?? "district-department",
-        ], visit: visit, status: status)
+        return pages.render(
+            "units",
+            [
+                "title": "承办单位", "units": units, "message": message as Any, "field": field.map { FieldNames.chinese($0) } as Any,
+                "saved": saved as Any, "code": form?["code"] ?? "", "name": form?["name"] ?? "", "kind": form?["kind"] ?? "district-department",
+            ], visit: visit, status: status)
     }
 
     @Sendable func units(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -349,7 +381,9 @@ struct SettingsController: Sendable {
     @Sendable func saveUnit(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.posted(request, context, roles: Self.administrators) { visit, form in
             func list(_ name: String) -> [String] {
-                (form[name] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                (form[name] ?? "").split(whereSeparator: { $0 == "," || $0 == "，" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                    !$0.isEmpty
+                }
             }
             var body: [String: Any] = [
                 "code": form["code"] ?? "", "name": form["name"] ?? "", "kind": form["kind"] ?? "", "domains": list("domains"),
@@ -367,8 +401,9 @@ struct SettingsController: Sendable {
                 return try await unitsPage(visit, form: nil, message: nil, field: nil, saved: answer.json["name"] as? String, status: .ok)
             }
             guard [400, 409, 422].contains(answer.status) else { return desk.refusal(answer, visit: visit) }
-            return try await unitsPage(visit, form: form, message: answer.problem.message, field: answer.problem.field, saved: nil,
-                                       status: HTTPResponse.Status(code: answer.status))
+            return try await unitsPage(
+                visit, form: form, message: answer.problem.message, field: answer.problem.field, saved: nil,
+                status: HTTPResponse.Status(code: answer.status))
         }
     }
 }

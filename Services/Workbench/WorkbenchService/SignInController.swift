@@ -64,7 +64,7 @@ extension Workbench {
     /// The signed-in visit, or the response that sends the browser to sign in.
     func visit(_ request: Request, context: AppRequestContext) async throws -> Gate<Visit> {
         guard let secret = Cookies.value(SessionStore.cookieName, in: request),
-              let visit = try await sessions.visit(cookie: secret, address: context.peerAddress, now: clock.now)
+            let visit = try await sessions.visit(cookie: secret, address: context.peerAddress, now: clock.now)
         else {
             let next = request.uri.path == "/" ? "" : "?next=" + (request.uri.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
             return .failure(Pages.redirect("/sign-in" + next))
@@ -81,7 +81,7 @@ extension Workbench {
     /// The count the layout shows beside 通知; a page still opens when publicity does not answer.
     func unreadNotices(for visit: Visit) async -> Int? {
         guard InboxController.addressed.contains(visit.account.role),
-              let answer = try? await services.get(.publicity, "/v1/inbox?unread=true&limit=1", for: visit, timeout: .seconds(2)), answer.ok
+            let answer = try? await services.get(.publicity, "/v1/inbox?unread=true&limit=1", for: visit, timeout: .seconds(2)), answer.ok
         else { return nil }
         return answer.json["unread"] as? Int
     }
@@ -200,8 +200,9 @@ struct SignInController: Sendable {
         case .failure(let response):
             return response
         case .success(let (visit, _)):
-            try await workbench.sessions.end(visit.sessionID, district: visit.account.district, reason: "signed-out", actor: visit.account.login,
-                                             address: visit.address, now: workbench.clock.now)
+            try await workbench.sessions.end(
+                visit.sessionID, district: visit.account.district, reason: "signed-out", actor: visit.account.login,
+                address: visit.address, now: workbench.clock.now)
             return Pages.redirect("/sign-in", cookie: Cookies.set(SessionStore.cookieName, "", secure: workbench.settings.secureCookies, maxAge: 0))
         }
     }
@@ -214,10 +215,12 @@ struct SignInController: Sendable {
     }
 
     func passwordPage(_ visit: Visit, message: String?, field: String?, status: HTTPResponse.Status) -> Response {
-        workbench.pages.render("password", [
-            "title": "修改密码", "first": visit.account.mustChangePassword, "message": message as Any, "field": field as Any,
-            "minimum": PasswordPolicy.minimumLength,
-        ], visit: visit, status: status)
+        workbench.pages.render(
+            "password",
+            [
+                "title": "修改密码", "first": visit.account.mustChangePassword, "message": message as Any, "field": field as Any,
+                "minimum": PasswordPolicy.minimumLength,
+            ], visit: visit, status: status)
     }
 
     @Sendable func changePassword(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -228,7 +231,7 @@ struct SignInController: Sendable {
             let current = form["current"] ?? ""
             let new = form["new"] ?? ""
             guard let (_, hash, _) = try await workbench.accounts.forSignIn(visit.account.login),
-                  try await AccountDirectory.verify(current, hash: hash)
+                try await AccountDirectory.verify(current, hash: hash)
             else {
                 return passwordPage(visit, message: "当前密码不正确。", field: "current", status: .unprocessableContent)
             }

@@ -46,7 +46,8 @@ struct SupervisionBoardController: Sendable {
                     "caseNumber": row["caseNumber"] ?? "", "unitName": row["unitName"] ?? "", "role": UnitLabels.role(row["role"] as? String),
                     "state": UnitLabels.state(state), "deadline": deadline ?? "",
                     "countdown": (state == "handling" ? units.countdown(deadline) : nil) as Any,
-                    "escalation": (row["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName) as Any,
+                    "escalation": (row["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName)
+                        as Any,
                     "reachedLeader": ["supervising-leader", "chairpersons-meeting"].contains(row["escalationLevel"] as? String ?? ""),
                 ]
             }
@@ -69,7 +70,8 @@ struct SupervisionBoardController: Sendable {
                     "unitName": row["unitName"] ?? "", "role": UnitLabels.role(row["role"] as? String), "deadline": deadline ?? "",
                     "countdown": (state == "handling" ? units.countdown(deadline) : nil) as Any,
                     "overdue": state == "handling" && (deadline.flatMap(LocalDate.init).map { $0 < today } ?? false),
-                    "escalation": (row["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName) as Any,
+                    "escalation": (row["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName)
+                        as Any,
                     "isKey": row["isKey"] as? Bool ?? false,
                 ]
             }
@@ -77,10 +79,12 @@ struct SupervisionBoardController: Sendable {
             // Counts only when there are some: Mustache shows a section for a zero.
             let overdue = rows.filter { $0["overdue"] as? Bool == true }.count
             let pending = ((requests.json["extensionRequests"] as? [Any]) ?? []).count
-            return pages.render("supervision-board", [
-                "title": "督办", "assignments": rows, "empty": rows.isEmpty, "tabs": tabs,
-                "overdueCount": (overdue > 0 ? overdue : nil) as Any, "pendingExtensions": (pending > 0 ? pending : nil) as Any,
-            ], visit: visit)
+            return pages.render(
+                "supervision-board",
+                [
+                    "title": "督办", "assignments": rows, "empty": rows.isEmpty, "tabs": tabs,
+                    "overdueCount": (overdue > 0 ? overdue : nil) as Any, "pendingExtensions": (pending > 0 ? pending : nil) as Any,
+                ], visit: visit)
         }
     }
 
@@ -90,7 +94,8 @@ struct SupervisionBoardController: Sendable {
         }
     }
 
-    func extensionsPage(visit: Visit, form: FormRequest?, request id: String?, message: String?, status: HTTPResponse.Status) async throws -> Response {
+    func extensionsPage(visit: Visit, form: FormRequest?, request id: String?, message: String?, status: HTTPResponse.Status) async throws -> Response
+    {
         let answer = try await services.get(.supervision, "/v1/supervision/extensions?state=pending", for: visit)
         guard answer.ok else { return desk.refusal(answer, visit: visit) }
         let rows = ((answer.json["extensionRequests"] as? [[String: Any]]) ?? []).map { row -> [String: Any] in
@@ -112,13 +117,16 @@ struct SupervisionBoardController: Sendable {
             guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:))?.uuidString.lowercased() else {
                 return pages.problem("没有找到这项延期申请。", status: .notFound, visit: visit)
             }
-            let answer = try await services.send(.POST, .supervision, "/v1/supervision/extensions/\(id)/decision", json: [
-                "decision": form["decision"].flatMap { $0.isEmpty ? nil : $0 } ?? NSNull(), "note": form["note"] ?? "",
-            ], for: visit)
+            let answer = try await services.send(
+                .POST, .supervision, "/v1/supervision/extensions/\(id)/decision",
+                json: [
+                    "decision": form["decision"].flatMap { $0.isEmpty ? nil : $0 } ?? NSNull(), "note": form["note"] ?? "",
+                ], for: visit)
             if answer.ok { return Pages.redirect("/supervision/extensions") }
             if [400, 409, 422].contains(answer.status) {
-                return try await extensionsPage(visit: visit, form: form, request: id, message: answer.problem.message,
-                                                status: HTTPResponse.Status(code: answer.status))
+                return try await extensionsPage(
+                    visit: visit, form: form, request: id, message: answer.problem.message,
+                    status: HTTPResponse.Status(code: answer.status))
             }
             return desk.refusal(answer, visit: visit)
         }
@@ -147,7 +155,8 @@ struct SupervisionBoardController: Sendable {
             "title": "督办 " + ((record["caseNumber"] as? String) ?? ""), "id": id, "proposalId": proposal,
             "caseNumber": record["caseNumber"] ?? "", "unitName": record["unitName"] ?? "", "role": UnitLabels.role(record["role"] as? String),
             "state": UnitLabels.state(state), "deadline": deadline ?? "", "countdown": (state == "handling" ? units.countdown(deadline) : nil) as Any,
-            "escalation": (record["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName) as Any,
+            "escalation": (record["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName)
+                as Any,
             "isKey": record["isKey"] ?? false, "leader": record["supervisingLeader"] ?? NSNull(),
             "meetings": ((record["meetings"] as? [[String: Any]]) ?? []).map { meeting -> [String: Any] in
                 var meeting = meeting
@@ -172,13 +181,14 @@ struct SupervisionBoardController: Sendable {
                 var timer = timer
                 timer["status"] = timer["firedAt"] is String ? "已触发" : timer["cancelledAt"] is String ? "已取消" : "待触发"
                 let step = (timer["step"] as? Int) ?? 0
-                timer["name"] = switch timer["kind"] as? String {
-                case "reminder": "期限前提醒"
-                case "escalation": "超期督办（第 \(step + 1) 级）"
-                case "evaluation-window": "提案人评价期满"
-                case "follow-up": "回头看"
-                default: (timer["kind"] as? String) ?? ""
-                }
+                timer["name"] =
+                    switch timer["kind"] as? String {
+                    case "reminder": "期限前提醒"
+                    case "escalation": "超期督办（第 \(step + 1) 级）"
+                    case "evaluation-window": "提案人评价期满"
+                    case "follow-up": "回头看"
+                    default: (timer["kind"] as? String) ?? ""
+                    }
                 return timer
             },
             "actions": Labels.stamped(actions.json["actions"], "recordedAt").map { action -> [String: Any] in
@@ -213,11 +223,12 @@ struct SupervisionBoardController: Sendable {
             let answer = try await services.get(.publicity, "/v1/publicity/notifications?eventId=\(event)", for: visit)
             status["deliveries"] = ((answer.json["notifications"] as? [[String: Any]]) ?? []).map { delivery -> [String: Any] in
                 let channel = delivery["channel"] as? String
-                let state = switch delivery["state"] as? String {
-                case "delivered": "已送达"
-                case "dead": "未能送达（已停止重试）"
-                default: "发送中"
-                }
+                let state =
+                    switch delivery["state"] as? String {
+                    case "delivered": "已送达"
+                    case "dead": "未能送达（已停止重试）"
+                    default: "发送中"
+                    }
                 return [
                     "channel": channel == "email" ? "电子邮件" : channel == "webhook" ? "政务服务平台" : (channel ?? ""),
                     "state": state,
@@ -230,8 +241,9 @@ struct SupervisionBoardController: Sendable {
     /// Closing, the proposer's evaluation link, a 五督办 activity; a refusal keeps the form as typed.
     @Sendable func step(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.posted(request, context, roles: Self.committee) { visit, form in
-            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:))?.uuidString.lowercased(), let step = context.parameters.get("step"),
-                  let proposal = form["proposalId"].flatMap(UUID.init(uuidString:))?.uuidString.lowercased()
+            guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:))?.uuidString.lowercased(),
+                let step = context.parameters.get("step"),
+                let proposal = form["proposalId"].flatMap(UUID.init(uuidString:))?.uuidString.lowercased()
             else { return pages.problem("没有这个操作。", status: .notFound, visit: visit) }
             func value(_ name: String) -> Any { form[name].flatMap { $0.isEmpty ? nil : $0 } ?? NSNull() }
             let call: (String, [String: Any])
@@ -239,9 +251,12 @@ struct SupervisionBoardController: Sendable {
             case "closing": call = ("/v1/supervision/proposals/\(proposal)/closing", ["reason": value("reason")])
             case "evaluation-link": call = ("/v1/supervision/proposals/\(proposal)/evaluation-link", [:])
             case "actions":
-                call = ("/v1/supervision/proposals/\(proposal)/actions", [
-                    "kind": value("kind"), "heldOn": value("heldOn"), "participants": value("participants"), "summary": value("summary"),
-                ])
+                call = (
+                    "/v1/supervision/proposals/\(proposal)/actions",
+                    [
+                        "kind": value("kind"), "heldOn": value("heldOn"), "participants": value("participants"), "summary": value("summary"),
+                    ]
+                )
             default: return pages.problem("没有这个操作。", status: .notFound, visit: visit)
             }
             let answer = try await services.send(.POST, .supervision, call.0, json: call.1, for: visit)
@@ -250,15 +265,17 @@ struct SupervisionBoardController: Sendable {
                 // on where the proposer has none.
                 if step == "evaluation-link", let token = answer.json["token"] as? String {
                     let link = desk.workbench.settings.publicURL + StaffNoticeRouting.evaluationPage(token)
-                    return try await assignmentPage(id, visit: visit, form: nil, step: nil, message: nil,
-                                                    extra: ["evaluationLink": link], status: .ok)
+                    return try await assignmentPage(
+                        id, visit: visit, form: nil, step: nil, message: nil,
+                        extra: ["evaluationLink": link], status: .ok)
                 }
                 return Pages.redirect("/supervision/assignments/\(id)")
             }
             if [400, 409, 422].contains(answer.status) {
                 let field = answer.problem.field.map { FieldNames.chinese($0) + "：" } ?? ""
-                return try await assignmentPage(id, visit: visit, form: form, step: step, message: field + answer.problem.message, extra: [:],
-                                                status: HTTPResponse.Status(code: answer.status))
+                return try await assignmentPage(
+                    id, visit: visit, form: form, step: step, message: field + answer.problem.message, extra: [:],
+                    status: HTTPResponse.Status(code: answer.status))
             }
             return desk.refusal(answer, visit: visit)
         }

@@ -72,9 +72,11 @@ struct UnitDeskController: Sendable {
                     "state": tracking.map { UnitLabels.state($0["state"] as? String) } ?? UnitLabels.status(status),
                     // Days left only while the reply is still owed.
                     "deadline": deadline ?? "",
-                    "countdown": (status != "proposed" && (tracking == nil || tracking?["state"] as? String == "handling") ? countdown(deadline) : nil) as Any,
+                    "countdown":
+                        (status != "proposed" && (tracking == nil || tracking?["state"] as? String == "handling") ? countdown(deadline) : nil) as Any,
                     "overdue": deadline.flatMap(LocalDate.init).map { $0 < today && (tracking?["state"] as? String) == "handling" } ?? false,
-                    "escalation": (tracking?["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(StaffNoticeRouting.escalationName) as Any,
+                    "escalation": (tracking?["escalationLevel"] as? String).flatMap(EscalationLevel.init(rawValue:)).map(
+                        StaffNoticeRouting.escalationName) as Any,
                     "toConfirm": status == "proposed",
                 ]
             }
@@ -111,7 +113,8 @@ struct UnitDeskController: Sendable {
         let isLead = (record["role"] as? String) == "lead"
         let deadline = (tracking["deadline"] as? String) ?? (record["deadline"] as? String)
         let contestUntil = (record["contestUntil"] as? String).flatMap(LocalDate.init)
-        let canContest = (status_ == "proposed" || status_ == "active") && (state == nil || state == "handling")
+        let canContest =
+            (status_ == "proposed" || status_ == "active") && (state == nil || state == "handling")
             && contestUntil.map { today <= $0 } ?? false
             && !((view["contests"] as? [[String: Any]]) ?? []).contains { ($0["resolution"] as? String) == nil }
         let handlingOpen = state == "handling"
@@ -122,7 +125,8 @@ struct UnitDeskController: Sendable {
             "leader": view["supervisingLeader"] ?? NSNull(),
             "role": UnitLabels.role(record["role"] as? String), "isLead": isLead,
             "state": state.map { UnitLabels.state($0) } ?? UnitLabels.status(status_),
-            "deadline": deadline ?? "", "countdown": ((state == nil || state == "handling") && status_ != "proposed" ? countdown(deadline) : nil) as Any,
+            "deadline": deadline ?? "",
+            "countdown": ((state == nil || state == "handling") && status_ != "proposed" ? countdown(deadline) : nil) as Any,
             "confirmBy": record["confirmBy"] ?? NSNull(),
             "notes": record["notes"] ?? "",
             "toConfirm": status_ == "proposed", "canContest": canContest, "contestUntil": contestUntil?.description ?? "",
@@ -154,10 +158,14 @@ struct UnitDeskController: Sendable {
             },
             "canOpinion": handlingOpen && !isLead, "canReply": handlingOpen && isLead,
             "canExtend": handlingOpen && deadline.flatMap(LocalDate.init).map { today <= $0 } ?? false,
-            "stages": Labels.options([(code: "before", name: "办前见面"), (code: "during", name: "办中见面"), (code: "after", name: "办后见面")],
-                                     selected: step == "meetings" ? form?["stage"] : nil),
-            "categories": Labels.options([(code: "A", name: "A 类：已解决或采纳"), (code: "B", name: "B 类：正在解决或列入计划"),
-                                          (code: "C", name: "C 类：留作参考")], selected: step == "reply" ? form?["category"] : nil),
+            "stages": Labels.options(
+                [(code: "before", name: "办前见面"), (code: "during", name: "办中见面"), (code: "after", name: "办后见面")],
+                selected: step == "meetings" ? form?["stage"] : nil),
+            "categories": Labels.options(
+                [
+                    (code: "A", name: "A 类：已解决或采纳"), (code: "B", name: "B 类：正在解决或列入计划"),
+                    (code: "C", name: "C 类：留作参考"),
+                ], selected: step == "reply" ? form?["category"] : nil),
             "today": today.description,
         ]
         values["printBase"] = "/print/assignments/\(path)"
@@ -166,7 +174,10 @@ struct UnitDeskController: Sendable {
         if values["canReply"] as? Bool == true {
             let templates = try await services.get(.supervision, "/v1/supervision/reply-templates", for: visit)
             let offered = ((templates.json["templates"] as? [[String: Any]]) ?? []).map { template in
-                ["id": template["id"] ?? "", "name": (template["scope"] as? String == "unit" ? "本单位：" : "全区：") + ((template["name"] as? String) ?? "")]
+                [
+                    "id": template["id"] ?? "",
+                    "name": (template["scope"] as? String == "unit" ? "本单位：" : "全区：") + ((template["name"] as? String) ?? ""),
+                ]
             }
             values["templates"] = offered
             values["hasTemplates"] = !offered.isEmpty
@@ -187,15 +198,16 @@ struct UnitDeskController: Sendable {
     @Sendable func step(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await desk.posted(request, context, roles: Self.units) { visit, form in
             guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let step = context.parameters.get("step"),
-                  let call = Self.call(step, id: id.uuidString.lowercased(), form: form)
+                let call = Self.call(step, id: id.uuidString.lowercased(), form: form)
             else { return pages.problem("没有这个操作。", status: .notFound, visit: visit) }
             let answer = try await services.send(.POST, call.target, call.path, json: call.json, for: visit)
             if answer.ok { return Pages.redirect("/unit/assignments/\(id.uuidString.lowercased())") }
             // 413 and 415: an attachment too large or of a refused type.
             if [400, 409, 413, 415, 422].contains(answer.status) {
                 let field = answer.problem.field.map { FieldNames.chinese($0) + "：" } ?? ""
-                return try await assignmentPage(id, visit: visit, form: form, step: step, message: field + answer.problem.message,
-                                                status: HTTPResponse.Status(code: answer.status))
+                return try await assignmentPage(
+                    id, visit: visit, form: form, step: step, message: field + answer.problem.message,
+                    status: HTTPResponse.Status(code: answer.status))
             }
             return desk.refusal(answer, visit: visit)
         }
@@ -208,20 +220,27 @@ struct UnitDeskController: Sendable {
         case "confirmation": return (.assignment, "/v1/assignment/my/assignments/\(id)/confirmation", [:])
         case "contest": return (.assignment, "/v1/assignment/my/assignments/\(id)/contest", ["reason": value("reason")])
         case "meetings":
-            return (.supervision, "/v1/supervision/my/assignments/\(id)/meetings", [
-                "stage": value("stage"), "heldOn": value("heldOn"), "form": value("form"), "attendees": value("attendees"), "summary": value("summary"),
-            ])
+            return (
+                .supervision, "/v1/supervision/my/assignments/\(id)/meetings",
+                [
+                    "stage": value("stage"), "heldOn": value("heldOn"), "form": value("form"), "attendees": value("attendees"),
+                    "summary": value("summary"),
+                ]
+            )
         case "progress": return (.supervision, "/v1/supervision/my/assignments/\(id)/progress", ["text": value("text")])
         case "opinion": return (.supervision, "/v1/supervision/my/assignments/\(id)/opinion", ["text": value("text")])
         case "extension":
             return (.supervision, "/v1/supervision/my/assignments/\(id)/extension", ["deadline": value("deadline"), "reason": value("reason")])
         case "reply":
-            return (.supervision, "/v1/supervision/my/assignments/\(id)/reply", [
-                "text": value("text"), "category": value("category"), "promisedDate": value("promisedDate"),
-                "attachments": form.files.filter { $0.field == "attachments" }.map {
-                    ["name": $0.filename, "mediaType": $0.mediaType, "content": $0.content.base64EncodedString()]
-                },
-            ])
+            return (
+                .supervision, "/v1/supervision/my/assignments/\(id)/reply",
+                [
+                    "text": value("text"), "category": value("category"), "promisedDate": value("promisedDate"),
+                    "attachments": form.files.filter { $0.field == "attachments" }.map {
+                        ["name": $0.filename, "mediaType": $0.mediaType, "content": $0.content.base64EncodedString()]
+                    },
+                ]
+            )
         default: return nil
         }
     }

@@ -1,7 +1,7 @@
 import EventPipeline
 import Foundation
-import Models
 import Logging
+import Models
 import Mustache
 import ServiceKit
 import Storage
@@ -19,10 +19,14 @@ public enum WorkbenchService {
             name: .workbench,
             checkSettings: { reader in _ = WorkbenchSettings(reader) },
             background: { parts in
-                [PeriodicJob("ending expired sessions", every: .seconds(300), firstAfter: .seconds(30), logger: parts.logger) {
-                    try await SessionStore(database: parts.database, settings: WorkbenchSettings(EnvironmentReader(parts.configuration.environment)))
+                [
+                    PeriodicJob("ending expired sessions", every: .seconds(300), firstAfter: .seconds(30), logger: parts.logger) {
+                        try await SessionStore(
+                            database: parts.database, settings: WorkbenchSettings(EnvironmentReader(parts.configuration.environment))
+                        )
                         .endExpired(now: clock.now)
-                }]
+                    }
+                ]
             },
             routes: { router, parts in
                 let settings = WorkbenchSettings(EnvironmentReader(parts.configuration.environment))

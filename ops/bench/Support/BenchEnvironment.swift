@@ -26,8 +26,9 @@ public enum BenchEnvironment {
         let reader = EnvironmentReader()
         let brokers = reader.string("KAFKA_BROKERS", help: "host:port list")
         try reader.validate()
-        let kafka = KafkaConfiguration(brokers: brokers.split(separator: ",").map(String.init), clientID: "bench",
-                                       topicPrefix: "bench\(Int.random(in: 1000...9999))-")
+        let kafka = KafkaConfiguration(
+            brokers: brokers.split(separator: ",").map(String.init), clientID: "bench",
+            topicPrefix: "bench\(Int.random(in: 1000...9999))-")
         if let control = ProcessInfo.processInfo.environment["KAFKA_MOCK_CONTROL"].flatMap(MockClusterControl.init(address:)) {
             for topic in TopicCatalogue.all {
                 try control.createTopic(kafka.topicName(topic.name), partitions: topic.partitions, replicationFactor: 3)

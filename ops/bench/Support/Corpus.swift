@@ -89,7 +89,8 @@ public struct Corpus: Sequence {
             if random.below(3) == 0 { suggestions.remove(at: random.below(suggestions.count)) }
             if random.below(2) == 0 { problems.reverse() }
             let seen = Vocabulary.times[time] + Vocabulary.actors[actor] + Vocabulary.actions[action]
-            var situation = where_ + road + "\(building)号附近" + subject + "，" + seen + "，" + problems.joined(separator: "，") + "，"
+            var situation =
+                where_ + road + "\(building)号附近" + subject + "，" + seen + "，" + problems.joined(separator: "，") + "，"
                 + Vocabulary.consequences[consequence] + "。"
             if random.below(2) == 0 { situation += Vocabulary.remarks[random.below(Vocabulary.remarks.count)] + "。" }
             let title = random.below(2) == 0 ? "关于" + road + subject + "的建议" : where_ + subject + "问题"

@@ -1,6 +1,6 @@
 import ArgumentParser
-import BenchSupport
 import AssignmentService
+import BenchSupport
 import Foundation
 import Logging
 import Messaging
@@ -77,7 +77,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let directory = DistrictDirectory(units: units, seed: seed)
         let entries = directory.units
         try await database.transaction(.district(district)) { transaction in
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO handling_units (id, district, code, name, kind, domains, keywords, contacts, active, version, updated_by)
                 SELECT id, \(district.rawValue), code, name, kind, string_to_array(domains, '|'), string_to_array(keywords, '|'),
                        '[]'::jsonb, true, 1, 'bench'
@@ -114,7 +115,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
             let filedAt = Date(timeIntervalSinceNow: -86_400)
             try await database.transaction(.district(district)) { transaction in
                 try await insertProposals(chunk, status: "assigned", year: 2025, filedAt: filedAt, district: district, in: transaction)
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO assignment_cases (proposal_id, district, case_number, title, kind, domain, state, filed_at, suggestion,
                                                   signature, round, handled_by)
                     SELECT id, \(district.rawValue), case_number, title, 'citizen', domain, 'assigned', \(filedAt),
@@ -127,8 +129,10 @@ struct PipelineBenchmark: AsyncParsableCommand {
             loaded += chunk.count
             progress.report("preloading past proposals", done: loaded, of: past, since: loadStart)
         }
-        print(String(format: "preloaded: %d past proposals and their cases in %.0f s (%.0f/s, %d per transaction)",
-                     loaded, seconds(since: loadStart), Double(loaded) / max(seconds(since: loadStart), 0.001), loadBatch))
+        print(
+            String(
+                format: "preloaded: %d past proposals and their cases in %.0f s (%.0f/s, %d per transaction)",
+                loaded, seconds(since: loadStart), Double(loaded) / max(seconds(since: loadStart), 0.001), loadBatch))
 
         // New proposals as the committee files them, each announced on triage-events. All of
         // them before the service starts: the measurement is the service working off a backlog.
@@ -188,7 +192,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 // Stuck (events dead-lettered, a service down): stop rather than wait for ever.
                 for app in apps { await app.shutdown() }
                 for service in services { _ = try? await service.value }
-                throw ValidationError("no proposal taken in for 120 s (\(done) of \(announced)); see the dead-letter topic \(kafka.topicName(TopicCatalogue.triageEvents.deadLetterName))")
+                throw ValidationError(
+                    "no proposal taken in for 120 s (\(done) of \(announced)); see the dead-letter topic \(kafka.topicName(TopicCatalogue.triageEvents.deadLetterName))"
+                )
             }
         }
         let finished = ContinuousClock.now
@@ -200,7 +206,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let (automatic, automaticRight, suggestedRight) = try await database.transaction(.district(district)) {
             (transaction: Transaction) async throws -> (Int, Int, Int) in
             var automatic = 0, automaticRight = 0, suggestedRight = 0
-            let rows = try await transaction.query("""
+            let rows = try await transaction.query(
+                """
                 SELECT proposal_id, state, handled_by[1], (suggestion->'lead'->0->>'unitId')::uuid
                 FROM assignment_cases WHERE district = \(district.rawValue) AND change_seq > \(baseline)
                 """)
@@ -222,12 +229,21 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let sustained = sustainedCount > 0 ? Double(sustainedCount) / max(sustainedSeconds, 0.001) : 0
         let overallSeconds = seconds(finished - serviceStart)
         let overall = Double(done) / overallSeconds
-        print(String(format: "assignment: %.0f events/s sustained (%d proposals taken in over %.1f s after the first batch committed); %.0f events/s overall (%d in %.1f s from the service's start, which includes reading %d past proposals into its index); %d instance(s), batches of up to %d",
-                     sustained, sustainedCount, sustainedSeconds, overall, done, overallSeconds, loaded, instances, consumerBatch))
-        print(String(format: "taken in: %d cases; assigned automatically: %d (%.1f %%), %d of them to the responsible unit (%.1f %%); top suggestion is the responsible unit for %.1f %%; the others await staff",
-                     done, automatic, percent(automatic, of: done), automaticRight, percent(automaticRight, of: automatic), percent(suggestedRight, of: done)))
+        print(
+            String(
+                format:
+                    "assignment: %.0f events/s sustained (%d proposals taken in over %.1f s after the first batch committed); %.0f events/s overall (%d in %.1f s from the service's start, which includes reading %d past proposals into its index); %d instance(s), batches of up to %d",
+                sustained, sustainedCount, sustainedSeconds, overall, done, overallSeconds, loaded, instances, consumerBatch))
+        print(
+            String(
+                format:
+                    "taken in: %d cases; assigned automatically: %d (%.1f %%), %d of them to the responsible unit (%.1f %%); top suggestion is the responsible unit for %.1f %%; the others await staff",
+                done, automatic, percent(automatic, of: done), automaticRight, percent(automaticRight, of: automatic),
+                percent(suggestedRight, of: done)))
         let rate = sustainedCount > 0 ? sustained : overall
-        print("target ≥ 1,000 events/s: \(rate >= 1_000 ? "met" : "NOT met") (\(Int(rate.rounded())) events/s \(sustainedCount > 0 ? "sustained" : "overall"))")
+        print(
+            "target ≥ 1,000 events/s: \(rate >= 1_000 ? "met" : "NOT met") (\(Int(rate.rounded())) events/s \(sustainedCount > 0 ? "sustained" : "overall"))"
+        )
     }
 
     /// Proposals as filing leaves them: fast-track citizens' proposals with a case number, filed
@@ -235,7 +251,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
     func insertProposals(
         _ chunk: [StoredProposal], status: String, year: Int, filedAt: Date, district: DistrictCode, in transaction: Transaction
     ) async throws {
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, domain, fast_track,
                                    drafted_by, case_number, session, year, reviewed_at)
             SELECT id, \(district.rawValue), \(status), title, case_summary, reasons, suggestions, '[]'::jsonb, domain, true,

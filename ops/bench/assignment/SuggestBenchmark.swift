@@ -1,6 +1,6 @@
 import ArgumentParser
-import BenchSupport
 import AssignmentService
+import BenchSupport
 import Foundation
 import Models
 import Similarity
@@ -45,15 +45,18 @@ struct SuggestBenchmark: ParsableCommand {
         for number in 0..<past {
             guard let proposal = proposals.next() else { break }
             characters += proposal.characters
-            index.record(PastProposals.Entry(
-                proposalID: UUID(), caseNumber: CaseNumber(prefix: "BN", session: 1, year: 2025, sequence: number + 1).rawValue,
-                signature: hasher.signature(ofText: proposal.text), handledBy: handlers(of: proposal, in: directory)))
+            index.record(
+                PastProposals.Entry(
+                    proposalID: UUID(), caseNumber: CaseNumber(prefix: "BN", session: 1, year: 2025, sequence: number + 1).rawValue,
+                    signature: hasher.signature(ofText: proposal.text), handledBy: handlers(of: proposal, in: directory)))
             if (number + 1) % 1_000 == 0 || number + 1 == past {
                 progress.report("indexing past proposals", done: number + 1, of: past, since: indexStart)
             }
         }
-        print(String(format: "past proposals: %d indexed in %.1f s (signature and LSH insert), %d characters on average",
-                     index.count, seconds(since: indexStart), characters / max(past, 1)))
+        print(
+            String(
+                format: "past proposals: %d indexed in %.1f s (signature and LSH insert), %d characters on average",
+                index.count, seconds(since: indexStart), characters / max(past, 1)))
 
         // New proposals, each timed from its text to the ranked suggestion.
         var latencies: [Double] = []
@@ -86,12 +89,18 @@ struct SuggestBenchmark: ParsableCommand {
         }
         let total = latencies.reduce(0, +)
         let p99 = percentile(0.99)
-        print(String(format: "suggestion (signature, nearest past proposals, ranking of %d units; one core; %d queries against %d past proposals): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; %.0f suggestions/s",
-                     directory.units.count, count, index.count, percentile(0.5), percentile(0.9), p99, sorted[count - 1], Double(count) / (total / 1_000)))
+        print(
+            String(
+                format:
+                    "suggestion (signature, nearest past proposals, ranking of %d units; one core; %d queries against %d past proposals): p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; %.0f suggestions/s",
+                directory.units.count, count, index.count, percentile(0.5), percentile(0.9), p99, sorted[count - 1], Double(count) / (total / 1_000)))
         let newIssues = count - restated
-        print(String(format: "ranking accuracy: the top suggested lead is the responsible unit for %.1f %% of queries (%.1f %% of %d restating a past issue, %.1f %% of %d new issues); similar past proposals found for %.1f %% of queries, %.1f on average",
-                     percent(right, of: count), percent(rightRestated, of: restated), restated, percent(right - rightRestated, of: newIssues), newIssues,
-                     percent(withSimilar, of: count), Double(similarFound) / Double(count)))
+        print(
+            String(
+                format:
+                    "ranking accuracy: the top suggested lead is the responsible unit for %.1f %% of queries (%.1f %% of %d restating a past issue, %.1f %% of %d new issues); similar past proposals found for %.1f %% of queries, %.1f on average",
+                percent(right, of: count), percent(rightRestated, of: restated), restated, percent(right - rightRestated, of: newIssues), newIssues,
+                percent(withSimilar, of: count), Double(similarFound) / Double(count)))
         print("target p99 ≤ 20 ms: \(p99 <= 20 ? "met" : "NOT met") (p99 \(String(format: "%.2f", p99)) ms)")
     }
 

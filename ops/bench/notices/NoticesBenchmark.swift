@@ -24,7 +24,8 @@ import Synchronization
 struct NoticesBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-notices",
-        abstract: "Notices from one timer pass: inbox, e-mail over SMTP and the district webhook. Needs DATABASE_URL, KAFKA_BROKERS, BENCH_SMTP_PORT.")
+        abstract: "Notices from one timer pass: inbox, e-mail over SMTP and the district webhook. Needs DATABASE_URL, KAFKA_BROKERS, BENCH_SMTP_PORT."
+    )
 
     @Option(help: "Reminders the timer pass fired (one notice each).") var due = 10_000
     @Option(help: "Handling units they are spread over, each with one account with an address.") var units = 500
@@ -71,10 +72,12 @@ struct NoticesBenchmark: AsyncParsableCommand {
             return Response(status: .noContent)
         }
         let port = AsyncStream<Int>.makeStream()
-        let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)), onServerRunning: { channel in
-            port.continuation.yield(channel.localAddress?.port ?? 0)
-            port.continuation.finish()
-        }, logger: logger)
+        let receiver = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in
+                port.continuation.yield(channel.localAddress?.port ?? 0)
+                port.continuation.finish()
+            }, logger: logger)
         let receiving = Task { try await receiver.runService() }
         defer { receiving.cancel() }
         var hookPort = 0
@@ -85,12 +88,14 @@ struct NoticesBenchmark: AsyncParsableCommand {
         let unitIDs = (0..<units).map { _ in UUID() }
         try await database.transaction(.district(district)) { transaction in
             try await transaction.execute("INSERT INTO districts (code, name, tracking_prefix) VALUES ('bench', '基准区', 'BN') ON CONFLICT DO NOTHING")
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO accounts (id, district, login, display_name, role, unit_id, email, password_hash, active)
                 SELECT gen_random_uuid(), 'bench', 'unit-' || i, '承办单位' || i, 'handling-unit', u, 'unit-' || i || '@units.example', 'x', true
                 FROM unnest(\(unitIDs)::uuid[]) WITH ORDINALITY AS t(u, i)
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO notification_endpoints (district, channel, url, secret, active, updated_at)
                 VALUES ('bench', 'webhook', \("http://127.0.0.1:\(hookPort)/hook"), 'bench-webhook-secret-0123456789', true, now())
                 """)
@@ -135,11 +140,13 @@ struct NoticesBenchmark: AsyncParsableCommand {
             let countInbox = inboxAt == nil
             let (notices, mailed, dead) = try await database.transaction(.allDistricts) { transaction -> (Int, Int, Int) in
                 var row = (0, 0, 0)
-                for try await value in try await transaction.query("""
+                for try await value in try await transaction.query(
+                    """
                     SELECT CASE WHEN \(countInbox) THEN (SELECT count(*)::int FROM staff_notices) ELSE 0 END,
                            count(*) FILTER (WHERE channel = 'email' AND state = 'delivered')::int, count(*) FILTER (WHERE state = 'dead')::int
                     FROM notifications
-                    """).decode((Int, Int, Int).self) { row = value }
+                    """
+                ).decode((Int, Int, Int).self) { row = value }
                 return row
             }
             let hooks = received.count.withLock { $0 }
@@ -167,7 +174,9 @@ struct NoticesBenchmark: AsyncParsableCommand {
         print(String(format: "  in every unit's inbox     %7.2f s  (%6.0f notices/s)", seconds(inboxAt), Double(due) / seconds(inboxAt)))
         print(String(format: "  e-mails accepted by SMTP  %7.2f s  (%6.0f e-mails/s)", seconds(mailAt), Double(due) / seconds(mailAt)))
         print(String(format: "  webhooks received         %7.2f s  (%6.0f webhooks/s)", seconds(hooksAt), Double(due) / seconds(hooksAt)))
-        print(String(format: "baseline: the timer pass fires %d timers in about 1.5 s, every %d s; the notices %@ (%.1f s of %d s, %.0f per second)",
-                     due, passSeconds, seconds(delivered) <= Double(passSeconds) ? "keep up" : "do NOT keep up", seconds(delivered), passSeconds, rate))
+        print(
+            String(
+                format: "baseline: the timer pass fires %d timers in about 1.5 s, every %d s; the notices %@ (%.1f s of %d s, %.0f per second)",
+                due, passSeconds, seconds(delivered) <= Double(passSeconds) ? "keep up" : "do NOT keep up", seconds(delivered), passSeconds, rate))
     }
 }

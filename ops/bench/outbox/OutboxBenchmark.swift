@@ -30,7 +30,8 @@ struct OutboxBenchmark: AsyncParsableCommand {
         let brokers = reader.string("KAFKA_BROKERS", help: "host:port list")
         try reader.validate()
         guard let databaseConfiguration = DatabaseConfiguration(url: url) else { throw ValidationError("DATABASE_URL is malformed") }
-        let kafka = KafkaConfiguration(brokers: brokers.split(separator: ",").map(String.init), clientID: "bench", topicPrefix: "bench\(Int.random(in: 1000...9999))-")
+        let kafka = KafkaConfiguration(
+            brokers: brokers.split(separator: ",").map(String.init), clientID: "bench", topicPrefix: "bench\(Int.random(in: 1000...9999))-")
         let topic = TopicCatalogue.intakeEvents
         if let control = ProcessInfo.processInfo.environment["KAFKA_MOCK_CONTROL"].flatMap(MockClusterControl.init(address:)) {
             try control.createTopic(kafka.topicName(topic.name), partitions: topic.partitions, replicationFactor: 3)
@@ -58,7 +59,9 @@ struct OutboxBenchmark: AsyncParsableCommand {
                 district: district, occurredAt: Date())
         }
         let size = try envelopes[0].encoded().count
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB; brokers \(brokers)")
+        print(
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_073_741_824) GiB; brokers \(brokers)"
+        )
         print("events: \(events) of \(size) bytes; batch size \(batchSize)")
 
         // 1. The raw producer: the same messages, batches awaited like the relay awaits them.

@@ -4,8 +4,8 @@ import BenchSupport
 import Foundation
 import Logging
 import Models
-import PostgresNIO
 import NIOCore
+import PostgresNIO
 import ServiceKit
 import Storage
 
@@ -44,7 +44,10 @@ struct PipelineBenchmark: AsyncParsableCommand {
         print(machineLine())
         let environment = ProcessInfo.processInfo.environment
         let tokens = ["BENCH_STUDIO_TOKEN", "BENCH_CLERK_TOKEN", "BENCH_MEMBER_TOKEN", "BENCH_COMMITTEE_TOKEN"].map { environment[$0] ?? "" }
-        guard !tokens.contains("") else { throw ValidationError("BENCH_STUDIO_TOKEN, BENCH_CLERK_TOKEN, BENCH_MEMBER_TOKEN and BENCH_COMMITTEE_TOKEN must be set (run.sh sets them)") }
+        guard !tokens.contains("") else {
+            throw ValidationError(
+                "BENCH_STUDIO_TOKEN, BENCH_CLERK_TOKEN, BENCH_MEMBER_TOKEN and BENCH_COMMITTEE_TOKEN must be set (run.sh sets them)")
+        }
         let processes = try process.map(MeasuredProcess.init(argument:))
         var logger = Logger(label: "bench-pipeline")
         logger.logLevel = .warning
@@ -52,7 +55,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(connections, 64))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let api = API(client: client, intake: intake, triage: triage, assignment: assignment, studio: tokens[0], clerk: tokens[1], member: tokens[2], committee: tokens[3])
+        let api = API(
+            client: client, intake: intake, triage: triage, assignment: assignment, studio: tokens[0], clerk: tokens[1], member: tokens[2],
+            committee: tokens[3])
         let settings = self
         do {
             try await database.running {
@@ -74,9 +79,10 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 let after = processes.map { $0.sample() }
                 let driverCPU = MeasuredProcess.ownCPU() - driverBefore
                 let statements = try await StatementProfile.top(database)
-                settings.report(latencies: latencies, throughput: throughput, processes: processes, idle: idle, idleEnd: idleEnd, idleSeconds: 10,
-                                before: before, after: after,
-                                driverCPU: driverCPU)
+                settings.report(
+                    latencies: latencies, throughput: throughput, processes: processes, idle: idle, idleEnd: idleEnd, idleSeconds: 10,
+                    before: before, after: after,
+                    driverCPU: driverCPU)
                 StatementProfile.print(statements, clues: settings.clues)
             }
         } catch {
@@ -196,10 +202,11 @@ struct PipelineBenchmark: AsyncParsableCommand {
             if filedPublic >= filings.done { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        return Throughput(clues: results.latencies.count, failed: results.failed, sendSeconds: sendSeconds,
-                          answerLatencies: results.latencies.sorted(), triagedSeconds: triaged, publicSeconds: published,
-                          filings: filings.done, filingFailures: filings.failures, filedPublic: filedPublic,
-                          phaseSeconds: seconds(since: start))
+        return Throughput(
+            clues: results.latencies.count, failed: results.failed, sendSeconds: sendSeconds,
+            answerLatencies: results.latencies.sorted(), triagedSeconds: triaged, publicSeconds: published,
+            filings: filings.done, filingFailures: filings.failures, filedPublic: filedPublic,
+            phaseSeconds: seconds(since: start))
     }
 
     /// Seconds from `start` to the moment every one of `ids` was in `table` (to 200 ms).
@@ -241,8 +248,10 @@ struct PipelineBenchmark: AsyncParsableCommand {
 
     // MARK: The report
 
-    func report(latencies: [Latencies], throughput: Throughput, processes: [MeasuredProcess], idle: [MeasuredProcess.Sample],
-                idleEnd: [MeasuredProcess.Sample], idleSeconds: Double, before: [MeasuredProcess.Sample], after: [MeasuredProcess.Sample], driverCPU: Double) {
+    func report(
+        latencies: [Latencies], throughput: Throughput, processes: [MeasuredProcess], idle: [MeasuredProcess.Sample],
+        idleEnd: [MeasuredProcess.Sample], idleSeconds: Double, before: [MeasuredProcess.Sample], after: [MeasuredProcess.Sample], driverCPU: Double
+    ) {
         func ms(_ sorted: [Double], _ share: Double) -> Double {
             sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * share))] * 1_000
         }
@@ -253,20 +262,32 @@ struct PipelineBenchmark: AsyncParsableCommand {
         print("Pipeline benchmark: every service a release-built process on this machine, one instance each")
         if !baseline.isEmpty {
             let parts = baseline.split(separator: " ")
-            print("  baseline    pgbench with intake's statements for a lone clue: \(parts.first ?? "?") tx/s, p50 \(parts.dropFirst().first ?? "?"), p99 \(parts.dropFirst(2).first ?? "?") (same database, same run)")
+            print(
+                "  baseline    pgbench with intake's statements for a lone clue: \(parts.first ?? "?") tx/s, p50 \(parts.dropFirst().first ?? "?"), p99 \(parts.dropFirst(2).first ?? "?") (same database, same run)"
+            )
         }
-        print("  throughput  \(throughput.clues) clues flat out, \(connections) in flight (\(throughput.failed) failed); \(throughput.filings) filed and assigned by the staff step, \(throughput.filedPublic) on the portal")
-        print(String(format: "    intake answered    %6.0f clues/s   (%.1f s; answer p50 %.1f ms, p99 %.1f ms)",
-                     Double(throughput.clues) / throughput.sendSeconds, throughput.sendSeconds, ms(throughput.answerLatencies, 0.5),
-                     ms(throughput.answerLatencies, 0.99)))
-        print(String(format: "    triage stage       %6.0f clues/s   (first request → last clue triaged, %.1f s)", triageRate, throughput.triagedSeconds))
-        print(String(format: "    whole pipeline     %6.0f clues/s   (first request → last clue in the public read model, %.1f s)  target ≥ %.0f: %@",
-                     wholeRate, throughput.publicSeconds, targetRate, verdict(wholeRate >= targetRate)))
+        print(
+            "  throughput  \(throughput.clues) clues flat out, \(connections) in flight (\(throughput.failed) failed); \(throughput.filings) filed and assigned by the staff step, \(throughput.filedPublic) on the portal"
+        )
+        print(
+            String(
+                format: "    intake answered    %6.0f clues/s   (%.1f s; answer p50 %.1f ms, p99 %.1f ms)",
+                Double(throughput.clues) / throughput.sendSeconds, throughput.sendSeconds, ms(throughput.answerLatencies, 0.5),
+                ms(throughput.answerLatencies, 0.99)))
+        print(
+            String(
+                format: "    triage stage       %6.0f clues/s   (first request → last clue triaged, %.1f s)", triageRate, throughput.triagedSeconds))
+        print(
+            String(
+                format: "    whole pipeline     %6.0f clues/s   (first request → last clue in the public read model, %.1f s)  target ≥ %.0f: %@",
+                wholeRate, throughput.publicSeconds, targetRate, verdict(wholeRate >= targetRate)))
         if !throughput.filingFailures.isEmpty {
             print("    staff step failures: \(throughput.filingFailures.count), first: \(throughput.filingFailures[0])")
         }
         for (index, latency) in latencies.enumerated() {
-            print("  latency     \(latency.offered) clues offered at \(latency.rate)/s (\(latency.accepted) accepted, \(latency.failed) failed, \(latency.unseen) never seen)")
+            print(
+                "  latency     \(latency.offered) clues offered at \(latency.rate)/s (\(latency.accepted) accepted, \(latency.failed) failed, \(latency.unseen) never seen)"
+            )
             let (triaged, published) = (latency.toTriaged.sorted(), latency.toPublic.sorted())
             let p99 = ms(triaged, 0.99)
             let target = index == 0 ? String(format: "   target p99 ≤ %.0f ms: %@", targetP99, verdict(p99 <= targetP99)) : ""
@@ -278,26 +299,35 @@ struct PipelineBenchmark: AsyncParsableCommand {
             let gap = String(repeating: " ", count: max(0, width - text.count))
             return left ? text + gap : gap + text
         }
-        print("  processes   " + column("", 24, left: true) + column("RSS idle", 10) + column("RSS peak", 10) + column("CPU idle", 10)
-              + column("CPU s per 1,000 clues", 23))
+        print(
+            "  processes   " + column("", 24, left: true) + column("RSS idle", 10) + column("RSS peak", 10) + column("CPU idle", 10)
+                + column("CPU s per 1,000 clues", 23))
         let thousands = Double(max(throughput.clues, 1)) / 1_000
         var serviceFigures: [(idle: Double, peak: Double)] = []
         for (index, process) in processes.enumerated() {
             let cpu = (after[index].cpuSeconds - before[index].cpuSeconds) / thousands
             let idleCPU = 100 * (idleEnd[index].cpuSeconds - idle[index].cpuSeconds) / idleSeconds
-            let memory = process.children ? ("—", "—") : (String(format: "%.0f MB", idle[index].rssMB), String(format: "%.0f MB", after[index].peakMB))
+            let memory =
+                process.children ? ("—", "—") : (String(format: "%.0f MB", idle[index].rssMB), String(format: "%.0f MB", after[index].peakMB))
             if !process.children { serviceFigures.append((idle[index].rssMB, after[index].peakMB)) }
-            print("              " + column(process.name, 24, left: true) + column(memory.0, 10) + column(memory.1, 10)
-                  + column(String(format: "%.1f %%", idleCPU), 10) + column(String(format: "%.2f", cpu), 23))
+            print(
+                "              " + column(process.name, 24, left: true) + column(memory.0, 10) + column(memory.1, 10)
+                    + column(String(format: "%.1f %%", idleCPU), 10) + column(String(format: "%.2f", cpu), 23))
         }
-        print("              " + column("load driver (this)", 24, left: true) + column("—", 10) + column("—", 10) + column("—", 10)
-              + column(String(format: "%.2f", driverCPU / thousands), 23))
+        print(
+            "              " + column("load driver (this)", 24, left: true) + column("—", 10) + column("—", 10) + column("—", 10)
+                + column(String(format: "%.2f", driverCPU / thousands), 23))
         let idleMet = serviceFigures.allSatisfy { $0.idle <= targetIdleMB }, peakMet = serviceFigures.allSatisfy { $0.peak <= targetPeakMB }
-        print(String(format: "    every service ≤ %.0f MB idle: %@; ≤ %.0f MB at peak: %@", targetIdleMB, verdict(idleMet), targetPeakMB, verdict(peakMet)))
+        print(
+            String(
+                format: "    every service ≤ %.0f MB idle: %@; ≤ %.0f MB at peak: %@", targetIdleMB, verdict(idleMet), targetPeakMB, verdict(peakMet))
+        )
         let cpuTotal = zip(before, after).reduce(0) { $0 + $1.1.cpuSeconds - $1.0.cpuSeconds } + driverCPU
-        print(String(format: "    CPU over the throughput phase (to the last filing assigned): %.0f s of %.0f s available on %d cores (%.0f %%)", cpuTotal,
-                     throughput.phaseSeconds * Double(ProcessInfo.processInfo.activeProcessorCount), ProcessInfo.processInfo.activeProcessorCount,
-                     100 * cpuTotal / max(1, throughput.phaseSeconds * Double(ProcessInfo.processInfo.activeProcessorCount))))
+        print(
+            String(
+                format: "    CPU over the throughput phase (to the last filing assigned): %.0f s of %.0f s available on %d cores (%.0f %%)", cpuTotal,
+                throughput.phaseSeconds * Double(ProcessInfo.processInfo.activeProcessorCount), ProcessInfo.processInfo.activeProcessorCount,
+                100 * cpuTotal / max(1, throughput.phaseSeconds * Double(ProcessInfo.processInfo.activeProcessorCount))))
     }
 }
 
@@ -351,7 +381,8 @@ struct API: Sendable {
         let response = try await client.execute(request, timeout: .seconds(30))
         let data = try await response.body.collect(upTo: 1 << 20)
         guard Int(response.status.code) == expecting else {
-            throw Refused(status: Int(response.status.code), description: "\(method) \(url): \(response.status.code) \(String(buffer: data).prefix(300))")
+            throw Refused(
+                status: Int(response.status.code), description: "\(method) \(url): \(response.status.code) \(String(buffer: data).prefix(300))")
         }
         return (try? JSONSerialization.jsonObject(with: Data(buffer: data)) as? [String: Any]) ?? [:]
     }
@@ -373,31 +404,37 @@ actor StaffStep {
 
     func file(clue: String) {
         let (api, unit) = (api, unit)
-        running.append(Task {
-            do {
-                // The clerk routes the clue as a reference topic (once triage has registered it),
-                // a member claims it and drafts, the committee files.
-                let routed = try await Self.retrying {
-                    try await api.call("POST", api.triage + "/v1/triage/clues/\(clue)/decision", body: #"{"route":"reference-topic"}"#,
-                                       token: api.clerk, expecting: 200)
+        running.append(
+            Task {
+                do {
+                    // The clerk routes the clue as a reference topic (once triage has registered it),
+                    // a member claims it and drafts, the committee files.
+                    let routed = try await Self.retrying {
+                        try await api.call(
+                            "POST", api.triage + "/v1/triage/clues/\(clue)/decision", body: #"{"route":"reference-topic"}"#,
+                            token: api.clerk, expecting: 200)
+                    }
+                    guard let topic = routed["topicId"] as? String else { throw API.Refused(description: "no topic id in \(routed)") }
+                    try await api.call(
+                        "POST", api.triage + "/v1/reference-topics/\(topic)/claims", body: #"{"name":"陈委员"}"#, token: api.member, expecting: 201)
+                    let draft =
+                        #"{"title":"关于\#(clue.prefix(8))号线索所反映问题的提案","caseSummary":"群众反映的问题","reasons":"居民多次反映，影响生活。","suggestions":"建议有关部门尽快研究解决。","proposers":[{"name":"陈委员","kind":"member"}],"topicId":"\#(topic)"}"#
+                    let drafted = try await api.call("POST", api.triage + "/v1/proposals", body: draft, token: api.member, expecting: 201)
+                    guard let proposal = drafted["id"] as? String else { throw API.Refused(description: "no proposal id") }
+                    try await api.call("POST", api.triage + "/v1/proposals/\(proposal)/submit", body: "{}", token: api.member, expecting: 200)
+                    try await api.call(
+                        "POST", api.triage + "/v1/proposals/\(proposal)/review", body: #"{"decision":"file"}"#, token: api.committee, expecting: 200)
+                    // Assignment takes the filing in from its topic.
+                    try await Self.retrying {
+                        try await api.call(
+                            "POST", api.assignment + "/v1/assignment/proposals/\(proposal)/assignment", body: #"{"lead":"\#(unit)"}"#,
+                            token: api.committee, expecting: 201)
+                    }
+                    self.succeeded()
+                } catch {
+                    self.failed("\(error)")
                 }
-                guard let topic = routed["topicId"] as? String else { throw API.Refused(description: "no topic id in \(routed)") }
-                try await api.call("POST", api.triage + "/v1/reference-topics/\(topic)/claims", body: #"{"name":"陈委员"}"#, token: api.member, expecting: 201)
-                let draft = #"{"title":"关于\#(clue.prefix(8))号线索所反映问题的提案","caseSummary":"群众反映的问题","reasons":"居民多次反映，影响生活。","suggestions":"建议有关部门尽快研究解决。","proposers":[{"name":"陈委员","kind":"member"}],"topicId":"\#(topic)"}"#
-                let drafted = try await api.call("POST", api.triage + "/v1/proposals", body: draft, token: api.member, expecting: 201)
-                guard let proposal = drafted["id"] as? String else { throw API.Refused(description: "no proposal id") }
-                try await api.call("POST", api.triage + "/v1/proposals/\(proposal)/submit", body: "{}", token: api.member, expecting: 200)
-                try await api.call("POST", api.triage + "/v1/proposals/\(proposal)/review", body: #"{"decision":"file"}"#, token: api.committee, expecting: 200)
-                // Assignment takes the filing in from its topic.
-                try await Self.retrying {
-                    try await api.call("POST", api.assignment + "/v1/assignment/proposals/\(proposal)/assignment", body: #"{"lead":"\#(unit)"}"#,
-                                       token: api.committee, expecting: 201)
-                }
-                self.succeeded()
-            } catch {
-                self.failed("\(error)")
-            }
-        })
+            })
     }
 
     private func succeeded() { done += 1 }
@@ -533,7 +570,7 @@ struct MeasuredProcess: Sendable {
     /// utime + stime of /proc/pid/stat (the fields after the command, which may hold spaces).
     static func cpuSeconds(of pid: Int32) -> Double {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")")
+            let close = stat.lastIndex(of: ")")
         else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After ")": state(0) ppid(1) … utime(11) stime(12).
@@ -544,7 +581,9 @@ struct MeasuredProcess: Sendable {
     static func children(of parent: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+                return false
+            }
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             return fields.count > 1 && Int32(fields[1]) == parent
         }
@@ -553,7 +592,8 @@ struct MeasuredProcess: Sendable {
     static func ownCPU() -> Double {
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec)
+            / 1e6
     }
 }
 
@@ -574,13 +614,17 @@ enum StatementProfile {
         try await database.transaction(.none) { transaction in
             var top: [Statement] = []
             var total = 0.0
-            for try await value in try await transaction.query("SELECT coalesce(sum(total_exec_time), 0)::float8 FROM pg_stat_statements").decode(Double.self) {
+            for try await value in try await transaction.query("SELECT coalesce(sum(total_exec_time), 0)::float8 FROM pg_stat_statements").decode(
+                Double.self)
+            {
                 total = value
             }
-            for try await (calls, milliseconds, text) in try await transaction.query("""
+            for try await (calls, milliseconds, text) in try await transaction.query(
+                """
                 SELECT calls::int8, total_exec_time::float8, regexp_replace(query, '\\s+', ' ', 'g')
                 FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT \(count)
-                """).decode((Int64, Double, String).self) {
+                """
+            ).decode((Int64, Double, String).self) {
                 top.append(Statement(calls: Int(calls), milliseconds: milliseconds, text: text))
             }
             return (top, total)
@@ -588,10 +632,15 @@ enum StatementProfile {
     }
 
     static func print(_ profile: (top: [Statement], total: Double), clues: Int) {
-        Swift.print(String(format: "  PostgreSQL statements over the throughput phase: %.0f s executing in all (pg_stat_statements); the most costly:", profile.total / 1_000))
+        Swift.print(
+            String(
+                format: "  PostgreSQL statements over the throughput phase: %.0f s executing in all (pg_stat_statements); the most costly:",
+                profile.total / 1_000))
         for statement in profile.top {
-            Swift.print(String(format: "    %5.1f %%  %8d calls  %6.3f ms each  %@", 100 * statement.milliseconds / max(profile.total, 1), statement.calls,
-                               statement.milliseconds / Double(max(statement.calls, 1)), String(statement.text.prefix(110))))
+            Swift.print(
+                String(
+                    format: "    %5.1f %%  %8d calls  %6.3f ms each  %@", 100 * statement.milliseconds / max(profile.total, 1), statement.calls,
+                    statement.milliseconds / Double(max(statement.calls, 1)), String(statement.text.prefix(110))))
         }
     }
 }

@@ -29,7 +29,8 @@ import Storage
 struct PublicityBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-publicity",
-        abstract: "Publicity: read-model catch-up (events/s) and feedback-list pages under concurrent readers (p99). Needs DATABASE_URL and KAFKA_BROKERS.")
+        abstract:
+            "Publicity: read-model catch-up (events/s) and feedback-list pages under concurrent readers (p99). Needs DATABASE_URL and KAFKA_BROKERS.")
 
     @Option(help: "Filed proposals in the district (each from one clue, assigned; half replied).") var proposals = 100_000
     @Option(help: "Proposals whose events make one catch-up round's backlog.") var round = 20_000
@@ -44,8 +45,10 @@ struct PublicityBenchmark: AsyncParsableCommand {
     @Option(help: "wrk's threads (it shares the machine's cores with the service and PostgreSQL).") var wrkThreads = 2
     @Flag(help: "Skip the catch-up: read the feedback list of the read model a previous run left in DATABASE_URL.") var readOnly = false
 
-    static let units = ["区交通运输局", "区教育局", "区卫生健康局", "区民政局", "区住房和建设局", "区城市管理和综合执法局", "区生态环境分局",
-                        "区公安分局", "区市场监督管理局", "区文化广电旅游体育局", "南华西街道办事处", "江南中街道办事处", "昌岗街道办事处"]
+    static let units = [
+        "区交通运输局", "区教育局", "区卫生健康局", "区民政局", "区住房和建设局", "区城市管理和综合执法局", "区生态环境分局",
+        "区公安分局", "区市场监督管理局", "区文化广电旅游体育局", "南华西街道办事处", "江南中街道办事处", "昌岗街道办事处",
+    ]
     static let topics = ["电动自行车停放", "老旧小区加装电梯", "学校周边交通", "社区养老服务", "垃圾分类", "菜市场改造", "公园设施", "停车难"]
 
     func validate() throws {
@@ -63,8 +66,11 @@ struct PublicityBenchmark: AsyncParsableCommand {
     /// The id of the `index`th object of a kind, the same in SQL (`md5(kind || index)::uuid`) and here.
     static func id(_ kind: String, _ index: Int) -> UUID {
         let digest = Array(Insecure.MD5.hash(data: Data("\(kind)\(index)".utf8)))
-        return UUID(uuid: (digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7], digest[8], digest[9],
-                           digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]))
+        return UUID(
+            uuid: (
+                digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7], digest[8], digest[9],
+                digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]
+            ))
     }
 
     func measure() async throws {
@@ -99,8 +105,10 @@ struct PublicityBenchmark: AsyncParsableCommand {
             let events = try await announce(range, kafka: kafka, district: district, logger: logger)
             let before = total
             total += events
-            print(String(format: "round %d–%d: store written and %d events announced in %.1f s", range.lowerBound, range.upperBound, events,
-                         BenchSupport.seconds(since: seedStart)))
+            print(
+                String(
+                    format: "round %d–%d: store written and %d events announced in %.1f s", range.lowerBound, range.upperBound, events,
+                    BenchSupport.seconds(since: seedStart)))
             let apps = try (1...instances).map { number in
                 var instance = configuration
                 instance.instanceID = "publicity-bench-\(number)"
@@ -134,14 +142,20 @@ struct PublicityBenchmark: AsyncParsableCommand {
             let elapsed = BenchSupport.seconds(finished - firstSeen.at)
             measuredEvents += count
             measuredSeconds += elapsed
-            print(String(format: "round catch-up: %.0f events/s (%d events after the first batch committed, in %.1f s)", Double(count) / max(elapsed, 0.001), count, elapsed))
+            print(
+                String(
+                    format: "round catch-up: %.0f events/s (%d events after the first batch committed, in %.1f s)",
+                    Double(count) / max(elapsed, 0.001), count, elapsed))
         }
         let sustained = Double(measuredEvents) / max(measuredSeconds, 0.001)
         let listed = try await count("SELECT count(*)::int FROM public_proposals", database: database)
         if !readOnly {
-        print(String(format: "catch-up: %.0f events/s over all rounds (%d events in %.1f s, batches of up to %d, %d instance(s)); %d proposals on the feedback list",
-                     sustained, measuredEvents, measuredSeconds, consumerBatch, instances, listed))
-        print("target ≥ 5,000 events/s: \(sustained >= 5_000 ? "met" : "NOT met") (\(Int(sustained.rounded())) events/s)")
+            print(
+                String(
+                    format:
+                        "catch-up: %.0f events/s over all rounds (%d events in %.1f s, batches of up to %d, %d instance(s)); %d proposals on the feedback list",
+                    sustained, measuredEvents, measuredSeconds, consumerBatch, instances, listed))
+            print("target ≥ 5,000 events/s: \(sustained >= 5_000 ? "met" : "NOT met") (\(Int(sustained.rounded())) events/s)")
         }
         let app = try ServiceApp(PublicityService.definition, configuration: configuration, handleSignals: false)
         let service = Task { try await app.run() }
@@ -152,7 +166,8 @@ struct PublicityBenchmark: AsyncParsableCommand {
         // does not share the readers' two cores (in service, it keeps pace with a steady stream).
         try await database.client.query("VACUUM ANALYZE", logger: logger)
         let round = try await read(port: port, label: "with the page cache (\(cacheSeconds) s)")
-        print("target p99 ≤ 50 ms per page at \(readers) readers: \(round <= 0.050 ? "met" : "NOT met") (\(String(format: "%.1f", round * 1_000)) ms)")
+        print(
+            "target p99 ≤ 50 ms per page at \(readers) readers: \(round <= 0.050 ? "met" : "NOT met") (\(String(format: "%.1f", round * 1_000)) ms)")
         await app.shutdown()
         try await service.value
 
@@ -175,7 +190,8 @@ struct PublicityBenchmark: AsyncParsableCommand {
         let units = Self.units
         let topics = Self.topics
         try await database.transaction(.district(district)) { transaction in
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions, source_category, channel,
                                    is_anonymous, contact_name, contact_phone, received_at, consent_to_publish, submitted_by, status)
                 SELECT md5('c' || i)::uuid, 'haizhu', 'HZ-2026-' || lpad(i::text, 7, '0'),
@@ -185,14 +201,16 @@ struct PublicityBenchmark: AsyncParsableCommand {
                        timestamptz '2026-01-05 09:00+08' + (i % 300) * interval '1 day', i % 3 = 0, 'resident:bench', 'filed'
                 FROM generate_series(\(from)::int, \(to)::int) i
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO triage_clues (clue_id, district, tracking_number, channel, received_at, domain, street, status, decided_at)
                 SELECT id, district, tracking_number, channel, received_at, (ARRAY['交通', '教育', '卫生', '养老', '城市更新'])[1 + (substr(tracking_number, 9)::int % 5)],
                        (ARRAY['南华西街', '江南中街', '昌岗街', '素社街', '海幢街'])[1 + (substr(tracking_number, 9)::int % 5)], 'in-proposal',
                        received_at + interval '1 day'
                 FROM clues WHERE district = 'haizhu' AND substr(tracking_number, 9)::int BETWEEN \(from)::int AND \(to)::int
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, clue_ids, domain, fast_track, drafted_by,
                                        case_number, session, year, reviewed_at, reviewed_by)
                 SELECT md5('p' || i)::uuid, 'haizhu', 'filed', c.title, c.title, c.situation_analysis, c.specific_suggestions,
@@ -201,21 +219,24 @@ struct PublicityBenchmark: AsyncParsableCommand {
                        c.received_at + interval '5 days', 'committee-1'
                 FROM generate_series(\(from)::int, \(to)::int) i JOIN clues c ON c.id = md5('c' || i)::uuid JOIN triage_clues t ON t.clue_id = c.id
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO supervised_assignments (assignment_id, district, proposal_id, case_number, unit_id, unit_name, role, round, assigned_on, deadline, state)
                 SELECT md5('a' || i)::uuid, 'haizhu', md5('p' || i)::uuid, 'HZ-14-2026-' || lpad(i::text, 6, '0'), md5('u' || (i % \(units.count)))::uuid,
                        (\(units)::text[])[1 + i % \(units.count)], 'lead', 1, date '2026-02-01' + (i % 300), date '2026-03-01' + (i % 300),
                        CASE WHEN i % 2 = 0 THEN 'replied' ELSE 'handling' END
                 FROM generate_series(\(from)::int, \(to)::int) i
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO replies (id, district, assignment_id, proposal_id, text, category, on_time, replied_at, replied_by)
                 SELECT md5('r' || i)::uuid, 'haizhu', md5('a' || i)::uuid, md5('p' || i)::uuid,
                        '经研究，已于今年完成第 ' || i || ' 号点位的改造，并建立长效管理机制。经办人电话 020-8' || lpad((i % 10000000)::text, 7, '0'),
                        (ARRAY['A', 'B', 'C'])[1 + i % 3], i % 10 <> 0, timestamptz '2026-03-01 10:00+08' + (i % 300) * interval '1 day', 'unit'
                 FROM generate_series(\(from + from % 2)::int, \(to)::int, 2) i
                 """)
-            try await transaction.execute("""
+            try await transaction.execute(
+                """
                 INSERT INTO proposal_closures (proposal_id, district, closed_at, closed_by, by_decision, reason)
                 SELECT md5('p' || i)::uuid, 'haizhu', timestamptz '2026-04-01 10:00+08' + (i % 200) * interval '1 day', 'supervision', false, '评价满意，办结'
                 FROM generate_series(\((from + 7) / 8 * 8)::int, \(to)::int, 8) i
@@ -243,36 +264,79 @@ struct PublicityBenchmark: AsyncParsableCommand {
             let key = proposal.uuidString
             let number = TrackingNumber(rawValue: "HZ-2026-" + String(repeating: "0", count: max(0, 7 - String(index).count)) + String(index))
             var envelopes: [(TopicSpec, EventEnvelope)] = [
-                (TopicCatalogue.intakeEvents, try EventEnvelope(ClueReceived(
-                    clueID: clue, trackingNumber: number, channel: [.web, .wechat, .governmentServiceApp, .qrCode][index % 4],
-                    sourceCategory: .onlinePlatform, isAnonymous: false, consentToPublish: index % 3 == 0, receivedAt: Date()), district: district, occurredAt: Date())),
-                (TopicCatalogue.triageEvents, try EventEnvelope(ClueTriaged(
-                    clueID: clue, domain: ["交通", "教育", "卫生", "养老", "城市更新"][index % 5], committee: nil, urgency: .normal, jurisdiction: .district,
-                    street: ["南华西街", "江南中街", "昌岗街", "素社街", "海幢街"][index % 5], ruleVersion: 1, rules: [], groupID: Self.id("g", index % 20_000),
-                    groupVoices: 1, startedGroup: false), district: district, occurredAt: Date())),
-                (TopicCatalogue.triageEvents, try EventEnvelope(ProposalFiled(
-                    proposalID: proposal, caseNumber: CaseNumber(prefix: "HZ", session: 14, year: 2026, sequence: index), session: 14, year: 2026,
-                    fastTrack: true, domain: nil, committee: nil, clueIDs: [clue]), district: district, occurredAt: Date())),
-                (TopicCatalogue.assignmentEvents, try EventEnvelope(ProposalAssigned(
-                    proposalID: proposal, caseNumber: "HZ-14-2026-\(index)", kind: .citizen, round: 1,
-                    units: [AssignedUnit(assignmentID: assignment, unitID: Self.id("u", index % Self.units.count), unitName: Self.units[index % Self.units.count],
-                                         role: .lead, status: .active, assignedOn: day, deadline: day.adding(days: 30), contestUntil: day.adding(days: 7))],
-                    isKey: false, supervisingLeader: nil, automatic: false, confirmedPreAssignment: false), district: district, occurredAt: Date())),
+                (
+                    TopicCatalogue.intakeEvents,
+                    try EventEnvelope(
+                        ClueReceived(
+                            clueID: clue, trackingNumber: number, channel: [.web, .wechat, .governmentServiceApp, .qrCode][index % 4],
+                            sourceCategory: .onlinePlatform, isAnonymous: false, consentToPublish: index % 3 == 0, receivedAt: Date()),
+                        district: district, occurredAt: Date())
+                ),
+                (
+                    TopicCatalogue.triageEvents,
+                    try EventEnvelope(
+                        ClueTriaged(
+                            clueID: clue, domain: ["交通", "教育", "卫生", "养老", "城市更新"][index % 5], committee: nil, urgency: .normal,
+                            jurisdiction: .district,
+                            street: ["南华西街", "江南中街", "昌岗街", "素社街", "海幢街"][index % 5], ruleVersion: 1, rules: [],
+                            groupID: Self.id("g", index % 20_000),
+                            groupVoices: 1, startedGroup: false), district: district, occurredAt: Date())
+                ),
+                (
+                    TopicCatalogue.triageEvents,
+                    try EventEnvelope(
+                        ProposalFiled(
+                            proposalID: proposal, caseNumber: CaseNumber(prefix: "HZ", session: 14, year: 2026, sequence: index), session: 14,
+                            year: 2026,
+                            fastTrack: true, domain: nil, committee: nil, clueIDs: [clue]), district: district, occurredAt: Date())
+                ),
+                (
+                    TopicCatalogue.assignmentEvents,
+                    try EventEnvelope(
+                        ProposalAssigned(
+                            proposalID: proposal, caseNumber: "HZ-14-2026-\(index)", kind: .citizen, round: 1,
+                            units: [
+                                AssignedUnit(
+                                    assignmentID: assignment, unitID: Self.id("u", index % Self.units.count),
+                                    unitName: Self.units[index % Self.units.count],
+                                    role: .lead, status: .active, assignedOn: day, deadline: day.adding(days: 30), contestUntil: day.adding(days: 7))
+                            ],
+                            isKey: false, supervisingLeader: nil, automatic: false, confirmedPreAssignment: false), district: district,
+                        occurredAt: Date())
+                ),
             ]
             if index % 2 == 0 {
-                envelopes.append((TopicCatalogue.supervisionEvents, try EventEnvelope(AssignmentReplied(
-                    replyID: Self.id("r", index), assignmentID: assignment, proposalID: proposal, unitID: Self.id("u", index % Self.units.count),
-                    category: [.solvedOrAdopted, .inProgressOrPlanned, .keptForReference][index % 3], promisedDate: nil, onTime: index % 10 != 0),
-                    district: district, occurredAt: Date())))
+                envelopes.append(
+                    (
+                        TopicCatalogue.supervisionEvents,
+                        try EventEnvelope(
+                            AssignmentReplied(
+                                replyID: Self.id("r", index), assignmentID: assignment, proposalID: proposal,
+                                unitID: Self.id("u", index % Self.units.count),
+                                category: [.solvedOrAdopted, .inProgressOrPlanned, .keptForReference][index % 3], promisedDate: nil,
+                                onTime: index % 10 != 0),
+                            district: district, occurredAt: Date())
+                    ))
             }
             if index % 4 == 0 {
-                envelopes.append((TopicCatalogue.supervisionEvents, try EventEnvelope(AssignmentEvaluated(
-                    assignmentID: assignment, proposalID: proposal, unitID: Self.id("u", index % Self.units.count),
-                    result: index % 12 == 0 ? .basicallySatisfied : .satisfied, byProposer: true), district: district, occurredAt: Date().addingTimeInterval(1))))
+                envelopes.append(
+                    (
+                        TopicCatalogue.supervisionEvents,
+                        try EventEnvelope(
+                            AssignmentEvaluated(
+                                assignmentID: assignment, proposalID: proposal, unitID: Self.id("u", index % Self.units.count),
+                                result: index % 12 == 0 ? .basicallySatisfied : .satisfied, byProposer: true), district: district,
+                            occurredAt: Date().addingTimeInterval(1))
+                    ))
             }
             if index % 8 == 0 {
-                envelopes.append((TopicCatalogue.supervisionEvents, try EventEnvelope(ProposalClosed(proposalID: proposal, byDecision: false, reason: "评价满意，办结"),
-                                                                                   district: district, occurredAt: Date().addingTimeInterval(2))))
+                envelopes.append(
+                    (
+                        TopicCatalogue.supervisionEvents,
+                        try EventEnvelope(
+                            ProposalClosed(proposalID: proposal, byDecision: false, reason: "评价满意，办结"),
+                            district: district, occurredAt: Date().addingTimeInterval(2))
+                    ))
             }
             for (spec, envelope) in envelopes {
                 chunk.append(OutgoingMessage(topic: topic(spec), key: key, value: try envelope.encoded()))
@@ -300,7 +364,8 @@ struct PublicityBenchmark: AsyncParsableCommand {
 
     /// Events publicity's consumer group applied, all rounds together.
     func applied(database: Database, kafka: KafkaConfiguration) async throws -> Int {
-        try await count("SELECT count(*)::int FROM processed_events WHERE consumer = \(kafka.topicPrefix + ServiceName.publicity.rawValue)", database: database)
+        try await count(
+            "SELECT count(*)::int FROM processed_events WHERE consumer = \(kafka.topicPrefix + ServiceName.publicity.rawValue)", database: database)
     }
 
     func count(_ query: PostgresQuery, database: Database) async throws -> Int {
@@ -310,8 +375,10 @@ struct PublicityBenchmark: AsyncParsableCommand {
         }
     }
 
-    static let filters = ["district=haizhu", "status=replied", "status=closed", "year=2026",
-                          "unit=" + (units[2].addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), "district=haizhu&status=evaluated"]
+    static let filters = [
+        "district=haizhu", "status=replied", "status=closed", "year=2026",
+        "unit=" + (units[2].addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""), "district=haizhu&status=evaluated",
+    ]
 
     /// The same readers driven by wrk (one connection a reader, two threads), whose latency
     /// distribution is printed as it reports it.
@@ -338,7 +405,9 @@ struct PublicityBenchmark: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = ["-t\(wrkThreads)", "-c\(readers)", "-d\(seconds)s", "--latency", "--timeout", "10s", "-s", file.path, "http://127.0.0.1:\(port)"]
+        process.arguments = [
+            "-t\(wrkThreads)", "-c\(readers)", "-d\(seconds)s", "--latency", "--timeout", "10s", "-s", file.path, "http://127.0.0.1:\(port)",
+        ]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -357,7 +426,9 @@ struct PublicityBenchmark: AsyncParsableCommand {
         }
         let p99 = milliseconds(figure("99%"))
         let errors = text.split(separator: "\n").filter { $0.contains("Non-2xx") || $0.contains("Socket errors") }.joined(separator: "; ")
-        print("feedback list \(label), read by wrk (\(wrkThreads) thread(s)) with \(readers) connections for \(seconds) s over \(proposals) proposals (\(deepPercent) % pages anywhere in the list, the rest first pages: 60 % of the whole list's first 20, 40 % of six filtered lists' first 5): \(figure("Requests/sec:")) pages/s; p50 \(figure("50%")), p75 \(figure("75%")), p90 \(figure("90%")), p99 \(figure("99%"))\(errors.isEmpty ? "" : "; " + errors)")
+        print(
+            "feedback list \(label), read by wrk (\(wrkThreads) thread(s)) with \(readers) connections for \(seconds) s over \(proposals) proposals (\(deepPercent) % pages anywhere in the list, the rest first pages: 60 % of the whole list's first 20, 40 % of six filtered lists' first 5): \(figure("Requests/sec:")) pages/s; p50 \(figure("50%")), p75 \(figure("75%")), p90 \(figure("90%")), p99 \(figure("99%"))\(errors.isEmpty ? "" : "; " + errors)"
+        )
         return p99 / 1_000
     }
 
@@ -419,13 +490,21 @@ struct PublicityBenchmark: AsyncParsableCommand {
         let (latencies, settledLatencies, failures) = results
         guard !latencies.isEmpty else { throw ValidationError("no page was read") }
         func at(_ share: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * share))] * 1_000 }
-        print(String(format: "feedback list %@: %d pages in %.1f s (%.0f pages/s) by %d readers over %d proposals (%d %% pages anywhere in the list, the rest first pages: 60 %% of the whole list's first 20, 40 %% of six filtered lists' first 5); p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; %d failed",
-                     label, latencies.count, BenchSupport.seconds(since: start), Double(latencies.count) / BenchSupport.seconds(since: start), readers, proposals,
-                     deepPercent, at(0.50), at(0.90), at(0.99), latencies.last! * 1_000, failures))
+        print(
+            String(
+                format:
+                    "feedback list %@: %d pages in %.1f s (%.0f pages/s) by %d readers over %d proposals (%d %% pages anywhere in the list, the rest first pages: 60 %% of the whole list's first 20, 40 %% of six filtered lists' first 5); p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms; %d failed",
+                label, latencies.count, BenchSupport.seconds(since: start), Double(latencies.count) / BenchSupport.seconds(since: start), readers,
+                proposals,
+                deepPercent, at(0.50), at(0.90), at(0.99), latencies.last! * 1_000, failures))
         if !settledLatencies.isEmpty {
-            func settledAt(_ share: Double) -> Double { settledLatencies[min(settledLatencies.count - 1, Int(Double(settledLatencies.count) * share))] * 1_000 }
-            print(String(format: "  of which the %d pages asked after the first %d s: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
-                         settledLatencies.count, min(3, seconds / 4), settledAt(0.50), settledAt(0.90), settledAt(0.99), settledLatencies.last! * 1_000))
+            func settledAt(_ share: Double) -> Double {
+                settledLatencies[min(settledLatencies.count - 1, Int(Double(settledLatencies.count) * share))] * 1_000
+            }
+            print(
+                String(
+                    format: "  of which the %d pages asked after the first %d s: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms",
+                    settledLatencies.count, min(3, seconds / 4), settledAt(0.50), settledAt(0.90), settledAt(0.99), settledLatencies.last! * 1_000))
         }
         return at(0.99) / 1_000
     }

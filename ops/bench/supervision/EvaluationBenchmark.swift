@@ -39,8 +39,10 @@ struct EvaluationBenchmark: ParsableCommand {
             let (result, timing) = Self.evaluate(districtYear.facts, period: period, weights: weights)
             timings.append(timing)
             lastOutcome = result
-            print(String(format: "round %d: %.3f s (evaluate %.3f s, CSV %.3f s, commendations %.3f s)",
-                         round, timing.total, timing.evaluate, timing.csv, timing.commendations))
+            print(
+                String(
+                    format: "round %d: %.3f s (evaluate %.3f s, CSV %.3f s, commendations %.3f s)",
+                    round, timing.total, timing.evaluate, timing.csv, timing.commendations))
         }
         guard let outcome = lastOutcome else { return }
 
@@ -48,13 +50,21 @@ struct EvaluationBenchmark: ParsableCommand {
         let (best, worst) = (totals[0], totals[totals.count - 1])
         let middle = totals.count / 2
         let median = totals.count % 2 == 1 ? totals[middle] : (totals[middle - 1] + totals[middle]) / 2
-        print("evaluation of a district-year (\(districtYear.facts.count) assignments, \(outcome.evaluations.count) units evaluated, \(period.lowerBound)…\(period.upperBound)): "
-            + String(format: "best %.3f s, median %.3f s, worst %.3f s over %d rounds; %.0f assignments/s at the median",
-                     best, median, worst, rounds, Double(districtYear.facts.count) / max(median, 1e-9)))
-        print("CSV: \(outcome.csv.utf8.count) bytes, \(outcome.evaluations.count + 1) rows, fingerprint \(fingerprint(outcome.csv)) (FNV-1a 64; equal on every run with the same options)")
-        print("commendations: \(outcome.commendations.advancedUnits.count) advanced units, \(outcome.commendations.excellentProposals.count) excellent proposals (\(outcome.commendations.excellentProposals.filter(\.isKey).count) of them key proposals)")
+        print(
+            "evaluation of a district-year (\(districtYear.facts.count) assignments, \(outcome.evaluations.count) units evaluated, \(period.lowerBound)…\(period.upperBound)): "
+                + String(
+                    format: "best %.3f s, median %.3f s, worst %.3f s over %d rounds; %.0f assignments/s at the median",
+                    best, median, worst, rounds, Double(districtYear.facts.count) / max(median, 1e-9)))
+        print(
+            "CSV: \(outcome.csv.utf8.count) bytes, \(outcome.evaluations.count + 1) rows, fingerprint \(fingerprint(outcome.csv)) (FNV-1a 64; equal on every run with the same options)"
+        )
+        print(
+            "commendations: \(outcome.commendations.advancedUnits.count) advanced units, \(outcome.commendations.excellentProposals.count) excellent proposals (\(outcome.commendations.excellentProposals.filter(\.isKey).count) of them key proposals)"
+        )
         for evaluation in outcome.evaluations.prefix(3) {
-            print("  #\(evaluation.rank) \(evaluation.unitName): score \(String(format: "%.2f", evaluation.score)); \(evaluation.assignments) assignments (\(evaluation.leadAssignments) as lead), on time \(rate(evaluation.onTimeReplyRate)), three meetings \(rate(evaluation.threeMeetingRate)), co-unit opinions \(rate(evaluation.coUnitOpinionRate)), satisfied \(rate(evaluation.satisfactionRate)), \(evaluation.rehandlings) re-handlings, \(evaluation.extensions) extensions")
+            print(
+                "  #\(evaluation.rank) \(evaluation.unitName): score \(String(format: "%.2f", evaluation.score)); \(evaluation.assignments) assignments (\(evaluation.leadAssignments) as lead), on time \(rate(evaluation.onTimeReplyRate)), three meetings \(rate(evaluation.threeMeetingRate)), co-unit opinions \(rate(evaluation.coUnitOpinionRate)), satisfied \(rate(evaluation.satisfactionRate)), \(evaluation.rehandlings) re-handlings, \(evaluation.extensions) extensions"
+            )
         }
         if let lowest = outcome.evaluations.last {
             print("  lowest: #\(lowest.rank) \(lowest.unitName): score \(String(format: "%.2f", lowest.score))")
@@ -64,7 +74,9 @@ struct EvaluationBenchmark: ParsableCommand {
         var shuffler = SplitMix64(seed: seed &+ 7)
         let (shuffled, _) = Self.evaluate(districtYear.facts.shuffled(using: &shuffler), period: period, weights: weights)
         print("reproducible: the facts shuffled give \(shuffled == outcome ? "equal" : "NOT equal") evaluations, CSV and commendations")
-        print("target ≤ 10 s: \(worst <= 10 ? "met" : "NOT met") (slowest of \(rounds) rounds \(String(format: "%.3f", worst)) s, median \(String(format: "%.3f", median)) s)")
+        print(
+            "target ≤ 10 s: \(worst <= 10 ? "met" : "NOT met") (slowest of \(rounds) rounds \(String(format: "%.3f", worst)) s, median \(String(format: "%.3f", median)) s)"
+        )
     }
 
     /// What one evaluation produces: compared whole for the reproducibility check.
@@ -94,7 +106,8 @@ struct EvaluationBenchmark: ParsableCommand {
         let finished = ContinuousClock.now
         return (
             Outcome(evaluations: evaluations, csv: csv, commendations: commendations),
-            Timing(evaluate: seconds(evaluated - start), csv: seconds(exported - evaluated), commendations: seconds(finished - exported)))
+            Timing(evaluate: seconds(evaluated - start), csv: seconds(exported - evaluated), commendations: seconds(finished - exported))
+        )
     }
 
     /// A rate as a percentage, or a dash where there was nothing to measure.
@@ -163,9 +176,10 @@ struct DistrictYear {
                 var coUnit = pickUnit(&random)
                 while taken.contains(coUnit) { coUnit = random.below(unitCount) }
                 taken.insert(coUnit)
-                facts.append(Self.coPart(
-                    proposalID: proposalID, caseNumber: caseNumber, unit: units[coUnit], assignedOn: assignedOn, deadline: deadline,
-                    isKey: isKey, lead: leadFact, asOf: asOf, random: &random))
+                facts.append(
+                    Self.coPart(
+                        proposalID: proposalID, caseNumber: caseNumber, unit: units[coUnit], assignedOn: assignedOn, deadline: deadline,
+                        isKey: isKey, lead: leadFact, asOf: asOf, random: &random))
             }
         }
     }
@@ -193,7 +207,8 @@ struct DistrictYear {
             }
         }
         // The reply: by the deadline, or up to 25 days late; not yet where that is after the year.
-        let replyDay = random.chance(0.62 + 0.36 * diligence)
+        let replyDay =
+            random.chance(0.62 + 0.36 * diligence)
             ? assignedOn.adding(days: 1 + random.below(max(assignedOn.days(until: deadline), 1)))
             : deadline.adding(days: 1 + random.below(25))
         let repliedOn = replyDay <= asOf ? replyDay : nil
@@ -229,7 +244,8 @@ struct DistrictYear {
     ) -> AssignmentRecordFacts {
         let diligence = unit.diligence
         let due = HandlingRules.opinionDue(assignedOn: assignedOn, deadline: deadline, days: opinionDays)
-        let givenDay = random.chance(0.7 + 0.28 * diligence)
+        let givenDay =
+            random.chance(0.7 + 0.28 * diligence)
             ? assignedOn.adding(days: random.below(max(assignedOn.days(until: due), 0) + 1))
             : due.adding(days: 1 + random.below(12))
         var meetings: Set<MeetingStage> = []
@@ -285,7 +301,8 @@ struct DistrictYear {
         let rehandled = facts.filter { $0.rehandlings > 0 }.count
         let extended = lead.filter { $0.extensions > 0 }.count
         return String(
-            format: "district-year %d: %d assignments (%.1f %% lead, %.1f %% co-handling) of %d proposals over %d units; lead replies %d (%.1f %% late), all three meetings %.1f %%; co-unit opinions %d (%.1f %% late); evaluated %d (%.1f %% dissatisfied), re-handled %d, extended %d",
+            format:
+                "district-year %d: %d assignments (%.1f %% lead, %.1f %% co-handling) of %d proposals over %d units; lead replies %d (%.1f %% late), all three meetings %.1f %%; co-unit opinions %d (%.1f %% late); evaluated %d (%.1f %% dissatisfied), re-handled %d, extended %d",
             EvaluationBenchmark.year, facts.count, percent(lead.count, of: facts.count), percent(co.count, of: facts.count), proposals,
             units.count, replied.count, percent(late, of: replied.count), percent(complete, of: replied.count), opinions.count,
             percent(lateOpinions, of: opinions.count), evaluated.count, percent(dissatisfied, of: evaluated.count), rehandled, extended)

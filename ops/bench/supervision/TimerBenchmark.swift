@@ -109,12 +109,16 @@ struct TimerBenchmark: AsyncParsableCommand {
             progress.report("preloading open assignments and their timers", done: assignments.count, of: openAssignments, since: loadStart)
         }
         let loadSeconds = seconds(since: loadStart)
-        print("preloaded: \(assignments.count) open assignments (handling, lead, over \(units) units, deadlines 9 to 68 days after \(today)) "
-            + String(format: "and %d planned timers (%.1f each) in %.0f s (%.0f assignments/s, %d per transaction)",
-                     planned, Double(planned) / Double(max(assignments.count, 1)), loadSeconds,
-                     Double(assignments.count) / max(loadSeconds, 0.001), loadBatch))
+        print(
+            "preloaded: \(assignments.count) open assignments (handling, lead, over \(units) units, deadlines 9 to 68 days after \(today)) "
+                + String(
+                    format: "and %d planned timers (%.1f each) in %.0f s (%.0f assignments/s, %d per transaction)",
+                    planned, Double(planned) / Double(max(assignments.count, 1)), loadSeconds,
+                    Double(assignments.count) / max(loadSeconds, 0.001), loadBatch))
         let lastPass = Self.firstPass.addingTimeInterval(Double(rounds - 1) * 60)
-        print("planned timers: the earliest is due at \(Self.iso(earliest)), after the last pass at \(Self.iso(lastPass)): \(earliest > lastPass ? "none of them is due at a pass" : "SOME ARE DUE at a pass")")
+        print(
+            "planned timers: the earliest is due at \(Self.iso(earliest)), after the last pass at \(Self.iso(lastPass)): \(earliest > lastPass ? "none of them is due at a pass" : "SOME ARE DUE at a pass")"
+        )
         // Statistics as a running database would have them, rather than whatever autovacuum got to.
         try await database.transaction(.district(district)) { transaction in
             try await transaction.execute("ANALYZE supervised_assignments, supervision_timers, outbox")
@@ -129,8 +133,9 @@ struct TimerBenchmark: AsyncParsableCommand {
             // different window of them each round.
             var dueSet = TimerRows()
             for offset in 0..<due {
-                dueSet.append(kind: TimerKind.reminder.rawValue, step: 7, day: day, dueAt: now.addingTimeInterval(-3_600),
-                              of: assignments[(round * due + offset) % assignments.count])
+                dueSet.append(
+                    kind: TimerKind.reminder.rawValue, step: 7, day: day, dueAt: now.addingTimeInterval(-3_600),
+                    of: assignments[(round * due + offset) % assignments.count])
             }
             try await database.transaction(.district(district)) { transaction in
                 try await insert(dueSet, district: district, in: transaction)
@@ -141,7 +146,8 @@ struct TimerBenchmark: AsyncParsableCommand {
                 scope: .allDistricts, database: database)
             print("pass \(round + 1) at \(Self.iso(now)): \(pending) unfired timers due (\(due) expected)")
             guard pending == due else {
-                throw ValidationError("\(pending) timers are due at \(Self.iso(now)), not \(due): the database holds other due timers; start from an empty one")
+                throw ValidationError(
+                    "\(pending) timers are due at \(Self.iso(now)), not \(due): the database holds other due timers; start from an empty one")
             }
             let outboxBefore = try await supervisionEvents(in: district, database: database)
 
@@ -159,15 +165,22 @@ struct TimerBenchmark: AsyncParsableCommand {
             let outboxAdded = try await supervisionEvents(in: district, database: database) - outboxBefore
             let correct = fired.total == due && fired.acted == due && firedNow == due && stillDue == 0 && outboxAdded == due
             verified = verified && correct
-            print(String(format: "pass %d: fired %d (acted %d, moot %d) in %.3f s: %.0f timers/s, batches of %d; ",
-                         round + 1, fired.total, fired.acted, fired.total - fired.acted, elapsed, Double(fired.total) / max(elapsed, 0.000_001), batch)
-                + "target ≤ 5 s: \(elapsed <= 5 ? "met" : "NOT met")")
-            print("pass \(round + 1) checked: \(firedNow) timers with fired_at at the pass, \(stillDue) still due, \(outboxAdded) new outbox rows from supervision (\(due) expected each): \(correct ? "correct" : "WRONG")")
+            print(
+                String(
+                    format: "pass %d: fired %d (acted %d, moot %d) in %.3f s: %.0f timers/s, batches of %d; ",
+                    round + 1, fired.total, fired.acted, fired.total - fired.acted, elapsed, Double(fired.total) / max(elapsed, 0.000_001), batch)
+                    + "target ≤ 5 s: \(elapsed <= 5 ? "met" : "NOT met")")
+            print(
+                "pass \(round + 1) checked: \(firedNow) timers with fired_at at the pass, \(stillDue) still due, \(outboxAdded) new outbox rows from supervision (\(due) expected each): \(correct ? "correct" : "WRONG")"
+            )
         }
 
         let (best, worst) = (figures.min() ?? 0, figures.max() ?? 0)
-        print(String(format: "scheduler pass over %d open assignments (%d planned timers): best %.3f s, worst %.3f s over %d passes, each firing %d due timers in batches of %d",
-                     assignments.count, planned, best, worst, rounds, due, batch))
+        print(
+            String(
+                format:
+                    "scheduler pass over %d open assignments (%d planned timers): best %.3f s, worst %.3f s over %d passes, each firing %d due timers in batches of %d",
+                assignments.count, planned, best, worst, rounds, due, batch))
         print("target ≤ 5 s: \(worst <= 5 ? "met" : "NOT met") (slowest pass \(String(format: "%.3f", worst)) s)")
         guard verified else { throw ValidationError("a pass did not fire exactly the due timers or write one outbox event each; see above") }
     }
@@ -221,12 +234,14 @@ struct TimerBenchmark: AsyncParsableCommand {
 
     func insert(_ rows: AssignmentRows, district: DistrictCode, updatedAt: Date, in transaction: Transaction) async throws {
         // The proposals, assigned, as the shared store has them: the timer pass locks them first.
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO proposals (id, district, status, title, case_summary, reasons, suggestions, proposers, drafted_by, case_number)
             SELECT proposal_id, \(district.rawValue), 'assigned', '基准提案', '案由', '理由', '建议', '[]', 'bench', case_number
             FROM unnest(\(rows.assignments.map(\.proposal))::uuid[], \(rows.caseNumbers)::text[]) AS p(proposal_id, case_number)
             """)
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO supervised_assignments (assignment_id, district, proposal_id, case_number, unit_id, unit_name, role, round,
                                                 assigned_on, deadline, state, updated_at)
             SELECT id, \(district.rawValue), proposal_id, case_number, unit_id, unit_name, 'lead', 1,
@@ -239,7 +254,8 @@ struct TimerBenchmark: AsyncParsableCommand {
 
     func insert(_ rows: TimerRows, district: DistrictCode, in transaction: Transaction) async throws {
         guard rows.count > 0 else { return }
-        try await transaction.execute("""
+        try await transaction.execute(
+            """
             INSERT INTO supervision_timers (district, assignment_id, proposal_id, kind, step, day, due_at)
             SELECT \(district.rawValue), assignment_id, proposal_id, kind, step, day::date, due_at
             FROM unnest(\(rows.assignments)::uuid[], \(rows.proposals)::uuid[], \(rows.kinds)::text[], \(rows.steps)::int[],

@@ -1,8 +1,8 @@
 import ArgumentParser
 import BenchSupport
 import Foundation
-import TriageService
 import Similarity
+import TriageService
 
 /// The similarity core alone, in memory: signature and LSH candidate lookup per clue, grouping
 /// as triage does it, on one core; and recall against brute-force Jaccard at the same threshold.
@@ -20,7 +20,9 @@ struct CoreBenchmark: ParsableCommand {
         let hasher = MinHasher()
         let banding = LSHBands.stored
         let minimumShared = LSHBands.storedMinimumSharedBands
-        print("threshold \(threshold): \(banding.bands) bands × \(banding.rows) rows of \(hasher.count) MinHash values; candidates share ≥ \(minimumShared) bands")
+        print(
+            "threshold \(threshold): \(banding.bands) bands × \(banding.rows) rows of \(hasher.count) MinHash values; candidates share ≥ \(minimumShared) bands"
+        )
         let corpus = Array(Corpus(count: clues, seed: 7))
         let characters = corpus.reduce(0) { $0 + $1.text.count }
         print("corpus: \(clues) clues, \(characters / clues) characters on average")
@@ -63,12 +65,20 @@ struct CoreBenchmark: ParsableCommand {
         for signature in lookupSignatures { found += index.candidates(for: signature, sharingAtLeast: minimumShared, tally: &tally).count }
         let lookups = seconds(since: start)
         let sharingOne = lookupSignatures.prefix(5_000).reduce(0) { $0 + index.candidates(for: $1, sharingAtLeast: 1, tally: &tally).count }
-        print(String(format: "candidate lookups alone: %.0f/s against %d groups (%.1f groups share ≥ 1 band with a clue, %.1f share ≥ %d)",
-                     Double(lookupSignatures.count) / lookups, representatives.count, Double(sharingOne) / 5_000, Double(found) / Double(lookupSignatures.count), minimumShared))
-        print(String(format: "signatures only: %.0f clues/s on one core with the %@ kernel (checksum %u); portable kernel %.0f clues/s",
-                     Double(clues) / signing, "\(hasher.kernel)", checksum, Double(min(clues, 50_000)) / portableSigning))
-        print(String(format: "similarity core: %.0f clues/s on one core (signature, candidate lookup, similarity check, group or index; %.2f candidates per clue, %d groups for %d clues)",
-                     Double(clues) / grouping, Double(candidatesSeen) / Double(clues), representatives.count, clues))
+        print(
+            String(
+                format: "candidate lookups alone: %.0f/s against %d groups (%.1f groups share ≥ 1 band with a clue, %.1f share ≥ %d)",
+                Double(lookupSignatures.count) / lookups, representatives.count, Double(sharingOne) / 5_000,
+                Double(found) / Double(lookupSignatures.count), minimumShared))
+        print(
+            String(
+                format: "signatures only: %.0f clues/s on one core with the %@ kernel (checksum %u); portable kernel %.0f clues/s",
+                Double(clues) / signing, "\(hasher.kernel)", checksum, Double(min(clues, 50_000)) / portableSigning))
+        print(
+            String(
+                format:
+                    "similarity core: %.0f clues/s on one core (signature, candidate lookup, similarity check, group or index; %.2f candidates per clue, %d groups for %d clues)",
+                Double(clues) / grouping, Double(candidatesSeen) / Double(clues), representatives.count, clues))
 
         // Recall: for sampled queries, each earlier clue at exact Jaccard ≥ threshold should be a
         // candidate (≥ the bands the store asks for) whose estimated similarity passes the same threshold.
@@ -100,8 +110,11 @@ struct CoreBenchmark: ParsableCommand {
             }
             sampleIndex.insert(id, signature: signatures[id])
         }
-        print(String(format: "recall against brute force (Jaccard ≥ %.2f, %d queries in a %d-clue sample, %d true pairs): candidates %.4f, after the similarity check %.4f; %d pairs below the threshold passed the check",
-                     threshold, querySet.count, sample, truePairs, Double(candidatesFound) / Double(max(truePairs, 1)),
-                     Double(decided) / Double(max(truePairs, 1)), falseJoins))
+        print(
+            String(
+                format:
+                    "recall against brute force (Jaccard ≥ %.2f, %d queries in a %d-clue sample, %d true pairs): candidates %.4f, after the similarity check %.4f; %d pairs below the threshold passed the check",
+                threshold, querySet.count, sample, truePairs, Double(candidatesFound) / Double(max(truePairs, 1)),
+                Double(decided) / Double(max(truePairs, 1)), falseJoins))
     }
 }

@@ -59,18 +59,21 @@ struct PipelineBenchmark: AsyncParsableCommand {
         while loaded < preload {
             var chunk: [HistoricalClue] = []
             while chunk.count < min(loadBatch, preload - loaded), let clue = clues.next() {
-                chunk.append(HistoricalClue(
-                    id: UUID(), trackingNumber: TrackingNumber(prefix: prefix, year: 2025, sequence: loaded + chunk.count + 1).rawValue,
-                    channel: .web, sourceCategory: .onlinePlatform, receivedAt: Date(), title: clue.title, situation: clue.situation,
-                    suggestions: clue.suggestions))
+                chunk.append(
+                    HistoricalClue(
+                        id: UUID(), trackingNumber: TrackingNumber(prefix: prefix, year: 2025, sequence: loaded + chunk.count + 1).rawValue,
+                        channel: .web, sourceCategory: .onlinePlatform, receivedAt: Date(), title: clue.title, situation: clue.situation,
+                        suggestions: clue.suggestions))
             }
             try await loader.load(chunk, into: district)
             loaded += chunk.count
             progress.report("preloading", done: loaded, of: preload, since: loadStart)
         }
         let loadRate = Double(loaded) / seconds(since: loadStart)
-        print(String(format: "preloaded: %d clues in %.0f s (%.0f clues/s, %d per transaction); %d groups",
-                     loaded, seconds(since: loadStart), loadRate, loadBatch, try await groups(district, database: database)))
+        print(
+            String(
+                format: "preloaded: %d clues in %.0f s (%.0f clues/s, %d per transaction); %d groups",
+                loaded, seconds(since: loadStart), loadRate, loadBatch, try await groups(district, database: database)))
 
         // New clues as intake stores and announces them.
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
@@ -83,7 +86,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 chunk.append((UUID(), TrackingNumber(prefix: prefix, year: 2026, sequence: announced + chunk.count + 1).rawValue, clue))
             }
             try await database.transaction(.district(district)) { transaction in
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions, source_category,
                                        channel, is_anonymous, received_at)
                     SELECT id, 'bench', number, title, situation, suggestions, 'online-platform', 'web', true, now()
@@ -94,8 +98,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
             }
             let messages = try chunk.map { id, number, _ in
                 let envelope = try EventEnvelope(
-                    ClueReceived(clueID: id, trackingNumber: TrackingNumber(rawValue: number), channel: .web, sourceCategory: .onlinePlatform,
-                                 isAnonymous: true, receivedAt: Date()),
+                    ClueReceived(
+                        clueID: id, trackingNumber: TrackingNumber(rawValue: number), channel: .web, sourceCategory: .onlinePlatform,
+                        isAnonymous: true, receivedAt: Date()),
                     district: district, occurredAt: Date())
                 return OutgoingMessage(topic: topic, key: id.uuidString, value: try envelope.encoded())
             }
@@ -129,8 +134,11 @@ struct PipelineBenchmark: AsyncParsableCommand {
         let (start, atStart) = firstSeen!
         let elapsed = Double((finished - start).components.seconds) + Double((finished - start).components.attoseconds) / 1e18
         let groupsAfter = try await groups(district, database: database)
-        print(String(format: "automatic triage: %.0f clues/s end to end (consume, classify, group, commit; %d clues in %.1f s after the first batch committed; %d instance(s), batches of up to %d; %d groups now)",
-                     Double(baseline + measure - atStart) / elapsed, baseline + measure - atStart, elapsed, instances, consumerBatch, groupsAfter))
+        print(
+            String(
+                format:
+                    "automatic triage: %.0f clues/s end to end (consume, classify, group, commit; %d clues in %.1f s after the first batch committed; %d instance(s), batches of up to %d; %d groups now)",
+                Double(baseline + measure - atStart) / elapsed, baseline + measure - atStart, elapsed, instances, consumerBatch, groupsAfter))
     }
 
     func registered(_ district: DistrictCode, database: Database) async throws -> Int {
@@ -149,4 +157,3 @@ struct PipelineBenchmark: AsyncParsableCommand {
         }
     }
 }
-

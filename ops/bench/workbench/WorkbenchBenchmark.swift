@@ -40,7 +40,8 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
             try await database.running {
                 try await Migrator().migrate(database, logger: logger)
                 try await database.transaction(.district(WorkbenchBenchmark.district)) { transaction in
-                    try await transaction.execute("INSERT INTO districts (code, name, tracking_prefix) VALUES ('haizhu', '海珠区', 'HZ') ON CONFLICT DO NOTHING")
+                    try await transaction.execute(
+                        "INSERT INTO districts (code, name, tracking_prefix) VALUES ('haizhu', '海珠区', 'HZ') ON CONFLICT DO NOTHING")
                 }
                 let start = ContinuousClock.now
                 let progress = ProgressLine()
@@ -54,19 +55,24 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
                 let directory = AccountDirectory(database: database)
                 for number in 0..<staff {
                     _ = try await directory.create(
-                        NewAccount(district: WorkbenchBenchmark.district, login: WorkbenchBenchmark.login(number), displayName: "线索员\(number)",
-                                   role: .clueHandler),
+                        NewAccount(
+                            district: WorkbenchBenchmark.district, login: WorkbenchBenchmark.login(number), displayName: "线索员\(number)",
+                            role: .clueHandler),
                         by: "bench", address: nil, now: Date(), password: WorkbenchBenchmark.password, mustChangePassword: false)
                     progress.report("accounts", done: number + 1, of: staff, since: start)
                 }
-                print(String(format: "seeded %d clues in groups of five (a fifth awaiting review) and %d accounts in %.1f s", clues, staff, seconds(since: start)))
+                print(
+                    String(
+                        format: "seeded %d clues in groups of five (a fifth awaiting review) and %d accounts in %.1f s", clues, staff,
+                        seconds(since: start)))
             }
         }
 
         func seed(_ range: ClosedRange<Int>, database: Database) async throws {
             let (from, to) = (range.lowerBound, range.upperBound)
             try await database.transaction(.district(WorkbenchBenchmark.district)) { transaction in
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO clues (id, district, tracking_number, title, situation_analysis, specific_suggestions, source_category, channel,
                                        is_anonymous, received_at, consent_to_publish, submitted_by, status)
                     SELECT md5('c' || i)::uuid, 'haizhu', 'HZ-2026-' || lpad(i::text, 7, '0'),
@@ -76,7 +82,8 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
                            timestamptz '2026-01-05 09:00+08' + (i % 300) * interval '1 day', true, 'resident', 'received'
                     FROM generate_series(\(from)::int, \(to)::int) i
                     """)
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO clue_groups (id, district, representative, signature, voices)
                     SELECT md5('g' || g)::uuid, 'haizhu', md5('c' || (g * 5 + 1))::uuid,
                            -- 512 bytes that look like a MinHash signature (128 hash values), not a pattern.
@@ -84,7 +91,8 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
                     FROM generate_series((\(from)::int - 1) / 5, (\(to)::int - 1) / 5) g
                     ON CONFLICT DO NOTHING
                     """)
-                try await transaction.execute("""
+                try await transaction.execute(
+                    """
                     INSERT INTO triage_clues (clue_id, district, tracking_number, channel, received_at, domain, urgency, street, status, group_id)
                     SELECT md5('c' || i)::uuid, 'haizhu', 'HZ-2026-' || lpad(i::text, 7, '0'), (ARRAY['web', 'wechat', 'government-service-app', 'qr-code'])[1 + i % 4],
                            timestamptz '2026-01-05 09:00+08' + (i % 300) * interval '1 day',
@@ -173,7 +181,9 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
             let elapsed = BenchSupport.seconds(since: start)
             var overall: [Double] = []
             let pace = think > 0 ? "a page, then \(think) ms reading it" : "flat out, no pause between pages"
-            print("\(people) signed-in clue handlers browsing for \(duration) s over \(clueCount) clues, each \(pace) (40 % review-queue pages 1–20, 20 % issue groups, 40 % clue pages):")
+            print(
+                "\(people) signed-in clue handlers browsing for \(duration) s over \(clueCount) clues, each \(pace) (40 % review-queue pages 1–20, 20 % issue groups, 40 % clue pages):"
+            )
             for (kind, values) in results.sorted(by: { $0.key < $1.key }) {
                 if !kind.hasPrefix("failed") { overall += values }
                 print(Self.line(kind, values.sorted(), elapsed: elapsed))
@@ -189,14 +199,17 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
         }
 
         static func line(_ label: String, _ sorted: [Double], elapsed: Double) -> String {
-            String(format: "  %@: %d pages (%.0f/s); p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms", label, sorted.count,
-                   Double(sorted.count) / elapsed, at(sorted, 0.5), at(sorted, 0.9), at(sorted, 0.99), (sorted.last ?? 0) * 1_000)
+            String(
+                format: "  %@: %d pages (%.0f/s); p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms", label, sorted.count,
+                Double(sorted.count) / elapsed, at(sorted, 0.5), at(sorted, 0.9), at(sorted, 0.99), (sorted.last ?? 0) * 1_000)
         }
 
         /// The id PostgreSQL's `md5(text)::uuid` gives, as the seed made the clues' ids.
         static func md5UUID(_ text: String) -> String {
             let digest = Insecure.MD5.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
-            let parts = [digest.prefix(8), digest.dropFirst(8).prefix(4), digest.dropFirst(12).prefix(4), digest.dropFirst(16).prefix(4), digest.dropFirst(20)]
+            let parts = [
+                digest.prefix(8), digest.dropFirst(8).prefix(4), digest.dropFirst(12).prefix(4), digest.dropFirst(16).prefix(4), digest.dropFirst(20),
+            ]
             return parts.joined(separator: "-")
         }
 
@@ -205,7 +218,7 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
             let form = try await client.execute(HTTPClientRequest(url: base + "/sign-in"), timeout: .seconds(30))
             let html = String(buffer: try await form.body.collect(upTo: 1 << 20))
             guard let formCookie = form.headers["Set-Cookie"].first?.split(separator: ";").first,
-                  let range = html.range(of: #"name="formToken" value=""#)
+                let range = html.range(of: #"name="formToken" value=""#)
             else { throw ValidationError("no sign-in form at \(base)") }
             let token = html[range.upperBound...].prefix { $0 != "\"" }
             var request = HTTPClientRequest(url: base + "/sign-in")
@@ -214,8 +227,9 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             request.body = .bytes(ByteBuffer(string: "formToken=\(token)&login=\(login)&password=\(WorkbenchBenchmark.password)&next=/"))
             let answer = try await client.execute(request, timeout: .seconds(30))
-            guard answer.status == .seeOther, let session = answer.headers["Set-Cookie"].first(where: { $0.hasPrefix(SessionName.cookie) })?
-                .split(separator: ";").first
+            guard answer.status == .seeOther,
+                let session = answer.headers["Set-Cookie"].first(where: { $0.hasPrefix(SessionName.cookie) })?
+                    .split(separator: ";").first
             else { throw ValidationError("\(login) could not sign in: \(answer.status.code)") }
             return String(session)
         }
