@@ -38,13 +38,10 @@ struct CalendarInput: Decodable, Sendable {
 struct AssignmentSettingsStore: Sendable {
     let database: Database
 
+    static let stored = DistrictSettings<AssignmentSettings>(column: "assignment_settings", auditObject: "assignment-settings")
+
     static func settings(in transaction: Transaction, district: DistrictCode) async throws -> AssignmentSettings {
-        for try await json in try await transaction.query(
-            "SELECT assignment_settings::text FROM districts WHERE code = \(district.rawValue)"
-        ).decode(String.self) {
-            return try JSONDecoder().decode(AssignmentSettings.self, from: Data(json.utf8))
-        }
-        throw APIError.notFound
+        try await stored.load(of: district, in: transaction)
     }
 
     func settings(of district: DistrictCode) async throws -> AssignmentSettings {
@@ -54,15 +51,7 @@ struct AssignmentSettingsStore: Sendable {
     /// Saves new settings after checking them; 422 names the first bad field.
     func save(_ settings: AssignmentSettings, for district: DistrictCode) async throws -> AssignmentSettings {
         if let problem = settings.problems.first { throw APIError.invalid(problem.field, problem.message) }
-        let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
-        try await database.transaction(.district(district)) { transaction in
-            let before = try await Self.settings(in: transaction, district: district)
-            // districts has no district policy of its own; the scope check is the WHERE.
-            try await transaction.execute("UPDATE districts SET assignment_settings = \(json)::jsonb WHERE code = \(district.rawValue)")
-            try await AuditTrail.record(
-                "settings-saved", "assignment-settings", district.rawValue, before: AuditTrail.json(before),
-                after: AuditTrail.json(settings), district: district, in: transaction)
-        }
+        try await database.transaction(.district(district)) { try await Self.stored.save(settings, for: district, in: $0) }
         return settings
     }
 

@@ -421,14 +421,7 @@ struct SupervisionController: Sendable {
         let claims = try context.staffClaims()
         let settings = try await request.decodeJSON(as: SupervisionSettings.self, context: context, limit: 64 * 1024)
         if let problem = settings.problems.first { throw APIError.invalid(problem.field, problem.message) }
-        let json = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
-        try await database.transaction(.district(claims.district)) { transaction in
-            let before = try await Timers.settings(of: claims.district, in: transaction)
-            try await transaction.execute("UPDATE districts SET supervision_settings = \(json)::jsonb WHERE code = \(claims.district.rawValue)")
-            try await AuditTrail.record(
-                "settings-saved", "supervision-settings", claims.district.rawValue, before: AuditTrail.json(before),
-                after: json, district: claims.district, in: transaction)
-        }
+        try await database.transaction(.district(claims.district)) { try await Timers.storedSettings.save(settings, for: claims.district, in: $0) }
         return try jsonResponse(settings)
     }
 }

@@ -1,19 +1,17 @@
 import Foundation
 import Models
 import PostgresNIO
+import ServiceKit
 import Storage
 
 /// Supervision timers in PostgreSQL: planned when an assignment is tracked or its deadline
 /// changes, fired by whichever instance claims them first. Public only for the scheduler pass
 /// (`fireDue`), which ops/bench/supervision measures.
 public enum Timers {
+    static let storedSettings = DistrictSettings<SupervisionSettings>(column: "supervision_settings", auditObject: "supervision-settings")
+
     static func settings(of district: DistrictCode, in transaction: Transaction) async throws -> SupervisionSettings {
-        for try await json in try await transaction.query(
-            "SELECT supervision_settings::text FROM districts WHERE code = \(district.rawValue)"
-        ).decode(String.self) {
-            return try JSONDecoder().decode(SupervisionSettings.self, from: Data(json.utf8))
-        }
-        return SupervisionSettings()
+        try await storedSettings.load(of: district, in: transaction)
     }
 
     /// Plans an assignment's reminders and escalation from its deadline.
