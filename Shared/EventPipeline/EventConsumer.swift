@@ -239,6 +239,8 @@ public final class EventConsumer: Service, Sendable {
             return .reject(EventRejection(refusal.reason, kind: .rejected))
         case let illegal as IllegalTransition:
             return .reject(EventRejection(illegal.description, kind: .rejected))
+        case let unknown as UnknownDistrict:
+            return .reject(EventRejection(unknown.description, kind: .rejected))
         case let unknown as ProposalStatuses.UnknownProposal:
             return .reject(EventRejection(unknown.description, kind: .rejected))
         case is CancellationError:

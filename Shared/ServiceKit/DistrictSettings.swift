@@ -4,7 +4,8 @@ import Storage
 
 /// A district's settings kept as JSON in a column of `districts` (`assignment_settings`,
 /// `supervision_settings`): read and saved one way by every service. A district that does not
-/// exist is 404; a stored document lacking fields decodes with the settings' defaults.
+/// exist is `UnknownDistrict` (404 to a request, dead-lettered with its code for an event); a
+/// stored document lacking fields decodes with the settings' defaults.
 public struct DistrictSettings<Settings: Codable & Sendable>: Sendable {
     let column: String
     let auditObject: String
@@ -23,7 +24,7 @@ public struct DistrictSettings<Settings: Codable & Sendable>: Sendable {
         ).decode(String.self) {
             return try JSONDecoder().decode(Settings.self, from: Data(json.utf8))
         }
-        throw APIError.notFound
+        throw UnknownDistrict(district)
     }
 
     /// Saves `settings` (checked by the caller) with an audit record of before and after.

@@ -240,6 +240,8 @@ public struct ErrorBodyMiddleware: RouterMiddleware {
             throw error
         } catch let error as IllegalTransition {
             throw APIError(.conflict, code: "illegal-transition", message: error.description)
+        } catch let error as UnknownDistrict {
+            throw APIError(.notFound, code: "not-found", message: error.description)
         } catch let error as ProposalStatuses.UnknownProposal {
             throw APIError(.notFound, code: "not-found", message: error.description)
         } catch let error as HTTPError {
