@@ -237,7 +237,7 @@ struct ClueRepository: Sendable {
         _ clue: ValidClue, from submission: Submission, idempotency: IdempotencyClaim?, receivedAt: Date, sequence: String,
         settings: IntakeSettings, in transaction: Transaction
     ) async throws -> AcceptOutcome {
-        let district = try await districtRules(clue.district, channel: clue.channel, in: transaction)
+        let district = try await intakeSettings(clue.district, channel: clue.channel, in: transaction)
         if case .resident = submission, !district.publicSubmission {
             throw APIError(
                 .forbidden, code: "public-submission-disabled",
@@ -302,7 +302,7 @@ struct ClueRepository: Sendable {
         return outcome
     }
 
-    struct DistrictRules {
+    struct DistrictIntakeSettings {
         var trackingPrefix: String
         var publicSubmission: Bool
         var publicPerHour: Int
@@ -311,7 +311,9 @@ struct ClueRepository: Sendable {
     /// The district's settings; an unknown district or a disabled channel is a 422. The same
     /// statement scopes the transaction to the district (districts and channels have no
     /// row-level security, so the order within it does not matter).
-    static func districtRules(_ district: DistrictCode, channel: Models.Channel, in transaction: Transaction) async throws -> DistrictRules {
+    static func intakeSettings(
+        _ district: DistrictCode, channel: Models.Channel, in transaction: Transaction
+    ) async throws -> DistrictIntakeSettings {
         let rows = try await transaction.query(
             """
             SELECT set_config('app.district', \(Transaction.scopeSetting(.district(district))), true),
@@ -321,7 +323,7 @@ struct ClueRepository: Sendable {
             """)
         for try await (_, prefix, open, perHour, channelEnabled) in rows.decode((String, String, Bool, Int, Bool).self) {
             guard channelEnabled else { throw APIError.invalid("channel", "channel \(channel.rawValue) is not enabled") }
-            return DistrictRules(trackingPrefix: prefix, publicSubmission: open, publicPerHour: perHour)
+            return DistrictIntakeSettings(trackingPrefix: prefix, publicSubmission: open, publicPerHour: perHour)
         }
         throw APIError.invalid("district", "no district \(district) is configured")
     }
