@@ -45,7 +45,7 @@ public enum BusinessFigures {
         var rows: [OpenAssignments] = []
         for try await (district, open, overdue) in try await transaction.query(
             """
-            SELECT district, count(*)::integer, (count(*) FILTER (WHERE deadline < \(today.description)::date))::integer
+            SELECT district, count(*)::integer, (count(*) FILTER (WHERE deadline < \(today)))::integer
             FROM supervised_assignments WHERE state = \(SupervisedAssignmentState.handling.rawValue) GROUP BY district ORDER BY district
             """
         ).decode((String, Int, Int).self) {

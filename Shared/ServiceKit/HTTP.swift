@@ -72,6 +72,26 @@ public enum QueryParameters {
         return id
     }
 
+    /// A day as `YYYY-MM-DD`; nil when absent or empty.
+    public static func date(_ query: [String: String], _ name: String) throws(APIError) -> LocalDate? {
+        guard let text = query[name], !text.isEmpty else { return nil }
+        guard let date = LocalDate(text) else { throw APIError.invalid(name, "\(name) is a date as YYYY-MM-DD") }
+        return date
+    }
+
+    /// A month as `YYYY-MM`, as its first day; nil when absent or empty.
+    public static func month(_ query: [String: String], _ name: String) throws(APIError) -> LocalDate? {
+        guard let text = query[name], !text.isEmpty else { return nil }
+        guard text.count == 7, let first = LocalDate(text + "-01") else { throw APIError.invalid(name, "\(name) is a month as YYYY-MM") }
+        return first
+    }
+
+    /// A required parameter's value, or 422 naming it.
+    public static func required<Value>(_ value: Value?, _ name: String, _ form: String) throws(APIError) -> Value {
+        guard let value else { throw APIError.invalid(name, "\(name) is required (\(form))") }
+        return value
+    }
+
     /// `true`/`1` or `false`/`0`; false when absent.
     public static func flag(_ query: [String: String], _ name: String) throws(APIError) -> Bool {
         switch query[name] {

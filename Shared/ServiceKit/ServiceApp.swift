@@ -15,6 +15,24 @@ public struct ServiceParts: Sendable {
     public let database: Database
     public let producer: KafkaProducer
     public let tokens: StaffTokenSigner
+    let settings: (any ServiceSettings)?
+
+    /// The service's own settings, read once when it started (`ServiceDefinition.settings`).
+    public func settings<Settings: ServiceSettings>(as type: Settings.Type = Settings.self) -> Settings {
+        guard let settings = settings as? Settings else {
+            preconditionFailure(
+                "\(configuration.service.rawValue) reads \(Settings.self), its definition declares \(String(describing: self.settings))")
+        }
+        return settings
+    }
+}
+
+/// A service's own environment settings beside the common ones. Read once, with the common
+/// ones, so a bad value stops the start with the others; the services read the parsed value
+/// from `ServiceParts.settings()`.
+public protocol ServiceSettings: Sendable {
+    /// Reads the settings, recording each bad value in `reader`.
+    init(_ reader: EnvironmentReader)
 }
 
 /// A service is its name, its reaction to its input topics and its HTTP routes; everything
@@ -24,21 +42,21 @@ public struct ServiceDefinition: Sendable {
     public var handler: (@Sendable (ServiceParts) -> any EventHandler)?
     /// Adds the service's routes (its API lives under `/v1`).
     public var routes: @Sendable (Router<AppRequestContext>, ServiceParts) -> Void
-    /// Reads the service's own settings, so a bad value stops the start with the others.
-    public var checkSettings: (@Sendable (EnvironmentReader) -> Void)?
+    /// The service's own settings, if it has any.
+    public var settings: (any ServiceSettings.Type)?
     /// Background work of the service's own (e.g. pruning), run and stopped with the rest.
     public var background: (@Sendable (ServiceParts) -> [any Service])?
 
     public init(
         name: ServiceName,
         handler: (@Sendable (ServiceParts) -> any EventHandler)? = nil,
-        checkSettings: (@Sendable (EnvironmentReader) -> Void)? = nil,
+        settings: (any ServiceSettings.Type)? = nil,
         background: (@Sendable (ServiceParts) -> [any Service])? = nil,
         routes: @escaping @Sendable (Router<AppRequestContext>, ServiceParts) -> Void = { _, _ in }
     ) {
         self.name = name
         self.handler = handler
-        self.checkSettings = checkSettings
+        self.settings = settings
         self.background = background
         self.routes = routes
     }
@@ -63,7 +81,7 @@ public final class ServiceApp: Sendable {
         let admin = try KafkaAdmin(configuration: configuration.kafka, logger: logger)
         let parts = ServiceParts(
             configuration: configuration, logger: logger, database: database, producer: producer,
-            tokens: StaffTokenSigner(secret: configuration.tokenSecret))
+            tokens: StaffTokenSigner(secret: configuration.tokenSecret), settings: try Self.settings(of: definition, in: configuration))
         self.parts = parts
         self.relay = OutboxRelay(database: database, producer: producer, source: definition.name, kafka: configuration.kafka, logger: logger)
         let inputs = TopicCatalogue.inputs(of: definition.name)
@@ -148,6 +166,17 @@ public final class ServiceApp: Sendable {
         try await group.run()
     }
 
+    /// The settings `fromEnvironment` read; a configuration made in code (tests, benchmarks) has
+    /// its `environment` read here, once, with the same checks.
+    private static func settings(of definition: ServiceDefinition, in configuration: ServiceConfiguration) throws -> (any ServiceSettings)? {
+        if let settings = configuration.settings { return settings }
+        guard let type = definition.settings else { return nil }
+        let reader = EnvironmentReader(configuration.environment)
+        let settings = type.init(reader)
+        try reader.validate()
+        return settings
+    }
+
     /// The port the HTTP server listens on, once it does.
     public func listeningPort() async -> Int? {
         for await port in port.stream { return port }
@@ -175,7 +204,7 @@ public enum ServiceMain {
     public static func run(_ definition: ServiceDefinition) async {
         let configuration: ServiceConfiguration
         do {
-            configuration = try ServiceConfiguration.fromEnvironment(definition.name, checkSettings: definition.checkSettings)
+            configuration = try ServiceConfiguration.fromEnvironment(definition.name, settings: definition.settings)
         } catch {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             exit(2)

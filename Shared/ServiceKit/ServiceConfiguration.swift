@@ -32,9 +32,11 @@ public struct ServiceConfiguration: Sendable {
     /// Days a consumed event's id is kept to recognise it when delivered again: longer than the
     /// topics' retention and than any dead letter waits for its replay.
     public var processedEventsRetentionDays: Int
-    /// The variables the service was started with, for settings of its own (e.g. intake's
-    /// limits), which it checks through `ServiceDefinition.checkSettings`.
+    /// The variables the service was started with.
     public var environment: [String: String]
+    /// The service's own settings as `fromEnvironment` read them (`ServiceDefinition.settings`);
+    /// nil for a configuration made in code, whose `environment` the app reads instead.
+    public var settings: (any ServiceSettings)?
 
     public static let defaultPorts: [ServiceName: Int] = [
         .workbench: 8080, .intake: 8081, .triage: 8082, .assignment: 8083, .supervision: 8084, .publicity: 8085,
@@ -64,10 +66,10 @@ public struct ServiceConfiguration: Sendable {
     /// Reads and validates the environment; the error lists every bad variable.
     public static func fromEnvironment(
         _ service: ServiceName, environment: [String: String] = ProcessInfo.processInfo.environment,
-        checkSettings: ((EnvironmentReader) -> Void)? = nil
+        settings settingsType: (any ServiceSettings.Type)? = nil
     ) throws(ConfigurationError) -> ServiceConfiguration {
         let reader = EnvironmentReader(environment)
-        checkSettings?(reader)
+        let settings = settingsType?.init(reader)
         let prefix = service.rawValue.uppercased()
         let instance = reader.string("INSTANCE_ID", default: "\(service.rawValue)-\(ProcessInfo.processInfo.hostName)-\(getpid())", help: "")
         let host = reader.string("HTTP_HOST", default: "127.0.0.1", help: "")
@@ -96,11 +98,13 @@ public struct ServiceConfiguration: Sendable {
         let batch = reader.integer("CONSUMER_MAX_BATCH", default: 500, range: 1...10_000)
         let retention = reader.integer("PROCESSED_EVENTS_RETENTION_DAYS", default: 90, range: 14...3_650)
         try reader.validate()
-        return ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             service: service, instanceID: instance, httpHost: host, httpPort: port, database: database!,
             kafka: KafkaConfiguration(brokers: brokers, clientID: instance, topicPrefix: topicPrefix, properties: properties),
             logLevel: level, logFormat: format, tokenSecret: secret, signatureWindowSeconds: window, consumerMaxBatch: batch,
             processedEventsRetentionDays: retention, environment: environment)
+        configuration.settings = settings
+        return configuration
     }
 
     private static func isHostPort(_ text: String) -> Bool {

@@ -7,10 +7,10 @@ public enum HolidayCalendars {
     public static func load(in transaction: Transaction) async throws -> HolidayCalendar {
         var days: [HolidayCalendar.Day] = []
         for try await (day, kind, name) in try await transaction.query(
-            "SELECT to_char(day, 'YYYY-MM-DD'), kind, name FROM holiday_days ORDER BY day"
-        ).decode((String, String, String).self) {
-            guard let date = LocalDate(day), let kind = HolidayCalendar.Day.Kind(rawValue: kind) else { continue }
-            days.append(HolidayCalendar.Day(date: date, kind: kind, name: name))
+            "SELECT day, kind, name FROM holiday_days ORDER BY day"
+        ).decode((LocalDate, String, String).self) {
+            guard let kind = HolidayCalendar.Day.Kind(rawValue: kind) else { continue }
+            days.append(HolidayCalendar.Day(date: day, kind: kind, name: name))
         }
         return HolidayCalendar(days: days)
     }

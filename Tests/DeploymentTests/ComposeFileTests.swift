@@ -69,7 +69,7 @@ struct ComposeFileTests {
             #expect(entry["command"] as? [String] == [service.rawValue])
             let environment = try environment(of: service.rawValue)
             let configuration = try ServiceConfiguration.fromEnvironment(
-                service, environment: environment, checkSettings: Self.definitions[service]!.checkSettings)
+                service, environment: environment, settings: Self.definitions[service]!.settings)
             #expect(configuration.httpHost == "0.0.0.0", "\(service) must listen beyond the container's loopback")
             #expect(configuration.database.host == "postgres" && configuration.kafka.brokers == ["kafka:9092"])
 
@@ -81,7 +81,7 @@ struct ComposeFileTests {
                 var missing = environment
                 missing[required] = nil
                 #expect(throws: ConfigurationError.self, "\(service) without \(required)") {
-                    try ServiceConfiguration.fromEnvironment(service, environment: missing, checkSettings: Self.definitions[service]!.checkSettings)
+                    try ServiceConfiguration.fromEnvironment(service, environment: missing, settings: Self.definitions[service]!.settings)
                 }
             }
         }

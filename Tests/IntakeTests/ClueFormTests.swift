@@ -16,7 +16,7 @@ import Testing
     ) -> ClueSubmission {
         ClueSubmission(
             district: "haizhu", title: title, situationAnalysis: situation, specificSuggestions: suggestions, sourceCategory: category,
-            channel: channel, receiver: receiver, anonymous: anonymous, contact: contact, consentToPublish: true, themedCallId: call,
+            channel: channel, receiver: receiver, anonymous: anonymous, contact: contact, consentToPublish: true, themedCallID: call,
             attachments: attachments)
     }
 

@@ -164,7 +164,7 @@ final class WorkbenchFixture: Sendable {
         _ login: String, _ role: StaffClaims.Role, district: DistrictCode? = nil, unit: UUID? = nil, ready: Bool = true
     ) async throws -> (Account, String) {
         let password = "Kennwort-\(login)-\(Int.random(in: 1000...9999))"
-        let (account, _) = try await AccountDirectory(database: store.database).create(
+        let (account, _) = try await AccountRepository(database: store.database).create(
             NewAccount(district: district ?? haizhu, login: login, displayName: "测试\(login)", role: role, unitID: unit), by: "test", address: nil,
             now: clock.now, password: password)
         if ready {

@@ -55,7 +55,7 @@ struct Accounts: AsyncParsableCommand {
             let (who, chosen, mustChange) = (operatorName, password, !ready)
             let (account, oneTime) = try await withDatabase { database in
                 do {
-                    return try await AccountDirectory(database: database).create(
+                    return try await AccountRepository(database: database).create(
                         new, by: who, address: nil, now: Date(), password: chosen,
                         mustChangePassword: mustChange)
                 } catch let error as APIError {

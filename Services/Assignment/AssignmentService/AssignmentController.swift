@@ -8,10 +8,10 @@ import ServiceKit
 /// holiday calendar; handling units (unit tokens, under `/v1/assignment/my`) see, confirm and
 /// contest only their own assignments. Another district's ids answer 404.
 struct AssignmentController: Sendable {
-    let desk: AssignmentDesk
-    let units: UnitDesk
-    let directory: UnitDirectory
-    let settings: AssignmentSettingsStore
+    let cases: AssignmentRepository
+    let units: UnitAssignmentRepository
+    let directory: HandlingUnitRepository
+    let settings: AssignmentSettingsRepository
     let signer: StaffTokenSigner
 
     static let committee: Set<StaffClaims.Role> = [.proposalsCommittee, .administrator]
@@ -47,7 +47,7 @@ struct AssignmentController: Sendable {
     @Sendable func queue(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let query = request.queryValues
-        let entries = try await desk.queue(
+        let entries = try await cases.queue(
             in: claims.district, state: query["state"], limit: try QueryParameters.integer(query, "limit", default: 100, range: 1...500),
             offset: try QueryParameters.integer(query, "offset", default: 0, range: 0...1_000_000))
         return try jsonResponse(["proposals": entries])
@@ -56,37 +56,37 @@ struct AssignmentController: Sendable {
     @Sendable func openCase(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let fresh = try QueryParameters.flag(request.queryValues, "fresh")
-        return try jsonResponse(try await desk.open(try context.uuid(), in: claims.district, freshSuggestion: fresh))
+        return try jsonResponse(try await cases.open(try context.uuid(), in: claims.district, freshSuggestion: fresh))
     }
 
     @Sendable func assign(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: AssignmentInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.assign(try context.uuid(), input, by: claims), status: .created)
+        return try jsonResponse(try await cases.assign(try context.uuid(), input, by: claims), status: .created)
     }
 
     @Sendable func reassign(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: AssignmentInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.reassign(try context.uuid(), input, by: claims), status: .created)
+        return try jsonResponse(try await cases.reassign(try context.uuid(), input, by: claims), status: .created)
     }
 
     @Sendable func markKey(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: KeyProposalInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.markKey(try context.uuid(), input, by: claims))
+        return try jsonResponse(try await cases.markKey(try context.uuid(), input, by: claims))
     }
 
     @Sendable func changeDeadline(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: DeadlineInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.changeDeadline(try context.uuid(), input, by: claims))
+        return try jsonResponse(try await cases.changeDeadline(try context.uuid(), input, by: claims))
     }
 
     @Sendable func rejectContest(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: ContestDecisionInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.rejectContest(try context.uuid(), input, by: claims))
+        return try jsonResponse(try await cases.rejectContest(try context.uuid(), input, by: claims))
     }
 
     @Sendable func listUnits(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -13,10 +13,10 @@ import Synchronization
 public enum AssignmentService {
     public static let definition = ServiceDefinition(
         name: .assignment,
-        handler: { parts in FiledProposalHandler(suggestions: SuggestionService(indexes: PastProposalIndexes.shared(by: parts))) },
-        checkSettings: { reader in _ = AssignmentServiceSettings(reader) },
+        handler: { parts in FiledProposalHandler(suggestions: SuggestionRepository(indexes: PastProposalIndexes.shared(by: parts))) },
+        settings: AssignmentServiceSettings.self,
         background: { parts in
-            let settings = AssignmentServiceSettings(EnvironmentReader(parts.configuration.environment))
+            let settings = parts.settings(as: AssignmentServiceSettings.self)
             let (database, logger) = (parts.database, parts.logger)
             // Pre-assignments whose confirmation window passed without a contest become final.
             return [
@@ -27,19 +27,19 @@ public enum AssignmentService {
             ]
         },
         routes: { router, parts in
-            let suggestions = SuggestionService(indexes: PastProposalIndexes.shared(by: parts))
+            let suggestions = SuggestionRepository(indexes: PastProposalIndexes.shared(by: parts))
             AssignmentController(
-                desk: AssignmentDesk(database: parts.database, suggestions: suggestions),
-                units: UnitDesk(database: parts.database),
-                directory: UnitDirectory(database: parts.database),
-                settings: AssignmentSettingsStore(database: parts.database),
+                cases: AssignmentRepository(database: parts.database, suggestions: suggestions),
+                units: UnitAssignmentRepository(database: parts.database),
+                directory: HandlingUnitRepository(database: parts.database),
+                settings: AssignmentSettingsRepository(database: parts.database),
                 signer: parts.tokens
             ).register(on: router)
         })
 }
 
 /// The service's own environment settings.
-struct AssignmentServiceSettings {
+struct AssignmentServiceSettings: ServiceSettings {
     /// How often pre-assignments past their confirmation window are made final.
     var sweepSeconds: Int
 

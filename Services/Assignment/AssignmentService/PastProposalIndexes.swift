@@ -21,7 +21,7 @@ final class PastProposalIndexes: Sendable {
 
     /// Reads the district's changed cases since this instance last looked and applies them.
     /// Needs no lock: every writer of `change_seq` holds the district's lock from its first
-    /// write to its commit (`Cases.lockHandlers`), so a snapshot that sees a sequence number sees
+    /// write to its commit (`CaseRepository.lockHandlers`), so a snapshot that sees a sequence number sees
     /// every smaller one, and reading on from the last one seen misses nothing.
     @discardableResult
     func catchUp(_ district: DistrictCode, in transaction: Transaction) async throws -> Int {

@@ -95,7 +95,7 @@ struct ClueController: Sendable {
         if case .created(let receipt) = outcome {
             context.logger.info(
                 "clue accepted",
-                metadata: ["clue": "\(receipt.clueId)", "tracking": "\(receipt.trackingNumber)", "channel": "\(clue.channel.rawValue)"])
+                metadata: ["clue": "\(receipt.clueID)", "tracking": "\(receipt.trackingNumber)", "channel": "\(clue.channel.rawValue)"])
         }
         let (status, body) = try outcome.answer()
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]

@@ -36,7 +36,7 @@ enum Submission: Sendable, Hashable {
 
 /// The answer to an accepted clue; also the stored answer replayed to idempotent retries.
 public struct Receipt: Codable, Sendable, Hashable {
-    public var clueId: UUID
+    public var clueID: UUID
     public var trackingNumber: String
     /// Shown once: with the tracking number it opens the clue's status. Only its hash is kept.
     public var receiptToken: String
@@ -45,6 +45,11 @@ public struct Receipt: Codable, Sendable, Hashable {
     /// True when the same contact sent the same text within the resubmission window: the
     /// tracking number is the first clue's, and no second clue was stored.
     public var resubmission: Bool
+
+    /// The wire spells identifiers `…Id`.
+    enum CodingKeys: String, CodingKey {
+        case clueID = "clueId", trackingNumber, receiptToken, receivedAt, status, resubmission
+    }
 }
 
 enum AcceptOutcome: Sendable {
@@ -283,7 +288,7 @@ struct ClueRepository: Sendable {
                 """)
             outcome = .resubmitted(
                 Receipt(
-                    clueId: earlier.id, trackingNumber: earlier.trackingNumber, receiptToken: token,
+                    clueID: earlier.id, trackingNumber: earlier.trackingNumber, receiptToken: token,
                     receivedAt: earlier.receivedAt, status: earlier.status, resubmission: true))
         } else {
             let year = year(of: receivedAt)
@@ -292,7 +297,7 @@ struct ClueRepository: Sendable {
                 clue, number: number, submittedBy: submission.identity, token: token, receivedAt: receivedAt, in: transaction)
             outcome = .created(
                 Receipt(
-                    clueId: stored.id, trackingNumber: stored.trackingNumber.rawValue, receiptToken: token,
+                    clueID: stored.id, trackingNumber: stored.trackingNumber.rawValue, receiptToken: token,
                     receivedAt: receivedAt, status: "received", resubmission: false))
         }
         if let idempotency {
@@ -496,7 +501,7 @@ struct ClueRepository: Sendable {
                     .success(
                         .created(
                             Receipt(
-                                clueId: clue.clue.id, trackingNumber: clue.clue.trackingNumber.rawValue, receiptToken: token,
+                                clueID: clue.clue.id, trackingNumber: clue.clue.trackingNumber.rawValue, receiptToken: token,
                                 receivedAt: item.receivedAt, status: "received", resubmission: false))))
             }
             if !new.isEmpty { try await Self.write(new, in: transaction) }

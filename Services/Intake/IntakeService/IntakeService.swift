@@ -9,13 +9,13 @@ import Storage
 public enum IntakeService {
     public static let definition = ServiceDefinition(
         name: .intake,
-        checkSettings: { reader in _ = IntakeSettings(reader) },
+        settings: IntakeSettings.self,
         background: { parts in [IntakeHousekeeping.job(database: parts.database, logger: parts.logger)] },
         routes: { router, parts in
-            var settings = IntakeSettings(EnvironmentReader(parts.configuration.environment))
+            var settings = parts.settings(as: IntakeSettings.self)
             settings.receiptSecret = parts.configuration.tokenSecret
             let repository = ClueRepository(database: parts.database, settings: settings)
-            let directory = IntakeDirectory(database: parts.database)
+            let directory = DirectoryRepository(database: parts.database)
             let integrations = IntegrationAuthenticator(
                 database: parts.database, windowSeconds: parts.configuration.signatureWindowSeconds, bodyLimit: settings.maximumBodyBytes)
             let credentials = OptionalCredentials(staff: StaffAuthenticator(signer: parts.tokens), integrations: integrations)

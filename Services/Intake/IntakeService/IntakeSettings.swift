@@ -2,7 +2,7 @@ import Foundation
 import ServiceKit
 
 /// Intake's own limits, from the environment (docs/configuration.md).
-public struct IntakeSettings: Sendable, Hashable {
+public struct IntakeSettings: ServiceSettings, Hashable {
     /// Largest JSON or form body accepted (413 beyond).
     public var maximumBodyBytes = 16 * 1024 * 1024
     public var maximumAttachmentBytes = 5 * 1024 * 1024

@@ -10,7 +10,7 @@ import ServiceKit
 /// credentials (the district must allow it; submissions are rate-limited per address).
 struct WebFormController: Sendable {
     let repository: ClueRepository
-    let directory: IntakeDirectory
+    let directory: DirectoryRepository
     let settings: IntakeSettings
 
     func register(on router: Router<AppRequestContext>) {
@@ -54,7 +54,7 @@ struct WebFormController: Sendable {
             district: district.code, title: values["title"] ?? "", situationAnalysis: values["situationAnalysis"],
             specificSuggestions: values["specificSuggestions"] ?? "", channel: Models.Channel.web.rawValue, anonymous: anonymous,
             contact: anonymous ? nil : .init(name: values["contactName"] ?? "", phone: values["contactPhone"], address: values["contactAddress"]),
-            consentToPublish: values["consentToPublish"] == "on", themedCallId: values["themedCallId"].flatMap { $0.isEmpty ? nil : $0 },
+            consentToPublish: values["consentToPublish"] == "on", themedCallID: values["themedCallId"].flatMap { $0.isEmpty ? nil : $0 },
             attachments: form.attachments(of: "attachments"), consentToProcessing: anonymous ? nil : values["consentToProcessing"] == "on")
         do {
             let clue = try input.validated(settings: settings)
@@ -88,7 +88,7 @@ struct WebFormController: Sendable {
         }
     }
 
-    func openDistrict(_ context: AppRequestContext) async throws -> IntakeDirectory.DistrictView {
+    func openDistrict(_ context: AppRequestContext) async throws -> DirectoryRepository.DistrictView {
         guard let code = context.parameters.get("district").flatMap(DistrictCode.init(rawValue:)),
             let district = try await directory.district(code), district.publicSubmission
         else {
@@ -119,7 +119,7 @@ struct WebFormController: Sendable {
         "consentToProcessing": "个人信息处理", "attachments": "附件",
     ]
 
-    func render(_ district: IntakeDirectory.DistrictView, values: [String: String], problem: APIError?, status: HTTPResponse.Status) async throws
+    func render(_ district: DirectoryRepository.DistrictView, values: [String: String], problem: APIError?, status: HTTPResponse.Status) async throws
         -> Response
     {
         let calls = try await directory.calls(in: DistrictCode(rawValue: district.code)!, includeClosed: false)

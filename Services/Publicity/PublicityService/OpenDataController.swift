@@ -9,7 +9,7 @@ import ServiceKit
 /// The feedback list as open data: CSV, JSON and an Atom feed of newly answered proposals, at
 /// stable URLs, with the fields documented at `/open-data`.
 struct OpenDataController: Sendable {
-    let queries: PortalQueries
+    let queries: PortalRepository
     let portal: PortalController
     /// Where the portal is reached from outside, for absolute links in the feed.
     let publicURL: String

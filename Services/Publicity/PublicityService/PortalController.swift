@@ -11,7 +11,7 @@ import Synchronization
 /// HTML-escaped by the templates), readable on a phone, no JavaScript. Unknown proposals and
 /// wrong receipts get one and the same 404 page; parameters out of range a 400 page.
 struct PortalController: Sendable {
-    let queries: PortalQueries
+    let queries: PortalRepository
     let templates: MustacheLibrary
     let cache: PageCache
     static let pageSize = 20
@@ -86,7 +86,7 @@ struct PortalController: Sendable {
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)), let (proposal, timeline) = try await queries.proposal(id) else {
             return notFound()
         }
-        struct Page { var proposal: PublicProposal; var timeline: [PortalQueries.TimelineStep] }
+        struct Page { var proposal: PublicProposal; var timeline: [PortalRepository.TimelineStep] }
         return try render("proposal", Page(proposal: proposal, timeline: timeline))
     }
 
@@ -96,12 +96,12 @@ struct PortalController: Sendable {
             return problem(PortalProblem("district", "参数 district 不是有效的区代码"))
         }
         return try await cached(request) {
-            struct Page { var calls: [PortalQueries.Call] }
+            struct Page { var calls: [PortalRepository.Call] }
             return try self.page("calls", Page(calls: try await queries.calls(district: district)))
         }
     }
 
-    struct TrackPage { var result: PortalQueries.Tracked? }
+    struct TrackPage { var result: PortalRepository.Tracked? }
 
     @Sendable func trackForm(_ request: Request, context: AppRequestContext) async throws -> Response {
         try render("track", TrackPage(result: nil))
@@ -168,7 +168,7 @@ struct PortalController: Sendable {
                 var rollUp: Bool
                 var members: [DistrictRow]
             }
-            func row(_ name: String, _ figures: PortalQueries.Figures, link: String?) -> DistrictRow {
+            func row(_ name: String, _ figures: PortalRepository.Figures, link: String?) -> DistrictRow {
                 DistrictRow(
                     name: name, link: link, clues: figures.clues, reviewed: figures.reviewed, filed: figures.filed,
                     filingRate: percentage(figures.filed, of: figures.reviewed), replied: figures.replied,
@@ -272,8 +272,8 @@ final class PageCache: Sendable {
     let lifetime: Duration
     private let pages: Remembered<String>
     private let counts: Remembered<Int>
-    private let districtList: Remembered<[PortalQueries.District]>
-    private let callList: Remembered<[PortalQueries.Call]>
+    private let districtList: Remembered<[PortalRepository.District]>
+    private let callList: Remembered<[PortalRepository.Call]>
     let order: ListOrder
 
     init(lifetime: Duration, maximumPages: Int = 5_000) {
@@ -293,11 +293,11 @@ final class PageCache: Sendable {
         try await counts.value(for: filter.queryString, load: load)
     }
 
-    func districts(load: @escaping @Sendable () async throws -> [PortalQueries.District]) async throws -> [PortalQueries.District] {
+    func districts(load: @escaping @Sendable () async throws -> [PortalRepository.District]) async throws -> [PortalRepository.District] {
         try await districtList.value(for: "", load: load)
     }
 
-    func calls(load: @escaping @Sendable () async throws -> [PortalQueries.Call]) async throws -> [PortalQueries.Call] {
+    func calls(load: @escaping @Sendable () async throws -> [PortalRepository.Call]) async throws -> [PortalRepository.Call] {
         try await callList.value(for: "", load: load)
     }
 }
@@ -313,7 +313,7 @@ final class ListOrder: Sendable {
         var all: [UUID]
         var byDistrict: [String: [UUID]]
         /// The list as it stood just before the rows were read.
-        var stamp: PortalQueries.ListStamp
+        var stamp: PortalRepository.ListStamp
     }
 
     private let kept: Remembered<Order>
@@ -322,7 +322,7 @@ final class ListOrder: Sendable {
 
     /// The ids of `filter`'s page and the filter's total, or nil when the filter is not the whole
     /// list or one district's (or nothing is kept).
-    func page(_ filter: FeedbackFilter, offset: Int, limit: Int, queries: PortalQueries) async throws -> ([UUID], Int)? {
+    func page(_ filter: FeedbackFilter, offset: Int, limit: Int, queries: PortalRepository) async throws -> ([UUID], Int)? {
         guard filter.domain == nil, filter.status == nil, filter.year == nil, filter.call == nil, filter.unit == nil, filter.text == nil,
             let order = try await load(queries)
         else { return nil }
@@ -331,7 +331,7 @@ final class ListOrder: Sendable {
         return (Array(ids[offset..<min(ids.count, offset + limit)]), ids.count)
     }
 
-    private func load(_ queries: PortalQueries) async throws -> Order? {
+    private func load(_ queries: PortalRepository) async throws -> Order? {
         try await kept.valueIfKept(for: "") { previous in
             // Stamped before the rows are read: a proposal filed in between shows in the rows
             // now or changes the next stamp, so it is never missed.

@@ -47,7 +47,7 @@ struct PublicProjection: EventHandler {
             try await Notices.enqueue(batch.notices, district: district, in: transaction) { link in
                 links.map { workbenchURL + StaffNoticeRouting.evaluationPage($0.evaluationLinkToken(for: link)) }
             }
-            try await StaffInbox.post(events, district: district, mail: mail, workbenchURL: workbenchURL, links: links, in: transaction)
+            try await StaffNoticeRepository.post(events, district: district, mail: mail, workbenchURL: workbenchURL, links: links, in: transaction)
         }
     }
 }

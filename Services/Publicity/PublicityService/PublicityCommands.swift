@@ -10,7 +10,7 @@ public enum PublicityCommands {
     public static func rebuild() async {
         let configuration: ServiceConfiguration
         do {
-            configuration = try ServiceConfiguration.fromEnvironment(.publicity, checkSettings: nil)
+            configuration = try ServiceConfiguration.fromEnvironment(.publicity, settings: nil)
         } catch {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             exit(2)

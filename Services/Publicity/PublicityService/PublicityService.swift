@@ -16,12 +16,12 @@ public enum PublicityService {
         ServiceDefinition(
             name: .publicity,
             handler: { parts in
-                let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
+                let settings = parts.settings(as: PublicitySettings.self)
                 return PublicProjection(notifies: true, mail: settings.mail, workbenchURL: settings.workbenchURL, links: parts.tokens)
             },
-            checkSettings: { reader in _ = PublicitySettings(reader) },
+            settings: PublicitySettings.self,
             background: { parts in
-                let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
+                let settings = parts.settings(as: PublicitySettings.self)
                 let webhook = WebhookChannel(timeout: TimeInterval(settings.webhookTimeoutSeconds), targets: settings.targets, logger: parts.logger)
                 var channels: [String: any NotificationChannel] = ["webhook": webhook, "integration-callback": webhook]
                 if let mail = settings.mail { channels["email"] = MailChannel(settings: mail, logger: parts.logger) }
@@ -40,8 +40,8 @@ public enum PublicityService {
                 ]
             },
             routes: { router, parts in
-                let settings = PublicitySettings(EnvironmentReader(parts.configuration.environment))
-                let queries = PortalQueries(database: parts.database, lifetime: .seconds(settings.pageCacheSeconds))
+                let settings = parts.settings(as: PublicitySettings.self)
+                let queries = PortalRepository(database: parts.database, lifetime: .seconds(settings.pageCacheSeconds))
                 let portal = PortalController(
                     queries: queries, templates: templates(logger: parts.logger),
                     cache: PageCache(lifetime: .seconds(settings.pageCacheSeconds)))
@@ -51,7 +51,7 @@ public enum PublicityService {
                     database: parts.database, signer: parts.tokens, targets: settings.targets,
                     adapters: Set(extra.keys).union(["webhook"])
                 ).register(on: router)
-                InboxController(inbox: StaffInbox(database: parts.database), signer: parts.tokens).register(on: router)
+                InboxController(inbox: StaffNoticeRepository(database: parts.database), signer: parts.tokens).register(on: router)
             })
     }
 
@@ -77,7 +77,7 @@ public enum PublicityService {
 }
 
 /// The service's own environment settings (all optional).
-struct PublicitySettings {
+struct PublicitySettings: ServiceSettings {
     /// Seconds a rendered public page is reused; 0 renders every request.
     var pageCacheSeconds: Int
     /// The portal's address as residents reach it, for absolute links in the Atom feed.

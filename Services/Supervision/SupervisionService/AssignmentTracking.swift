@@ -15,7 +15,7 @@ struct AssignmentTracking: EventHandler {
         var settings: SupervisionSettings?
         func loadSettings() async throws -> SupervisionSettings {
             if let settings { return settings }
-            let loaded = try await Timers.settings(of: district, in: transaction)
+            let loaded = try await TimerRepository.settings(of: district, in: transaction)
             settings = loaded
             return loaded
         }
@@ -35,7 +35,7 @@ struct AssignmentTracking: EventHandler {
                         """
                         UPDATE supervised_assignments SET state = \(SupervisedAssignmentState.superseded.rawValue), updated_at = \(now) WHERE assignment_id = \(superseded)
                         """)
-                    try await Timers.cancelDeadlineTimers(of: superseded, at: now, in: transaction)
+                    try await TimerRepository.cancelDeadlineTimers(of: superseded, at: now, in: transaction)
                 }
                 let key = try await keyProposal(reassigned.proposalID, in: transaction)
                 try await track(
@@ -46,11 +46,11 @@ struct AssignmentTracking: EventHandler {
                 let changed = try event.decodePayload(as: AssignmentDeadlineChanged.self)
                 try await transaction.execute(
                     """
-                    UPDATE supervised_assignments SET deadline = \(changed.deadline.description)::date, escalation_level = NULL,
+                    UPDATE supervised_assignments SET deadline = \(changed.deadline), escalation_level = NULL,
                            updated_at = \(now)
                     WHERE assignment_id = \(changed.assignmentID)
                     """)
-                try await Timers.cancelDeadlineTimers(of: changed.assignmentID, at: now, in: transaction)
+                try await TimerRepository.cancelDeadlineTimers(of: changed.assignmentID, at: now, in: transaction)
                 let tracked = try await transaction.query(
                     "SELECT 1 FROM supervised_assignments WHERE assignment_id = \(changed.assignmentID) AND state = \(SupervisedAssignmentState.handling.rawValue)"
                 )
@@ -58,7 +58,7 @@ struct AssignmentTracking: EventHandler {
                 for try await _ in tracked { handling = true }
                 if handling {
                     let settings = try await loadSettings()
-                    try await Timers.plan(
+                    try await TimerRepository.plan(
                         assignment: changed.assignmentID, proposal: changed.proposalID, deadline: changed.deadline,
                         today: LocalDate.on(now, in: settings.zone), settings: settings, district: district, in: transaction)
                 }
@@ -95,14 +95,14 @@ struct AssignmentTracking: EventHandler {
                 INSERT INTO supervised_assignments (assignment_id, district, proposal_id, case_number, unit_id, unit_name, role, round,
                                                     is_key, supervising_leader, assigned_on, deadline, state, updated_at, opinion_due)
                 VALUES (\(unit.assignmentID), \(district.rawValue), \(proposal), \(caseNumber), \(unit.unitID), \(unit.unitName),
-                        \(unit.role.rawValue), \(round), \(isKey), \(leader), \(assignedOn.description)::date, \(deadline.description)::date,
-                        \(SupervisedAssignmentState.handling.rawValue), \(now), \(opinionDue?.description)::date)
+                        \(unit.role.rawValue), \(round), \(isKey), \(leader), \(assignedOn), \(deadline),
+                        \(SupervisedAssignmentState.handling.rawValue), \(now), \(opinionDue)::date)
                 ON CONFLICT (assignment_id) DO NOTHING
                 RETURNING 1
                 """)
             { inserted = true }
             guard inserted else { continue }
-            try await Timers.plan(
+            try await TimerRepository.plan(
                 assignment: unit.assignmentID, proposal: proposal, deadline: deadline, today: today,
                 settings: settings, district: district, in: transaction)
         }

@@ -1,22 +1,21 @@
 import Foundation
 import Hummingbird
 import Models
-import PostgresNIO
 import ServiceKit
 import Storage
 
 struct TrackedAssignment: Codable, Sendable {
-    var assignmentId: UUID
-    var proposalId: UUID
+    var assignmentID: UUID
+    var proposalID: UUID
     var caseNumber: String
-    var unitId: UUID
+    var unitID: UUID
     var unitName: String
     var role: String
     var round: Int
     var isKey: Bool
     var supervisingLeader: String?
-    var assignedOn: String
-    var deadline: String
+    var assignedOn: LocalDate
+    var deadline: LocalDate
     var state: String
     var escalationLevel: String?
     var timers: [TimerView]?
@@ -28,17 +27,29 @@ struct TrackedAssignment: Codable, Sendable {
     var progressNotes: [NoteView]?
     var extensionRequests: [ExtensionRequestView]?
     /// The proposer's evaluation link of the proposal (the committee's view only).
-    var evaluationLink: EvaluationDesk.LinkStatus?
+    var evaluationLink: EvaluationRepository.LinkStatus?
     /// For the printed documents: the proposal's title and the district's name.
     var proposalTitle: String?
     var districtName: String?
+
+    /// The wire spells identifiers `…Id`.
+    enum CodingKeys: String, CodingKey {
+        case assignmentID = "assignmentId", proposalID = "proposalId", caseNumber, unitID = "unitId", unitName, role, round, isKey, supervisingLeader,
+            assignedOn, deadline, state, escalationLevel, timers, meetings, replies, coUnitOpinions, progressNotes, extensionRequests, evaluationLink,
+            proposalTitle, districtName
+    }
 }
 
 struct OpinionView: Codable, Sendable {
-    var assignmentId: UUID
+    var assignmentID: UUID
     var unitName: String
     var text: String
     var givenAt: Date
+
+    /// The wire spells identifiers `…Id`.
+    enum CodingKeys: String, CodingKey {
+        case assignmentID = "assignmentId", unitName, text, givenAt
+    }
 }
 
 struct NoteView: Codable, Sendable {
@@ -48,21 +59,27 @@ struct NoteView: Codable, Sendable {
 
 struct ExtensionRequestView: Codable, Sendable {
     var id: UUID
-    var assignmentId: UUID
+    var assignmentID: UUID
     var caseNumber: String
     var unitName: String
-    var currentDeadline: String
-    var requestedDeadline: String
+    var currentDeadline: LocalDate
+    var requestedDeadline: LocalDate
     var reason: String
     var requestedAt: Date
     var decision: String?
     var decidedAt: Date?
     var decisionNote: String?
+
+    /// The wire spells identifiers `…Id`.
+    enum CodingKeys: String, CodingKey {
+        case id, assignmentID = "assignmentId", caseNumber, unitName, currentDeadline, requestedDeadline, reason, requestedAt, decision, decidedAt,
+            decisionNote
+    }
 }
 
 struct MeetingView: Codable, Sendable {
     var stage: String
-    var heldOn: String
+    var heldOn: LocalDate
     var form: String
     var attendees: String
     var summary: String
@@ -74,7 +91,7 @@ struct ReplyView: Codable, Sendable {
     var category: String
     /// The committee's category on review, where it changed it.
     var reviewedCategory: String?
-    var promisedDate: String?
+    var promisedDate: LocalDate?
     var onTime: Bool
     var repliedAt: Date
     var attachments: [AttachmentMetadata]
@@ -83,7 +100,7 @@ struct ReplyView: Codable, Sendable {
 struct TimerView: Codable, Sendable {
     var kind: String
     var step: Int
-    var day: String
+    var day: LocalDate
     var dueAt: Date
     var firedAt: Date?
     var cancelledAt: Date?
@@ -93,6 +110,11 @@ struct TimerView: Codable, Sendable {
 /// The supervision API (`/v1/supervision`): what is being handled, what is overdue, each
 /// assignment's timers, and the district's supervision settings. Another district's ids are 404.
 struct SupervisionController: Sendable {
+    /// `?state=` of the follow-up reviews: waiting for a result, or recorded.
+    enum FollowUpState: String, CaseIterable { case open, recorded }
+    /// `?state=` of the extension requests.
+    enum ExtensionRequestFilter: String, CaseIterable { case pending, granted, refused, all }
+
     let database: Database
     let clock: ServiceClock
     let signer: StaffTokenSigner
@@ -164,8 +186,8 @@ struct SupervisionController: Sendable {
         unit.post("/follow-ups/:id/result", use: recordFollowUp)
     }
 
-    var followUpReviews: FollowUpReviews { FollowUpReviews(database: database, clock: clock) }
-    var replyTemplates: ReplyTemplates { ReplyTemplates(database: database, clock: clock) }
+    var followUpReviews: FollowUpReviewRepository { FollowUpReviewRepository(database: database, clock: clock) }
+    var replyTemplates: ReplyTemplateRepository { ReplyTemplateRepository(database: database, clock: clock) }
 
     @Sendable func listTemplates(_ request: Request, context: AppRequestContext) async throws -> Response {
         try jsonResponse(["templates": try await replyTemplates.list(for: try context.staffClaims())])
@@ -188,8 +210,8 @@ struct SupervisionController: Sendable {
 
     /// `?template=ID`: the reply text to start from, the template filled with this assignment's case.
     @Sendable func replyDraft(_ request: Request, context: AppRequestContext) async throws -> Response {
-        guard let template = request.queryValues["template"].flatMap(UUID.init(uuidString:)) else {
-            throw APIError.invalid("template", "template is a template's id")
+        guard let template = try QueryParameters.uuid(request.queryValues, "template") else {
+            throw APIError.invalid("template", "template is required (a template's id)")
         }
         let text = try await replyTemplates.draft(template, for: try context.uuid(), by: try context.staffClaims())
         return try jsonResponse(["text": text])
@@ -198,26 +220,20 @@ struct SupervisionController: Sendable {
     /// `?state=open` (waiting for a result), `recorded`, or both when absent; a unit sees its own.
     @Sendable func followUps(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        let open: Bool?
-        switch request.queryValues["state"] {
-        case nil: open = nil
-        case "open": open = true
-        case "recorded": open = false
-        default: throw APIError.badRequest("state must be open or recorded", field: "state")
-        }
-        let unit = claims.role == .handlingUnit ? try HandlingDesk.unit(of: claims) : nil
+        let open = try QueryParameters.choice(request.queryValues, "state", FollowUpState.self).map { $0 == .open }
+        let unit = claims.role == .handlingUnit ? try HandlingRepository.unit(of: claims) : nil
         return try jsonResponse(["followUps": try await followUpReviews.list(of: claims.district, unit: unit, open: open)])
     }
 
     @Sendable func recordFollowUp(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let input = try await request.decodeJSON(as: FollowUpResultInput.self, context: context, limit: Self.bodyLimit)
-        let unit = claims.role == .handlingUnit ? try HandlingDesk.unit(of: claims) : nil
+        let unit = claims.role == .handlingUnit ? try HandlingRepository.unit(of: claims) : nil
         return try jsonResponse(try await followUpReviews.record(try context.uuid(), input, unit: unit, by: claims))
     }
 
-    var desk: HandlingDesk { HandlingDesk(database: database, clock: clock) }
-    var evaluations: EvaluationDesk { EvaluationDesk(database: database, clock: clock, signer: signer) }
+    var handling: HandlingRepository { HandlingRepository(database: database, clock: clock) }
+    var evaluations: EvaluationRepository { EvaluationRepository(database: database, clock: clock, signer: signer) }
 
     @Sendable func evaluateForProposer(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: EvaluationInput.self, context: context, limit: Self.bodyLimit)
@@ -249,107 +265,66 @@ struct SupervisionController: Sendable {
 
     @Sendable func myAssignments(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        let unit = try HandlingDesk.unit(of: claims)
+        let unit = try HandlingRepository.unit(of: claims)
         let found = try await database.transaction(.district(claims.district)) { transaction in
-            var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
-            let condition: PostgresQuery =
-                "unit_id = \(unit) AND state <> \(SupervisedAssignmentState.superseded.rawValue) ORDER BY deadline, case_number LIMIT 500"
-            sql.sql += condition.sql
-            sql.binds = condition.binds
-            return try await Self.assignments(try await transaction.query(sql))
+            try await SupervisedAssignmentRepository.list(of: unit, in: transaction)
         }
         return try jsonResponse(["assignments": found])
     }
 
     @Sendable func meeting(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: MeetingInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.meeting(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+        return try jsonResponse(try await handling.meeting(try context.uuid(), input, by: try context.staffClaims()), status: .created)
     }
 
     @Sendable func progress(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: TextInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.progress(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+        return try jsonResponse(try await handling.progress(try context.uuid(), input, by: try context.staffClaims()), status: .created)
     }
 
     @Sendable func opinion(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: TextInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.opinion(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+        return try jsonResponse(try await handling.opinion(try context.uuid(), input, by: try context.staffClaims()), status: .created)
     }
 
     @Sendable func requestExtension(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: ExtensionInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.requestExtension(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+        return try jsonResponse(try await handling.requestExtension(try context.uuid(), input, by: try context.staffClaims()), status: .created)
     }
 
     @Sendable func attachment(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let position = context.parameters.get("position").flatMap(Int.init), position >= 0 else { throw APIError.notFound }
-        let (metadata, content) = try await desk.attachment(of: try context.uuid(), at: position, for: try context.staffClaims())
+        let (metadata, content) = try await handling.attachment(of: try context.uuid(), at: position, for: try context.staffClaims())
         return Attachments.download(metadata, content: content)
     }
 
     @Sendable func reply(_ request: Request, context: AppRequestContext) async throws -> Response {
         // Up to five attachments of 5 MiB each, base64 in the body.
         let input = try await request.decodeJSON(as: ReplyInput.self, context: context, limit: 36 * 1024 * 1024)
-        return try jsonResponse(try await desk.reply(try context.uuid(), input, by: try context.staffClaims()), status: .created)
+        return try jsonResponse(try await handling.reply(try context.uuid(), input, by: try context.staffClaims()), status: .created)
     }
 
     @Sendable func recategorise(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: RecategorisationInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.recategorise(try context.uuid(), input, by: try context.staffClaims()))
+        return try jsonResponse(try await handling.recategorise(try context.uuid(), input, by: try context.staffClaims()))
     }
 
     @Sendable func decideExtension(_ request: Request, context: AppRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: ExtensionDecisionInput.self, context: context, limit: Self.bodyLimit)
-        return try jsonResponse(try await desk.decideExtension(try context.uuid(), input, by: try context.staffClaims()))
-    }
-
-    static let columns = """
-        assignment_id, proposal_id, case_number, unit_id, unit_name, role, round, is_key, supervising_leader,
-        to_char(assigned_on, 'YYYY-MM-DD'), to_char(deadline, 'YYYY-MM-DD'), state, escalation_level
-        """
-
-    static func assignments(_ rows: PostgresRowSequence) async throws -> [TrackedAssignment] {
-        var found: [TrackedAssignment] = []
-        for try await row in rows {
-            let columns = row.makeRandomAccess()
-            found.append(
-                TrackedAssignment(
-                    assignmentId: try columns[0].decode(UUID.self), proposalId: try columns[1].decode(UUID.self),
-                    caseNumber: try columns[2].decode(String.self), unitId: try columns[3].decode(UUID.self),
-                    unitName: try columns[4].decode(String.self), role: try columns[5].decode(String.self), round: try columns[6].decode(Int.self),
-                    isKey: try columns[7].decode(Bool.self), supervisingLeader: try columns[8].decode(String?.self),
-                    assignedOn: try columns[9].decode(String.self), deadline: try columns[10].decode(String.self),
-                    state: try columns[11].decode(String.self), escalationLevel: try columns[12].decode(String?.self),
-                    timers: nil, meetings: nil, replies: nil, coUnitOpinions: nil, progressNotes: nil, extensionRequests: nil))
-        }
-        return found
+        return try jsonResponse(try await handling.decideExtension(try context.uuid(), input, by: try context.staffClaims()))
     }
 
     /// `?state=handling` (default), `replied`, `closed`, `superseded`; `overdue=true` for those past their deadline.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
         let query = request.queryValues
-        let states = SupervisedAssignmentState.allCases.map(\.rawValue)
-        let state = query["state"] ?? SupervisedAssignmentState.handling.rawValue
-        guard states.contains(state) else { throw APIError.badRequest("state must be one of \(states.joined(separator: ", "))", field: "state") }
-        let overdue: Bool
-        switch query["overdue"] {
-        case nil, "false": overdue = false
-        case "true": overdue = true
-        default: throw APIError.badRequest("overdue must be true or false", field: "overdue")
-        }
+        let state = try QueryParameters.choice(query, "state", SupervisedAssignmentState.self) ?? .handling
+        let overdue = try QueryParameters.flag(query, "overdue")
         let now = clock.now
         let found = try await database.transaction(.district(claims.district)) { transaction in
             // Overdue by the district's own calendar day.
-            let today = LocalDate.on(now, in: try await Timers.settings(of: claims.district, in: transaction).zone).description
-            var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
-            let condition: PostgresQuery =
-                overdue
-                ? "state = \(state) AND deadline < \(today)::date ORDER BY deadline, case_number LIMIT 500"
-                : "state = \(state) ORDER BY deadline, case_number LIMIT 500"
-            sql.sql += condition.sql
-            sql.binds = condition.binds
-            return try await Self.assignments(try await transaction.query(sql))
+            let today = LocalDate.on(now, in: try await TimerRepository.settings(of: claims.district, in: transaction).zone)
+            return try await SupervisedAssignmentRepository.list(in: state.rawValue, dueBefore: overdue ? today : nil, in: transaction)
         }
         return try jsonResponse(["assignments": found])
     }
@@ -359,16 +334,7 @@ struct SupervisionController: Sendable {
         let claims = try context.staffClaims()
         guard let name = claims.name, !name.isEmpty else { throw APIError.forbidden("the token names no leader") }
         let found = try await database.transaction(.district(claims.district)) { transaction in
-            var sql = PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM supervised_assignments WHERE ")
-            let condition: PostgresQuery = """
-                supervising_leader = \(name) AND state <> \(SupervisedAssignmentState.superseded.rawValue)
-                ORDER BY CASE escalation_level WHEN 'chairpersons-meeting' THEN 0 WHEN 'supervising-leader' THEN 1
-                                               WHEN 'formal-notice' THEN 2 WHEN 'reminder' THEN 3 ELSE 4 END, deadline, case_number
-                LIMIT 500
-                """
-            sql.sql += condition.sql
-            sql.binds = condition.binds
-            return try await Self.assignments(try await transaction.query(sql))
+            try await SupervisedAssignmentRepository.list(ledBy: name, in: transaction)
         }
         return try jsonResponse(["assignments": found])
     }
@@ -377,8 +343,8 @@ struct SupervisionController: Sendable {
         let claims = try context.staffClaims()
         let id = try context.uuid()
         let found = try await database.transaction(.district(claims.district)) { transaction -> TrackedAssignment? in
-            guard var record = try await AssignmentRecords.detail(of: id, unit: nil, in: transaction) else { return nil }
-            record.evaluationLink = try await EvaluationDesk.status(of: record.proposalId, in: transaction)
+            guard var record = try await SupervisedAssignmentRepository.detail(of: id, unit: nil, in: transaction) else { return nil }
+            record.evaluationLink = try await EvaluationRepository.status(of: record.proposalID, in: transaction)
             return record
         }
         guard let found else { throw APIError.notFound }
@@ -388,10 +354,10 @@ struct SupervisionController: Sendable {
     /// A handling unit's own assignment with its records; the lead unit sees its co-units' opinions.
     @Sendable func myAssignment(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        let unit = try HandlingDesk.unit(of: claims)
+        let unit = try HandlingRepository.unit(of: claims)
         let id = try context.uuid()
         let found = try await database.transaction(.district(claims.district)) { transaction in
-            try await AssignmentRecords.detail(of: id, unit: unit, in: transaction)
+            try await SupervisedAssignmentRepository.detail(of: id, unit: unit, in: transaction)
         }
         guard let found else { throw APIError.notFound }
         return try jsonResponse(found)
@@ -400,19 +366,16 @@ struct SupervisionController: Sendable {
     /// Extension requests of the district, waiting ones by default, oldest first.
     @Sendable func extensions(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        let state = request.uri.queryParameters["state"].map(String.init) ?? "pending"
-        guard ["pending", "granted", "refused", "all"].contains(state) else {
-            throw APIError.invalid("state", "state is one of pending, granted, refused, all")
-        }
+        let state = try QueryParameters.choice(request.queryValues, "state", ExtensionRequestFilter.self) ?? .pending
         let found = try await database.transaction(.district(claims.district)) { transaction in
-            try await AssignmentRecords.extensionRequests(state: state, in: transaction)
+            try await SupervisedAssignmentRepository.extensionRequests(state: state.rawValue, in: transaction)
         }
         return try jsonResponse(["extensionRequests": found])
     }
 
     @Sendable func currentSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        let settings = try await database.transaction(.district(claims.district)) { try await Timers.settings(of: claims.district, in: $0) }
+        let settings = try await database.transaction(.district(claims.district)) { try await TimerRepository.settings(of: claims.district, in: $0) }
         return try jsonResponse(settings)
     }
 
@@ -421,7 +384,9 @@ struct SupervisionController: Sendable {
         let claims = try context.staffClaims()
         let settings = try await request.decodeJSON(as: SupervisionSettings.self, context: context, limit: 64 * 1024)
         if let problem = settings.problems.first { throw APIError.invalid(problem.field, problem.message) }
-        try await database.transaction(.district(claims.district)) { try await Timers.storedSettings.save(settings, for: claims.district, in: $0) }
+        try await database.transaction(.district(claims.district)) {
+            try await TimerRepository.storedSettings.save(settings, for: claims.district, in: $0)
+        }
         return try jsonResponse(settings)
     }
 }

@@ -17,14 +17,14 @@ public enum SupervisionService {
         ServiceDefinition(
             name: .supervision,
             handler: { _ in AssignmentTracking(clock: clock) },
-            checkSettings: { reader in _ = SupervisionServiceSettings(reader) },
+            settings: SupervisionServiceSettings.self,
             background: { parts in
-                let settings = SupervisionServiceSettings(EnvironmentReader(parts.configuration.environment))
+                let settings = parts.settings(as: SupervisionServiceSettings.self)
                 let (database, logger, batch) = (parts.database, parts.logger, settings.timerBatch)
                 return [
                     // Due timers fire as long as the service runs.
                     PeriodicJob("timer pass", every: .seconds(settings.timerSeconds), logger: logger) {
-                        let fired = try await Timers.fireDue(database: database, now: clock.now, batch: batch)
+                        let fired = try await TimerRepository.fireDue(database: database, now: clock.now, batch: batch)
                         if fired.total > 0 {
                             logger.info("supervision timers fired", metadata: ["fired": "\(fired.acted)", "moot": "\(fired.total - fired.acted)"])
                         }
@@ -57,10 +57,10 @@ func openAssignments(today: LocalDate, in transaction: Transaction) async throws
 }
 
 /// The service's own environment settings.
-struct SupervisionServiceSettings {
+struct SupervisionServiceSettings: ServiceSettings {
     /// How often an instance looks for due timers.
     var timerSeconds: Int
-    /// Timers fired per transaction.
+    /// TimerRepository fired per transaction.
     var timerBatch: Int
 
     init(_ reader: EnvironmentReader) {

@@ -23,7 +23,7 @@ struct CultivationController: Sendable {
     /// The drafter a caller's reading is limited to; nil for those who read every proposal.
     static func ownOnly(_ claims: StaffClaims) -> String? { readersOfAll.contains(claims.role) ? nil : claims.subject }
 
-    var store: CultivationStore { CultivationStore(database: database) }
+    var store: CultivationRepository { CultivationRepository(database: database) }
 
     func register(on router: Router<AppRequestContext>) {
         router.group("/v1")
@@ -47,13 +47,7 @@ struct CultivationController: Sendable {
 
     @Sendable func topics(_ request: Request, context: AppRequestContext) async throws -> Response {
         let claims = try context.staffClaims()
-        var status: ReferenceTopicStatus?
-        if let text = request.uri.queryParameters["status"].map(String.init), !text.isEmpty {
-            guard let parsed = ReferenceTopicStatus(rawValue: text) else {
-                throw APIError.invalid("status", "must be one of \(ReferenceTopicStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            status = parsed
-        }
+        let status = try QueryParameters.choice(request.queryValues, "status", ReferenceTopicStatus.self)
         let topics = try await store.topics(in: claims.district, status: status, caller: claims.subject)
         return try jsonResponse(["referenceTopics": topics])
     }

@@ -30,8 +30,13 @@ struct ProposalDraftInput: Decodable, Sendable {
     var cosigners: [ProposerInput]?
     /// Clue ids as sent; parsed by hand so a bad one is named by its position.
     var clueIds: [String]?
-    var topicId: String?
+    var topicID: String?
     var fastTrack: Bool?
+
+    /// The wire spells identifiers `…Id`.
+    enum CodingKeys: String, CodingKey {
+        case title, caseSummary, reasons, suggestions, proposers, cosigners, clueIds, topicID = "topicId", fastTrack
+    }
 }
 
 /// The body of `PUT /v1/proposals/:id`: the fields given change, the others stay.
@@ -130,7 +135,7 @@ extension ProposalDraftInput {
             clueIDs.append(id)
         }
         var topicID: UUID?
-        if let text = self.topicId {
+        if let text = self.topicID {
             guard let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) else {
                 throw APIError.invalid("topicId", "must be a reference topic id (a UUID)")
             }

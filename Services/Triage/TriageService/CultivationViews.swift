@@ -28,12 +28,17 @@ struct ProposerEntry: Codable, Sendable, Hashable {
 
 /// A current claimant of a reference topic.
 struct TopicClaimantView: Codable, Sendable, Hashable {
-    var claimId: UUID
+    var claimID: UUID
     var role: String
     var name: String
     var claimedAt: Date
     /// Whether the caller holds this claim.
     var mine: Bool
+
+    /// The wire spells identifiers `…Id`.
+    enum CodingKeys: String, CodingKey {
+        case claimID = "claimId", role, name, claimedAt, mine
+    }
 }
 
 /// A reference topic (参考选题) as listed.
@@ -41,24 +46,34 @@ struct ReferenceTopicView: Codable, Sendable, Hashable {
     var id: UUID
     var title: String
     var status: String
-    var groupId: UUID?
+    var groupID: UUID?
     var clueIds: [UUID]
     var domain: String?
     var committee: String?
     var publishedAt: Date
     var claimants: [TopicClaimantView]
+
+    /// The wire spells identifiers `…Id`.
+    enum CodingKeys: String, CodingKey {
+        case id, title, status, groupID = "groupId", clueIds, domain, committee, publishedAt, claimants
+    }
 }
 
 /// A claim just taken (the answer to `POST /v1/reference-topics/:id/claims`).
 struct TopicClaimView: Codable, Sendable, Hashable {
-    var claimId: UUID
-    var topicId: UUID
+    var claimID: UUID
+    var topicID: UUID
     var role: String
     var name: String
     var claimedAt: Date
     /// Whether others held the topic too when it was claimed (districts with co-claiming).
     var coClaim: Bool
     var topicStatus: String
+
+    /// The wire spells identifiers `…Id`.
+    enum CodingKeys: String, CodingKey {
+        case claimID = "claimId", topicID = "topicId", role, name, claimedAt, coClaim, topicStatus
+    }
 }
 
 /// A proposal with everything triage knows of it.
@@ -74,7 +89,7 @@ struct ProposalView: Codable, Sendable, Hashable {
     var proposers: [ProposerEntry]
     var cosigners: [ProposerEntry]
     var clueIds: [UUID]
-    var topicId: UUID?
+    var topicID: UUID?
     var domain: String?
     var committee: String?
     var fastTrack: Bool
@@ -90,4 +105,11 @@ struct ProposalView: Codable, Sendable, Hashable {
     var reviewedAt: Date?
     var reviewReason: String?
     var alternativeRoute: String?
+
+    /// The wire spells identifiers `…Id`.
+    enum CodingKeys: String, CodingKey {
+        case id, district, status, title, caseSummary, reasons, suggestions, proposers, cosigners, clueIds, topicID = "topicId", domain, committee,
+            fastTrack, draftedBy, createdAt, updatedAt, submittedAt, reviewDueAt, caseNumber, session, year, reviewedBy, reviewedAt, reviewReason,
+            alternativeRoute
+    }
 }

@@ -17,9 +17,9 @@ struct TriageController: Sendable {
     static let reviewers: Set<StaffClaims.Role> = [.clueHandler, .proposalsCommittee, .administrator]
     static let ruleEditors: Set<StaffClaims.Role> = [.clueHandler, .administrator]
 
-    var queue: ReviewQueue { ReviewQueue(database: database, groups: registrar.groups) }
-    var decisions: TriageDecisions { TriageDecisions(database: database, registrar: registrar, sequences: sequences) }
-    var rules: RuleEditing { RuleEditing(database: database, registrar: registrar) }
+    var queue: ReviewQueueRepository { ReviewQueueRepository(database: database, groups: registrar.groups) }
+    var decisions: TriageDecisionRepository { TriageDecisionRepository(database: database, registrar: registrar, sequences: sequences) }
+    var rules: RuleSetRepository { RuleSetRepository(database: database, registrar: registrar) }
 
     func register(on router: Router<AppRequestContext>) {
         let triage = router.group("/v1/triage").add(middleware: StaffAuthenticator(signer: signer, roles: Self.reviewers))
@@ -110,7 +110,7 @@ struct TriageController: Sendable {
         return try jsonResponse(current)
     }
 
-    var districtSettings: TriageSettingsStore { TriageSettingsStore(database: database) }
+    var districtSettings: TriageSettingsRepository { TriageSettingsRepository(database: database) }
 
     @Sendable func currentSettings(_ request: Request, context: AppRequestContext) async throws -> Response {
         try jsonResponse(try await districtSettings.current(of: try context.staffClaims().district))

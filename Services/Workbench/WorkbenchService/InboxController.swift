@@ -11,7 +11,7 @@ struct InboxController: Sendable {
     var pages: Pages { desk.pages }
     var services: ServiceCalls { desk.services }
 
-    /// The roles notices are addressed to (publicity's `StaffInbox.audience`, and drafters' own
+    /// The roles notices are addressed to (publicity's `StaffNoticeRepository.audience`, and drafters' own
     /// accounts: a special committee drafts proposals too).
     static let addressed: Set<StaffClaims.Role> = [.handlingUnit, .proposalsCommittee, .supervisingLeader, .memberStudio, .member, .specialCommittee]
 

@@ -63,7 +63,7 @@ enum Gate<Value> {
 extension Workbench {
     /// The signed-in visit, or the response that sends the browser to sign in.
     func visit(_ request: Request, context: AppRequestContext) async throws -> Gate<Visit> {
-        guard let secret = Cookies.value(SessionStore.cookieName, in: request),
+        guard let secret = Cookies.value(SessionRepository.cookieName, in: request),
             let visit = try await sessions.visit(cookie: secret, address: context.peerAddress, now: clock.now)
         else {
             let next = request.uri.path == "/" ? "" : "?next=" + (request.uri.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
@@ -123,7 +123,7 @@ struct SignInController: Sendable {
     }
 
     func form(message: String?, login: String, next: String, status: HTTPResponse.Status) -> Response {
-        let token = SessionStore.randomSecret()
+        let token = SessionRepository.randomSecret()
         var response = workbench.pages.render(
             "sign-in", ["title": "登录", "message": message as Any, "login": login, "formToken": token, "next": next], visit: nil, status: status)
         response.headers[.setCookie] = Cookies.set(Self.preSessionCookie, token, secure: workbench.settings.secureCookies, maxAge: 3_600)
@@ -156,7 +156,7 @@ struct SignInController: Sendable {
         let refused = "登录名或密码不正确。"
         guard let (account, hash, failures) = try await workbench.accounts.forSignIn(login) else {
             // As slow as a real check, so the answer's time does not tell which logins exist.
-            _ = try await AccountDirectory.verify(password, hash: Self.decoyHash)
+            _ = try await AccountRepository.verify(password, hash: Self.decoyHash)
             try await countAddressFailure(addressBucket, window: window)
             return self.form(message: refused, login: login, next: next, status: .unauthorized)
         }
@@ -164,7 +164,7 @@ struct SignInController: Sendable {
             let minutes = max(1, Int((lockedUntil.timeIntervalSince(now) / 60).rounded(.up)))
             return self.form(message: "密码错误次数过多，账号已临时锁定，请 \(minutes) 分钟后再试，或请管理员重置密码。", login: login, next: next, status: .tooManyRequests)
         }
-        guard try await AccountDirectory.verify(password, hash: hash) else {
+        guard try await AccountRepository.verify(password, hash: hash) else {
             try await countAddressFailure(addressBucket, window: window)
             let locked = try await workbench.accounts.recordFailure(account, failures: failures, throttle: throttle, address: address, now: now)
             if locked != nil {
@@ -177,7 +177,7 @@ struct SignInController: Sendable {
         }
         let secret = try await workbench.sessions.start(for: account, address: address, now: now)
         let target = account.mustChangePassword ? "/password" : next
-        return Pages.redirect(target, cookie: Cookies.set(SessionStore.cookieName, secret, secure: workbench.settings.secureCookies))
+        return Pages.redirect(target, cookie: Cookies.set(SessionRepository.cookieName, secret, secure: workbench.settings.secureCookies))
     }
 
     private func countAddressFailure(_ bucket: String, window: Int) async throws {
@@ -187,7 +187,7 @@ struct SignInController: Sendable {
     }
 
     /// A bcrypt hash of a random text, for logins that do not exist.
-    static let decoyHash = Bcrypt.hash(SessionStore.randomSecret(), cost: AccountDirectory.bcryptCost)
+    static let decoyHash = Bcrypt.hash(SessionRepository.randomSecret(), cost: AccountRepository.bcryptCost)
 
     /// Only a path of this site: never another host after sign-in.
     static func safeNext(_ next: String?) -> String {
@@ -203,7 +203,8 @@ struct SignInController: Sendable {
             try await workbench.sessions.end(
                 visit.sessionID, district: visit.account.district, reason: "signed-out", actor: visit.account.login,
                 address: visit.address, now: workbench.clock.now)
-            return Pages.redirect("/sign-in", cookie: Cookies.set(SessionStore.cookieName, "", secure: workbench.settings.secureCookies, maxAge: 0))
+            return Pages.redirect(
+                "/sign-in", cookie: Cookies.set(SessionRepository.cookieName, "", secure: workbench.settings.secureCookies, maxAge: 0))
         }
     }
 
@@ -231,7 +232,7 @@ struct SignInController: Sendable {
             let current = form["current"] ?? ""
             let new = form["new"] ?? ""
             guard let (_, hash, _) = try await workbench.accounts.forSignIn(visit.account.login),
-                try await AccountDirectory.verify(current, hash: hash)
+                try await AccountRepository.verify(current, hash: hash)
             else {
                 return passwordPage(visit, message: "当前密码不正确。", field: "current", status: .unprocessableContent)
             }

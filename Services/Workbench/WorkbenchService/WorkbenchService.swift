@@ -17,19 +17,16 @@ public enum WorkbenchService {
     public static func definition(clock: ServiceClock) -> ServiceDefinition {
         ServiceDefinition(
             name: .workbench,
-            checkSettings: { reader in _ = WorkbenchSettings(reader) },
+            settings: WorkbenchSettings.self,
             background: { parts in
                 [
                     PeriodicJob("ending expired sessions", every: .seconds(300), firstAfter: .seconds(30), logger: parts.logger) {
-                        try await SessionStore(
-                            database: parts.database, settings: WorkbenchSettings(EnvironmentReader(parts.configuration.environment))
-                        )
-                        .endExpired(now: clock.now)
+                        try await SessionRepository(database: parts.database, settings: parts.settings()).endExpired(now: clock.now)
                     }
                 ]
             },
             routes: { router, parts in
-                let settings = WorkbenchSettings(EnvironmentReader(parts.configuration.environment))
+                let settings = parts.settings(as: WorkbenchSettings.self)
                 let pages = Pages.load()
                 let context = Workbench(
                     database: parts.database, settings: settings, clock: clock, pages: pages,
@@ -61,12 +58,12 @@ struct Workbench: Sendable {
     let services: ServiceCalls
     let logger: Logger
 
-    var sessions: SessionStore { SessionStore(database: database, settings: settings) }
-    var accounts: AccountDirectory { AccountDirectory(database: database) }
+    var sessions: SessionRepository { SessionRepository(database: database, settings: settings) }
+    var accounts: AccountRepository { AccountRepository(database: database) }
 }
 
 /// The workbench's environment settings.
-struct WorkbenchSettings: Sendable {
+struct WorkbenchSettings: ServiceSettings {
     /// Where the five services answer (their APIs; in compose, by service name).
     var intakeURL: String
     var triageURL: String

@@ -166,7 +166,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         await producer.close()
         print("announced: \(announced) proposal.filed events on \(topic) (the backlog assignment starts from)")
 
-        // Cases taken in from here on have a higher change number than any case now.
+        // CaseRepository taken in from here on have a higher change number than any case now.
         let baseline = try await lastChange(in: district, database: database)
 
         // The assignment service, as deployed, against that backlog: `instances` of it in one consumer group.
@@ -274,7 +274,7 @@ struct PipelineBenchmark: AsyncParsableCommand {
         }
     }
 
-    /// Cases created (or changed) since `baseline`: only the service writes cases now, and each
+    /// CaseRepository created (or changed) since `baseline`: only the service writes cases now, and each
     /// proposal it takes in is one new case, assigned or not.
     func takenIn(since baseline: Int64, in district: DistrictCode, database: Database) async throws -> Int {
         try await database.transaction(.district(district)) { transaction in

@@ -72,7 +72,7 @@ struct SuggestBenchmark: ParsableCommand {
             let suggestion = suggester.suggest(text: text, domain: proposal.domain, similar: similar)
             latencies.append(seconds(since: start) * 1_000)
 
-            let isRight = suggestion.lead.first?.unitId == directory.units[proposal.responsible].id
+            let isRight = suggestion.lead.first?.unitID == directory.units[proposal.responsible].id
             if isRight { right += 1 }
             if proposal.restates {
                 restated += 1

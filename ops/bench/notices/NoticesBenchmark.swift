@@ -101,7 +101,7 @@ struct NoticesBenchmark: AsyncParsableCommand {
                 """)
         }
 
-        // One pass's events: a reminder for each of `due` assignments, as Timers.fireDue writes them.
+        // One pass's events: a reminder for each of `due` assignments, as TimerRepository.fireDue writes them.
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         let topic = kafka.topicName(TopicCatalogue.supervisionEvents.name)
         let deadline = LocalDate(year: 2027, month: 3, day: 31)!

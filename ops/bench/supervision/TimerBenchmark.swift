@@ -8,7 +8,7 @@ import ServiceKit
 import Storage
 import SupervisionService
 
-/// One scheduler pass of the supervision service, the service's own `Timers.fireDue`: a
+/// One scheduler pass of the supervision service, the service's own `TimerRepository.fireDue`: a
 /// district with `open` assignments in handling, each with the reminders and escalation steps
 /// the service plans from its deadline (about six timers each), of which exactly `due` are due
 /// at the pass. The pass finds them, marks them fired and writes one outbox event each. The
@@ -20,12 +20,12 @@ import SupervisionService
 struct TimerBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "timers",
-        abstract: "One scheduler pass (Timers.fireDue) finding and firing the due timers among open assignments' timers.")
+        abstract: "One scheduler pass (TimerRepository.fireDue) finding and firing the due timers among open assignments' timers.")
 
     @Option(name: .customLong("open"), help: "Open assignments (handling, lead), each with its reminders and escalation steps planned.")
     var openAssignments = 100_000
-    @Option(help: "Timers due at each pass; the pass must find and fire exactly these.") var due = 10_000
-    @Option(help: "Timers fired per transaction (SUPERVISION_TIMER_BATCH).") var batch = 1_000
+    @Option(help: "TimerRepository due at each pass; the pass must find and fire exactly these.") var due = 10_000
+    @Option(help: "TimerRepository fired per transaction (SUPERVISION_TIMER_BATCH).") var batch = 1_000
     @Option(help: "Passes, each over a fresh set of due timers, a minute after the one before.") var rounds = 3
     @Option(help: "Handling units the assignments are spread over.") var units = 500
     @Option(help: "Assignments (with their timers) per transaction while preloading.") var loadBatch = 5_000
@@ -152,7 +152,7 @@ struct TimerBenchmark: AsyncParsableCommand {
             let outboxBefore = try await supervisionEvents(in: district, database: database)
 
             let start = ContinuousClock.now
-            let fired = try await Timers.fireDue(database: database, now: now, batch: batch)
+            let fired = try await TimerRepository.fireDue(database: database, now: now, batch: batch)
             let elapsed = seconds(since: start)
             figures.append(elapsed)
 
@@ -211,7 +211,7 @@ struct TimerBenchmark: AsyncParsableCommand {
         }
     }
 
-    /// Timers as one array per column, as `Timers.plan` writes them.
+    /// TimerRepository as one array per column, as `TimerRepository.plan` writes them.
     struct TimerRows {
         var assignments: [UUID] = []
         var proposals: [UUID] = []

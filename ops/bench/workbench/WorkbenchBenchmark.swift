@@ -52,7 +52,7 @@ struct WorkbenchBenchmark: AsyncParsableCommand {
                     progress.report("seeding clues", done: to, of: clues, since: start)
                 }
                 try await database.client.query("ANALYZE", logger: logger)
-                let directory = AccountDirectory(database: database)
+                let directory = AccountRepository(database: database)
                 for number in 0..<staff {
                     _ = try await directory.create(
                         NewAccount(
