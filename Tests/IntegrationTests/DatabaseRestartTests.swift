@@ -113,6 +113,7 @@ extension HeavySuites {
             try await load.value
 
             let database = Database(configuration: DatabaseConfiguration(url: url)!, logger: TestEnvironment.logger)
+            let started = services
             try await database.running {
                 func count(_ table: String) async throws -> Int {
                     try await database.transaction(.allDistricts) { transaction in
@@ -126,12 +127,14 @@ extension HeavySuites {
                     return counts.allSatisfy { $0 == clues }
                 }
                 let (stored, triaged, published) = (try await count("clues"), try await count("triage_clues"), try await count("public_clues"))
-                #expect(caughtUp, "clues \(stored), triaged \(triaged), public \(published)")
+                #expect(
+                    caughtUp,
+                    "clues \(stored), triaged \(triaged), public \(published)\n\(started.map { $0.logTail() }.joined(separator: "\n"))")
             }
             for service in services {
-                #expect(service.process.isRunning)
+                #expect(service.process.isRunning, "\(service.logTail())")
                 let ready = await eventually(timeout: .seconds(30)) { (try? await http("GET", service.base + "/health/ready").status) == 200 }
-                #expect(ready, "\(service.name) on port \(service.port) ready")
+                #expect(ready, "ready: \(service.logTail())")
             }
             // Lag is measured every 10 s: wait for a measurement after the catch-up.
             for service in services.dropFirst() {
@@ -140,7 +143,7 @@ extension HeavySuites {
                     let lags = metrics.split(separator: "\n").filter { $0.hasPrefix("consumer_lag_messages{") }
                     return !lags.isEmpty && lags.allSatisfy { $0.hasSuffix(" 0.0") || $0.hasSuffix(" 0") }
                 }
-                #expect(noLag, "\(service.name) on port \(service.port) has no lag")
+                #expect(noLag, "no lag: \(service.logTail())")
             }
         }
     }

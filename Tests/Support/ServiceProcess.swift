@@ -31,4 +31,11 @@ public struct ServiceProcess: Sendable {
     }
 
     public func kill() { process.signal(SIGKILL) }
+
+    /// The last lines the process logged, for a failing expectation to show (the log files of a
+    /// run are gone by the next one, and CI keeps only the output).
+    public func logTail(lines: Int = 25) -> String {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? "(no log at \(log))"
+        return "\(name) on port \(port), log \(log), last lines:\n" + text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
 }
