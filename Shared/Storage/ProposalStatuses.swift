@@ -59,6 +59,62 @@ public enum ProposalStatuses {
         return next
     }
 
+    /// One proposal's move for `moveAll`: the transition `step` chooses for its status then.
+    public struct Move: Sendable {
+        public var proposal: UUID
+        public var actor: String
+        public var step: @Sendable (ProposalStatus) -> ProposalTransition?
+
+        public init(_ proposal: UUID, by actor: String, _ step: @escaping @Sendable (ProposalStatus) -> ProposalTransition?) {
+            self.proposal = proposal
+            self.actor = actor
+            self.step = step
+        }
+    }
+
+    /// `move` for many proposals in two statements instead of two each: their rows locked in id
+    /// order (every writer of several locks in that order), then every status and history row
+    /// written at once. A batch's moves ran one after the other under assignment's district
+    /// lock, which kept a second instance waiting (the assignment benchmark: 1,372 filings/s
+    /// with two instances fell to about 700). Moves of one proposal apply in their order.
+    public static func moveAll(_ moves: [Move], at now: Date, in transaction: Transaction) async throws {
+        guard !moves.isEmpty else { return }
+        var status: [UUID: ProposalStatus] = [:]
+        let ids = Array(Set(moves.map(\.proposal))).sorted { $0.uuidString < $1.uuidString }
+        for try await (id, text) in try await transaction.query(
+            "SELECT id, status FROM proposals WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE"
+        ).decode((UUID, String).self) {
+            guard let current = ProposalStatus(rawValue: text) else { throw UnknownStatus(proposal: id, status: text) }
+            status[id] = current
+        }
+        var rows: [(proposal: UUID, from: ProposalStatus, transition: ProposalTransition, to: ProposalStatus, actor: String)] = []
+        for move in moves {
+            guard let current = status[move.proposal] else { throw UnknownProposal(proposal: move.proposal) }
+            guard let transition = move.step(current) else { continue }
+            let next = try current.applying(transition)
+            rows.append((move.proposal, current, transition, next, move.actor))
+            status[move.proposal] = next
+        }
+        guard !rows.isEmpty else { return }
+        try await transaction.execute(
+            """
+            WITH r AS (
+                SELECT * FROM unnest(\(rows.map(\.proposal))::uuid[], \(rows.map(\.from.rawValue))::text[],
+                                     \(rows.map(\.transition.rawValue))::text[], \(rows.map(\.to.rawValue))::text[],
+                                     \(rows.map(\.actor))::text[]) WITH ORDINALITY AS r(id, from_status, transition, to_status, actor, n)
+            ),
+            moved AS (
+                UPDATE proposals p SET status = last.to_status, updated_at = \(now)
+                FROM (SELECT DISTINCT ON (id) id, to_status FROM r ORDER BY id, n DESC) last
+                WHERE p.id = last.id
+                RETURNING p.id, p.district
+            )
+            INSERT INTO proposal_transitions (proposal_id, district, at, from_status, transition, to_status, actor)
+            SELECT r.id, moved.district, \(now), r.from_status, r.transition, r.to_status, r.actor
+            FROM r JOIN moved ON moved.id = r.id ORDER BY r.n
+            """)
+    }
+
     /// A status this build does not know (written by a newer one, or by hand).
     public struct UnknownStatus: Error, Sendable, CustomStringConvertible {
         public let proposal: UUID

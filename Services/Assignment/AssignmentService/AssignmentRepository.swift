@@ -299,7 +299,7 @@ struct AssignmentRepository: Sendable {
                 let state = restored == .proposed ? "pre-assigned" : "assigned"
                 try await transaction.execute(
                     "UPDATE assignment_cases SET state = \(state), updated_at = \(now) WHERE proposal_id = \(record.proposalID)")
-                if restored == .active { writes.lifecycle.append((record.proposalID, claims.subject, { _ in .rejectContest })) }
+                if restored == .active { writes.lifecycle.append(.init(record.proposalID, by: claims.subject, { _ in .rejectContest })) }
             }
             try writes.record(
                 record.proposalID, actor: claims.subject, action: "contest-rejected",

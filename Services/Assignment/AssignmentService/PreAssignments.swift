@@ -29,7 +29,7 @@ enum PreAssignments {
                     status: .active, assignedOn: rules.today, deadline: terms.deadline, contestUntil: terms.contestUntil))
         }
         try await transaction.execute("UPDATE assignment_cases SET state = 'assigned', updated_at = \(now) WHERE proposal_id = \(proposalID)")
-        writes.lifecycle.append((proposalID, "assignment-service", ProposalTransition.finalAssignment))
+        writes.lifecycle.append(.init(proposalID, by: "assignment-service", ProposalTransition.finalAssignment))
         try writes.record(
             proposalID, actor: "assignment-service", action: "assigned",
             detail: RoundDetail(round: record.round, units: units, automatic: false, note: "pre-assignment final"))

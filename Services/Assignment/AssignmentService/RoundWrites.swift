@@ -35,7 +35,7 @@ struct RoundWrites {
     var assignments: [NewAssignment] = []
     var cases: [CaseChange] = []
     /// Lifecycle moves, each chosen from the proposal's status when written (`ProposalStatuses`).
-    var lifecycle: [(proposal: UUID, actor: String, step: @Sendable (ProposalStatus) -> ProposalTransition?)] = []
+    var lifecycle: [ProposalStatuses.Move] = []
     var history: [(proposalID: UUID, actor: String, action: String, detail: String)] = []
     var events: [Outbox.Row] = []
 
@@ -82,7 +82,7 @@ struct RoundWrites {
             CaseChange(
                 proposalID: record.proposalID, state: confirmBy == nil ? "assigned" : "pre-assigned",
                 round: round, handledBy: [lead] + coUnits))
-        if confirmBy == nil { lifecycle.append((record.proposalID, actor, ProposalTransition.finalAssignment)) }
+        if confirmBy == nil { lifecycle.append(.init(record.proposalID, by: actor, ProposalTransition.finalAssignment)) }
         return (round, units)
     }
 
@@ -115,9 +115,7 @@ struct RoundWrites {
                 WHERE c.proposal_id = n.id
                 """)
         }
-        for move in lifecycle {
-            try await ProposalStatuses.move(move.proposal, by: move.actor, at: now, in: transaction, move.step)
-        }
+        try await ProposalStatuses.moveAll(lifecycle, at: now, in: transaction)
         for entry in history {
             try await AuditTrail.record(
                 entry.action, "proposal", entry.proposalID.uuidString.lowercased(), after: entry.detail,

@@ -110,7 +110,7 @@ struct UnitAssignmentRepository: Sendable {
             var writes = RoundWrites(district: district, now: now)
             if assignment.status == .active {
                 // A second unit's contest finds the proposal contested already.
-                writes.lifecycle.append((assignment.proposalID, claims.subject, { $0 == .contested ? nil : .contest }))
+                writes.lifecycle.append(.init(assignment.proposalID, by: claims.subject, { $0 == .contested ? nil : .contest }))
             }
             try writes.record(
                 assignment.proposalID, actor: claims.subject, action: "contested",
