@@ -82,7 +82,7 @@ public enum QueryParameters {
     /// A month as `YYYY-MM`, as its first day; nil when absent or empty.
     public static func month(_ query: [String: String], _ name: String) throws(APIError) -> LocalDate? {
         guard let text = query[name], !text.isEmpty else { return nil }
-        guard text.count == 7, let first = LocalDate(text + "-01") else { throw APIError.invalid(name, "\(name) is a month as YYYY-MM") }
+        guard let first = LocalDate(text + "-01") else { throw APIError.invalid(name, "\(name) is a month as YYYY-MM") }
         return first
     }
 

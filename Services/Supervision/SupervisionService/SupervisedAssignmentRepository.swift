@@ -10,9 +10,10 @@ import Storage
 enum SupervisedAssignmentRepository {
     /// The district's assignments in `state`, deadline first; with `dueBefore`, only those whose
     /// deadline is before that day (overdue).
-    static func list(in state: String, dueBefore day: LocalDate?, in transaction: Transaction) async throws -> [TrackedAssignment] {
+    static func list(in state: SupervisedAssignmentState, dueBefore day: LocalDate?, in transaction: Transaction) async throws -> [TrackedAssignment]
+    {
         let condition: PostgresQuery =
-            if let day { "state = \(state) AND deadline < \(day)" } else { "state = \(state)" }
+            if let day { "state = \(state.rawValue) AND deadline < \(day)" } else { "state = \(state.rawValue)" }
         return try await assignments(where: condition, order: "deadline, case_number", in: transaction)
     }
 

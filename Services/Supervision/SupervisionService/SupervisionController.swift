@@ -324,7 +324,7 @@ struct SupervisionController: Sendable {
         let found = try await database.transaction(.district(claims.district)) { transaction in
             // Overdue by the district's own calendar day.
             let today = LocalDate.on(now, in: try await TimerRepository.settings(of: claims.district, in: transaction).zone)
-            return try await SupervisedAssignmentRepository.list(in: state.rawValue, dueBefore: overdue ? today : nil, in: transaction)
+            return try await SupervisedAssignmentRepository.list(in: state, dueBefore: overdue ? today : nil, in: transaction)
         }
         return try jsonResponse(["assignments": found])
     }
