@@ -60,14 +60,17 @@ public final class EventConsumer: Service, Sendable {
     private let logger: Logger
     private let started = Mutex<KafkaConsumer?>(nil)
     private let lagInterval: Duration
+    private let batchTimeLimit: Duration
     let progress = ConsumerProgress()
 
     public init(
         group: String, topics: [TopicSpec], kafka: KafkaConfiguration, database: Database,
         deadLetterProducer producer: KafkaProducer, handler: any EventHandler, logger: Logger,
-        lagInterval: Duration = .seconds(10), configure: (inout ConsumerConfiguration) -> Void = { _ in }
+        lagInterval: Duration = .seconds(10), batchTimeLimit: Duration = .seconds(30),
+        configure: (inout ConsumerConfiguration) -> Void = { _ in }
     ) {
         self.lagInterval = lagInterval
+        self.batchTimeLimit = batchTimeLimit
         self.group = group
         self.topics = topics
         self.kafka = kafka
@@ -82,10 +85,10 @@ public final class EventConsumer: Service, Sendable {
         self.logger = logger
     }
 
-    /// Whether this instance has lag it is not working off: a batch in hand for longer than
-    /// `limit`, or messages waiting while nothing was committed for that long. `/health/ready`
-    /// answers 503 while it is so.
-    public func isStalled(limit: Duration = .seconds(60)) -> Bool { progress.isStalled(limit: limit) }
+    /// Why this instance has lag it is not working off, nil when it has none: a batch in hand for
+    /// longer than `limit`, or messages waiting while nothing was committed for that long.
+    /// `/health/ready` answers 503 while there is a reason.
+    public func stall(limit: Duration = .seconds(60)) -> String? { progress.stall(limit: limit) }
 
     /// The partitions this instance owns now (empty before the first rebalance).
     public var assignment: Set<TopicPartition> { started.withLock { $0?.assignment ?? [] } }
@@ -160,6 +163,7 @@ public final class EventConsumer: Service, Sendable {
 
         var backoff = Backoff()
         var unrecognised = 0
+        progress.entered(.applying)
         applying: while true {
             do {
                 try await apply(decoded.map(\.1))
@@ -193,7 +197,9 @@ public final class EventConsumer: Service, Sendable {
             }
         }
 
+        progress.entered(.deadLettering)
         guard await deadLetter(rejected) else { return }
+        progress.entered(.committing)
         do {
             try await consumer.commit(batch)
         } catch {
@@ -288,11 +294,13 @@ public final class EventConsumer: Service, Sendable {
         return .success(envelope)
     }
 
-    /// Applies events in one transaction; events seen before (by id) are skipped.
+    /// Applies events in one transaction; events seen before (by id) are skipped. A transaction
+    /// that waits longer than `batchTimeLimit` is given up and retried: a statement PostgreSQL
+    /// never answers would otherwise hold the partition for good.
     private func apply(_ events: [EventEnvelope]) async throws {
         guard !events.isEmpty else { return }
         let (group, handler) = (self.group, self.handler)
-        let duplicates = try await database.transaction(.none) { transaction in
+        let duplicates = try await database.transaction(.none, timeLimit: batchTimeLimit) { transaction in
             var fresh = try await ProcessedEvents.recordNew(events.map(\.eventID), consumer: group, in: transaction)
             // Events of different districts concern different aggregates: each district's events
             // keep their order and are handled together in one scope, districts in code order, so
@@ -390,11 +398,19 @@ public final class EventConsumer: Service, Sendable {
     }
 }
 
-/// What `isStalled` reads: when the batch in hand started, how often it was retried, when the
-/// consumer last committed, and its lag as last measured.
+/// What `stall` reads: when the batch in hand started, what it is doing and how often it was
+/// retried, when the consumer last committed, and its lag as last measured.
 final class ConsumerProgress: Sendable {
+    /// The steps of a batch, in order.
+    enum Step: String {
+        case applying = "applying it"
+        case deadLettering = "sending dead letters"
+        case committing = "committing offsets"
+    }
+
     private struct State {
         var batchStartedAt: ContinuousClock.Instant?
+        var step = Step.applying
         var retries = 0
         var lastAdvance = ContinuousClock.now
         var lag: Int64 = 0
@@ -406,6 +422,7 @@ final class ConsumerProgress: Sendable {
             $0.batchStartedAt = .now; $0.retries = 0
         }
     }
+    func entered(_ step: Step) { state.withLock { $0.step = step } }
     func batchEnded() { state.withLock { $0.batchStartedAt = nil } }
     func advanced() { state.withLock { $0.lastAdvance = .now } }
     func lagChanged(to lag: Int64) { state.withLock { $0.lag = lag } }
@@ -417,10 +434,13 @@ final class ConsumerProgress: Sendable {
         }
     }
 
-    func isStalled(limit: Duration, now: ContinuousClock.Instant = .now) -> Bool {
+    func stall(limit: Duration, now: ContinuousClock.Instant = .now) -> String? {
         state.withLock { state in
-            if let started = state.batchStartedAt, now - started > limit { return true }
-            return state.lag > 0 && state.batchStartedAt == nil && now - state.lastAdvance > limit
+            if let started = state.batchStartedAt, now - started > limit {
+                return "a batch in hand for \((now - started).components.seconds) s, \(state.step.rawValue), retried \(state.retries) times"
+            }
+            guard state.lag > 0, state.batchStartedAt == nil, now - state.lastAdvance > limit else { return nil }
+            return "lag \(state.lag) and nothing received for \((now - state.lastAdvance).components.seconds) s"
         }
     }
 }

@@ -81,7 +81,7 @@ public final class OutboxRelay: Service, Sendable {
     public func publishBatch(beforeCommit: (@Sendable (Int) async throws -> Void)? = nil) async throws -> Int {
         let (source, settings, producer, kafka) = (self.source, self.settings, self.producer, self.kafka)
         let (published, failures, logger) = (self.published, self.failures, self.logger)
-        return try await database.transaction(.none) { transaction in
+        return try await database.transaction(.none, timeLimit: timeLimit) { transaction in
             let events = try await Outbox.claim(source: source, limit: settings.batchSize, maximumShards: settings.maximumShards, in: transaction)
             guard !events.isEmpty else { return 0 }
             let messages = events.map { event in
@@ -122,9 +122,13 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
+    /// A batch's transaction waits for the broker's delivery reports: it is given up (and its
+    /// claim with it) only well after the producer gives up on a message.
+    private var timeLimit: Duration { producer.messageTimeout + .seconds(30) }
+
     private func housekeeping() async throws {
         let (source, retention) = (self.source, settings.retention)
-        let backlog = try await database.transaction(.none) { transaction in
+        let backlog = try await database.transaction(.none, timeLimit: timeLimit) { transaction in
             try await Outbox.prune(olderThan: retention, in: transaction)
             return try await Outbox.backlog(source: source, in: transaction)
         }

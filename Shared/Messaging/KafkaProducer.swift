@@ -10,6 +10,8 @@ public final class KafkaProducer: Sendable {
     private let logger: Logger
     private let pollLoop = PollLoop()
     private let flushMilliseconds: Int32
+    /// How long `send` waits at most for a message's delivery report (`message.timeout.ms`).
+    public let messageTimeout: Duration
 
     public init(configuration: KafkaConfiguration, messageTimeoutMilliseconds: Int = 30_000, logger: Logger) throws(KafkaError) {
         var properties = [
@@ -23,6 +25,7 @@ public final class KafkaProducer: Sendable {
         self.client = try RDKafkaClient(kind: .producer, properties: properties, logger: logger)
         self.logger = logger
         self.flushMilliseconds = Int32(min(messageTimeoutMilliseconds, 10_000))
+        self.messageTimeout = .milliseconds(messageTimeoutMilliseconds)
         startPollThread()
     }
 

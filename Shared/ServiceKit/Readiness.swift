@@ -35,7 +35,8 @@ public final class Readiness: Service, Sendable {
     public func check() async -> State {
         async let databaseUp = database.ping()
         async let kafkaUp = admin.ping()
-        let now = State(database: await databaseUp, kafka: await kafkaUp, consuming: !(consumer?.isStalled() ?? false))
+        let stall = consumer?.stall()
+        let now = State(database: await databaseUp, kafka: await kafkaUp, consuming: stall == nil)
         let before = state.withLock { state in
             defer { state = now }
             return state
@@ -47,7 +48,7 @@ public final class Readiness: Service, Sendable {
                 logger.warning(
                     """
                     not ready: PostgreSQL \(now.database ? "up" : "unreachable"), Kafka \(now.kafka ? "up" : "unreachable"), \
-                    consumer \(now.consuming ? "working off its lag" : "stalled with lag")
+                    consumer \(stall.map { "stalled: \($0)" } ?? "working off its lag")
                     """)
             }
         }

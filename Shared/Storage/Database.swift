@@ -37,6 +37,10 @@ public final class Database: Sendable {
             tls: configuration.requireTLS ? .require(.makeClientConfiguration()) : .disable)
         postgres.options.maximumConnections = configuration.maximumConnections
         postgres.options.connectTimeout = .seconds(5)
+        // A session whose client went away (a transaction given up after its time limit closes
+        // its connection) stops waiting for a lock within this, instead of when it gets it.
+        // PostgreSQL 14 and later.
+        postgres.options.additionalStartupParameters = [("client_connection_check_interval", "1s")]
         self.client = PostgresClient(configuration: postgres, backgroundLogger: logger)
         self.configuration = configuration
         self.logger = logger
@@ -54,20 +58,67 @@ public final class Database: Sendable {
         _ body: (Transaction) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection { connection in
-            let transaction = Transaction(connection: connection, logger: logger)
-            try await transaction.execute("BEGIN")
-            do {
-                if !scopeSetByBody { try await transaction.scope(to: scope) }
-                let result = try await body(transaction)
-                try await transaction.execute("COMMIT")
-                if transaction.effects.outboxWritten.load(ordering: .relaxed) { outboxDoorbell.ring() }
-                return result
-            } catch {
-                // A connection that closed (the server restarted) has nothing to roll back, and a
-                // statement written to it would never be answered.
-                if !connection.isClosed { try? await transaction.execute("ROLLBACK") }
-                throw error
+            try await run(Transaction(connection: connection, logger: logger), scope, scopeSetByBody: scopeSetByBody, body)
+        }
+    }
+
+    /// `transaction`, given up after `limit`: for loops that hold a partition while they wait
+    /// (consumers), where a wait that never ends stops the pipeline. A lease from the pool takes
+    /// microseconds while the pool works, so one that takes `leaseLimit` is given up first (after
+    /// PostgreSQL restarts, PostgresNIO's pool has left a lease waiting for as long as it was let).
+    /// When time is up, a lease still pending is cancelled, or the transaction's connection is
+    /// closed, which fails the statement PostgreSQL has not answered and ends the server's
+    /// session, releasing its locks. Then it throws `TransactionTimedOut`, naming what it waited for.
+    public func transaction<Result: Sendable>(
+        _ scope: DistrictScope,
+        timeLimit limit: Duration,
+        leaseLimit: Duration = .seconds(5),
+        _ body: @escaping @Sendable (Transaction) async throws -> Result
+    ) async throws -> Result {
+        let leaseLimit = min(leaseLimit, limit)
+        let open = Latest<Transaction>()
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                try await self.client.withConnection { connection in
+                    let transaction = Transaction(connection: connection, logger: self.logger)
+                    open.value = transaction
+                    return try await self.run(transaction, scope, scopeSetByBody: false, body)
+                }
             }
+            group.addTask {
+                try await Task.sleep(for: leaseLimit)
+                if open.value != nil { try await Task.sleep(for: limit - leaseLimit) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            if let finished = try await group.next(), let result = finished { return result }
+            // While PostgreSQL is away a lease waits as long: the caller's retry says so.
+            guard let transaction = open.value else { throw TransactionTimedOut(limit: leaseLimit, statement: nil) }
+            let timedOut = TransactionTimedOut(limit: limit, statement: transaction.statementSent)
+            logger.error("\(timedOut); closing its connection")
+            try? await transaction.connection.close()
+            throw timedOut
+        }
+    }
+
+    /// One transaction on a leased connection: commits when `body` returns, rolls back and
+    /// rethrows `body`'s own error when it throws. On the caller's executor, like `body`, which
+    /// need not be Sendable.
+    private nonisolated(nonsending) func run<Result: Sendable>(
+        _ transaction: Transaction, _ scope: DistrictScope, scopeSetByBody: Bool, _ body: (Transaction) async throws -> Result
+    ) async throws -> Result {
+        try await transaction.execute("BEGIN")
+        do {
+            if !scopeSetByBody { try await transaction.scope(to: scope) }
+            let result = try await body(transaction)
+            try await transaction.execute("COMMIT")
+            if transaction.effects.outboxWritten.load(ordering: .relaxed) { outboxDoorbell.ring() }
+            return result
+        } catch {
+            // A connection that closed (the server restarted) has nothing to roll back, and a
+            // statement written to it would never be answered.
+            if !transaction.connection.isClosed { try? await transaction.execute("ROLLBACK") }
+            throw error
         }
     }
 
@@ -110,15 +161,25 @@ public final class Database: Sendable {
     }
 }
 
+/// A value one task sets and another reads.
+private final class Latest<Value: Sendable>: Sendable {
+    private let stored = Mutex<Value?>(nil)
+    var value: Value? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
+}
+
 /// One open transaction on a leased connection. Queries bind their interpolated values.
 public struct Transaction: Sendable {
     public let connection: PostgresConnection
     public let logger: Logger
     let effects = Effects()
 
-    /// What a transaction did that matters after it commits.
+    /// What a transaction did that matters after it commits, and the statement it sent last.
     final class Effects: Sendable {
         let outboxWritten = Atomic(false)
+        let lastStatement = Mutex<String?>(nil)
     }
 
     public init(connection: PostgresConnection, logger: Logger) {
@@ -131,16 +192,20 @@ public struct Transaction: Sendable {
         effects.outboxWritten.store(true, ordering: .relaxed)
     }
 
+    /// The statement this transaction sent last (its SQL, without values): what a transaction that
+    /// ran out of time was waiting for.
+    public var statementSent: String? { effects.lastStatement.withLock { $0 } }
+
     @discardableResult
     public func query(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws -> PostgresRowSequence {
         try checkOpen()
+        effects.lastStatement.withLock { $0 = query.sql }
         return try await connection.query(query, logger: logger, file: file, line: line)
     }
 
     /// Runs a statement and discards its rows.
     public func execute(_ query: PostgresQuery, file: String = #fileID, line: Int = #line) async throws {
-        try checkOpen()
-        for try await _ in try await connection.query(query, logger: logger, file: file, line: line) {}
+        for try await _ in try await self.query(query, file: file, line: line) {}
     }
 
     /// PostgresNIO (1.33) drops a statement written to a connection that has closed without

@@ -14,7 +14,7 @@ public enum DatabaseFailure: Sendable, Equatable {
 
     /// Nil for an error that did not come from PostgreSQL or the connection pool.
     public static func classify(_ error: any Error) -> DatabaseFailure? {
-        if error is ConnectionClosed { return .transient }
+        if error is ConnectionClosed || error is TransactionTimedOut { return .transient }
         // The pool's own errors (its circuit breaker after failed connection attempts, a lease
         // timeout) say the server is out of reach; their type is not public.
         if String(reflecting: type(of: error)).contains("ConnectionPoolError") { return .transient }
@@ -43,4 +43,17 @@ public enum DatabaseFailure: Sendable, Equatable {
 /// A statement was not sent because its connection had closed (see `Transaction.checkOpen`).
 public struct ConnectionClosed: Error, Sendable, CustomStringConvertible {
     public var description: String { "the connection to PostgreSQL closed" }
+}
+
+/// A transaction given a time limit (`Database.transaction(_:timeLimit:_:)`) did not finish in it.
+public struct TransactionTimedOut: Error, Sendable, CustomStringConvertible {
+    public var limit: Duration
+    /// The statement it sent last, nil when it never had a connection.
+    public var statement: String?
+
+    public var description: String {
+        guard let statement else { return "no PostgreSQL connection from the pool within \(limit)" }
+        let text = statement.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return "a transaction did not finish within \(limit); its last statement: \(text.prefix(160))"
+    }
 }

@@ -12,12 +12,16 @@ import Testing
 /// intake (retried with their Idempotency-Key as an integration would), and PostgreSQL is
 /// restarted twice, `immediate` (a crash) and `fast`. Afterwards every accepted clue is triaged
 /// and public, every instance is ready, and no consumer has lag.
+/// `TEST_RESTART_ROUNDS=N` repeats the two restarts N times under a longer load, to look for a
+/// rare failure: `TEST_RESTART_ROUNDS=10 ops/test.sh --filter DatabaseRestartTests`.
 // Under TEST_TODAY its own PostgreSQL cluster, restarted under libfaketime, left the test
 // spinning: this one test runs on the real clock only (ops/test.sh reports it as skipped there).
 
+private let restartRounds = ProcessInfo.processInfo.environment["TEST_RESTART_ROUNDS"].flatMap { Int($0) } ?? 1
+
 extension HeavySuites {
     @Suite(
-        .timeLimit(.minutes(4)),
+        .timeLimit(.minutes(4 + restartRounds / 2)),
         .disabled(
             if: ProcessInfo.processInfo.environment["FAKETIME"] != nil,
             "restarts PostgreSQL under libfaketime, which does not come back; run it without TEST_TODAY"))
@@ -82,7 +86,7 @@ extension HeavySuites {
                 for: StaffClaims(subject: "studio-1", role: .memberStudio, district: haizhu, expiresAt: Date().addingTimeInterval(3600)))
 
             // Clues at a steady rate; each is sent until intake accepts it, with the same key.
-            let clues = 240
+            let clues = 240 * restartRounds
             let load = Task {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for number in 0..<clues {
@@ -106,10 +110,12 @@ extension HeavySuites {
                     try await group.waitForAll()
                 }
             }
-            try await Task.sleep(for: .seconds(3))
-            _ = try await cluster.run(["restart", "immediate"])
-            try await Task.sleep(for: .seconds(4))
-            _ = try await cluster.run(["restart", "fast"])
+            for _ in 0..<restartRounds {
+                try await Task.sleep(for: .seconds(3))
+                _ = try await cluster.run(["restart", "immediate"])
+                try await Task.sleep(for: .seconds(4))
+                _ = try await cluster.run(["restart", "fast"])
+            }
             try await load.value
 
             let database = Database(configuration: DatabaseConfiguration(url: url)!, logger: TestEnvironment.logger)

@@ -158,6 +158,38 @@ struct EventConsumerTests {
         }
     }
 
+    /// A statement PostgreSQL never answers (here: a lock another session holds for as long as
+    /// the test likes) must not hold the partition for good: the batch's transaction is given up
+    /// after its time limit, its session ended, and the batch tried again.
+    @Test func aBatchWaitingLongerThanItsTimeLimitIsGivenUpAndTriedAgain() async throws {
+        let fixture = try await PipelineFixture()
+        let release = try await fixture.store.lockTable("applied_pings")
+        let consumer = fixture.consumer(group: "g-\(UUID())", batchTimeLimit: .seconds(1))
+        let services = RunningServices([consumer])
+        try await publish(fixture, [try ping("k", 1).encoded()])
+
+        var first: Set<Int> = []
+        #expect(
+            try await eventually {
+                first = try await fixture.store.sessionsWaitingForALock(); return !first.isEmpty
+            })
+        #expect(
+            try await eventually { try await fixture.store.sessionsWaitingForALock().isDisjoint(with: first) },
+            "the session that waited past the time limit was ended")
+        // Readiness's log line says why the consumer is stalled.
+        #expect(
+            await eventually {
+                consumer.stall(limit: .milliseconds(500)).map { $0.hasPrefix("a batch in hand for ") && $0.contains(" s, applying it, retried ") }
+                    == true
+            }, "\(consumer.stall(limit: .milliseconds(500)) ?? "not stalled")")
+
+        release.finish()
+        #expect(try await eventually { try await fixture.appliedCount() == 1 })
+        try await services.stop()
+        #expect(try await fixture.maximumTimesApplied() == 1)
+        await fixture.close()
+    }
+
     @Test func twoMembersSplitThePartitionsAndOneTakesOverWhenTheOtherStops() async throws {
         let fixture = try await PipelineFixture()
         let group = "g-\(UUID())"

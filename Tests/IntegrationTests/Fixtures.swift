@@ -74,10 +74,12 @@ struct PipelineFixture {
 
     var database: Database { store.database }
 
-    func consumer(group: String, configure: (inout ConsumerConfiguration) -> Void = { _ in }) -> EventConsumer {
+    func consumer(
+        group: String, batchTimeLimit: Duration = .seconds(30), configure: (inout ConsumerConfiguration) -> Void = { _ in }
+    ) -> EventConsumer {
         EventConsumer(
             group: group, topics: [pingTopic], kafka: kafka, database: database, deadLetterProducer: producer,
-            handler: RecordingHandler(), logger: TestEnvironment.logger, configure: configure)
+            handler: RecordingHandler(), logger: TestEnvironment.logger, batchTimeLimit: batchTimeLimit, configure: configure)
     }
 
     func relay(batchSize: Int = 500, producer: KafkaProducer? = nil) -> OutboxRelay {
@@ -112,6 +114,42 @@ struct PipelineFixture {
     func pendingOutbox() async throws -> Int { try await store.integer("SELECT count(*)::int FROM outbox WHERE published_at IS NULL") }
 
     func close() async { await producer.close() }
+}
+
+extension TestDatabase {
+    /// Holds `table` locked from another session until the returned continuation finishes: a
+    /// statement that needs the table waits as long as it is held.
+    func lockTable(_ table: String) async throws -> AsyncStream<Void>.Continuation {
+        let (released, release) = AsyncStream<Void>.makeStream()
+        let (held, locked) = AsyncStream<Void>.makeStream()
+        let database = self.database
+        Task {
+            defer { locked.finish() }
+            try await database.transaction(.none) { transaction in
+                try await transaction.execute(PostgresQuery(unsafeSQL: "LOCK TABLE \(table) IN EXCLUSIVE MODE"))
+                locked.yield()
+                locked.finish()
+                for await _ in released {}
+            }
+        }
+        var isHeld = false
+        for await _ in held { isHeld = true }
+        guard isHeld else { throw LockNotTaken(table: table) }
+        return release
+    }
+
+    struct LockNotTaken: Error { var table: String }
+
+    /// The process ids of the sessions waiting for a lock in this database.
+    func sessionsWaitingForALock() async throws -> Set<Int> {
+        try await database.transaction(.none) { transaction in
+            var pids: Set<Int> = []
+            let rows = try await transaction.query(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            for try await pid in rows.decode(Int.self) { pids.insert(pid) }
+            return pids
+        }
+    }
 }
 
 /// Decodes the ping of a message read from a topic.

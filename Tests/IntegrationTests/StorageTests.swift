@@ -90,6 +90,55 @@ struct StorageTests {
         #expect(bypass == 0)
     }
 
+    @Test func aTransactionGivenATimeLimitGivesUpItsWaitAndSaysWhatItWaitedFor() async throws {
+        let store = try await TestDatabase()
+        try await store.execute("CREATE TABLE waits (n integer)")
+        let database = store.database
+        let release = try await store.lockTable("waits")
+
+        await #expect {
+            try await database.transaction(.none, timeLimit: .milliseconds(500)) { transaction in
+                try await transaction.execute("INSERT INTO waits VALUES (1)")
+            }
+        } throws: { error in
+            (error as? TransactionTimedOut)?.statement == "INSERT INTO waits VALUES (1)" && DatabaseFailure.classify(error) == .transient
+        }
+        // Its session ended with its connection, so it holds nothing and waits for nothing.
+        #expect(try await eventually { try await store.sessionsWaitingForALock().isEmpty })
+        release.finish()
+        let answer = try await database.transaction(.none, timeLimit: .seconds(30)) { transaction in
+            try await transaction.execute("INSERT INTO waits VALUES (2)")
+            return "done"
+        }
+        #expect(answer == "done")
+        #expect(try await store.integer("SELECT sum(n)::int FROM waits") == 2)
+
+        // A pool whose only connection is in use: the wait for a lease is given up too.
+        var one = store.configuration
+        one.maximumConnections = 1
+        let small = Database(configuration: one, logger: TestEnvironment.logger)
+        try await small.running {
+            let (released, hold) = AsyncStream<Void>.makeStream()
+            let (leased, lease) = AsyncStream<Void>.makeStream()
+            let holder = Task {
+                try await small.transaction(.none) { _ in
+                    lease.finish()
+                    for await _ in released {}
+                }
+            }
+            for await _ in leased {}
+            await #expect {
+                try await small.transaction(.none, timeLimit: .seconds(60), leaseLimit: .milliseconds(500)) { _ in }
+            } throws: { error in
+                guard let timedOut = error as? TransactionTimedOut else { return false }
+                return timedOut.statement == nil && timedOut.limit == .milliseconds(500)
+                    && timedOut.description.hasPrefix("no PostgreSQL connection")
+            }
+            hold.finish()
+            try await holder.value
+        }
+    }
+
     @Test func outboxRowsRollBackWithTheirTransaction() async throws {
         let store = try await TestDatabase()
         struct Abort: Error {}
