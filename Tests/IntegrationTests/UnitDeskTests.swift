@@ -73,6 +73,11 @@ extension HeavySuites {
                     try await fixture.store.integer(
                         "SELECT count(*)::int FROM staff_notices WHERE proposal_id = \(proposal) AND kind = \(ProposalAssigned.eventType)") == 2
                 }, "publicity tells both units")
+            // Supervision reads the same event on its own: it may come after publicity.
+            #expect(
+                try await eventually(timeout: .seconds(60)) {
+                    try await fixture.store.integer("SELECT count(*)::int FROM supervised_assignments WHERE proposal_id = \(proposal)") == 2
+                }, "supervision follows both assignments")
             let leadPart = try #require(
                 try await fixture.store.string(
                     "SELECT assignment_id::text FROM supervised_assignments WHERE proposal_id = \(proposal) AND role = 'lead'"))
