@@ -62,13 +62,17 @@ public final class Database: Sendable {
         }
     }
 
-    /// `transaction`, given up after `limit`: for loops that hold a partition while they wait
-    /// (consumers), where a wait that never ends stops the pipeline. A lease from the pool takes
-    /// microseconds while the pool works, so one that takes `leaseLimit` is given up first (after
-    /// PostgreSQL restarts, PostgresNIO's pool has left a lease waiting for as long as it was let).
-    /// When time is up, a lease still pending is cancelled, or the transaction's connection is
-    /// closed, which fails the statement PostgreSQL has not answered and ends the server's
-    /// session, releasing its locks. Then it throws `TransactionTimedOut`, naming what it waited for.
+    /// `transaction`, given up after `limit`: for loops that hold a partition or the outbox while
+    /// they wait (consumers, the relay), where a wait that never ends stops the pipeline.
+    ///
+    /// A lease from the pool takes microseconds while the pool works, so one that takes
+    /// `leaseLimit` is given up first: after PostgreSQL restarts, PostgresNIO's pool (1.33) has
+    /// left a lease waiting with the server up. When time is up, a pending lease is cancelled, or
+    /// the transaction's connection is closed, which fails the statement PostgreSQL has not
+    /// answered and ends the server's session, releasing its locks. A statement written just as
+    /// the server closed the connection is never answered at all, so the body is not waited for
+    /// after its time is up: it is left to end, or not, by itself. Then it throws
+    /// `TransactionTimedOut`, naming what it waited for.
     public func transaction<Result: Sendable>(
         _ scope: DistrictScope,
         timeLimit limit: Duration,
@@ -77,27 +81,48 @@ public final class Database: Sendable {
     ) async throws -> Result {
         let leaseLimit = min(leaseLimit, limit)
         let open = Latest<Transaction>()
-        return try await withThrowingTaskGroup(of: Result?.self) { group in
-            group.addTask {
-                try await self.client.withConnection { connection in
-                    let transaction = Transaction(connection: connection, logger: self.logger)
-                    open.value = transaction
-                    return try await self.run(transaction, scope, scopeSetByBody: false, body)
+        let work = Task {
+            try await self.client.withConnection { connection in
+                let transaction = Transaction(connection: connection, logger: self.logger)
+                open.value = transaction
+                return try await self.run(transaction, scope, scopeSetByBody: false, body)
+            }
+        }
+        let finished = await Self.outcome(of: work) {
+            try await Task.sleep(for: leaseLimit)
+            if open.value != nil { try await Task.sleep(for: limit - leaseLimit) }
+        }
+        if let finished { return try finished.get() }
+        work.cancel()
+        // While PostgreSQL is away a lease waits as long: the caller's retry says so.
+        guard let transaction = open.value else { throw TransactionTimedOut(limit: leaseLimit, statement: nil) }
+        let timedOut = TransactionTimedOut(limit: limit, statement: transaction.statementSent)
+        logger.error("\(timedOut); closing its connection")
+        try? await transaction.connection.close()
+        throw timedOut
+    }
+
+    /// `work`'s result, or nil when `deadline` returns first; `work` is not waited for after that.
+    /// `deadline` throws when it is cancelled, as `work` finished.
+    private static func outcome<T: Sendable>(
+        of work: Task<T, any Error>, deadline: @escaping @Sendable () async throws -> Void
+    ) async -> Swift.Result<T, any Error>? {
+        let decided = FirstAnswer<Swift.Result<T, any Error>?>()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                decided.wait(with: continuation)
+                let timer = Task {
+                    do { try await deadline() } catch { return }
+                    decided.answer(nil)
+                }
+                Task {
+                    let result = await work.result
+                    timer.cancel()
+                    decided.answer(result)
                 }
             }
-            group.addTask {
-                try await Task.sleep(for: leaseLimit)
-                if open.value != nil { try await Task.sleep(for: limit - leaseLimit) }
-                return nil
-            }
-            defer { group.cancelAll() }
-            if let finished = try await group.next(), let result = finished { return result }
-            // While PostgreSQL is away a lease waits as long: the caller's retry says so.
-            guard let transaction = open.value else { throw TransactionTimedOut(limit: leaseLimit, statement: nil) }
-            let timedOut = TransactionTimedOut(limit: limit, statement: transaction.statementSent)
-            logger.error("\(timedOut); closing its connection")
-            try? await transaction.connection.close()
-            throw timedOut
+        } onCancel: {
+            work.cancel()
         }
     }
 
@@ -159,6 +184,13 @@ public final class Database: Sendable {
             return first
         }
     }
+}
+
+/// A continuation resumed by whichever of several tasks answers first; later answers are dropped.
+private final class FirstAnswer<Value: Sendable>: Sendable {
+    private let waiting = Mutex<CheckedContinuation<Value, Never>?>(nil)
+    func wait(with continuation: CheckedContinuation<Value, Never>) { waiting.withLock { $0 = continuation } }
+    func answer(_ value: Value) { waiting.withLock { $0.take() }?.resume(returning: value) }
 }
 
 /// A value one task sets and another reads.

@@ -2,6 +2,7 @@ import Foundation
 import Models
 import PostgresNIO
 import Storage
+import Synchronization
 import TestSupport
 import Testing
 
@@ -97,7 +98,7 @@ struct StorageTests {
         let release = try await store.lockTable("waits")
 
         await #expect {
-            try await database.transaction(.none, timeLimit: .milliseconds(500)) { transaction in
+            try await database.transaction(.none, timeLimit: .seconds(5)) { transaction in
                 try await transaction.execute("INSERT INTO waits VALUES (1)")
             }
         } throws: { error in
@@ -112,6 +113,19 @@ struct StorageTests {
         }
         #expect(answer == "done")
         #expect(try await store.integer("SELECT sum(n)::int FROM waits") == 2)
+
+        // A statement written as the server closed the connection is never answered, and neither
+        // closing the connection nor cancelling ends the wait: the transaction does not wait for it.
+        let unanswered = Unanswered()
+        await #expect {
+            try await database.transaction(.none, timeLimit: .seconds(2)) { transaction in
+                try await transaction.execute("SELECT 1")
+                await unanswered.wait()
+            }
+        } throws: { error in
+            (error as? TransactionTimedOut)?.statement == "SELECT 1"
+        }
+        unanswered.answer()
 
         // A pool whose only connection is in use: the wait for a lease is given up too.
         var one = store.configuration
@@ -150,4 +164,11 @@ struct StorageTests {
         }
         #expect(try await store.integer("SELECT count(*)::int FROM outbox") == 0)
     }
+}
+
+/// A wait that neither cancellation nor anything else ends until `answer()`.
+private final class Unanswered: Sendable {
+    private let waiting = Mutex<[CheckedContinuation<Void, Never>]>([])
+    func wait() async { await withCheckedContinuation { continuation in waiting.withLock { $0.append(continuation) } } }
+    func answer() { for continuation in waiting.withLock({ $0 }) { continuation.resume() } }
 }
