@@ -57,7 +57,7 @@ public final class Database: Sendable {
         scopeSetByBody: Bool = false,
         _ body: (Transaction) async throws -> Result
     ) async throws -> Result {
-        try await client.withConnection { connection in
+        try await withOpenConnection { connection in
             try await run(Transaction(connection: connection, logger: logger), scope, scopeSetByBody: scopeSetByBody, body)
         }
     }
@@ -82,7 +82,7 @@ public final class Database: Sendable {
         let leaseLimit = min(leaseLimit, limit)
         let open = Latest<Transaction>()
         let work = Task {
-            try await self.client.withConnection { connection in
+            try await self.withOpenConnection { connection in
                 let transaction = Transaction(connection: connection, logger: self.logger)
                 open.value = transaction
                 return try await self.run(transaction, scope, scopeSetByBody: false, body)
@@ -124,6 +124,26 @@ public final class Database: Sendable {
         } onCancel: {
             work.cancel()
         }
+    }
+
+    /// `body` on a leased connection that is open. The pool can hand out a connection that closed
+    /// while it was idle (the server restarted, a transaction past its time limit was closed)
+    /// before it noticed: that one goes back, and another is leased, a few times, before anything
+    /// is sent on it.
+    private nonisolated(nonsending) func withOpenConnection<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        for _ in 0..<3 {
+            do {
+                return try await client.withConnection { connection in
+                    if connection.isClosed { throw StaleConnection() }
+                    return try await body(connection)
+                }
+            } catch is StaleConnection {
+                continue
+            }
+        }
+        throw ConnectionClosed()
     }
 
     /// One transaction on a leased connection: commits when `body` returns, rolls back and
@@ -185,6 +205,9 @@ public final class Database: Sendable {
         }
     }
 }
+
+/// A leased connection that had closed in the pool (see `Database.withOpenConnection`).
+private struct StaleConnection: Error {}
 
 /// A continuation resumed by whichever of several tasks answers first; later answers are dropped.
 private final class FirstAnswer<Value: Sendable>: Sendable {
