@@ -83,6 +83,8 @@ public final class Database: Sendable {
         let open = Latest<Transaction>()
         let work = Task {
             try await self.withOpenConnection { connection in
+                // Given up while it waited for the lease: it does not start late.
+                try Task.checkCancellation()
                 let transaction = Transaction(connection: connection, logger: self.logger)
                 open.value = transaction
                 return try await self.run(transaction, scope, scopeSetByBody: false, body)
