@@ -140,14 +140,18 @@ extension TestDatabase {
 
     struct LockNotTaken: Error { var table: String }
 
-    /// The process ids of the sessions waiting for a lock in this database.
-    func sessionsWaitingForALock() async throws -> Set<Int> {
+    /// The clients' sessions waiting for a lock in this database, each as "pid backend: query".
+    /// Autovacuum's workers, which wait for a locked table too, are not clients' sessions.
+    func sessionsWaitingForALock() async throws -> [String] {
         try await database.transaction(.none) { transaction in
-            var pids: Set<Int> = []
+            var sessions: [String] = []
             let rows = try await transaction.query(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-            for try await pid in rows.decode(Int.self) { pids.insert(pid) }
-            return pids
+                """
+                SELECT pid::text || ' ' || backend_type || ': ' || left(query, 60) FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND backend_type = 'client backend'
+                """)
+            for try await session in rows.decode(String.self) { sessions.append(session) }
+            return sessions
         }
     }
 }

@@ -105,7 +105,12 @@ struct StorageTests {
             (error as? TransactionTimedOut)?.statement == "INSERT INTO waits VALUES (1)" && DatabaseFailure.classify(error) == .transient
         }
         // Its session ended with its connection, so it holds nothing and waits for nothing.
-        #expect(try await eventually { try await store.sessionsWaitingForALock().isEmpty })
+        var waiting: [String] = []
+        #expect(
+            try await eventually {
+                waiting = try await store.sessionsWaitingForALock()
+                return waiting.isEmpty
+            }, "still waiting: \(waiting)")
         release.finish()
         let answer = try await database.transaction(.none, timeLimit: .seconds(30)) { transaction in
             try await transaction.execute("INSERT INTO waits VALUES (2)")
