@@ -38,8 +38,8 @@ public final class Database: Sendable {
         postgres.options.maximumConnections = configuration.maximumConnections
         postgres.options.connectTimeout = .seconds(5)
         // A session whose client went away (a transaction given up after its time limit closes
-        // its connection) stops waiting for a lock within this, instead of when it gets it.
-        // PostgreSQL 14 and later.
+        // its connection) usually stops waiting for a lock within this, not when it gets it (not
+        // always: under the full test suite's load some waited on). PostgreSQL 14 and later.
         postgres.options.additionalStartupParameters = [("client_connection_check_interval", "1s")]
         self.client = PostgresClient(configuration: postgres, backgroundLogger: logger)
         self.configuration = configuration
@@ -69,7 +69,7 @@ public final class Database: Sendable {
     /// `leaseLimit` is given up first: after PostgreSQL restarts, PostgresNIO's pool (1.33) has
     /// left a lease waiting with the server up. When time is up, a pending lease is cancelled, or
     /// the transaction's connection is closed, which fails the statement PostgreSQL has not
-    /// answered and ends the server's session, releasing its locks. A statement written just as
+    /// answered and keeps the transaction from committing. A statement written just as
     /// the server closed the connection is never answered at all, so the body is not waited for
     /// after its time is up: it is left to end, or not, by itself. Then it throws
     /// `TransactionTimedOut`, naming what it waited for.

@@ -139,21 +139,6 @@ extension TestDatabase {
     }
 
     struct LockNotTaken: Error { var table: String }
-
-    /// The clients' sessions waiting for a lock in this database, each as "pid backend: query".
-    /// Autovacuum's workers, which wait for a locked table too, are not clients' sessions.
-    func sessionsWaitingForALock() async throws -> [String] {
-        try await database.transaction(.none) { transaction in
-            var sessions: [String] = []
-            let rows = try await transaction.query(
-                """
-                SELECT pid::text || ' ' || backend_type || ': ' || left(query, 60) FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock' AND backend_type = 'client backend'
-                """)
-            for try await session in rows.decode(String.self) { sessions.append(session) }
-            return sessions
-        }
-    }
 }
 
 /// Decodes the ping of a message read from a topic.

@@ -104,19 +104,13 @@ struct StorageTests {
         } throws: { error in
             (error as? TransactionTimedOut)?.statement == "INSERT INTO waits VALUES (1)" && DatabaseFailure.classify(error) == .transient
         }
-        // Its session ended with its connection, so it holds nothing and waits for nothing.
-        var waiting: [String] = []
-        #expect(
-            try await eventually {
-                waiting = try await store.sessionsWaitingForALock()
-                return waiting.isEmpty
-            }, "still waiting: \(waiting)")
         release.finish()
         let answer = try await database.transaction(.none, timeLimit: .seconds(30)) { transaction in
             try await transaction.execute("INSERT INTO waits VALUES (2)")
             return "done"
         }
         #expect(answer == "done")
+        // The given-up transaction never commits, even once its session gets the lock.
         #expect(try await store.integer("SELECT sum(n)::int FROM waits") == 2)
 
         // A statement written as the server closed the connection is never answered, and neither
