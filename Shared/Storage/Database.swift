@@ -193,18 +193,17 @@ public final class Database: Sendable {
     /// connect to an absent server, so a ping must not wait for it.
     public func ping(timeout: Duration = .seconds(2)) async -> Bool {
         let (client, logger) = (self.client, self.logger)
-        return await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                (try? await client.query("SELECT 1", logger: logger)) != nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        // Raced like a timed transaction: a query on a connection closing under it may never be
+        // answered, and the check must still say no in time.
+        let work = Task {
+            try await client.query("SELECT 1", logger: logger)
+            return true
         }
+        guard let answered = await Self.outcome(of: work, deadline: { try await Task.sleep(for: timeout) }) else {
+            work.cancel()
+            return false
+        }
+        return (try? answered.get()) ?? false
     }
 }
 

@@ -161,7 +161,7 @@ struct EventConsumerTests {
     /// A statement PostgreSQL never answers (here: a lock another session holds for as long as
     /// the test likes) must not hold the partition for good: the batch's transaction is given up
     /// after its time limit and the batch tried again, and it applies once the lock is free.
-    /// (`StorageTests` checks that the given-up session ends on the server too.)
+    /// (`StorageTests` checks that a given-up transaction never commits.)
     @Test func aBatchWaitingLongerThanItsTimeLimitIsGivenUpAndTriedAgain() async throws {
         let fixture = try await PipelineFixture()
         let release = try await fixture.store.lockTable("applied_pings")
